@@ -1,0 +1,89 @@
+//! The command line: one enum of subcommands, one `run` function each, in
+//! `cli/<name>.rs`.
+//!
+//! Exit codes: 0 success, 1 an expectation failed (or a run step failed),
+//! 2 bad input (a scenario that does not parse, a bad flag, a missing file).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod check;
+mod inspect;
+mod list;
+mod run;
+mod stats;
+mod verify;
+
+#[derive(Debug, Parser)]
+#[command(name = "iotour", version, about = "Watch the Linux I/O path happen", long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every subcommand understands.
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Another directory of scenario files (repeatable); `./scenarios/` is always read.
+    #[arg(long = "scenarios", value_name = "DIR", global = true)]
+    pub scenario_dirs: Vec<PathBuf>,
+    /// Language of narration, titles and summaries (default: from LANG).
+    #[arg(long, value_enum, global = true)]
+    pub lang: Option<LangArg>,
+    /// Create the private working directory under DIR.
+    #[arg(long, value_name = "DIR", global = true)]
+    pub workdir: Option<PathBuf>,
+    /// Refuse scenarios whose working file or mappings would exceed SIZE.
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", global = true)]
+    pub max_size: String,
+    /// How often the sampler reads system and file page state.
+    #[arg(long, value_name = "HZ", default_value_t = 20, global = true)]
+    pub sample_hz: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangArg {
+    En,
+    Zh,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the scenarios: built-in, ./scenarios/ and --scenarios DIR.
+    List(list::ListArgs),
+    /// Run a scenario (by id or path to a .toml file).
+    Run(run::RunArgs),
+    /// Validate scenario files without running them.
+    Check(check::CheckArgs),
+    /// Run scenarios headless and check their expectations (all built-ins by default).
+    Verify(verify::VerifyArgs),
+    /// Show how much of each file is cached, dirty and under writeback.
+    Inspect(inspect::InspectArgs),
+    /// Show the system's dirty-page state and who is writing.
+    Stats(stats::StatsArgs),
+}
+
+/// Parse the command line and run it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::List(args)) => list::run(&cli.global, args),
+        Some(Command::Run(args)) => run::run(&cli.global, args),
+        Some(Command::Check(args)) => check::run(&cli.global, args),
+        Some(Command::Verify(args)) => verify::run(&cli.global, args),
+        Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
+        Some(Command::Stats(args)) => stats::run(&cli.global, args),
+        None => run::default(&cli.global),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("iotour: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

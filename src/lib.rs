@@ -1,0 +1,11 @@
+//! iotour: watch the Linux I/O path happen.
+//!
+//! Data flows one way: scenario file → [`scenario::Plan`] → [`engine`] on a
+//! worker thread → measured events over a channel → app state → widgets.
+
+pub mod cli;
+pub mod engine;
+pub mod model;
+pub mod probe;
+pub mod report;
+pub mod scenario;

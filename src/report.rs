@@ -1,0 +1,107 @@
+//! Output-only types: what `run --json` prints and what the TUI shows.
+//!
+//! The JSON schema is deliberate: renaming a field here breaks users' scripts.
+//! A figure that could not be measured is `None` (JSON `null`), never 0.
+
+use serde::Serialize;
+
+use crate::model::Copy;
+
+/// The whole result of one scenario run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// The scenario id (file stem).
+    pub scenario: String,
+    pub title: String,
+    pub environment: Environment,
+    pub steps: Vec<StepReport>,
+    /// Every step ran and every expectation held.
+    pub ok: bool,
+}
+
+/// Facts about the machine and the measurement sources, for the report header.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Environment {
+    pub iotour_version: String,
+    pub kernel: String,
+    pub page_size: u64,
+    /// The private working directory the file lived in.
+    pub workdir: String,
+    /// Filesystem type of the working directory (`ext4`, `tmpfs`, ...).
+    pub filesystem: String,
+    pub sources: Sources,
+}
+
+/// Which kernel interface each family of figures came from. A fallback is
+/// named, and `notes` says why the better source was not used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Sources {
+    /// `tracepoint` (perf raw_syscalls:sys_enter on the worker thread) or
+    /// `engine` (counted by the engine as it issues them).
+    pub syscalls: String,
+    /// `rusage` (getrusage(RUSAGE_THREAD)).
+    pub faults: String,
+    pub ctx_switches: String,
+    /// `procfs` (/proc/thread-self/io) or `unavailable`.
+    pub io: String,
+    /// `cachestat`, `mincore` (cached only) or `unavailable`.
+    pub pages: String,
+    /// `meminfo` or `unavailable`.
+    pub system: String,
+    pub notes: Vec<String>,
+}
+
+/// Figures read from the kernel for one step (or one slice of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Measured {
+    pub duration_ns: Option<u64>,
+    pub syscalls: Option<u64>,
+    pub voluntary_ctx_switches: Option<u64>,
+    pub involuntary_ctx_switches: Option<u64>,
+    pub minor_faults: Option<u64>,
+    pub major_faults: Option<u64>,
+    pub rchar: Option<u64>,
+    pub wchar: Option<u64>,
+    pub read_bytes: Option<u64>,
+    pub write_bytes: Option<u64>,
+    /// State after the step.
+    pub file_cached_pages: Option<u64>,
+    pub file_dirty_pages: Option<u64>,
+    pub file_writeback_pages: Option<u64>,
+    pub system_dirty_kb: Option<u64>,
+    pub system_writeback_kb: Option<u64>,
+    pub rss_kb: Option<u64>,
+}
+
+/// Figures derived from the op's copy path.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Modeled {
+    /// User→kernel entries: syscalls plus page faults.
+    pub mode_switches: Option<u64>,
+    pub copies: Vec<Copy>,
+    /// Where the machine differs from the textbook path, why.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepReport {
+    /// 1-based.
+    pub index: usize,
+    pub op: String,
+    pub say: Option<String>,
+    pub duration_ns: u64,
+    pub measured: Measured,
+    pub modeled: Modeled,
+    pub expect: Vec<ExpectReport>,
+    /// Why the step failed to run, if it did.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpectReport {
+    pub key: String,
+    pub rule: String,
+    /// `null` when the figure is unknown; the expectation then fails.
+    pub actual: Option<u64>,
+    pub ok: bool,
+}
