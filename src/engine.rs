@@ -8,13 +8,18 @@
 use std::time::Duration;
 
 use crate::model::Copy;
+use crate::probe::pages::PageMap;
+use crate::probe::system::SystemMem;
 use crate::report::{Environment, Measured, RunReport, StepReport};
 
 /// What the engine tells its consumer. `at` is the time since the run began.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExecEvent {
     /// The working file is set up; measurement sources are known.
-    Ready { environment: Environment, at: Duration },
+    Ready {
+        environment: Environment,
+        at: Duration,
+    },
     /// Step `index` (1-based) begins.
     StepStarted { index: usize, at: Duration },
     /// A slice of a step's work finished.
@@ -100,4 +105,28 @@ pub enum Command {
     SetSpeed(Speed),
     /// Stop as soon as the current slice ends; the working directory is removed.
     Abort,
+}
+
+/// What the sampler thread reads on its own clock (default 20 Hz),
+/// independent of steps, so a long fsync is watched while it blocks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Time since the run began.
+    pub at: Duration,
+    pub system: SystemMem,
+    /// The working file's page-cache map; `None` before the file exists.
+    pub file: Option<PageMap>,
+    /// For each cell of `file`, whether the current file mapping covers it and
+    /// whether its pages are in this process's page tables (faulted in);
+    /// `None` when there is no mapping.
+    pub mapping: Option<Vec<MapCell>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MapCell {
+    Unmapped,
+    /// Inside the mapping, nothing faulted in yet.
+    Mapped,
+    /// At least one page of the cell is present in the page tables.
+    Faulted,
 }

@@ -12,6 +12,9 @@
 
 use std::collections::BTreeSet;
 
+pub mod pages;
+pub mod system;
+
 /// A measurement source that can be switched off on purpose, to exercise the
 /// fallbacks: `IOTOUR_DISABLE=tracepoint,cachestat,procio`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

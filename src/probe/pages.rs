@@ -1,0 +1,368 @@
+//! Page-cache state of one file: how many of its pages are cached, dirty and
+//! under writeback.
+//!
+//! cachestat(2) (Linux 6.5) answers all three for any byte range without
+//! touching the data. Without it, mincore(2) on a PROT_READ mapping gives
+//! residency only, and dirty/writeback are unknown (`None`), never 0.
+//!
+//! A trap vmtouch and pcstat fall into: cachestat answers EPERM for a file the
+//! caller could not open for writing; treating that as "use mincore" would be
+//! fine, but treating mincore's answer on a mapping that failed as "all
+//! resident" is not. Only ENOSYS (or the source switched off) selects mincore.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+
+use super::{Disabled, Switchable};
+
+/// Counts over a range of a file, in pages of the system page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PageCounts {
+    pub cached: Option<u64>,
+    pub dirty: Option<u64>,
+    pub writeback: Option<u64>,
+    /// Pages evicted from the cache (cachestat only).
+    pub evicted: Option<u64>,
+    /// Evicted pages that would still be in a larger cache (cachestat only).
+    pub recently_evicted: Option<u64>,
+}
+
+/// Which interface a [`PageProbe`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PagesSource {
+    Cachestat,
+    /// Residency only: dirty and writeback are unknown.
+    Mincore,
+}
+
+impl PagesSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PagesSource::Cachestat => "cachestat",
+            PagesSource::Mincore => "mincore",
+        }
+    }
+}
+
+/// The state of one cell of a page map: the most at-risk state of its pages.
+/// Ordered so that `max` picks the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CellState {
+    NotCached,
+    /// Cached, with dirtiness unknown (mincore source).
+    Cached,
+    Clean,
+    Dirty,
+    Writeback,
+}
+
+impl CellState {
+    fn from_counts(c: &PageCounts) -> CellState {
+        match (c.cached, c.dirty, c.writeback) {
+            (_, _, Some(w)) if w > 0 => CellState::Writeback,
+            (_, Some(d), _) if d > 0 => CellState::Dirty,
+            (Some(n), Some(_), _) if n > 0 => CellState::Clean,
+            (Some(n), None, _) if n > 0 => CellState::Cached,
+            _ => CellState::NotCached,
+        }
+    }
+}
+
+/// A file's pages bucketed into at most `cells` cells.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageMap {
+    /// The file's size in pages (rounded up).
+    pub pages: u64,
+    /// Pages covered by each cell (the last cell may cover fewer).
+    pub pages_per_cell: u64,
+    pub cells: Vec<CellState>,
+    /// Totals over the whole file.
+    pub totals: PageCounts,
+}
+
+/// Reads page-cache state with the best interface this kernel offers.
+#[derive(Debug, Clone)]
+pub struct PageProbe {
+    source: PagesSource,
+    /// Why the better source is not used, when it is not.
+    note: Option<String>,
+}
+
+#[repr(C)]
+struct CachestatRange {
+    off: u64,
+    len: u64,
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct Cachestat {
+    nr_cache: u64,
+    nr_dirty: u64,
+    nr_writeback: u64,
+    nr_evicted: u64,
+    nr_recently_evicted: u64,
+}
+
+/// cachestat's number is the same on every architecture (it came after the
+/// syscall tables were unified).
+const SYS_CACHESTAT: libc::c_long = 451;
+
+fn cachestat(file: &File, off: u64, len: u64) -> io::Result<PageCounts> {
+    let range = CachestatRange { off, len };
+    let mut out = Cachestat::default();
+    // SAFETY: both pointers are to live, correctly laid out structs; the kernel
+    // only reads `range` and writes `out`.
+    let rc = unsafe {
+        libc::syscall(
+            SYS_CACHESTAT,
+            file.as_raw_fd(),
+            &range as *const CachestatRange,
+            &mut out as *mut Cachestat,
+            0u32,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(PageCounts {
+        cached: Some(out.nr_cache),
+        dirty: Some(out.nr_dirty),
+        writeback: Some(out.nr_writeback),
+        evicted: Some(out.nr_evicted),
+        recently_evicted: Some(out.nr_recently_evicted),
+    })
+}
+
+/// Resident pages of `len` bytes at `off`, via mincore on a fresh read-only
+/// mapping. Mapping a file faults nothing in, so this does not change what it
+/// measures.
+fn mincore_counts(
+    file: &File,
+    off: u64,
+    len: u64,
+    cells: Option<(u64, &mut Vec<u64>)>,
+) -> io::Result<u64> {
+    let page = page_size();
+    let start = off / page * page;
+    let end = off.saturating_add(len);
+    let file_len = file.metadata()?.len();
+    let end = end.min(file_len.div_ceil(page) * page);
+    if end <= start {
+        if let Some((_, out)) = cells {
+            out.clear();
+        }
+        return Ok(0);
+    }
+    let map_len = (end - start) as usize;
+    // SAFETY: a fresh PROT_READ mapping of a file we hold open; we never read
+    // through it, only ask the kernel about residency, and unmap it below.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            map_len,
+            libc::PROT_READ,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            start as libc::off_t,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        return Err(io::Error::last_os_error());
+    }
+    let pages = map_len.div_ceil(page as usize);
+    let mut vec = vec![0u8; pages];
+    // SAFETY: `vec` has one byte per page of the mapping, as mincore requires.
+    let rc = unsafe { libc::mincore(addr, map_len, vec.as_mut_ptr()) };
+    let err = io::Error::last_os_error();
+    // SAFETY: unmapping exactly what we mapped.
+    unsafe { libc::munmap(addr, map_len) };
+    if rc != 0 {
+        return Err(err);
+    }
+    if let Some((per_cell, out)) = cells {
+        out.clear();
+        for chunk in vec.chunks(per_cell as usize) {
+            out.push(chunk.iter().filter(|b| *b & 1 == 1).count() as u64);
+        }
+    }
+    Ok(vec.iter().filter(|b| *b & 1 == 1).count() as u64)
+}
+
+impl PageProbe {
+    /// Pick cachestat unless it is switched off or the kernel lacks it
+    /// (ENOSYS, found by asking about `probe_file`).
+    pub fn detect(disabled: &Disabled, probe_file: &File) -> PageProbe {
+        if disabled.contains(Switchable::Cachestat) {
+            return PageProbe {
+                source: PagesSource::Mincore,
+                note: Some(format!("cachestat switched off by {}", Disabled::ENV)),
+            };
+        }
+        match cachestat(probe_file, 0, 0) {
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => PageProbe {
+                source: PagesSource::Mincore,
+                note: Some("cachestat(2) not in this kernel (needs 6.5): dirty and writeback pages unknown".into()),
+            },
+            _ => PageProbe { source: PagesSource::Cachestat, note: None },
+        }
+    }
+
+    /// A probe that uses `source` as given (for tests and for forcing a fallback).
+    pub fn with_source(source: PagesSource) -> PageProbe {
+        PageProbe { source, note: None }
+    }
+
+    pub fn source(&self) -> PagesSource {
+        self.source
+    }
+
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+
+    /// Counts over `len` bytes at `off` (`len` 0: to the end of the file).
+    pub fn counts(&self, file: &File, off: u64, len: u64) -> io::Result<PageCounts> {
+        match self.source {
+            PagesSource::Cachestat => cachestat(file, off, len),
+            PagesSource::Mincore => {
+                let len = if len == 0 { u64::MAX - off } else { len };
+                let cached = mincore_counts(file, off, len, None)?;
+                Ok(PageCounts {
+                    cached: Some(cached),
+                    ..PageCounts::default()
+                })
+            }
+        }
+    }
+
+    /// The whole file bucketed into at most `max_cells` cells.
+    pub fn map(&self, file: &File, max_cells: usize) -> io::Result<PageMap> {
+        let page = page_size();
+        let pages = file.metadata()?.len().div_ceil(page);
+        let max_cells = max_cells.max(1) as u64;
+        let per_cell = pages.div_ceil(max_cells).max(1);
+        let n_cells = pages.div_ceil(per_cell);
+        let mut cells = Vec::with_capacity(n_cells as usize);
+        let totals;
+        match self.source {
+            PagesSource::Cachestat => {
+                for i in 0..n_cells {
+                    let c = cachestat(file, i * per_cell * page, per_cell * page)?;
+                    cells.push(CellState::from_counts(&c));
+                }
+                totals = cachestat(file, 0, 0)?;
+            }
+            PagesSource::Mincore => {
+                let mut per = Vec::new();
+                let cached = mincore_counts(file, 0, u64::MAX, Some((per_cell, &mut per)))?;
+                cells.extend(per.iter().map(|&n| {
+                    if n > 0 {
+                        CellState::Cached
+                    } else {
+                        CellState::NotCached
+                    }
+                }));
+                totals = PageCounts {
+                    cached: Some(cached),
+                    ..PageCounts::default()
+                };
+            }
+        }
+        Ok(PageMap {
+            pages,
+            pages_per_cell: per_cell,
+            cells,
+            totals,
+        })
+    }
+}
+
+/// The system page size in bytes.
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 { n as u64 } else { 4096 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::fs::FileExt;
+
+    fn file_with(bytes: usize) -> (tempfile::TempDir, File) {
+        // /tmp may be tmpfs elsewhere; the crate dir is on a real filesystem in CI.
+        let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let mut f = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dir.path().join("f"))
+            .unwrap();
+        f.write_all(&vec![7u8; bytes]).unwrap();
+        (dir, f)
+    }
+
+    #[test]
+    fn cachestat_sees_written_pages_dirty_then_clean_after_fsync() {
+        let (_d, f) = file_with(0);
+        let probe = PageProbe::detect(&Disabled::default(), &f);
+        if probe.source() != PagesSource::Cachestat {
+            eprintln!("skipping: {}", probe.note().unwrap_or("no cachestat"));
+            return;
+        }
+        let page = page_size();
+        f.write_all_at(&vec![1u8; (page * 10) as usize], 0).unwrap();
+        let c = probe.counts(&f, 0, 0).unwrap();
+        assert!(c.cached.unwrap() >= 10, "{c:?}");
+        assert!(c.dirty.unwrap() >= 10, "{c:?}");
+        f.sync_all().unwrap();
+        let c = probe.counts(&f, 0, 0).unwrap();
+        assert_eq!(c.dirty, Some(0), "{c:?}");
+        assert_eq!(c.writeback, Some(0), "{c:?}");
+    }
+
+    #[test]
+    fn mincore_reports_residency_and_unknown_dirtiness() {
+        let page = page_size() as usize;
+        let (_d, f) = file_with(page * 8);
+        let probe = PageProbe::with_source(PagesSource::Mincore);
+        let c = probe.counts(&f, 0, 0).unwrap();
+        assert_eq!(c.cached, Some(8));
+        assert_eq!(c.dirty, None);
+        let map = probe.map(&f, 4).unwrap();
+        assert_eq!(map.pages, 8);
+        assert_eq!(map.pages_per_cell, 2);
+        assert_eq!(map.cells, vec![CellState::Cached; 4]);
+    }
+
+    #[test]
+    fn map_marks_only_the_written_cells_dirty() {
+        let page = page_size();
+        // 8 cells of 2 MiB each: wider than the largest folio ext4 uses, so
+        // dirtying one byte (which dirties its whole folio) stays in one cell.
+        let (_d, f) = file_with((8 << 20) as usize * 2);
+        let probe = PageProbe::detect(&Disabled::default(), &f);
+        if probe.source() != PagesSource::Cachestat {
+            return;
+        }
+        f.sync_all().unwrap();
+        f.write_all_at(b"x", (16 << 20) / 8 * 5 + page).unwrap();
+        let map = probe.map(&f, 8).unwrap();
+        assert_eq!(map.cells.len(), 8);
+        assert_eq!(map.cells[0], CellState::Clean, "{:?}", map.cells);
+        assert_eq!(map.cells[5], CellState::Dirty, "{:?}", map.cells);
+    }
+
+    #[test]
+    fn empty_file_has_an_empty_map() {
+        let (_d, f) = file_with(0);
+        let probe = PageProbe::detect(&Disabled::default(), &f);
+        let map = probe.map(&f, 16).unwrap();
+        assert_eq!(map.pages, 0);
+        assert!(map.cells.is_empty());
+    }
+}
