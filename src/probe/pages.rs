@@ -245,14 +245,13 @@ impl PageProbe {
         let per_cell = pages.div_ceil(max_cells).max(1);
         let n_cells = pages.div_ceil(per_cell);
         let mut cells = Vec::with_capacity(n_cells as usize);
-        let totals;
-        match self.source {
+        let totals = match self.source {
             PagesSource::Cachestat => {
                 for i in 0..n_cells {
                     let c = cachestat(file, i * per_cell * page, per_cell * page)?;
                     cells.push(CellState::from_counts(&c));
                 }
-                totals = cachestat(file, 0, 0)?;
+                cachestat(file, 0, 0)?
             }
             PagesSource::Mincore => {
                 let mut per = Vec::new();
@@ -264,12 +263,12 @@ impl PageProbe {
                         CellState::NotCached
                     }
                 }));
-                totals = PageCounts {
+                PageCounts {
                     cached: Some(cached),
                     ..PageCounts::default()
-                };
+                }
             }
-        }
+        };
         Ok(PageMap {
             pages,
             pages_per_cell: per_cell,
