@@ -1,0 +1,477 @@
+//! Every op against the real kernel, through the public engine API.
+//!
+//! Exact syscall counts need the tracepoint (root, tracefs): those asserts say
+//! so and are checked against the engine's own count otherwise.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use iotour::engine::{Command, ExecEvent, MapCell, Speed};
+use iotour::probe::Disabled;
+use iotour::scenario::{Key, OpenFlags, Op, Pattern, Rule, Target, Via};
+
+#[test]
+fn thousand_writes_of_300_bytes_then_fsync() {
+    let plan = plan(
+        0,
+        true,
+        vec![
+            step(Op::Write { bytes: 300_000, chunk: 300 }),
+            step(Op::Fsync),
+        ],
+    );
+    let r = run(plan, config());
+    let w = &r.steps[0];
+    assert_eq!(w.error, None);
+    assert_eq!(w.measured.syscalls, Some(1000), "{:?}", r.environment.sources);
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(w.measured.wchar, Some(300_000));
+        assert_eq!(w.measured.rchar, Some(0));
+    }
+    // 300,000 bytes span 74 pages (73.2 rounded up). ext4 may cache them in
+    // larger folios, so more pages can be cached/dirty, never fewer.
+    let cached = w.measured.file_cached_pages.unwrap();
+    assert!(cached >= 74, "cached {cached}");
+    if r.environment.sources.pages == "cachestat" {
+        let dirty = w.measured.file_dirty_pages.unwrap();
+        assert!(dirty >= 74, "dirty {dirty}");
+        let f = &r.steps[1];
+        assert_eq!(f.measured.syscalls, Some(1));
+        assert_eq!(f.measured.file_dirty_pages, Some(0));
+        assert_eq!(f.measured.file_writeback_pages, Some(0));
+        // The model sizes fsync's DMA from the pages it cleaned.
+        let dma = iotour::report::value_of(Key::DmaCopyBytes, &f.measured, &f.modeled).unwrap();
+        assert!(dma >= 74 * 4096, "dma {dma}");
+    }
+    // Mode switches = syscalls + faults.
+    let m = &w.measured;
+    assert_eq!(
+        w.modeled.mode_switches,
+        Some(m.syscalls.unwrap() + m.minor_faults.unwrap() + m.major_faults.unwrap())
+    );
+}
+
+#[test]
+fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
+    let mut c = config();
+    c.disabled = Disabled::parse("tracepoint,procio").unwrap();
+    let r = run(
+        plan(0, true, vec![step(Op::Write { bytes: 300_000, chunk: 300 })]),
+        c,
+    );
+    assert_eq!(r.environment.sources.syscalls, "engine");
+    assert_eq!(r.environment.sources.io, "unavailable");
+    assert!(r.environment.sources.notes.iter().any(|n| n.contains("IOTOUR_DISABLE")));
+    assert_eq!(r.steps[0].measured.syscalls, Some(1000));
+    assert_eq!(r.steps[0].measured.wchar, None, "unknown, never 0");
+}
+
+#[test]
+fn buffered_write_gathers_chunks_like_buffered_output_stream() {
+    // 100-byte chunks into an 8 KiB buffer: 81 chunks (8,100 bytes) fit, the
+    // 82nd does not, so each write(2) carries 8,100 bytes: 12 full ones and
+    // the 2,800-byte remainder at close = 13 calls for 1,000 chunks.
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![step(Op::BufferedWrite { bytes: 100_000, chunk: 100, buffer: 8192 })],
+        ),
+        config(),
+    );
+    let s = &r.steps[0];
+    assert_eq!(s.error, None);
+    assert_eq!(s.measured.syscalls, Some(13));
+    if s.measured.wchar.is_some() {
+        assert_eq!(s.measured.wchar, Some(100_000));
+    }
+    assert!(s.modeled.notes.iter().any(|n| n.contains("100000 bytes")), "{:?}", s.modeled.notes);
+    // A chunk bigger than the buffer goes straight through: one call each.
+    let r = run(
+        plan(0, true, vec![step(Op::BufferedWrite { bytes: 40_000, chunk: 10_000, buffer: 8192 })]),
+        config(),
+    );
+    assert_eq!(r.steps[0].measured.syscalls, Some(4));
+}
+
+#[test]
+fn cold_read_does_disk_dma_and_warm_read_does_not() {
+    let r = run(
+        plan(
+            1 << 20,
+            false,
+            vec![
+                step(Op::Read { bytes: 1 << 20, chunk: 4096, offset: 0 }),
+                step(Op::Read { bytes: 1 << 20, chunk: 4096, offset: 0 }),
+            ],
+        ),
+        config(),
+    );
+    let (cold, warm) = (&r.steps[0], &r.steps[1]);
+    assert_eq!(cold.error, None);
+    assert_eq!(cold.measured.syscalls, Some(256));
+    // The second read first seeks back to offset 0.
+    assert_eq!(warm.measured.syscalls, Some(257));
+    let dma = |s: &iotour::report::StepReport| {
+        iotour::report::value_of(Key::DmaCopyBytes, &s.measured, &s.modeled).unwrap()
+    };
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(cold.measured.rchar, Some(1 << 20));
+        assert!(cold.measured.read_bytes.unwrap() >= 1 << 20, "{:?}", cold.measured);
+        assert_eq!(warm.measured.read_bytes, Some(0));
+    }
+    assert!(dma(cold) >= 1 << 20);
+    assert_eq!(dma(warm), 0);
+    assert_eq!(
+        iotour::report::value_of(Key::CpuCopyBytes, &warm.measured, &warm.modeled),
+        Some(1 << 20)
+    );
+}
+
+#[test]
+fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![
+                step(Op::AnonMmap { bytes: 64 << 20 }),
+                step(Op::Touch { pages: 1000, stride: 1, write: true, target: Target::Anon }),
+                step(Op::Munmap { target: Target::Anon }),
+            ],
+        ),
+        config(),
+    );
+    assert_eq!(r.steps[0].measured.syscalls, Some(1));
+    let t = &r.steps[1];
+    assert_eq!(t.error, None);
+    assert!(t.measured.minor_faults.unwrap() >= 1000, "{:?}", t.measured);
+    assert_eq!(t.measured.syscalls, Some(0), "touching memory is not a syscall");
+    assert_eq!(r.steps[2].measured.syscalls, Some(1));
+}
+
+#[test]
+fn malloc_then_touch_faults_only_when_touched() {
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![
+                step(Op::Malloc { bytes: 16 << 20 }),
+                step(Op::Touch { pages: 100, stride: 2, write: true, target: Target::Anon }),
+            ],
+        ),
+        config(),
+    );
+    assert!(r.steps[0].measured.minor_faults.unwrap() < 10, "{:?}", r.steps[0].measured);
+    assert!(r.steps[1].measured.minor_faults.unwrap() >= 100);
+}
+
+#[test]
+fn file_mapping_faults_show_in_rusage_and_in_the_sampled_map() {
+    let page = iotour::probe::pages::page_size();
+    let (r, events) = run_with_events(
+        plan(
+            8 << 20,
+            true,
+            vec![
+                step(Op::Mmap { bytes: 0, offset: 0, shared: true, write: true, populate: false }),
+                step(Op::Touch { pages: 256, stride: 8, write: true, target: Target::File }),
+                step(Op::Msync { asynchronous: false }),
+                // Keep the mapping alive while the sampler looks.
+                step(Op::Sleep { ms: 300 }),
+            ],
+        ),
+        config(),
+    );
+    assert!(r.ok || r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
+    let t = &r.steps[1];
+    // Write faults: one per page touched (no fault-around for writes).
+    assert!(t.measured.minor_faults.unwrap() >= 256, "{:?}", t.measured);
+    if r.environment.sources.pages == "cachestat" {
+        assert!(t.measured.file_dirty_pages.unwrap() >= 256);
+        assert_eq!(r.steps[2].measured.file_dirty_pages, Some(0));
+    }
+    let faulted = events.iter().any(|s| {
+        s.mapping
+            .as_ref()
+            .is_some_and(|cells| cells.iter().filter(|c| **c == MapCell::Faulted).count() > 100)
+    });
+    assert!(faulted, "no sample saw the faulted pages (page {page})");
+}
+
+#[test]
+fn random_pwrite_writes_every_byte_once() {
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![step(Op::Pwrite {
+                bytes: 1 << 20,
+                chunk: 4096,
+                offset: 4096,
+                pattern: Pattern::Random,
+            })],
+        ),
+        config(),
+    );
+    let s = &r.steps[0];
+    assert_eq!(s.error, None);
+    assert_eq!(s.measured.syscalls, Some(256));
+    if s.measured.wchar.is_some() {
+        assert_eq!(s.measured.wchar, Some(1 << 20));
+    }
+}
+
+#[test]
+fn sync_ops_clean_and_drop_cache_empties_the_cache() {
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![
+                step(Op::Write { bytes: 1 << 20, chunk: 65536 }),
+                step(Op::SyncFileRange { wait: true }),
+                step(Op::Write { bytes: 1 << 20, chunk: 65536 }),
+                step(Op::Fdatasync),
+                step(Op::DropCache),
+            ],
+        ),
+        config(),
+    );
+    for s in &r.steps {
+        assert_eq!(s.error, None, "step {}", s.index);
+    }
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(r.steps[1].measured.file_dirty_pages, Some(0));
+        assert_eq!(r.steps[3].measured.file_dirty_pages, Some(0));
+    }
+    assert_eq!(r.steps[4].measured.syscalls, Some(2));
+    assert_eq!(r.steps[4].measured.file_cached_pages, Some(0));
+}
+
+#[test]
+fn o_direct_refuses_misaligned_writes_with_a_reason() {
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![
+                step(Op::Reopen { flags: OpenFlags { direct: true, ..OpenFlags::default() } }),
+                step(Op::Write { bytes: 65536, chunk: 4096 }),
+                step(Op::Write { bytes: 3000, chunk: 300 }),
+            ],
+        ),
+        config(),
+    );
+    assert_eq!(r.steps[0].measured.syscalls, Some(2), "open + close");
+    let aligned = &r.steps[1];
+    assert_eq!(aligned.error, None);
+    // Direct I/O bypasses the page cache: nothing left dirty.
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(aligned.measured.file_dirty_pages, Some(0));
+    }
+    let err = r.steps[2].error.as_deref().unwrap();
+    assert!(err.contains("multiples") && err.contains("alignment"), "{err}");
+    assert!(!r.ok);
+}
+
+#[test]
+fn o_direct_on_tmpfs_is_a_step_error_saying_so() {
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        eprintln!("no /dev/shm: skipped");
+        return;
+    }
+    let mut c = config();
+    c.workdir_parent = Some(shm.to_path_buf());
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![step(Op::Reopen { flags: OpenFlags { direct: true, ..OpenFlags::default() } })],
+        ),
+        c,
+    );
+    assert_eq!(r.environment.filesystem, "tmpfs");
+    assert!(r.environment.sources.notes.iter().any(|n| n.contains("never dirty")));
+    let err = r.steps[0].error.as_deref().unwrap();
+    assert!(err.contains("refuses direct I/O"), "{err}");
+}
+
+#[test]
+fn send_four_ways() {
+    let bytes = 1u64 << 20;
+    let chunk = 65536;
+    for via in [Via::ReadWrite, Via::MmapWrite, Via::Sendfile, Via::Splice] {
+        let r = run(
+            plan(bytes, true, vec![step(Op::Send { bytes, chunk, via })]),
+            config(),
+        );
+        let s = &r.steps[0];
+        assert_eq!(s.error, None, "{via:?}");
+        let calls = s.measured.syscalls.unwrap();
+        let cpu = iotour::report::value_of(Key::CpuCopies, &s.measured, &s.modeled).unwrap();
+        match via {
+            Via::ReadWrite => {
+                assert_eq!(calls, 32, "16 preads + 16 writes");
+                assert_eq!(cpu, 2);
+            }
+            Via::MmapWrite => {
+                assert_eq!(calls, 18, "mmap + 16 writes + munmap");
+                assert_eq!(cpu, 1);
+            }
+            Via::Sendfile => {
+                assert_eq!(calls, 16);
+                assert_eq!(cpu, 0);
+            }
+            Via::Splice => {
+                assert!(calls >= 32, "file→pipe and pipe→socket per chunk: {calls}");
+                assert_eq!(cpu, 0);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_step_measures_nothing() {
+    let r = run(plan(0, true, vec![step(Op::Note); 50]), config());
+    for s in &r.steps {
+        assert_eq!(s.measured.syscalls, Some(0), "step {}", s.index);
+        assert_eq!(s.measured.minor_faults, Some(0), "step {}", s.index);
+        if s.measured.rchar.is_some() {
+            assert_eq!(s.measured.rchar, Some(0));
+            assert_eq!(s.measured.wchar, Some(0));
+        }
+    }
+}
+
+#[test]
+fn expectations_are_checked_and_unknown_fails() {
+    let mut s = step(Op::Write { bytes: 3000, chunk: 300 });
+    s.expect = vec![
+        expect(Key::Syscalls, Rule::Eq(10)),
+        expect(Key::CpuCopyBytes, Rule::Eq(3000)),
+        expect(Key::Syscalls, Rule::Gt(10)),
+    ];
+    let r = run(plan(0, true, vec![s]), config());
+    let e = &r.steps[0].expect;
+    assert!(e[0].ok && e[1].ok, "{e:?}");
+    assert!(!e[2].ok);
+    assert!(!r.ok);
+    let mut c = config();
+    c.disabled = Disabled::parse("procio").unwrap();
+    let mut s = step(Op::Write { bytes: 3000, chunk: 300 });
+    s.expect = vec![expect(Key::Wchar, Rule::Ge(0))];
+    let r = run(plan(0, true, vec![s]), c);
+    assert_eq!(r.steps[0].expect[0].actual, None);
+    assert!(!r.steps[0].expect[0].ok, "an unknown figure fails its expectation");
+}
+
+#[test]
+fn a_failed_step_stops_the_run() {
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![
+                step(Op::Touch { pages: 1, stride: 1, write: false, target: Target::File }),
+                step(Op::Fsync),
+            ],
+        ),
+        config(),
+    );
+    assert_eq!(r.steps.len(), 1);
+    assert!(r.steps[0].error.as_deref().unwrap().contains("no file mapping"));
+    assert!(!r.ok);
+}
+
+#[test]
+fn writes_past_eof_grow_the_file_and_the_page_map_follows() {
+    let (r, samples) = run_with_events(
+        plan(
+            4096,
+            true,
+            vec![step(Op::Write { bytes: 4 << 20, chunk: 1 << 20 }), step(Op::Sleep { ms: 200 })],
+        ),
+        config(),
+    );
+    assert_eq!(r.steps[0].error, None);
+    let pages = samples.iter().filter_map(|s| s.file.as_ref()).map(|m| m.pages).max();
+    assert_eq!(pages, Some(1024));
+}
+
+#[test]
+fn abort_during_a_long_sleep_is_prompt_and_removes_the_workdir() {
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let engine = iotour::engine::start(
+        plan(0, true, vec![step(Op::Sleep { ms: 60_000 })]),
+        config(),
+        tx,
+    )
+    .unwrap();
+    let dir = engine.workdir().unwrap().to_path_buf();
+    wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::StepStarted { .. })));
+    assert!(dir.exists());
+    let t = Instant::now();
+    engine.abort();
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert!(!dir.exists());
+}
+
+#[test]
+fn paused_engine_runs_exactly_one_slice_per_next_slice() {
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let mut c = config();
+    c.start_paused = true;
+    let engine = iotour::engine::start(
+        plan(0, true, vec![step(Op::Write { bytes: 100_000, chunk: 100 })]),
+        c,
+        tx,
+    )
+    .unwrap();
+    wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
+    let slices = |rx: &std::sync::mpsc::Receiver<Ev>| {
+        let end = Instant::now() + Duration::from_millis(300);
+        let mut n = 0;
+        while let Ok(e) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            if matches!(e, Ev::Exec(ExecEvent::Slice(_))) {
+                n += 1;
+            }
+        }
+        n
+    };
+    assert_eq!(slices(&rx), 0, "paused: nothing runs");
+    engine.send(Command::NextSlice);
+    assert_eq!(slices(&rx), 1);
+    engine.send(Command::NextStep);
+    // 1000 chunks in slices of 20: 49 left, then the step ends.
+    assert_eq!(slices(&rx), 49);
+    engine.send(Command::SetSpeed(Speed::Max));
+    engine.abort();
+}
+
+#[test]
+fn sizes_over_the_cap_are_refused_before_anything_is_written() {
+    let (tx, _rx) = std::sync::mpsc::channel::<Ev>();
+    let mut c = config();
+    c.max_size = 1 << 20;
+    let err = iotour::engine::start(
+        plan(0, true, vec![step(Op::Write { bytes: 2 << 20, chunk: 4096 })]),
+        c.clone(),
+        tx.clone(),
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("--max-size"), "{err}");
+    let err = iotour::engine::start(
+        plan(0, true, vec![step(Op::AnonMmap { bytes: 2 << 20 })]),
+        c,
+        tx,
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("anon_mmap"), "{err}");
+}
