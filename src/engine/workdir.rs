@@ -7,7 +7,7 @@
 //! The directory is `iotour-XXXXXX`, mode 0700, removed when [`Workdir`] drops.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -204,6 +204,8 @@ pub fn prefill(path: &Path, size: u64, cached: bool) -> io::Result<File> {
     if !cached {
         evict(&f)?;
     }
+    // The worker tracks the fd's position from 0, as a freshly opened file has.
+    f.rewind()?;
     Ok(f)
 }
 
