@@ -14,7 +14,10 @@ use crate::report::{Environment, Measured, RunReport, StepReport};
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExecEvent {
     /// The working file is set up; measurement sources are known.
-    Ready { environment: Environment, at: Duration },
+    Ready {
+        environment: Environment,
+        at: Duration,
+    },
     /// Step `index` (1-based) begins.
     StepStarted { index: usize, at: Duration },
     /// A slice of a step's work finished.

@@ -5,4 +5,6 @@ pub mod expect;
 pub mod plan;
 
 pub use expect::{Expectation, Key, Rule};
-pub use plan::{FileSetup, Lang, Meta, Op, OpenFlags, Origin, Pattern, Plan, Step, Target, Text, Via};
+pub use plan::{
+    FileSetup, Lang, Meta, Op, OpenFlags, Origin, Pattern, Plan, Step, Target, Text, Via,
+};

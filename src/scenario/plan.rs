@@ -37,7 +37,10 @@ pub struct Text {
 
 impl Text {
     pub fn en(s: impl Into<String>) -> Self {
-        Text { en: s.into(), zh: None }
+        Text {
+            en: s.into(),
+            zh: None,
+        }
     }
 
     /// The text in `lang`, falling back to English when there is no translation.
@@ -97,38 +100,85 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     /// `write(2)` of `chunk` bytes until `bytes` are written, from one user buffer.
-    Write { bytes: u64, chunk: u64 },
+    Write {
+        bytes: u64,
+        chunk: u64,
+    },
     /// Java's BufferedOutputStream: chunks gather in a user buffer of `buffer`
     /// bytes, `write(2)` when it is full; a chunk ≥ buffer goes straight through.
-    BufferedWrite { bytes: u64, chunk: u64, buffer: u64 },
+    BufferedWrite {
+        bytes: u64,
+        chunk: u64,
+        buffer: u64,
+    },
     /// Positioned writes starting at `offset`.
-    Pwrite { bytes: u64, chunk: u64, offset: u64, pattern: Pattern },
+    Pwrite {
+        bytes: u64,
+        chunk: u64,
+        offset: u64,
+        pattern: Pattern,
+    },
     /// `read(2)` loop from `offset`.
-    Read { bytes: u64, chunk: u64, offset: u64 },
+    Read {
+        bytes: u64,
+        chunk: u64,
+        offset: u64,
+    },
     Fsync,
     Fdatasync,
     /// Start writeback of the whole file; `wait` also waits for it.
-    SyncFileRange { wait: bool },
+    SyncFileRange {
+        wait: bool,
+    },
     /// fsync, then POSIX_FADV_DONTNEED on the working file.
     DropCache,
     /// Reopen the working file with these flags.
-    Reopen { flags: OpenFlags },
+    Reopen {
+        flags: OpenFlags,
+    },
     /// Map the working file.
-    Mmap { bytes: u64, offset: u64, shared: bool, write: bool, populate: bool },
+    Mmap {
+        bytes: u64,
+        offset: u64,
+        shared: bool,
+        write: bool,
+        populate: bool,
+    },
     /// Read or write one byte in each `stride`-th page of the current mapping.
-    Touch { pages: u64, stride: u64, write: bool, target: Target },
+    Touch {
+        pages: u64,
+        stride: u64,
+        write: bool,
+        target: Target,
+    },
     /// Flush the file mapping (MappedByteBuffer.force); `asynchronous` = MS_ASYNC.
-    Msync { asynchronous: bool },
-    Munmap { target: Target },
+    Msync {
+        asynchronous: bool,
+    },
+    Munmap {
+        target: Target,
+    },
     /// Anonymous private mapping (what malloc does for large blocks).
-    AnonMmap { bytes: u64 },
+    AnonMmap {
+        bytes: u64,
+    },
     /// libc malloc, left untouched until `touch target = "anon"`.
-    Malloc { bytes: u64 },
+    Malloc {
+        bytes: u64,
+    },
     /// Move file data into a local socket that a sink thread drains.
-    Send { bytes: u64, chunk: u64, via: Via },
-    Sleep { ms: u64 },
+    Send {
+        bytes: u64,
+        chunk: u64,
+        via: Via,
+    },
+    Sleep {
+        ms: u64,
+    },
     /// Wait until the flusher has cleaned the file or `timeout_ms` passes.
-    WaitWriteback { timeout_ms: u64 },
+    WaitWriteback {
+        timeout_ms: u64,
+    },
     /// Narration only.
     Note,
 }
