@@ -22,5 +22,7 @@ pub use catalog::{Catalog, Entry};
 pub use error::{Diagnostic, ScenarioError};
 pub use expect::{Expectation, Key, Rule};
 pub use parse::{parse_file, parse_str};
-pub use plan::{FileSetup, Lang, Meta, Op, OpenFlags, Origin, Pattern, Plan, Step, Target, Text, Via};
+pub use plan::{
+    FileSetup, Lang, Meta, Op, OpenFlags, Origin, Pattern, Plan, Step, Target, Text, Via,
+};
 pub use rule::{RuleError, parse_rule};

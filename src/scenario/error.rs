@@ -36,12 +36,20 @@ pub enum ScenarioError {
     Invalid(Box<Diagnostic>),
     /// Neither a known scenario id nor a path to a file.
     #[error("{}", unknown_message(name, suggestions, known))]
-    Unknown { name: String, suggestions: Vec<String>, known: Vec<String> },
+    Unknown {
+        name: String,
+        suggestions: Vec<String>,
+        known: Vec<String>,
+    },
 }
 
 impl ScenarioError {
-    pub(crate) fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        ScenarioError::Read { path: path.into(), source: Arc::new(source) }
+    /// The file or directory at `path` could not be read.
+    pub fn read(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        ScenarioError::Read {
+            path: path.into(),
+            source: Arc::new(source),
+        }
     }
 
     /// The 1-based line the error points at, if it points into a file.
@@ -64,7 +72,11 @@ impl ScenarioError {
 
     /// One line for lists: `path:line:col: message`.
     pub fn summary(&self) -> String {
-        self.to_string().lines().next().unwrap_or_default().to_owned()
+        self.to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
@@ -82,10 +94,15 @@ impl From<Diagnostic> for ScenarioError {
 }
 
 fn unknown_message(name: &str, suggestions: &[String], known: &[String]) -> String {
-    let mut out = format!("no scenario `{name}`: not a built-in id, not in a scenario directory, and no such file");
+    let mut out = format!(
+        "no scenario `{name}`: not a built-in id, not in a scenario directory, and no such file"
+    );
     if !suggestions.is_empty() {
         let quoted: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
-        out.push_str(&format!("\n  = help: did you mean {}?", quoted.join(" or ")));
+        out.push_str(&format!(
+            "\n  = help: did you mean {}?",
+            quoted.join(" or ")
+        ));
     }
     if !known.is_empty() {
         out.push_str(&format!("\n  = known ids: {}", known.join(", ")));
@@ -115,7 +132,9 @@ impl Diagnostic {
     pub fn new(file: &str, source: &str, span: Range<usize>, message: impl Into<String>) -> Self {
         let start = floor_char_boundary(source, span.start.min(source.len()));
         let line_start = source[..start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[start..].find('\n').map_or(source.len(), |i| start + i);
+        let line_end = source[start..]
+            .find('\n')
+            .map_or(source.len(), |i| start + i);
         let line = source[..start].matches('\n').count() + 1;
         let raw_line = source[line_start..line_end].trim_end_matches('\r');
         let before = &source[line_start..start];
@@ -152,10 +171,19 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let number = self.line.to_string();
         let gutter = " ".repeat(number.len());
-        writeln!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+        writeln!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         writeln!(f, "{gutter} |")?;
         writeln!(f, "{number} | {}", self.source_line)?;
-        write!(f, "{gutter} | {}{}", " ".repeat(self.caret.0), "^".repeat(self.caret.1))?;
+        write!(
+            f,
+            "{gutter} | {}{}",
+            " ".repeat(self.caret.0),
+            "^".repeat(self.caret.1)
+        )?;
         for note in &self.notes {
             write!(f, "\n{gutter} = {note}")?;
         }
@@ -166,7 +194,9 @@ impl fmt::Display for Diagnostic {
 /// Columns a terminal gives `s`: CJK characters take two, so the caret stays
 /// under a Chinese `say` line. Tabs count as one because they print as one space.
 fn display_width(s: &str) -> usize {
-    s.chars().map(|c| if c == '\t' { 1 } else { c.width().unwrap_or(0) }).sum()
+    s.chars()
+        .map(|c| if c == '\t' { 1 } else { c.width().unwrap_or(0) })
+        .sum()
 }
 
 fn floor_char_boundary(s: &str, mut i: usize) -> usize {
@@ -178,18 +208,26 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 /// Names from `candidates` close enough to `word` to be what was meant, best
 /// first: a typo (`wrte`), a missing or extra letter, a swapped pair.
-pub(crate) fn close_names<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Vec<&'c str> {
+pub(crate) fn close_names<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Vec<&'c str> {
     let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .map(|c| (strsim::normalized_damerau_levenshtein(word, c), c))
-        .filter(|&(score, c)| score >= 0.6 || (c.len() > 3 && c.starts_with(word) && word.len() >= 3))
+        .filter(|&(score, c)| {
+            score >= 0.6 || (c.len() > 3 && c.starts_with(word) && word.len() >= 3)
+        })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     scored.into_iter().take(3).map(|(_, c)| c).collect()
 }
 
 /// `help: did you mean `x`?` when something is close, else nothing.
-pub(crate) fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<String> {
+pub(crate) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
     let close = close_names(word, candidates);
     let quoted: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
     (!quoted.is_empty()).then(|| format!("help: did you mean {}?", quoted.join(" or ")))
@@ -202,7 +240,8 @@ mod tests {
     #[test]
     fn renders_position_line_and_caret() {
         let src = "[scenario]\ntitle = 3\n";
-        let d = Diagnostic::new("a.toml", src, 19..20, "`title` must be a string").note("help: quote it");
+        let d = Diagnostic::new("a.toml", src, 19..20, "`title` must be a string")
+            .note("help: quote it");
         assert_eq!(
             d.to_string(),
             "a.toml:2:9: `title` must be a string\n  |\n2 | title = 3\n  |         ^\n  = help: quote it"
@@ -234,7 +273,10 @@ mod tests {
         assert_eq!(close_names("wrte", ops)[0], "write");
         assert_eq!(close_names("fsycn", ops), vec!["fsync"]);
         assert!(close_names("banana", ops).is_empty());
-        assert_eq!(did_you_mean("raed", ops).as_deref(), Some("help: did you mean `read`?"));
+        assert_eq!(
+            did_you_mean("raed", ops).as_deref(),
+            Some("help: did you mean `read`?")
+        );
     }
 
     #[test]

@@ -36,12 +36,20 @@ pub fn parse_rule(text: &str) -> Result<Rule, RuleError> {
     let whole = 0..text.len();
     let body = text.trim();
     if body.is_empty() {
-        return Err(RuleError { message: "empty rule".into(), at: whole });
+        return Err(RuleError {
+            message: "empty rule".into(),
+            at: whole,
+        });
     }
     let body_start = text.len() - text.trim_start().len();
     // Longest operators first so `>=` is not read as `>` followed by `=5`.
-    const OPS: &[(&str, fn(u64) -> Rule)] =
-        &[("==", Rule::Eq), (">=", Rule::Ge), ("<=", Rule::Le), (">", Rule::Gt), ("<", Rule::Lt)];
+    const OPS: &[(&str, fn(u64) -> Rule)] = &[
+        ("==", Rule::Eq),
+        (">=", Rule::Ge),
+        ("<=", Rule::Le),
+        (">", Rule::Gt),
+        ("<", Rule::Lt),
+    ];
     for &(op, make) in OPS {
         if let Some(rest) = body.strip_prefix(op) {
             let n = number(rest, body_start + op.len())?;
@@ -51,9 +59,15 @@ pub fn parse_rule(text: &str) -> Result<Rule, RuleError> {
     if let Some((a, b)) = body.split_once("..") {
         let lo = number(a, body_start)?;
         let b_start = body_start + a.len() + 2;
-        let hi = number(b.strip_prefix('=').unwrap_or(b), b_start + usize::from(b.starts_with('=')))?;
+        let hi = number(
+            b.strip_prefix('=').unwrap_or(b),
+            b_start + usize::from(b.starts_with('=')),
+        )?;
         if lo > hi {
-            return Err(RuleError { message: format!("empty range: {lo} is more than {hi}"), at: whole });
+            return Err(RuleError {
+                message: format!("empty range: {lo} is more than {hi}"),
+                at: whole,
+            });
         }
         return Ok(Rule::Range(lo, hi));
     }
@@ -72,7 +86,10 @@ fn number(text: &str, offset: usize) -> Result<u64, RuleError> {
     let lead = text.len() - text.trim_start().len();
     let trimmed = text.trim();
     let at = offset + lead..offset + lead + trimmed.len().max(1);
-    parse_size(trimmed).map_err(|e| RuleError { message: e.to_string(), at })
+    parse_size(trimmed).map_err(|e| RuleError {
+        message: e.to_string(),
+        at,
+    })
 }
 
 #[cfg(test)]
@@ -94,7 +111,10 @@ mod tests {
     fn whitespace_and_sizes() {
         assert_eq!(parse_rule("==1MiB"), Ok(Rule::Eq(1 << 20)));
         assert_eq!(parse_rule("  >=   4 KiB  "), Ok(Rule::Ge(4096)));
-        assert_eq!(parse_rule(" 1MiB .. 2MiB "), Ok(Rule::Range(1 << 20, 2 << 20)));
+        assert_eq!(
+            parse_rule(" 1MiB .. 2MiB "),
+            Ok(Rule::Range(1 << 20, 2 << 20))
+        );
         assert_eq!(parse_rule("1..=3"), Ok(Rule::Range(1, 3)));
     }
 
@@ -105,11 +125,23 @@ mod tests {
         assert!(e.message.contains("unknown unit `x`"), "{}", e.message);
         let e = parse_rule("10..5").unwrap_err();
         assert_eq!(e.message, "empty range: 10 is more than 5");
-        assert_eq!(parse_rule("5").unwrap_err().message, "a bare number is not a rule: write `== 5`");
-        assert_eq!(parse_rule("=! 5").unwrap_err().message, "unknown comparison in `=! 5`");
+        assert_eq!(
+            parse_rule("5").unwrap_err().message,
+            "a bare number is not a rule: write `== 5`"
+        );
+        assert_eq!(
+            parse_rule("=! 5").unwrap_err().message,
+            "unknown comparison in `=! 5`"
+        );
         assert_eq!(parse_rule("").unwrap_err().message, "empty rule");
-        assert_eq!(parse_rule("== -1").unwrap_err().message, "size cannot be negative: `-1`");
-        assert_eq!(parse_rule("== ").unwrap_err().message, crate::size::SizeError::Empty.to_string());
+        assert_eq!(
+            parse_rule("== -1").unwrap_err().message,
+            "size cannot be negative: `-1`"
+        );
+        assert_eq!(
+            parse_rule("== ").unwrap_err().message,
+            crate::size::SizeError::Empty.to_string()
+        );
     }
 
     #[test]

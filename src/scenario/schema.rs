@@ -2,8 +2,15 @@
 //! other, error messages list them, and docs/scenarios.md describes them.
 
 /// Fields of the `[scenario]` table.
-pub const SCENARIO_FIELDS: &[&str] =
-    &["title", "title_zh", "summary", "summary_zh", "tags", "java", "lesson"];
+pub const SCENARIO_FIELDS: &[&str] = &[
+    "title",
+    "title_zh",
+    "summary",
+    "summary_zh",
+    "tags",
+    "java",
+    "lesson",
+];
 
 /// Fields of the `[file]` table.
 pub const FILE_FIELDS: &[&str] = &["size", "cached"];
@@ -53,7 +60,10 @@ mod tests {
     #[test]
     fn every_op_has_a_parameter_list() {
         for name in Op::NAMES {
-            assert!(op_params(name).is_some(), "op `{name}` has no parameter list");
+            assert!(
+                op_params(name).is_some(),
+                "op `{name}` has no parameter list"
+            );
         }
         assert!(op_params("wrte").is_none());
     }
@@ -62,7 +72,10 @@ mod tests {
     fn parameters_never_shadow_step_fields() {
         for name in Op::NAMES {
             for p in op_params(name).unwrap() {
-                assert!(!STEP_FIELDS.contains(p), "`{name}.{p}` collides with a step field");
+                assert!(
+                    !STEP_FIELDS.contains(p),
+                    "`{name}.{p}` collides with a step field"
+                );
             }
         }
     }
