@@ -233,7 +233,10 @@ impl<'a, 'i> Fields<'a, 'i> {
             .iter()
             .map(|item| match item.get_ref() {
                 DeValue::String(s) => Ok((s.to_string(), item.span())),
-                _ => Err(self.wrong_type(&format!("each of `{key}`"), item, "a string")),
+                other => Err(self
+                    .src
+                    .error(item.span(), format!("each item of `{key}` must be a string, found {}", type_name(other)))
+                    .into()),
             })
             .collect::<Result<Vec<_>>>()
             .map(Some)
