@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use iotour::scenario::{Key, Op, OpenFlags, Pattern, Plan, Rule, Target, Via, parse_file};
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(kind);
     let mut files: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -25,15 +27,24 @@ fn fixtures(kind: &str) -> Vec<PathBuf> {
 }
 
 fn valid(name: &str) -> Plan {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/valid")
+        .join(name);
     parse_file(&path).unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
 fn every_valid_fixture_parses() {
     let files = fixtures("valid");
-    assert!(files.len() >= 5, "expected the valid fixtures, found {files:?}");
-    let failures: Vec<String> = files.iter().filter_map(|f| parse_file(f).err()).map(|e| e.to_string()).collect();
+    assert!(
+        files.len() >= 5,
+        "expected the valid fixtures, found {files:?}"
+    );
+    let failures: Vec<String> = files
+        .iter()
+        .filter_map(|f| parse_file(f).err())
+        .map(|e| e.to_string())
+        .collect();
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
 
@@ -48,21 +59,45 @@ struct Expected {
 fn expected(path: &Path) -> Expected {
     let text = fs::read_to_string(path).unwrap();
     let first = text.lines().next().unwrap_or_default();
-    let spec = first
-        .strip_prefix("# error: ")
-        .unwrap_or_else(|| panic!("{}: first line must be `# error: LINE:COL: message`", path.display()));
+    let spec = first.strip_prefix("# error: ").unwrap_or_else(|| {
+        panic!(
+            "{}: first line must be `# error: LINE:COL: message`",
+            path.display()
+        )
+    });
     let mut parts = spec.splitn(3, ':');
-    let mut number = || parts.next().and_then(|n| n.trim().parse().ok()).expect("LINE:COL: in the error line");
+    let mut number = || {
+        parts
+            .next()
+            .and_then(|n| n.trim().parse().ok())
+            .expect("LINE:COL: in the error line")
+    };
     let (line, column) = (number(), number());
-    let fragment = parts.next().expect("a message after LINE:COL:").trim().to_owned();
-    let shows = text.lines().filter_map(|l| l.strip_prefix("# shows: ")).map(str::to_owned).collect();
-    Expected { line, column, fragment, shows }
+    let fragment = parts
+        .next()
+        .expect("a message after LINE:COL:")
+        .trim()
+        .to_owned();
+    let shows = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("# shows: "))
+        .map(str::to_owned)
+        .collect();
+    Expected {
+        line,
+        column,
+        fragment,
+        shows,
+    }
 }
 
 #[test]
 fn every_invalid_fixture_fails_where_and_how_it_says() {
     let files = fixtures("invalid");
-    assert!(files.len() >= 10, "expected the invalid fixtures, found {files:?}");
+    assert!(
+        files.len() >= 10,
+        "expected the invalid fixtures, found {files:?}"
+    );
     let mut failures = Vec::new();
     for path in &files {
         let want = expected(path);
@@ -76,19 +111,37 @@ fn every_invalid_fixture_fails_where_and_how_it_says() {
         let got = (err.line().unwrap_or(0), err.column().unwrap_or(0));
         let rendered = err.to_string();
         if got != (want.line, want.column) {
-            failures.push(format!("{}: at {}:{}, expected {}:{}\n{rendered}", path.display(), got.0, got.1, want.line, want.column));
+            failures.push(format!(
+                "{}: at {}:{}, expected {}:{}\n{rendered}",
+                path.display(),
+                got.0,
+                got.1,
+                want.line,
+                want.column
+            ));
         }
         if !err.message().contains(&want.fragment) {
-            failures.push(format!("{}: message {:?} lacks {:?}", path.display(), err.message(), want.fragment));
+            failures.push(format!(
+                "{}: message {:?} lacks {:?}",
+                path.display(),
+                err.message(),
+                want.fragment
+            ));
         }
         // The rendered form starts with the path, as compilers do.
         let prefix = format!("{}:{}:{}: ", path.display(), want.line, want.column);
         if !rendered.starts_with(&prefix) {
-            failures.push(format!("{}: rendered error does not start with {prefix:?}:\n{rendered}", path.display()));
+            failures.push(format!(
+                "{}: rendered error does not start with {prefix:?}:\n{rendered}",
+                path.display()
+            ));
         }
         for text in &want.shows {
             if !rendered.contains(text.as_str()) {
-                failures.push(format!("{}: rendered error lacks {text:?}:\n{rendered}", path.display()));
+                failures.push(format!(
+                    "{}: rendered error lacks {text:?}:\n{rendered}",
+                    path.display()
+                ));
             }
         }
     }
@@ -97,8 +150,10 @@ fn every_invalid_fixture_fails_where_and_how_it_says() {
 
 #[test]
 fn the_brief_cases_each_have_a_fixture() {
-    let names: Vec<String> =
-        fixtures("invalid").iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<String> = fixtures("invalid")
+        .iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
     for case in [
         "syntax-error",
         "unknown-op",
@@ -111,7 +166,10 @@ fn the_brief_cases_each_have_a_fixture() {
         "missing-op",
         "empty-steps",
     ] {
-        assert!(names.iter().any(|n| n == case), "no invalid fixture `{case}.toml`");
+        assert!(
+            names.iter().any(|n| n == case),
+            "no invalid fixture `{case}.toml`"
+        );
     }
 }
 
@@ -128,24 +186,71 @@ fn every_op_fixture_reads_each_parameter() {
     assert_eq!(
         ops,
         [
-            Op::Write { bytes: 1 << 20, chunk: 100 },
-            Op::BufferedWrite { bytes: 1 << 20, chunk: 100, buffer: 16 << 10 },
-            Op::Pwrite { bytes: 4 << 20, chunk: 4096, offset: 1 << 20, pattern: Pattern::Random },
-            Op::Read { bytes: 2 << 20, chunk: 64 << 10, offset: 4096 },
+            Op::Write {
+                bytes: 1 << 20,
+                chunk: 100
+            },
+            Op::BufferedWrite {
+                bytes: 1 << 20,
+                chunk: 100,
+                buffer: 16 << 10
+            },
+            Op::Pwrite {
+                bytes: 4 << 20,
+                chunk: 4096,
+                offset: 1 << 20,
+                pattern: Pattern::Random
+            },
+            Op::Read {
+                bytes: 2 << 20,
+                chunk: 64 << 10,
+                offset: 4096
+            },
             Op::Fsync,
             Op::Fdatasync,
             Op::SyncFileRange { wait: true },
             Op::DropCache,
-            Op::Reopen { flags: OpenFlags { sync: true, dsync: true, direct: true, append: true } },
-            Op::Mmap { bytes: 8 << 20, offset: 4096, shared: false, write: true, populate: true },
-            Op::Touch { pages: 1000, stride: 2, write: true, target: Target::File },
+            Op::Reopen {
+                flags: OpenFlags {
+                    sync: true,
+                    dsync: true,
+                    direct: true,
+                    append: true
+                }
+            },
+            Op::Mmap {
+                bytes: 8 << 20,
+                offset: 4096,
+                shared: false,
+                write: true,
+                populate: true
+            },
+            Op::Touch {
+                pages: 1000,
+                stride: 2,
+                write: true,
+                target: Target::File
+            },
             Op::Msync { asynchronous: true },
-            Op::Munmap { target: Target::File },
+            Op::Munmap {
+                target: Target::File
+            },
             Op::AnonMmap { bytes: 64 << 20 },
             Op::Malloc { bytes: 256 << 10 },
-            Op::Touch { pages: 10, stride: 1, write: false, target: Target::Anon },
-            Op::Munmap { target: Target::Anon },
-            Op::Send { bytes: 8 << 20, chunk: 64 << 10, via: Via::Splice },
+            Op::Touch {
+                pages: 10,
+                stride: 1,
+                write: false,
+                target: Target::Anon
+            },
+            Op::Munmap {
+                target: Target::Anon
+            },
+            Op::Send {
+                bytes: 8 << 20,
+                chunk: 64 << 10,
+                via: Via::Splice
+            },
             Op::Sleep { ms: 250 },
             Op::WaitWriteback { timeout_ms: 30_000 },
             Op::Note,
@@ -153,16 +258,27 @@ fn every_op_fixture_reads_each_parameter() {
     );
     // Every op name of the format appears, so this fixture stays complete.
     for name in Op::NAMES {
-        assert!(ops.iter().any(|o| o.name() == *name), "every-op.toml lacks `{name}`");
+        assert!(
+            ops.iter().any(|o| o.name() == *name),
+            "every-op.toml lacks `{name}`"
+        );
     }
     let last = plan.steps.last().unwrap();
     assert_eq!(last.say.as_ref().unwrap().zh.as_deref(), Some("完成。"));
     assert_eq!(last.ask.as_ref().unwrap().en, "What happened?");
     assert_eq!(last.calls.as_deref(), Some("a → b → c"));
     // Step lines point at their [[step]] headers.
-    let text = fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/every-op.toml")).unwrap();
+    let text = fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid/every-op.toml"),
+    )
+    .unwrap();
     for step in &plan.steps {
-        assert_eq!(text.lines().nth(step.line - 1), Some("[[step]]"), "step at line {}", step.line);
+        assert_eq!(
+            text.lines().nth(step.line - 1),
+            Some("[[step]]"),
+            "step at line {}",
+            step.line
+        );
     }
 }
 
@@ -170,34 +286,92 @@ fn every_op_fixture_reads_each_parameter() {
 fn defaults_are_the_documented_ones() {
     let plan = valid("defaults.toml");
     assert_eq!((plan.file.size, plan.file.cached), (0, true));
-    assert_eq!((plan.meta.lesson, plan.meta.tags.len(), plan.meta.title.zh.as_ref()), (None, 0, None));
+    assert_eq!(
+        (
+            plan.meta.lesson,
+            plan.meta.tags.len(),
+            plan.meta.title.zh.as_ref()
+        ),
+        (None, 0, None)
+    );
     let ops: Vec<Op> = plan.steps.iter().map(|s| s.op.clone()).collect();
     assert_eq!(
         ops,
         [
-            Op::BufferedWrite { bytes: 8192, chunk: 100, buffer: 8192 },
-            Op::Pwrite { bytes: 8192, chunk: 4096, offset: 0, pattern: Pattern::Sequential },
-            Op::Read { bytes: 8192, chunk: 4096, offset: 0 },
+            Op::BufferedWrite {
+                bytes: 8192,
+                chunk: 100,
+                buffer: 8192
+            },
+            Op::Pwrite {
+                bytes: 8192,
+                chunk: 4096,
+                offset: 0,
+                pattern: Pattern::Sequential
+            },
+            Op::Read {
+                bytes: 8192,
+                chunk: 4096,
+                offset: 0
+            },
             Op::SyncFileRange { wait: false },
-            Op::Reopen { flags: OpenFlags::default() },
-            Op::Mmap { bytes: 8192, offset: 0, shared: true, write: false, populate: false },
-            Op::Touch { pages: 2, stride: 1, write: false, target: Target::File },
-            Op::Msync { asynchronous: false },
-            Op::Munmap { target: Target::File },
-            Op::Send { bytes: 8192, chunk: 4096, via: Via::ReadWrite },
+            Op::Reopen {
+                flags: OpenFlags::default()
+            },
+            Op::Mmap {
+                bytes: 8192,
+                offset: 0,
+                shared: true,
+                write: false,
+                populate: false
+            },
+            Op::Touch {
+                pages: 2,
+                stride: 1,
+                write: false,
+                target: Target::File
+            },
+            Op::Msync {
+                asynchronous: false
+            },
+            Op::Munmap {
+                target: Target::File
+            },
+            Op::Send {
+                bytes: 8192,
+                chunk: 4096,
+                via: Via::ReadWrite
+            },
         ]
     );
-    assert!(plan.steps.iter().all(|s| s.say.is_none() && s.expect.is_empty()));
+    assert!(
+        plan.steps
+            .iter()
+            .all(|s| s.say.is_none() && s.expect.is_empty())
+    );
 }
 
 #[test]
 fn sizes_and_rules_in_every_spelling() {
     let plan = valid("sizes-and-rules.toml");
-    assert_eq!(plan.meta.summary.en, "Multi-line summary with a line continuation.");
+    assert_eq!(
+        plan.meta.summary.en,
+        "Multi-line summary with a line continuation."
+    );
     assert_eq!(plan.file.size, 3 << 29);
-    assert_eq!(plan.steps[0].op, Op::Write { bytes: 2_000_000, chunk: 512 });
+    assert_eq!(
+        plan.steps[0].op,
+        Op::Write {
+            bytes: 2_000_000,
+            chunk: 512
+        }
+    );
     // Expectations keep the order they were written in.
-    let first: Vec<(Key, Rule)> = plan.steps[0].expect.iter().map(|e| (e.key, e.rule)).collect();
+    let first: Vec<(Key, Rule)> = plan.steps[0]
+        .expect
+        .iter()
+        .map(|e| (e.key, e.rule))
+        .collect();
     assert_eq!(
         first,
         [
@@ -209,9 +383,17 @@ fn sizes_and_rules_in_every_spelling() {
             (Key::FileDirtyPages, Rule::Range(488, 1024)),
         ]
     );
-    let second: Vec<(Key, Rule)> = plan.steps[1].expect.iter().map(|e| (e.key, e.rule)).collect();
+    let second: Vec<(Key, Rule)> = plan.steps[1]
+        .expect
+        .iter()
+        .map(|e| (e.key, e.rule))
+        .collect();
     assert_eq!(
         second,
-        [(Key::Syscalls, Rule::Eq(1)), (Key::FileDirtyPages, Rule::Range(0, 0)), (Key::ModeSwitches, Rule::Ge(1))]
+        [
+            (Key::Syscalls, Rule::Eq(1)),
+            (Key::FileDirtyPages, Rule::Range(0, 0)),
+            (Key::ModeSwitches, Rule::Ge(1))
+        ]
     );
 }

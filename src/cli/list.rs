@@ -8,7 +8,7 @@ use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
 use super::{Global, LangArg};
-use crate::scenario::{Catalog, Entry, Lang, Origin};
+use crate::scenario::{Catalog, Entry, Lang, Origin, ScenarioError};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -45,7 +45,7 @@ impl ListItem {
             origin: origin_label(&entry.origin),
             lesson: entry.lesson(),
             steps: plan.map(|p| p.steps.len()),
-            error: entry.plan.as_ref().err().map(|e| e.summary()),
+            error: entry.plan.as_ref().err().map(ScenarioError::summary),
         }
     }
 }

@@ -31,6 +31,9 @@ impl std::fmt::Display for RuleError {
 
 impl std::error::Error for RuleError {}
 
+/// Builds a rule from its number: `Rule::Eq`, `Rule::Ge`, ...
+type MakeRule = fn(u64) -> Rule;
+
 /// Parse one rule. Whitespace around operators and numbers is ignored.
 pub fn parse_rule(text: &str) -> Result<Rule, RuleError> {
     let whole = 0..text.len();
@@ -43,7 +46,7 @@ pub fn parse_rule(text: &str) -> Result<Rule, RuleError> {
     }
     let body_start = text.len() - text.trim_start().len();
     // Longest operators first so `>=` is not read as `>` followed by `=5`.
-    const OPS: &[(&str, fn(u64) -> Rule)] = &[
+    const OPS: &[(&str, MakeRule)] = &[
         ("==", Rule::Eq),
         (">=", Rule::Ge),
         ("<=", Rule::Le),

@@ -235,7 +235,13 @@ impl<'a, 'i> Fields<'a, 'i> {
                 DeValue::String(s) => Ok((s.to_string(), item.span())),
                 other => Err(self
                     .src
-                    .error(item.span(), format!("each item of `{key}` must be a string, found {}", type_name(other)))
+                    .error(
+                        item.span(),
+                        format!(
+                            "each item of `{key}` must be a string, found {}",
+                            type_name(other)
+                        ),
+                    )
                     .into()),
             })
             .collect::<Result<Vec<_>>>()
