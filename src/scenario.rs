@@ -15,6 +15,7 @@ mod parse;
 pub mod plan;
 pub mod rule;
 pub mod schema;
+mod sequence;
 mod step;
 mod table;
 

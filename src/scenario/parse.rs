@@ -10,6 +10,7 @@ use toml::de::{DeTable, DeValue};
 use super::error::ScenarioError;
 use super::plan::{FileSetup, Meta, Origin, Plan, Text};
 use super::schema::{FILE_FIELDS, SCENARIO_FIELDS, TOP_LEVEL};
+use super::sequence::check_sequence;
 use super::step::parse_step;
 use super::table::{Fields, Result, Source, type_name};
 
@@ -49,11 +50,14 @@ pub fn parse_str(text: &str, id: &str, origin: Origin) -> Result<Plan> {
             cached: true,
         },
     };
-    let steps = step_values(&root, &scenario.header)?
+    let values = step_values(&root, &scenario.header)?;
+    let steps = values
         .iter()
         .enumerate()
         .map(|(i, v)| parse_step(src, v, i + 1))
         .collect::<Result<Vec<_>>>()?;
+    let headers: Vec<Range<usize>> = values.iter().map(Spanned::span).collect();
+    check_sequence(src, &steps, &headers)?;
     Ok(Plan {
         id: id.to_owned(),
         origin,
