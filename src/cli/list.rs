@@ -57,12 +57,18 @@ pub fn origin_label(origin: &Origin) -> String {
     }
 }
 
+impl From<LangArg> for Lang {
+    fn from(arg: LangArg) -> Lang {
+        match arg {
+            LangArg::En => Lang::En,
+            LangArg::Zh => Lang::Zh,
+        }
+    }
+}
+
 /// `--lang`, else the locale.
 pub fn lang(global: &Global) -> Lang {
-    Lang::choose(global.lang.map(|l| match l {
-        LangArg::En => Lang::En,
-        LangArg::Zh => Lang::Zh,
-    }))
+    Lang::choose(global.lang.map(Lang::from))
 }
 
 pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {

@@ -16,7 +16,7 @@ use super::table::{Fields, Result, Source, type_name};
 
 /// Parse scenario `id` from `text`. Messages name the file as `origin` says
 /// (built-ins as `scenarios/<id>.toml`, the path they are embedded from).
-pub fn parse_str(text: &str, id: &str, origin: Origin) -> Result<Plan> {
+pub fn parse_str(text: &str, id: &str, origin: Origin) -> std::result::Result<Plan, ScenarioError> {
     let file = match &origin {
         Origin::Builtin => format!("scenarios/{id}.toml"),
         Origin::File(path) => path.display().to_string(),
@@ -68,7 +68,7 @@ pub fn parse_str(text: &str, id: &str, origin: Origin) -> Result<Plan> {
 }
 
 /// Read and parse a scenario file; its id is the file stem.
-pub fn parse_file(path: &Path) -> Result<Plan> {
+pub fn parse_file(path: &Path) -> std::result::Result<Plan, ScenarioError> {
     let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::read(path, e))?;
     let id = path
         .file_stem()
