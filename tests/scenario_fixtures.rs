@@ -397,3 +397,33 @@ fn sizes_and_rules_in_every_spelling() {
         ]
     );
 }
+
+/// Property: whatever prefix of a valid file is parsed, the parser does not
+/// panic, and an error points at a real line and column of that text.
+#[test]
+fn every_truncation_of_a_valid_file_fails_cleanly_or_parses() {
+    for path in fixtures("valid") {
+        let text = fs::read_to_string(&path).unwrap();
+        let cuts = (0..=text.len()).filter(|&i| text.is_char_boundary(i));
+        for cut in cuts {
+            let prefix = &text[..cut];
+            if let Err(e) =
+                iotour::scenario::parse_str(prefix, "cut", iotour::scenario::Origin::Builtin)
+            {
+                let (line, column) = (e.line().unwrap(), e.column().unwrap());
+                let lines: Vec<&str> = prefix.split('\n').collect();
+                assert!(
+                    line >= 1 && line <= lines.len(),
+                    "{}@{cut}: line {line}\n{e}",
+                    path.display()
+                );
+                let width = lines[line - 1].chars().count();
+                assert!(
+                    column >= 1 && column <= width + 1,
+                    "{}@{cut}: column {column}\n{e}",
+                    path.display()
+                );
+            }
+        }
+    }
+}

@@ -107,7 +107,9 @@ fn unknown_message(name: &str, suggestions: &[String], known: &[String]) -> Stri
     if !known.is_empty() {
         out.push_str(&format!("\n  = known ids: {}", known.join(", ")));
     }
-    out.push_str("\n  = a path to a scenario file must exist (e.g. ./my-lesson.toml)");
+    out.push_str(
+        "\n  = help: `iotour list` shows every scenario; a path to a .toml file works too",
+    );
     out
 }
 
