@@ -27,8 +27,8 @@ pub enum SizeError {
     Overflow(String),
 }
 
-/// The units a size may carry, longest spelling first is not needed because
-/// the unit is matched as a whole word after the number.
+/// The units a size may carry. The unit is compared whole (everything after
+/// the number), so `KiB` cannot be mistaken for `KB` or `B`.
 const UNITS: &[(&str, u64)] = &[
     ("B", 1),
     ("KiB", 1 << 10),
