@@ -62,9 +62,7 @@ impl Default for EngineConfig {
 pub enum EngineError {
     #[error("{what} is {bytes} bytes, over the limit of {max} bytes (raise it with --max-size)")]
     TooBig { what: String, bytes: u64, max: u64 },
-    #[error(
-        "the working file would grow to {need} bytes but {dir} has only {free} bytes free"
-    )]
+    #[error("the working file would grow to {need} bytes but {dir} has only {free} bytes free")]
     NoSpace { need: u64, free: u64, dir: String },
     #[error("working directory {}: {source}", path.display())]
     Workdir {

@@ -98,13 +98,16 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
             });
         }
     };
-    let disk_in = |push: &mut dyn FnMut(Place, Place, CopyKind, u64), notes: &mut Vec<String>| {
-        match w.disk_read_bytes {
+    let disk_in =
+        |push: &mut dyn FnMut(Place, Place, CopyKind, u64), notes: &mut Vec<String>| match w
+            .disk_read_bytes
+        {
             Some(0) => notes.push("every page was already in the page cache: no disk DMA".into()),
             Some(n) => push(Disk, PageCache, Dma, n),
-            None => notes.push("cache misses unknown (no /proc/<tid>/io): disk DMA not sized".into()),
-        }
-    };
+            None => {
+                notes.push("cache misses unknown (no /proc/<tid>/io): disk DMA not sized".into());
+            }
+        };
     match op {
         Op::Write { .. } | Op::BufferedWrite { .. } | Op::Pwrite { .. } => {
             if w.flags.direct {
@@ -134,16 +137,17 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
                 push(PageCache, UserBuffer, Cpu, w.bytes);
             }
         }
-        Op::Fsync
-        | Op::Fdatasync
-        | Op::SyncFileRange { .. }
-        | Op::DropCache
-        | Op::Msync { .. } => {
+        Op::Fsync | Op::Fdatasync | Op::SyncFileRange { .. } | Op::DropCache | Op::Msync { .. } => {
             match w.flushed_bytes {
                 Some(n) => push(PageCache, Disk, Dma, n),
-                None => notes.push("dirty pages unknown (no cachestat): the write-back DMA is not sized".into()),
+                None => notes.push(
+                    "dirty pages unknown (no cachestat): the write-back DMA is not sized".into(),
+                ),
             }
-            if matches!(op, Op::SyncFileRange { wait: false } | Op::Msync { asynchronous: true }) {
+            if matches!(
+                op,
+                Op::SyncFileRange { wait: false } | Op::Msync { asynchronous: true }
+            ) {
                 notes.push("writeback was only started: DMA may still run after the call returns (pages under writeback)".into());
             }
         }
@@ -160,12 +164,16 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
                     push(PageCache, UserBuffer, Cpu, w.pages * w.page_size);
                     notes.push("private mapping: the first store to each page copies it out of the page cache (copy-on-write)".into());
                 } else if *write {
-                    notes.push("stores land directly in page-cache pages, which become dirty: no copy".into());
+                    notes.push(
+                        "stores land directly in page-cache pages, which become dirty: no copy"
+                            .into(),
+                    );
                 } else {
                     notes.push("loads read the page cache through the page tables: no copy into a user buffer".into());
                 }
             }
-            Target::Anon => notes.push("anonymous pages are zero-filled on first touch: nothing is copied".into()),
+            Target::Anon => notes
+                .push("anonymous pages are zero-filled on first touch: nothing is copied".into()),
         },
         Op::Send { via, .. } => {
             disk_in(&mut push, &mut notes);
@@ -227,35 +235,90 @@ mod tests {
 
     #[test]
     fn write_is_one_cpu_copy_into_the_page_cache() {
-        let (c, _) = copies(&Op::Write { bytes: 300, chunk: 3 }, &work(300));
-        assert_eq!(c, vec![Copy { from: Place::UserBuffer, to: Place::PageCache, kind: CopyKind::Cpu, bytes: 300 }]);
+        let (c, _) = copies(
+            &Op::Write {
+                bytes: 300,
+                chunk: 3,
+            },
+            &work(300),
+        );
+        assert_eq!(
+            c,
+            vec![Copy {
+                from: Place::UserBuffer,
+                to: Place::PageCache,
+                kind: CopyKind::Cpu,
+                bytes: 300
+            }]
+        );
     }
 
     #[test]
     fn direct_write_is_dma_from_the_user_buffer() {
-        let w = Work { flags: OpenFlags { direct: true, ..OpenFlags::default() }, ..work(4096) };
-        let (c, n) = copies(&Op::Write { bytes: 4096, chunk: 4096 }, &w);
+        let w = Work {
+            flags: OpenFlags {
+                direct: true,
+                ..OpenFlags::default()
+            },
+            ..work(4096)
+        };
+        let (c, n) = copies(
+            &Op::Write {
+                bytes: 4096,
+                chunk: 4096,
+            },
+            &w,
+        );
         assert_eq!(c.len(), 1);
-        assert_eq!((c[0].from, c[0].to, c[0].kind), (Place::UserBuffer, Place::Disk, CopyKind::Dma));
+        assert_eq!(
+            (c[0].from, c[0].to, c[0].kind),
+            (Place::UserBuffer, Place::Disk, CopyKind::Dma)
+        );
         assert!(n[0].contains("O_DIRECT"));
     }
 
     #[test]
     fn buffered_write_notes_the_user_space_copy() {
-        let w = Work { user_copy_bytes: 100, ..work(100) };
-        let (c, n) = copies(&Op::BufferedWrite { bytes: 100, chunk: 10, buffer: 8192 }, &w);
+        let w = Work {
+            user_copy_bytes: 100,
+            ..work(100)
+        };
+        let (c, n) = copies(
+            &Op::BufferedWrite {
+                bytes: 100,
+                chunk: 10,
+                buffer: 8192,
+            },
+            &w,
+        );
         assert_eq!(c.len(), 1);
         assert!(n.iter().any(|n| n.contains("100 bytes")), "{n:?}");
     }
 
     #[test]
     fn read_hit_has_no_dma_and_miss_has_it() {
-        let op = Op::Read { bytes: 8192, chunk: 4096, offset: 0 };
-        let (c, n) = copies(&op, &Work { disk_read_bytes: Some(0), ..work(8192) });
+        let op = Op::Read {
+            bytes: 8192,
+            chunk: 4096,
+            offset: 0,
+        };
+        let (c, n) = copies(
+            &op,
+            &Work {
+                disk_read_bytes: Some(0),
+                ..work(8192)
+            },
+        );
         assert_eq!(totals(&c, CopyKind::Dma), (0, 0));
         assert_eq!(totals(&c, CopyKind::Cpu), (1, 8192));
         assert!(n[0].contains("no disk DMA"));
-        let (c, _) = copies(&op, &Work { disk_read_bytes: Some(65536), ..work(8192) });
+        let (c, _) = copies(
+            &op,
+            &Work {
+                disk_read_bytes: Some(65536),
+                ..work(8192)
+            },
+        );
         assert_eq!(totals(&c, CopyKind::Dma), (1, 65536));
         let (_, n) = copies(&op, &work(8192));
         assert!(n[0].contains("unknown"), "{n:?}");
@@ -263,7 +326,13 @@ mod tests {
 
     #[test]
     fn fsync_moves_the_cleaned_pages_by_dma() {
-        let (c, _) = copies(&Op::Fsync, &Work { flushed_bytes: Some(74 * 4096), ..work(0) });
+        let (c, _) = copies(
+            &Op::Fsync,
+            &Work {
+                flushed_bytes: Some(74 * 4096),
+                ..work(0)
+            },
+        );
         assert_eq!(totals(&c, CopyKind::Dma), (1, 74 * 4096));
         let (c, n) = copies(&Op::Fsync, &work(0));
         assert!(c.is_empty());
@@ -272,32 +341,85 @@ mod tests {
 
     #[test]
     fn send_paths_lose_copies_from_read_write_to_sendfile() {
-        let w = Work { disk_read_bytes: Some(0), ..work(1 << 20) };
-        let cpu = |via| totals(&copies(&Op::Send { bytes: 1 << 20, chunk: 65536, via }, &w).0, CopyKind::Cpu).0;
+        let w = Work {
+            disk_read_bytes: Some(0),
+            ..work(1 << 20)
+        };
+        let cpu = |via| {
+            totals(
+                &copies(
+                    &Op::Send {
+                        bytes: 1 << 20,
+                        chunk: 65536,
+                        via,
+                    },
+                    &w,
+                )
+                .0,
+                CopyKind::Cpu,
+            )
+            .0
+        };
         assert_eq!(cpu(Via::ReadWrite), 2);
         assert_eq!(cpu(Via::MmapWrite), 1);
         assert_eq!(cpu(Via::Sendfile), 0);
         assert_eq!(cpu(Via::Splice), 0);
-        let (c, n) = copies(&Op::Send { bytes: 1, chunk: 1, via: Via::ReadWrite }, &w);
+        let (c, n) = copies(
+            &Op::Send {
+                bytes: 1,
+                chunk: 1,
+                via: Via::ReadWrite,
+            },
+            &w,
+        );
         assert!(c.iter().all(|c| c.to != Place::Nic));
         assert!(n.iter().any(|n| n.contains("no NIC")));
     }
 
     #[test]
     fn private_write_touch_copies_on_write() {
-        let w = Work { pages: 10, private_mapping: true, disk_read_bytes: Some(0), ..work(0) };
-        let (c, _) = copies(&Op::Touch { pages: 10, stride: 1, write: true, target: Target::File }, &w);
+        let w = Work {
+            pages: 10,
+            private_mapping: true,
+            disk_read_bytes: Some(0),
+            ..work(0)
+        };
+        let (c, _) = copies(
+            &Op::Touch {
+                pages: 10,
+                stride: 1,
+                write: true,
+                target: Target::File,
+            },
+            &w,
+        );
         assert_eq!(totals(&c, CopyKind::Cpu), (1, 40960));
-        let (c, n) = copies(&Op::Touch { pages: 10, stride: 1, write: true, target: Target::Anon }, &w);
+        let (c, n) = copies(
+            &Op::Touch {
+                pages: 10,
+                stride: 1,
+                write: true,
+                target: Target::Anon,
+            },
+            &w,
+        );
         assert!(c.is_empty());
         assert!(n[0].contains("zero-filled"));
     }
 
     #[test]
     fn mode_switches_are_syscalls_plus_faults_or_unknown() {
-        let m = Measured { syscalls: Some(3), minor_faults: Some(4), major_faults: Some(1), ..Measured::default() };
+        let m = Measured {
+            syscalls: Some(3),
+            minor_faults: Some(4),
+            major_faults: Some(1),
+            ..Measured::default()
+        };
         assert_eq!(mode_switches(&m), Some(8));
-        let m = Measured { syscalls: None, ..m };
+        let m = Measured {
+            syscalls: None,
+            ..m
+        };
         assert_eq!(mode_switches(&m), None);
     }
 }

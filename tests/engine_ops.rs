@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use iotour::engine::{Command, ExecEvent, MapCell, Speed};
 use iotour::probe::Disabled;
-use iotour::scenario::{Key, OpenFlags, Op, Pattern, Rule, Target, Via};
+use iotour::scenario::{Key, Op, OpenFlags, Pattern, Rule, Target, Via};
 
 #[test]
 fn thousand_writes_of_300_bytes_then_fsync() {
@@ -18,14 +18,22 @@ fn thousand_writes_of_300_bytes_then_fsync() {
         0,
         true,
         vec![
-            step(Op::Write { bytes: 300_000, chunk: 300 }),
+            step(Op::Write {
+                bytes: 300_000,
+                chunk: 300,
+            }),
             step(Op::Fsync),
         ],
     );
     let r = run(plan, config());
     let w = &r.steps[0];
     assert_eq!(w.error, None);
-    assert_eq!(w.measured.syscalls, Some(1000), "{:?}", r.environment.sources);
+    assert_eq!(
+        w.measured.syscalls,
+        Some(1000),
+        "{:?}",
+        r.environment.sources
+    );
     if r.environment.sources.io == "procfs" {
         assert_eq!(w.measured.wchar, Some(300_000));
         assert_eq!(w.measured.rchar, Some(0));
@@ -58,12 +66,25 @@ fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
     let mut c = config();
     c.disabled = Disabled::parse("tracepoint,procio").unwrap();
     let r = run(
-        plan(0, true, vec![step(Op::Write { bytes: 300_000, chunk: 300 })]),
+        plan(
+            0,
+            true,
+            vec![step(Op::Write {
+                bytes: 300_000,
+                chunk: 300,
+            })],
+        ),
         c,
     );
     assert_eq!(r.environment.sources.syscalls, "engine");
     assert_eq!(r.environment.sources.io, "unavailable");
-    assert!(r.environment.sources.notes.iter().any(|n| n.contains("IOTOUR_DISABLE")));
+    assert!(
+        r.environment
+            .sources
+            .notes
+            .iter()
+            .any(|n| n.contains("IOTOUR_DISABLE"))
+    );
     assert_eq!(r.steps[0].measured.syscalls, Some(1000));
     assert_eq!(r.steps[0].measured.wchar, None, "unknown, never 0");
 }
@@ -77,7 +98,11 @@ fn buffered_write_gathers_chunks_like_buffered_output_stream() {
         plan(
             0,
             true,
-            vec![step(Op::BufferedWrite { bytes: 100_000, chunk: 100, buffer: 8192 })],
+            vec![step(Op::BufferedWrite {
+                bytes: 100_000,
+                chunk: 100,
+                buffer: 8192,
+            })],
         ),
         config(),
     );
@@ -87,10 +112,22 @@ fn buffered_write_gathers_chunks_like_buffered_output_stream() {
     if s.measured.wchar.is_some() {
         assert_eq!(s.measured.wchar, Some(100_000));
     }
-    assert!(s.modeled.notes.iter().any(|n| n.contains("100000 bytes")), "{:?}", s.modeled.notes);
+    assert!(
+        s.modeled.notes.iter().any(|n| n.contains("100000 bytes")),
+        "{:?}",
+        s.modeled.notes
+    );
     // A chunk bigger than the buffer goes straight through: one call each.
     let r = run(
-        plan(0, true, vec![step(Op::BufferedWrite { bytes: 40_000, chunk: 10_000, buffer: 8192 })]),
+        plan(
+            0,
+            true,
+            vec![step(Op::BufferedWrite {
+                bytes: 40_000,
+                chunk: 10_000,
+                buffer: 8192,
+            })],
+        ),
         config(),
     );
     assert_eq!(r.steps[0].measured.syscalls, Some(4));
@@ -103,8 +140,16 @@ fn cold_read_does_disk_dma_and_warm_read_does_not() {
             1 << 20,
             false,
             vec![
-                step(Op::Read { bytes: 1 << 20, chunk: 4096, offset: 0 }),
-                step(Op::Read { bytes: 1 << 20, chunk: 4096, offset: 0 }),
+                step(Op::Read {
+                    bytes: 1 << 20,
+                    chunk: 4096,
+                    offset: 0,
+                }),
+                step(Op::Read {
+                    bytes: 1 << 20,
+                    chunk: 4096,
+                    offset: 0,
+                }),
             ],
         ),
         config(),
@@ -119,7 +164,11 @@ fn cold_read_does_disk_dma_and_warm_read_does_not() {
     };
     if r.environment.sources.io == "procfs" {
         assert_eq!(cold.measured.rchar, Some(1 << 20));
-        assert!(cold.measured.read_bytes.unwrap() >= 1 << 20, "{:?}", cold.measured);
+        assert!(
+            cold.measured.read_bytes.unwrap() >= 1 << 20,
+            "{:?}",
+            cold.measured
+        );
         assert_eq!(warm.measured.read_bytes, Some(0));
     }
     assert!(dma(cold) >= 1 << 20);
@@ -138,8 +187,15 @@ fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
             true,
             vec![
                 step(Op::AnonMmap { bytes: 64 << 20 }),
-                step(Op::Touch { pages: 1000, stride: 1, write: true, target: Target::Anon }),
-                step(Op::Munmap { target: Target::Anon }),
+                step(Op::Touch {
+                    pages: 1000,
+                    stride: 1,
+                    write: true,
+                    target: Target::Anon,
+                }),
+                step(Op::Munmap {
+                    target: Target::Anon,
+                }),
             ],
         ),
         config(),
@@ -148,7 +204,11 @@ fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
     let t = &r.steps[1];
     assert_eq!(t.error, None);
     assert!(t.measured.minor_faults.unwrap() >= 1000, "{:?}", t.measured);
-    assert_eq!(t.measured.syscalls, Some(0), "touching memory is not a syscall");
+    assert_eq!(
+        t.measured.syscalls,
+        Some(0),
+        "touching memory is not a syscall"
+    );
     assert_eq!(r.steps[2].measured.syscalls, Some(1));
 }
 
@@ -160,15 +220,28 @@ fn malloc_then_touch_faults_only_when_touched() {
             true,
             vec![
                 step(Op::Malloc { bytes: 16 << 20 }),
-                step(Op::Touch { pages: 100, stride: 2, write: true, target: Target::Anon }),
+                step(Op::Touch {
+                    pages: 100,
+                    stride: 2,
+                    write: true,
+                    target: Target::Anon,
+                }),
             ],
         ),
         config(),
     );
-    assert!(r.steps[0].measured.minor_faults.unwrap() < 10, "{:?}", r.steps[0].measured);
+    assert!(
+        r.steps[0].measured.minor_faults.unwrap() < 10,
+        "{:?}",
+        r.steps[0].measured
+    );
     // glibc wrote its chunk header into the first page, so that one is
     // already present: 99 of the 100 touched pages fault.
-    assert!(r.steps[1].measured.minor_faults.unwrap() >= 99, "{:?}", r.steps[1]);
+    assert!(
+        r.steps[1].measured.minor_faults.unwrap() >= 99,
+        "{:?}",
+        r.steps[1]
+    );
 }
 
 #[test]
@@ -179,9 +252,22 @@ fn file_mapping_faults_show_in_rusage_and_in_the_sampled_map() {
             8 << 20,
             true,
             vec![
-                step(Op::Mmap { bytes: 0, offset: 0, shared: true, write: true, populate: false }),
-                step(Op::Touch { pages: 256, stride: 8, write: true, target: Target::File }),
-                step(Op::Msync { asynchronous: false }),
+                step(Op::Mmap {
+                    bytes: 0,
+                    offset: 0,
+                    shared: true,
+                    write: true,
+                    populate: false,
+                }),
+                step(Op::Touch {
+                    pages: 256,
+                    stride: 8,
+                    write: true,
+                    target: Target::File,
+                }),
+                step(Op::Msync {
+                    asynchronous: false,
+                }),
                 // Keep the mapping alive while the sampler looks.
                 step(Op::Sleep { ms: 300 }),
             ],
@@ -237,9 +323,15 @@ fn sync_ops_clean_and_drop_cache_empties_the_cache() {
             0,
             true,
             vec![
-                step(Op::Write { bytes: 1 << 20, chunk: 65536 }),
+                step(Op::Write {
+                    bytes: 1 << 20,
+                    chunk: 65536,
+                }),
                 step(Op::SyncFileRange { wait: true }),
-                step(Op::Write { bytes: 1 << 20, chunk: 65536 }),
+                step(Op::Write {
+                    bytes: 1 << 20,
+                    chunk: 65536,
+                }),
                 step(Op::Fdatasync),
                 step(Op::DropCache),
             ],
@@ -264,9 +356,20 @@ fn o_direct_refuses_misaligned_writes_with_a_reason() {
             0,
             true,
             vec![
-                step(Op::Reopen { flags: OpenFlags { direct: true, ..OpenFlags::default() } }),
-                step(Op::Write { bytes: 65536, chunk: 4096 }),
-                step(Op::Write { bytes: 3000, chunk: 300 }),
+                step(Op::Reopen {
+                    flags: OpenFlags {
+                        direct: true,
+                        ..OpenFlags::default()
+                    },
+                }),
+                step(Op::Write {
+                    bytes: 65536,
+                    chunk: 4096,
+                }),
+                step(Op::Write {
+                    bytes: 3000,
+                    chunk: 300,
+                }),
             ],
         ),
         config(),
@@ -279,7 +382,10 @@ fn o_direct_refuses_misaligned_writes_with_a_reason() {
         assert_eq!(aligned.measured.file_dirty_pages, Some(0));
     }
     let err = r.steps[2].error.as_deref().unwrap();
-    assert!(err.contains("multiples") && err.contains("alignment"), "{err}");
+    assert!(
+        err.contains("multiples") && err.contains("alignment"),
+        "{err}"
+    );
     assert!(!r.ok);
 }
 
@@ -296,12 +402,23 @@ fn o_direct_on_tmpfs_is_a_step_error_saying_so() {
         plan(
             0,
             true,
-            vec![step(Op::Reopen { flags: OpenFlags { direct: true, ..OpenFlags::default() } })],
+            vec![step(Op::Reopen {
+                flags: OpenFlags {
+                    direct: true,
+                    ..OpenFlags::default()
+                },
+            })],
         ),
         c,
     );
     assert_eq!(r.environment.filesystem, "tmpfs");
-    assert!(r.environment.sources.notes.iter().any(|n| n.contains("never dirty")));
+    assert!(
+        r.environment
+            .sources
+            .notes
+            .iter()
+            .any(|n| n.contains("never dirty"))
+    );
     // tmpfs accepts O_DIRECT since Linux 6.6; older kernels refuse it with
     // EINVAL, which must come back as a step error that says so.
     if let Some(err) = r.steps[0].error.as_deref() {
@@ -358,7 +475,10 @@ fn an_empty_step_measures_nothing() {
 
 #[test]
 fn expectations_are_checked_and_unknown_fails() {
-    let mut s = step(Op::Write { bytes: 3000, chunk: 300 });
+    let mut s = step(Op::Write {
+        bytes: 3000,
+        chunk: 300,
+    });
     s.expect = vec![
         expect(Key::Syscalls, Rule::Eq(10)),
         expect(Key::CpuCopyBytes, Rule::Eq(3000)),
@@ -371,11 +491,17 @@ fn expectations_are_checked_and_unknown_fails() {
     assert!(!r.ok);
     let mut c = config();
     c.disabled = Disabled::parse("procio").unwrap();
-    let mut s = step(Op::Write { bytes: 3000, chunk: 300 });
+    let mut s = step(Op::Write {
+        bytes: 3000,
+        chunk: 300,
+    });
     s.expect = vec![expect(Key::Wchar, Rule::Ge(0))];
     let r = run(plan(0, true, vec![s]), c);
     assert_eq!(r.steps[0].expect[0].actual, None);
-    assert!(!r.steps[0].expect[0].ok, "an unknown figure fails its expectation");
+    assert!(
+        !r.steps[0].expect[0].ok,
+        "an unknown figure fails its expectation"
+    );
 }
 
 #[test]
@@ -385,14 +511,25 @@ fn a_failed_step_stops_the_run() {
             0,
             true,
             vec![
-                step(Op::Touch { pages: 1, stride: 1, write: false, target: Target::File }),
+                step(Op::Touch {
+                    pages: 1,
+                    stride: 1,
+                    write: false,
+                    target: Target::File,
+                }),
                 step(Op::Fsync),
             ],
         ),
         config(),
     );
     assert_eq!(r.steps.len(), 1);
-    assert!(r.steps[0].error.as_deref().unwrap().contains("no file mapping"));
+    assert!(
+        r.steps[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("no file mapping")
+    );
     assert!(!r.ok);
 }
 
@@ -402,12 +539,22 @@ fn writes_past_eof_grow_the_file_and_the_page_map_follows() {
         plan(
             4096,
             true,
-            vec![step(Op::Write { bytes: 4 << 20, chunk: 1 << 20 }), step(Op::Sleep { ms: 200 })],
+            vec![
+                step(Op::Write {
+                    bytes: 4 << 20,
+                    chunk: 1 << 20,
+                }),
+                step(Op::Sleep { ms: 200 }),
+            ],
         ),
         config(),
     );
     assert_eq!(r.steps[0].error, None);
-    let pages = samples.iter().filter_map(|s| s.file.as_ref()).map(|m| m.pages).max();
+    let pages = samples
+        .iter()
+        .filter_map(|s| s.file.as_ref())
+        .map(|m| m.pages)
+        .max();
     assert_eq!(pages, Some(1024));
 }
 
@@ -421,7 +568,9 @@ fn abort_during_a_long_sleep_is_prompt_and_removes_the_workdir() {
     )
     .unwrap();
     let dir = engine.workdir().unwrap().to_path_buf();
-    wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::StepStarted { .. })));
+    wait_for(&rx, |e| {
+        matches!(e, Ev::Exec(ExecEvent::StepStarted { .. }))
+    });
     assert!(dir.exists());
     let t = Instant::now();
     engine.abort();
@@ -435,7 +584,14 @@ fn paused_engine_runs_exactly_one_slice_per_next_slice() {
     let mut c = config();
     c.start_paused = true;
     let engine = iotour::engine::start(
-        plan(0, true, vec![step(Op::Write { bytes: 100_000, chunk: 100 })]),
+        plan(
+            0,
+            true,
+            vec![step(Op::Write {
+                bytes: 100_000,
+                chunk: 100,
+            })],
+        ),
         c,
         tx,
     )
@@ -467,7 +623,14 @@ fn sizes_over_the_cap_are_refused_before_anything_is_written() {
     let mut c = config();
     c.max_size = 1 << 20;
     let err = iotour::engine::start(
-        plan(0, true, vec![step(Op::Write { bytes: 2 << 20, chunk: 4096 })]),
+        plan(
+            0,
+            true,
+            vec![step(Op::Write {
+                bytes: 2 << 20,
+                chunk: 4096,
+            })],
+        ),
         c.clone(),
         tx.clone(),
     )

@@ -2,8 +2,8 @@
 //! window with k syscalls measures k. Needs root for the tracepoint half (it
 //! says so and checks the fallback otherwise).
 
-use iotour::probe::thread::{SyscallSource, ThreadProbe};
 use iotour::probe::Disabled;
+use iotour::probe::thread::{SyscallSource, ThreadProbe};
 
 fn getppid() {
     // SAFETY: getppid has no preconditions.
@@ -13,7 +13,11 @@ fn getppid() {
 #[test]
 fn empty_window_measures_zero_a_thousand_times() {
     let mut p = ThreadProbe::open(&Disabled::default());
-    eprintln!("syscall source: {:?}, notes: {:?}", p.syscall_source(), p.notes());
+    eprintln!(
+        "syscall source: {:?}, notes: {:?}",
+        p.syscall_source(),
+        p.notes()
+    );
     for i in 0..1000 {
         let b = p.begin();
         let m = p.end(&b, 0);
@@ -31,7 +35,10 @@ fn empty_window_measures_zero_a_thousand_times() {
 fn window_with_k_getppid_measures_k() {
     let mut p = ThreadProbe::open(&Disabled::default());
     if p.syscall_source() != SyscallSource::Tracepoint {
-        eprintln!("not root (or no tracefs): only the engine-count fallback is checked: {:?}", p.notes());
+        eprintln!(
+            "not root (or no tracefs): only the engine-count fallback is checked: {:?}",
+            p.notes()
+        );
     }
     for k in [1u64, 2, 7, 100, 1000] {
         let b = p.begin();
@@ -56,5 +63,9 @@ fn disabling_the_tracepoint_falls_back_to_the_engine_count() {
     let m = p.end(&b, 1);
     assert_eq!(m.syscalls, Some(1));
     assert_eq!(m.rchar, None, "no procio: unknown, not 0");
-    assert!(p.notes().iter().any(|n| n.contains("IOTOUR_DISABLE")), "{:?}", p.notes());
+    assert!(
+        p.notes().iter().any(|n| n.contains("IOTOUR_DISABLE")),
+        "{:?}",
+        p.notes()
+    );
 }

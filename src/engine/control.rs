@@ -66,7 +66,9 @@ impl Control {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A poisoned lock only means another thread panicked while holding
         // it; the state is plain flags and still meaningful.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn apply(&self, cmd: Command) {
@@ -120,7 +122,10 @@ impl Control {
                     return Ok(());
                 }
                 Budget::None => {
-                    s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+                    s = self
+                        .changed
+                        .wait(s)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                 }
             }
         }
@@ -149,7 +154,7 @@ impl Control {
             s = self
                 .changed
                 .wait_timeout(s, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .0;
         }
     }
@@ -162,7 +167,11 @@ impl Control {
             (s.speed, s.paused)
         };
         if stepping {
-            return if self.is_aborted() { Err(Aborted) } else { Ok(()) };
+            return if self.is_aborted() {
+                Err(Aborted)
+            } else {
+                Ok(())
+            };
         }
         match pause_after_slice(speed, work, slices) {
             Some(d) => self.sleep(d),

@@ -110,7 +110,7 @@ pub struct WorkFile {
 }
 
 impl WorkFile {
-    pub fn len(&self) -> io::Result<u64> {
+    pub fn size(&self) -> io::Result<u64> {
         Ok(self.file.metadata()?.len())
     }
 
@@ -188,7 +188,7 @@ impl Ctx<'_> {
             .shared
             .mapping
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = info;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
     }
 }
 
@@ -256,8 +256,10 @@ pub struct AlignedBuf {
 
 impl AlignedBuf {
     pub fn new(len: usize, align: usize) -> Result<AlignedBuf, OpError> {
-        let layout = std::alloc::Layout::from_size_align(len.max(1), align.max(1))
-            .map_err(|e| OpError::Invalid(format!("buffer of {len} bytes aligned to {align}: {e}")))?;
+        let layout =
+            std::alloc::Layout::from_size_align(len.max(1), align.max(1)).map_err(|e| {
+                OpError::Invalid(format!("buffer of {len} bytes aligned to {align}: {e}"))
+            })?;
         // SAFETY: layout has non-zero size.
         let ptr = unsafe { std::alloc::alloc(layout) };
         if ptr.is_null() {
@@ -311,7 +313,7 @@ pub fn check_direct(file: &WorkFile, what: &str, offset: u64, chunk: u64) -> Res
         return Ok(());
     }
     let a = file.dio_offset_align;
-    if chunk % a != 0 || offset % a != 0 {
+    if !chunk.is_multiple_of(a) || !offset.is_multiple_of(a) {
         return Err(OpError::Invalid(format!(
             "{what} with O_DIRECT needs the chunk and the file offset to be multiples of the \
              filesystem's direct-I/O alignment ({a} bytes on this {fs}); got chunk {chunk} at \

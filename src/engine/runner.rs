@@ -54,7 +54,7 @@ impl<E> Drop for Worker<E> {
             .shared
             .mapping
             .lock()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 }
 
@@ -78,7 +78,10 @@ where
             return;
         }
     };
-    *shared.file_path.lock().unwrap_or_else(|e| e.into_inner()) = Some(setup.file_path.clone());
+    *shared
+        .file_path
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(setup.file_path.clone());
     let pages = PageProbe::detect(&setup.disabled, &file);
     let (dio_mem, dio_off, dio_note) = match ops::dio_align(&file) {
         Some((m, o)) => (m, o, None),
@@ -179,7 +182,12 @@ fn environment(
             syscalls: probe.syscall_source().as_str().to_string(),
             faults: rusage.to_string(),
             ctx_switches: rusage.to_string(),
-            io: if probe.has_io() { "procfs" } else { "unavailable" }.to_string(),
+            io: if probe.has_io() {
+                "procfs"
+            } else {
+                "unavailable"
+            }
+            .to_string(),
             pages: pages.source().as_str().to_string(),
             system: system.to_string(),
             notes,
@@ -260,12 +268,17 @@ impl<E: From<ExecEvent>> Worker<E> {
     }
 
     fn counts(&self) -> PageCounts {
-        self.pages
-            .counts(&self.file.file, 0, 0)
-            .unwrap_or_default()
+        self.pages.counts(&self.file.file, 0, 0).unwrap_or_default()
     }
 
-    fn work(&self, op: &Op, out: &SliceOut, m: &Measured, before: &PageCounts, after: &PageCounts) -> Work {
+    fn work(
+        &self,
+        op: &Op,
+        out: &SliceOut,
+        m: &Measured,
+        before: &PageCounts,
+        after: &PageCounts,
+    ) -> Work {
         let cached_growth = match (before.cached, after.cached) {
             (Some(b), Some(a)) => Some(a.saturating_sub(b) * self.page_size),
             _ => None,
@@ -341,7 +354,10 @@ impl<E: From<ExecEvent>> Worker<E> {
                 };
                 total.add(out);
                 let after = self.counts();
-                let (copies, _) = model::copies(&step.op, &self.work(&step.op, &out, &m, &slice_before, &after));
+                let (copies, _) = model::copies(
+                    &step.op,
+                    &self.work(&step.op, &out, &m, &slice_before, &after),
+                );
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {
                     step: index,
@@ -389,7 +405,10 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
-        let (copies, notes) = model::copies(&step.op, &self.work(&step.op, total, &measured, before, &after));
+        let (copies, notes) = model::copies(
+            &step.op,
+            &self.work(&step.op, total, &measured, before, &after),
+        );
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies,

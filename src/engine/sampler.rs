@@ -33,7 +33,7 @@ where
             let path = shared
                 .file_path
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone();
             if let Some(p) = path
                 && let Ok(f) = File::open(p)
@@ -43,7 +43,10 @@ where
             }
         }
         let map = file.as_ref().and_then(|(f, p)| p.map(f, CELLS).ok());
-        let mapping_info = *shared.mapping.lock().unwrap_or_else(|e| e.into_inner());
+        let mapping_info = *shared
+            .mapping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mapping = match (&map, mapping_info, &pagemap) {
             (Some(m), Some(info), Some(pm)) => Some(mapping_cells(m, info, pm)),
             _ => None,

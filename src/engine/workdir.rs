@@ -53,7 +53,7 @@ pub fn fs_info(path: &Path) -> io::Result<FsInfo> {
     Ok(FsInfo {
         name,
         memory_backed,
-        free_bytes: (svfs.f_bavail as u64).saturating_mul(svfs.f_frsize as u64),
+        free_bytes: svfs.f_bavail.saturating_mul(svfs.f_frsize),
     })
 }
 
@@ -237,7 +237,13 @@ mod tests {
         let parent = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
         let wd = Workdir::create(Some(parent.path())).unwrap();
         let path = wd.path().to_path_buf();
-        assert!(path.file_name().unwrap().to_str().unwrap().starts_with("iotour-"));
+        assert!(
+            path.file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .starts_with("iotour-")
+        );
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
         prefill(&wd.file_path(), 10_000, true).unwrap();

@@ -188,15 +188,15 @@ impl ThreadProbe {
         // source that fails on first use instead of mid-run.
         if probe.read_io().0.is_none() && probe.io.is_some() {
             probe.io = None;
-            probe
-                .notes
-                .push("rchar/wchar/read_bytes/write_bytes unknown: /proc/<tid>/io did not parse".into());
+            probe.notes.push(
+                "rchar/wchar/read_bytes/write_bytes unknown: /proc/<tid>/io did not parse".into(),
+            );
         }
         if probe.read_rusage().is_none() {
             probe.rusage = false;
-            probe
-                .notes
-                .push("faults and context switches unknown: getrusage(RUSAGE_THREAD) failed".into());
+            probe.notes.push(
+                "faults and context switches unknown: getrusage(RUSAGE_THREAD) failed".into(),
+            );
         }
         if probe.tracepoint.is_some() && probe.read_tp().is_none() {
             probe.tracepoint = None;
@@ -330,7 +330,7 @@ impl ThreadProbe {
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: `ru` is a live, writable rusage.
         let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
-        (rc == 0).then(|| Rusage {
+        (rc == 0).then_some(Rusage {
             minflt: ru.ru_minflt as u64,
             majflt: ru.ru_majflt as u64,
             nvcsw: ru.ru_nvcsw as u64,
@@ -407,7 +407,9 @@ fn sys_enter_id() -> Result<u64, String> {
             .trim()
             .parse()
             .map_err(|_| format!("{TRACEFS}/{SYS_ENTER_ID} did not parse")),
-        None if root => Err(format!("cannot read {TRACEFS}/{SYS_ENTER_ID} (tracefs not available)")),
+        None if root => Err(format!(
+            "cannot read {TRACEFS}/{SYS_ENTER_ID} (tracefs not available)"
+        )),
         None => Err(format!(
             "the tracepoint id in {TRACEFS} is readable by root only (run as root for exact syscall counts)"
         )),
@@ -458,7 +460,9 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
     };
     if fd < 0 {
         let e = io::Error::last_os_error();
-        return Err(format!("perf_event_open(raw_syscalls:sys_enter) failed: {e}"));
+        return Err(format!(
+            "perf_event_open(raw_syscalls:sys_enter) failed: {e}"
+        ));
     }
     // SAFETY: the kernel just returned this fd to us and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })

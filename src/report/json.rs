@@ -38,7 +38,10 @@ mod tests {
                 op: "write".into(),
                 say: None,
                 duration_ns: 5,
-                measured: Measured { syscalls: Some(0), ..Measured::default() },
+                measured: Measured {
+                    syscalls: Some(0),
+                    ..Measured::default()
+                },
                 modeled: Modeled::default(),
                 expect: vec![],
                 error: None,
@@ -53,7 +56,15 @@ mod tests {
         for key in ["scenario", "title", "environment", "steps", "ok"] {
             assert!(v.get(key).is_some(), "{key}");
         }
-        for key in ["index", "op", "say", "duration_ns", "measured", "modeled", "expect"] {
+        for key in [
+            "index",
+            "op",
+            "say",
+            "duration_ns",
+            "measured",
+            "modeled",
+            "expect",
+        ] {
             assert!(v["steps"][0].get(key).is_some(), "{key}");
         }
         assert!(v["environment"]["sources"]["syscalls"].is_string());

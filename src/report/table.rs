@@ -16,9 +16,9 @@ fn pair(a: Option<u64>, b: Option<u64>) -> String {
 /// Nanoseconds as a short human figure.
 pub fn duration(ns: u64) -> String {
     match ns {
-        n if n < 10_000 => format!("{n}ns"),
-        n if n < 10_000_000 => format!("{:.1}µs", n as f64 / 1e3),
-        n if n < 10_000_000_000 => format!("{:.1}ms", n as f64 / 1e6),
+        n if n < 1_000 => format!("{n}ns"),
+        n if n < 1_000_000 => format!("{:.1}µs", n as f64 / 1e3),
+        n if n < 1_000_000_000 => format!("{:.1}ms", n as f64 / 1e6),
         n => format!("{:.2}s", n as f64 / 1e9),
     }
 }
@@ -120,7 +120,8 @@ mod tests {
     #[test]
     fn durations_are_short() {
         assert_eq!(duration(500), "500ns");
-        assert_eq!(duration(1_500_000), "1500.0µs");
+        assert_eq!(duration(1_500), "1.5µs");
+        assert_eq!(duration(1_500_000), "1.5ms");
         assert_eq!(duration(25_000_000), "25.0ms");
         assert_eq!(duration(12_000_000_000), "12.00s");
         assert_eq!(opt(None), "?");

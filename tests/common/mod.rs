@@ -9,6 +9,8 @@ use iotour::engine::{EngineConfig, ExecEvent, Sample, Speed};
 use iotour::report::RunReport;
 use iotour::scenario::{Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, Step, Text};
 
+// Test-only: events are moved once, size does not matter here.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Ev {
     Exec(ExecEvent),
@@ -28,7 +30,14 @@ impl From<Sample> for Ev {
 }
 
 pub fn step(op: Op) -> Step {
-    Step { op, say: None, ask: None, calls: None, expect: vec![], line: 0 }
+    Step {
+        op,
+        say: None,
+        ask: None,
+        calls: None,
+        expect: vec![],
+        line: 0,
+    }
 }
 
 pub fn expect(key: Key, rule: Rule) -> Expectation {
@@ -63,7 +72,9 @@ pub fn config() -> EngineConfig {
 
 pub fn wait_for(rx: &Receiver<Ev>, pred: impl Fn(&Ev) -> bool) -> Ev {
     loop {
-        let e = rx.recv_timeout(Duration::from_secs(60)).expect("engine went quiet");
+        let e = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("engine went quiet");
         if pred(&e) {
             return e;
         }
@@ -76,7 +87,10 @@ pub fn run_with_events(plan: Plan, config: EngineConfig) -> (RunReport, Vec<Samp
     let engine = iotour::engine::start(plan, config, tx).expect("start");
     let mut samples = Vec::new();
     loop {
-        match rx.recv_timeout(Duration::from_secs(120)).expect("engine went quiet") {
+        match rx
+            .recv_timeout(Duration::from_secs(120))
+            .expect("engine went quiet")
+        {
             Ev::Exec(ExecEvent::Finished(r)) => {
                 drop(engine);
                 return (r, samples);

@@ -47,7 +47,11 @@ impl Running for Alloc {
             }
             // The engine's estimate: glibc mmaps a block this big (one
             // syscall) and takes smaller ones from the heap (usually none).
-            (p.cast::<u8>(), RegionKind::Malloc, u64::from(self.bytes >= MMAP_THRESHOLD))
+            (
+                p.cast::<u8>(),
+                RegionKind::Malloc,
+                u64::from(self.bytes >= MMAP_THRESHOLD),
+            )
         } else {
             // SAFETY: a fresh anonymous private mapping; the kernel picks the address.
             let p = unsafe {
@@ -61,9 +65,7 @@ impl Running for Alloc {
                 )
             };
             if p == libc::MAP_FAILED {
-                return Err(OpError::last(format!(
-                    "mmap(2) of {len} anonymous bytes"
-                )));
+                return Err(OpError::last(format!("mmap(2) of {len} anonymous bytes")));
             }
             (p.cast::<u8>(), RegionKind::Anon, 1)
         };

@@ -27,14 +27,14 @@ impl Map {
         write: bool,
         populate: bool,
     ) -> Result<Map, OpError> {
-        if offset % ctx.page_size != 0 {
+        if !offset.is_multiple_of(ctx.page_size) {
             return Err(OpError::Invalid(format!(
                 "mmap: offset {offset} is not a multiple of the page size ({}): a mapping \
                  starts on a page boundary",
                 ctx.page_size
             )));
         }
-        let file_len = ctx.file.len().map_err(|e| OpError::Os {
+        let file_len = ctx.file.size().map_err(|e| OpError::Os {
             attempted: "fstat of the working file".into(),
             source: e,
         })?;
@@ -173,7 +173,7 @@ impl Touch {
                         .into(),
                 ));
             }
-            let file_len = ctx.file.len().map_err(|e| OpError::Os {
+            let file_len = ctx.file.size().map_err(|e| OpError::Os {
                 attempted: "fstat of the working file".into(),
                 source: e,
             })?;

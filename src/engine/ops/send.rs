@@ -31,9 +31,11 @@ pub struct Send {
 impl Send {
     pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, via: Via) -> Result<Send, OpError> {
         if chunk == 0 {
-            return Err(OpError::Invalid("send: chunk must be at least 1 byte".into()));
+            return Err(OpError::Invalid(
+                "send: chunk must be at least 1 byte".into(),
+            ));
         }
-        let len = ctx.file.len().map_err(|e| OpError::Os {
+        let len = ctx.file.size().map_err(|e| OpError::Os {
             attempted: "fstat of the working file".into(),
             source: e,
         })?;
@@ -76,11 +78,14 @@ impl Send {
                     return Err(OpError::last("pipe2(2)"));
                 }
                 // SAFETY: both fds were just returned to us and are owned here only.
-                let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+                let (r, w) =
+                    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
                 // A pipe as big as a chunk (capped by the kernel's pipe-max-size),
                 // so one splice in and one out per chunk where possible.
                 // SAFETY: fcntl on our own pipe fd.
-                unsafe { libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, chunk.min(1 << 20) as i32) };
+                unsafe {
+                    libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, chunk.min(1 << 20) as i32)
+                };
                 Some((r, w))
             }
             _ => None,
@@ -200,7 +205,14 @@ impl Send {
                 let n = retry(&mut out.calls, || {
                     // SAFETY: `o` is a live loff_t; no user memory is touched.
                     unsafe {
-                        libc::splice(file_fd, &mut o, w, std::ptr::null_mut(), len, libc::SPLICE_F_MOVE)
+                        libc::splice(
+                            file_fd,
+                            &mut o,
+                            w,
+                            std::ptr::null_mut(),
+                            len,
+                            libc::SPLICE_F_MOVE,
+                        )
                     }
                 })
                 .map_err(|e| OpError::Os {
@@ -228,7 +240,10 @@ impl Send {
                         }
                     })
                     .map_err(|e| OpError::Os {
-                        attempted: format!("splice(2) of {} bytes from the pipe into the socket", n - moved),
+                        attempted: format!(
+                            "splice(2) of {} bytes from the pipe into the socket",
+                            n - moved
+                        ),
                         source: e,
                     })?;
                     moved += m;

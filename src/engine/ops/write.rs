@@ -31,10 +31,12 @@ impl Write {
         buffer: Option<u64>,
     ) -> Result<Write, OpError> {
         if chunk == 0 {
-            return Err(OpError::Invalid("write: chunk must be at least 1 byte".into()));
+            return Err(OpError::Invalid(
+                "write: chunk must be at least 1 byte".into(),
+            ));
         }
         if ctx.file.flags.append {
-            ctx.file.pos = ctx.file.len().map_err(|e| OpError::Os {
+            ctx.file.pos = ctx.file.size().map_err(|e| OpError::Os {
                 attempted: "fstat of the working file".into(),
                 source: e,
             })?;
@@ -196,7 +198,9 @@ impl Pwrite {
         pattern: Pattern,
     ) -> Result<Pwrite, OpError> {
         if chunk == 0 {
-            return Err(OpError::Invalid("pwrite: chunk must be at least 1 byte".into()));
+            return Err(OpError::Invalid(
+                "pwrite: chunk must be at least 1 byte".into(),
+            ));
         }
         check_direct(ctx.file, "pwrite", offset, chunk)?;
         let n = bytes.div_ceil(chunk);
