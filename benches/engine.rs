@@ -68,7 +68,13 @@ fn config(dir: &Path, hz: u32) -> EngineConfig {
 fn engine_write(dir: &Path) -> Duration {
     let (tx, rx) = channel::<Ev>();
     let e = engine::start(
-        plan(0, Op::Write { bytes: BYTES, chunk: 4096 }),
+        plan(
+            0,
+            Op::Write {
+                bytes: BYTES,
+                chunk: 4096,
+            },
+        ),
         config(dir, 20),
         tx,
     )

@@ -384,3 +384,97 @@ pub enum MapCell {
     /// At least one page of the cell is present in the page tables.
     Faulted,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{FileSetup, Meta, Origin, Step, Text};
+
+    fn plan(size: u64, ops: Vec<Op>) -> Plan {
+        Plan {
+            id: "t".into(),
+            origin: Origin::Builtin,
+            meta: Meta {
+                title: Text::en("t"),
+                summary: Text::en("t"),
+                tags: vec![],
+                java: None,
+                lesson: None,
+            },
+            file: FileSetup { size, cached: true },
+            steps: ops
+                .into_iter()
+                .map(|op| Step {
+                    op,
+                    say: None,
+                    ask: None,
+                    calls: None,
+                    expect: vec![],
+                    line: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn peak_size_follows_the_file_position() {
+        let p = plan(
+            1000,
+            vec![
+                Op::Write {
+                    bytes: 500,
+                    chunk: 1,
+                },
+                Op::Write {
+                    bytes: 1000,
+                    chunk: 1,
+                },
+                Op::Reopen {
+                    flags: crate::scenario::OpenFlags {
+                        append: true,
+                        ..Default::default()
+                    },
+                },
+                Op::Write {
+                    bytes: 10,
+                    chunk: 1,
+                },
+            ],
+        );
+        // 0..500 overwrites, 500..1500 extends to 1500, the append adds 10.
+        assert_eq!(peak_file_size(&p), 1510);
+        let p = plan(
+            0,
+            vec![Op::Pwrite {
+                bytes: 10,
+                chunk: 1,
+                offset: 1 << 20,
+                pattern: crate::scenario::Pattern::Random,
+            }],
+        );
+        assert_eq!(peak_file_size(&p), (1 << 20) + 10);
+    }
+
+    #[test]
+    fn validation_refuses_too_big_and_too_little_space() {
+        let p = plan(2048, vec![]);
+        let dir = Path::new("/x");
+        assert!(validate(&p, 4096, 1 << 30, dir).is_ok());
+        let e = validate(&p, 1024, 1 << 30, dir).unwrap_err();
+        assert!(matches!(e, EngineError::TooBig { bytes: 2048, .. }), "{e}");
+        let e = validate(&p, 4096, 100, dir).unwrap_err();
+        assert!(e.to_string().contains("only 100 bytes free"), "{e}");
+        let p = plan(
+            0,
+            vec![Op::Mmap {
+                bytes: 1 << 20,
+                offset: 0,
+                shared: true,
+                write: false,
+                populate: false,
+            }],
+        );
+        let e = validate(&p, 4096, 1 << 30, dir).unwrap_err();
+        assert!(e.to_string().contains("step 1 (mmap)"), "{e}");
+    }
+}

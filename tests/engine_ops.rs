@@ -646,3 +646,107 @@ fn sizes_over_the_cap_are_refused_before_anything_is_written() {
     .unwrap();
     assert!(err.to_string().contains("anon_mmap"), "{err}");
 }
+
+#[test]
+fn slices_add_up_to_their_step() {
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let engine = iotour::engine::start(
+        plan(
+            0,
+            true,
+            vec![step(Op::Write {
+                bytes: 100_000,
+                chunk: 100,
+            })],
+        ),
+        config(),
+        tx,
+    )
+    .unwrap();
+    let mut slices = Vec::new();
+    let report = loop {
+        match rx.recv_timeout(Duration::from_secs(60)).unwrap() {
+            Ev::Exec(ExecEvent::Slice(s)) => slices.push(s),
+            Ev::Exec(ExecEvent::StepDone(r)) => break r,
+            _ => {}
+        }
+    };
+    drop(engine);
+    // 1000 chunks in slices of 1000/50 = 20.
+    assert_eq!(slices.len(), 50);
+    assert_eq!(slices.last().unwrap().done, 1000);
+    assert!(slices.iter().all(|s| s.total == 1000));
+    let sum = |f: fn(&iotour::report::Measured) -> Option<u64>| {
+        slices.iter().map(|s| f(&s.measured).unwrap()).sum::<u64>()
+    };
+    assert_eq!(Some(sum(|m| m.syscalls)), report.measured.syscalls);
+    assert_eq!(Some(sum(|m| m.minor_faults)), report.measured.minor_faults);
+    assert_eq!(Some(sum(|m| m.duration_ns)), report.measured.duration_ns);
+    assert_eq!(sum(|m| m.syscalls), 1000);
+    // Each slice's copies are its own bytes.
+    let copied: u64 = slices.iter().flat_map(|s| &s.copies).map(|c| c.bytes).sum();
+    assert_eq!(copied, 100_000);
+}
+
+#[test]
+fn pacing_spreads_a_step_over_the_target_time() {
+    // At 8× a step aims at 3 s / 8 = 375 ms, however fast the work is.
+    let mut c = config();
+    c.speed = Speed::Eight;
+    let t = Instant::now();
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![step(Op::Write {
+                bytes: 10_000,
+                chunk: 1,
+            })],
+        ),
+        c,
+    );
+    let took = t.elapsed();
+    assert_eq!(r.steps[0].measured.syscalls, Some(10_000));
+    assert!(
+        (Duration::from_millis(300)..Duration::from_millis(2500)).contains(&took),
+        "{took:?}"
+    );
+    // The paced sleeps are outside the measured windows.
+    assert!(
+        r.steps[0].duration_ns < 300_000_000,
+        "{}",
+        r.steps[0].duration_ns
+    );
+}
+
+#[test]
+fn the_sampler_sees_dirty_cells_then_clean_ones() {
+    use iotour::probe::pages::CellState;
+    let (r, samples) = run_with_events(
+        plan(
+            0,
+            true,
+            vec![
+                step(Op::Write {
+                    bytes: 8 << 20,
+                    chunk: 1 << 20,
+                }),
+                step(Op::Sleep { ms: 200 }),
+                step(Op::Fsync),
+                step(Op::Sleep { ms: 200 }),
+            ],
+        ),
+        config(),
+    );
+    if r.environment.sources.pages != "cachestat" {
+        return;
+    }
+    let maps: Vec<_> = samples.iter().filter_map(|s| s.file.as_ref()).collect();
+    assert!(maps.iter().any(|m| m.cells.contains(&CellState::Dirty)));
+    let last = maps.last().unwrap();
+    assert!(
+        last.cells.iter().all(|c| *c == CellState::Clean),
+        "{:?}",
+        last.cells
+    );
+}
