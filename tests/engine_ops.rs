@@ -750,3 +750,181 @@ fn the_sampler_sees_dirty_cells_then_clean_ones() {
         last.cells
     );
 }
+
+#[test]
+fn private_mapping_writes_copy_on_write_and_never_dirty_the_file() {
+    let r = run(
+        plan(
+            4 << 20,
+            true,
+            vec![
+                step(Op::Mmap {
+                    bytes: 4 << 20,
+                    offset: 0,
+                    shared: false,
+                    write: true,
+                    populate: false,
+                }),
+                step(Op::Touch {
+                    pages: 100,
+                    stride: 1,
+                    write: true,
+                    target: Target::File,
+                }),
+            ],
+        ),
+        config(),
+    );
+    let t = &r.steps[1];
+    assert_eq!(t.error, None);
+    // Each first store copies its page: one fault per page, no fault-around.
+    assert!(t.measured.minor_faults.unwrap() >= 100, "{:?}", t.measured);
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(
+            t.measured.file_dirty_pages,
+            Some(0),
+            "COW pages are anonymous"
+        );
+    }
+    assert_eq!(
+        iotour::report::value_of(Key::CpuCopyBytes, &t.measured, &t.modeled),
+        Some(100 * iotour::probe::pages::page_size())
+    );
+}
+
+#[test]
+fn map_populate_faults_during_mmap_and_not_after() {
+    let r = run(
+        plan(
+            4 << 20,
+            true,
+            vec![
+                step(Op::Mmap {
+                    bytes: 4 << 20,
+                    offset: 0,
+                    shared: true,
+                    write: false,
+                    populate: true,
+                }),
+                step(Op::Touch {
+                    pages: 1024,
+                    stride: 1,
+                    write: false,
+                    target: Target::File,
+                }),
+            ],
+        ),
+        config(),
+    );
+    // MAP_POPULATE's faults are counted by rusage during the mmap call.
+    assert!(
+        r.steps[0].measured.minor_faults.unwrap() >= 1,
+        "{:?}",
+        r.steps[0].measured
+    );
+    assert_eq!(r.steps[1].measured.minor_faults, Some(0));
+}
+
+#[test]
+fn a_cold_file_mapping_takes_major_faults() {
+    let r = run(
+        plan(
+            4 << 20,
+            false,
+            vec![
+                step(Op::Mmap {
+                    bytes: 4 << 20,
+                    offset: 0,
+                    shared: true,
+                    write: false,
+                    populate: false,
+                }),
+                step(Op::Touch {
+                    pages: 64,
+                    stride: 16,
+                    write: false,
+                    target: Target::File,
+                }),
+            ],
+        ),
+        config(),
+    );
+    let t = &r.steps[1];
+    assert_eq!(t.error, None);
+    assert!(t.measured.major_faults.unwrap() >= 1, "{:?}", t.measured);
+    if let Some(rb) = t.measured.read_bytes {
+        assert!(rb > 0, "{:?}", t.measured);
+        assert!(iotour::report::value_of(Key::DmaCopyBytes, &t.measured, &t.modeled).unwrap() > 0);
+    }
+}
+
+#[test]
+fn direct_reads_bypass_the_page_cache() {
+    let r = run(
+        plan(
+            1 << 20,
+            false,
+            vec![
+                step(Op::Reopen {
+                    flags: OpenFlags {
+                        direct: true,
+                        ..OpenFlags::default()
+                    },
+                }),
+                step(Op::Read {
+                    bytes: 65536,
+                    chunk: 4096,
+                    offset: 0,
+                }),
+            ],
+        ),
+        config(),
+    );
+    let s = &r.steps[1];
+    assert_eq!(s.error, None);
+    assert_eq!(s.measured.syscalls, Some(16));
+    assert_eq!(
+        s.measured.file_cached_pages,
+        Some(0),
+        "O_DIRECT caches nothing"
+    );
+    let c = &s.modeled.copies;
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].to, iotour::model::Place::UserBuffer);
+    assert_eq!(c[0].kind, iotour::model::CopyKind::Dma);
+}
+
+#[test]
+fn append_and_sync_flags_change_where_and_how_writes_land() {
+    let r = run(
+        plan(
+            8192,
+            true,
+            vec![
+                step(Op::Reopen {
+                    flags: OpenFlags {
+                        append: true,
+                        sync: true,
+                        ..OpenFlags::default()
+                    },
+                }),
+                step(Op::Write {
+                    bytes: 4096,
+                    chunk: 4096,
+                }),
+            ],
+        ),
+        config(),
+    );
+    let s = &r.steps[1];
+    assert_eq!(s.error, None);
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(
+            s.measured.file_dirty_pages,
+            Some(0),
+            "O_SYNC leaves nothing dirty"
+        );
+    }
+    assert_eq!(s.measured.file_cached_pages.map(|c| c >= 3), Some(true));
+    assert!(iotour::report::value_of(Key::DmaCopies, &s.measured, &s.modeled).unwrap() == 1);
+}
