@@ -276,10 +276,28 @@ fn an_unprivileged_user_gets_the_fallback_sources() {
 #[test]
 fn disabling_every_switchable_source_still_runs_with_unknowns() {
     let wd = workdir();
+    let src = workdir();
+    let p = scenario(
+        src.path(),
+        "blind.toml",
+        r#"[scenario]
+title = "Blind"
+summary = "Dirty pages cannot be seen without cachestat."
+[file]
+size = "0"
+[[step]]
+op = "write"
+bytes = "8MiB"
+chunk = "64KiB"
+[[step]]
+op = "fsync"
+expect = { file_dirty_pages = "== 0" }
+"#,
+    );
     let out = Command::new(BIN)
         .args([
             "run",
-            "write-then-fsync",
+            p.to_str().unwrap(),
             "--headless",
             "--json",
             "--workdir",
@@ -288,7 +306,7 @@ fn disabling_every_switchable_source_still_runs_with_unknowns() {
         .env("IOTOUR_DISABLE", "perf,procio,cachestat")
         .output()
         .unwrap();
-    // Expectations on dirty pages and write_bytes are now unknown: they fail.
+    // The expectation on dirty pages is now unknown: it fails.
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let src = &v["environment"]["sources"];
@@ -300,4 +318,7 @@ fn disabling_every_switchable_source_still_runs_with_unknowns() {
     assert!(m["wchar"].is_null());
     assert!(m["file_dirty_pages"].is_null());
     assert!(m["file_cached_pages"].as_u64().unwrap() >= 2048);
+    let x = &v["steps"][1]["expect"][0];
+    assert!(x["actual"].is_null());
+    assert_eq!(x["ok"], false);
 }
