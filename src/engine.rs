@@ -19,7 +19,7 @@ use crate::report::{Environment, Measured, RunReport, StepReport};
 use crate::scenario::{Op, Plan};
 
 pub mod control;
-pub mod ops;
+pub(crate) mod ops;
 mod runner;
 pub mod sampler;
 pub mod workdir;
@@ -89,7 +89,7 @@ pub struct MappingInfo {
 
 /// State shared by the engine handle, the worker and the sampler. No UI types.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     pub control: Control,
     pub mapping: Mutex<Option<MappingInfo>>,
     /// Set once the working file exists.

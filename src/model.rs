@@ -7,6 +7,9 @@
 
 use serde::Serialize;
 
+use crate::report::Measured;
+use crate::scenario::{Op, OpenFlags, Target, Via};
+
 /// A place data can sit on its way between the program and the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,9 +58,6 @@ pub struct Copy {
     pub kind: CopyKind,
     pub bytes: u64,
 }
-
-use crate::report::Measured;
-use crate::scenario::{Op, OpenFlags, Target, Via};
 
 /// What a step (or slice) did, as far as the model needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -196,12 +196,23 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
             }
             notes.push("local socket: there is no NIC, so no socket_buffer → nic DMA (a real network adds it); the sink thread's copy out of the socket is not the worker's".into());
         }
+        Op::WaitWriteback { .. } => match w.flushed_bytes {
+            Some(0) => {}
+            Some(n) => {
+                push(PageCache, Disk, Dma, n);
+                notes.push(
+                    "the kernel's flusher threads wrote these pages back while this thread slept"
+                        .into(),
+                );
+            }
+            None => notes
+                .push("dirty pages unknown (no cachestat): waited for the whole timeout".into()),
+        },
         Op::Reopen { .. }
         | Op::Munmap { .. }
         | Op::AnonMmap { .. }
         | Op::Malloc { .. }
         | Op::Sleep { .. }
-        | Op::WaitWriteback { .. }
         | Op::Note => {}
     }
     (out, notes)
@@ -405,6 +416,23 @@ mod tests {
         );
         assert!(c.is_empty());
         assert!(n[0].contains("zero-filled"));
+    }
+
+    #[test]
+    fn wait_writeback_shows_the_flusher_dma_or_says_it_is_unknown() {
+        let op = Op::WaitWriteback { timeout_ms: 100 };
+        let (c, n) = copies(
+            &op,
+            &Work {
+                flushed_bytes: Some(8192),
+                ..work(0)
+            },
+        );
+        assert_eq!(totals(&c, CopyKind::Dma), (1, 8192));
+        assert!(n[0].contains("flusher"));
+        let (c, n) = copies(&op, &work(0));
+        assert!(c.is_empty());
+        assert!(n[0].contains("whole timeout"));
     }
 
     #[test]

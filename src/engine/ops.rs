@@ -287,10 +287,6 @@ impl AlignedBuf {
     pub fn len(&self) -> usize {
         self.len
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 impl Drop for AlignedBuf {

@@ -17,7 +17,7 @@ use crate::probe::system::read_system_mem;
 /// Cells in a sampled page map.
 pub const CELLS: usize = 256;
 
-pub fn run<E>(shared: Arc<Shared>, hz: u32, disabled: Disabled, tx: Sender<E>)
+pub(crate) fn run<E>(shared: Arc<Shared>, hz: u32, disabled: Disabled, tx: Sender<E>)
 where
     E: From<Sample> + Send + 'static,
 {
