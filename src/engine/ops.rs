@@ -81,7 +81,7 @@ pub trait Running {
     /// Units in the whole step (at least 1).
     fn total(&self) -> u64;
     /// Do up to `units` units; `units` is at least 1.
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64) -> Result<SliceOut, OpError>;
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError>;
     /// True once every unit is done (or the op ended early, e.g. at EOF).
     fn done(&self) -> bool;
     /// Undo what the op set up (join a sink thread); outside any window.

@@ -333,26 +333,28 @@ impl<E: From<ExecEvent>> Worker<E> {
                 if n > 0 {
                     self.shared.control.gate().map_err(|_| Stop)?;
                 }
+                let mut out = SliceOut::default();
                 // ---- measured window: nothing but the op's own work ----
                 let begin = self.probe.begin();
-                let result = op.slice(&mut self.ctx(), units);
-                let calls = match &result {
-                    Ok(o) => o.calls,
-                    // A failed call was still issued: count it.
-                    Err(_) => 1,
-                };
-                let m = self.probe.end(&begin, calls);
+                let result = op.slice(&mut self.ctx(), units, &mut out);
+                if result.is_err() {
+                    // The failing call was issued too (ops count every attempt;
+                    // a bare libc call that failed is counted here).
+                    out.calls = out.calls.max(1);
+                }
+                let m = self.probe.end(&begin, out.calls);
                 // ---- end of window ----
                 add_measured(&mut measured, &m);
-                let out = match result {
-                    Ok(o) => o,
-                    Err(OpError::Aborted) => return Err(Stop),
-                    Err(e) => {
-                        error = Some(e.to_string());
-                        break;
-                    }
-                };
                 total.add(out);
+                if let Err(e) = result {
+                    match e {
+                        OpError::Aborted => return Err(Stop),
+                        e => {
+                            error = Some(e.to_string());
+                            break;
+                        }
+                    }
+                }
                 let after = self.counts();
                 let (copies, _) = model::copies(
                     &step.op,

@@ -31,7 +31,7 @@ impl Running for Alloc {
         self.done
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         if self.bytes == 0 {
             return Err(OpError::Invalid(format!(
                 "{}: bytes must be at least 1",
@@ -71,10 +71,11 @@ impl Running for Alloc {
         };
         ctx.anon.push(Region { addr, len, kind });
         self.done = true;
-        Ok(SliceOut {
+        *out = SliceOut {
             units: 1,
             calls,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }

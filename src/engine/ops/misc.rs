@@ -47,7 +47,7 @@ impl Running for Reopen {
         self.done
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let path = std::ffi::CString::new(ctx.file.path.as_os_str().as_bytes())
             .map_err(|_| OpError::Invalid("the working file's path contains NUL".into()))?;
         let flags = open_flags(self.flags);
@@ -77,11 +77,12 @@ impl Running for Reopen {
         ctx.file.flags = self.flags;
         ctx.file.pos = 0;
         self.done = true;
-        Ok(SliceOut {
+        *out = SliceOut {
             units: 1,
             calls: 2,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }
 
@@ -110,7 +111,7 @@ impl Running for Sleep {
         false
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let ms = units.min(self.ms - self.done_ms);
         ctx.shared
             .control
@@ -119,11 +120,12 @@ impl Running for Sleep {
         self.done_ms += ms;
         // A condvar wait is one futex(2) (the engine's estimate; the
         // tracepoint counts what really happened).
-        Ok(SliceOut {
+        *out = SliceOut {
             units: ms,
             calls: 1,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }
 
@@ -161,7 +163,7 @@ impl Running for WaitWriteback {
         false
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let started = *self.started.get_or_insert_with(Instant::now);
         let before = started.elapsed().as_millis() as u64;
         let counts = ctx
@@ -188,7 +190,7 @@ impl Running for WaitWriteback {
             calls += 1;
         }
         let after = (started.elapsed().as_millis() as u64).min(self.timeout_ms);
-        Ok(SliceOut {
+        *out = SliceOut {
             units: if self.done {
                 self.timeout_ms.saturating_sub(before).max(1)
             } else {
@@ -196,7 +198,8 @@ impl Running for WaitWriteback {
             },
             calls,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }
 
@@ -215,11 +218,17 @@ impl Running for Note {
         self.done
     }
 
-    fn slice(&mut self, _ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
+    fn slice(
+        &mut self,
+        _ctx: &mut Ctx<'_>,
+        _units: u64,
+        out: &mut SliceOut,
+    ) -> Result<(), OpError> {
         self.done = true;
-        Ok(SliceOut {
+        *out = SliceOut {
             units: 1,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }

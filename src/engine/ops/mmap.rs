@@ -68,7 +68,7 @@ impl Running for Map {
         self.done
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let mut calls = 0;
         if let Some(old) = ctx.file_map.take() {
             calls += old.release();
@@ -117,11 +117,12 @@ impl Running for Map {
         });
         ctx.publish_mapping();
         self.done = true;
-        Ok(SliceOut {
+        *out = SliceOut {
             units: 1,
             calls,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }
 
@@ -204,7 +205,7 @@ impl Running for Touch {
         self.next >= self.pages
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let region = match self.target {
             Target::File => ctx.file_map.as_ref(),
             Target::Anon => ctx.anon.last(),
@@ -230,11 +231,12 @@ impl Running for Touch {
         std::hint::black_box(sink);
         let n = end - self.next;
         self.next = end;
-        Ok(SliceOut {
+        *out = SliceOut {
             units: n,
             pages: n,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }
 
@@ -267,7 +269,7 @@ impl Running for Msync {
         self.done
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let r = ctx
             .file_map
             .as_ref()
@@ -283,11 +285,12 @@ impl Running for Msync {
             return Err(OpError::last(format!("msync(2) of {} bytes", r.len)));
         }
         self.done = true;
-        Ok(SliceOut {
+        *out = SliceOut {
             units: 1,
             calls: 1,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }
 
@@ -329,7 +332,7 @@ impl Running for Unmap {
         self.done
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let region = match self.target {
             Target::File => ctx.file_map.take(),
             Target::Anon => ctx.anon.pop(),
@@ -337,10 +340,11 @@ impl Running for Unmap {
         let calls = region.map_or(0, Region::release);
         ctx.publish_mapping();
         self.done = true;
-        Ok(SliceOut {
+        *out = SliceOut {
             units: 1,
             calls,
             ..SliceOut::default()
-        })
+        };
+        Ok(())
     }
 }

@@ -46,8 +46,7 @@ impl Running for Read {
         self.eof || self.done_bytes >= self.bytes
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64) -> Result<SliceOut, OpError> {
-        let mut out = SliceOut::default();
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let fd = ctx.file.fd();
         let want_pos = self.offset + self.done_bytes;
         if ctx.file.pos != want_pos {
@@ -86,6 +85,6 @@ impl Running for Read {
             self.done_bytes += n as u64;
             out.bytes += n as u64;
         }
-        Ok(out)
+        Ok(())
     }
 }

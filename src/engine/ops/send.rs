@@ -265,13 +265,12 @@ impl Running for Send {
         self.sent >= self.bytes
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64) -> Result<SliceOut, OpError> {
-        let mut out = SliceOut::default();
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         for _ in 0..units {
             if self.done() {
                 break;
             }
-            self.one_chunk(ctx, &mut out)?;
+            self.one_chunk(ctx, out)?;
             out.units += 1;
         }
         if self.done()
@@ -283,7 +282,7 @@ impl Running for Send {
             // SAFETY: unmapping exactly the mapping made in `one_chunk`.
             unsafe { libc::munmap(p.cast(), len) };
         }
-        Ok(out)
+        Ok(())
     }
 
     fn finish(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), OpError> {

@@ -32,11 +32,8 @@ impl Running for Once {
         self.done
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64) -> Result<SliceOut, OpError> {
-        let mut out = SliceOut {
-            units: 1,
-            ..SliceOut::default()
-        };
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        out.units = 1;
         let fd = ctx.file.fd();
         let os = |what: &str| {
             let what = what.to_string();
@@ -83,6 +80,6 @@ impl Running for Once {
             }
         }
         self.done = true;
-        Ok(out)
+        Ok(())
     }
 }

@@ -130,24 +130,23 @@ impl Running for Write {
         self.finished
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64) -> Result<SliceOut, OpError> {
-        let mut out = SliceOut::default();
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let end = (self.chunks_done + units).min(self.total);
         while self.chunks_done < end && !self.finished {
             let off = self.chunks_done * self.chunk;
             let len = self.chunk.min(self.bytes - off) as usize;
             match self.buffered.as_mut() {
-                None => Self::write_all(ctx, self.src.as_ptr(), len, &mut out)?,
+                None => Self::write_all(ctx, self.src.as_ptr(), len, out)?,
                 Some(b) => {
                     let cap = b.buf.len();
                     if len >= cap {
                         // BufferedOutputStream: a chunk as big as the buffer
                         // flushes what is buffered, then goes straight through.
-                        self.flush(ctx, &mut out)?;
-                        Self::write_all(ctx, self.src.as_ptr(), len, &mut out)?;
+                        self.flush(ctx, out)?;
+                        Self::write_all(ctx, self.src.as_ptr(), len, out)?;
                     } else {
                         if len > cap - b.count {
-                            self.flush(ctx, &mut out)?;
+                            self.flush(ctx, out)?;
                         }
                         let b = self.buffered.as_mut().expect("buffered");
                         // SAFETY: `len < cap - count` after the flush, so the
@@ -170,10 +169,10 @@ impl Running for Write {
         }
         if self.chunks_done >= self.total {
             // The stream's close(): flush what is left.
-            self.flush(ctx, &mut out)?;
+            self.flush(ctx, out)?;
             self.finished = true;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
@@ -228,8 +227,7 @@ impl Running for Pwrite {
         self.next >= self.n
     }
 
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64) -> Result<SliceOut, OpError> {
-        let mut out = SliceOut::default();
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let end = (self.next + units).min(self.n);
         let fd = ctx.file.fd();
         while self.next < end {
@@ -266,7 +264,7 @@ impl Running for Pwrite {
             self.next += 1;
             out.units += 1;
         }
-        Ok(out)
+        Ok(())
     }
 }
 
