@@ -436,6 +436,101 @@ mod tests {
     }
 
     #[test]
+    fn ops_without_data_movement_copy_nothing() {
+        let w = Work {
+            disk_read_bytes: Some(0),
+            flushed_bytes: Some(0),
+            ..work(0)
+        };
+        for op in [
+            Op::Reopen {
+                flags: OpenFlags::default(),
+            },
+            Op::Munmap {
+                target: Target::File,
+            },
+            Op::AnonMmap { bytes: 1 << 20 },
+            Op::Malloc { bytes: 1 << 20 },
+            Op::Sleep { ms: 1 },
+            Op::Note,
+            Op::Mmap {
+                bytes: 4096,
+                offset: 0,
+                shared: true,
+                write: false,
+                populate: false,
+            },
+        ] {
+            assert!(copies(&op, &w).0.is_empty(), "{op:?}");
+        }
+    }
+
+    #[test]
+    fn populate_reads_misses_and_async_flushes_say_so() {
+        let op = Op::Mmap {
+            bytes: 1 << 20,
+            offset: 0,
+            shared: true,
+            write: false,
+            populate: true,
+        };
+        let (c, _) = copies(
+            &op,
+            &Work {
+                disk_read_bytes: Some(1 << 20),
+                ..work(0)
+            },
+        );
+        assert_eq!(totals(&c, CopyKind::Dma), (1, 1 << 20));
+        for op in [
+            Op::SyncFileRange { wait: false },
+            Op::Msync { asynchronous: true },
+        ] {
+            let (c, n) = copies(
+                &op,
+                &Work {
+                    flushed_bytes: Some(4096),
+                    ..work(0)
+                },
+            );
+            assert_eq!(totals(&c, CopyKind::Dma), (1, 4096));
+            assert!(n.iter().any(|n| n.contains("only started")), "{n:?}");
+        }
+        let (_, n) = copies(
+            &Op::Msync {
+                asynchronous: false,
+            },
+            &Work {
+                flushed_bytes: Some(4096),
+                ..work(0)
+            },
+        );
+        assert!(n.is_empty());
+    }
+
+    #[test]
+    fn sync_writes_add_the_disk_dma() {
+        let w = Work {
+            flags: OpenFlags {
+                dsync: true,
+                ..OpenFlags::default()
+            },
+            ..work(4096)
+        };
+        let (c, _) = copies(
+            &Op::Pwrite {
+                bytes: 4096,
+                chunk: 4096,
+                offset: 0,
+                pattern: crate::scenario::Pattern::Sequential,
+            },
+            &w,
+        );
+        assert_eq!(totals(&c, CopyKind::Cpu), (1, 4096));
+        assert_eq!(totals(&c, CopyKind::Dma), (1, 4096));
+    }
+
+    #[test]
     fn mode_switches_are_syscalls_plus_faults_or_unknown() {
         let m = Measured {
             syscalls: Some(3),

@@ -160,20 +160,9 @@ impl Control {
     }
 
     /// The pause after a slice that took `work`, per the pacing rule above.
-    /// Single-stepping (paused with a budget) does not pace.
+    /// A step run with NextStep while paused is paced too, so it can be watched.
     pub fn pace(&self, work: Duration, slices: u64) -> Result<(), Aborted> {
-        let (speed, stepping) = {
-            let s = self.lock();
-            (s.speed, s.paused)
-        };
-        if stepping {
-            return if self.is_aborted() {
-                Err(Aborted)
-            } else {
-                Ok(())
-            };
-        }
-        match pause_after_slice(speed, work, slices) {
+        match pause_after_slice(self.speed(), work, slices) {
             Some(d) => self.sleep(d),
             None if self.is_aborted() => Err(Aborted),
             None => Ok(()),
