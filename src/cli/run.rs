@@ -18,7 +18,7 @@ use super::Global;
 use crate::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
 use crate::probe::Disabled;
 use crate::report::{RunReport, json, table};
-use crate::scenario::{Catalog, Plan};
+use crate::scenario::{Catalog, Lang, Plan};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -139,12 +139,15 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
         eprintln!("iotour: the interactive view is not built yet; running headless");
     }
     let config = engine_config(global)?;
+    let lang = super::list::lang(global);
+    let texts = plan.clone();
     match run_headless(plan, config)? {
         Outcome::Signalled(sig) => {
             eprintln!("iotour: interrupted; the working directory was removed");
             Ok(signal_exit(sig))
         }
-        Outcome::Report(report) => {
+        Outcome::Report(mut report) => {
+            localize(&mut report, &texts, lang);
             if args.json {
                 println!("{}", json::render(&report));
             } else {
@@ -156,6 +159,15 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+    }
+}
+
+/// The engine reports narration in English; show it in `lang` where the
+/// scenario has a translation.
+pub fn localize(report: &mut RunReport, plan: &Plan, lang: Lang) {
+    report.title = plan.meta.title.get(lang).to_string();
+    for (s, step) in report.steps.iter_mut().zip(&plan.steps) {
+        s.say = step.say.as_ref().map(|t| t.get(lang).to_string());
     }
 }
 
