@@ -322,3 +322,37 @@ expect = { file_dirty_pages = "== 0" }
     assert!(x["actual"].is_null());
     assert_eq!(x["ok"], false);
 }
+
+#[test]
+fn a_tmpfs_tmpdir_moves_the_workdir_to_the_cache_dir_and_says_why() {
+    if !Path::new("/dev/shm").is_dir() {
+        eprintln!("no /dev/shm: skipped");
+        return;
+    }
+    let cache = workdir();
+    let out = Command::new(BIN)
+        .args(["run", "buffered-write", "--headless", "--json"])
+        .env("TMPDIR", "/dev/shm")
+        .env("XDG_CACHE_HOME", cache.path())
+        .env_remove("IOTOUR_DISABLE")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let env = &v["environment"];
+    let wd = env["workdir"].as_str().unwrap();
+    assert!(
+        wd.starts_with(cache.path().join("iotour").to_str().unwrap()),
+        "{wd}"
+    );
+    assert_ne!(env["filesystem"], "tmpfs");
+    let notes = env["sources"]["notes"].to_string();
+    assert!(notes.contains("/dev/shm is tmpfs"), "{notes}");
+    // Removed afterwards; only the (empty) iotour cache directory stays.
+    assert!(is_empty_dir(&cache.path().join("iotour")));
+}
