@@ -3,6 +3,7 @@
 //! Exact syscall counts need the tracepoint (root, tracefs): those asserts say
 //! so and are checked against the engine's own count otherwise.
 
+#[path = "support/engine.rs"]
 mod common;
 
 use std::time::{Duration, Instant};
