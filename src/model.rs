@@ -194,6 +194,9 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
                         .into(),
                 ),
             }
+            if matches!(via, Via::Splice) {
+                notes.push("splice moves pages between pipes and sockets without read or write: rchar and wchar never count it".into());
+            }
             notes.push("local socket: there is no NIC, so no socket_buffer → nic DMA (a real network adds it); the sink thread's copy out of the socket is not the worker's".into());
         }
         Op::WaitWriteback { .. } => match w.flushed_bytes {

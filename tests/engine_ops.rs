@@ -440,6 +440,16 @@ fn send_four_ways() {
         assert_eq!(s.error, None, "{via:?}");
         let calls = s.measured.syscalls.unwrap();
         let cpu = iotour::report::value_of(Key::CpuCopies, &s.measured, &s.modeled).unwrap();
+        if let (Some(rchar), Some(wchar)) = (s.measured.rchar, s.measured.wchar) {
+            // What /proc/<tid>/io sees: read+write and sendfile count both
+            // ways, writing from a mapping is no read, splice counts nothing.
+            let expected = match via {
+                Via::ReadWrite | Via::Sendfile => (bytes, bytes),
+                Via::MmapWrite => (0, bytes),
+                Via::Splice => (0, 0),
+            };
+            assert_eq!((rchar, wchar), expected, "{via:?}");
+        }
         match via {
             Via::ReadWrite => {
                 assert_eq!(calls, 32, "16 preads + 16 writes");
