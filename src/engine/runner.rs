@@ -264,19 +264,24 @@ pub fn add_measured(a: &mut Measured, b: &Measured) {
     add(&mut a.write_bytes, b.write_bytes);
 }
 
-/// A zero of every counter the probe can measure (the identity of `add_measured`).
-fn zero_counters() -> Measured {
+/// A zero of every counter the probe can measure (the identity of
+/// `add_measured`); what it cannot measure stays unknown even for a step that
+/// never ran a slice.
+fn zero_counters(probe: &ThreadProbe) -> Measured {
+    let ru = probe.has_rusage().then_some(0);
+    let io = probe.has_io().then_some(0);
     Measured {
         duration_ns: Some(0),
+        // The engine's own count is always there as the fallback.
         syscalls: Some(0),
-        voluntary_ctx_switches: Some(0),
-        involuntary_ctx_switches: Some(0),
-        minor_faults: Some(0),
-        major_faults: Some(0),
-        rchar: Some(0),
-        wchar: Some(0),
-        read_bytes: Some(0),
-        write_bytes: Some(0),
+        voluntary_ctx_switches: ru,
+        involuntary_ctx_switches: ru,
+        minor_faults: ru,
+        major_faults: ru,
+        rchar: io,
+        wchar: io,
+        read_bytes: io,
+        write_bytes: io,
         ..Measured::default()
     }
 }
@@ -349,7 +354,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             return Err(Stop);
         }
         let step_before = self.counts();
-        let mut measured = zero_counters();
+        let mut measured = zero_counters(&self.probe);
         let mut total = SliceOut::default();
         let mut error = None;
         let mut slice_before = step_before;
