@@ -117,6 +117,73 @@ pub fn render(r: &RunReport) -> String {
 mod tests {
     use super::*;
 
+    use crate::report::{Environment, ExpectReport, Measured, Modeled, Sources};
+
+    #[test]
+    fn table_marks_unknowns_errors_and_each_expectation() {
+        let step = |index, err: Option<&str>, ok| StepReport {
+            index,
+            op: "write".into(),
+            say: None,
+            duration_ns: 1_500_000,
+            measured: Measured {
+                syscalls: Some(1000),
+                file_dirty_pages: None,
+                ..Measured::default()
+            },
+            modeled: Modeled::default(),
+            expect: vec![ExpectReport {
+                key: "file_dirty_pages".into(),
+                rule: ">= 74".into(),
+                actual: None,
+                ok,
+            }],
+            error: err.map(str::to_string),
+        };
+        let r = RunReport {
+            scenario: "s".into(),
+            title: "T".into(),
+            environment: Environment {
+                iotour_version: "0".into(),
+                kernel: "6.18".into(),
+                page_size: 4096,
+                workdir: "/tmp/iotour-x".into(),
+                filesystem: "ext4".into(),
+                sources: Sources {
+                    syscalls: "engine".into(),
+                    faults: "rusage".into(),
+                    ctx_switches: "rusage".into(),
+                    io: "unavailable".into(),
+                    pages: "mincore".into(),
+                    system: "meminfo".into(),
+                    notes: vec!["why".into()],
+                },
+            },
+            steps: vec![step(1, None, true), step(2, Some("ENOSPC"), false)],
+            ok: false,
+        };
+        let t = render(&r);
+        assert!(t.contains("ext4 at /tmp/iotour-x"), "{t}");
+        assert!(t.contains("sources: syscalls=engine"), "{t}");
+        assert!(t.contains("  note: why"), "{t}");
+        assert!(t.contains("mode sw (modeled)"), "{t}");
+        let row = t.lines().find(|l| l.starts_with("1  write")).unwrap();
+        assert!(
+            row.contains(" 1000 ") && row.contains(" ? ") && row.ends_with("1.5ms"),
+            "{row}"
+        );
+        assert!(t.contains("    error: ENOSPC"), "{t}");
+        assert!(
+            t.contains("✓ step 1 file_dirty_pages >= 74 (actual ?)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("✗ step 2 file_dirty_pages >= 74 (actual ?)"),
+            "{t}"
+        );
+        assert!(t.trim_end().ends_with("FAILED"), "{t}");
+    }
+
     #[test]
     fn durations_are_short() {
         assert_eq!(duration(500), "500ns");
