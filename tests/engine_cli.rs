@@ -241,17 +241,35 @@ fn an_unprivileged_user_gets_the_fallback_sources() {
         eprintln!("no setpriv: skipped");
         return;
     }
-    let wd = workdir();
-    std::fs::set_permissions(
-        wd.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o777),
-    )
-    .unwrap();
+    // The checkout may sit under a directory `nobody` cannot enter (CI clones
+    // into root's home): copy the binary to a world-readable directory on a
+    // disk-backed filesystem and run it there.
+    let Some(base) = ["/tmp", "/var/tmp"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| iotour::engine::workdir::fs_info(p).is_ok_and(|i| !i.memory_backed))
+    else {
+        eprintln!("no disk-backed /tmp or /var/tmp: skipped");
+        return;
+    };
+    let wd = tempfile::tempdir_in(base).unwrap();
+    let mode = |p: &Path, m| {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap();
+    };
+    mode(wd.path(), 0o755);
+    let bin = wd.path().join("iotour");
+    std::fs::copy(BIN, &bin).unwrap();
+    mode(&bin, 0o755);
+    let run_dir = wd.path().join("run");
+    std::fs::create_dir(&run_dir).unwrap();
+    mode(&run_dir, 0o777);
     let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN])
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&bin)
         .args(["run", "buffered-write", "--headless", "--json", "--workdir"])
-        .arg(wd.path())
-        .env("HOME", wd.path())
+        .arg(&run_dir)
+        .current_dir(&run_dir)
+        .env("HOME", &run_dir)
         .env_remove("IOTOUR_DISABLE")
         .output()
         .unwrap();
@@ -270,7 +288,7 @@ fn an_unprivileged_user_gets_the_fallback_sources() {
     assert_eq!(src["pages"], "cachestat");
     assert_eq!(v["steps"][0]["measured"]["syscalls"], 130);
     assert_eq!(v["steps"][0]["measured"]["wchar"], 1 << 20);
-    assert!(is_empty_dir(wd.path()));
+    assert!(is_empty_dir(&run_dir));
 }
 
 #[test]
