@@ -1,9 +1,27 @@
-//! The engine: runs a [`Plan`](crate::scenario::Plan) on a worker thread named
+//! The engine: runs a [`Plan`] on a worker thread named
 //! `exec` with real syscalls on the working file, measuring each slice of work,
 //! and reports what happened as [`ExecEvent`]s over a channel.
 //!
 //! It knows nothing of any UI: a consumer passes a `Sender<E>` where
-//! `E: From<ExecEvent>` and drives it with [`Command`]s.
+//! `E: From<ExecEvent> + From<Sample>` and drives it with [`Command`]s.
+//!
+//! ```text
+//! start(plan, config, tx) ── validate sizes (max_size, statvfs) ── workdir (0700)
+//!    │
+//!    ├─ thread `exec`    prefill file → Ready → per step: StepStarted,
+//!    │                   per slice: [probe.begin · op.slice · probe.end] → Slice,
+//!    │                   page state after → StepDone … → Finished
+//!    └─ thread `sampler` every 1/sample_hz: Sample { system, file map, mapping }
+//! ```
+//! - `runner`: the worker loop; `ops/*`: one op family per file, each resumable
+//!   in slices; `control`: pause/step/speed/abort and the pacing rule;
+//!   `sampler`; `workdir`: where the file lives and how it is set up.
+//! - A thread stops when `send` on the channel fails or on Abort; every sleep
+//!   waits on one condvar, so Abort is prompt. Dropping [`Engine`] aborts,
+//!   joins both threads and removes the working directory.
+//! - Measurement (see `probe::thread`): the worker reads its own counters
+//!   around each slice with exact compensation; only the op's work is inside
+//!   the window. Pacing, channel sends and page-state reads are outside.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;

@@ -1,4 +1,4 @@
-//! `run --json`: the [`RunReport`](super::RunReport) as one JSON object.
+//! `run --json`: the [`RunReport`] as one JSON object.
 
 use super::RunReport;
 
