@@ -386,15 +386,14 @@ impl<E: From<ExecEvent>> Worker<E> {
                 // ---- end of window ----
                 add_measured(&mut measured, &m);
                 total.add(out);
-                if let Err(e) = result {
-                    match e {
-                        OpError::Aborted => return Err(Stop),
-                        e => {
-                            error = Some(e.to_string());
-                            break;
-                        }
+                let failed = match result {
+                    Ok(()) => false,
+                    Err(OpError::Aborted) => return Err(Stop),
+                    Err(e) => {
+                        error = Some(e.to_string());
+                        true
                     }
-                }
+                };
                 let after = self.counts();
                 let (copies, _) = model::copies(
                     &step.op,
@@ -412,6 +411,10 @@ impl<E: From<ExecEvent>> Worker<E> {
                 }));
                 if !sent {
                     return Err(Stop);
+                }
+                if failed {
+                    // The partial slice was reported; the step ends here.
+                    break;
                 }
                 n += 1;
                 if op.paced() {

@@ -81,7 +81,14 @@ pub fn fs_name(magic: u64) -> (String, bool) {
     (name.to_string(), matches!(magic, 0x0102_1994 | 0x8584_58F6))
 }
 
-/// The parent directory to use, and notes on why.
+/// `p` or its nearest ancestor that exists (a cache directory not created
+/// yet lives on its parent's filesystem).
+fn existing_ancestor(p: &Path) -> &Path {
+    p.ancestors().find(|a| a.exists()).unwrap_or(Path::new("/"))
+}
+
+/// The parent directory to use, and notes on why. Creates nothing: `start`
+/// validates before anything is written.
 fn choose_parent(explicit: Option<&Path>) -> Result<(PathBuf, Vec<String>), EngineError> {
     if let Some(p) = explicit {
         let info = fs_info(p).map_err(|e| EngineError::Workdir {
@@ -114,8 +121,7 @@ fn choose_parent(explicit: Option<&Path>) -> Result<(PathBuf, Vec<String>), Engi
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .map(|c| c.join("iotour"));
     if let Some(cache) = cache
-        && std::fs::create_dir_all(&cache).is_ok()
-        && let Ok(info) = fs_info(&cache)
+        && let Ok(info) = fs_info(existing_ancestor(&cache))
     {
         let mut notes = vec![format!(
             "{} is {}: using {} instead",
@@ -145,6 +151,13 @@ impl Workdir {
     /// Create the private directory (nothing is written yet but the directory).
     pub fn create(explicit_parent: Option<&Path>) -> Result<Workdir, EngineError> {
         let (parent, notes) = choose_parent(explicit_parent)?;
+        if explicit_parent.is_none() {
+            // The cache directory may not exist yet (an explicit one must).
+            std::fs::create_dir_all(&parent).map_err(|e| EngineError::Workdir {
+                path: parent.clone(),
+                source: e,
+            })?;
+        }
         let dir = tempfile::Builder::new()
             .prefix("iotour-")
             .tempdir_in(&parent)
@@ -168,7 +181,7 @@ impl Workdir {
     /// Facts about where a workdir would go, without creating it (for validation).
     pub fn probe_parent(explicit_parent: Option<&Path>) -> Result<(PathBuf, FsInfo), EngineError> {
         let (parent, _) = choose_parent(explicit_parent)?;
-        let fs = fs_info(&parent).map_err(|e| EngineError::Workdir {
+        let fs = fs_info(existing_ancestor(&parent)).map_err(|e| EngineError::Workdir {
             path: parent.clone(),
             source: e,
         })?;
