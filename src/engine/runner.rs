@@ -65,8 +65,10 @@ where
     prefault();
     // The probe must be opened on this thread: its counters are per thread.
     let probe = ThreadProbe::open(&setup.disabled);
-    let file = match workdir::prefill(&setup.file_path, plan.file.size, plan.file.cached) {
+    let stop = || shared.control.is_aborted();
+    let file = match workdir::prefill(&setup.file_path, plan.file.size, plan.file.cached, &stop) {
         Ok(f) => f,
+        Err(_) if shared.control.is_aborted() => return,
         Err(e) => {
             let _ = tx.send(E::from(ExecEvent::Failed {
                 error: format!(

@@ -202,7 +202,7 @@ impl Workdir {
 /// from a clean file like one that existed before the program ran (setup's
 /// dirty pages would otherwise show up in the first steps' dirty counts).
 /// With `!cached` its pages are then dropped so step 1 starts cold.
-pub fn prefill(path: &Path, size: u64, cached: bool) -> io::Result<File> {
+pub fn prefill(path: &Path, size: u64, cached: bool, stop: &dyn Fn() -> bool) -> io::Result<File> {
     let mut f = File::options()
         .read(true)
         .write(true)
@@ -212,6 +212,10 @@ pub fn prefill(path: &Path, size: u64, cached: bool) -> io::Result<File> {
     let block: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8 + 1).collect();
     let mut left = size;
     while left > 0 {
+        if stop() {
+            // Aborted during a long prefill: the caller drops the workdir.
+            return Err(io::Error::new(io::ErrorKind::Interrupted, "aborted"));
+        }
         let n = left.min(block.len() as u64) as usize;
         f.write_all(&block[..n])?;
         left -= n as u64;
@@ -263,7 +267,7 @@ mod tests {
         );
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        prefill(&wd.file_path(), 10_000, true).unwrap();
+        prefill(&wd.file_path(), 10_000, true, &|| false).unwrap();
         assert_eq!(std::fs::metadata(wd.file_path()).unwrap().len(), 10_000);
         drop(wd);
         assert!(!path.exists());
