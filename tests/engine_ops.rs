@@ -1029,3 +1029,41 @@ fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
     }
     assert_eq!(counts[0], counts[1], "tracepoint vs engine count");
 }
+
+#[test]
+fn abort_during_a_big_prefill_is_prompt() {
+    let (tx, _rx) = std::sync::mpsc::channel::<Ev>();
+    let engine =
+        iotour::engine::start(plan(1 << 30, true, vec![step(Op::Note)]), config(), tx).unwrap();
+    let dir = engine.workdir().unwrap().to_path_buf();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    engine.abort();
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(!dir.exists());
+}
+
+#[test]
+fn samples_arrive_on_their_own_clock() {
+    let mut c = config();
+    c.sample_hz = 50;
+    let t = Instant::now();
+    let (_, samples) = run_with_events(plan(1 << 20, true, vec![step(Op::Sleep { ms: 600 })]), c);
+    let secs = t.elapsed().as_secs_f64();
+    let n = samples.len() as f64;
+    // 50 Hz for the whole run, give or take scheduling on a busy machine.
+    assert!(
+        n >= 50.0 * secs * 0.5 && n <= 50.0 * secs * 1.5 + 2.0,
+        "{n} samples in {secs:.2}s"
+    );
+    assert!(
+        samples.windows(2).all(|w| w[0].at < w[1].at),
+        "monotonic times"
+    );
+    assert!(
+        samples
+            .iter()
+            .any(|s| s.file.as_ref().is_some_and(|m| m.pages == 256))
+    );
+    assert!(samples.iter().all(|s| s.system.dirty_kb.is_some()));
+}
