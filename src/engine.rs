@@ -435,6 +435,13 @@ mod tests {
     }
 
     #[test]
+    fn the_handle_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<Engine>();
+        send::<EngineConfig>();
+    }
+
+    #[test]
     fn peak_size_follows_the_file_position() {
         let p = plan(
             1000,
