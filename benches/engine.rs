@@ -12,7 +12,7 @@ use iotour::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
 use iotour::scenario::{FileSetup, Meta, Op, Origin, Plan, Step, Text};
 
 const BYTES: u64 = 256 << 20;
-const ROUNDS: usize = 3;
+const ROUNDS: usize = 5;
 
 enum Ev {
     Exec(Box<ExecEvent>),
