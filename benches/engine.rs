@@ -88,6 +88,11 @@ fn engine_write(dir: &Path) -> Duration {
                     let took = started.elapsed();
                     assert_eq!(r.error, None);
                     drop(e);
+                    println!(
+                        "  engine step: wall {:.1} ms, inside measured windows {:.1} ms",
+                        took.as_secs_f64() * 1e3,
+                        r.duration_ns as f64 / 1e6
+                    );
                     return took;
                 }
                 ExecEvent::Failed { error, .. } => panic!("{error}"),
