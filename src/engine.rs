@@ -260,6 +260,13 @@ impl Engine {
         self.workdir.as_ref().map(Workdir::path)
     }
 
+    /// Leave the working directory (and the file in it) on disk when the
+    /// engine is dropped, so a witness can inspect the page cache of the file
+    /// after the last step. Returns its path; the caller removes it.
+    pub fn keep_workdir(&mut self) -> Option<PathBuf> {
+        self.workdir.as_mut().map(Workdir::keep)
+    }
+
     /// Abort the run, join both threads and remove the working directory.
     pub fn abort(self) {
         drop(self);
@@ -273,7 +280,8 @@ impl Engine {
         if let Some(h) = self.sampler.take() {
             let _ = h.join();
         }
-        // Dropping the TempDir removes the directory and the file.
+        // Dropping the TempDir removes the directory and the file (unless
+        // `keep_workdir` was called).
         self.workdir = None;
     }
 }

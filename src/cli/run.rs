@@ -30,6 +30,12 @@ pub struct RunArgs {
     /// With --headless: print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Leave the working directory and its file on disk after a finished run
+    /// (its path is the report's `environment.workdir`), so the file's page
+    /// cache can be inspected with fincore, vmtouch or `iotour inspect`.
+    /// Removing it is then up to you. Aborted runs still remove it.
+    #[arg(long)]
+    pub keep_workdir: bool,
 }
 
 /// The events a headless run listens to (samples are ignored).
@@ -74,6 +80,16 @@ pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
 
 /// Run `plan` to the end (or to a signal) with no UI.
 pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome> {
+    run_headless_keeping(plan, config, false)
+}
+
+/// [`run_headless`], leaving the working directory on disk after a finished
+/// run when `keep` is set (`--keep-workdir`).
+pub fn run_headless_keeping(
+    plan: Plan,
+    config: EngineConfig,
+    keep: bool,
+) -> anyhow::Result<Outcome> {
     let signal = Arc::new(AtomicUsize::new(0));
     let mut ids = Vec::new();
     for sig in [
@@ -88,7 +104,8 @@ pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome>
     let id = plan.id.clone();
     let (tx, rx) = channel::<Headless>();
     let result = (|| {
-        let engine = engine::start(plan, config, tx).with_context(|| format!("cannot run {id}"))?;
+        let mut engine =
+            engine::start(plan, config, tx).with_context(|| format!("cannot run {id}"))?;
         loop {
             let sig = signal.load(Ordering::SeqCst);
             if sig != 0 {
@@ -101,6 +118,9 @@ pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome>
                     let ExecEvent::Finished(report) = *e else {
                         unreachable!("matched above")
                     };
+                    if keep && let Some(dir) = engine.keep_workdir() {
+                        eprintln!("iotour: kept the working directory {}", dir.display());
+                    }
                     drop(engine);
                     return Ok(Outcome::Report(Box::new(report)));
                 }
@@ -141,7 +161,7 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = engine_config(global)?;
     let lang = super::list::lang(global);
     let texts = plan.clone();
-    match run_headless(plan, config)? {
+    match run_headless_keeping(plan, config, args.keep_workdir)? {
         Outcome::Signalled(sig) => {
             eprintln!("iotour: interrupted; the working directory was removed");
             Ok(signal_exit(sig))

@@ -192,6 +192,12 @@ impl Workdir {
         self.dir.path()
     }
 
+    /// Do not remove the directory on drop; returns its path.
+    pub fn keep(&mut self) -> PathBuf {
+        self.dir.disable_cleanup(true);
+        self.dir.path().to_path_buf()
+    }
+
     pub fn file_path(&self) -> PathBuf {
         self.dir.path().join("file")
     }
