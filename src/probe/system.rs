@@ -75,6 +75,11 @@ pub fn read_system_mem() -> SystemMem {
     }
 }
 
+/// MemAvailable in bytes: what can be allocated without swapping.
+pub fn mem_available() -> Option<u64> {
+    procfs::Meminfo::current().ok()?.mem_available
+}
+
 /// Resident set size of this process in KiB.
 pub fn rss_kb() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;

@@ -1,0 +1,320 @@
+//! Hurting iotour on purpose: killed at random moments, asked for more disk
+//! or memory than there is, given a disk that fills up mid-step.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_iotour");
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(args: &[&str], workdir: &Path) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .arg("--workdir")
+        .arg(workdir)
+        .env_remove("IOTOUR_DISABLE")
+        .output()
+        .unwrap()
+}
+
+fn entries(d: &Path) -> Vec<String> {
+    std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// SIGKILL 100 headless runs at moments spread over their whole life
+/// (start-up, prefill, eviction, writes, fsync, exit), then start one more:
+/// it must sweep every directory the killed runs left.
+#[test]
+fn sigkill_at_random_moments_then_the_next_start_leaves_nothing() {
+    let src = tmp();
+    let wd = tmp();
+    let p = scenario(
+        src.path(),
+        "victim.toml",
+        r#"[scenario]
+title = "Victim"
+summary = "Killed at random moments."
+[file]
+size = "2MiB"
+cached = false
+[[step]]
+op = "write"
+bytes = "4MiB"
+chunk = "4KiB"
+[[step]]
+op = "fsync"
+[[step]]
+op = "sleep"
+ms = 30
+"#,
+    );
+    // How long one run lasts here, to spread the kills over it.
+    let t = Instant::now();
+    let out = run(&["run", p.to_str().unwrap(), "--headless"], wd.path());
+    assert_eq!(out.status.code(), Some(0));
+    let life = t.elapsed().as_micros().max(1000) as u64;
+    // A fixed-seed LCG: the same moments every run of the test.
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut killed = 0;
+    let mut left_behind = 0;
+    for _ in 0..100 {
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = Duration::from_micros((seed >> 33) % life);
+        let mut child = Command::new(BIN)
+            .args(["run", p.to_str().unwrap(), "--headless", "--workdir"])
+            .arg(wd.path())
+            .env_remove("IOTOUR_DISABLE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        if status.code().is_none() {
+            killed += 1;
+        }
+        // Each start sweeps what the runs before it left, so count here.
+        if !entries(wd.path()).is_empty() {
+            left_behind += 1;
+        }
+        assert!(Instant::now() < deadline, "the kill loop took too long");
+    }
+    eprintln!(
+        "{killed} of 100 runs killed before they ended (one run lasts {} ms); \
+         after {left_behind} kills a working directory was left behind",
+        life / 1000
+    );
+    assert!(killed >= 50, "the kills should land mostly inside the run");
+    assert!(
+        left_behind >= 10,
+        "few kills left anything: the test did not test the sweep"
+    );
+    let out = run(
+        &["run", p.to_str().unwrap(), "--headless", "--json"],
+        wd.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = v["environment"]["sources"]["notes"].to_string();
+    assert!(notes.contains("left by runs that were killed"), "{notes}");
+    let after = entries(wd.path());
+    eprintln!("after the next start: {} left", after.len());
+    assert!(after.is_empty(), "left over: {after:?}");
+}
+
+#[test]
+fn anonymous_mappings_larger_than_memory_are_refused_before_anything_runs() {
+    let src = tmp();
+    let wd = tmp();
+    let avail = iotour::probe::system::mem_available().expect("MemAvailable");
+    let p = scenario(
+        src.path(),
+        "greedy.toml",
+        &format!(
+            r#"[scenario]
+title = "Greedy"
+summary = "More anonymous memory than the machine has."
+[file]
+size = "0"
+[[step]]
+op = "anon_mmap"
+bytes = {half}
+[[step]]
+op = "malloc"
+bytes = {half}
+[[step]]
+op = "touch"
+pages = 1
+target = "anon"
+"#,
+            half = avail / 2 + (1 << 30)
+        ),
+    );
+    // The cap is raised out of the way: memory is what refuses it.
+    let out = run(
+        &[
+            "run",
+            p.to_str().unwrap(),
+            "--headless",
+            "--max-size",
+            "1000TiB",
+        ],
+        wd.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("MemAvailable"), "{err}");
+    assert!(entries(wd.path()).is_empty(), "nothing created");
+    // Freed in between, the same two fit.
+    let ok = std::fs::read_to_string(&p).unwrap().replace(
+        "[[step]]\nop = \"malloc\"",
+        "[[step]]\nop = \"munmap\"\ntarget = \"anon\"\n[[step]]\nop = \"malloc\"",
+    );
+    let p2 = scenario(src.path(), "frugal.toml", &ok);
+    let check = iotour::scenario::parse_file(&p2).unwrap();
+    assert!(iotour::engine::validate_memory(&check, avail).is_ok());
+}
+
+/// A small tmpfs mounted for one test (root only); unmounted on drop.
+struct SmallFs {
+    dir: tempfile::TempDir,
+}
+
+impl SmallFs {
+    fn mount(size: &str) -> Option<SmallFs> {
+        if !is_root() {
+            eprintln!("not root: cannot mount a small tmpfs; skipped");
+            return None;
+        }
+        let dir = tmp();
+        let ok = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("mount -t tmpfs failed; skipped");
+            return None;
+        }
+        Some(SmallFs { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+#[test]
+fn a_file_bigger_than_the_free_space_is_refused_before_it_starts() {
+    let Some(fs) = SmallFs::mount("4m") else {
+        return;
+    };
+    let src = tmp();
+    let p = scenario(
+        src.path(),
+        "big.toml",
+        r#"[scenario]
+title = "Big"
+summary = "Does not fit."
+[file]
+size = "1MiB"
+[[step]]
+op = "write"
+bytes = "8MiB"
+chunk = "1MiB"
+"#,
+    );
+    let out = run(&["run", p.to_str().unwrap(), "--headless"], fs.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("bytes free"), "{err}");
+    assert!(entries(fs.path()).is_empty(), "nothing written");
+}
+
+/// The disk fills up while a step writes (another writer takes the space
+/// after the run was validated): the step fails with ENOSPC, the report says
+/// so, the run stops, and the working directory is removed.
+#[test]
+fn a_disk_that_fills_up_mid_step_fails_the_step_cleanly() {
+    let Some(fs) = SmallFs::mount("8m") else {
+        return;
+    };
+    let src = tmp();
+    let p = scenario(
+        src.path(),
+        "fill.toml",
+        r#"[scenario]
+title = "Fill"
+summary = "Someone else fills the disk."
+[file]
+size = "64KiB"
+[[step]]
+op = "sleep"
+ms = 1500
+[[step]]
+op = "write"
+bytes = "4MiB"
+chunk = "64KiB"
+[[step]]
+op = "fsync"
+"#,
+    );
+    let child = Command::new(BIN)
+        .args([
+            "run",
+            p.to_str().unwrap(),
+            "--headless",
+            "--json",
+            "--workdir",
+        ])
+        .arg(fs.path())
+        .env_remove("IOTOUR_DISABLE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Once the working file exists, take all but 1 MiB of the space.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let has_file = entries(fs.path())
+            .iter()
+            .any(|d| fs.path().join(d).join("file").exists());
+        if has_file {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::write(fs.path().join("filler"), vec![1u8; 7 << 20]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "the run stops at the failed step");
+    let error = steps[1]["error"].as_str().unwrap();
+    assert!(error.contains("No space left on device"), "{error}");
+    // What was written before the disk filled is still reported.
+    let wchar = steps[1]["measured"]["wchar"].as_u64().unwrap();
+    assert!(wchar > 0 && wchar < 4 << 20, "{wchar}");
+    assert_eq!(v["ok"], false);
+    assert_eq!(entries(fs.path()), vec!["filler".to_string()]);
+}
