@@ -5,7 +5,9 @@
 
 pub mod cli;
 pub mod engine;
+pub mod inspect;
 pub mod model;
 pub mod probe;
 pub mod report;
 pub mod scenario;
+pub mod stats;

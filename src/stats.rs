@@ -1,0 +1,1 @@
+//! `iotour stats`: the system's dirty-page state.
