@@ -1,12 +1,73 @@
+//! `iotour stats`: see [`crate::stats`].
+
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::Global;
+use crate::inspect::watch::{Stop, parse_seconds};
+use crate::stats::report::StatsReport;
+use crate::stats::sample::Sample;
+use crate::stats::text;
 
 #[derive(Debug, Args)]
-pub struct StatsArgs {}
+pub struct StatsArgs {
+    /// Print one JSON object (with --watch: one per refresh, one per line).
+    #[arg(long)]
+    pub json: bool,
+    /// Refresh every SECONDS until Ctrl-C; rates are then over the time since the last refresh.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub watch: Option<Duration>,
+    /// The window the first (or only) set of rates is measured over.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "1")]
+    pub interval: Duration,
+    /// How many of the busiest writing processes to show.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+}
 
-pub fn run(_global: &Global, _args: StatsArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`stats` is not built yet")
+pub fn run(_global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
+    let stop = Stop::on_signals()?;
+    let stdout = std::io::stdout();
+    let clear = args.watch.is_some() && stdout.is_terminal() && !args.json;
+    let mut before = Sample::read();
+    if !stop.sleep(args.interval) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    loop {
+        let now = Sample::read();
+        let report = StatsReport::between(&before, &now, args.top);
+        let mut out = if args.json {
+            serde_json::to_string(&report)? + "\n"
+        } else {
+            text::render(&report)
+        };
+        if let (Some(every), false) = (args.watch, args.json) {
+            out = format!(
+                "iotour stats, every {:.2}s, at {} UTC\n\n{out}\n",
+                every.as_secs_f64(),
+                super::inspect::clock()
+            );
+        }
+        if clear {
+            out.insert_str(0, "\x1b[H\x1b[2J");
+        }
+        let mut lock = stdout.lock();
+        let written = lock.write_all(out.as_bytes()).and_then(|()| lock.flush());
+        drop(lock);
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(e.into()),
+            Ok(()) => {}
+        }
+        let Some(every) = args.watch else {
+            return Ok(ExitCode::SUCCESS);
+        };
+        before = now;
+        if !stop.sleep(every) {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
 }

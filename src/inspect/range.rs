@@ -38,10 +38,8 @@ impl std::str::FromStr for ByteRange {
         } else {
             Some(parse_size(b)?)
         };
-        if let Some(end) = end {
-            if end <= start {
-                return Err(bad("END must be greater than START"));
-            }
+        if end.is_some_and(|end| end <= start) {
+            return Err(bad("END must be greater than START"));
         }
         Ok(ByteRange { start, end })
     }
