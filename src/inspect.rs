@@ -30,8 +30,8 @@ use walk::{Entry, WalkOptions};
 pub enum Error {
     #[error("bad --range {0}")]
     BadRange(String),
-    #[error("bad size {0}")]
-    BadSize(String),
+    #[error("bad --range: {0}")]
+    BadSize(#[from] crate::size::SizeError),
     #[error("--range zooms into one file, but the paths name {0} files")]
     RangeNeedsOneFile(usize),
     #[error("{0}")]

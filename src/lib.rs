@@ -10,4 +10,5 @@ pub mod model;
 pub mod probe;
 pub mod report;
 pub mod scenario;
+pub mod size;
 pub mod stats;

@@ -158,14 +158,15 @@ fn exit_codes_say_whether_everything_was_inspected() {
         vec![],
         vec!["--sort", "size", a],
         vec!["--range", "64MiB", a],
-        vec!["--range", "8K..4K", a],
+        vec!["--range", "8KiB..4KiB", a],
+        vec!["--range", "0..4Q", a],
         vec!["--watch", "0", a],
     ] {
         let out = inspect(&bad);
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
         assert!(!out.stderr.is_empty(), "{bad:?}");
     }
-    let out = inspect(&["--range", "0..4K", a, b]);
+    let out = inspect(&["--range", "0..4KiB", a, b]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -4,9 +4,9 @@
 
 use std::fmt::Write;
 
-use super::range::human_bytes;
 use super::report::{FileReport, InspectReport, MapView, Totals};
 use crate::probe::pages::CellState;
+use crate::size::format_size;
 
 /// Map cells per text row.
 pub const MAP_COLUMNS: usize = 64;
@@ -61,7 +61,7 @@ fn with_pct(n: Option<u64>, of: Option<u64>) -> String {
 }
 
 fn row(out: &mut String, f: &FileReport) {
-    let size = f.size.map_or_else(|| "?".to_string(), human_bytes);
+    let size = f.size.map_or_else(|| "?".to_string(), format_size);
     let _ = write!(
         out,
         "{size:>10} {:>9} {} {} {} {:>9} {:>9}  {:<9}  {}",
@@ -81,7 +81,7 @@ fn row(out: &mut String, f: &FileReport) {
 }
 
 fn totals_row(out: &mut String, t: &Totals) {
-    let size = t.size.map_or_else(|| "?".to_string(), human_bytes);
+    let size = t.size.map_or_else(|| "?".to_string(), format_size);
     let _ = writeln!(
         out,
         "{size:>10} {:>9} {} {} {} {:>9} {:>9}  {:<9}  TOTAL ({} file{})",
@@ -138,12 +138,12 @@ fn map(out: &mut String, view: &MapView, page_size: u64) {
         m.pages,
         m.pages_per_cell,
         if m.pages_per_cell == 1 { "" } else { "s" },
-        human_bytes(cell_bytes),
+        format_size(cell_bytes),
     );
     for (i, line) in m.cells.chunks(MAP_COLUMNS).enumerate() {
         let at = view.offset + (i * MAP_COLUMNS) as u64 * cell_bytes;
         let cells: String = line.iter().map(|&c| glyph(c)).collect();
-        let _ = writeln!(out, "{:>10} |{cells}|", human_bytes(at));
+        let _ = writeln!(out, "{:>10} |{cells}|", format_size(at));
     }
     let _ = writeln!(out, "{LEGEND}");
 }

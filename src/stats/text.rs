@@ -6,10 +6,10 @@ use std::fmt::Write;
 
 use super::pressure::Stall;
 use super::report::{Settings, StatsReport};
-use crate::inspect::range::human_bytes;
+use crate::size::format_size;
 
 fn kb(v: Option<u64>) -> String {
-    v.map_or_else(|| "?".into(), |k| human_bytes(k * 1024))
+    v.map_or_else(|| "?".into(), |k| format_size(k * 1024))
 }
 
 fn pct(v: f64) -> String {
@@ -147,7 +147,7 @@ fn rates(out: &mut String, r: &StatsReport) {
     let pages = |v: Option<f64>| match v {
         Some(v) => format!(
             "{v:.0} pages/s ({}/s)",
-            human_bytes((v * page_kib as f64 * 1024.0) as u64)
+            format_size((v * page_kib as f64 * 1024.0) as u64)
         ),
         None => "?".into(),
     };
@@ -155,7 +155,7 @@ fn rates(out: &mut String, r: &StatsReport) {
     let kib = |v: Option<f64>| {
         v.map_or_else(
             || "?".into(),
-            |v| format!("{}/s", human_bytes((v * 1024.0) as u64)),
+            |v| format!("{}/s", format_size((v * 1024.0) as u64)),
         )
     };
     let x = &r.rates;
@@ -231,8 +231,8 @@ fn writers(out: &mut String, r: &StatsReport) {
             out,
             "  {:>8}  {:>14}  {:>14}  {}",
             w.pid,
-            format!("{}/s", human_bytes(w.write_bytes_per_s as u64)),
-            format!("{}/s", human_bytes(w.cancelled_write_bytes_per_s as u64)),
+            format!("{}/s", format_size(w.write_bytes_per_s as u64)),
+            format!("{}/s", format_size(w.cancelled_write_bytes_per_s as u64)),
             w.comm
         );
     }
