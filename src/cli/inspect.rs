@@ -53,7 +53,8 @@ pub fn run(_global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
             follow: args.follow,
         },
         range: args.range,
-        map_cells: MAP_CELLS,
+        // The map is drawn in the table only; JSON has no place for it.
+        map_cells: if args.json { 0 } else { MAP_CELLS },
         sort: args.sort,
     };
     let stdout = std::io::stdout();

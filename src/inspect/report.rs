@@ -76,6 +76,8 @@ impl FileReport {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Totals {
+    /// The unit of every page count, in bytes.
+    pub page_size: u64,
     /// Files measured (fully or partly).
     pub files: u64,
     /// Paths that could not be examined, or files with unknown figures.
@@ -107,6 +109,7 @@ impl Totals {
             measured.iter().map(|f| get(f)).sum::<Option<u64>>()
         };
         Totals {
+            page_size: crate::probe::pages::page_size(),
             files: measured.len() as u64,
             errors: files
                 .iter()

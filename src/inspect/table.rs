@@ -28,6 +28,10 @@ pub const LEGEND: &str =
 /// The whole table as text, ending in a newline.
 pub fn render(report: &InspectReport, page_size: u64) -> String {
     let mut out = String::new();
+    // Notes first: a fallback source changes how every row should be read.
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
     let _ = writeln!(
         out,
         "{:>10} {:>9} {:>16} {:>16} {:>16} {:>9} {:>9}  {:<9}  PATH",
@@ -38,9 +42,6 @@ pub fn render(report: &InspectReport, page_size: u64) -> String {
     }
     totals_row(&mut out, &report.totals);
     summary(&mut out, &report.totals, page_size);
-    for note in &report.notes {
-        let _ = writeln!(out, "note: {note}");
-    }
     if let Some(view) = &report.map {
         map(&mut out, view, page_size);
     }
@@ -207,6 +208,8 @@ mod tests {
     fn rows_show_counts_percentages_and_errors() {
         let text = render(&report(), 4096);
         let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "note: a note");
+        let lines = &lines[1..];
         assert!(lines[0].starts_with("      SIZE     PAGES"), "{text}");
         assert!(lines[1].contains("1024  50.0%"), "{text}");
         assert!(lines[1].contains("256  12.5%"), "{text}");
@@ -217,7 +220,6 @@ mod tests {
         );
         assert!(lines[3].contains("TOTAL (1 file)"), "{text}");
         assert!(lines[4].contains("1 with errors"), "{text}");
-        assert_eq!(lines[5], "note: a note");
     }
 
     #[test]
