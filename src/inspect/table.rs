@@ -103,19 +103,23 @@ fn summary(out: &mut String, t: &Totals, page_size: u64) {
     if t.errors > 0 {
         parts.push(format!("{} with errors", t.errors));
     }
+    let s = |n: u64| if n == 1 { "" } else { "s" };
     if t.skipped > 0 {
-        parts.push(format!("{} special files skipped", t.skipped));
-    }
-    if t.symlinks_not_followed > 0 {
         parts.push(format!(
-            "{} symbolic links not followed (--follow)",
-            t.symlinks_not_followed
+            "{} special file{} skipped",
+            t.skipped,
+            s(t.skipped)
         ));
     }
+    if t.symlinks_not_followed > 0 {
+        let n = t.symlinks_not_followed;
+        parts.push(format!("{n} symbolic link{} not followed (--follow)", s(n)));
+    }
     if t.duplicates > 0 {
+        let n = t.duplicates;
         parts.push(format!(
-            "{} names of files or directories already seen",
-            t.duplicates
+            "{n} name{} of files or directories already seen",
+            s(n)
         ));
     }
     if t.files > 0 && (t.cached.is_none() || t.dirty.is_none()) {
