@@ -5,11 +5,11 @@
 //! read, and nothing is faulted in: cachestat(2) walks the page cache, and
 //! mincore(2) asks about a fresh PROT_READ mapping that is never touched.
 //!
-//! The permissions trap. Since Linux 6.14 (and in stable kernels that took
-//! the fix for the page-cache side channel) cachestat(2) answers EPERM unless
-//! the caller opened the file for writing, owns it (or has CAP_FOWNER), or
-//! would be allowed to open it for writing (write permission, or
-//! CAP_DAC_OVERRIDE; never on a read-only mount). mincore(2) has applied the
+//! The permissions trap. Recent kernels (the fix for cachestat's page-cache
+//! side channel, `can_do_cachestat()` in mm/filemap.c, also in stable
+//! kernels) answer EPERM unless the caller opened the file for writing, owns
+//! it (or has CAP_FOWNER), or would be allowed to open it for writing (write
+//! permission, or CAP_DAC_OVERRIDE; never on a read-only mount). mincore(2) has applied the
 //! same rule since Linux 5.0, but instead of failing it reports *every* page
 //! resident. So for such a file nothing about its page cache can be known,
 //! and we say so instead of printing mincore's false 100%.
