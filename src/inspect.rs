@@ -61,11 +61,17 @@ impl Probe {
     /// Asked about a file this process creates, so that an EPERM here means
     /// "blocked" (a seccomp filter) rather than the permissions rule.
     pub fn detect(disabled: &Disabled) -> Probe {
-        let own = tempfile::tempfile().or_else(|_| File::open("/"));
-        let Ok(own) = own else {
+        let own = tempfile::tempfile().ok();
+        // Any file will do to learn whether the syscall exists (ENOSYS comes
+        // before the file is looked at); only our own can tell "blocked" apart.
+        let any = match &own {
+            Some(f) => f.try_clone().ok(),
+            None => File::open("/").ok(),
+        };
+        let Some(any) = any else {
             return Probe::fallback("no file to try cachestat(2) on");
         };
-        let pages = PageProbe::detect(disabled, &own);
+        let pages = PageProbe::detect(disabled, &any);
         if pages.source() == PagesSource::Mincore {
             let why = pages
                 .note()
@@ -73,11 +79,11 @@ impl Probe {
                 .to_string();
             return Probe::fallback(&why);
         }
-        match pages.counts(&own, 0, 0) {
-            Ok(_) => Probe { pages, note: None },
-            Err(e) => Probe::fallback(&format!(
+        match own.map(|f| pages.counts(&f, 0, 0)) {
+            Some(Err(e)) => Probe::fallback(&format!(
                 "cachestat(2) fails even on a file of our own ({e}; blocked by a seccomp filter?)"
             )),
+            _ => Probe { pages, note: None },
         }
     }
 

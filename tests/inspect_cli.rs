@@ -318,3 +318,30 @@ fn as_nobody() -> Command {
 fn chown_nobody(p: &Path) {
     std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
 }
+
+#[test]
+fn watch_with_json_prints_one_object_per_line() {
+    let dir = scratch();
+    let path = dir.path().join("watched.json");
+    write_file(&path, 3 * 4096);
+    let mut child = Command::new(BIN)
+        .args([
+            "inspect",
+            "--json",
+            "--watch",
+            "0.05",
+            path.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..3 {
+        let line = lines.next().expect("output ended early").unwrap();
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(v["files"][0]["pages"], 3, "{v}");
+    }
+    // SAFETY: kill(2) on the pid of our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

@@ -3,7 +3,9 @@
 //! `write_bytes` is charged when a process dirties a page-cache page (not
 //! when the page reaches the disk, which the flusher threads do later), and
 //! `cancelled_write_bytes` when dirtied data is thrown away before writeback
-//! (a file truncated or deleted while still dirty). Reading another user's
+//! (a file truncated or deleted while still dirty). The counters include
+//! those of children that exited and were reaped, so a shell or a build tool
+//! shows its children's writes too. Reading another user's
 //! /proc/PID/io needs the same rights as ptrace-reading it, so without root
 //! those processes are counted, not shown.
 
