@@ -21,7 +21,7 @@ pub mod table;
 pub mod walk;
 pub mod watch;
 
-use report::{FileReport, InspectReport, MapView, SortKey, Status, Totals};
+use report::{FileReport, InspectReport, SortKey, Status, Totals};
 use walk::{Entry, WalkOptions};
 
 /// Errors in what was asked (exit code 2). Problems with single files are
@@ -126,17 +126,9 @@ pub fn inspect(paths: &[PathBuf], opts: &Options, probe: &Probe) -> Result<Inspe
         match entry {
             Entry::File { path, nofollow } => {
                 match file::measure(&path, nofollow, &probe.pages, want, &mut seen) {
-                    Some((report, page_map)) => {
-                        if let Some(page_map) = page_map {
-                            let page = crate::probe::pages::page_size();
-                            let start = opts.range.map_or(0, |r| r.start);
-                            map = Some(MapView {
-                                path: report.path.clone(),
-                                offset: start / page * page,
-                                map: page_map,
-                            });
-                        }
-                        files.push(report);
+                    Some(measured) => {
+                        map = map.or(measured.map);
+                        files.push(measured.report);
                     }
                     None => duplicates += 1,
                 }

@@ -22,8 +22,8 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use super::range::ByteRange;
-use super::report::{FileReport, Status};
-use crate::probe::pages::{PageCounts, PageMap, PageProbe, PagesSource, page_size};
+use super::report::{FileReport, MapView, Status};
+use crate::probe::pages::{PageCounts, PageProbe, PagesSource, page_size};
 
 /// Why a file's figures are unknown when cachestat refuses it.
 pub const CACHESTAT_EPERM: &str = "page-cache state unknown: cachestat(2) answered EPERM \
@@ -56,30 +56,40 @@ pub fn open_read_only(path: &Path, nofollow: bool) -> io::Result<File> {
     }
 }
 
-/// The outcome of one file; `None` when this inode was already measured
-/// under another name (`seen` holds the (device, inode) pairs so far).
+/// One file's outcome: its report, and its page map when one was wanted.
+#[derive(Debug)]
+pub struct Measured {
+    pub report: FileReport,
+    pub map: Option<MapView>,
+}
+
+impl From<FileReport> for Measured {
+    fn from(report: FileReport) -> Measured {
+        Measured { report, map: None }
+    }
+}
+
+/// Measure one file; `None` when this inode was already measured under
+/// another name (`seen` holds the (device, inode) pairs so far).
 pub fn measure(
     path: &Path,
     nofollow: bool,
     probe: &PageProbe,
     want: Want,
     seen: &mut HashSet<(u64, u64)>,
-) -> Option<(FileReport, Option<PageMap>)> {
+) -> Option<Measured> {
     let name = path.display().to_string();
     let file = match open_read_only(path, nofollow) {
         Ok(f) => f,
-        Err(e) => return Some((failed(name, "cannot open", &e), None)),
+        Err(e) => return Some(failed(name, "cannot open", &e).into()),
     };
     let meta = match file.metadata() {
         Ok(m) => m,
-        Err(e) => return Some((failed(name, "cannot stat", &e), None)),
+        Err(e) => return Some(failed(name, "cannot stat", &e).into()),
     };
     if !meta.file_type().is_file() {
         let why = "skipped: not a regular file any more".to_string();
-        return Some((
-            FileReport::without_figures(name, Status::Skipped, why),
-            None,
-        ));
+        return Some(FileReport::without_figures(name, Status::Skipped, why).into());
     }
     if !seen.insert((meta.dev(), meta.ino())) {
         return None;
@@ -88,19 +98,18 @@ pub fn measure(
     let (off, len) = want.range.map_or((0, size), |r| r.clamp(size));
     let page = page_size();
     let pages = (off + len).div_ceil(page) - off / page;
-    let mut report = FileReport {
-        size: Some(size),
-        pages: Some(pages),
-        source: Some(probe.source().as_str()),
-        ..FileReport::without_figures(name, Status::Measured, String::new())
+    // Size and pages come from fstat, so they are known even when the page
+    // cache may not be asked about.
+    let unknown = |why: String| -> Measured {
+        FileReport {
+            size: Some(size),
+            pages: Some(pages),
+            ..FileReport::without_figures(name.clone(), Status::Partial, why)
+        }
+        .into()
     };
-    report.error = None;
-
     if probe.source() == PagesSource::Mincore && !may_see_residency(path, &meta) {
-        report.source = None;
-        report.status = Status::Partial;
-        report.error = Some(MINCORE_NOT_PERMITTED.into());
-        return Some((report, None));
+        return Some(unknown(MINCORE_NOT_PERMITTED.into()));
     }
     let result = match want.map_cells {
         Some(cells) => probe
@@ -111,29 +120,38 @@ pub fn measure(
         None if len == 0 => Ok((zero_counts(probe.source()), None)),
         None => probe.counts(&file, off, len).map(|c| (c, None)),
     };
-    match result {
-        Ok((counts, map)) => {
-            report.cached = counts.cached;
-            report.dirty = counts.dirty;
-            report.writeback = counts.writeback;
-            report.evicted = counts.evicted;
-            report.recently_evicted = counts.recently_evicted;
-            Some((report, map))
+    let (counts, map) = match result {
+        Ok(r) => r,
+        Err(e)
+            if e.raw_os_error() == Some(libc::EPERM)
+                && probe.source() == PagesSource::Cachestat =>
+        {
+            return Some(unknown(CACHESTAT_EPERM.into()));
         }
         Err(e) => {
-            report.source = None;
-            report.status = Status::Partial;
-            report.error = Some(
-                if e.raw_os_error() == Some(libc::EPERM) && probe.source() == PagesSource::Cachestat
-                {
-                    CACHESTAT_EPERM.to_string()
-                } else {
-                    format!("page-cache state unknown: {}: {e}", probe.source().as_str())
-                },
-            );
-            Some((report, None))
+            let why = format!("page-cache state unknown: {}: {e}", probe.source().as_str());
+            return Some(unknown(why));
         }
-    }
+    };
+    let map = map.map(|map| MapView {
+        path: name.clone(),
+        offset: off / page * page,
+        map,
+    });
+    let report = FileReport {
+        path: name,
+        size: Some(size),
+        pages: Some(pages),
+        cached: counts.cached,
+        dirty: counts.dirty,
+        writeback: counts.writeback,
+        evicted: counts.evicted,
+        recently_evicted: counts.recently_evicted,
+        source: Some(probe.source().as_str()),
+        error: None,
+        status: Status::Measured,
+    };
+    Some(Measured { report, map })
 }
 
 fn failed(name: String, what: &str, e: &io::Error) -> FileReport {
