@@ -11,7 +11,7 @@ use super::Global;
 use crate::inspect::range::ByteRange;
 use crate::inspect::report::SortKey;
 use crate::inspect::walk::WalkOptions;
-use crate::inspect::watch::{Stop, parse_seconds};
+use crate::inspect::watch::{Stop, clock, parse_seconds};
 use crate::inspect::{self, Options, Probe, table};
 use crate::probe::pages::page_size;
 
@@ -111,13 +111,4 @@ fn finish(written: std::io::Result<()>, code: u8) -> ExitCode {
         }
         _ => ExitCode::from(code),
     }
-}
-
-/// The time of day in UTC, `HH:MM:SS`, for the refresh header.
-pub(crate) fn clock() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let day = secs % 86_400;
-    format!("{:02}:{:02}:{:02}", day / 3600, day % 3600 / 60, day % 60)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Global;
-use crate::inspect::watch::{Stop, parse_seconds};
+use crate::inspect::watch::{Stop, clock, parse_seconds};
 use crate::stats::report::StatsReport;
 use crate::stats::sample::Sample;
 use crate::stats::text;
@@ -48,7 +48,7 @@ pub fn run(_global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
             out = format!(
                 "iotour stats, every {:.2}s, at {} UTC\n\n{out}\n",
                 every.as_secs_f64(),
-                super::inspect::clock()
+                clock()
             );
         }
         if clear {
