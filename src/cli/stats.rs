@@ -29,11 +29,23 @@ pub struct StatsArgs {
 }
 
 pub fn run(_global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
-    let stop = Stop::on_signals()?;
+    // Only a refresh loop catches Ctrl-C (to stop between refreshes); a
+    // one-shot interrupted mid-window dies as usual, printing nothing.
+    let stop = match args.watch {
+        Some(_) => Some(Stop::on_signals()?),
+        None => None,
+    };
+    let sleep = |d: Duration| match &stop {
+        Some(stop) => stop.sleep(d),
+        None => {
+            std::thread::sleep(d);
+            true
+        }
+    };
     let stdout = std::io::stdout();
     let clear = args.watch.is_some() && stdout.is_terminal() && !args.json;
     let mut before = Sample::read();
-    if !stop.sleep(args.interval) {
+    if !sleep(args.interval) {
         return Ok(ExitCode::SUCCESS);
     }
     loop {
@@ -66,7 +78,7 @@ pub fn run(_global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         };
         before = now;
-        if !stop.sleep(every) {
+        if !sleep(every) {
             return Ok(ExitCode::SUCCESS);
         }
     }
