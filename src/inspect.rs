@@ -157,3 +157,38 @@ pub fn inspect(paths: &[PathBuf], opts: &Options, probe: &Probe) -> Result<Inspe
     report.sort(opts.sort);
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switching_cachestat_off_falls_back_to_mincore_and_says_why() {
+        let probe = Probe::detect(&Disabled::parse("cachestat").unwrap());
+        assert_eq!(probe.pages.source(), PagesSource::Mincore);
+        let note = probe.note.unwrap();
+        assert!(note.contains("switched off by IOTOUR_DISABLE"), "{note}");
+        assert!(note.contains("dirty and writeback unknown"), "{note}");
+    }
+
+    #[test]
+    fn range_needs_one_file_and_a_single_file_gets_a_map() {
+        let dir = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, vec![1u8; 8192]).unwrap();
+        std::fs::write(&b, b"x").unwrap();
+        let probe = Probe::detect(&Disabled::default());
+        let opts = Options {
+            range: Some("0..4KiB".parse().unwrap()),
+            map_cells: 16,
+            ..Options::default()
+        };
+        let err = inspect(&[a.clone(), b], &opts, &probe).unwrap_err();
+        assert!(matches!(err, Error::RangeNeedsOneFile(2)), "{err}");
+        let report = inspect(&[a], &opts, &probe).unwrap();
+        let view = report.map.expect("a map for one file");
+        assert_eq!((view.offset, view.map.pages), (0, 1));
+        assert_eq!(report.files[0].pages, Some(1));
+        assert_eq!(report.exit_code(), 0);
+    }
+}
