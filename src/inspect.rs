@@ -186,7 +186,7 @@ mod tests {
         let err = inspect(&[a.clone(), b], &opts, &probe).unwrap_err();
         assert!(matches!(err, Error::RangeNeedsOneFile(2)), "{err}");
         let report = inspect(&[a], &opts, &probe).unwrap();
-        let view = report.map.expect("a map for one file");
+        let view = report.map.as_ref().expect("a map for one file");
         assert_eq!((view.offset, view.map.pages), (0, 1));
         assert_eq!(report.files[0].pages, Some(1));
         assert_eq!(report.exit_code(), 0);
