@@ -151,13 +151,12 @@ pub enum SortKey {
 
 impl InspectReport {
     pub fn sort(&mut self, key: SortKey) {
+        // Largest first and unknown last (`Option`'s own order puts `None`
+        // first); ties keep the walk's order, since the sort is stable.
         let desc = |get: fn(&FileReport) -> Option<u64>| {
-            move |a: &FileReport, b: &FileReport| {
-                // `Reverse(Option)` would put `None` first; unknown goes last.
-                get(b)
-                    .map(|v| v + 1)
-                    .unwrap_or(0)
-                    .cmp(&get(a).map(|v| v + 1).unwrap_or(0))
+            move |a: &FileReport, b: &FileReport| match (get(a), get(b)) {
+                (Some(x), Some(y)) => y.cmp(&x),
+                (x, y) => y.is_some().cmp(&x.is_some()),
             }
         };
         match key {
