@@ -25,6 +25,20 @@ fn times(path: &Path) -> [(i64, i64); 3] {
 
 #[test]
 fn inspecting_changes_neither_the_page_cache_nor_the_file_times() {
+    // A sync(2) by anyone else on the machine may write our dirty pages back
+    // mid-test. That is not inspect's doing (inspect cannot clean a page), so
+    // try again on a fresh file rather than fail or loosen the check.
+    for attempt in 1..=3 {
+        if attempt_once() {
+            return;
+        }
+        eprintln!("attempt {attempt}: dirty pages written back by another process; again");
+    }
+    panic!("three attempts were disturbed by writeback from elsewhere");
+}
+
+/// `false` when only someone else's writeback changed the counts.
+fn attempt_once() -> bool {
     let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-files");
     fs::create_dir_all(&base).unwrap();
     let dir = tempfile::tempdir_in(base).unwrap();
@@ -102,7 +116,11 @@ fn inspecting_changes_neither_the_page_cache_nor_the_file_times() {
         }
         let out = cmd.output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
-        assert_eq!(counts(), before, "page cache changed by inspect {args:?}");
+        let now = counts();
+        if now.cached == before.cached && now.dirty < before.dirty {
+            return false;
+        }
+        assert_eq!(now, before, "page cache changed by inspect {args:?}");
         assert_eq!(
             times(&path),
             times_before,
@@ -116,6 +134,9 @@ fn inspecting_changes_neither_the_page_cache_nor_the_file_times() {
         .output()
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    if counts().dirty < before.dirty {
+        return false;
+    }
     assert_eq!(v["files"][0]["cached"].as_u64(), before.cached);
     assert_eq!(v["files"][0]["dirty"].as_u64(), before.dirty);
 
@@ -134,4 +155,5 @@ fn inspecting_changes_neither_the_page_cache_nor_the_file_times() {
             "note: atime did not move on a read (noatime mount?); the atime check proved little here"
         );
     }
+    true
 }

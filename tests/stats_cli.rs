@@ -34,7 +34,8 @@ fn json_has_the_state_settings_rates_and_pressure() {
     }
     assert!(v["background_threshold_kb"].as_u64() <= v["threshold_kb"].as_u64());
     let interval = v["interval_ms"].as_u64().unwrap();
-    assert!((190..1000).contains(&interval), "{interval}");
+    // The upper bound only catches a window ignored altogether (2 cores, shared).
+    assert!((190..5000).contains(&interval), "{interval}");
     for key in [
         "dirty_background_ratio",
         "dirty_background_bytes",
