@@ -3,9 +3,12 @@
 //! Data flows one way: scenario file → [`scenario::Plan`] → [`engine`] on a
 //! worker thread → measured events over a channel → app state → widgets.
 
+pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod probe;
 pub mod report;
 pub mod scenario;
+pub mod tui;
+pub mod ui;

@@ -1,0 +1,34 @@
+//! The key line at the bottom, drawn from the same keymap that handles keys.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::Theme;
+use crate::app::action::Binding;
+
+pub struct Footer<'a> {
+    pub keys: &'a [Binding],
+    pub theme: &'a Theme,
+}
+
+/// The short word each action gets in the footer (the help overlay has the
+/// full sentence).
+fn short(help: &str) -> &str {
+    help.split([' ', '/', ':', '('])
+        .find(|w| !w.is_empty())
+        .unwrap_or(help)
+}
+
+impl Widget for &Footer<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let mut spans = vec![Span::raw(" ")];
+        for b in self.keys.iter().filter(|b| b.label != "⇧tab") {
+            spans.push(Span::styled(b.label, t.key));
+            spans.push(Span::styled(format!(" {}  ", short(b.help)), t.muted));
+        }
+        buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+    }
+}
