@@ -32,6 +32,8 @@ pub enum Action {
 pub struct Binding {
     pub keys: &'static [KeyCode],
     pub label: &'static str,
+    /// One word for the footer; `help` is the sentence for the overlay.
+    pub short: &'static str,
     pub action: Action,
     pub help: &'static str,
 }
@@ -39,108 +41,47 @@ pub struct Binding {
 const fn bind(
     keys: &'static [KeyCode],
     label: &'static str,
+    short: &'static str,
     action: Action,
     help: &'static str,
 ) -> Binding {
     Binding {
         keys,
         label,
+        short,
         action,
         help,
     }
 }
 
 /// Keys of the run view, in the order the footer shows them.
+#[rustfmt::skip]
 pub const RUN_KEYS: &[Binding] = &[
-    bind(
-        &[KeyCode::Char(' ')],
-        "space",
-        Action::TogglePause,
-        "pause / resume",
-    ),
-    bind(
-        &[KeyCode::Char('n'), KeyCode::Right],
-        "n →",
-        Action::NextStep,
-        "run the next step (paused)",
-    ),
-    bind(
-        &[KeyCode::Char('s')],
-        "s",
-        Action::NextSlice,
-        "run one slice (paused)",
-    ),
-    bind(
-        &[KeyCode::Char('r')],
-        "r",
-        Action::Restart,
-        "restart the scenario",
-    ),
-    bind(
-        &[KeyCode::Char('+'), KeyCode::Char('=')],
-        "+",
-        Action::Faster,
-        "faster",
-    ),
-    bind(&[KeyCode::Char('-')], "-", Action::Slower, "slower"),
-    bind(&[KeyCode::Tab], "tab", Action::FocusNext, "next panel"),
-    bind(
-        &[KeyCode::BackTab],
-        "⇧tab",
-        Action::FocusPrev,
-        "previous panel",
-    ),
-    bind(
-        &[KeyCode::Char('p')],
-        "p",
-        Action::Predict,
-        "predict mode: ask before a step, reveal after",
-    ),
-    bind(
-        &[KeyCode::Char('l')],
-        "l",
-        Action::Language,
-        "English / 中文",
-    ),
-    bind(&[KeyCode::Char('?')], "?", Action::Help, "help"),
-    bind(
-        &[KeyCode::Char('q'), KeyCode::Esc],
-        "q",
-        Action::Back,
-        "back / quit",
-    ),
+    bind(&[KeyCode::Char(' ')], "space", "pause", Action::TogglePause, "pause / resume"),
+    bind(&[KeyCode::Char('n'), KeyCode::Right], "n →", "step", Action::NextStep, "run the next step (paused)"),
+    bind(&[KeyCode::Char('s')], "s", "slice", Action::NextSlice, "run one slice (paused)"),
+    bind(&[KeyCode::Char('r')], "r", "restart", Action::Restart, "restart the scenario"),
+    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+", "faster", Action::Faster, "faster"),
+    bind(&[KeyCode::Char('-')], "-", "slower", Action::Slower, "slower"),
+    bind(&[KeyCode::Tab], "tab", "panel", Action::FocusNext, "next panel"),
+    bind(&[KeyCode::BackTab], "⇧tab", "", Action::FocusPrev, "previous panel"),
+    bind(&[KeyCode::Char('p')], "p", "predict", Action::Predict, "predict mode: ask before a step, reveal after"),
+    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
+    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
 ];
 
 /// Keys of the scenario picker (while not typing a filter).
+#[rustfmt::skip]
 pub const PICKER_KEYS: &[Binding] = &[
-    bind(
-        &[KeyCode::Up, KeyCode::Char('k')],
-        "↑",
-        Action::Up,
-        "previous scenario",
-    ),
-    bind(
-        &[KeyCode::Down, KeyCode::Char('j')],
-        "↓",
-        Action::Down,
-        "next scenario",
-    ),
-    bind(&[KeyCode::Enter], "enter", Action::Select, "run it"),
-    bind(&[KeyCode::Char('/')], "/", Action::StartFilter, "filter"),
-    bind(&[KeyCode::Char('p')], "p", Action::Predict, "predict mode"),
-    bind(
-        &[KeyCode::Char('l')],
-        "l",
-        Action::Language,
-        "English / 中文",
-    ),
-    bind(&[KeyCode::Char('?')], "?", Action::Help, "help"),
-    bind(
-        &[KeyCode::Char('q'), KeyCode::Esc],
-        "q",
-        Action::Back,
-        "quit",
-    ),
+    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑", "up", Action::Up, "previous scenario"),
+    bind(&[KeyCode::Down, KeyCode::Char('j')], "↓", "down", Action::Down, "next scenario"),
+    bind(&[KeyCode::Enter], "enter", "run", Action::Select, "run it"),
+    bind(&[KeyCode::Char('/')], "/", "filter", Action::StartFilter, "filter"),
+    bind(&[KeyCode::Char('p')], "p", "predict", Action::Predict, "predict mode"),
+    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
+    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "quit", Action::Back, "quit"),
 ];
 
 /// The action a key press means in `keymap`. Releases and repeats of other

@@ -7,7 +7,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition, Widget};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 
 use super::text::{bytes, tr};
 use super::{View, panel_block};
@@ -109,36 +109,27 @@ impl Charts<'_> {
                 off_scale.push(format!("{name} {}", bytes(kb * 1024)));
             }
         }
+        // Markers differ as well as colours, so the lines part without colour.
         let mut sets = vec![
-            dataset(
-                tr(v.lang, "file dirty", "文件脏页"),
-                &file,
-                t.dirty_page,
-                Marker::Braille,
-            ),
-            dataset(
-                tr(v.lang, "sys Dirty", "系统 Dirty"),
-                &sys_dirty,
-                t.writeback_page,
-                Marker::Dot,
-            ),
-            dataset(
-                tr(v.lang, "sys Writeback", "系统 Writeback"),
-                &sys_wb,
-                t.clean_page,
-                Marker::Dot,
-            ),
+            dataset(&file, t.dirty_page, Marker::Braille),
+            dataset(&sys_dirty, t.writeback_page, Marker::Dot),
+            dataset(&sys_wb, t.clean_page, Marker::Bar),
         ];
-        for (name, pts) in &lines {
-            sets.push(dataset(name, pts, t.threshold, Marker::Dot));
+        for (_, pts) in &lines {
+            sets.push(dataset(pts, t.threshold, Marker::Dot));
         }
-        let mut title = format!("MiB · {}", tr(v.lang, "dirty data", "脏数据"));
+        let mut caption = vec![
+            Span::styled("MiB ", t.muted),
+            Span::styled(format!("⣿{} ", tr(v.lang, "file dirty", "文件脏页")), t.dirty_page),
+            Span::styled("•Dirty ", t.writeback_page),
+            Span::styled("▄Writeback ", t.clean_page),
+        ];
+        if !lines.is_empty() {
+            let names: Vec<_> = lines.iter().map(|(n, _)| *n).collect();
+            caption.push(Span::styled(format!("•{} ", names.join("/")), t.threshold));
+        }
         if !off_scale.is_empty() {
-            title.push_str(&format!(
-                " ({}: {})",
-                tr(v.lang, "off scale", "超出刻度"),
-                off_scale.join(", ")
-            ));
+            caption.push(Span::styled(format!("↑{}", off_scale.join(", ")), t.threshold));
         }
         Chart::new(sets)
             .x_axis(time_axis(x0, x1, t.muted))
@@ -148,9 +139,8 @@ impl Charts<'_> {
                     .labels(["0".to_string(), format!("{ymax:.0}")])
                     .style(t.muted),
             )
-            .legend_position(Some(LegendPosition::TopLeft))
-            .hidden_legend_constraints((Constraint::Ratio(1, 1), Constraint::Ratio(1, 1)))
-            .render(title_row(area, &title, t.muted, buf), buf);
+            .legend_position(None)
+            .render(title_row(area, Line::from(caption), buf), buf);
     }
 
     fn rate_chart(&self, area: Rect, buf: &mut Buffer) {
@@ -185,44 +175,24 @@ impl Charts<'_> {
             .map(|e| power_label(e as i32))
             .collect();
         let sets = vec![
-            dataset(
-                tr(v.lang, "syscalls/s", "系统调用/秒"),
-                &sys,
-                t.kernel_mode,
-                Marker::Braille,
-            ),
-            dataset(
-                tr(v.lang, "faults/s", "缺页/秒"),
-                &flt,
-                t.page_fault,
-                Marker::Dot,
-            ),
+            dataset(&sys, t.kernel_mode, Marker::Braille),
+            dataset(&flt, t.page_fault, Marker::Dot),
         ];
+        let caption = Line::from(vec![
+            Span::styled(format!("{} ", tr(v.lang, "per second (log)", "每秒（对数）")), t.muted),
+            Span::styled(format!("⣿{} ", tr(v.lang, "syscalls", "系统调用")), t.kernel_mode),
+            Span::styled(format!("•{}", tr(v.lang, "faults", "缺页")), t.page_fault),
+        ]);
         Chart::new(sets)
             .x_axis(time_axis(x0, x1, t.muted))
-            .y_axis(
-                Axis::default()
-                    .bounds([0.0, top])
-                    .labels(labels)
-                    .style(t.muted),
-            )
-            .legend_position(Some(LegendPosition::TopLeft))
-            .hidden_legend_constraints((Constraint::Ratio(1, 1), Constraint::Ratio(1, 1)))
-            .render(
-                title_row(
-                    area,
-                    tr(v.lang, "per second (log)", "每秒（对数）"),
-                    t.muted,
-                    buf,
-                ),
-                buf,
-            );
+            .y_axis(Axis::default().bounds([0.0, top]).labels(labels).style(t.muted))
+            .legend_position(None)
+            .render(title_row(area, caption, buf), buf);
     }
 }
 
-fn dataset<'a>(name: &'a str, data: &'a [(f64, f64)], style: Style, marker: Marker) -> Dataset<'a> {
+fn dataset(data: &[(f64, f64)], style: Style, marker: Marker) -> Dataset<'_> {
     Dataset::default()
-        .name(name.to_string())
         .marker(marker)
         .graph_type(GraphType::Line)
         .style(style)
@@ -237,11 +207,11 @@ fn time_axis(x0: f64, x1: f64, style: Style) -> Axis<'static> {
 }
 
 /// Writes a one-line caption and returns the area below it.
-fn title_row(area: Rect, title: &str, style: Style, buf: &mut Buffer) -> Rect {
+fn title_row(area: Rect, caption: Line, buf: &mut Buffer) -> Rect {
     if area.height < 2 {
         return area;
     }
-    buf.set_stringn(area.x, area.y, title, area.width as usize, style);
+    buf.set_line(area.x, area.y, &caption, area.width);
     Rect::new(area.x, area.y + 1, area.width, area.height - 1)
 }
 

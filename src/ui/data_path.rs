@@ -396,7 +396,15 @@ fn draw_edge(
     let (lx, ly) = route.label;
     if inside((lx, ly)) {
         let max = (area.x + area.width).saturating_sub(lx) as usize;
-        let label = fit(&format!("{kind} {total}"), max);
+        // The arrow says which of two parallel lines the label belongs to.
+        let dir = arrow(route.cells[n.saturating_sub(2)], route.cells[n - 1]);
+        let dir = match dir {
+            "▲" => "↑",
+            "▼" => "↓",
+            "▶" => "→",
+            _ => "←",
+        };
+        let label = fit(&format!("{dir} {kind} {total}"), max);
         buf.set_string(lx, ly, label, style);
     }
 }

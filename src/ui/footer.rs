@@ -25,9 +25,10 @@ impl Widget for &Footer<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let mut spans = vec![Span::raw(" ")];
-        for b in self.keys.iter().filter(|b| b.label != "⇧tab") {
+        // A binding without a short word stays out of the footer (help lists it).
+        for b in self.keys.iter().filter(|b| !b.short.is_empty()) {
             spans.push(Span::styled(b.label, t.key));
-            spans.push(Span::styled(format!(" {}  ", short(b.help)), t.muted));
+            spans.push(Span::styled(format!(" {}  ", b.short), t.muted));
         }
         buf.set_line(area.x, area.y, &Line::from(spans), area.width);
     }

@@ -118,6 +118,10 @@ impl PageMapPanel<'_> {
         if capacity == 0 || map.cells.is_empty() {
             return;
         }
+        // Few cells: draw each two columns wide so a class can see them.
+        let cell_w: u16 = if map.cells.len() * 2 <= capacity { 2 } else { 1 };
+        let per_row = (area.width / cell_w) as usize;
+        let capacity = per_row * area.height as usize;
         // Re-bucket to fit: a shown cell is the worst of the cells it covers.
         let group = map.cells.len().div_ceil(capacity);
         let shown = map.cells.len().div_ceil(group);
@@ -144,9 +148,11 @@ impl PageMapPanel<'_> {
             if change.is_some() {
                 style = style.patch(t.changed_cell);
             }
-            let x = area.x + (j % area.width as usize) as u16;
-            let y = area.y + (j / area.width as usize) as u16;
-            buf[(x, y)].set_symbol(sym).set_style(style);
+            let x = area.x + (j % per_row) as u16 * cell_w;
+            let y = area.y + (j / per_row) as u16;
+            for dx in 0..cell_w {
+                buf[(x + dx, y)].set_symbol(sym).set_style(style);
+            }
         }
     }
 }

@@ -114,7 +114,7 @@ impl Widget for &Switches<'_> {
             buf.set_string(inner.x + inner.width - w.min(inner.width), y, axis, t.muted);
             y += 1;
         }
-        let lines = self.counts();
+        let lines = self.counts(inner.width as usize);
         for l in lines {
             if y >= bottom {
                 return;
@@ -127,7 +127,7 @@ impl Widget for &Switches<'_> {
 
 impl Switches<'_> {
     /// The count table: this step and the whole run, then the distinction.
-    fn counts(&self) -> Vec<Line<'static>> {
+    fn counts(&self, width: usize) -> Vec<Line<'static>> {
         let v = &self.view;
         let t = v.theme;
         let run = v.run;
@@ -159,7 +159,12 @@ impl Switches<'_> {
             ])
         };
         let mode = |m: &Measured| Some(m.syscalls? + faults(m)?);
-        vec![
+        let caption = tr(
+            v.lang,
+            "mode switch: this thread enters the kernel and comes back · context switch: the CPU goes to another thread",
+            "模式切换：本线程进入内核再返回 · 上下文切换：CPU 交给另一个线程",
+        );
+        let mut lines = vec![
             Line::styled(header, t.muted),
             row(tr(v.lang, "syscalls", "系统调用"), t.kernel_mode, |m| {
                 m.syscalls
@@ -186,14 +191,12 @@ impl Switches<'_> {
                 t.ctx_involuntary,
                 |m| m.involuntary_ctx_switches,
             ),
-            Line::styled(
-                tr(
-                    v.lang,
-                    "mode switch: this thread enters the kernel and comes back · context switch: the CPU goes to another thread",
-                    "模式切换：本线程进入内核再返回 · 上下文切换：CPU 交给另一个线程",
-                ),
-                t.muted,
-            ),
-        ]
+        ];
+        lines.extend(
+            super::text::wrap(caption, width)
+                .into_iter()
+                .map(|l| Line::styled(l, t.muted)),
+        );
+        lines
     }
 }
