@@ -129,10 +129,10 @@ fn predict_mode_holds_before_each_question_and_reveals_after() {
         .collect();
     let mut effects = Vec::new();
     for e in events {
-        if let Event::Exec(ExecEvent::StepDone(r)) = &e {
-            if r.index == 1 {
-                assert!(run(&app).hidden(1, true), "hidden until done");
-            }
+        if let Event::Exec(ExecEvent::StepDone(r)) = &e
+            && r.index == 1
+        {
+            assert!(run(&app).hidden(1, true), "hidden until done");
         }
         effects.extend(app.handle(e));
     }
@@ -191,10 +191,10 @@ fn a_failed_step_keeps_its_reason() {
     let (mut app, _) = single(false);
     let mut events = script::events();
     for e in &mut events {
-        if let Event::Exec(ExecEvent::StepDone(r)) = e {
-            if r.index == 2 {
-                r.error = Some("fsync: EIO".into());
-            }
+        if let Event::Exec(ExecEvent::StepDone(r)) = e
+            && r.index == 2
+        {
+            r.error = Some("fsync: EIO".into());
         }
     }
     feed(&mut app, events);

@@ -31,13 +31,12 @@ fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     t
 }
 
-fn panel(w: u16, h: u16, draw: impl FnOnce(Rect, &mut Buffer)) -> Terminal<TestBackend> {
+fn panel<W>(w: u16, h: u16, widget: W) -> Terminal<TestBackend>
+where
+    for<'a> &'a W: Widget,
+{
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        let area = f.area();
-        draw(area, f.buffer_mut());
-    })
-    .unwrap();
+    t.draw(|f| f.render_widget(&widget, f.area())).unwrap();
     t
 }
 
@@ -53,9 +52,7 @@ fn view(app: &App) -> View<'_> {
 #[test]
 fn header_names_sources_and_fallbacks() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(100, 2, |a, b| {
-        ui::header::Header { view: view(&app) }.render(a, b)
-    });
+    let t = panel(100, 2, ui::header::Header { view: view(&app) });
     insta::assert_snapshot!("header", t.backend());
     let fallback = scripted(
         Lang::En,
@@ -65,12 +62,13 @@ fn header_names_sources_and_fallbacks() {
             at: Duration::from_millis(1400),
         })],
     );
-    let t = panel(100, 2, |a, b| {
+    let t = panel(
+        100,
+        2,
         ui::header::Header {
             view: view(&fallback),
-        }
-        .render(a, b)
-    });
+        },
+    );
     let text = format!("{}", t.backend());
     assert!(
         text.contains("syscalls: engine") && text.contains("pages: mincore"),
@@ -81,42 +79,46 @@ fn header_names_sources_and_fallbacks() {
 #[test]
 fn data_path_read_and_send_four_copies() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(78, 19, |a, b| {
+    let t = panel(
+        78,
+        19,
         ui::data_path::DataPath {
             view: view(&app),
             focused: true,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("data_path_tall", t.backend());
-    let t = panel(78, 11, |a, b| {
+    let t = panel(
+        78,
+        11,
         ui::data_path::DataPath {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("data_path_short", t.backend());
-    let t = panel(40, 6, |a, b| {
+    let t = panel(
+        40,
+        6,
         ui::data_path::DataPath {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("data_path_list", t.backend());
 }
 
 #[test]
 fn data_path_sendfile_two_copies() {
     let app = scripted(Lang::En, false, script::finish());
-    let t = panel(78, 19, |a, b| {
+    let t = panel(
+        78,
+        19,
         ui::data_path::DataPath {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("data_path_sendfile", t.backend());
     let text = format!("{}", t.backend());
     assert!(
@@ -128,13 +130,14 @@ fn data_path_sendfile_two_copies() {
 #[test]
 fn switches_timeline_and_counts() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(78, 14, |a, b| {
+    let t = panel(
+        78,
+        14,
         ui::switches::Switches {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("switches", t.backend());
 }
 
@@ -145,13 +148,14 @@ fn page_map_shows_fresh_changes_and_durability() {
     for e in script::events().into_iter().take(17) {
         app.handle(e);
     }
-    let t = panel(70, 12, |a, b| {
+    let t = panel(
+        70,
+        12,
         ui::page_map::PageMapPanel {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("page_map", t.backend());
     let run = app.run().unwrap();
     assert!(run.pages.fresh_change(0, run.now).is_some());
@@ -163,13 +167,14 @@ fn page_map_dirty_and_at_risk() {
     for e in script::events().into_iter().take(10) {
         app.handle(e);
     }
-    let t = panel(70, 10, |a, b| {
+    let t = panel(
+        70,
+        10,
         ui::page_map::PageMapPanel {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     let text = format!("{}", t.backend());
     // 3 slices of 256 pages dirty, 4 KiB each: 3 MiB a power cut would lose.
     assert!(text.contains("not yet durable: 3.0 MiB"), "{text}");
@@ -178,13 +183,14 @@ fn page_map_dirty_and_at_risk() {
 #[test]
 fn charts_render() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(78, 14, |a, b| {
+    let t = panel(
+        78,
+        14,
         ui::charts::Charts {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("charts", t.backend());
 }
 
@@ -194,22 +200,24 @@ fn narration_in_both_languages_with_expectations() {
     for e in script::events().into_iter().take(14) {
         app.handle(e);
     }
-    let t = panel(60, 10, |a, b| {
+    let t = panel(
+        60,
+        10,
         ui::narration::Narration {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("narration_en", t.backend());
     app.act(Action::Language);
-    let t = panel(60, 10, |a, b| {
+    let t = panel(
+        60,
+        10,
         ui::narration::Narration {
             view: view(&app),
             focused: false,
-        }
-        .render(a, b)
-    });
+        },
+    );
     insta::assert_snapshot!("narration_zh", t.backend());
 }
 

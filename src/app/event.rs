@@ -8,6 +8,9 @@ use ratatui::crossterm::event::KeyEvent;
 
 use crate::engine::{ExecEvent, Sample};
 
+// Each event is moved once, through the channel; boxing the large variants
+// would cost an allocation per slice and sample for no gain.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// From the engine's worker thread.

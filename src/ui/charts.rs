@@ -120,7 +120,10 @@ impl Charts<'_> {
         }
         let mut caption = vec![
             Span::styled("MiB ", t.muted),
-            Span::styled(format!("⣿{} ", tr(v.lang, "file dirty", "文件脏页")), t.dirty_page),
+            Span::styled(
+                format!("⣿{} ", tr(v.lang, "file dirty", "文件脏页")),
+                t.dirty_page,
+            ),
             Span::styled("•Dirty ", t.writeback_page),
             Span::styled("▄Writeback ", t.clean_page),
         ];
@@ -129,7 +132,10 @@ impl Charts<'_> {
             caption.push(Span::styled(format!("•{} ", names.join("/")), t.threshold));
         }
         if !off_scale.is_empty() {
-            caption.push(Span::styled(format!("↑{}", off_scale.join(", ")), t.threshold));
+            caption.push(Span::styled(
+                format!("↑{}", off_scale.join(", ")),
+                t.threshold,
+            ));
         }
         Chart::new(sets)
             .x_axis(time_axis(x0, x1, t.muted))
@@ -179,13 +185,24 @@ impl Charts<'_> {
             dataset(&flt, t.page_fault, Marker::Dot),
         ];
         let caption = Line::from(vec![
-            Span::styled(format!("{} ", tr(v.lang, "per second (log)", "每秒（对数）")), t.muted),
-            Span::styled(format!("⣿{} ", tr(v.lang, "syscalls", "系统调用")), t.kernel_mode),
+            Span::styled(
+                format!("{} ", tr(v.lang, "per second (log)", "每秒（对数）")),
+                t.muted,
+            ),
+            Span::styled(
+                format!("⣿{} ", tr(v.lang, "syscalls", "系统调用")),
+                t.kernel_mode,
+            ),
             Span::styled(format!("•{}", tr(v.lang, "faults", "缺页")), t.page_fault),
         ]);
         Chart::new(sets)
             .x_axis(time_axis(x0, x1, t.muted))
-            .y_axis(Axis::default().bounds([0.0, top]).labels(labels).style(t.muted))
+            .y_axis(
+                Axis::default()
+                    .bounds([0.0, top])
+                    .labels(labels)
+                    .style(t.muted),
+            )
             .legend_position(None)
             .render(title_row(area, caption, buf), buf);
     }

@@ -13,14 +13,6 @@ pub struct Footer<'a> {
     pub theme: &'a Theme,
 }
 
-/// The short word each action gets in the footer (the help overlay has the
-/// full sentence).
-fn short(help: &str) -> &str {
-    help.split([' ', '/', ':', '('])
-        .find(|w| !w.is_empty())
-        .unwrap_or(help)
-}
-
 impl Widget for &Footer<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;

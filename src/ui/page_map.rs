@@ -119,7 +119,11 @@ impl PageMapPanel<'_> {
             return;
         }
         // Few cells: draw each two columns wide so a class can see them.
-        let cell_w: u16 = if map.cells.len() * 2 <= capacity { 2 } else { 1 };
+        let cell_w: u16 = if map.cells.len() * 2 <= capacity {
+            2
+        } else {
+            1
+        };
         let per_row = (area.width / cell_w) as usize;
         let capacity = per_row * area.height as usize;
         // Re-bucket to fit: a shown cell is the worst of the cells it covers.
@@ -141,7 +145,7 @@ impl PageMapPanel<'_> {
             match mapped {
                 Some(MapCell::Faulted) => sym = "◆",
                 Some(MapCell::Mapped) => {
-                    style = style.add_modifier(ratatui::style::Modifier::UNDERLINED)
+                    style = style.add_modifier(ratatui::style::Modifier::UNDERLINED);
                 }
                 _ => {}
             }
@@ -203,8 +207,10 @@ fn legend(v: &View) -> Vec<Line<'static>> {
         .flatten()
         .max_by_key(|(_, at)| *at);
     let mut lines = vec![Line::from(first), Line::from(second)];
-    if let Some((c, at)) = why {
-        if v.run.now.saturating_sub(*at) < crate::app::pages::HIGHLIGHT {
+    if let Some((c, at)) = why
+        && v.run.now.saturating_sub(*at) < crate::app::pages::HIGHLIGHT
+    {
+        {
             let said = match c {
                 Change::Dirtied => tr(
                     lang,
