@@ -10,5 +10,6 @@ pub mod model;
 pub mod probe;
 pub mod report;
 pub mod scenario;
+pub mod size;
 pub mod tui;
 pub mod ui;
