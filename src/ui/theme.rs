@@ -94,3 +94,52 @@ impl Theme {
         Theme::new(!no_color)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_color_keeps_modifiers_and_drops_every_colour() {
+        let t = Theme::new(false);
+        let all = [
+            t.title,
+            t.border,
+            t.focus_border,
+            t.muted,
+            t.key,
+            t.badge,
+            t.fallback_badge,
+            t.running,
+            t.paused,
+            t.ok,
+            t.fail,
+            t.error,
+            t.question,
+            t.measured,
+            t.modeled,
+            t.place,
+            t.cpu_copy,
+            t.dma_copy,
+            t.pulse,
+            t.boundary,
+            t.kernel_mode,
+            t.page_fault,
+            t.ctx_voluntary,
+            t.ctx_involuntary,
+            t.not_cached,
+            t.cached_page,
+            t.clean_page,
+            t.dirty_page,
+            t.writeback_page,
+            t.changed_cell,
+            t.threshold,
+        ];
+        assert!(all.iter().all(|s| s.fg.is_none() && s.bg.is_none()));
+        // What colour would have said, a modifier still says.
+        assert!(t.dirty_page.add_modifier.contains(Modifier::BOLD));
+        assert!(t.changed_cell.add_modifier.contains(Modifier::REVERSED));
+        assert!(t.fallback_badge.add_modifier.contains(Modifier::ITALIC));
+        assert!(Theme::new(true).dirty_page.fg.is_some());
+    }
+}
