@@ -111,6 +111,12 @@ impl Widget for &DataPath<'_> {
                 draw_box(boxes.of(p), place_name(p, v.lang), t.place, buf);
             }
         }
+        // Spare rows below the diagram: the step's path as one chain.
+        let used = boxes.disk.y + boxes.disk.height + 1;
+        if used < inner.y + inner.height {
+            let area = Rect::new(inner.x, used, inner.width, inner.y + inner.height - used);
+            self.chain_line(area, buf);
+        }
     }
 }
 
@@ -143,6 +149,60 @@ impl DataPath<'_> {
             if b.right - b.left > w {
                 buf.set_string(b.right - w, y, label, t.boundary);
             }
+        }
+    }
+
+    /// "disk ─DMA→ page cache ─CPU→ user buffer …": the current step's copies
+    /// in order, when they form one path (they do for every op of the model).
+    fn chain_line(&self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let active: Vec<&EdgeKey> = v
+            .run
+            .flow
+            .edges
+            .iter()
+            .filter(|(_, e)| e.step > 0)
+            .map(|(k, _)| k)
+            .collect();
+        let Some(start) = active
+            .iter()
+            .map(|k| k.from)
+            .find(|p| !active.iter().any(|k| k.to == *p))
+        else {
+            return;
+        };
+        let mut spans = vec![
+            Span::styled("▸ ", v.theme.muted),
+            Span::styled(place_name(start, v.lang), v.theme.place),
+        ];
+        let mut at = start;
+        for _ in 0..active.len() {
+            let Some(k) = active.iter().find(|k| k.from == at) else {
+                break;
+            };
+            let (style, kind) = edge_style(k.kind, v);
+            let kind = match k.kind {
+                CopyKind::Cpu => "CPU",
+                CopyKind::Dma => kind,
+            };
+            spans.push(Span::styled(format!(" ─{kind}→ "), style));
+            spans.push(Span::styled(place_name(k.to, v.lang), v.theme.place));
+            at = k.to;
+        }
+        let line = Line::from(spans);
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        for (i, row) in super::text::wrap(&text, area.width as usize)
+            .iter()
+            .take(area.height as usize)
+            .enumerate()
+        {
+            buf.set_string(area.x, area.y + i as u16, row, v.theme.muted);
+        }
+        if area.height > 0
+            && unicode_width::UnicodeWidthStr::width(text.as_str()) <= area.width as usize
+        {
+            // Fits on one line: draw it again with the edge colours.
+            buf.set_line(area.x, area.y, &line, area.width);
         }
     }
 
@@ -221,6 +281,11 @@ fn layout(area: Rect, network: bool) -> Boxes {
 }
 
 fn draw_box(r: Rect, name: &str, style: Style, buf: &mut Buffer) {
+    let r = r.intersection(buf.area);
+    if r.is_empty() {
+        return;
+    }
+    ratatui::widgets::Clear.render(r, buf);
     if r.height >= 3 {
         Block::new()
             .borders(Borders::ALL)
@@ -244,6 +309,8 @@ fn draw_box(r: Rect, name: &str, style: Style, buf: &mut Buffer) {
 struct Route {
     cells: Vec<(u16, u16)>,
     label: (u16, u16),
+    /// Columns the label may use (a horizontal edge's gap); else to the edge of the panel.
+    label_max: Option<u16>,
 }
 
 fn straight(from: (u16, u16), to: (u16, u16)) -> Vec<(u16, u16)> {
@@ -289,6 +356,7 @@ fn route(b: &Boxes, k: &EdgeKey) -> Option<Route> {
         Route {
             cells,
             label: (col + 5, label_y),
+            label_max: None,
         }
     };
     let r = match (k.from, k.to) {
@@ -313,9 +381,12 @@ fn route(b: &Boxes, k: &EdgeKey) -> Option<Route> {
             } else {
                 straight((z, y), (a, y))
             };
+            // Tall boxes leave the row above the line free for the label.
+            let label_y = if left.height >= 3 { y - 1 } else { y };
             Route {
                 cells,
-                label: (a + 1, y),
+                label: (a + 1, label_y),
+                label_max: Some(z - a - 1),
             }
         }
         // Around the left of the page cache: O_DIRECT's DMA into user memory.
@@ -332,6 +403,7 @@ fn route(b: &Boxes, k: &EdgeKey) -> Option<Route> {
             Route {
                 cells: polyline(&pts),
                 label: (b.page_cache.x, b.page_cache.y.checked_sub(1)?),
+                label_max: None,
             }
         }
         // Scatter-gather DMA straight from the page cache to the NIC: down
@@ -344,6 +416,7 @@ fn route(b: &Boxes, k: &EdgeKey) -> Option<Route> {
             Route {
                 cells: polyline(&pts),
                 label: (x0 + 2, y1 + 2),
+                label_max: None,
             }
         }
         _ => return None,
@@ -361,6 +434,12 @@ fn draw_edge(
     buf: &mut Buffer,
 ) {
     let (style, kind) = edge_style(k.kind, v);
+    // Edges the current step does not use fade, so its own path stands out.
+    let style = if e.step == 0 {
+        style.patch(v.theme.muted)
+    } else {
+        style
+    };
     let area = buf.area;
     let inside = |(x, y): (u16, u16)| x < area.x + area.width && y < area.y + area.height;
     let n = route.cells.len();
@@ -395,7 +474,8 @@ fn draw_edge(
     };
     let (lx, ly) = route.label;
     if inside((lx, ly)) {
-        let max = (area.x + area.width).saturating_sub(lx) as usize;
+        let max = (area.x + area.width).saturating_sub(lx);
+        let max = route.label_max.map_or(max, |m| m.min(max)) as usize;
         // The arrow says which of two parallel lines the label belongs to.
         let dir = arrow(route.cells[n.saturating_sub(2)], route.cells[n - 1]);
         let dir = match dir {
@@ -403,6 +483,11 @@ fn draw_edge(
             "▼" => "↓",
             "▶" => "→",
             _ => "←",
+        };
+        // A horizontal edge's gap is narrow: "CPU" says enough there.
+        let kind = match (route.label_max, k.kind) {
+            (Some(_), CopyKind::Cpu) => "CPU",
+            _ => kind,
         };
         let label = fit(&format!("{dir} {kind} {total}"), max);
         buf.set_string(lx, ly, label, style);
