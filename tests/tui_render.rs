@@ -319,3 +319,46 @@ fn picker_screen() {
     let app = App::picker(vec![script::plan(), other], Lang::En, false, Speed::One);
     insta::assert_snapshot!("picker", screen(&app, 80, 24).backend());
 }
+
+#[test]
+fn page_map_mapping_overlay_and_unknown_dirtiness() {
+    use iotour::engine::{MapCell, Sample};
+    use iotour::probe::pages::CellState;
+    use iotour::probe::system::SystemMem;
+    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
+    for e in script::events().into_iter().take(3) {
+        app.handle(e);
+    }
+    // mincore fallback: residency known, dirtiness not; half the file mapped,
+    // its first quarter faulted in.
+    let mut map = script::page_map(48, CellState::Cached);
+    map.totals.dirty = None;
+    map.totals.writeback = None;
+    let mut mapping = vec![MapCell::Unmapped; script::CELLS];
+    for (i, m) in mapping.iter_mut().enumerate().take(script::CELLS / 2) {
+        *m = if i < script::CELLS / 4 {
+            MapCell::Faulted
+        } else {
+            MapCell::Mapped
+        };
+    }
+    app.handle(Event::Sample(Sample {
+        at: Duration::from_millis(60),
+        system: SystemMem::default(),
+        file: Some(map),
+        mapping: Some(mapping),
+    }));
+    let t = panel(
+        70,
+        10,
+        ui::page_map::PageMapPanel {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("page_map_mapping_mincore", t.backend());
+    let text = format!("{}", t.backend());
+    assert!(text.contains("not yet durable: unknown"), "{text}");
+    assert!(text.contains("dirty ?"), "unknown is ?, never 0: {text}");
+    assert!(text.contains('◆'), "{text}");
+}
