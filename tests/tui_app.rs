@@ -265,3 +265,22 @@ fn ticks_advance_the_run_clock_from_the_engine_start() {
     app.handle(Event::Tick(Duration::from_millis(10_500)));
     assert_eq!(run(&app).now, Duration::from_millis(500));
 }
+
+#[test]
+fn events_naming_a_step_outside_the_plan_are_dropped() {
+    let (mut app, _) = single(false);
+    feed(&mut app, script::events().into_iter().take(2));
+    app.handle(Event::Exec(ExecEvent::StepStarted {
+        index: 0,
+        at: Duration::ZERO,
+    }));
+    app.handle(Event::Exec(ExecEvent::StepStarted {
+        index: 99,
+        at: Duration::ZERO,
+    }));
+    assert_eq!(run(&app).current, None);
+    // Rendering still works.
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| iotour::ui::render(f, &app, &iotour::ui::Theme::new(false)))
+        .unwrap();
+}

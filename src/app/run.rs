@@ -221,8 +221,23 @@ impl RunState {
         }
     }
 
+    /// A 1-based step number that names a step of the plan. Events with any
+    /// other are dropped, so `current` and `gate` always index the plan.
+    fn valid(&self, index: usize) -> bool {
+        (1..=self.plan.steps.len()).contains(&index)
+    }
+
     pub fn exec(&mut self, ev: ExecEvent, predict: bool) -> Vec<Effect> {
         if !self.listening {
+            return vec![];
+        }
+        let index = match &ev {
+            ExecEvent::StepStarted { index, .. } => Some(*index),
+            ExecEvent::Slice(s) => Some(s.step),
+            ExecEvent::StepDone(r) => Some(r.index),
+            _ => None,
+        };
+        if index.is_some_and(|i| !self.valid(i)) {
             return vec![];
         }
         match ev {
