@@ -5,7 +5,8 @@
 //! terminal is touched so a panic during setup restores too.
 
 use std::io::{self, BufWriter, Stdout, Write};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
+use std::thread::{self, ThreadId};
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
@@ -23,14 +24,21 @@ pub fn restore() {
 }
 
 static HOOK: Once = Once::new();
+/// The thread that owns the terminal while a [`Session`] lives.
+static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
 
 /// Restore the terminal before the default hook prints the panic, so the
-/// message lands on the normal screen and stays readable.
+/// message lands on the normal screen and stays readable. Only a panic of
+/// the UI thread restores: a panicking worker thread does not end the UI,
+/// which must keep its raw mode and alternate screen.
 fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            restore();
+            let owner = UI_THREAD.lock().map(|t| *t).unwrap_or(None);
+            if owner.is_none_or(|id| id == thread::current().id()) {
+                restore();
+            }
             previous(info);
         }));
     });
@@ -44,6 +52,9 @@ pub struct Session {
 impl Session {
     pub fn start() -> io::Result<Session> {
         install_panic_hook();
+        if let Ok(mut t) = UI_THREAD.lock() {
+            *t = Some(thread::current().id());
+        }
         terminal::enable_raw_mode()?;
         let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
         if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
@@ -64,5 +75,8 @@ impl Drop for Session {
     fn drop(&mut self) {
         let _ = self.terminal.backend_mut().flush();
         restore();
+        if let Ok(mut t) = UI_THREAD.lock() {
+            *t = None;
+        }
     }
 }
