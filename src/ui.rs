@@ -115,8 +115,13 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
             Screen::Picker => crate::app::action::PICKER_KEYS,
             Screen::Run(_) => crate::app::action::RUN_KEYS,
         };
+        let source_notes = app
+            .run()
+            .and_then(|r| r.environment.as_ref())
+            .map_or(&[][..], |e| &e.sources.notes[..]);
         help::Help {
             keys,
+            source_notes,
             lang: app.lang,
             theme,
         }

@@ -12,6 +12,8 @@ use crate::scenario::Lang;
 
 pub struct Help<'a> {
     pub keys: &'a [Binding],
+    /// Why a measurement source fell back, from the engine (empty before it is ready).
+    pub source_notes: &'a [String],
     pub lang: Lang,
     pub theme: &'a Theme,
 }
@@ -41,6 +43,12 @@ impl Widget for &Help<'_> {
             ),
         ] {
             lines.push(Line::styled(tr(self.lang, en, zh), t.muted));
+        }
+        for note in self.source_notes {
+            lines.push(Line::styled(
+                format!("{}: {note}", tr(self.lang, "source", "数据源")),
+                t.fallback_badge,
+            ));
         }
         let w = area.width.saturating_sub(4).min(76);
         let h = (lines.len() as u16 + 6).min(area.height);

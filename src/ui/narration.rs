@@ -184,6 +184,13 @@ impl Narration<'_> {
             }
             out.push(Line::from(spans));
         }
+        // Where the machine differs from the textbook path, the model says why.
+        if !hidden {
+            for note in report.iter().flat_map(|r| &r.modeled.notes) {
+                let text = format!("{}: {note}", tr(v.lang, "model", "模型"));
+                wrapped(&text, t.modeled, &mut out);
+            }
+        }
         out
     }
 }
