@@ -1,8 +1,24 @@
-use std::process::ExitCode;
+//! `iotour run SCENARIO --headless [--json]`: run the engine at full speed
+//! with no UI, print the report as a table (or JSON), exit 0 when every step
+//! ran and every expectation held, 1 otherwise, 2 on bad input.
+//!
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP abort the run; dropping the engine
+//! removes the working directory before the process exits 128 + signal.
 
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::Duration;
+
+use anyhow::Context as _;
 use clap::Args;
 
 use super::Global;
+use crate::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
+use crate::probe::Disabled;
+use crate::report::{RunReport, json, table};
+use crate::scenario::{Catalog, Lang, Plan};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -16,11 +32,158 @@ pub struct RunArgs {
     pub json: bool,
 }
 
-pub fn run(_global: &Global, _args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`run` is not built yet")
+/// The events a headless run listens to (samples are ignored).
+enum Headless {
+    Exec(Box<ExecEvent>),
+    Sample,
 }
 
-/// `iotour` with no subcommand.
-pub fn default(_global: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the scenario picker is not built yet")
+impl From<ExecEvent> for Headless {
+    fn from(e: ExecEvent) -> Self {
+        Headless::Exec(Box::new(e))
+    }
+}
+
+impl From<Sample> for Headless {
+    fn from(_: Sample) -> Self {
+        Headless::Sample
+    }
+}
+
+/// How a headless run ended.
+pub enum Outcome {
+    Report(Box<RunReport>),
+    /// A termination signal arrived; the run was aborted and cleaned up.
+    Signalled(i32),
+}
+
+/// The engine configuration the global flags ask for (headless: max speed).
+pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
+    let max_size = crate::size::parse_size(&global.max_size)
+        .map_err(|e| anyhow::anyhow!("--max-size {}: {e}", global.max_size))?;
+    let disabled = Disabled::from_env().map_err(anyhow::Error::msg)?;
+    Ok(EngineConfig {
+        workdir_parent: global.workdir.clone(),
+        max_size,
+        speed: Speed::Max,
+        start_paused: false,
+        sample_hz: global.sample_hz,
+        disabled,
+    })
+}
+
+/// Run `plan` to the end (or to a signal) with no UI.
+pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome> {
+    let signal = Arc::new(AtomicUsize::new(0));
+    let mut ids = Vec::new();
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        let id = signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
+            .context("installing the signal handler")?;
+        ids.push(id);
+    }
+    let id = plan.id.clone();
+    let (tx, rx) = channel::<Headless>();
+    let result = (|| {
+        let engine = engine::start(plan, config, tx).with_context(|| format!("cannot run {id}"))?;
+        loop {
+            let sig = signal.load(Ordering::SeqCst);
+            if sig != 0 {
+                // Aborts the worker, joins both threads, removes the workdir.
+                engine.abort();
+                return Ok(Outcome::Signalled(sig as i32));
+            }
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Headless::Exec(e)) if matches!(*e, ExecEvent::Finished(_)) => {
+                    let ExecEvent::Finished(report) = *e else {
+                        unreachable!("matched above")
+                    };
+                    drop(engine);
+                    return Ok(Outcome::Report(Box::new(report)));
+                }
+                Ok(Headless::Exec(e)) if matches!(*e, ExecEvent::Failed { .. }) => {
+                    let ExecEvent::Failed { error, .. } = *e else {
+                        unreachable!("matched above")
+                    };
+                    drop(engine);
+                    anyhow::bail!("{id}: {error}");
+                }
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    drop(engine);
+                    anyhow::bail!("{id}: the engine stopped without a report");
+                }
+            }
+        }
+    })();
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    result
+}
+
+/// Exit code for a run killed by `sig`: 128 + the signal number.
+pub fn signal_exit(sig: i32) -> ExitCode {
+    ExitCode::from((128 + sig).clamp(0, 255) as u8)
+}
+
+pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let plan = Catalog::load(&global.scenario_dirs)
+        .resolve(&args.scenario)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !args.headless {
+        // The TUI is not wired in yet: run headless rather than do nothing.
+        eprintln!("iotour: the interactive view is not built yet; running headless");
+    }
+    let config = engine_config(global)?;
+    let lang = super::list::lang(global);
+    let texts = plan.clone();
+    match run_headless(plan, config)? {
+        Outcome::Signalled(sig) => {
+            eprintln!("iotour: interrupted; the working directory was removed");
+            Ok(signal_exit(sig))
+        }
+        Outcome::Report(mut report) => {
+            localize(&mut report, &texts, lang);
+            if args.json {
+                println!("{}", json::render(&report));
+            } else {
+                print!("{}", table::render(&report));
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+/// The engine reports narration in English; show it in `lang` where the
+/// scenario has a translation.
+pub fn localize(report: &mut RunReport, plan: &Plan, lang: Lang) {
+    report.title = plan.meta.title.get(lang).to_string();
+    for (s, step) in report.steps.iter_mut().zip(&plan.steps) {
+        s.say = step.say.as_ref().map(|t| t.get(lang).to_string());
+    }
+}
+
+/// `iotour` with no subcommand: the list of lessons and how to run one.
+pub fn default(global: &Global) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::load(&global.scenario_dirs);
+    let lang = super::list::lang(global);
+    println!("Scenarios:");
+    for e in catalog.entries() {
+        println!(
+            "  {:<24} {}",
+            e.id,
+            e.title(lang).unwrap_or("(does not parse)")
+        );
+    }
+    println!("\nRun one:  iotour run <id> --headless   (add --json for the full report)");
+    println!("Check all: iotour verify");
+    Ok(ExitCode::SUCCESS)
 }
