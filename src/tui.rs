@@ -19,8 +19,11 @@ use crate::engine::{Command, Speed};
 use crate::scenario::{Lang, Plan};
 use crate::ui::{self, Theme};
 
+pub mod engine_link;
 pub mod producers;
 pub mod terminal;
+
+pub use engine_link::{EngineLauncher, pick_and_run, run_scenario};
 
 /// How the TUI starts; the engine's settings travel separately.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
