@@ -22,7 +22,13 @@ impl EngineHandle for Engine {
 impl Launcher for EngineLauncher {
     type Handle = Engine;
 
-    fn launch(&mut self, plan: Plan, speed: Speed, paused: bool, events: Sender<Event>) -> Result<Engine, String> {
+    fn launch(
+        &mut self,
+        plan: Plan,
+        speed: Speed,
+        paused: bool,
+        events: Sender<Event>,
+    ) -> Result<Engine, String> {
         let config = EngineConfig {
             speed,
             start_paused: paused,
@@ -33,13 +39,21 @@ impl Launcher for EngineLauncher {
 }
 
 /// `iotour run SCENARIO` on a terminal: the run view until `q`.
-pub fn run_scenario(plan: Plan, config: EngineConfig, opts: TuiOptions) -> anyhow::Result<ExitCode> {
+pub fn run_scenario(
+    plan: Plan,
+    config: EngineConfig,
+    opts: TuiOptions,
+) -> anyhow::Result<ExitCode> {
     let speed = config.speed;
     run_scenario_with(plan, EngineLauncher { config }, speed, opts)
 }
 
 /// `iotour` on a terminal: the picker; Enter runs, `q` comes back.
-pub fn pick_and_run(plans: Vec<Plan>, config: EngineConfig, opts: TuiOptions) -> anyhow::Result<ExitCode> {
+pub fn pick_and_run(
+    plans: Vec<Plan>,
+    config: EngineConfig,
+    opts: TuiOptions,
+) -> anyhow::Result<ExitCode> {
     let speed = config.speed;
     pick_and_run_with(plans, EngineLauncher { config }, speed, opts)
 }

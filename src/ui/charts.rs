@@ -41,7 +41,9 @@ impl Widget for &Charts<'_> {
             Layout::vertical([Constraint::Percentage(50); 2])
         };
         let [a, b] = inner.layout(&split);
-        self.dirty_chart(a, buf);
+        let [file, system] = a.layout(&Layout::vertical([Constraint::Percentage(50); 2]));
+        self.file_chart(file, buf);
+        self.system_chart(system, buf);
         self.rate_chart(b, buf);
     }
 }
@@ -52,51 +54,82 @@ impl Charts<'_> {
         ((now - WINDOW).max(0.0), now.max(1.0))
     }
 
-    fn dirty_chart(&self, area: Rect, buf: &mut Buffer) {
+    /// The file's dirty data on its own scale: a machine's other writers can
+    /// hold gigabytes of Dirty, which would flatten the lesson's megabytes.
+    fn file_chart(&self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
         let t = v.theme;
         let (x0, x1) = self.x_axis();
         let ps = v.run.environment.as_ref().map(|e| e.page_size);
-        let mut file = Vec::new();
-        let mut sys_dirty = Vec::new();
-        let mut sys_wb = Vec::new();
-        for p in v
-            .run
-            .history
-            .points
-            .iter()
-            .filter(|p| p.at.as_secs_f64() >= x0)
-        {
+        let mut dirty = Vec::new();
+        let mut wb = Vec::new();
+        for p in self.points(x0) {
             let x = p.at.as_secs_f64();
             if let (Some(d), Some(ps)) = (p.file_dirty_pages, ps) {
-                file.push((x, (d * ps) as f64 / MIB));
+                dirty.push((x, (d * ps) as f64 / MIB));
             }
-            if let Some(d) = p.system_dirty_kb {
-                sys_dirty.push((x, d as f64 / 1024.0));
-            }
-            if let Some(w) = p.system_writeback_kb {
-                sys_wb.push((x, w as f64 / 1024.0));
+            if let (Some(w), Some(ps)) = (p.file_writeback_pages, ps) {
+                wb.push((x, (w * ps) as f64 / MIB));
             }
         }
-        let peak = file
-            .iter()
-            .chain(&sys_dirty)
-            .chain(&sys_wb)
-            .map(|p| p.1)
-            .fold(1.0, f64::max);
-        let mut ymax = peak * 1.3;
+        let ymax = dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max) * 1.2;
+        let mut caption = vec![
+            Span::styled(format!("{} MiB ", tr(v.lang, "file", "文件")), t.muted),
+            Span::styled(format!("⣿{} ", tr(v.lang, "dirty", "脏")), t.dirty_page),
+            Span::styled(
+                format!("▄{}", tr(v.lang, "writeback", "回写")),
+                t.writeback_page,
+            ),
+        ];
+        if dirty.is_empty() && !self.view.run.history.points.is_empty() {
+            caption.push(Span::styled(
+                format!("  {}", tr(v.lang, "(unknown)", "（未知）")),
+                t.muted,
+            ));
+        }
+        let sets = vec![
+            dataset(&dirty, t.dirty_page, Marker::Braille),
+            dataset(&wb, t.writeback_page, Marker::Dot),
+        ];
+        Chart::new(sets)
+            .x_axis(time_axis(x0, x1, t.muted))
+            .y_axis(y_axis(ymax, t.muted))
+            .legend_position(None)
+            .render(title_row(area, Line::from(caption), buf), buf);
+    }
+
+    /// The system's Dirty and Writeback against the kernel's thresholds:
+    /// past the background one the flusher starts, past the hard one
+    /// writers are throttled.
+    fn system_chart(&self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let (x0, x1) = self.x_axis();
+        let mut dirty = Vec::new();
+        let mut wb = Vec::new();
+        for p in self.points(x0) {
+            let x = p.at.as_secs_f64();
+            if let Some(d) = p.system_dirty_kb {
+                dirty.push((x, d as f64 / 1024.0));
+            }
+            if let Some(w) = p.system_writeback_kb {
+                wb.push((x, w as f64 / 1024.0));
+            }
+        }
+        let peak = dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max);
+        let mut ymax = peak * 1.2;
         // A threshold far above the data would flatten every line to zero:
-        // draw it when it is within reach, else name it in the title.
+        // draw it when it is within reach, else name it in the caption.
         let system = v.run.history.system;
         let mut lines = Vec::new();
         let mut off_scale = Vec::new();
         for (name, kb) in [
             (
-                tr(v.lang, "bg threshold", "后台回写阈值"),
+                tr(v.lang, "bg", "后台"),
                 system.and_then(|s| s.background_threshold_kb),
             ),
             (
-                tr(v.lang, "hard threshold", "强制阈值"),
+                tr(v.lang, "hard", "强制"),
                 system.and_then(|s| s.threshold_kb),
             ),
         ] {
@@ -111,42 +144,41 @@ impl Charts<'_> {
         }
         // Markers differ as well as colours, so the lines part without colour.
         let mut sets = vec![
-            dataset(&file, t.dirty_page, Marker::Braille),
-            dataset(&sys_dirty, t.writeback_page, Marker::Dot),
-            dataset(&sys_wb, t.clean_page, Marker::Bar),
+            dataset(&dirty, t.dirty_page, Marker::Braille),
+            dataset(&wb, t.writeback_page, Marker::Dot),
         ];
         for (_, pts) in &lines {
-            sets.push(dataset(pts, t.threshold, Marker::Dot));
+            sets.push(dataset(pts, t.threshold, Marker::Bar));
         }
         let mut caption = vec![
-            Span::styled("MiB ", t.muted),
-            Span::styled(
-                format!("⣿{} ", tr(v.lang, "file dirty", "文件脏页")),
-                t.dirty_page,
-            ),
-            Span::styled("•Dirty ", t.writeback_page),
-            Span::styled("▄Writeback ", t.clean_page),
+            Span::styled(format!("{} MiB ", tr(v.lang, "system", "系统")), t.muted),
+            Span::styled("⣿Dirty ", t.dirty_page),
+            Span::styled("•Writeback ", t.writeback_page),
         ];
         if !lines.is_empty() {
             let names: Vec<_> = lines.iter().map(|(n, _)| *n).collect();
-            caption.push(Span::styled(format!("•{} ", names.join("/")), t.threshold));
+            caption.push(Span::styled(format!("▄{} ", names.join("/")), t.threshold));
         }
         if !off_scale.is_empty() {
             caption.push(Span::styled(
-                format!("↑{}", off_scale.join(", ")),
+                format!("↑{}", off_scale.join(" ")),
                 t.threshold,
             ));
         }
         Chart::new(sets)
             .x_axis(time_axis(x0, x1, t.muted))
-            .y_axis(
-                Axis::default()
-                    .bounds([0.0, ymax])
-                    .labels(["0".to_string(), format!("{ymax:.0}")])
-                    .style(t.muted),
-            )
+            .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
             .render(title_row(area, Line::from(caption), buf), buf);
+    }
+
+    fn points(&self, x0: f64) -> impl Iterator<Item = &crate::app::history::Point> {
+        self.view
+            .run
+            .history
+            .points
+            .iter()
+            .filter(move |p| p.at.as_secs_f64() >= x0)
     }
 
     fn rate_chart(&self, area: Rect, buf: &mut Buffer) {
@@ -214,6 +246,13 @@ fn dataset(data: &[(f64, f64)], style: Style, marker: Marker) -> Dataset<'_> {
         .graph_type(GraphType::Line)
         .style(style)
         .data(data)
+}
+
+fn y_axis(ymax: f64, style: Style) -> Axis<'static> {
+    Axis::default()
+        .bounds([0.0, ymax])
+        .labels(["0".to_string(), format!("{ymax:.0}")])
+        .style(style)
 }
 
 fn time_axis(x0: f64, x1: f64, style: Style) -> Axis<'static> {

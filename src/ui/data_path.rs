@@ -74,7 +74,10 @@ impl Widget for &DataPath<'_> {
                 format!(
                     "· {}{} ({} CPU, {} DMA) ",
                     n,
-                    tr(v.lang, "copies this step", "次拷贝（本步）"),
+                    match (cpu + dma, hidden) {
+                        (1, false) => tr(v.lang, "copy this step", "次拷贝（本步）"),
+                        _ => tr(v.lang, "copies this step", "次拷贝（本步）"),
+                    },
                     if hidden { "?".into() } else { cpu.to_string() },
                     if hidden { "?".into() } else { dma.to_string() },
                 ),
