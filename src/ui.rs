@@ -70,8 +70,8 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 /// ├ narration: say · Java API · call chain · expectations ✓/✗ ───────────┤
 /// └ footer: keys ─────────────────────────────────────────────────────────┘
 /// ```
-/// Small terminal (80×24): the four graphic panels become tabs (Tab cycles),
-/// narration stays visible below:
+/// Small terminal (80×24): the panels become tabs (Tab cycles); narration
+/// stays visible below the graphic ones and fills the body as its own tab:
 /// ```text
 /// ┌ header ───────────────────────────────────────┐
 /// ├ [data path] switches  page cache  charts ─────┤
@@ -163,21 +163,26 @@ fn render_run(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, focus:
         );
         return;
     }
-    // Narration is what the lecturer reads aloud: it never becomes a tab.
+    // Narration is what the lecturer reads aloud: it stays below the tabs;
+    // focused, it takes the whole body so long text and every expectation fit.
+    if focus == Focus::Narration {
+        let [tabs, narr] = body.layout(&Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ]));
+        tab_bar(tabs, buf, view, focus);
+        draw_panel(Focus::Narration, narr, buf, view, true);
+        return;
+    }
     let narration_h = (body.height / 3).clamp(6, 10);
     let [tabs, main, narr] = body.layout(&Layout::vertical([
         Constraint::Length(1),
         Constraint::Fill(1),
         Constraint::Length(narration_h),
     ]));
-    let shown = if focus == Focus::Narration {
-        Focus::DataPath
-    } else {
-        focus
-    };
-    tab_bar(tabs, buf, view, shown);
-    draw_panel(shown, main, buf, view, focus != Focus::Narration);
-    draw_panel(Focus::Narration, narr, buf, view, focus == Focus::Narration);
+    tab_bar(tabs, buf, view, focus);
+    draw_panel(focus, main, buf, view, true);
+    draw_panel(Focus::Narration, narr, buf, view, false);
 }
 
 fn draw_panel(
@@ -202,7 +207,7 @@ pub fn panel_title(which: Focus, lang: Lang) -> &'static str {
     use text::tr;
     match which {
         Focus::DataPath => tr(lang, "data path", "数据路径"),
-        Focus::Switches => tr(lang, "mode & context switches", "模式切换与上下文切换"),
+        Focus::Switches => tr(lang, "switches", "切换"),
         Focus::PageMap => tr(lang, "page cache", "页缓存"),
         Focus::Charts => tr(lang, "charts", "图表"),
         Focus::Narration => tr(lang, "narration", "讲解"),
@@ -212,12 +217,7 @@ pub fn panel_title(which: Focus, lang: Lang) -> &'static str {
 fn tab_bar(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, shown: Focus) {
     let t = view.theme;
     let mut spans = vec![ratatui::text::Span::styled(" tab ▸ ", t.key)];
-    for f in [
-        Focus::DataPath,
-        Focus::Switches,
-        Focus::PageMap,
-        Focus::Charts,
-    ] {
+    for f in Focus::ALL {
         let name = panel_title(f, view.lang);
         if f == shown {
             spans.push(ratatui::text::Span::styled(

@@ -362,3 +362,13 @@ fn page_map_mapping_overlay_and_unknown_dirtiness() {
     assert!(text.contains("dirty ?"), "unknown is ?, never 0: {text}");
     assert!(text.contains('◆'), "{text}");
 }
+
+#[test]
+fn screen_80x24_narration_tab_fills_the_body() {
+    let mut app = scripted(Lang::En, false, []);
+    for _ in 0..4 {
+        app.act(Action::FocusNext);
+    }
+    assert_eq!(app.focus, iotour::app::Focus::Narration);
+    insta::assert_snapshot!("screen_80x24_narration_tab", screen(&app, 80, 24).backend());
+}

@@ -58,11 +58,11 @@ const fn bind(
 #[rustfmt::skip]
 pub const RUN_KEYS: &[Binding] = &[
     bind(&[KeyCode::Char(' ')], "space", "pause", Action::TogglePause, "pause / resume"),
-    bind(&[KeyCode::Char('n'), KeyCode::Right], "n →", "step", Action::NextStep, "run the next step (paused)"),
+    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", "step", Action::NextStep, "run the next step (paused)"),
     bind(&[KeyCode::Char('s')], "s", "slice", Action::NextSlice, "run one slice (paused)"),
     bind(&[KeyCode::Char('r')], "r", "restart", Action::Restart, "restart the scenario"),
-    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+", "faster", Action::Faster, "faster"),
-    bind(&[KeyCode::Char('-')], "-", "slower", Action::Slower, "slower"),
+    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+/-", "speed", Action::Faster, "faster"),
+    bind(&[KeyCode::Char('-')], "-", "", Action::Slower, "slower"),
     bind(&[KeyCode::Tab], "tab", "panel", Action::FocusNext, "next panel"),
     bind(&[KeyCode::BackTab], "⇧tab", "", Action::FocusPrev, "previous panel"),
     bind(&[KeyCode::Char('p')], "p", "predict", Action::Predict, "predict mode: ask before a step, reveal after"),

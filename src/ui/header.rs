@@ -50,7 +50,8 @@ impl Widget for &Header<'_> {
             Status::Failed => (tr(v.lang, "✗ failed", "✗ 失败"), t.fail),
         };
         let n = run.plan.steps.len();
-        let step = match run.current.or(run.gate) {
+        // Held before a question, the header names the step about to run.
+        let step = match run.gate.or(run.current) {
             Some(i) => {
                 let op = run.plan.steps[i - 1].op.name();
                 let pct = run
@@ -79,10 +80,7 @@ impl Widget for &Header<'_> {
         ];
         if v.predict {
             top.push(sep());
-            top.push(Span::styled(
-                tr(v.lang, "predict mode", "预测模式"),
-                t.question,
-            ));
+            top.push(Span::styled(tr(v.lang, "predict", "预测"), t.question));
         }
         buf.set_line(area.x, area.y, &Line::from(top), area.width);
         if area.height < 2 {

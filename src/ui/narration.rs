@@ -100,8 +100,25 @@ impl Widget for &Narration<'_> {
             return;
         };
         let width = inner.width as usize;
-        let lines = self.lines(i, width);
-        for (row, l) in lines.iter().take(inner.height as usize).enumerate() {
+        let mut lines = self.lines(i, width);
+        let rows = inner.height as usize;
+        if lines.len() > rows && rows >= 2 {
+            // Say that there is more, and where to read it.
+            let more = lines.len() - rows + 1;
+            lines.truncate(rows - 1);
+            lines.push(Line::styled(
+                format!(
+                    "… {more} {}",
+                    tr(
+                        v.lang,
+                        "more lines: Tab to the narration tab",
+                        "行未显示：按 Tab 切到讲解页"
+                    )
+                ),
+                t.muted,
+            ));
+        }
+        for (row, l) in lines.iter().take(rows).enumerate() {
             buf.set_line(inner.x, inner.y + row as u16, l, inner.width);
         }
     }
