@@ -211,3 +211,27 @@ fn sigterm_restores_the_terminal_and_removes_the_working_directory() {
         leftovers(&dir)
     );
 }
+
+#[test]
+#[ignore = "needs src/cli/run.rs to open the picker (tui::pick_and_run) with no subcommand on a terminal"]
+fn picker_filters_runs_and_returns() {
+    let dir = workdir();
+    let wd = dir.path().to_str().unwrap();
+    let mut pty = Pty::spawn(&["--workdir", wd]);
+    pty.wait_for("choose a scenario");
+    pty.keys("/fsync\r");
+    pty.wait_for("write-then-fsync");
+    pty.keys("\r");
+    pty.wait_for("data path");
+    pty.keys("q");
+    pty.wait_for("choose a scenario");
+    pty.keys("q");
+    let status = pty.wait_exit();
+    assert!(status.success(), "{status:?}");
+    pty.assert_restored();
+    assert!(
+        leftovers(&dir).is_empty(),
+        "working directory left: {:?}",
+        leftovers(&dir)
+    );
+}
