@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ratatui::Terminal;
@@ -18,6 +18,9 @@ use crate::app::{App, Effect, Event, Status, StopReason};
 use crate::engine::{Command, Speed};
 use crate::scenario::{Lang, Plan};
 use crate::ui::{self, Theme};
+
+/// Redraw interval of a screen where nothing moves but data arrives.
+const STILL_INTERVAL: Duration = Duration::from_millis(100);
 
 pub mod engine_link;
 pub mod producers;
@@ -142,15 +145,29 @@ impl<L: Launcher> Loop<L> {
     {
         self.apply(effects);
         let mut dirty = true;
+        let mut urgent = true;
+        let mut last_draw: Option<Instant> = None;
         while !self.app.quit {
-            if dirty {
+            // Keys redraw at once; data and animation at most at the frame
+            // rate, and a still screen (paused, nothing moving) at 10 Hz, so
+            // 20 Hz samples do not cost 20 full frames a second.
+            let interval = if self.app.animating() {
+                Duration::from_millis(1000 / producers::FPS)
+            } else {
+                STILL_INTERVAL
+            };
+            let due = last_draw.is_none_or(|t| t.elapsed() >= interval);
+            if dirty && (urgent || due) {
                 terminal.draw(|f| ui::render(f, &self.app, theme))?;
                 terminal.backend_mut().flush()?;
                 dirty = false;
+                urgent = false;
+                last_draw = Some(Instant::now());
             }
             let Ok(first) = rx.recv() else { break };
             let mut next = Some(first);
             while let Some(ev) = next {
+                urgent |= matches!(ev, Event::Input(_));
                 dirty |= self.handle(ev);
                 if self.app.quit {
                     break;
