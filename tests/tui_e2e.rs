@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -89,6 +89,21 @@ impl Pty {
             screen,
             reader: Some(reader),
         }
+    }
+
+    /// Resize the terminal: the kernel sends SIGWINCH to the program.
+    fn resize(&mut self, rows: u16, cols: u16) {
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads the struct we pass.
+        let rc = unsafe { libc::ioctl(self.input.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+        assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
+        let (r, c) = (rows.try_into().unwrap(), cols.try_into().unwrap());
+        self.screen.lock().unwrap().set_size(r, c);
     }
 
     fn contents(&self) -> String {
@@ -179,6 +194,11 @@ fn run_view_pauses_switches_language_and_restores_the_terminal() {
     pty.keys("q"); // closes the help, not the program
     pty.keys("l");
     pty.wait_for("数据路径");
+    pty.keys("l");
+    pty.resize(15, 50);
+    pty.wait_for("terminal too small");
+    pty.resize(ROWS, COLS);
+    pty.wait_for("data path");
     pty.keys("q");
     let status = pty.wait_exit();
     assert!(status.success() || status.code() == Some(1), "{status:?}");
