@@ -255,3 +255,22 @@ fn picker_filters_runs_and_returns() {
         leftovers(&dir)
     );
 }
+
+#[test]
+#[ignore = "needs src/cli/run.rs to open the TUI (tui::run_scenario) when not --headless"]
+fn ctrl_c_quits_and_restores() {
+    let dir = workdir();
+    let wd = dir.path().to_str().unwrap();
+    let mut pty = Pty::spawn(&["run", "unbuffered-write", "--workdir", wd]);
+    pty.wait_for("data path");
+    // Raw mode makes Ctrl-C a key, not SIGINT: the keymap must still quit.
+    pty.keys("\x03");
+    let status = pty.wait_exit();
+    assert!(status.code().is_some(), "{status:?}");
+    pty.assert_restored();
+    assert!(
+        leftovers(&dir).is_empty(),
+        "working directory left: {:?}",
+        leftovers(&dir)
+    );
+}
