@@ -4,8 +4,9 @@
 //! One channel carries every [`Event`]: keys and resizes from the `input`
 //! thread, frames from `tick`, signals from `signals`, and the engine's
 //! worker and sampler events. The loop hands each event to [`App::handle`]
-//! and carries out the [`Effect`]s it returns; it draws only when something
-//! changed, at most once per event batch.
+//! and carries out the [`Effect`]s it returns. It draws only when something
+//! changed: at once after a key, otherwise at most at the frame rate while
+//! something moves and at 10 Hz while the screen is still.
 
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -84,13 +85,7 @@ fn run_app<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::
     let mut session = terminal::Session::start().context("cannot set the terminal up")?;
     let producers =
         producers::Producers::spawn(&tx, started).context("cannot start the input threads")?;
-    let mut lp = Loop {
-        app,
-        launcher,
-        engine: None,
-        tx,
-        started,
-    };
+    let mut lp = Loop::new(app, launcher, tx, started);
     let result = lp.run(&mut session.terminal, &rx, effects, &theme);
     // The engine first (its abort removes the working directory), then the
     // producers, then the terminal (Session's drop).
