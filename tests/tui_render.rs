@@ -372,3 +372,21 @@ fn screen_80x24_narration_tab_fills_the_body() {
     assert_eq!(app.focus, iotour::app::Focus::Narration);
     insta::assert_snapshot!("screen_80x24_narration_tab", screen(&app, 80, 24).backend());
 }
+
+#[test]
+fn paused_timeline_holds_still() {
+    let mut app = scripted(Lang::En, false, []);
+    app.act(Action::TogglePause);
+    let before = format!("{}", screen(&app, 160, 48).backend());
+    // Ten seconds later, paused: the timeline has not scrolled the work away.
+    app.handle(Event::Tick(Duration::from_secs(12)));
+    let after = format!("{}", screen(&app, 160, 48).backend());
+    let row = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("syscall "))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(row(&before), row(&after));
+    assert!(after.contains("last activity"));
+}

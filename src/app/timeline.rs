@@ -59,6 +59,12 @@ impl Timeline {
         add(&mut b.involuntary, fresh, m.involuntary_ctx_switches);
     }
 
+    /// The end of the newest bucket with activity.
+    pub fn last(&self) -> Option<Duration> {
+        let b = self.buckets.back()?;
+        Some(BUCKET * (b.index as u32 + 1))
+    }
+
     /// The bucket at `index`, if anything happened then.
     pub fn at(&self, index: u64) -> Option<&Bucket> {
         let first = self.buckets.front()?.index;

@@ -12,6 +12,7 @@ use ratatui::widgets::Widget;
 
 use super::text::{opt_count, tr};
 use super::{View, panel_block};
+use crate::app::Status;
 use crate::app::timeline::{BUCKET, Bucket, faults};
 use crate::report::Measured;
 
@@ -87,7 +88,14 @@ impl Widget for &Switches<'_> {
         let mut y = inner.y;
         let bottom = inner.y + inner.height;
         let cols = inner.width.saturating_sub(LABEL_W);
-        let now_idx = (v.run.now.as_millis() / BUCKET.as_millis()) as u64;
+        // Scroll with time while running; paused or done, hold still so the
+        // evidence stays on screen while the lecturer talks about it.
+        let right = if v.run.status == Status::Running {
+            v.run.now
+        } else {
+            v.run.timeline.last().unwrap_or(v.run.now)
+        };
+        let now_idx = (right.as_millis() / BUCKET.as_millis()) as u64;
         for row in &rows {
             if y >= bottom {
                 return;
@@ -109,7 +117,12 @@ impl Widget for &Switches<'_> {
         }
         let span_s = cols as f64 * BUCKET.as_secs_f64();
         if y < bottom && cols > 12 {
-            let axis = format!("← {span_s:.0} s   {}", tr(v.lang, "now", "现在"));
+            let end = if v.run.status == Status::Running {
+                tr(v.lang, "now", "现在")
+            } else {
+                tr(v.lang, "last activity", "最后活动")
+            };
+            let axis = format!("← {span_s:.0} s   {end}");
             let w = unicode_width::UnicodeWidthStr::width(axis.as_str()) as u16;
             buf.set_string(inner.x + inner.width - w.min(inner.width), y, axis, t.muted);
             y += 1;
