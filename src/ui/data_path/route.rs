@@ -167,7 +167,7 @@ pub(super) fn route(b: &Boxes, k: &EdgeKey) -> Option<Route> {
             let x0 = from.x + from.width.saturating_sub(2);
             let y1 = from.y + from.height;
             let x1 = to.x + 1;
-            let pts = [(x0, y1), (x1.saturating_sub(0), y1), (x1, to.y - 1)];
+            let pts = [(x0, y1), (x1, y1), (x1, to.y - 1)];
             Route {
                 cells: polyline(&pts),
                 label: (x0 + 2, y1 + 2),
