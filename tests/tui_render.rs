@@ -390,3 +390,116 @@ fn paused_timeline_holds_still() {
     assert_eq!(row(&before), row(&after));
     assert!(after.contains("last activity"));
 }
+
+#[test]
+fn data_path_every_route_at_every_size_stays_inside_its_panel() {
+    use iotour::model::{Copy, CopyKind, Place};
+    let mut app = scripted(Lang::En, false, []);
+    // O_DIRECT (disk ↔ user buffer) and scatter-gather DMA (page cache → NIC)
+    // besides the scripted path: every route the panel knows.
+    let odd = vec![
+        Copy {
+            from: Place::Disk,
+            to: Place::UserBuffer,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Copy {
+            from: Place::UserBuffer,
+            to: Place::Disk,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Copy {
+            from: Place::PageCache,
+            to: Place::Nic,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Copy {
+            from: Place::PageCache,
+            to: Place::SocketBuffer,
+            kind: CopyKind::Cpu,
+            bytes: 4096,
+        },
+    ];
+    app.handle(Event::Exec(ExecEvent::Slice(iotour::engine::SliceReport {
+        step: 3,
+        slice: 9,
+        done: 60,
+        total: 64,
+        at: Duration::from_millis(1340),
+        measured: Default::default(),
+        copies: odd,
+    })));
+    for w in (20..=120).step_by(7) {
+        for h in (3..=30).step_by(3) {
+            // The panel sits inside a larger buffer whose margin must stay blank.
+            let outer = Rect::new(0, 0, w + 4, h + 4);
+            let mut buf = Buffer::empty(outer);
+            let panel = Rect::new(2, 2, w, h);
+            ui::data_path::DataPath {
+                view: view(&app),
+                focused: false,
+            }
+            .render(panel, &mut buf);
+            for y in 0..outer.height {
+                for x in 0..outer.width {
+                    if !panel.contains(ratatui::layout::Position { x, y }) {
+                        assert_eq!(
+                            buf[(x, y)].symbol(),
+                            " ",
+                            "{w}x{h}: drew outside at {x},{y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_panel_at_every_size_stays_inside_its_area() {
+    let app = scripted(Lang::Zh, false, script::finish());
+    let v = view(&app);
+    let draw = |panel: Rect, buf: &mut Buffer, which: usize| match which {
+        0 => ui::header::Header { view: v }.render(panel, buf),
+        1 => ui::switches::Switches {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+        2 => ui::page_map::PageMapPanel {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+        3 => ui::charts::Charts {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+        _ => ui::narration::Narration {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+    };
+    for which in 0..5 {
+        for w in (1..=100).step_by(9) {
+            for h in (1..=30).step_by(4) {
+                let outer = Rect::new(0, 0, w + 4, h + 4);
+                let mut buf = Buffer::empty(outer);
+                let panel = Rect::new(2, 2, w, h);
+                draw(panel, &mut buf, which);
+                for y in 0..outer.height {
+                    for x in 0..outer.width {
+                        if !panel.contains(ratatui::layout::Position { x, y }) {
+                            assert_eq!(buf[(x, y)].symbol(), " ", "panel {which} {w}x{h}: {x},{y}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -84,12 +84,17 @@ impl Widget for &DataPath<'_> {
         self.boundaries(&boxes, buf);
         for (key, edge) in &run.flow.edges {
             if let Some(route) = route(&boxes, key) {
-                draw_edge(&route, key, edge, run.now, hidden, v, buf);
+                draw_edge(&route, key, edge, run.now, hidden, v, inner, buf);
             }
         }
         for p in Place::ALL {
             if run.flow.places.contains(&p) {
-                draw_box(boxes.of(p), place_name(p, v.lang), t.place, buf);
+                draw_box(
+                    boxes.of(p).intersection(inner),
+                    place_name(p, v.lang),
+                    t.place,
+                    buf,
+                );
             }
         }
         // Spare rows below the diagram: the step's path as one chain.
@@ -265,6 +270,7 @@ fn draw_edge(
     now: Duration,
     hidden: bool,
     v: &View,
+    clip: Rect,
     buf: &mut Buffer,
 ) {
     let (style, kind) = edge_style(k.kind, v);
@@ -274,8 +280,11 @@ fn draw_edge(
     } else {
         style
     };
-    let area = buf.area;
-    let inside = |(x, y): (u16, u16)| x < area.x + area.width && y < area.y + area.height;
+    // Clip to the panel, not the buffer: a label must not spill into a neighbour.
+    let area = clip.intersection(buf.area);
+    let inside = |(x, y): (u16, u16)| {
+        (area.x..area.x + area.width).contains(&x) && (area.y..area.y + area.height).contains(&y)
+    };
     let n = route.cells.len();
     for (i, &cell) in route.cells.iter().enumerate() {
         if !inside(cell) {
