@@ -3,8 +3,6 @@
 //! copy edge labelled CPU copy or DMA with its running byte total, and pulses
 //! travelling each edge as slices report copies. All of it is modeled.
 
-use std::time::Duration;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -84,7 +82,7 @@ impl Widget for &DataPath<'_> {
         self.boundaries(&boxes, buf);
         for (key, edge) in &run.flow.edges {
             if let Some(route) = route(&boxes, key) {
-                draw_edge(&route, key, edge, run.now, hidden, v, inner, buf);
+                draw_edge(&route, key, edge, hidden, v, inner, buf);
             }
         }
         for p in Place::ALL {
@@ -267,7 +265,6 @@ fn draw_edge(
     route: &Route,
     k: &EdgeKey,
     e: &EdgeView,
-    now: Duration,
     hidden: bool,
     v: &View,
     clip: Rect,
@@ -301,7 +298,7 @@ fn draw_edge(
     }
     // Pulses: where each copy in flight has got to along the edge.
     for &start in &e.pulses {
-        let age = now.saturating_sub(start).as_secs_f64() / PULSE.as_secs_f64();
+        let age = v.run.now.saturating_sub(start).as_secs_f64() / PULSE.as_secs_f64();
         if age >= 1.0 || n == 0 {
             continue;
         }
