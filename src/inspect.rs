@@ -15,6 +15,7 @@ use crate::probe::Disabled;
 use crate::probe::pages::{PageProbe, PagesSource};
 
 pub mod file;
+pub mod live;
 pub mod range;
 pub mod report;
 pub mod table;

@@ -38,6 +38,12 @@ pub struct InspectArgs {
     /// Directory levels to descend below a named directory (1: its own files only).
     #[arg(long, value_name = "N")]
     pub max_depth: Option<usize>,
+    /// Print the table once even on a terminal (instead of the live view).
+    #[arg(long, conflicts_with_all = ["json", "watch"])]
+    pub plain: bool,
+    /// How often the live view (on a terminal) measures again.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "1")]
+    pub refresh: Duration,
     /// Follow symbolic links found inside directories (links named on the
     /// command line are always followed); each directory is entered once, so
     /// a link loop ends.
@@ -58,6 +64,10 @@ pub fn run(_global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
         sort: args.sort,
     };
     let stdout = std::io::stdout();
+    let live = stdout.is_terminal() && std::io::stdin().is_terminal();
+    if live && !args.json && !args.plain && args.watch.is_none() {
+        return inspect::live::run(&args.paths, &opts, &probe, args.refresh);
+    }
     let Some(every) = args.watch else {
         let report = inspect::inspect(&args.paths, &opts, &probe)?;
         let text = format(&report, args.json)?;

@@ -48,12 +48,12 @@ pub fn render(report: &InspectReport, page_size: u64) -> String {
     out
 }
 
-fn count(n: Option<u64>) -> String {
+pub(crate) fn count(n: Option<u64>) -> String {
     n.map_or_else(|| "?".to_string(), |n| n.to_string())
 }
 
 /// `n` and its share of `of` in a 16-wide column: `  2048  12.5%`.
-fn with_pct(n: Option<u64>, of: Option<u64>) -> String {
+pub(crate) fn with_pct(n: Option<u64>, of: Option<u64>) -> String {
     match (n, of) {
         (Some(n), Some(of)) if of > 0 => format!("{n:>9} {:>5.1}%", n as f64 * 100.0 / of as f64),
         (Some(n), _) => format!("{n:>9} {:>6}", ""),
