@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+pub mod live;
 pub mod pressure;
 pub mod procio;
 pub mod report;

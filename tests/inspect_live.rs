@@ -206,3 +206,21 @@ fn plain_prints_the_table_once_on_a_terminal() {
     assert!(text.contains("TOTAL (2 files)"), "{text}");
     assert!(!text.contains("page map:"), "{text}");
 }
+
+#[test]
+fn stats_dashboard_draws_and_quits_and_plain_prints_text() {
+    let mut pty = Pty::spawn(&["stats", "--interval", "0.2"]);
+    pty.wait_for("iotour stats · every 0.20 s");
+    pty.wait_for("Dirty and Dirty+Writeback, last 2 samples");
+    pty.wait_for("Top writers");
+    pty.keys("q");
+    assert_eq!(pty.wait_exit().code(), Some(0), "{}", pty.contents());
+    pty.assert_restored();
+
+    let mut pty = Pty::spawn(&["stats", "--plain", "--interval", "0.1"]);
+    assert_eq!(pty.wait_exit().code(), Some(0));
+    let text = pty.contents();
+    // The end of the text (the start scrolled off the 30 rows).
+    assert!(text.contains("Top writers (/proc/PID/io"), "{text}");
+    assert!(!text.contains("Dirty and Dirty+Writeback"), "{text}");
+}

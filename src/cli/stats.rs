@@ -20,15 +20,24 @@ pub struct StatsArgs {
     /// Refresh every SECONDS until Ctrl-C; rates are then over the time since the last refresh.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub watch: Option<Duration>,
-    /// The window the first (or only) set of rates is measured over.
+    /// The window the first (or only) set of rates is measured over; in the
+    /// live dashboard, the time between samples.
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "1")]
     pub interval: Duration,
+    /// Print one snapshot as text even on a terminal (instead of the live dashboard).
+    #[arg(long, conflicts_with_all = ["json", "watch"])]
+    pub plain: bool,
     /// How many of the busiest writing processes to show.
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 }
 
 pub fn run(_global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
+    let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
+    if terminal && !args.json && !args.plain && args.watch.is_none() {
+        // One sample per --interval, each the rate window of the next.
+        return crate::stats::live::run(args.interval, args.interval, args.top);
+    }
     // Only a refresh loop catches Ctrl-C (to stop between refreshes); a
     // one-shot interrupted mid-window dies as usual, printing nothing.
     let stop = match args.watch {

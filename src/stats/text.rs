@@ -8,7 +8,7 @@ use super::pressure::Stall;
 use super::report::{Settings, StatsReport};
 use crate::size::format_size;
 
-fn kb(v: Option<u64>) -> String {
+pub(crate) fn kb(v: Option<u64>) -> String {
     v.map_or_else(|| "?".into(), |k| format_size(k * 1024))
 }
 
@@ -35,7 +35,7 @@ pub fn render(r: &StatsReport) -> String {
     out
 }
 
-fn state(out: &mut String, r: &StatsReport) {
+pub(crate) fn state(out: &mut String, r: &StatsReport) {
     let _ = writeln!(out, "Dirty page cache, system-wide");
     let _ = write!(out, "  {:<16} {:>10}", "Dirty", kb(r.dirty_kb));
     match (
@@ -137,7 +137,7 @@ fn settings(out: &mut String, s: &Settings) {
     }
 }
 
-fn rates(out: &mut String, r: &StatsReport) {
+pub(crate) fn rates(out: &mut String, r: &StatsReport) {
     let _ = writeln!(
         out,
         "\nRates over {:.2} s (/proc/vmstat)",
@@ -184,7 +184,7 @@ fn rates(out: &mut String, r: &StatsReport) {
     }
 }
 
-fn pressure(out: &mut String, r: &StatsReport) {
+pub(crate) fn pressure(out: &mut String, r: &StatsReport) {
     let _ = writeln!(
         out,
         "\nI/O pressure (/proc/pressure/io): share of time tasks were stalled on I/O"
@@ -209,7 +209,7 @@ fn pressure(out: &mut String, r: &StatsReport) {
     }
 }
 
-fn writers(out: &mut String, r: &StatsReport) {
+pub(crate) fn writers(out: &mut String, r: &StatsReport) {
     let _ = writeln!(
         out,
         "\nTop writers (/proc/PID/io: bytes dirtied, and dirtied then thrown away before writeback)"
