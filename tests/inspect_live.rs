@@ -1,4 +1,5 @@
-//! The live `inspect` view end to end: the real binary in a pseudo-terminal,
+//! The live views of `inspect` and `stats` end to end: the real binary in a
+//! pseudo-terminal,
 //! its screen read back through a vt100 parser.
 
 use std::fs::{self, File};

@@ -68,10 +68,8 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
         .wrap(Wrap { trim: false })
         .render(state, buf);
     chart(chart_area, buf, d, theme);
-    let [left, right] = bottom.layout(&Layout::horizontal([
-        Constraint::Percentage(55),
-        Constraint::Fill(1),
-    ]));
+    let [left, right] = bottom
+        .layout(&Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).spacing(2));
     let mut notes = section(text::writers);
     for note in &d.latest.notes {
         notes.push_str(&format!("\nnote: {note}"));
