@@ -37,6 +37,9 @@ fn check(found: &Found, at_least: usize) {
     for s in &found.skipped {
         eprintln!("skipped: {s}");
     }
+    for s in &found.retried {
+        eprintln!("failed once, run again: {s}");
+    }
     for r in &found.rows {
         eprintln!(
             "{} {} | {}: iotour {} vs {} {} ({})",
@@ -97,7 +100,7 @@ fn faults_and_context_switches_per_step_match_perf() {
         eprintln!("skipped: no strace windows");
         return;
     };
-    let found = witness::faults_vs_perf(&iotour(), &p, d.path(), &windows);
+    let found = witness::twice(|| witness::faults_vs_perf(&iotour(), &p, d.path(), &windows));
     check(&found, 12 * 4);
     // The scenario's anonymous touch faults 2000 pages, one each: a witness
     // that saw nothing would not pass the rows above, but say it plainly.
@@ -113,7 +116,7 @@ fn faults_and_context_switches_per_step_match_perf() {
 #[test]
 fn file_page_state_matches_fincore_vmtouch_and_cachestat_after_each_step() {
     let d = dir();
-    let found = witness::pages_vs_tools(&iotour(), d.path());
+    let found = witness::twice(|| witness::pages_vs_tools(&iotour(), d.path()));
     check(&found, 7 * 2);
     // The lesson itself must be visible: dirty after pwrite, clean after fsync.
     let dirty = |step: &str| {
@@ -133,7 +136,7 @@ fn file_page_state_matches_fincore_vmtouch_and_cachestat_after_each_step() {
 fn system_dirty_and_writeback_lie_in_what_meminfo_showed() {
     let d = dir();
     let p = scenario(d.path(), witness::PAGES_SCENARIO);
-    let found = witness::system_vs_meminfo(&iotour(), &p, d.path());
+    let found = witness::twice(|| witness::system_vs_meminfo(&iotour(), &p, d.path()));
     check(&found, 7 * 2);
 }
 
@@ -142,7 +145,9 @@ fn the_strace_parser_finds_windows_and_steps() {
     // Two steps: the first with one window of 2 work calls, the second with
     // two windows of 1; the warm-up getrusage and out-of-window calls ignored.
     let text = r#"10 prctl(PR_SET_NAME, "exec") = 0
-10 perf_event_open({type=PERF_TYPE_TRACEPOINT, ...}, 0, -1, -1, PERF_FLAG_FD_CLOEXEC) = 4
+10 perf_event_open({type=PERF_TYPE_TRACEPOINT, size=PERF_ATTR_SIZE_VER0, ...}, 0, -1, -1, PERF_FLAG_FD_CLOEXEC <unfinished ...>
+11 futex(0x1, FUTEX_WAKE_PRIVATE, 1) = 0
+10 <... perf_event_open resumed>) = 4
 10 getrusage(RUSAGE_THREAD, {...}) = 0
 10 openat(AT_FDCWD, "/work/file", O_RDWR) = 3
 10 getrusage(RUSAGE_THREAD, {...}) = 0
