@@ -475,3 +475,62 @@ fn sigbus_child() {
     eprintln!("not killed: read {v}");
     std::process::exit(0);
 }
+
+/// SIGINT, SIGTERM and SIGHUP while a step is writing (not sleeping: the
+/// abort must be seen between slices of real work): exit 128 + signal, the
+/// working directory removed, promptly.
+#[test]
+fn a_signal_mid_write_aborts_cleanly_with_its_exit_code() {
+    let src = tmp();
+    let p = scenario(
+        src.path(),
+        "long-write.toml",
+        r#"[scenario]
+title = "Long write"
+summary = "Interrupted while writing."
+[file]
+size = "0"
+[[step]]
+op = "write"
+bytes = "512MiB"
+chunk = "4KiB"
+[[step]]
+op = "sleep"
+ms = 30000
+"#,
+    );
+    for (sig, code) in [
+        (libc::SIGINT, 130),
+        (libc::SIGTERM, 143),
+        (libc::SIGHUP, 129),
+    ] {
+        let wd = tmp();
+        let mut child = Command::new(BIN)
+            .args(["run", p.to_str().unwrap(), "--headless", "--workdir"])
+            .arg(wd.path())
+            .env_remove("IOTOUR_DISABLE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Wait until the write step is under way: the file has grown.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut size = 0;
+        while size < 1 << 20 {
+            assert!(Instant::now() < deadline, "the write never started");
+            size = entries(wd.path())
+                .first()
+                .and_then(|d| std::fs::metadata(wd.path().join(d).join("file")).ok())
+                .map_or(0, |m| m.len());
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // SAFETY: signalling our own child by its pid.
+        unsafe { libc::kill(child.id() as i32, sig) };
+        let t = Instant::now();
+        let status = child.wait().unwrap();
+        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        assert_eq!(status.code(), Some(code), "signal {sig}");
+        assert!(entries(wd.path()).is_empty(), "signal {sig}: left behind");
+        eprintln!("signal {sig} at {size} bytes written: exit {code}, workdir removed");
+    }
+}

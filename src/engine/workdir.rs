@@ -28,7 +28,7 @@ use super::EngineError;
 pub struct Workdir {
     dir: tempfile::TempDir,
     /// The directory itself, opened and flock'ed (LOCK_EX) while the run lives.
-    _lock: File,
+    _lock: Option<File>,
     pub fs: FsInfo,
     /// Why this place was chosen when it is not the first choice.
     pub notes: Vec<String>,
@@ -188,10 +188,9 @@ impl Workdir {
             path: dir.path().to_path_buf(),
             source: e,
         })?;
-        let lock = lock_dir(dir.path(), false).map_err(|e| EngineError::Workdir {
-            path: dir.path().to_path_buf(),
-            source: e,
-        })?;
+        // Best effort: a filesystem without flock (some FUSE ones) still has
+        // the pid in the name, which settles every case but a reused pid.
+        let lock = lock_dir(dir.path(), false).ok();
         Ok(Workdir {
             dir,
             _lock: lock,
