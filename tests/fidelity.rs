@@ -68,7 +68,16 @@ fn syscalls_per_step_match_strace_exactly() {
     let d = dir();
     let p = scenario(d.path(), witness::COUNTS_SCENARIO);
     let (found, windows) = witness::syscalls_vs_strace(&iotour(), &p, d.path(), "default");
-    check(&found, 12);
+    check(&found, 12 * 3);
+    // The read step's 2 MiB, as strace saw the calls return it.
+    assert!(
+        found
+            .rows
+            .iter()
+            .any(|r| r.figure == "rchar" && r.step.starts_with("step 4") && r.witness == "2097152"),
+        "{:#?}",
+        found.rows
+    );
     if let Some(w) = windows {
         assert!(w.iter().all(|&n| n >= 1), "every step has a window: {w:?}");
     }
@@ -154,8 +163,8 @@ fn the_strace_parser_finds_windows_and_steps() {
 10 read(4, "\1\0\0\0\0\0\0\0", 8) = 8
 11 write(1, "x", 1) = 1
 10 write(3, "ab", 2 <unfinished ...>
-10 <... write resumed>) = 2
-10 write(3, "ab", 2) = 2
+10 <... write resumed>)      = 2
+10 write(3, "ab", 2)     = 2
 10 read(4, "\4\0\0\0\0\0\0\0", 8) = 8
 10 getrusage(RUSAGE_THREAD,  <unfinished ...>
 10 <... getrusage resumed>{...}) = 0
@@ -181,11 +190,15 @@ fn the_strace_parser_finds_windows_and_steps() {
         vec![
             witness::StepCalls {
                 windows: 1,
-                syscalls: 2
+                syscalls: 2,
+                read_bytes: 0,
+                written_bytes: 4
             },
             witness::StepCalls {
                 windows: 2,
-                syscalls: 2
+                syscalls: 2,
+                read_bytes: 0,
+                written_bytes: 0
             },
         ]
     );

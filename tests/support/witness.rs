@@ -9,6 +9,7 @@
 //! | figure | witness | how the step's own work is isolated |
 //! |---|---|---|
 //! | syscalls | `strace -f` (ptrace) | the worker's measurement windows, found in the trace |
+//! | rchar, wchar | `strace -f`: what each read/write call returned | the same windows |
 //! | minor/major faults, context switches | `perf record -c 1` (every event, per thread) | the same windows, found from the worker's `getrusage` calls |
 //! | file cached pages | `fincore`, `vmtouch` (mincore) | `--keep-workdir`, one run per prefix of the scenario |
 //! | file dirty/writeback pages | `cachestat(2)` from this process | same |
@@ -297,6 +298,21 @@ fn show(v: Option<u64>) -> String {
 pub struct StepCalls {
     pub windows: usize,
     pub syscalls: u64,
+    /// Bytes returned by the read-family calls (read, pread64, readv, preadv).
+    pub read_bytes: u64,
+    /// Bytes returned by the write-family calls (write, pwrite64, writev, pwritev).
+    pub written_bytes: u64,
+}
+
+/// The value a call returned (`... = 300`), if it is a count.
+fn returned(rest: &str) -> Option<u64> {
+    // strace pads before `= N` to align columns: take the last ` = `.
+    rest.rsplit_once(" = ")?
+        .1
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// One syscall entry of one thread in `strace -f` output; a call that was
@@ -397,6 +413,18 @@ pub fn parse_strace(text: &str, tracepoint: bool) -> Result<Vec<StepCalls>, Stri
                     }
                     cur.windows += 1;
                     cur.syscalls += calls.len() as u64;
+                    for c in &calls {
+                        let n = returned(&c.rest).unwrap_or(0);
+                        match c.name {
+                            "read" | "pread64" | "readv" | "preadv" | "preadv2" => {
+                                cur.read_bytes += n;
+                            }
+                            "write" | "pwrite64" | "writev" | "pwritev" | "pwritev2" => {
+                                cur.written_bytes += n;
+                            }
+                            _ => {}
+                        }
+                    }
                 }
             }
             continue;
@@ -483,6 +511,25 @@ pub fn syscalls_vs_strace(
             tolerance: "exact".into(),
             ok: ours == Some(s.syscalls),
         });
+        // /proc/<tid>/io's rchar and wchar count the bytes read(2)/write(2)
+        // and their kin returned; the probe removes its own reads. The
+        // scenario has no sendfile/splice (which /proc/*/io counts its own
+        // way). Only the default run: the fallback run measures them the
+        // same way.
+        if label == "default" {
+            for (key, witnessed) in [("rchar", s.read_bytes), ("wchar", s.written_bytes)] {
+                let ours = measured(&report, i, key);
+                found.rows.push(Row {
+                    figure: key.into(),
+                    step: step_name(&report, i),
+                    iotour: show(ours),
+                    witness: witnessed.to_string(),
+                    by: "strace -f, sum of what read/write calls returned".into(),
+                    tolerance: "exact".into(),
+                    ok: ours == Some(witnessed),
+                });
+            }
+        }
     }
     (found, Some(steps.iter().map(|s| s.windows).collect()))
 }
@@ -1018,6 +1065,13 @@ pub const TOLERANCES: &[(&str, &str)] = &[
          worker thread. The witness counts the calls between the probe's two getrusage calls \
          of each window, minus the probe's own two reads of its counter, which iotour also \
          excludes. The engine's own count (fallback, no tracepoint) is held to the same rule.",
+    ),
+    (
+        "rchar, wchar (exact)",
+        "the sum of what the worker's read and write calls returned inside the windows, \
+         as strace shows them; /proc/<tid>/io adds the same counts, and iotour removes \
+         its own reads of /proc/<tid>/io and of its perf counter. (sendfile and splice, \
+         which /proc/*/io counts its own way, are not in this scenario.)",
     ),
     (
         "minor_faults, major_faults (exact)",
