@@ -9,3 +9,4 @@ pub mod model;
 pub mod probe;
 pub mod report;
 pub mod scenario;
+pub mod size;

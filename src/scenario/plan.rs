@@ -59,6 +59,34 @@ pub enum Lang {
     Zh,
 }
 
+impl Lang {
+    /// `explicit` (a `--lang` flag) if given, else the locale (see [`Lang::from_env`]).
+    pub fn choose(explicit: Option<Lang>) -> Lang {
+        explicit.unwrap_or_else(Lang::from_env)
+    }
+
+    /// Chinese when the locale in force starts with `zh` (`zh_CN.UTF-8`),
+    /// else English. POSIX precedence: `LC_ALL`, then `LC_MESSAGES`, then `LANG`;
+    /// an empty variable counts as unset.
+    pub fn from_env() -> Lang {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Lang::from_locale(
+            var("LC_ALL")
+                .or_else(|| var("LC_MESSAGES"))
+                .or_else(|| var("LANG"))
+                .as_deref(),
+        )
+    }
+
+    /// The language of a locale name such as `zh_CN.UTF-8` or `en_US`.
+    pub fn from_locale(locale: Option<&str>) -> Lang {
+        match locale {
+            Some(l) if l.to_ascii_lowercase().starts_with("zh") => Lang::Zh,
+            _ => Lang::En,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Meta {
     pub title: Text,
@@ -260,4 +288,30 @@ impl Op {
         "wait_writeback",
         "note",
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_picks_the_language() {
+        assert_eq!(Lang::from_locale(Some("zh_CN.UTF-8")), Lang::Zh);
+        assert_eq!(Lang::from_locale(Some("zh_TW")), Lang::Zh);
+        assert_eq!(Lang::from_locale(Some("en_US.UTF-8")), Lang::En);
+        assert_eq!(Lang::from_locale(Some("C")), Lang::En);
+        assert_eq!(Lang::from_locale(None), Lang::En);
+        assert_eq!(Lang::choose(Some(Lang::Zh)), Lang::Zh);
+    }
+
+    #[test]
+    fn text_falls_back_to_english() {
+        let t = Text::en("hello");
+        assert_eq!(t.get(Lang::Zh), "hello");
+        let t = Text {
+            en: "hello".into(),
+            zh: Some("你好".into()),
+        };
+        assert_eq!((t.get(Lang::En), t.get(Lang::Zh)), ("hello", "你好"));
+    }
 }

@@ -1,0 +1,292 @@
+//! Typed, spanned access to one TOML table of a scenario file.
+//!
+//! The parser reads the spanned document (`toml::de::DeTable`) rather than
+//! deriving serde types, because every message must point at a place and name
+//! what is valid *there* (the parameters of this op, the keys of `expect`),
+//! which serde's generic "unknown field" cannot do.
+
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue};
+
+use super::error::{Diagnostic, ScenarioError, did_you_mean};
+use crate::size::{SizeError, parse_size};
+
+pub(super) type Result<T> = std::result::Result<T, ScenarioError>;
+
+/// The text being parsed and the name to show for it.
+#[derive(Clone, Copy)]
+pub(super) struct Source<'s> {
+    pub file: &'s str,
+    pub text: &'s str,
+}
+
+impl Source<'_> {
+    pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.file, self.text, span, message)
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+}
+
+/// A value and where it was written.
+pub(super) type At<T> = (T, Range<usize>);
+
+/// One table: its entries, the span of its header (where "missing field"
+/// errors point) and a name for messages (`[scenario]`, `step 2`).
+pub(super) struct Fields<'a, 'i> {
+    pub src: Source<'a>,
+    table: &'a DeTable<'i>,
+    pub header: Range<usize>,
+    pub what: String,
+}
+
+impl<'a, 'i> Fields<'a, 'i> {
+    pub fn new(
+        src: Source<'a>,
+        table: &'a DeTable<'i>,
+        header: Range<usize>,
+        what: impl Into<String>,
+    ) -> Self {
+        Fields {
+            src,
+            table,
+            header,
+            what: what.into(),
+        }
+    }
+
+    /// The same table under another name in messages.
+    pub fn named(self, what: impl Into<String>) -> Self {
+        Fields {
+            what: what.into(),
+            ..self
+        }
+    }
+
+    /// Entries in the order they were written (the map itself is sorted by key).
+    pub fn entries(&self) -> Vec<(&'a Spanned<DeString<'i>>, &'a Spanned<DeValue<'i>>)> {
+        let mut entries: Vec<_> = self.table.iter().collect();
+        entries.sort_by_key(|(k, _)| k.span().start);
+        entries
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Spanned<DeValue<'i>>> {
+        self.table.get(key)
+    }
+
+    /// Refuse the first key (in source order) not in `allowed`. `message`
+    /// words the complaint; `notes` say what is valid.
+    pub fn deny_unknown(
+        &self,
+        allowed: &[&str],
+        message: impl Fn(&str) -> String,
+        notes: impl IntoIterator<Item = String>,
+    ) -> Result<()> {
+        let Some((key, _)) = self
+            .entries()
+            .into_iter()
+            .find(|(k, _)| !allowed.contains(&k.get_ref().as_ref()))
+        else {
+            return Ok(());
+        };
+        let name = key.get_ref().as_ref();
+        let help = did_you_mean(name, allowed.iter().copied());
+        Err(self
+            .src
+            .error(key.span(), message(name))
+            .notes(help)
+            .notes(notes)
+            .into())
+    }
+
+    /// "missing `key` in [scenario]", pointing at the table's header.
+    pub fn missing(&self, key: &str, hint: &str) -> ScenarioError {
+        let mut d = self.src.error(
+            self.header.clone(),
+            format!("missing `{key}` in {}", self.what),
+        );
+        if !hint.is_empty() {
+            d = d.note(format!("help: {hint}"));
+        }
+        d.into()
+    }
+
+    fn wrong_type(&self, key: &str, value: &Spanned<DeValue<'_>>, wanted: &str) -> ScenarioError {
+        self.src
+            .error(
+                value.span(),
+                format!(
+                    "`{key}` must be {wanted}, found {}",
+                    type_name(value.get_ref())
+                ),
+            )
+            .into()
+    }
+
+    pub fn string(&self, key: &str) -> Result<Option<At<String>>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => match v.get_ref() {
+                DeValue::String(s) => Ok(Some((s.to_string(), v.span()))),
+                _ => Err(self.wrong_type(key, v, "a string")),
+            },
+        }
+    }
+
+    pub fn required_string(&self, key: &str, hint: &str) -> Result<At<String>> {
+        self.string(key)?.ok_or_else(|| self.missing(key, hint))
+    }
+
+    pub fn boolean(&self, key: &str, default: bool) -> Result<bool> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => match v.get_ref() {
+                DeValue::Boolean(b) => Ok(*b),
+                _ => Err(self.wrong_type(key, v, "true or false")),
+            },
+        }
+    }
+
+    /// A whole number ≥ 0 (counts and milliseconds, which have no units).
+    pub fn count(&self, key: &str) -> Result<Option<At<u64>>> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        let DeValue::Integer(i) = v.get_ref() else {
+            return Err(self.wrong_type(key, v, "a whole number"));
+        };
+        if i.as_str().starts_with('-') {
+            return Err(self
+                .src
+                .error(v.span(), format!("`{key}` cannot be negative"))
+                .into());
+        }
+        u64::from_str_radix(i.as_str().trim_start_matches('+'), i.radix())
+            .map(|n| Some((n, v.span())))
+            .map_err(|_| {
+                self.src
+                    .error(v.span(), format!("`{key}` is too large"))
+                    .into()
+            })
+    }
+
+    /// A size in bytes: a TOML integer or a string like `"64MiB"`.
+    pub fn size(&self, key: &str) -> Result<Option<At<u64>>> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        let parsed = match v.get_ref() {
+            DeValue::Integer(i) if i.as_str().starts_with('-') => {
+                Err(SizeError::Negative(i.to_string()))
+            }
+            DeValue::Integer(i) => {
+                u64::from_str_radix(i.as_str().trim_start_matches('+'), i.radix())
+                    .map_err(|_| SizeError::Overflow(i.to_string()))
+            }
+            DeValue::String(s) => parse_size(s),
+            DeValue::Float(f) => {
+                return Err(self
+                    .src
+                    .error(v.span(), format!("`{key}` must be a size, found a float"))
+                    .note(format!(
+                        "help: write fractional sizes as a string with a unit: `{key} = \"{f}MiB\"`"
+                    ))
+                    .into());
+            }
+            _ => return Err(self.wrong_type(key, v, "a size (4096 or \"64MiB\")")),
+        };
+        parsed.map(|n| Some((n, v.span()))).map_err(|e| {
+            self.src
+                .error(v.span(), format!("bad size for `{key}`: {e}"))
+                .into()
+        })
+    }
+
+    /// A size that must be written and be more than zero.
+    pub fn positive_size(&self, key: &str, hint: &str) -> Result<u64> {
+        let (n, span) = self.size(key)?.ok_or_else(|| self.missing(key, hint))?;
+        if n == 0 {
+            return Err(self
+                .src
+                .error(span, format!("`{key}` must be more than 0"))
+                .into());
+        }
+        Ok(n)
+    }
+
+    pub fn strings(&self, key: &str) -> Result<Option<Vec<At<String>>>> {
+        let Some(v) = self.get(key) else {
+            return Ok(None);
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            return Err(self.wrong_type(key, v, "an array of strings"));
+        };
+        items
+            .iter()
+            .map(|item| match item.get_ref() {
+                DeValue::String(s) => Ok((s.to_string(), item.span())),
+                other => Err(self
+                    .src
+                    .error(
+                        item.span(),
+                        format!(
+                            "each item of `{key}` must be a string, found {}",
+                            type_name(other)
+                        ),
+                    )
+                    .into()),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
+    /// One of a fixed set of words, e.g. `pattern = "random"`.
+    pub fn choice<T: Copy>(
+        &self,
+        key: &str,
+        options: &[(&str, T)],
+        default: Option<T>,
+    ) -> Result<T> {
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        let listed = names
+            .iter()
+            .map(|n| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let Some((word, span)) = self.string(key)? else {
+            return default
+                .ok_or_else(|| self.missing(key, &format!("`{key}` is one of {listed}")));
+        };
+        options
+            .iter()
+            .find(|(n, _)| *n == word)
+            .map(|&(_, t)| t)
+            .ok_or_else(|| {
+                self.src
+                    .error(span, format!("unknown {key} `{word}`"))
+                    .notes(did_you_mean(&word, names.iter().copied()))
+                    .note(format!("{key}: {listed}"))
+                    .into()
+            })
+    }
+}
+
+pub(super) fn type_name(v: &DeValue<'_>) -> &'static str {
+    match v {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
