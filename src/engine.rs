@@ -1,16 +1,288 @@
-//! The engine: runs a [`Plan`](crate::scenario::Plan) on a worker thread named
+//! The engine: runs a [`Plan`] on a worker thread named
 //! `exec` with real syscalls on the working file, measuring each slice of work,
 //! and reports what happened as [`ExecEvent`]s over a channel.
 //!
 //! It knows nothing of any UI: a consumer passes a `Sender<E>` where
-//! `E: From<ExecEvent>` and drives it with [`Command`]s.
+//! `E: From<ExecEvent> + From<Sample>` and drives it with [`Command`]s.
+//!
+//! ```text
+//! start(plan, config, tx) ── validate sizes (max_size, statvfs) ── workdir (0700)
+//!    │
+//!    ├─ thread `exec`    prefill file → Ready → per step: StepStarted,
+//!    │                   per slice: [probe.begin · op.slice · probe.end] → Slice,
+//!    │                   page state after → StepDone … → Finished
+//!    └─ thread `sampler` every 1/sample_hz: Sample { system, file map, mapping }
+//! ```
+//! - `runner`: the worker loop; `ops/*`: one op family per file, each resumable
+//!   in slices; `control`: pause/step/speed/abort and the pacing rule;
+//!   `sampler`; `workdir`: where the file lives and how it is set up.
+//! - A thread stops when `send` on the channel fails or on Abort; every sleep
+//!   waits on one condvar, so Abort is prompt. Dropping [`Engine`] aborts,
+//!   joins both threads and removes the working directory.
+//! - Measurement (see `probe::thread`): the worker reads its own counters
+//!   around each slice with exact compensation; only the op's work is inside
+//!   the window. Pacing, channel sends and page-state reads are outside.
 
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use crate::model::Copy;
+use crate::probe::Disabled;
 use crate::probe::pages::PageMap;
 use crate::probe::system::SystemMem;
 use crate::report::{Environment, Measured, RunReport, StepReport};
+use crate::scenario::{Op, Plan};
+
+pub mod control;
+pub(crate) mod ops;
+mod runner;
+pub mod sampler;
+pub mod workdir;
+
+use control::Control;
+use workdir::Workdir;
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Create the private working directory here (else $TMPDIR, /tmp or the
+    /// user's cache directory, whichever is disk-backed first).
+    pub workdir_parent: Option<PathBuf>,
+    /// Refuse a working file or a mapping bigger than this many bytes.
+    pub max_size: u64,
+    pub speed: Speed,
+    pub start_paused: bool,
+    /// Sampler frequency (clamped to 1..=1000).
+    pub sample_hz: u32,
+    /// Measurement sources switched off (IOTOUR_DISABLE).
+    pub disabled: Disabled,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            workdir_parent: None,
+            max_size: 1 << 30,
+            speed: Speed::Max,
+            start_paused: false,
+            sample_hz: 20,
+            disabled: Disabled::default(),
+        }
+    }
+}
+
+/// Why a run could not start. Nothing has been written when these are returned
+/// (except `Spawn`, after which the workdir is removed again).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{what} is {bytes} bytes, over the limit of {max} bytes (raise it with --max-size)")]
+    TooBig { what: String, bytes: u64, max: u64 },
+    #[error("the working file would grow to {need} bytes but {dir} has only {free} bytes free")]
+    NoSpace { need: u64, free: u64, dir: String },
+    #[error("working directory {}: {source}", path.display())]
+    Workdir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("could not start the {thread} thread: {source}")]
+    Spawn {
+        thread: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The current file mapping, published by the worker for the sampler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MappingInfo {
+    pub addr: usize,
+    pub len: usize,
+    /// File offset of the mapping's first byte.
+    pub offset: u64,
+}
+
+/// State shared by the engine handle, the worker and the sampler. No UI types.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub control: Control,
+    pub mapping: Mutex<Option<MappingInfo>>,
+    /// Set once the working file exists.
+    pub file_path: Mutex<Option<PathBuf>>,
+    pub start: Instant,
+}
+
+impl Shared {
+    pub fn at(&self) -> Duration {
+        self.start.elapsed()
+    }
+}
+
+/// A running scenario. Dropping it aborts the run, joins both threads and
+/// removes the working directory.
+pub struct Engine {
+    shared: Arc<Shared>,
+    exec: Option<JoinHandle<()>>,
+    sampler: Option<JoinHandle<()>>,
+    workdir: Option<Workdir>,
+}
+
+/// Start `plan` on a worker thread (`exec`) and a sampler thread (`sampler`),
+/// sending their events to `events`. Checks sizes against `max_size` and the
+/// free space before anything is written.
+pub fn start<E>(plan: Plan, config: EngineConfig, events: Sender<E>) -> Result<Engine, EngineError>
+where
+    E: From<ExecEvent> + From<Sample> + Send + 'static,
+{
+    let (parent, fs) = Workdir::probe_parent(config.workdir_parent.as_deref())?;
+    validate(&plan, config.max_size, fs.free_bytes, &parent)?;
+    let workdir = Workdir::create(config.workdir_parent.as_deref())?;
+    let shared = Arc::new(Shared {
+        control: Control::new(config.speed, config.start_paused),
+        mapping: Mutex::new(None),
+        file_path: Mutex::new(None),
+        start: Instant::now(),
+    });
+    let mut engine = Engine {
+        shared: Arc::clone(&shared),
+        exec: None,
+        sampler: None,
+        workdir: None,
+    };
+    let setup = runner::Setup {
+        file_path: workdir.file_path(),
+        workdir: workdir.path().to_path_buf(),
+        fs: workdir.fs.clone(),
+        workdir_notes: workdir.notes.clone(),
+        disabled: config.disabled.clone(),
+    };
+    engine.workdir = Some(workdir);
+    let tx = events.clone();
+    let sh = Arc::clone(&shared);
+    engine.exec = Some(
+        std::thread::Builder::new()
+            .name("exec".into())
+            .spawn(move || runner::run(plan, setup, sh, tx))
+            .map_err(|e| EngineError::Spawn {
+                thread: "exec",
+                source: e,
+            })?,
+    );
+    let sh = Arc::clone(&shared);
+    let hz = config.sample_hz.clamp(1, 1000);
+    let disabled = config.disabled;
+    engine.sampler = Some(
+        std::thread::Builder::new()
+            .name("sampler".into())
+            .spawn(move || sampler::run(sh, hz, disabled, events))
+            .map_err(|e| EngineError::Spawn {
+                thread: "sampler",
+                source: e,
+            })?,
+    );
+    Ok(engine)
+}
+
+/// The largest the working file gets, following each step's effect on the
+/// file position and length (a plain model of the fd the worker uses).
+pub fn peak_file_size(plan: &Plan) -> u64 {
+    let mut len = plan.file.size;
+    let mut pos = 0u64;
+    let mut append = false;
+    let mut peak = len;
+    for step in &plan.steps {
+        match step.op {
+            Op::Write { bytes, .. } | Op::BufferedWrite { bytes, .. } => {
+                if append {
+                    pos = len;
+                }
+                pos = pos.saturating_add(bytes);
+                len = len.max(pos);
+            }
+            Op::Pwrite { bytes, offset, .. } => len = len.max(offset.saturating_add(bytes)),
+            Op::Read { bytes, offset, .. } => pos = offset.saturating_add(bytes).min(len),
+            Op::Reopen { flags } => {
+                pos = 0;
+                append = flags.append;
+            }
+            _ => {}
+        }
+        peak = peak.max(len);
+    }
+    peak
+}
+
+/// Refuse a plan whose file or mappings exceed `max` or the free space.
+pub fn validate(plan: &Plan, max: u64, free: u64, dir: &Path) -> Result<(), EngineError> {
+    let peak = peak_file_size(plan);
+    if peak > max {
+        return Err(EngineError::TooBig {
+            what: "the working file".into(),
+            bytes: peak,
+            max,
+        });
+    }
+    for (i, step) in plan.steps.iter().enumerate() {
+        let mapped = match step.op {
+            Op::Mmap { bytes, .. } | Op::AnonMmap { bytes } | Op::Malloc { bytes } => bytes,
+            Op::Send { bytes, .. } => bytes,
+            _ => 0,
+        };
+        if mapped > max {
+            return Err(EngineError::TooBig {
+                what: format!("step {} ({})", i + 1, step.op.name()),
+                bytes: mapped,
+                max,
+            });
+        }
+    }
+    if peak > free {
+        return Err(EngineError::NoSpace {
+            need: peak,
+            free,
+            dir: dir.display().to_string(),
+        });
+    }
+    Ok(())
+}
+
+impl Engine {
+    /// Pass a command to the worker (pause, resume, step, speed, abort).
+    pub fn send(&self, cmd: Command) {
+        self.shared.control.apply(cmd);
+    }
+
+    /// The private working directory (removed when the engine is dropped).
+    pub fn workdir(&self) -> Option<&Path> {
+        self.workdir.as_ref().map(Workdir::path)
+    }
+
+    /// Abort the run, join both threads and remove the working directory.
+    pub fn abort(self) {
+        drop(self);
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.control.apply(Command::Abort);
+        if let Some(h) = self.exec.take() {
+            let _ = h.join();
+        }
+        if let Some(h) = self.sampler.take() {
+            let _ = h.join();
+        }
+        // Dropping the TempDir removes the directory and the file.
+        self.workdir = None;
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
 
 /// What the engine tells its consumer. `at` is the time since the run began.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,4 +401,105 @@ pub enum MapCell {
     Mapped,
     /// At least one page of the cell is present in the page tables.
     Faulted,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{FileSetup, Meta, Origin, Step, Text};
+
+    fn plan(size: u64, ops: Vec<Op>) -> Plan {
+        Plan {
+            id: "t".into(),
+            origin: Origin::Builtin,
+            meta: Meta {
+                title: Text::en("t"),
+                summary: Text::en("t"),
+                tags: vec![],
+                java: None,
+                lesson: None,
+            },
+            file: FileSetup { size, cached: true },
+            steps: ops
+                .into_iter()
+                .map(|op| Step {
+                    op,
+                    say: None,
+                    ask: None,
+                    calls: None,
+                    expect: vec![],
+                    line: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_handle_can_move_to_another_thread() {
+        fn send<T: Send>() {}
+        send::<Engine>();
+        send::<EngineConfig>();
+    }
+
+    #[test]
+    fn peak_size_follows_the_file_position() {
+        let p = plan(
+            1000,
+            vec![
+                Op::Write {
+                    bytes: 500,
+                    chunk: 1,
+                },
+                Op::Write {
+                    bytes: 1000,
+                    chunk: 1,
+                },
+                Op::Reopen {
+                    flags: crate::scenario::OpenFlags {
+                        append: true,
+                        ..Default::default()
+                    },
+                },
+                Op::Write {
+                    bytes: 10,
+                    chunk: 1,
+                },
+            ],
+        );
+        // 0..500 overwrites, 500..1500 extends to 1500, the append adds 10.
+        assert_eq!(peak_file_size(&p), 1510);
+        let p = plan(
+            0,
+            vec![Op::Pwrite {
+                bytes: 10,
+                chunk: 1,
+                offset: 1 << 20,
+                pattern: crate::scenario::Pattern::Random,
+            }],
+        );
+        assert_eq!(peak_file_size(&p), (1 << 20) + 10);
+    }
+
+    #[test]
+    fn validation_refuses_too_big_and_too_little_space() {
+        let p = plan(2048, vec![]);
+        let dir = Path::new("/x");
+        assert!(validate(&p, 4096, 1 << 30, dir).is_ok());
+        let e = validate(&p, 1024, 1 << 30, dir).unwrap_err();
+        assert!(matches!(e, EngineError::TooBig { bytes: 2048, .. }), "{e}");
+        let e = validate(&p, 4096, 100, dir).unwrap_err();
+        assert!(e.to_string().contains("only 100 bytes free"), "{e}");
+        let p = plan(
+            0,
+            vec![Op::Mmap {
+                bytes: 1 << 20,
+                offset: 0,
+                shared: true,
+                write: false,
+                populate: false,
+            }],
+        );
+        let e = validate(&p, 4096, 1 << 30, dir).unwrap_err();
+        assert!(e.to_string().contains("step 1 (mmap)"), "{e}");
+    }
 }

@@ -3,6 +3,7 @@
 //! Data flows one way: scenario file → [`scenario::Plan`] → [`engine`] on a
 //! worker thread → measured events over a channel → app state → widgets.
 
+pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod model;
@@ -10,3 +11,5 @@ pub mod probe;
 pub mod report;
 pub mod scenario;
 pub mod size;
+pub mod tui;
+pub mod ui;

@@ -105,3 +105,36 @@ pub struct ExpectReport {
     pub actual: Option<u64>,
     pub ok: bool,
 }
+
+pub mod json;
+pub mod table;
+
+use crate::model::{CopyKind, totals};
+use crate::scenario::Key;
+
+/// The value of `key` in a step's figures (`None`: unknown).
+pub fn value_of(key: Key, m: &Measured, modeled: &Modeled) -> Option<u64> {
+    match key {
+        Key::DurationNs => m.duration_ns,
+        Key::Syscalls => m.syscalls,
+        Key::VoluntaryCtxSwitches => m.voluntary_ctx_switches,
+        Key::InvoluntaryCtxSwitches => m.involuntary_ctx_switches,
+        Key::MinorFaults => m.minor_faults,
+        Key::MajorFaults => m.major_faults,
+        Key::Rchar => m.rchar,
+        Key::Wchar => m.wchar,
+        Key::ReadBytes => m.read_bytes,
+        Key::WriteBytes => m.write_bytes,
+        Key::FileCachedPages => m.file_cached_pages,
+        Key::FileDirtyPages => m.file_dirty_pages,
+        Key::FileWritebackPages => m.file_writeback_pages,
+        Key::SystemDirtyKb => m.system_dirty_kb,
+        Key::SystemWritebackKb => m.system_writeback_kb,
+        Key::RssKb => m.rss_kb,
+        Key::ModeSwitches => modeled.mode_switches,
+        Key::CpuCopies => Some(totals(&modeled.copies, CopyKind::Cpu).0),
+        Key::DmaCopies => Some(totals(&modeled.copies, CopyKind::Dma).0),
+        Key::CpuCopyBytes => Some(totals(&modeled.copies, CopyKind::Cpu).1),
+        Key::DmaCopyBytes => Some(totals(&modeled.copies, CopyKind::Dma).1),
+    }
+}

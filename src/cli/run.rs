@@ -1,26 +1,244 @@
-use std::process::ExitCode;
+//! `iotour run SCENARIO`: the live TUI when standard output is a terminal;
+//! with `--headless` (or when piped) run the engine at full speed with no UI,
+//! print the report as a table (or JSON), exit 0 when every step ran and every
+//! expectation held, 1 otherwise, 2 on bad input.
+//!
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP abort the run; dropping the engine
+//! removes the working directory before the process exits 128 + signal.
 
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, channel};
+use std::time::Duration;
+
+use anyhow::Context as _;
 use clap::Args;
 
 use super::Global;
+use crate::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
+use crate::probe::Disabled;
+use crate::report::{RunReport, json, table};
+use crate::scenario::{Catalog, Lang, Plan};
+use crate::tui::{self, TuiOptions};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// A built-in scenario id, a scenario in ./scenarios/ or --scenarios DIR, or a path to a .toml file.
     pub scenario: String,
-    /// Print the report instead of opening the TUI.
+    /// Print the report instead of opening the TUI (the default when output is not a terminal).
     #[arg(long)]
     pub headless: bool,
     /// With --headless: print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub tui: TuiFlags,
 }
 
-pub fn run(_global: &Global, _args: RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`run` is not built yet")
+/// Options of the live view, for `iotour run` and `iotour` with no subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct TuiFlags {
+    /// Pause before each step that asks a question and hide its figures until it ran.
+    #[arg(long)]
+    pub predict: bool,
+    /// Starting pace of the live view: 1/4, 1/2, 1, 2, 4, 8 or max.
+    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed)]
+    pub speed: Speed,
 }
 
-/// `iotour` with no subcommand.
-pub fn default(_global: &Global) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("the scenario picker is not built yet")
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    Ok(match s.trim().trim_end_matches(['x', '×']) {
+        "1/4" | "0.25" | ".25" => Speed::Quarter,
+        "1/2" | "0.5" | ".5" => Speed::Half,
+        "1" => Speed::One,
+        "2" => Speed::Two,
+        "4" => Speed::Four,
+        "8" => Speed::Eight,
+        "max" => Speed::Max,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a speed (1/4, 1/2, 1, 2, 4, 8 or max)"
+            ));
+        }
+    })
+}
+
+impl TuiFlags {
+    fn options(&self, lang: Lang) -> TuiOptions {
+        TuiOptions {
+            lang,
+            predict: self.predict,
+        }
+    }
+}
+
+/// The events a headless run listens to (samples are ignored).
+enum Headless {
+    Exec(Box<ExecEvent>),
+    Sample,
+}
+
+impl From<ExecEvent> for Headless {
+    fn from(e: ExecEvent) -> Self {
+        Headless::Exec(Box::new(e))
+    }
+}
+
+impl From<Sample> for Headless {
+    fn from(_: Sample) -> Self {
+        Headless::Sample
+    }
+}
+
+/// How a headless run ended.
+pub enum Outcome {
+    Report(Box<RunReport>),
+    /// A termination signal arrived; the run was aborted and cleaned up.
+    Signalled(i32),
+}
+
+/// The engine configuration the global flags ask for (headless: max speed).
+pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
+    let max_size = crate::size::parse_size(&global.max_size)
+        .map_err(|e| anyhow::anyhow!("--max-size {}: {e}", global.max_size))?;
+    let disabled = Disabled::from_env().map_err(anyhow::Error::msg)?;
+    Ok(EngineConfig {
+        workdir_parent: global.workdir.clone(),
+        max_size,
+        speed: Speed::Max,
+        start_paused: false,
+        sample_hz: global.sample_hz,
+        disabled,
+    })
+}
+
+/// Run `plan` to the end (or to a signal) with no UI.
+pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome> {
+    let signal = Arc::new(AtomicUsize::new(0));
+    let mut ids = Vec::new();
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        let id = signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
+            .context("installing the signal handler")?;
+        ids.push(id);
+    }
+    let id = plan.id.clone();
+    let (tx, rx) = channel::<Headless>();
+    let result = (|| {
+        let engine = engine::start(plan, config, tx).with_context(|| format!("cannot run {id}"))?;
+        loop {
+            let sig = signal.load(Ordering::SeqCst);
+            if sig != 0 {
+                // Aborts the worker, joins both threads, removes the workdir.
+                engine.abort();
+                return Ok(Outcome::Signalled(sig as i32));
+            }
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Headless::Exec(e)) => match *e {
+                    ExecEvent::Finished(report) => {
+                        drop(engine);
+                        return Ok(Outcome::Report(Box::new(report)));
+                    }
+                    ExecEvent::Failed { error, .. } => {
+                        drop(engine);
+                        anyhow::bail!("{id}: {error}");
+                    }
+                    _ => {}
+                },
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    drop(engine);
+                    anyhow::bail!("{id}: the engine stopped without a report");
+                }
+            }
+        }
+    })();
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    result
+}
+
+/// Exit code for a run killed by `sig`: 128 + the signal number.
+pub fn signal_exit(sig: i32) -> ExitCode {
+    ExitCode::from((128 + sig).clamp(0, 255) as u8)
+}
+
+pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let plan = Catalog::load(&global.scenario_dirs)
+        .resolve(&args.scenario)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = engine_config(global)?;
+    let lang = super::list::lang(global);
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        let config = EngineConfig {
+            speed: args.tui.speed,
+            ..config
+        };
+        return tui::run_scenario(plan, config, args.tui.options(lang));
+    }
+    let texts = plan.clone();
+    match run_headless(plan, config)? {
+        Outcome::Signalled(sig) => {
+            eprintln!("iotour: interrupted; the working directory was removed");
+            Ok(signal_exit(sig))
+        }
+        Outcome::Report(mut report) => {
+            localize(&mut report, &texts, lang);
+            if args.json {
+                println!("{}", json::render(&report));
+            } else {
+                print!("{}", table::render(&report));
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+/// The engine reports narration in English; show it in `lang` where the
+/// scenario has a translation.
+pub fn localize(report: &mut RunReport, plan: &Plan, lang: Lang) {
+    report.title = plan.meta.title.get(lang).to_string();
+    for (s, step) in report.steps.iter_mut().zip(&plan.steps) {
+        s.say = step.say.as_ref().map(|t| t.get(lang).to_string());
+    }
+}
+
+/// `iotour` with no subcommand: the scenario picker on a terminal, otherwise
+/// the list of lessons and how to run one.
+pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::load(&global.scenario_dirs);
+    let lang = super::list::lang(global);
+    if std::io::stdout().is_terminal() {
+        let plans: Vec<Plan> = catalog
+            .entries()
+            .iter()
+            .filter_map(|e| e.plan.as_ref().ok().cloned())
+            .collect();
+        let config = EngineConfig {
+            speed: flags.speed,
+            ..engine_config(global)?
+        };
+        return tui::pick_and_run(plans, config, flags.options(lang));
+    }
+    println!("Scenarios:");
+    for e in catalog.entries() {
+        println!(
+            "  {:<24} {}",
+            e.id,
+            e.title(lang).unwrap_or("(does not parse)")
+        );
+    }
+    println!("\nRun one:  iotour run <id> --headless   (add --json for the full report)");
+    println!("Check all: iotour verify");
+    Ok(ExitCode::SUCCESS)
 }

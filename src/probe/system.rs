@@ -100,8 +100,10 @@ mod tests {
 
     #[test]
     fn rss_grows_when_memory_is_touched() {
+        // RSS is process-wide and other tests in this binary free memory
+        // concurrently (one frees 16 MiB): touch 64 MiB, expect at least 30.
         let before = rss_kb().unwrap();
-        let v = vec![1u8; 32 << 20];
+        let v = vec![1u8; 64 << 20];
         let after = rss_kb().unwrap();
         assert!(
             after >= before + 30 * 1024,

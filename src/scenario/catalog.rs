@@ -307,7 +307,7 @@ mod tests {
         );
         let err = catalog.resolve("unbufered-write").unwrap_err();
         assert!(
-            err.to_string().contains("did you mean `unbuffered-write`?"),
+            err.to_string().contains("did you mean `unbuffered-write`"),
             "{err}"
         );
         let err = catalog.resolve("./missing.toml").unwrap_err();

@@ -1,0 +1,253 @@
+//! Pause, resume, single-stepping, speed and abort, shared by the consumer
+//! (through [`Engine::send`](super::Engine::send)), the worker and the sampler.
+//!
+//! One mutex and one condvar: every sleep in the engine waits on the condvar
+//! with a timeout, so an Abort wakes it at once.
+//!
+//! Pacing rule: at [`Speed::One`] a step aims at [`STEP_TARGET`] of wall time,
+//! spread evenly over its slices (about 50, see `ops`); each slice is followed
+//! by a sleep of `STEP_TARGET / factor / slices − work time of the slice`
+//! (never negative). A 10,000-write step therefore takes about 3 s at 1×,
+//! 12 s at ¼× and 0.4 s at 8×; a one-slice step (fsync) is followed by the
+//! whole target, so the viewer sees its effect before the next step starts.
+//! `Max` never sleeps. `sleep` and `wait_writeback` steps take their own time
+//! and are not paced on top.
+
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use super::{Command, Speed};
+
+/// Wall time a step aims at at 1×.
+pub const STEP_TARGET: Duration = Duration::from_secs(3);
+
+/// How much the worker may run before pausing again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Budget {
+    /// Paused with nothing granted.
+    None,
+    /// One slice, then pause.
+    Slice,
+    /// Up to the end of the current (or next) step, then pause.
+    Step,
+}
+
+#[derive(Debug)]
+struct State {
+    paused: bool,
+    budget: Budget,
+    speed: Speed,
+    aborted: bool,
+}
+
+/// The run was aborted: stop what you are doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aborted;
+
+#[derive(Debug)]
+pub struct Control {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Control {
+    pub fn new(speed: Speed, paused: bool) -> Control {
+        Control {
+            state: Mutex::new(State {
+                paused,
+                budget: Budget::None,
+                speed,
+                aborted: false,
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A poisoned lock only means another thread panicked while holding
+        // it; the state is plain flags and still meaningful.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub fn apply(&self, cmd: Command) {
+        let mut s = self.lock();
+        match cmd {
+            Command::Pause => {
+                s.paused = true;
+                s.budget = Budget::None;
+            }
+            Command::Resume => {
+                s.paused = false;
+                s.budget = Budget::None;
+            }
+            Command::NextStep => {
+                s.paused = true;
+                s.budget = Budget::Step;
+            }
+            Command::NextSlice => {
+                s.paused = true;
+                s.budget = Budget::Slice;
+            }
+            Command::SetSpeed(speed) => s.speed = speed,
+            Command::Abort => s.aborted = true,
+        }
+        drop(s);
+        self.changed.notify_all();
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.lock().aborted
+    }
+
+    pub fn speed(&self) -> Speed {
+        self.lock().speed
+    }
+
+    /// Before a slice: wait while paused without budget; consume a slice budget.
+    pub fn gate(&self) -> Result<(), Aborted> {
+        let mut s = self.lock();
+        loop {
+            if s.aborted {
+                return Err(Aborted);
+            }
+            if !s.paused {
+                return Ok(());
+            }
+            match s.budget {
+                Budget::Step => return Ok(()),
+                Budget::Slice => {
+                    s.budget = Budget::None;
+                    return Ok(());
+                }
+                Budget::None => {
+                    s = self
+                        .changed
+                        .wait(s)
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                }
+            }
+        }
+    }
+
+    /// After a step: a NextStep budget is used up.
+    pub fn step_done(&self) {
+        let mut s = self.lock();
+        if s.budget == Budget::Step {
+            s.budget = Budget::None;
+        }
+    }
+
+    /// Sleep up to `d`, waking early (with `Err`) on abort.
+    pub fn sleep(&self, d: Duration) -> Result<(), Aborted> {
+        let deadline = Instant::now() + d;
+        let mut s = self.lock();
+        loop {
+            if s.aborted {
+                return Err(Aborted);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            s = self
+                .changed
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// The pause after a slice that took `work`, per the pacing rule above.
+    /// A step run with NextStep while paused is paced too, so it can be watched.
+    pub fn pace(&self, work: Duration, slices: u64) -> Result<(), Aborted> {
+        match pause_after_slice(self.speed(), work, slices) {
+            Some(d) => self.sleep(d),
+            None if self.is_aborted() => Err(Aborted),
+            None => Ok(()),
+        }
+    }
+}
+
+/// How much slower (>1) or faster (<1) than 1× a speed is, as a divisor of
+/// [`STEP_TARGET`]. `None` for `Max`.
+pub fn speed_factor(speed: Speed) -> Option<f64> {
+    match speed {
+        Speed::Quarter => Some(0.25),
+        Speed::Half => Some(0.5),
+        Speed::One => Some(1.0),
+        Speed::Two => Some(2.0),
+        Speed::Four => Some(4.0),
+        Speed::Eight => Some(8.0),
+        Speed::Max => None,
+    }
+}
+
+/// The pacing sleep after one of `slices` slices that took `work`.
+pub fn pause_after_slice(speed: Speed, work: Duration, slices: u64) -> Option<Duration> {
+    let factor = speed_factor(speed)?;
+    let per_slice = STEP_TARGET.div_f64(factor * slices.max(1) as f64);
+    per_slice.checked_sub(work).filter(|d| !d.is_zero())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn pacing_spreads_the_target_over_the_slices() {
+        let d = pause_after_slice(Speed::One, Duration::ZERO, 50).unwrap();
+        assert_eq!(d, Duration::from_millis(60));
+        let d = pause_after_slice(Speed::Quarter, Duration::from_millis(40), 50).unwrap();
+        assert_eq!(d, Duration::from_millis(200));
+        assert_eq!(pause_after_slice(Speed::Max, Duration::ZERO, 50), None);
+        // Work longer than the slice's share: no sleep.
+        assert_eq!(
+            pause_after_slice(Speed::Eight, Duration::from_secs(1), 50),
+            None
+        );
+    }
+
+    #[test]
+    fn abort_wakes_a_long_sleep_promptly() {
+        let c = Arc::new(Control::new(Speed::One, false));
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            let r = c2.sleep(Duration::from_secs(30));
+            (r, start.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        c.apply(Command::Abort);
+        let (r, took) = t.join().unwrap();
+        assert_eq!(r, Err(Aborted));
+        assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[test]
+    fn next_slice_grants_exactly_one_slice() {
+        let c = Arc::new(Control::new(Speed::Max, true));
+        c.apply(Command::NextSlice);
+        assert_eq!(c.gate(), Ok(()));
+        // The second gate blocks until something changes: abort releases it.
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || c2.gate());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!t.is_finished(), "a second slice ran without a grant");
+        c.apply(Command::Abort);
+        assert_eq!(t.join().unwrap(), Err(Aborted));
+    }
+
+    #[test]
+    fn next_step_runs_until_step_done() {
+        let c = Control::new(Speed::Max, true);
+        c.apply(Command::NextStep);
+        assert_eq!(c.gate(), Ok(()));
+        assert_eq!(c.gate(), Ok(()));
+        c.step_done();
+        c.apply(Command::Resume);
+        assert_eq!(c.gate(), Ok(()));
+    }
+}

@@ -1,0 +1,369 @@
+//! The ops, one family per file. Every op is prepared outside any measured
+//! window (buffers allocated and touched, sockets and pipes made), then run in
+//! slices: each [`Running::slice`] does at most `units` units of work (calls
+//! or pages) and reports what it did, including the syscalls it issued
+//! itself (the count used when there is no tracepoint).
+
+use std::fs::File;
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::probe::pages::PageProbe;
+use crate::scenario::{Op, OpenFlags};
+
+use super::Shared;
+
+pub mod anon;
+pub mod misc;
+pub mod mmap;
+pub mod read;
+pub mod send;
+pub mod sync;
+pub mod write;
+
+/// How many slices a step aims at (a paced run shows ~50 updates per step).
+pub const SLICES_PER_STEP: u64 = 50;
+
+/// Why a step could not go on. The text says what was attempted.
+#[derive(Debug, thiserror::Error)]
+pub enum OpError {
+    #[error("{attempted}: {source}")]
+    Os {
+        attempted: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("aborted")]
+    Aborted,
+}
+
+impl OpError {
+    /// The last OS error, for a call described by `attempted`.
+    pub fn last(attempted: impl Into<String>) -> OpError {
+        OpError::Os {
+            attempted: attempted.into(),
+            source: io::Error::last_os_error(),
+        }
+    }
+}
+
+/// What one slice did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SliceOut {
+    /// Units of the step's total done in this slice.
+    pub units: u64,
+    /// Syscalls the op issued itself.
+    pub calls: u64,
+    /// Bytes the op moved through its main path (written, read, sent).
+    pub bytes: u64,
+    /// Bytes copied inside user space (buffered_write's chunk → buffer memcpy).
+    pub user_copy_bytes: u64,
+    /// Pages touched (touch).
+    pub pages: u64,
+}
+
+impl SliceOut {
+    pub fn add(&mut self, o: SliceOut) {
+        self.units += o.units;
+        self.calls += o.calls;
+        self.bytes += o.bytes;
+        self.user_copy_bytes += o.user_copy_bytes;
+        self.pages += o.pages;
+    }
+}
+
+/// An op in progress.
+pub trait Running {
+    /// Units in the whole step (at least 1).
+    fn total(&self) -> u64;
+    /// Do up to `units` units; `units` is at least 1.
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError>;
+    /// True once every unit is done (or the op ended early, e.g. at EOF).
+    fn done(&self) -> bool;
+    /// Undo what the op set up (join a sink thread); outside any window.
+    fn finish(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), OpError> {
+        Ok(())
+    }
+    /// Whether the pacing rule applies (not for ops that take their own time).
+    fn paced(&self) -> bool {
+        true
+    }
+}
+
+/// The working file as the worker holds it.
+#[derive(Debug)]
+pub struct WorkFile {
+    pub file: File,
+    pub path: PathBuf,
+    pub flags: OpenFlags,
+    /// The fd's file position as the engine tracks it (it issues every call).
+    pub pos: u64,
+    /// O_DIRECT alignment of offsets/lengths and of buffer addresses.
+    pub dio_offset_align: u64,
+    pub dio_mem_align: u64,
+    /// Filesystem name, for error messages.
+    pub fs_name: String,
+}
+
+impl WorkFile {
+    pub fn size(&self) -> io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    pub fn fd(&self) -> i32 {
+        self.file.as_raw_fd()
+    }
+}
+
+/// A region of memory the engine mapped or allocated.
+#[derive(Debug)]
+pub struct Region {
+    pub addr: *mut u8,
+    pub len: usize,
+    pub kind: RegionKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionKind {
+    /// A mapping of the working file at `offset`.
+    File {
+        offset: u64,
+        shared: bool,
+        write: bool,
+    },
+    Anon,
+    /// From libc malloc: freed with free, not munmap.
+    Malloc,
+}
+
+impl Region {
+    /// Give the region back to the kernel (or to malloc); returns the syscalls
+    /// the engine knows this issued (a `free` may or may not munmap).
+    pub fn release(self) -> u64 {
+        match self.kind {
+            RegionKind::Malloc => {
+                // SAFETY: the pointer came from libc::malloc and is freed once
+                // (the region is consumed).
+                unsafe { libc::free(self.addr.cast()) };
+                u64::from(self.len >= anon::MMAP_THRESHOLD as usize)
+            }
+            _ => {
+                // SAFETY: the region was mapped by us with exactly this length
+                // and nothing refers to it after it is consumed here.
+                unsafe { libc::munmap(self.addr.cast(), self.len) };
+                1
+            }
+        }
+    }
+}
+
+/// The worker's mutable world, lent to each slice.
+pub struct Ctx<'a> {
+    pub file: &'a mut WorkFile,
+    /// The current mapping of the working file.
+    pub file_map: &'a mut Option<Region>,
+    /// Anonymous regions, the latest last.
+    pub anon: &'a mut Vec<Region>,
+    pub pages: &'a PageProbe,
+    pub shared: &'a Arc<Shared>,
+    pub page_size: u64,
+}
+
+impl Ctx<'_> {
+    /// Publish the file mapping for the sampler (address, length, offset).
+    pub fn publish_mapping(&self) {
+        let info = self.file_map.as_ref().and_then(|r| match r.kind {
+            RegionKind::File { offset, .. } => Some(super::MappingInfo {
+                addr: r.addr as usize,
+                len: r.len,
+                offset,
+            }),
+            _ => None,
+        });
+        *self
+            .shared
+            .mapping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
+    }
+}
+
+/// Prepare an op to run (outside any measured window).
+pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> {
+    Ok(match *op {
+        Op::Write { bytes, chunk } => Box::new(write::Write::new(ctx, bytes, chunk, None)?),
+        Op::BufferedWrite {
+            bytes,
+            chunk,
+            buffer,
+        } => Box::new(write::Write::new(ctx, bytes, chunk, Some(buffer))?),
+        Op::Pwrite {
+            bytes,
+            chunk,
+            offset,
+            pattern,
+        } => Box::new(write::Pwrite::new(ctx, bytes, chunk, offset, pattern)?),
+        Op::Read {
+            bytes,
+            chunk,
+            offset,
+        } => Box::new(read::Read::new(ctx, bytes, chunk, offset)?),
+        Op::Fsync => Box::new(sync::Once::new(sync::Kind::Fsync)),
+        Op::Fdatasync => Box::new(sync::Once::new(sync::Kind::Fdatasync)),
+        Op::SyncFileRange { wait } => Box::new(sync::Once::new(sync::Kind::SyncFileRange { wait })),
+        Op::DropCache => Box::new(sync::Once::new(sync::Kind::DropCache)),
+        Op::Reopen { flags } => Box::new(misc::Reopen::new(flags)),
+        Op::Mmap {
+            bytes,
+            offset,
+            shared,
+            write,
+            populate,
+        } => Box::new(mmap::Map::new(ctx, bytes, offset, shared, write, populate)?),
+        Op::Touch {
+            pages,
+            stride,
+            write,
+            target,
+        } => Box::new(mmap::Touch::new(ctx, pages, stride, write, target)?),
+        Op::Msync { asynchronous } => Box::new(mmap::Msync::new(ctx, asynchronous)?),
+        Op::Munmap { target } => Box::new(mmap::Unmap::new(ctx, target)?),
+        Op::AnonMmap { bytes } => Box::new(anon::Alloc::new(bytes, false)),
+        Op::Malloc { bytes } => Box::new(anon::Alloc::new(bytes, true)),
+        Op::Send { bytes, chunk, via } => Box::new(send::Send::new(ctx, bytes, chunk, via)?),
+        Op::Sleep { ms } => Box::new(misc::Sleep::new(ms)),
+        Op::WaitWriteback { timeout_ms } => Box::new(misc::WaitWriteback::new(timeout_ms)),
+        Op::Note => Box::new(misc::Note::default()),
+    })
+}
+
+/// Units per slice for a step of `total` units: about 1/50 of it, at least 1.
+pub fn slice_units(total: u64) -> u64 {
+    total.div_ceil(SLICES_PER_STEP).max(1)
+}
+
+/// A heap buffer of `len` bytes aligned to `align`, filled with data and
+/// touched (so measured windows never fault on it).
+pub struct AlignedBuf {
+    ptr: *mut u8,
+    len: usize,
+    layout: std::alloc::Layout,
+}
+
+impl AlignedBuf {
+    pub fn new(len: usize, align: usize) -> Result<AlignedBuf, OpError> {
+        let layout =
+            std::alloc::Layout::from_size_align(len.max(1), align.max(1)).map_err(|e| {
+                OpError::Invalid(format!("buffer of {len} bytes aligned to {align}: {e}"))
+            })?;
+        // SAFETY: layout has non-zero size.
+        let ptr = unsafe { std::alloc::alloc(layout) };
+        if ptr.is_null() {
+            return Err(OpError::Invalid(format!(
+                "could not allocate a {len}-byte buffer"
+            )));
+        }
+        // SAFETY: `ptr` points to `layout.size()` writable bytes we own.
+        unsafe {
+            for i in 0..layout.size() {
+                *ptr.add(i) = (i % 251) as u8 + 1;
+            }
+        }
+        Ok(AlignedBuf { ptr, len, layout })
+    }
+
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr
+    }
+
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.ptr
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for AlignedBuf {
+    fn drop(&mut self) {
+        // SAFETY: allocated in `new` with exactly this layout, freed once.
+        unsafe { std::alloc::dealloc(self.ptr, self.layout) };
+    }
+}
+
+/// The buffer a read/write op uses: page-aligned always (which also satisfies
+/// O_DIRECT on every filesystem with a ≤ page alignment).
+pub fn io_buffer(ctx: &Ctx<'_>, len: u64) -> Result<AlignedBuf, OpError> {
+    let align = ctx.file.dio_mem_align.max(ctx.page_size);
+    AlignedBuf::new(len as usize, align as usize)
+}
+
+/// With O_DIRECT, requests must be aligned: say exactly what is not.
+pub fn check_direct(file: &WorkFile, what: &str, offset: u64, chunk: u64) -> Result<(), OpError> {
+    if !file.flags.direct {
+        return Ok(());
+    }
+    let a = file.dio_offset_align;
+    if !chunk.is_multiple_of(a) || !offset.is_multiple_of(a) {
+        return Err(OpError::Invalid(format!(
+            "{what} with O_DIRECT needs the chunk and the file offset to be multiples of the \
+             filesystem's direct-I/O alignment ({a} bytes on this {fs}); got chunk {chunk} at \
+             offset {offset}. O_DIRECT moves data by DMA straight between the device and your \
+             buffer, and the device works in whole blocks.",
+            fs = file.fs_name
+        )));
+    }
+    Ok(())
+}
+
+/// Call `f` until it returns non-negative or fails with something other than
+/// EINTR; counts every attempt in `calls`.
+pub fn retry(calls: &mut u64, mut f: impl FnMut() -> isize) -> Result<usize, io::Error> {
+    loop {
+        *calls += 1;
+        let r = f();
+        if r >= 0 {
+            return Ok(r as usize);
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+/// The direct-I/O alignment of a file from statx(STATX_DIOALIGN) (Linux 6.1),
+/// as (memory, offset); `None` when the kernel or filesystem does not say.
+pub fn dio_align(file: &File) -> Option<(u64, u64)> {
+    const STATX_DIOALIGN: u32 = 0x2000;
+    // struct statx is 256 bytes; stx_dio_mem_align and stx_dio_offset_align
+    // are the two u32 at byte 0x98.
+    let mut buf = [0u64; 32];
+    // SAFETY: `buf` is 256 writable bytes, the size of struct statx; the empty
+    // path with AT_EMPTY_PATH means "the fd itself".
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_statx,
+            file.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            STATX_DIOALIGN,
+            buf.as_mut_ptr(),
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    let mask = buf[0] as u32;
+    if mask & STATX_DIOALIGN == 0 {
+        return None;
+    }
+    let word = buf[0x98 / 8];
+    let (mem, off) = (word & 0xffff_ffff, word >> 32);
+    (mem > 0 && off > 0).then_some((mem, off))
+}

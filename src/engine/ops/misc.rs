@@ -1,0 +1,234 @@
+//! `reopen`, `sleep`, `wait_writeback` and `note`.
+
+use std::fs::File;
+use std::os::fd::{FromRawFd, IntoRawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+use super::{Ctx, OpError, Running, SliceOut};
+use crate::scenario::OpenFlags;
+
+/// Reopen the working file with extra flags: one open(2) and one close(2).
+pub struct Reopen {
+    flags: OpenFlags,
+    done: bool,
+}
+
+impl Reopen {
+    pub fn new(flags: OpenFlags) -> Reopen {
+        Reopen { flags, done: false }
+    }
+}
+
+/// The open(2) flags for `flags` (always read-write, close-on-exec).
+pub fn open_flags(flags: OpenFlags) -> i32 {
+    let mut f = libc::O_RDWR | libc::O_CLOEXEC;
+    if flags.sync {
+        f |= libc::O_SYNC;
+    }
+    if flags.dsync {
+        f |= libc::O_DSYNC;
+    }
+    if flags.direct {
+        f |= libc::O_DIRECT;
+    }
+    if flags.append {
+        f |= libc::O_APPEND;
+    }
+    f
+}
+
+impl Running for Reopen {
+    fn total(&self) -> u64 {
+        1
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let path = std::ffi::CString::new(ctx.file.path.as_os_str().as_bytes())
+            .map_err(|_| OpError::Invalid("the working file's path contains NUL".into()))?;
+        let flags = open_flags(self.flags);
+        // SAFETY: `path` is NUL-terminated and outlives the call.
+        let fd = unsafe { libc::open(path.as_ptr(), flags) };
+        if fd < 0 {
+            let e = std::io::Error::last_os_error();
+            if self.flags.direct && e.raw_os_error() == Some(libc::EINVAL) {
+                return Err(OpError::Invalid(format!(
+                    "open(2) with O_DIRECT failed with EINVAL: this filesystem ({}) refuses \
+                     direct I/O (tmpfs has no device to DMA to, so it never supports it)",
+                    ctx.file.fs_name
+                )));
+            }
+            return Err(OpError::Os {
+                attempted: format!("open(2) of the working file with {:?}", self.flags),
+                source: e,
+            });
+        }
+        // SAFETY: the kernel just returned this fd and nothing else owns it.
+        let new = unsafe { File::from_raw_fd(fd) };
+        // Close the old fd ourselves: exactly one close(2) (a debug build's
+        // File drop adds an fcntl check first).
+        let old = std::mem::replace(&mut ctx.file.file, new);
+        // SAFETY: `old` is consumed; its fd is closed once and never used again.
+        unsafe { libc::close(old.into_raw_fd()) };
+        ctx.file.flags = self.flags;
+        ctx.file.pos = 0;
+        self.done = true;
+        *out = SliceOut {
+            units: 1,
+            calls: 2,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}
+
+/// Sleep `ms` milliseconds, in slices, waking at once on abort.
+pub struct Sleep {
+    ms: u64,
+    done_ms: u64,
+}
+
+impl Sleep {
+    pub fn new(ms: u64) -> Sleep {
+        Sleep { ms, done_ms: 0 }
+    }
+}
+
+impl Running for Sleep {
+    fn total(&self) -> u64 {
+        self.ms.max(1)
+    }
+
+    fn done(&self) -> bool {
+        self.done_ms >= self.ms
+    }
+
+    fn paced(&self) -> bool {
+        false
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let ms = units.min(self.ms - self.done_ms);
+        ctx.shared
+            .control
+            .sleep(Duration::from_millis(ms))
+            .map_err(|_| OpError::Aborted)?;
+        self.done_ms += ms;
+        // A condvar wait is one futex(2) (the engine's estimate; the
+        // tracepoint counts what really happened).
+        *out = SliceOut {
+            units: ms,
+            calls: 1,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}
+
+/// Poll the file's dirty + writeback pages every [`POLL`] until both are 0
+/// or `timeout_ms` has passed. Not an error when time runs out: the report
+/// shows what was still dirty.
+pub struct WaitWriteback {
+    timeout_ms: u64,
+    started: Option<Instant>,
+    done: bool,
+}
+
+const POLL: Duration = Duration::from_millis(20);
+
+impl WaitWriteback {
+    pub fn new(timeout_ms: u64) -> WaitWriteback {
+        WaitWriteback {
+            timeout_ms,
+            started: None,
+            done: false,
+        }
+    }
+}
+
+impl Running for WaitWriteback {
+    fn total(&self) -> u64 {
+        self.timeout_ms.max(1)
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn paced(&self) -> bool {
+        false
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let started = *self.started.get_or_insert_with(Instant::now);
+        let before = started.elapsed().as_millis() as u64;
+        let counts = ctx
+            .pages
+            .counts(&ctx.file.file, 0, 0)
+            .map_err(|e| OpError::Os {
+                attempted: "cachestat/mincore of the working file".into(),
+                source: e,
+            })?;
+        let mut calls = 1;
+        let clean = match (counts.dirty, counts.writeback) {
+            (Some(d), Some(w)) => d == 0 && w == 0,
+            // Unknown dirtiness (mincore): wait out the timeout.
+            _ => false,
+        };
+        if clean || before >= self.timeout_ms {
+            self.done = true;
+        } else {
+            let left = Duration::from_millis(self.timeout_ms - before);
+            ctx.shared
+                .control
+                .sleep(POLL.min(left))
+                .map_err(|_| OpError::Aborted)?;
+            calls += 1;
+        }
+        let after = (started.elapsed().as_millis() as u64).min(self.timeout_ms);
+        *out = SliceOut {
+            units: if self.done {
+                self.timeout_ms.saturating_sub(before).max(1)
+            } else {
+                after.saturating_sub(before)
+            },
+            calls,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}
+
+/// Narration only: one empty slice.
+#[derive(Default)]
+pub struct Note {
+    done: bool,
+}
+
+impl Running for Note {
+    fn total(&self) -> u64 {
+        1
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn slice(
+        &mut self,
+        _ctx: &mut Ctx<'_>,
+        _units: u64,
+        out: &mut SliceOut,
+    ) -> Result<(), OpError> {
+        self.done = true;
+        *out = SliceOut {
+            units: 1,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}

@@ -1,0 +1,350 @@
+//! `mmap`, `touch`, `msync` and `munmap`: the page-fault lesson.
+//!
+//! Touching is done with volatile one-byte accesses so the compiler cannot
+//! drop or merge them. Every access that could fault with a signal instead of
+//! a page fault (a write to a read-only mapping, a page past the end of the
+//! file) is refused up front with a step error that says why.
+
+use super::{Ctx, OpError, Region, RegionKind, Running, SliceOut};
+use crate::scenario::Target;
+
+/// Map the working file (replacing the current file mapping, if any).
+pub struct Map {
+    bytes: u64,
+    offset: u64,
+    shared: bool,
+    write: bool,
+    populate: bool,
+    done: bool,
+}
+
+impl Map {
+    pub fn new(
+        ctx: &mut Ctx<'_>,
+        bytes: u64,
+        offset: u64,
+        shared: bool,
+        write: bool,
+        populate: bool,
+    ) -> Result<Map, OpError> {
+        if !offset.is_multiple_of(ctx.page_size) {
+            return Err(OpError::Invalid(format!(
+                "mmap: offset {offset} is not a multiple of the page size ({}): a mapping \
+                 starts on a page boundary",
+                ctx.page_size
+            )));
+        }
+        let file_len = ctx.file.size().map_err(|e| OpError::Os {
+            attempted: "fstat of the working file".into(),
+            source: e,
+        })?;
+        let bytes = if bytes == 0 {
+            file_len.saturating_sub(offset)
+        } else {
+            bytes
+        };
+        if bytes == 0 {
+            return Err(OpError::Invalid(format!(
+                "mmap: nothing to map (the file has {file_len} bytes, offset {offset})"
+            )));
+        }
+        Ok(Map {
+            bytes,
+            offset,
+            shared,
+            write,
+            populate,
+            done: false,
+        })
+    }
+}
+
+impl Running for Map {
+    fn total(&self) -> u64 {
+        1
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let mut calls = 0;
+        if let Some(old) = ctx.file_map.take() {
+            calls += old.release();
+            ctx.publish_mapping();
+        }
+        let mut prot = libc::PROT_READ;
+        if self.write {
+            prot |= libc::PROT_WRITE;
+        }
+        let mut flags = if self.shared {
+            libc::MAP_SHARED
+        } else {
+            libc::MAP_PRIVATE
+        };
+        if self.populate {
+            flags |= libc::MAP_POPULATE;
+        }
+        let len = self.bytes as usize;
+        calls += 1;
+        // SAFETY: mapping our own fd; the kernel picks the address; the
+        // region is only accessed through `Touch` within its bounds.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                prot,
+                flags,
+                ctx.file.fd(),
+                self.offset as libc::off_t,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(OpError::last(format!(
+                "mmap(2) of {len} bytes of the working file at offset {}",
+                self.offset
+            )));
+        }
+        *ctx.file_map = Some(Region {
+            addr: p.cast(),
+            len,
+            kind: RegionKind::File {
+                offset: self.offset,
+                shared: self.shared,
+                write: self.write,
+            },
+        });
+        ctx.publish_mapping();
+        self.done = true;
+        *out = SliceOut {
+            units: 1,
+            calls,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}
+
+/// Read or write one byte in each `stride`-th page of a region.
+pub struct Touch {
+    pages: u64,
+    stride: u64,
+    write: bool,
+    target: Target,
+    next: u64,
+}
+
+impl Touch {
+    pub fn new(
+        ctx: &mut Ctx<'_>,
+        pages: u64,
+        stride: u64,
+        write: bool,
+        target: Target,
+    ) -> Result<Touch, OpError> {
+        let stride = stride.max(1);
+        let page = ctx.page_size;
+        let region = match target {
+            Target::File => ctx.file_map.as_ref().ok_or_else(|| {
+                OpError::Invalid("touch target = \"file\": there is no file mapping (add an mmap step first)".into())
+            })?,
+            Target::Anon => ctx.anon.last().ok_or_else(|| {
+                OpError::Invalid("touch target = \"anon\": there is no anonymous region (add an anon_mmap or malloc step first)".into())
+            })?,
+        };
+        let region_pages = (region.len as u64).div_ceil(page);
+        let last = pages.saturating_sub(1).saturating_mul(stride);
+        if pages > 0 && last >= region_pages {
+            return Err(OpError::Invalid(format!(
+                "touch: {pages} pages with stride {stride} reach page {last}, but the region has \
+                 only {region_pages} pages"
+            )));
+        }
+        if let RegionKind::File {
+            offset,
+            write: writable,
+            ..
+        } = region.kind
+        {
+            if write && !writable {
+                return Err(OpError::Invalid(
+                    "touch write = true on a read-only mapping would be killed by SIGSEGV: map \
+                     it with write = true"
+                        .into(),
+                ));
+            }
+            let file_len = ctx.file.size().map_err(|e| OpError::Os {
+                attempted: "fstat of the working file".into(),
+                source: e,
+            })?;
+            let file_pages = file_len.div_ceil(page);
+            if pages > 0 && offset / page + last >= file_pages {
+                return Err(OpError::Invalid(format!(
+                    "touch: page {last} of the mapping is past the end of the file ({file_len} \
+                     bytes): touching it would be killed by SIGBUS"
+                )));
+            }
+        }
+        Ok(Touch {
+            pages,
+            stride,
+            write,
+            target,
+            next: 0,
+        })
+    }
+}
+
+impl Running for Touch {
+    fn total(&self) -> u64 {
+        self.pages.max(1)
+    }
+
+    fn done(&self) -> bool {
+        self.next >= self.pages
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let region = match self.target {
+            Target::File => ctx.file_map.as_ref(),
+            Target::Anon => ctx.anon.last(),
+        }
+        .ok_or_else(|| OpError::Invalid("touch: the region is gone".into()))?;
+        let page = ctx.page_size as usize;
+        let end = (self.next + units).min(self.pages);
+        let mut sink = 0u8;
+        for i in self.next..end {
+            let off = i as usize * self.stride as usize * page;
+            // SAFETY: `new` checked that every touched page lies inside the
+            // region (and inside the file, for a file mapping) and that the
+            // mapping is writable when writing.
+            unsafe {
+                let p = region.addr.add(off);
+                if self.write {
+                    std::ptr::write_volatile(p, b'x');
+                } else {
+                    sink ^= std::ptr::read_volatile(p);
+                }
+            }
+        }
+        std::hint::black_box(sink);
+        let n = end - self.next;
+        self.next = end;
+        *out = SliceOut {
+            units: n,
+            pages: n,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}
+
+/// msync(2) of the whole file mapping.
+pub struct Msync {
+    asynchronous: bool,
+    done: bool,
+}
+
+impl Msync {
+    pub fn new(ctx: &mut Ctx<'_>, asynchronous: bool) -> Result<Msync, OpError> {
+        if ctx.file_map.is_none() {
+            return Err(OpError::Invalid(
+                "msync: there is no file mapping (add an mmap step first)".into(),
+            ));
+        }
+        Ok(Msync {
+            asynchronous,
+            done: false,
+        })
+    }
+}
+
+impl Running for Msync {
+    fn total(&self) -> u64 {
+        1
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let r = ctx
+            .file_map
+            .as_ref()
+            .ok_or_else(|| OpError::Invalid("msync: the file mapping is gone".into()))?;
+        let flags = if self.asynchronous {
+            libc::MS_ASYNC
+        } else {
+            libc::MS_SYNC
+        };
+        // SAFETY: the whole of a live mapping we made.
+        let rc = unsafe { libc::msync(r.addr.cast(), r.len, flags) };
+        if rc != 0 {
+            return Err(OpError::last(format!("msync(2) of {} bytes", r.len)));
+        }
+        self.done = true;
+        *out = SliceOut {
+            units: 1,
+            calls: 1,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}
+
+/// munmap(2) of the file mapping or the latest anonymous region (free(3) for
+/// a malloc block).
+pub struct Unmap {
+    target: Target,
+    done: bool,
+}
+
+impl Unmap {
+    pub fn new(ctx: &mut Ctx<'_>, target: Target) -> Result<Unmap, OpError> {
+        let present = match target {
+            Target::File => ctx.file_map.is_some(),
+            Target::Anon => !ctx.anon.is_empty(),
+        };
+        if !present {
+            return Err(OpError::Invalid(format!(
+                "munmap target = \"{}\": nothing is mapped there",
+                match target {
+                    Target::File => "file",
+                    Target::Anon => "anon",
+                }
+            )));
+        }
+        Ok(Unmap {
+            target,
+            done: false,
+        })
+    }
+}
+
+impl Running for Unmap {
+    fn total(&self) -> u64 {
+        1
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let region = match self.target {
+            Target::File => ctx.file_map.take(),
+            Target::Anon => ctx.anon.pop(),
+        };
+        let calls = region.map_or(0, Region::release);
+        ctx.publish_mapping();
+        self.done = true;
+        *out = SliceOut {
+            units: 1,
+            calls,
+            ..SliceOut::default()
+        };
+        Ok(())
+    }
+}

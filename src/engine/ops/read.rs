@@ -1,0 +1,90 @@
+//! `read`: a `read(2)` loop from `offset` into one user buffer.
+//!
+//! The fd's position is tracked by the engine; when it is not at `offset`
+//! already, one `lseek(2)` puts it there (and is counted).
+
+use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, check_direct, io_buffer, retry};
+
+pub struct Read {
+    bytes: u64,
+    chunk: u64,
+    offset: u64,
+    done_bytes: u64,
+    calls_done: u64,
+    total: u64,
+    buf: AlignedBuf,
+    eof: bool,
+}
+
+impl Read {
+    pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, offset: u64) -> Result<Read, OpError> {
+        if chunk == 0 {
+            return Err(OpError::Invalid(
+                "read: chunk must be at least 1 byte".into(),
+            ));
+        }
+        check_direct(ctx.file, "read", offset, chunk)?;
+        Ok(Read {
+            bytes,
+            chunk,
+            offset,
+            done_bytes: 0,
+            calls_done: 0,
+            total: bytes.div_ceil(chunk).max(1),
+            buf: io_buffer(ctx, chunk)?,
+            eof: bytes == 0,
+        })
+    }
+}
+
+impl Running for Read {
+    fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn done(&self) -> bool {
+        self.eof || self.done_bytes >= self.bytes
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        let fd = ctx.file.fd();
+        let want_pos = self.offset + self.done_bytes;
+        if ctx.file.pos != want_pos {
+            retry(&mut out.calls, || {
+                // SAFETY: lseek on our own fd has no memory effects.
+                unsafe { libc::lseek(fd, want_pos as libc::off_t, libc::SEEK_SET) as isize }
+            })
+            .map_err(|e| OpError::Os {
+                attempted: format!("lseek(2) to offset {want_pos}"),
+                source: e,
+            })?;
+            ctx.file.pos = want_pos;
+        }
+        for _ in 0..units {
+            if self.done() {
+                break;
+            }
+            let len = self.chunk.min(self.bytes - self.done_bytes) as usize;
+            let ptr = self.buf.as_mut_ptr();
+            let n = retry(&mut out.calls, || {
+                // SAFETY: `ptr` has room for `len ≤ chunk` bytes.
+                unsafe { libc::read(fd, ptr.cast(), len) }
+            })
+            .map_err(|e| OpError::Os {
+                attempted: format!("read(2) of {len} bytes at offset {}", ctx.file.pos),
+                source: e,
+            })?;
+            self.calls_done += 1;
+            out.units += 1;
+            if n == 0 {
+                // End of file: the step ends early; the report shows the bytes read.
+                self.eof = true;
+                break;
+            }
+            ctx.file.pos += n as u64;
+            self.done_bytes += n as u64;
+            out.bytes += n as u64;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,312 @@
+//! `send`: move the first `bytes` of the working file into a local stream
+//! socket (a socketpair) that a `sink` thread drains, four ways:
+//! - `read_write`: pread(2) into a user buffer, write(2) it to the socket;
+//! - `mmap_write`: mmap(2) the file once, write(2) from the mapping;
+//! - `sendfile`: sendfile(2) file → socket, no user buffer;
+//! - `splice`: splice(2) file → pipe, then pipe → socket.
+//!
+//! The sink runs on its own thread, so its reads are not the worker's.
+
+use std::io::Read as _;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::thread::JoinHandle;
+
+use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, io_buffer, retry};
+use crate::scenario::Via;
+
+pub struct Send {
+    bytes: u64,
+    chunk: u64,
+    via: Via,
+    sent: u64,
+    total: u64,
+    sock: Option<UnixStream>,
+    sink: Option<JoinHandle<u64>>,
+    buf: Option<AlignedBuf>,
+    pipe: Option<(OwnedFd, OwnedFd)>,
+    map: Option<(*mut u8, usize)>,
+}
+
+impl Send {
+    pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, via: Via) -> Result<Send, OpError> {
+        if chunk == 0 {
+            return Err(OpError::Invalid(
+                "send: chunk must be at least 1 byte".into(),
+            ));
+        }
+        let len = ctx.file.size().map_err(|e| OpError::Os {
+            attempted: "fstat of the working file".into(),
+            source: e,
+        })?;
+        if bytes > len {
+            return Err(OpError::Invalid(format!(
+                "send: {bytes} bytes asked, but the working file has only {len} (set [file] size)"
+            )));
+        }
+        let (sock, peer) = UnixStream::pair().map_err(|e| OpError::Os {
+            attempted: "socketpair(2)".into(),
+            source: e,
+        })?;
+        let sink = std::thread::Builder::new()
+            .name("sink".into())
+            .spawn(move || {
+                let mut peer = peer;
+                let mut buf = vec![0u8; 256 * 1024];
+                let mut total = 0u64;
+                while let Ok(n) = peer.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    total += n as u64;
+                }
+                total
+            })
+            .map_err(|e| OpError::Os {
+                attempted: "spawning the sink thread".into(),
+                source: e,
+            })?;
+        let buf = match via {
+            Via::ReadWrite => Some(io_buffer(ctx, chunk)?),
+            _ => None,
+        };
+        let pipe = match via {
+            Via::Splice => {
+                let mut fds = [0i32; 2];
+                // SAFETY: `fds` has room for the two fds pipe2 returns.
+                if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+                    return Err(OpError::last("pipe2(2)"));
+                }
+                // SAFETY: both fds were just returned to us and are owned here only.
+                let (r, w) =
+                    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+                // A pipe as big as a chunk (capped by the kernel's pipe-max-size),
+                // so one splice in and one out per chunk where possible.
+                // SAFETY: fcntl on our own pipe fd.
+                unsafe {
+                    libc::fcntl(w.as_raw_fd(), libc::F_SETPIPE_SZ, chunk.min(1 << 20) as i32)
+                };
+                Some((r, w))
+            }
+            _ => None,
+        };
+        Ok(Send {
+            bytes,
+            chunk,
+            via,
+            sent: 0,
+            total: bytes.div_ceil(chunk).max(1),
+            sock: Some(sock),
+            sink: Some(sink),
+            buf,
+            pipe,
+            map: None,
+        })
+    }
+
+    fn sock_fd(&self) -> i32 {
+        self.sock.as_ref().map_or(-1, AsRawFd::as_raw_fd)
+    }
+
+    /// write(2) all of `ptr[..len]` to the socket.
+    fn write_sock(&self, ptr: *const u8, len: usize, calls: &mut u64) -> Result<(), OpError> {
+        let fd = self.sock_fd();
+        let mut done = 0;
+        while done < len {
+            let n = retry(calls, || {
+                // SAFETY: `ptr[done..len]` is inside a live buffer or mapping.
+                unsafe { libc::write(fd, ptr.add(done).cast(), len - done) }
+            })
+            .map_err(|e| OpError::Os {
+                attempted: format!("write(2) of {} bytes to the socket", len - done),
+                source: e,
+            })?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn one_chunk(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
+        let len = self.chunk.min(self.bytes - self.sent) as usize;
+        let off = self.sent;
+        let file_fd = ctx.file.fd();
+        let sock = self.sock_fd();
+        match self.via {
+            Via::ReadWrite => {
+                let buf = self.buf.as_mut().expect("read_write has a buffer");
+                let ptr = buf.as_mut_ptr();
+                let n = retry(&mut out.calls, || {
+                    // SAFETY: the buffer holds `chunk ≥ len` bytes.
+                    unsafe { libc::pread(file_fd, ptr.cast(), len, off as libc::off_t) }
+                })
+                .map_err(|e| OpError::Os {
+                    attempted: format!("pread(2) of {len} bytes at offset {off}"),
+                    source: e,
+                })?;
+                self.write_sock(ptr, n, &mut out.calls)?;
+                self.sent += n as u64;
+                out.bytes += n as u64;
+            }
+            Via::MmapWrite => {
+                let (base, _) = match self.map {
+                    Some(m) => m,
+                    None => {
+                        out.calls += 1;
+                        let map_len = self.bytes as usize;
+                        // SAFETY: a fresh read-only shared mapping of our own
+                        // fd, within the file (checked in `new`).
+                        let p = unsafe {
+                            libc::mmap(
+                                std::ptr::null_mut(),
+                                map_len,
+                                libc::PROT_READ,
+                                libc::MAP_SHARED,
+                                file_fd,
+                                0,
+                            )
+                        };
+                        if p == libc::MAP_FAILED {
+                            return Err(OpError::last(format!(
+                                "mmap(2) of {map_len} bytes of the working file"
+                            )));
+                        }
+                        self.map = Some((p.cast(), map_len));
+                        (p.cast::<u8>(), map_len)
+                    }
+                };
+                // SAFETY: `off + len ≤ bytes`, the mapping's length.
+                let ptr = unsafe { base.add(off as usize) };
+                self.write_sock(ptr, len, &mut out.calls)?;
+                self.sent += len as u64;
+                out.bytes += len as u64;
+            }
+            Via::Sendfile => {
+                let mut o = off as libc::off_t;
+                let n = retry(&mut out.calls, || {
+                    // SAFETY: `o` is a live off_t the kernel updates.
+                    unsafe { libc::sendfile(sock, file_fd, &mut o, len) }
+                })
+                .map_err(|e| OpError::Os {
+                    attempted: format!("sendfile(2) of {len} bytes at offset {off}"),
+                    source: e,
+                })?;
+                if n == 0 {
+                    return Err(OpError::Invalid(format!(
+                        "sendfile(2) at offset {off} moved nothing (end of file?)"
+                    )));
+                }
+                self.sent += n as u64;
+                out.bytes += n as u64;
+            }
+            Via::Splice => {
+                let (r, w) = self.pipe.as_ref().expect("splice has a pipe");
+                let (r, w) = (r.as_raw_fd(), w.as_raw_fd());
+                let mut o = off as libc::loff_t;
+                let n = retry(&mut out.calls, || {
+                    // SAFETY: `o` is a live loff_t; no user memory is touched.
+                    unsafe {
+                        libc::splice(
+                            file_fd,
+                            &mut o,
+                            w,
+                            std::ptr::null_mut(),
+                            len,
+                            libc::SPLICE_F_MOVE,
+                        )
+                    }
+                })
+                .map_err(|e| OpError::Os {
+                    attempted: format!("splice(2) of {len} bytes from the file into a pipe"),
+                    source: e,
+                })?;
+                if n == 0 {
+                    return Err(OpError::Invalid(format!(
+                        "splice(2) at offset {off} moved nothing (end of file?)"
+                    )));
+                }
+                let mut moved = 0;
+                while moved < n {
+                    let m = retry(&mut out.calls, || {
+                        // SAFETY: pipe → socket, no user memory is touched.
+                        unsafe {
+                            libc::splice(
+                                r,
+                                std::ptr::null_mut(),
+                                sock,
+                                std::ptr::null_mut(),
+                                n - moved,
+                                libc::SPLICE_F_MOVE,
+                            )
+                        }
+                    })
+                    .map_err(|e| OpError::Os {
+                        attempted: format!(
+                            "splice(2) of {} bytes from the pipe into the socket",
+                            n - moved
+                        ),
+                        source: e,
+                    })?;
+                    moved += m;
+                }
+                self.sent += n as u64;
+                out.bytes += n as u64;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Running for Send {
+    fn total(&self) -> u64 {
+        self.total
+    }
+
+    fn done(&self) -> bool {
+        self.sent >= self.bytes
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        for _ in 0..units {
+            if self.done() {
+                break;
+            }
+            self.one_chunk(ctx, out)?;
+            out.units += 1;
+        }
+        if self.done()
+            && let Some((p, len)) = self.map.take()
+        {
+            // mmap_write's munmap is part of the op (a Java MappedByteBuffer
+            // would be unmapped when collected).
+            out.calls += 1;
+            // SAFETY: unmapping exactly the mapping made in `one_chunk`.
+            unsafe { libc::munmap(p.cast(), len) };
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), OpError> {
+        self.cleanup();
+        Ok(())
+    }
+}
+
+impl Send {
+    fn cleanup(&mut self) {
+        if let Some((p, len)) = self.map.take() {
+            // SAFETY: unmapping exactly the mapping we made, once.
+            unsafe { libc::munmap(p.cast(), len) };
+        }
+        // Closing our end ends the sink's read loop.
+        self.sock = None;
+        if let Some(h) = self.sink.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Send {
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
