@@ -41,7 +41,11 @@ fn plans() -> Vec<(String, Plan)> {
             Err(e) => broken.push(format!("{}: {e}", entry.id)),
         }
     }
-    assert!(broken.is_empty(), "built-ins that do not parse:\n{}", broken.join("\n"));
+    assert!(
+        broken.is_empty(),
+        "built-ins that do not parse:\n{}",
+        broken.join("\n")
+    );
     out
 }
 
@@ -79,7 +83,9 @@ fn every_builtin_parses_and_speaks_both_languages() {
             if let Some(ask) = &step.ask
                 && !ask.zh.as_deref().is_some_and(has_chinese)
             {
-                problems.push(format!("{id}: step {n} has `ask` without a Chinese `ask_zh`"));
+                problems.push(format!(
+                    "{id}: step {n} has `ask` without a Chinese `ask_zh`"
+                ));
             }
         }
     }
@@ -116,12 +122,18 @@ fn lesson_numbers_are_unique_and_form_one_teaching_order() {
             None => unnumbered.push(id),
         }
     }
-    assert!(unnumbered.is_empty(), "built-ins without `lesson`: {unnumbered:?}");
+    assert!(
+        unnumbered.is_empty(),
+        "built-ins without `lesson`: {unnumbered:?}"
+    );
     let dups: Vec<_> = by_number.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(dups.is_empty(), "lesson numbers used twice: {dups:?}");
     let numbers: Vec<u32> = by_number.keys().copied().collect();
     let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
-    assert_eq!(numbers, expected, "lesson numbers should run 1..=N without gaps");
+    assert_eq!(
+        numbers, expected,
+        "lesson numbers should run 1..=N without gaps"
+    );
 }
 
 #[test]
