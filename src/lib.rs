@@ -6,10 +6,12 @@
 pub mod app;
 pub mod cli;
 pub mod engine;
+pub mod inspect;
 pub mod model;
 pub mod probe;
 pub mod report;
 pub mod scenario;
 pub mod size;
+pub mod stats;
 pub mod tui;
 pub mod ui;
