@@ -98,11 +98,33 @@ fn check_json(v: &serde_json::Value, null_keys: &[&str], sources: &[(&str, &str)
     }
 }
 
-/// One configuration: `verify` of every built-in, then `run --json` of each.
+/// One configuration: `verify` of every built-in and, alongside it, `run
+/// --json` of each (three at a time: most of their time is `wait_writeback`
+/// waiting out its timeout when cachestat is off).
 fn suite_with(disable: &str, ids: &[&str]) {
     let wd = workdir();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        s.spawn(|| verify_with(disable, ids, wd.path()));
+        for _ in 0..3 {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(id) = ids.get(i) else { break };
+                    run_json_with(disable, id, wd.path());
+                }
+            });
+        }
+    });
+    assert!(
+        std::fs::read_dir(wd.path()).unwrap().next().is_none(),
+        "{disable}: workdir left behind"
+    );
+}
+
+fn verify_with(disable: &str, ids: &[&str], wd: &Path) {
     let (null_keys, sources) = unknown_keys(disable);
-    let out = iotour(&["verify"], wd.path(), Some(disable));
+    let out = iotour(&["verify"], wd, Some(disable));
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{disable}:\n{text}");
     assert!(!text.contains("FAIL"), "{disable}:\n{text}");
@@ -130,28 +152,22 @@ fn suite_with(disable: &str, ids: &[&str]) {
     }
     if disable == "procio" {
         // --strict turns unknown into failed (procio: the quickest to rerun).
-        let strict = iotour(&["verify", "--strict"], wd.path(), Some(disable));
+        let strict = iotour(&["verify", "--strict"], wd, Some(disable));
         assert_eq!(strict.status.code(), Some(1), "{disable} --strict");
     }
-    for id in ids {
-        let out = iotour(
-            &["run", id, "--headless", "--json"],
-            wd.path(),
-            Some(disable),
-        );
-        let v: serde_json::Value =
-            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{disable} {id}: {e}"));
-        check_json(&v, &null_keys, &sources, &format!("{disable} {id}"));
-        // The exit code follows the report: 0 only when every expectation held.
-        assert_eq!(
-            out.status.code() == Some(0),
-            v["ok"] == true,
-            "{disable} {id}"
-        );
-    }
-    assert!(
-        std::fs::read_dir(wd.path()).unwrap().next().is_none(),
-        "{disable}: workdir left behind"
+}
+
+fn run_json_with(disable: &str, id: &str, wd: &Path) {
+    let (null_keys, sources) = unknown_keys(disable);
+    let out = iotour(&["run", id, "--headless", "--json"], wd, Some(disable));
+    let v: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{disable} {id}: {e}"));
+    check_json(&v, &null_keys, &sources, &format!("{disable} {id}"));
+    // The exit code follows the report: 0 only when every expectation held.
+    assert_eq!(
+        out.status.code() == Some(0),
+        v["ok"] == true,
+        "{disable} {id}"
     );
 }
 
@@ -237,15 +253,9 @@ fn without_cachestat(c: &mut Command) {
 fn a_kernel_without_cachestat_falls_back_to_mincore() {
     let wd = workdir();
     let mut c = Command::new(BIN);
-    c.args([
-        "run",
-        "write-then-fsync",
-        "--headless",
-        "--json",
-        "--workdir",
-    ])
-    .arg(wd.path())
-    .env_remove("IOTOUR_DISABLE");
+    c.args(["run", "buffered-write", "--headless", "--json", "--workdir"])
+        .arg(wd.path())
+        .env_remove("IOTOUR_DISABLE");
     without_cachestat(&mut c);
     let out = c.output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
@@ -258,14 +268,14 @@ fn a_kernel_without_cachestat_falls_back_to_mincore() {
     // Dirty-page claims cannot be checked: the run says so by exit 1.
     assert_eq!(out.status.code(), Some(1));
     let mut c = Command::new(BIN);
-    c.args(["verify", "write-then-fsync", "--workdir"])
+    c.args(["verify", "buffered-write", "--workdir"])
         .arg(wd.path())
         .env_remove("IOTOUR_DISABLE");
     without_cachestat(&mut c);
     let out = c.output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.starts_with("UNKNOWN write-then-fsync ("), "{text}");
+    assert!(text.starts_with("UNKNOWN buffered-write ("), "{text}");
     assert!(text.contains("pages=mincore"), "{text}");
 }
 
@@ -316,30 +326,44 @@ fn every_builtin_passes_as_an_unprivileged_user() {
             .output()
             .unwrap()
     };
-    let out = nobody(&["verify"]);
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let ids: Vec<&str> = builtin_ids().collect();
-    assert_eq!(
-        text.lines().filter(|l| l.starts_with("PASS ")).count(),
-        ids.len(),
-        "{text}"
-    );
-    for id in ids {
-        let out = nobody(&["run", id, "--headless", "--json"]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        check_json(&v, &[], &[("syscalls", "engine")], &format!("nobody {id}"));
-        // Nothing but the tracepoint is root-only: every other figure is known.
-        for step in v["steps"].as_array().unwrap() {
-            for (k, val) in step["measured"].as_object().unwrap() {
-                assert!(!val.is_null(), "nobody {id}: step {} {k}", step["index"]);
-            }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    // `verify` and the JSON runs side by side: several lessons wait for the
+    // kernel's flusher for seconds.
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let out = nobody(&["verify"]);
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                text.lines().filter(|l| l.starts_with("PASS ")).count(),
+                ids.len(),
+                "{text}"
+            );
+        });
+        for _ in 0..3 {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    let Some(id) = ids.get(i) else { break };
+                    let out = nobody(&["run", id, "--headless", "--json"]);
+                    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+                    check_json(&v, &[], &[("syscalls", "engine")], &format!("nobody {id}"));
+                    // Nothing but the tracepoint is root-only: every other
+                    // figure is known.
+                    for step in v["steps"].as_array().unwrap() {
+                        for (k, val) in step["measured"].as_object().unwrap() {
+                            assert!(!val.is_null(), "nobody {id}: step {} {k}", step["index"]);
+                        }
+                    }
+                }
+            });
         }
-    }
+    });
     assert!(std::fs::read_dir(&run_dir).unwrap().next().is_none());
 }
