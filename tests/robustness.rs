@@ -541,3 +541,32 @@ ms = 30000
         eprintln!("signal {sig} at {size} bytes written: exit {code}, workdir removed");
     }
 }
+
+/// `--keep-workdir` leaves the file for fincore, vmtouch or `iotour inspect`,
+/// and later runs' sweep leaves it alone.
+#[test]
+fn a_kept_workdir_survives_the_next_start() {
+    let wd = tmp();
+    let out = run(
+        &[
+            "run",
+            "buffered-write",
+            "--headless",
+            "--json",
+            "--keep-workdir",
+        ],
+        wd.path(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kept = PathBuf::from(v["environment"]["workdir"].as_str().unwrap());
+    assert_eq!(std::fs::metadata(kept.join("file")).unwrap().len(), 1 << 20);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kept the working directory"));
+    let out = run(&["run", "buffered-write", "--headless"], wd.path());
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        kept.join("file").exists(),
+        "the sweep removed a kept directory"
+    );
+    assert_eq!(entries(wd.path()).len(), 1);
+}

@@ -213,9 +213,14 @@ impl Workdir {
         self.dir.path()
     }
 
-    /// Do not remove the directory on drop; returns its path.
+    /// Do not remove the directory on drop; returns its path. A marker file
+    /// inside tells later runs' [`sweep`] to leave it alone.
     pub fn keep(&mut self) -> PathBuf {
         self.dir.disable_cleanup(true);
+        let _ = std::fs::write(
+            self.dir.path().join(KEEP_MARKER),
+            "kept by `iotour run --keep-workdir`: remove this directory yourself\n",
+        );
         self.dir.path().to_path_buf()
     }
 
@@ -244,6 +249,9 @@ fn lock_dir(path: &Path, try_only: bool) -> io::Result<File> {
     }
     Ok(f)
 }
+
+/// A working directory holding this file was kept on purpose (`--keep-workdir`).
+pub const KEEP_MARKER: &str = "KEPT";
 
 /// What [`sweep`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -278,7 +286,8 @@ const CREATION_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 /// Remove the working directories under `parent` left by runs that died.
 ///
 /// Only directories named `iotour-<pid>-*`, owned by this user, mode 0700,
-/// not symlinks, not this process's; and of those only when the run is gone:
+/// not symlinks, not this process's, not kept on purpose ([`KEEP_MARKER`]);
+/// and of those only when the run is gone:
 /// its pid does not exist, or the pid exists (reused) but nobody holds the
 /// directory's lock and it is older than [`CREATION_GRACE`]. A directory
 /// whose lock is held belongs to a live run and is never touched.
@@ -305,7 +314,12 @@ pub fn sweep(parent: &Path) -> Swept {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {
             continue;
         };
-        if !meta.is_dir() || meta.uid() != me || meta.mode() & 0o777 != 0o700 || pid == own_pid {
+        if !meta.is_dir()
+            || meta.uid() != me
+            || meta.mode() & 0o777 != 0o700
+            || pid == own_pid
+            || path.join(KEEP_MARKER).exists()
+        {
             continue;
         }
         // SAFETY: kill with signal 0 only checks that the pid exists.
@@ -433,10 +447,13 @@ mod tests {
         // Not ours to judge: another name, a wider mode.
         let other = mk("iotour-keep", 0o700);
         let wide = mk("iotour-999999999-cccccc", 0o755);
+        let kept = mk("iotour-999999999-eeeeee", 0o700);
+        std::fs::write(kept.join(KEEP_MARKER), b"").unwrap();
         let swept = sweep(p);
         assert_eq!(swept.removed, 1, "{swept:?}");
         assert!(!dead.exists());
         assert!(live.path().exists() && fresh.exists() && other.exists() && wide.exists());
+        assert!(kept.exists(), "--keep-workdir is respected");
         assert!(
             swept
                 .note()
