@@ -29,10 +29,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::Copy;
 use crate::probe::Disabled;
 use crate::probe::pages::PageMap;
 use crate::probe::system::SystemMem;
+use crate::report::duration_ns;
 use crate::report::{Environment, Measured, RunReport, StepReport};
 use crate::scenario::{Op, Plan};
 
@@ -284,16 +287,23 @@ impl Drop for Engine {
     }
 }
 
-/// What the engine tells its consumer. `at` is the time since the run began.
-#[derive(Debug, Clone, PartialEq)]
+/// What the engine tells its consumer. `at` is the time since the run began
+/// (serialized as integer nanoseconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExecEvent {
     /// The working file is set up; measurement sources are known.
     Ready {
         environment: Environment,
+        #[serde(with = "duration_ns")]
         at: Duration,
     },
     /// Step `index` (1-based) begins.
-    StepStarted { index: usize, at: Duration },
+    StepStarted {
+        index: usize,
+        #[serde(with = "duration_ns")]
+        at: Duration,
+    },
     /// A slice of a step's work finished.
     Slice(SliceReport),
     /// A step finished (successfully or not: see `StepReport::error`).
@@ -301,11 +311,15 @@ pub enum ExecEvent {
     /// Every step ran (or one failed and the run stopped); the whole report.
     Finished(RunReport),
     /// The run could not start or could not go on (setup failed, disk full).
-    Failed { error: String, at: Duration },
+    Failed {
+        error: String,
+        #[serde(with = "duration_ns")]
+        at: Duration,
+    },
 }
 
 /// One slice of a step: its own counters (pacing excluded) and its copies.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceReport {
     pub step: usize,
     /// 0-based slice number within the step.
@@ -313,6 +327,7 @@ pub struct SliceReport {
     /// Units of work (calls, pages) done so far in the step, and in all.
     pub done: u64,
     pub total: u64,
+    #[serde(with = "duration_ns")]
     pub at: Duration,
     /// Counter deltas of this slice only (the state fields are `None`).
     pub measured: Measured,
@@ -381,9 +396,10 @@ pub enum Command {
 
 /// What the sampler thread reads on its own clock (default 20 Hz),
 /// independent of steps, so a long fsync is watched while it blocks.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// Time since the run began.
+    #[serde(with = "duration_ns")]
     pub at: Duration,
     pub system: SystemMem,
     /// The working file's page-cache map; `None` before the file exists.
@@ -394,7 +410,8 @@ pub struct Sample {
     pub mapping: Option<Vec<MapCell>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MapCell {
     Unmapped,
     /// Inside the mapping, nothing faulted in yet.

@@ -5,6 +5,7 @@
 //! Ctrl-C (SIGINT), SIGTERM and SIGHUP abort the run; dropping the engine
 //! removes the working directory before the process exits 128 + signal.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,6 +18,7 @@ use clap::Args;
 use super::Global;
 use crate::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
 use crate::probe::Disabled;
+use crate::record::{self, Recorder, ScenarioFile};
 use crate::report::{RunReport, json, table};
 use crate::scenario::{Catalog, Lang, Plan};
 
@@ -30,6 +32,9 @@ pub struct RunArgs {
     /// With --headless: print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Also write every event of the run to FILE (JSON Lines; see `iotour replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
 }
 
 /// The events a headless run listens to (samples are ignored).
@@ -74,6 +79,38 @@ pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
 
 /// Run `plan` to the end (or to a signal) with no UI.
 pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome> {
+    run_headless_recorded(plan, config, None).0
+}
+
+/// [`run_headless`], recording every event as scenario `index` when given a
+/// recorder; the recorder comes back (also after a failed run, whose events
+/// it holds) for the next scenario or for [`Recorder::finish`].
+pub fn run_headless_recorded(
+    plan: Plan,
+    config: EngineConfig,
+    recorder: Option<(Recorder, usize)>,
+) -> (anyhow::Result<Outcome>, Option<Recorder>) {
+    let (tx, rx) = channel::<Headless>();
+    let id = plan.id.clone();
+    let (started, tee) = match recorder {
+        Some((rec, index)) => match record::tee(rec, index, tx) {
+            Ok((tee_tx, tee)) => (engine::start(plan, config, tee_tx), Some(tee)),
+            Err(e) => return (Err(anyhow::anyhow!("cannot start the recorder: {e}")), None),
+        },
+        None => (engine::start(plan, config, tx), None),
+    };
+    let started = started.with_context(|| format!("cannot run {id}"));
+    let outcome = started.and_then(|engine| drive(engine, &id, &rx));
+    // The engine is gone, so the tee has seen its last event.
+    (outcome, tee.map(record::Tee::finish))
+}
+
+/// Wait for the run's report, aborting on a termination signal.
+fn drive(
+    engine: engine::Engine,
+    id: &str,
+    rx: &std::sync::mpsc::Receiver<Headless>,
+) -> anyhow::Result<Outcome> {
     let signal = Arc::new(AtomicUsize::new(0));
     let mut ids = Vec::new();
     for sig in [
@@ -85,10 +122,7 @@ pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome>
             .context("installing the signal handler")?;
         ids.push(id);
     }
-    let id = plan.id.clone();
-    let (tx, rx) = channel::<Headless>();
     let result = (|| {
-        let engine = engine::start(plan, config, tx).with_context(|| format!("cannot run {id}"))?;
         loop {
             let sig = signal.load(Ordering::SeqCst);
             if sig != 0 {
@@ -141,7 +175,18 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     let config = engine_config(global)?;
     let lang = super::list::lang(global);
     let texts = plan.clone();
-    match run_headless(plan, config)? {
+    let recorder = match &args.record {
+        Some(path) => Some((
+            Recorder::create(path, vec![ScenarioFile::of(&plan)?], config.sample_hz)?,
+            0,
+        )),
+        None => None,
+    };
+    let (outcome, recorder) = run_headless_recorded(plan, config, recorder);
+    if let Some(r) = recorder {
+        r.finish()?;
+    }
+    match outcome? {
         Outcome::Signalled(sig) => {
             eprintln!("iotour: interrupted; the working directory was removed");
             Ok(signal_exit(sig))

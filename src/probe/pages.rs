@@ -11,13 +11,15 @@
 //! resident" is not. Only ENOSYS (or the source switched off) selects mincore.
 
 use std::fs::File;
+
+use serde::{Deserialize, Serialize};
 use std::io;
 use std::os::fd::AsRawFd;
 
 use super::{Disabled, Switchable};
 
 /// Counts over a range of a file, in pages of the system page size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PageCounts {
     pub cached: Option<u64>,
     pub dirty: Option<u64>,
@@ -47,7 +49,8 @@ impl PagesSource {
 
 /// The state of one cell of a page map: the most at-risk state of its pages.
 /// Ordered so that `max` picks the worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CellState {
     NotCached,
     /// Cached, with dirtiness unknown (mincore source).
@@ -70,7 +73,7 @@ impl CellState {
 }
 
 /// A file's pages bucketed into at most `cells` cells.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageMap {
     /// The file's size in pages (rounded up).
     pub pages: u64,

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use procfs::Current;
+use serde::{Deserialize, Serialize};
 
 /// What the sampler reads on every tick. `None`: the file could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SystemMem {
     pub dirty_kb: Option<u64>,
     pub writeback_kb: Option<u64>,
