@@ -102,8 +102,9 @@ pub struct Line {
 /// What a line holds: a worker event or a sampler reading.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[allow(clippy::large_enum_variant)] // a Sample is ~224 bytes, moved once per line
 pub enum Recorded {
-    Exec(ExecEvent),
+    Exec(Box<ExecEvent>),
     Sample(Sample),
 }
 
@@ -112,7 +113,7 @@ impl Recorded {
     pub fn at(&self) -> Option<Duration> {
         match self {
             Recorded::Sample(s) => Some(s.at),
-            Recorded::Exec(e) => match e {
+            Recorded::Exec(e) => match &**e {
                 ExecEvent::Ready { at, .. }
                 | ExecEvent::StepStarted { at, .. }
                 | ExecEvent::Failed { at, .. } => Some(*at),
@@ -125,15 +126,18 @@ impl Recorded {
     /// The final report, for a `finished` line.
     pub fn report(&self) -> Option<&RunReport> {
         match self {
-            Recorded::Exec(ExecEvent::Finished(r)) => Some(r),
-            _ => None,
+            Recorded::Exec(e) => match &**e {
+                ExecEvent::Finished(r) => Some(r),
+                _ => None,
+            },
+            Recorded::Sample(_) => None,
         }
     }
 }
 
 impl From<ExecEvent> for Recorded {
     fn from(e: ExecEvent) -> Self {
-        Recorded::Exec(e)
+        Recorded::Exec(Box::new(e))
     }
 }
 

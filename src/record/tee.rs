@@ -20,7 +20,7 @@ pub struct Teed(Recorded);
 
 impl From<ExecEvent> for Teed {
     fn from(e: ExecEvent) -> Self {
-        Teed(Recorded::Exec(e))
+        Teed(Recorded::Exec(Box::new(e)))
     }
 }
 
@@ -64,7 +64,7 @@ where
     while let Ok(Teed(event)) = rx.recv() {
         recorder.record(scenario, &event);
         let sent = match event {
-            Recorded::Exec(e) => out.send(E::from(e)),
+            Recorded::Exec(e) => out.send(E::from(*e)),
             Recorded::Sample(s) => out.send(E::from(s)),
         };
         if sent.is_err() {

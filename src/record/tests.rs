@@ -233,6 +233,7 @@ fn other_files_are_refused_by_name_and_line() {
     );
 }
 
+#[allow(clippy::large_enum_variant)] // test-only, moved once
 #[derive(Debug, PartialEq)]
 enum Consumer {
     Exec(ExecEvent),
@@ -265,7 +266,7 @@ fn the_tee_passes_every_event_on_and_records_it_as_its_scenario() {
     let (tx, tee) = tee(rec, 1, down_tx).unwrap();
     for e in events() {
         match e {
-            Recorded::Exec(e) => tx.send(e.into()).unwrap(),
+            Recorded::Exec(e) => tx.send((*e).into()).unwrap(),
             Recorded::Sample(s) => tx.send(s.into()).unwrap(),
         }
     }
@@ -275,7 +276,7 @@ fn the_tee_passes_every_event_on_and_records_it_as_its_scenario() {
     let want: Vec<Consumer> = events()
         .into_iter()
         .map(|e| match e {
-            Recorded::Exec(e) => Consumer::Exec(e),
+            Recorded::Exec(e) => Consumer::Exec(*e),
             Recorded::Sample(s) => Consumer::Sample(s),
         })
         .collect();

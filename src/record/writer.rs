@@ -84,7 +84,8 @@ impl Recorder {
             at,
             event: event.clone(),
         };
-        if let Recorded::Exec(ExecEvent::Ready { environment, .. }) = event
+        if let Recorded::Exec(e) = event
+            && let ExecEvent::Ready { environment, .. } = &**e
             && self.pending.is_some()
         {
             self.header.kernel = Some(environment.kernel.clone());
