@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod check;
+mod compare;
 mod inspect;
 mod list;
 mod run;
@@ -57,6 +58,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Run a scenario (by id or path to a .toml file).
     Run(run::RunArgs),
+    /// Run scenarios one after another and compare their totals (B/A).
+    Compare(compare::CompareArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
     /// Run scenarios headless and check their expectations (all built-ins by default).
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Some(Command::List(args)) => list::run(&cli.global, args),
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => check::run(&cli.global, args),
+        Some(Command::Compare(args)) => compare::run(&cli.global, args),
         Some(Command::Verify(args)) => verify::run(&cli.global, args),
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
         Some(Command::Stats(args)) => stats::run(&cli.global, args),

@@ -4,6 +4,7 @@
 //! worker thread → measured events over a channel → app state → widgets.
 
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod model;
 pub mod probe;
