@@ -3,6 +3,7 @@
 //! Data flows one way: scenario file → [`scenario::Plan`] → [`engine`] on a
 //! worker thread → measured events over a channel → app state → widgets.
 
+pub mod app;
 pub mod cli;
 pub mod compare;
 pub mod engine;
@@ -12,3 +13,5 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod size;
+pub mod tui;
+pub mod ui;

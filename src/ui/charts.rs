@@ -1,0 +1,286 @@
+//! Charts over the last half minute: dirty data (the file's dirty pages, the
+//! system's Dirty and Writeback, the kernel's background and hard dirty
+//! thresholds) from the sampler, and syscalls/s and faults/s from the slices.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
+
+use super::text::{bytes, tr};
+use super::{View, panel_block};
+use crate::app::timeline::BUCKET;
+
+pub struct Charts<'a> {
+    pub view: View<'a>,
+    pub focused: bool,
+}
+
+/// Seconds of history shown.
+const WINDOW: f64 = 30.0;
+const MIB: f64 = 1024.0 * 1024.0;
+
+impl Widget for &Charts<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let title = Line::from(Span::styled(
+            format!(" {} ", tr(v.lang, "charts", "图表")),
+            v.theme.title,
+        ));
+        let block = panel_block(title, self.focused, v.theme);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if inner.width < 10 || inner.height < 4 {
+            return;
+        }
+        let split = if inner.width >= 2 * inner.height * 2 {
+            Layout::horizontal([Constraint::Percentage(50); 2])
+        } else {
+            Layout::vertical([Constraint::Percentage(50); 2])
+        };
+        let [a, b] = inner.layout(&split);
+        let [file, system] = a.layout(&Layout::vertical([Constraint::Percentage(50); 2]));
+        self.file_chart(file, buf);
+        self.system_chart(system, buf);
+        self.rate_chart(b, buf);
+    }
+}
+
+impl Charts<'_> {
+    fn x_axis(&self) -> (f64, f64) {
+        let now = self.view.run.now.as_secs_f64();
+        ((now - WINDOW).max(0.0), now.max(1.0))
+    }
+
+    /// The file's dirty data on its own scale: a machine's other writers can
+    /// hold gigabytes of Dirty, which would flatten the lesson's megabytes.
+    fn file_chart(&self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let (x0, x1) = self.x_axis();
+        let ps = v.run.environment.as_ref().map(|e| e.page_size);
+        let mut dirty = Vec::new();
+        let mut wb = Vec::new();
+        for p in self.points(x0) {
+            let x = p.at.as_secs_f64();
+            if let (Some(d), Some(ps)) = (p.file_dirty_pages, ps) {
+                dirty.push((x, (d * ps) as f64 / MIB));
+            }
+            if let (Some(w), Some(ps)) = (p.file_writeback_pages, ps) {
+                wb.push((x, (w * ps) as f64 / MIB));
+            }
+        }
+        let ymax = dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max) * 1.2;
+        let mut caption = vec![
+            Span::styled(format!("{} MiB ", tr(v.lang, "file", "文件")), t.muted),
+            Span::styled(format!("⣿{} ", tr(v.lang, "dirty", "脏")), t.dirty_page),
+            Span::styled(
+                format!("▄{}", tr(v.lang, "writeback", "回写")),
+                t.writeback_page,
+            ),
+        ];
+        if dirty.is_empty() && !self.view.run.history.points.is_empty() {
+            caption.push(Span::styled(
+                format!("  {}", tr(v.lang, "(unknown)", "（未知）")),
+                t.muted,
+            ));
+        }
+        let sets = vec![
+            dataset(&dirty, t.dirty_page, Marker::Braille),
+            dataset(&wb, t.writeback_page, Marker::Dot),
+        ];
+        Chart::new(sets)
+            .x_axis(time_axis(x0, x1, t.muted))
+            .y_axis(y_axis(ymax, t.muted))
+            .legend_position(None)
+            .render(title_row(area, Line::from(caption), buf), buf);
+    }
+
+    /// The system's Dirty and Writeback against the kernel's thresholds:
+    /// past the background one the flusher starts, past the hard one
+    /// writers are throttled.
+    fn system_chart(&self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let (x0, x1) = self.x_axis();
+        let mut dirty = Vec::new();
+        let mut wb = Vec::new();
+        for p in self.points(x0) {
+            let x = p.at.as_secs_f64();
+            if let Some(d) = p.system_dirty_kb {
+                dirty.push((x, d as f64 / 1024.0));
+            }
+            if let Some(w) = p.system_writeback_kb {
+                wb.push((x, w as f64 / 1024.0));
+            }
+        }
+        let peak = dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max);
+        let mut ymax = peak * 1.2;
+        // A threshold far above the data would flatten every line to zero:
+        // draw it when it is within reach, else name it in the caption.
+        let system = v.run.history.system;
+        let mut lines = Vec::new();
+        let mut off_scale = Vec::new();
+        for (name, kb) in [
+            (
+                tr(v.lang, "bg", "后台"),
+                system.and_then(|s| s.background_threshold_kb),
+            ),
+            (
+                tr(v.lang, "hard", "强制"),
+                system.and_then(|s| s.threshold_kb),
+            ),
+        ] {
+            let Some(kb) = kb else { continue };
+            let mib = kb as f64 / 1024.0;
+            if mib <= peak * 4.0 {
+                ymax = ymax.max(mib * 1.1);
+                lines.push((name, vec![(x0, mib), (x1, mib)]));
+            } else {
+                off_scale.push(format!("{name} {}", bytes(kb * 1024)));
+            }
+        }
+        // Markers differ as well as colours, so the lines part without colour.
+        let mut sets = vec![
+            dataset(&dirty, t.dirty_page, Marker::Braille),
+            dataset(&wb, t.writeback_page, Marker::Dot),
+        ];
+        for (_, pts) in &lines {
+            sets.push(dataset(pts, t.threshold, Marker::Bar));
+        }
+        let mut caption = vec![
+            Span::styled(format!("{} MiB ", tr(v.lang, "system", "系统")), t.muted),
+            Span::styled("⣿Dirty ", t.dirty_page),
+            Span::styled("•Writeback ", t.writeback_page),
+        ];
+        if !lines.is_empty() {
+            let names: Vec<_> = lines.iter().map(|(n, _)| *n).collect();
+            caption.push(Span::styled(format!("▄{} ", names.join("/")), t.threshold));
+        }
+        if !off_scale.is_empty() {
+            caption.push(Span::styled(
+                format!("↑{}", off_scale.join(" ")),
+                t.threshold,
+            ));
+        }
+        Chart::new(sets)
+            .x_axis(time_axis(x0, x1, t.muted))
+            .y_axis(y_axis(ymax, t.muted))
+            .legend_position(None)
+            .render(title_row(area, Line::from(caption), buf), buf);
+    }
+
+    fn points(&self, x0: f64) -> impl Iterator<Item = &crate::app::history::Point> {
+        self.view
+            .run
+            .history
+            .points
+            .iter()
+            .filter(move |p| p.at.as_secs_f64() >= x0)
+    }
+
+    fn rate_chart(&self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let (x0, x1) = self.x_axis();
+        let per_s = 1.0 / BUCKET.as_secs_f64();
+        let mut sys = Vec::new();
+        let mut flt = Vec::new();
+        // Log scale: 10 calls/s and a million must both be visible.
+        let log = |n: u64| (n as f64 * per_s + 1.0).log10();
+        for b in &v.run.timeline.buckets {
+            let x = (b.index as f64 + 0.5) * BUCKET.as_secs_f64();
+            if x < x0 {
+                continue;
+            }
+            if let Some(n) = b.syscalls {
+                sys.push((x, log(n)));
+            }
+            if let Some(n) = b.faults {
+                flt.push((x, log(n)));
+            }
+        }
+        let top = sys
+            .iter()
+            .chain(&flt)
+            .map(|p| p.1)
+            .fold(3.0, f64::max)
+            .ceil();
+        let labels: Vec<String> = (0..=top as u32)
+            .step_by(((top as usize) / 3).max(1))
+            .map(|e| power_label(e as i32))
+            .collect();
+        let sets = vec![
+            dataset(&sys, t.kernel_mode, Marker::Braille),
+            dataset(&flt, t.page_fault, Marker::Dot),
+        ];
+        let caption = Line::from(vec![
+            Span::styled(
+                format!("{} ", tr(v.lang, "per second (log)", "每秒（对数）")),
+                t.muted,
+            ),
+            Span::styled(
+                format!("⣿{} ", tr(v.lang, "syscalls", "系统调用")),
+                t.kernel_mode,
+            ),
+            Span::styled(format!("•{}", tr(v.lang, "faults", "缺页")), t.page_fault),
+        ]);
+        Chart::new(sets)
+            .x_axis(time_axis(x0, x1, t.muted))
+            .y_axis(
+                Axis::default()
+                    .bounds([0.0, top])
+                    .labels(labels)
+                    .style(t.muted),
+            )
+            .legend_position(None)
+            .render(title_row(area, caption, buf), buf);
+    }
+}
+
+fn dataset(data: &[(f64, f64)], style: Style, marker: Marker) -> Dataset<'_> {
+    Dataset::default()
+        .marker(marker)
+        .graph_type(GraphType::Line)
+        .style(style)
+        .data(data)
+}
+
+fn y_axis(ymax: f64, style: Style) -> Axis<'static> {
+    Axis::default()
+        .bounds([0.0, ymax])
+        .labels(["0".to_string(), format!("{ymax:.0}")])
+        .style(style)
+}
+
+fn time_axis(x0: f64, x1: f64, style: Style) -> Axis<'static> {
+    Axis::default()
+        .bounds([x0, x1])
+        .labels([format!("{x0:.0}s"), format!("{x1:.0}s")])
+        .style(style)
+}
+
+/// Writes a one-line caption and returns the area below it.
+fn title_row(area: Rect, caption: Line, buf: &mut Buffer) -> Rect {
+    if area.height < 2 {
+        return area;
+    }
+    buf.set_line(area.x, area.y, &caption, area.width);
+    Rect::new(area.x, area.y + 1, area.width, area.height - 1)
+}
+
+fn power_label(e: i32) -> String {
+    match e {
+        0 => "1".into(),
+        1 => "10".into(),
+        2 => "100".into(),
+        3 => "1k".into(),
+        4 => "10k".into(),
+        5 => "100k".into(),
+        6 => "1M".into(),
+        7 => "10M".into(),
+        n => format!("1e{n}"),
+    }
+}

@@ -1,0 +1,213 @@
+//! What the lecturer reads: the step's `say` text in the chosen language, the
+//! Java API and call chain, the predict-mode question, and each expectation
+//! with its measured value and ✓/✗ once the step is done. A worker error
+//! shows here as its own red box, and the program stays usable.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+
+use super::text::{opt_count, tr, wrap};
+use super::{View, panel_block};
+use crate::app::run::StepState;
+
+pub struct Narration<'a> {
+    pub view: View<'a>,
+    pub focused: bool,
+}
+
+impl Narration<'_> {
+    /// The step to narrate: the one held for a prediction, else the one
+    /// running or last run, else the first.
+    fn step_index(&self) -> Option<usize> {
+        let run = self.view.run;
+        if run.plan.steps.is_empty() {
+            return None;
+        }
+        Some(run.gate.or(run.current).unwrap_or(1))
+    }
+
+    /// The reason the run or the narrated step failed, if it did.
+    fn failure(&self, index: Option<usize>) -> Option<String> {
+        let run = self.view.run;
+        if let Some(e) = &run.failure {
+            return Some(e.clone());
+        }
+        let i = index?;
+        match &run.steps.get(i - 1)?.state {
+            StepState::Failed(e) => Some(format!(
+                "{} {i} ({}) {}: {e}",
+                tr(self.view.lang, "step", "步骤"),
+                run.plan.steps[i - 1].op.name(),
+                tr(self.view.lang, "failed", "失败"),
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl Widget for &Narration<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let run = v.run;
+        let index = self.step_index();
+        let mut title = vec![Span::styled(
+            format!(" {} ", tr(v.lang, "narration", "讲解")),
+            t.title,
+        )];
+        if let Some(i) = index {
+            title.push(Span::styled(
+                format!(
+                    "· {} {i}/{}: {} ",
+                    tr(v.lang, "step", "步骤"),
+                    run.plan.steps.len(),
+                    run.plan.steps[i - 1].op.name()
+                ),
+                t.title,
+            ));
+        }
+        let block = panel_block(Line::from(title), self.focused, t);
+        let mut inner = block.inner(area);
+        block.render(area, buf);
+        if inner.is_empty() {
+            return;
+        }
+        if let Some(err) = self.failure(index) {
+            let w = inner.width.saturating_sub(2) as usize;
+            let lines: Vec<Line> = wrap(&err, w)
+                .into_iter()
+                .map(|l| Line::styled(l, t.error))
+                .collect();
+            let h = (lines.len() as u16 + 2).min(inner.height);
+            let [err_area, rest] = inner.layout(&Layout::vertical([
+                Constraint::Length(h),
+                Constraint::Fill(1),
+            ]));
+            let err_block = Block::new()
+                .borders(Borders::ALL)
+                .border_style(t.fail)
+                .title(Span::styled(
+                    format!(" ✗ {} ", tr(v.lang, "error", "错误")),
+                    t.fail,
+                ));
+            Paragraph::new(lines).block(err_block).render(err_area, buf);
+            inner = rest;
+        }
+        let Some(i) = index else {
+            return;
+        };
+        let width = inner.width as usize;
+        let mut lines = self.lines(i, width);
+        let rows = inner.height as usize;
+        if lines.len() > rows && rows >= 2 {
+            // Say that there is more, and where to read it.
+            let more = lines.len() - rows + 1;
+            lines.truncate(rows - 1);
+            lines.push(Line::styled(
+                format!(
+                    "… {more} {}",
+                    tr(
+                        v.lang,
+                        "more lines: Tab to the narration tab",
+                        "行未显示：按 Tab 切到讲解页"
+                    )
+                ),
+                t.muted,
+            ));
+        }
+        for (row, l) in lines.iter().take(rows).enumerate() {
+            buf.set_line(inner.x, inner.y + row as u16, l, inner.width);
+        }
+    }
+}
+
+impl Narration<'_> {
+    fn lines(&self, i: usize, width: usize) -> Vec<Line<'static>> {
+        let v = &self.view;
+        let t = v.theme;
+        let run = v.run;
+        let step = &run.plan.steps[i - 1];
+        let hidden = run.hidden(i, v.predict);
+        let mut out = Vec::new();
+        let wrapped = |text: &str, style: Style, out: &mut Vec<Line<'static>>| {
+            for l in wrap(text, width) {
+                out.push(Line::styled(l, style));
+            }
+        };
+        if let (true, Some(ask)) = (v.predict, &step.ask) {
+            let q = format!("? {}: {}", tr(v.lang, "Predict", "先预测"), ask.get(v.lang));
+            wrapped(&q, t.question, &mut out);
+            if run.gate == Some(i) {
+                wrapped(
+                    tr(
+                        v.lang,
+                        "Make your guess, then press space to run the step and reveal the answer.",
+                        "先说出你的答案，再按空格运行这一步并揭晓。",
+                    ),
+                    t.muted,
+                    &mut out,
+                );
+            } else if hidden {
+                wrapped(
+                    tr(
+                        v.lang,
+                        "Figures hidden until the step has run.",
+                        "这一步运行完之前隐藏数字。",
+                    ),
+                    t.muted,
+                    &mut out,
+                );
+            }
+        }
+        if let Some(say) = &step.say {
+            wrapped(say.get(v.lang), Style::new(), &mut out);
+        }
+        if let Some(java) = &run.plan.meta.java {
+            wrapped(&format!("Java: {java}"), t.muted, &mut out);
+        }
+        if let Some(calls) = &step.calls {
+            wrapped(
+                &format!("{}: {calls}", tr(v.lang, "calls", "调用链")),
+                t.muted,
+                &mut out,
+            );
+        }
+        let view = &run.steps[i - 1];
+        let report = view.report.as_ref();
+        for (n, e) in step.expect.iter().enumerate() {
+            let kind = if e.key.is_modeled() {
+                tr(v.lang, " (modeled)", "（模型）")
+            } else {
+                ""
+            };
+            let mut spans = vec![Span::styled(
+                format!("  {} {}{kind} → ", e.key, e.rule),
+                t.muted,
+            )];
+            match report.and_then(|r| r.expect.get(n)) {
+                _ if hidden => spans.push(Span::styled(tr(v.lang, "hidden", "隐藏"), t.question)),
+                Some(r) => {
+                    spans.push(Span::styled(opt_count(r.actual), t.measured));
+                    spans.push(if r.ok {
+                        Span::styled(" ✓", t.ok)
+                    } else {
+                        Span::styled(" ✗", t.fail)
+                    });
+                }
+                None => spans.push(Span::styled("…", t.muted)),
+            }
+            out.push(Line::from(spans));
+        }
+        // Where the machine differs from the textbook path, the model says why.
+        if !hidden {
+            for note in report.iter().flat_map(|r| &r.modeled.notes) {
+                let text = format!("{}: {note}", tr(v.lang, "model", "模型"));
+                wrapped(&text, t.modeled, &mut out);
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,136 @@
+//! The event loop with a fake engine: effects reach the engine, a restart
+//! joins the old engine before the new one starts, and a stop signal ends
+//! the loop with the right exit status.
+
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use iotour::app::{App, Event, Input, StopReason, script};
+use iotour::engine::{Command, Speed};
+use iotour::scenario::{Lang, Plan};
+use iotour::tui::{EngineHandle, Launcher, Loop};
+use iotour::ui::Theme;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What the fake engines saw, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    Launched { paused: bool },
+    Sent(Command),
+    Dropped,
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    log: Arc<Mutex<Vec<Seen>>>,
+    refuse: bool,
+}
+
+struct Handle(Arc<Mutex<Vec<Seen>>>);
+
+impl EngineHandle for Handle {
+    fn send(&self, cmd: Command) {
+        self.0.lock().unwrap().push(Seen::Sent(cmd));
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().push(Seen::Dropped);
+    }
+}
+
+impl Launcher for Fake {
+    type Handle = Handle;
+    fn launch(
+        &mut self,
+        _: Plan,
+        _: Speed,
+        paused: bool,
+        _: Sender<Event>,
+    ) -> Result<Handle, String> {
+        if self.refuse {
+            return Err("the working file would not fit".into());
+        }
+        self.log.lock().unwrap().push(Seen::Launched { paused });
+        Ok(Handle(self.log.clone()))
+    }
+}
+
+fn key(c: char) -> Event {
+    Event::Input(Input::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
+}
+
+fn run(fake: Fake, predict: bool, events: Vec<Event>) -> App {
+    let (tx, rx) = mpsc::channel();
+    let (app, effects) = App::single(script::plan(), Lang::En, predict, Speed::One);
+    let mut lp = Loop::new(app, fake, tx.clone(), Instant::now());
+    for e in events {
+        tx.send(e).unwrap();
+    }
+    // Stop after what the loop itself queues (its EngineStarted, a refusal).
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let _ = tx.send(Event::Stop(StopReason::Signal(15)));
+    });
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    lp.run(&mut t, &rx, effects, &Theme::new(false)).unwrap();
+    lp.app
+}
+
+#[test]
+fn keys_become_engine_commands_and_restart_joins_first() {
+    let fake = Fake::default();
+    let app = run(
+        fake.clone(),
+        false,
+        vec![key(' '), key('+'), key('r'), key('s')],
+    );
+    let log = fake.log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        [
+            Seen::Launched { paused: false },
+            Seen::Sent(Command::Pause),
+            Seen::Sent(Command::SetSpeed(Speed::Two)),
+            Seen::Dropped,
+            Seen::Launched { paused: false },
+            Seen::Sent(Command::Pause),
+            Seen::Sent(Command::NextSlice),
+            // Leaving the loop stops the engine.
+            Seen::Dropped,
+        ]
+    );
+    assert!(app.quit);
+    assert_eq!(app.stopped, Some(StopReason::Signal(15)));
+    // The restarted run listens: the loop announced it on the channel.
+    assert!(app.run().unwrap().listening);
+}
+
+#[test]
+fn predict_mode_launches_paused() {
+    let fake = Fake::default();
+    run(fake.clone(), true, vec![]);
+    assert_eq!(fake.log.lock().unwrap()[0], Seen::Launched { paused: true });
+}
+
+#[test]
+fn a_refused_launch_shows_as_a_failed_run() {
+    let fake = Fake {
+        refuse: true,
+        ..Fake::default()
+    };
+    let app = run(fake, false, vec![]);
+    let run = app.run().unwrap();
+    assert_eq!(run.status, iotour::app::Status::Failed);
+    assert_eq!(
+        run.failure.as_deref(),
+        Some("the working file would not fit")
+    );
+}

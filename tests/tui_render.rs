@@ -1,0 +1,505 @@
+//! Each panel rendered from the scripted run into a `TestBackend`, and whole
+//! screens after scripted events at 80×24 and 160×48 (insta snapshots).
+//! Colour is off so the snapshots show what NO_COLOR users see: glyphs, not
+//! colours, must carry every distinction.
+
+use std::time::Duration;
+
+use iotour::app::{Action, App, Event, script};
+use iotour::engine::{ExecEvent, Speed};
+use iotour::scenario::Lang;
+use iotour::ui::{self, Theme, View};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+
+fn scripted(lang: Lang, predict: bool, more: impl IntoIterator<Item = Event>) -> App {
+    let (mut app, _) = App::single(script::plan(), lang, predict, Speed::One);
+    for e in script::events().into_iter().chain(more) {
+        app.handle(e);
+    }
+    app
+}
+
+static THEME: std::sync::LazyLock<Theme> = std::sync::LazyLock::new(|| Theme::new(false));
+
+fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(f, app, &THEME)).unwrap();
+    t
+}
+
+fn panel<W>(w: u16, h: u16, widget: W) -> Terminal<TestBackend>
+where
+    for<'a> &'a W: Widget,
+{
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| f.render_widget(&widget, f.area())).unwrap();
+    t
+}
+
+fn view(app: &App) -> View<'_> {
+    View {
+        run: app.run().unwrap(),
+        lang: app.lang,
+        predict: app.predict,
+        theme: &THEME,
+    }
+}
+
+#[test]
+fn header_names_sources_and_fallbacks() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(100, 2, ui::header::Header { view: view(&app) });
+    insta::assert_snapshot!("header", t.backend());
+    let fallback = scripted(
+        Lang::En,
+        false,
+        [Event::Exec(ExecEvent::Ready {
+            environment: script::environment(true),
+            at: Duration::from_millis(1400),
+        })],
+    );
+    let t = panel(
+        100,
+        2,
+        ui::header::Header {
+            view: view(&fallback),
+        },
+    );
+    let text = format!("{}", t.backend());
+    assert!(
+        text.contains("syscalls: engine") && text.contains("pages: mincore"),
+        "{text}"
+    );
+}
+
+#[test]
+fn data_path_read_and_send_four_copies() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(
+        78,
+        19,
+        ui::data_path::DataPath {
+            view: view(&app),
+            focused: true,
+        },
+    );
+    insta::assert_snapshot!("data_path_tall", t.backend());
+    let t = panel(
+        78,
+        11,
+        ui::data_path::DataPath {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("data_path_short", t.backend());
+    let t = panel(
+        40,
+        6,
+        ui::data_path::DataPath {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("data_path_list", t.backend());
+}
+
+#[test]
+fn data_path_sendfile_two_copies() {
+    let app = scripted(Lang::En, false, script::finish());
+    let t = panel(
+        78,
+        19,
+        ui::data_path::DataPath {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("data_path_sendfile", t.backend());
+    let text = format!("{}", t.backend());
+    assert!(
+        text.contains("2 copies this step (1 CPU, 1 DMA)") || text.contains("3 copies"),
+        "{text}"
+    );
+}
+
+#[test]
+fn switches_timeline_and_counts() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(
+        78,
+        14,
+        ui::switches::Switches {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("switches", t.backend());
+}
+
+#[test]
+fn page_map_shows_fresh_changes_and_durability() {
+    // Just after the fsync's sample: the cells it cleaned are highlighted.
+    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
+    for e in script::events().into_iter().take(17) {
+        app.handle(e);
+    }
+    let t = panel(
+        70,
+        12,
+        ui::page_map::PageMapPanel {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("page_map", t.backend());
+    let run = app.run().unwrap();
+    assert!(run.pages.fresh_change(0, run.now).is_some());
+}
+
+#[test]
+fn page_map_dirty_and_at_risk() {
+    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
+    for e in script::events().into_iter().take(10) {
+        app.handle(e);
+    }
+    let t = panel(
+        70,
+        10,
+        ui::page_map::PageMapPanel {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    let text = format!("{}", t.backend());
+    // 3 slices of 256 pages dirty, 4 KiB each: 3 MiB a power cut would lose.
+    assert!(text.contains("not yet durable: 3.0 MiB"), "{text}");
+}
+
+#[test]
+fn charts_render() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(
+        78,
+        14,
+        ui::charts::Charts {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("charts", t.backend());
+}
+
+#[test]
+fn narration_in_both_languages_with_expectations() {
+    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
+    for e in script::events().into_iter().take(14) {
+        app.handle(e);
+    }
+    let t = panel(
+        60,
+        10,
+        ui::narration::Narration {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("narration_en", t.backend());
+    app.act(Action::Language);
+    let t = panel(
+        60,
+        10,
+        ui::narration::Narration {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("narration_zh", t.backend());
+}
+
+#[test]
+fn every_panel_survives_a_zero_size_area() {
+    let app = scripted(Lang::En, false, []);
+    let v = view(&app);
+    for area in [Rect::ZERO, Rect::new(0, 0, 1, 1), Rect::new(0, 0, 3, 2)] {
+        let mut buf = Buffer::empty(area);
+        ui::header::Header { view: v }.render(area, &mut buf);
+        ui::data_path::DataPath {
+            view: v,
+            focused: true,
+        }
+        .render(area, &mut buf);
+        ui::switches::Switches {
+            view: v,
+            focused: true,
+        }
+        .render(area, &mut buf);
+        ui::page_map::PageMapPanel {
+            view: v,
+            focused: true,
+        }
+        .render(area, &mut buf);
+        ui::charts::Charts {
+            view: v,
+            focused: true,
+        }
+        .render(area, &mut buf);
+        ui::narration::Narration {
+            view: v,
+            focused: true,
+        }
+        .render(area, &mut buf);
+    }
+}
+
+#[test]
+fn screen_80x24_tabs() {
+    let mut app = scripted(Lang::En, false, []);
+    insta::assert_snapshot!("screen_80x24", screen(&app, 80, 24).backend());
+    app.act(Action::FocusNext);
+    app.act(Action::FocusNext);
+    insta::assert_snapshot!("screen_80x24_page_map_tab", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn screen_160x48_all_panels() {
+    let app = scripted(Lang::En, false, []);
+    insta::assert_snapshot!("screen_160x48", screen(&app, 160, 48).backend());
+    let app = scripted(Lang::En, false, script::finish());
+    insta::assert_snapshot!("screen_160x48_done", screen(&app, 160, 48).backend());
+}
+
+#[test]
+fn screen_chinese_80x24() {
+    let app = scripted(Lang::Zh, false, []);
+    insta::assert_snapshot!("screen_80x24_zh", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn screen_predict_question() {
+    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
+    app.handle(script::events().remove(0));
+    let t = screen(&app, 80, 24);
+    insta::assert_snapshot!("screen_predict", t.backend());
+    assert!(format!("{}", t.backend()).contains("How many system calls"));
+}
+
+#[test]
+fn screen_help_and_too_small() {
+    let mut app = scripted(Lang::En, false, []);
+    app.act(Action::Help);
+    insta::assert_snapshot!("screen_help", screen(&app, 80, 24).backend());
+    let t = screen(&app, 40, 10);
+    assert!(format!("{}", t.backend()).contains("terminal too small: 40×10"));
+}
+
+#[test]
+fn screen_engine_error() {
+    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
+    for e in script::events().into_iter().take(2) {
+        app.handle(e);
+    }
+    app.handle(Event::Exec(ExecEvent::Failed {
+        error: "reopen: O_DIRECT refused by the filesystem (tmpfs): EINVAL".into(),
+        at: Duration::from_millis(40),
+    }));
+    let t = screen(&app, 80, 24);
+    insta::assert_snapshot!("screen_error", t.backend());
+}
+
+#[test]
+fn picker_screen() {
+    let mut other = script::plan();
+    other.id = "other".into();
+    other.meta.title.en = "Page faults".into();
+    let app = App::picker(vec![script::plan(), other], Lang::En, false, Speed::One);
+    insta::assert_snapshot!("picker", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn page_map_mapping_overlay_and_unknown_dirtiness() {
+    use iotour::engine::{MapCell, Sample};
+    use iotour::probe::pages::CellState;
+    use iotour::probe::system::SystemMem;
+    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
+    for e in script::events().into_iter().take(3) {
+        app.handle(e);
+    }
+    // mincore fallback: residency known, dirtiness not; half the file mapped,
+    // its first quarter faulted in.
+    let mut map = script::page_map(48, CellState::Cached);
+    map.totals.dirty = None;
+    map.totals.writeback = None;
+    let mut mapping = vec![MapCell::Unmapped; script::CELLS];
+    for (i, m) in mapping.iter_mut().enumerate().take(script::CELLS / 2) {
+        *m = if i < script::CELLS / 4 {
+            MapCell::Faulted
+        } else {
+            MapCell::Mapped
+        };
+    }
+    app.handle(Event::Sample(Sample {
+        at: Duration::from_millis(60),
+        system: SystemMem::default(),
+        file: Some(map),
+        mapping: Some(mapping),
+    }));
+    let t = panel(
+        70,
+        10,
+        ui::page_map::PageMapPanel {
+            view: view(&app),
+            focused: false,
+        },
+    );
+    insta::assert_snapshot!("page_map_mapping_mincore", t.backend());
+    let text = format!("{}", t.backend());
+    assert!(text.contains("not yet durable: unknown"), "{text}");
+    assert!(text.contains("dirty ?"), "unknown is ?, never 0: {text}");
+    assert!(text.contains('◆'), "{text}");
+}
+
+#[test]
+fn screen_80x24_narration_tab_fills_the_body() {
+    let mut app = scripted(Lang::En, false, []);
+    for _ in 0..4 {
+        app.act(Action::FocusNext);
+    }
+    assert_eq!(app.focus, iotour::app::Focus::Narration);
+    insta::assert_snapshot!("screen_80x24_narration_tab", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn paused_timeline_holds_still() {
+    let mut app = scripted(Lang::En, false, []);
+    app.act(Action::TogglePause);
+    let before = format!("{}", screen(&app, 160, 48).backend());
+    // Ten seconds later, paused: the timeline has not scrolled the work away.
+    app.handle(Event::Tick(Duration::from_secs(12)));
+    let after = format!("{}", screen(&app, 160, 48).backend());
+    let row = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("syscall "))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(row(&before), row(&after));
+    assert!(after.contains("last activity"));
+}
+
+#[test]
+fn data_path_every_route_at_every_size_stays_inside_its_panel() {
+    use iotour::model::{Copy, CopyKind, Place};
+    let mut app = scripted(Lang::En, false, []);
+    // O_DIRECT (disk ↔ user buffer) and scatter-gather DMA (page cache → NIC)
+    // besides the scripted path: every route the panel knows.
+    let odd = vec![
+        Copy {
+            from: Place::Disk,
+            to: Place::UserBuffer,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Copy {
+            from: Place::UserBuffer,
+            to: Place::Disk,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Copy {
+            from: Place::PageCache,
+            to: Place::Nic,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Copy {
+            from: Place::PageCache,
+            to: Place::SocketBuffer,
+            kind: CopyKind::Cpu,
+            bytes: 4096,
+        },
+    ];
+    app.handle(Event::Exec(ExecEvent::Slice(iotour::engine::SliceReport {
+        step: 3,
+        slice: 9,
+        done: 60,
+        total: 64,
+        at: Duration::from_millis(1340),
+        measured: Default::default(),
+        copies: odd,
+    })));
+    for w in (20..=120).step_by(7) {
+        for h in (3..=30).step_by(3) {
+            // The panel sits inside a larger buffer whose margin must stay blank.
+            let outer = Rect::new(0, 0, w + 4, h + 4);
+            let mut buf = Buffer::empty(outer);
+            let panel = Rect::new(2, 2, w, h);
+            ui::data_path::DataPath {
+                view: view(&app),
+                focused: false,
+            }
+            .render(panel, &mut buf);
+            for y in 0..outer.height {
+                for x in 0..outer.width {
+                    if !panel.contains(ratatui::layout::Position { x, y }) {
+                        assert_eq!(
+                            buf[(x, y)].symbol(),
+                            " ",
+                            "{w}x{h}: drew outside at {x},{y}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn every_panel_at_every_size_stays_inside_its_area() {
+    let app = scripted(Lang::Zh, false, script::finish());
+    let v = view(&app);
+    let draw = |panel: Rect, buf: &mut Buffer, which: usize| match which {
+        0 => ui::header::Header { view: v }.render(panel, buf),
+        1 => ui::switches::Switches {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+        2 => ui::page_map::PageMapPanel {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+        3 => ui::charts::Charts {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+        _ => ui::narration::Narration {
+            view: v,
+            focused: true,
+        }
+        .render(panel, buf),
+    };
+    for which in 0..5 {
+        for w in (1..=100).step_by(9) {
+            for h in (1..=30).step_by(4) {
+                let outer = Rect::new(0, 0, w + 4, h + 4);
+                let mut buf = Buffer::empty(outer);
+                let panel = Rect::new(2, 2, w, h);
+                draw(panel, &mut buf, which);
+                for y in 0..outer.height {
+                    for x in 0..outer.width {
+                        if !panel.contains(ratatui::layout::Position { x, y }) {
+                            assert_eq!(buf[(x, y)].symbol(), " ", "panel {which} {w}x{h}: {x},{y}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
