@@ -13,6 +13,7 @@ mod check;
 mod compare;
 mod inspect;
 mod list;
+mod report;
 mod run;
 mod stats;
 mod verify;
@@ -60,6 +61,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run scenarios one after another and compare their totals (B/A).
     Compare(compare::CompareArgs),
+    /// Draw a recording as SVG (dirty pages over time, syscalls, copies and faults per step).
+    Report(report::ReportArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
     /// Run scenarios headless and check their expectations (all built-ins by default).
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Some(Command::List(args)) => list::run(&cli.global, args),
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => check::run(&cli.global, args),
+        Some(Command::Report(args)) => report::run(&cli.global, args),
         Some(Command::Compare(args)) => compare::run(&cli.global, args),
         Some(Command::Verify(args)) => verify::run(&cli.global, args),
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod engine;
 pub mod model;
+pub mod plot;
 pub mod probe;
 pub mod record;
 pub mod report;
