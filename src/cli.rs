@@ -23,6 +23,9 @@ mod verify;
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    /// Options of the picker and live view when no subcommand is given.
+    #[command(flatten)]
+    pub tui: run::TuiFlags,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -85,7 +88,7 @@ pub fn main() -> ExitCode {
         Some(Command::Verify(args)) => verify::run(&cli.global, args),
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
         Some(Command::Stats(args)) => stats::run(&cli.global, args),
-        None => run::default(&cli.global),
+        None => run::default(&cli.global, &cli.tui),
     };
     match result {
         Ok(code) => code,

@@ -180,7 +180,6 @@ fn leftovers(dir: &tempfile::TempDir) -> Vec<String> {
 }
 
 #[test]
-#[ignore = "needs src/cli/run.rs to open the TUI (tui::run_scenario) when not --headless"]
 fn run_view_pauses_switches_language_and_restores_the_terminal() {
     let dir = workdir();
     let wd = dir.path().to_str().unwrap();
@@ -211,7 +210,6 @@ fn run_view_pauses_switches_language_and_restores_the_terminal() {
 }
 
 #[test]
-#[ignore = "needs src/cli/run.rs to open the TUI (tui::run_scenario) when not --headless"]
 fn sigterm_restores_the_terminal_and_removes_the_working_directory() {
     let dir = workdir();
     let wd = dir.path().to_str().unwrap();
@@ -233,7 +231,6 @@ fn sigterm_restores_the_terminal_and_removes_the_working_directory() {
 }
 
 #[test]
-#[ignore = "needs src/cli/run.rs to open the picker (tui::pick_and_run) with no subcommand on a terminal"]
 fn picker_filters_runs_and_returns() {
     let dir = workdir();
     let wd = dir.path().to_str().unwrap();
@@ -257,7 +254,6 @@ fn picker_filters_runs_and_returns() {
 }
 
 #[test]
-#[ignore = "needs src/cli/run.rs to open the TUI (tui::run_scenario) when not --headless"]
 fn ctrl_c_quits_and_restores() {
     let dir = workdir();
     let wd = dir.path().to_str().unwrap();

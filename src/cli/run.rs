@@ -1,10 +1,12 @@
-//! `iotour run SCENARIO --headless [--json]`: run the engine at full speed
-//! with no UI, print the report as a table (or JSON), exit 0 when every step
-//! ran and every expectation held, 1 otherwise, 2 on bad input.
+//! `iotour run SCENARIO`: the live TUI when standard output is a terminal;
+//! with `--headless` (or when piped) run the engine at full speed with no UI,
+//! print the report as a table (or JSON), exit 0 when every step ran and every
+//! expectation held, 1 otherwise, 2 on bad input.
 //!
 //! Ctrl-C (SIGINT), SIGTERM and SIGHUP abort the run; dropping the engine
 //! removes the working directory before the process exits 128 + signal.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -21,12 +23,13 @@ use crate::probe::Disabled;
 use crate::record::{self, Recorder, ScenarioFile};
 use crate::report::{RunReport, json, table};
 use crate::scenario::{Catalog, Lang, Plan};
+use crate::tui::{self, TuiOptions};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// A built-in scenario id, a scenario in ./scenarios/ or --scenarios DIR, or a path to a .toml file.
     pub scenario: String,
-    /// Print the report instead of opening the TUI.
+    /// Print the report instead of opening the TUI (the default when output is not a terminal).
     #[arg(long)]
     pub headless: bool,
     /// With --headless: print the report as one JSON object.
@@ -35,6 +38,45 @@ pub struct RunArgs {
     /// Also write every event of the run to FILE (JSON Lines; see `iotour replay`).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    #[command(flatten)]
+    pub tui: TuiFlags,
+}
+
+/// Options of the live view, for `iotour run` and `iotour` with no subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct TuiFlags {
+    /// Pause before each step that asks a question and hide its figures until it ran.
+    #[arg(long)]
+    pub predict: bool,
+    /// Starting pace of the live view: 1/4, 1/2, 1, 2, 4, 8 or max.
+    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed)]
+    pub speed: Speed,
+}
+
+fn parse_speed(s: &str) -> Result<Speed, String> {
+    Ok(match s.trim().trim_end_matches(['x', '×']) {
+        "1/4" | "0.25" | ".25" => Speed::Quarter,
+        "1/2" | "0.5" | ".5" => Speed::Half,
+        "1" => Speed::One,
+        "2" => Speed::Two,
+        "4" => Speed::Four,
+        "8" => Speed::Eight,
+        "max" => Speed::Max,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a speed (1/4, 1/2, 1, 2, 4, 8 or max)"
+            ));
+        }
+    })
+}
+
+impl TuiFlags {
+    fn options(&self, lang: Lang) -> TuiOptions {
+        TuiOptions {
+            lang,
+            predict: self.predict,
+        }
+    }
 }
 
 /// The events a headless run listens to (samples are ignored).
@@ -131,20 +173,17 @@ fn drive(
                 return Ok(Outcome::Signalled(sig as i32));
             }
             match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(Headless::Exec(e)) if matches!(*e, ExecEvent::Finished(_)) => {
-                    let ExecEvent::Finished(report) = *e else {
-                        unreachable!("matched above")
-                    };
-                    drop(engine);
-                    return Ok(Outcome::Report(Box::new(report)));
-                }
-                Ok(Headless::Exec(e)) if matches!(*e, ExecEvent::Failed { .. }) => {
-                    let ExecEvent::Failed { error, .. } = *e else {
-                        unreachable!("matched above")
-                    };
-                    drop(engine);
-                    anyhow::bail!("{id}: {error}");
-                }
+                Ok(Headless::Exec(e)) => match *e {
+                    ExecEvent::Finished(report) => {
+                        drop(engine);
+                        return Ok(Outcome::Report(Box::new(report)));
+                    }
+                    ExecEvent::Failed { error, .. } => {
+                        drop(engine);
+                        anyhow::bail!("{id}: {error}");
+                    }
+                    _ => {}
+                },
                 Ok(_) | Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => {
                     drop(engine);
@@ -168,12 +207,15 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = Catalog::load(&global.scenario_dirs)
         .resolve(&args.scenario)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !args.headless {
-        // The TUI is not wired in yet: run headless rather than do nothing.
-        eprintln!("iotour: the interactive view is not built yet; running headless");
-    }
     let config = engine_config(global)?;
     let lang = super::list::lang(global);
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        let config = EngineConfig {
+            speed: args.tui.speed,
+            ..config
+        };
+        return tui::run_scenario(plan, config, args.tui.options(lang));
+    }
     let texts = plan.clone();
     let recorder = match &args.record {
         Some(path) => Some((
@@ -216,10 +258,23 @@ pub fn localize(report: &mut RunReport, plan: &Plan, lang: Lang) {
     }
 }
 
-/// `iotour` with no subcommand: the list of lessons and how to run one.
-pub fn default(global: &Global) -> anyhow::Result<ExitCode> {
+/// `iotour` with no subcommand: the scenario picker on a terminal, otherwise
+/// the list of lessons and how to run one.
+pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let lang = super::list::lang(global);
+    if std::io::stdout().is_terminal() {
+        let plans: Vec<Plan> = catalog
+            .entries()
+            .iter()
+            .filter_map(|e| e.plan.as_ref().ok().cloned())
+            .collect();
+        let config = EngineConfig {
+            speed: flags.speed,
+            ..engine_config(global)?
+        };
+        return tui::pick_and_run(plans, config, flags.options(lang));
+    }
     println!("Scenarios:");
     for e in catalog.entries() {
         println!(

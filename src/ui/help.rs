@@ -1,6 +1,7 @@
 //! The `?` overlay: every key with what it does, and how to read the panels.
 
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::KeyCode;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
@@ -26,7 +27,7 @@ impl Widget for &Help<'_> {
             .iter()
             .map(|b| {
                 Line::from(vec![
-                    Span::styled(format!("{:>8}  ", b.label), t.key),
+                    Span::styled(format!("{:>8}  ", key_names(b.keys)), t.key),
                     Span::raw(b.help),
                 ])
             })
@@ -69,4 +70,23 @@ impl Widget for &Help<'_> {
             )
             .render(popup, buf);
     }
+}
+
+/// Every key of a binding, as a reader types it (`n/→`); the footer's short
+/// label (`+/-`) can stand for two bindings, the help lists each.
+fn key_names(keys: &[KeyCode]) -> String {
+    let name = |k: &KeyCode| match k {
+        KeyCode::Char(' ') => "space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Right => "→".into(),
+        KeyCode::Left => "←".into(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::Tab => "tab".into(),
+        KeyCode::BackTab => "⇧tab".into(),
+        KeyCode::Enter => "enter".into(),
+        KeyCode::Esc => "esc".into(),
+        other => format!("{other}"),
+    };
+    keys.iter().map(name).collect::<Vec<_>>().join("/")
 }
