@@ -29,12 +29,14 @@ use crate::engine::{ExecEvent, Sample};
 use crate::report::{RunReport, Sources, duration_ns};
 use crate::scenario::{Origin, Plan};
 
+mod launcher;
 mod reader;
 mod tee;
 mod writer;
 
+pub use launcher::RecordingLauncher;
 pub use reader::Recording;
-pub use tee::{Tee, Teed, tee};
+pub use tee::{Recordable, Tee, Teed, tee, tee_same};
 pub use writer::Recorder;
 
 /// The first line's `format`.
@@ -76,9 +78,9 @@ impl ScenarioFile {
                 .unwrap_or_default()
                 .to_string(),
             Origin::File(path) => {
-                std::fs::read_to_string(path).map_err(|source| RecordError::Io {
+                std::fs::read_to_string(path).map_err(|error| RecordError::Io {
                     path: path.clone(),
-                    source,
+                    error,
                 })?
             }
         };
@@ -108,12 +110,20 @@ pub enum Recorded {
     Sample(Sample),
 }
 
-impl Recorded {
+/// A borrowed [`Recorded`]: what the recorder writes without copying the event.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordedRef<'a> {
+    Exec(&'a ExecEvent),
+    Sample(&'a Sample),
+}
+
+impl RecordedRef<'_> {
     /// The event's own time, if it carries one.
-    pub fn at(&self) -> Option<Duration> {
+    pub fn at(self) -> Option<Duration> {
         match self {
-            Recorded::Sample(s) => Some(s.at),
-            Recorded::Exec(e) => match &**e {
+            RecordedRef::Sample(s) => Some(s.at),
+            RecordedRef::Exec(e) => match e {
                 ExecEvent::Ready { at, .. }
                 | ExecEvent::StepStarted { at, .. }
                 | ExecEvent::Failed { at, .. } => Some(*at),
@@ -121,6 +131,20 @@ impl Recorded {
                 ExecEvent::StepDone(_) | ExecEvent::Finished(_) => None,
             },
         }
+    }
+}
+
+impl Recorded {
+    pub fn as_ref(&self) -> RecordedRef<'_> {
+        match self {
+            Recorded::Exec(e) => RecordedRef::Exec(e),
+            Recorded::Sample(s) => RecordedRef::Sample(s),
+        }
+    }
+
+    /// The event's own time, if it carries one.
+    pub fn at(&self) -> Option<Duration> {
+        self.as_ref().at()
     }
 
     /// The final report, for a `finished` line.
@@ -150,11 +174,12 @@ impl From<Sample> for Recorded {
 /// Why a recording could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("{}: {source}", path.display())]
+    // The cause is part of the message (not a `#[source]`), so that a
+    // chain-printing caller does not say it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{}: not an iotour recording (its first line has no \"format\":\"{FORMAT}\")", path.display())]
     NotARecording { path: PathBuf },
@@ -168,12 +193,11 @@ pub enum RecordError {
         found: u64,
         written_by: String,
     },
-    #[error("{}:{line}: {source}", path.display())]
+    #[error("{}:{line}: {error}", path.display())]
     BadLine {
         path: PathBuf,
         line: usize,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("{}: scenario `{id}` recorded in the file does not parse: {message}", path.display())]
     BadScenario {

@@ -20,7 +20,7 @@ use clap::Args;
 use super::Global;
 use crate::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
 use crate::probe::Disabled;
-use crate::record::{self, Recorder, ScenarioFile};
+use crate::record::{self, Recorder, RecordingLauncher, ScenarioFile};
 use crate::report::{RunReport, json, table};
 use crate::scenario::{Catalog, Lang, Plan};
 use crate::tui::{self, TuiOptions};
@@ -214,7 +214,19 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
             speed: args.tui.speed,
             ..config
         };
-        return tui::run_scenario(plan, config, args.tui.options(lang));
+        let opts = args.tui.options(lang);
+        let Some(path) = args.record else {
+            return tui::run_scenario(plan, config, opts);
+        };
+        let speed = config.speed;
+        let hz = config.sample_hz;
+        let launcher = RecordingLauncher::new(tui::EngineLauncher::new(config), path, hz);
+        let errors = launcher.errors();
+        let code = tui::run_scenario_with(plan, launcher, speed, opts)?;
+        if let Some(e) = errors.lock().ok().and_then(|mut e| e.take()) {
+            return Err(e.into());
+        }
+        return Ok(code);
     }
     let texts = plan.clone();
     let recorder = match &args.record {

@@ -17,23 +17,23 @@ pub struct Recording {
 
 impl Recording {
     pub fn load(path: &Path) -> Result<Recording, RecordError> {
-        let file = std::fs::File::open(path).map_err(|source| RecordError::Io {
+        let file = std::fs::File::open(path).map_err(|error| RecordError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Recording::read(path, std::io::BufReader::new(file))
     }
 
     /// Read a recording from `input`; `path` only names it in errors.
     pub fn read(path: &Path, input: impl BufRead) -> Result<Recording, RecordError> {
-        let io = |source| RecordError::Io {
+        let io = |error| RecordError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         };
-        let bad = |line, source| RecordError::BadLine {
+        let bad = |line, error| RecordError::BadLine {
             path: path.to_path_buf(),
             line,
-            source,
+            error,
         };
         let mut lines = input.lines();
         let first = match lines.next() {

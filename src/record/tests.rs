@@ -123,7 +123,7 @@ fn a_recording_loads_back_into_the_same_events() {
     let path = dir.path().join("r.jsonl");
     let mut rec = Recorder::create(&path, files(), 20).unwrap();
     for e in events() {
-        rec.record(0, &e);
+        rec.record(0, e.as_ref());
     }
     rec.finish().unwrap();
 
@@ -151,7 +151,7 @@ fn the_header_is_the_first_line_and_unknowns_are_null() {
     let path = dir.path().join("r.jsonl");
     let mut rec = Recorder::create(&path, files(), 20).unwrap();
     for e in events() {
-        rec.record(0, &e);
+        rec.record(0, e.as_ref());
     }
     rec.finish().unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
@@ -175,14 +175,11 @@ fn a_run_that_never_got_ready_still_has_a_header() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.jsonl");
     let mut rec = Recorder::create(&path, files(), 5).unwrap();
-    rec.record(
-        0,
-        &ExecEvent::Failed {
-            error: "no space".into(),
-            at: Duration::from_nanos(7),
-        }
-        .into(),
-    );
+    let failed = ExecEvent::Failed {
+        error: "no space".into(),
+        at: Duration::from_nanos(7),
+    };
+    rec.record(0, RecordedRef::Exec(&failed));
     rec.finish().unwrap();
     let r = Recording::load(&path).unwrap();
     assert_eq!(r.header.kernel, None);

@@ -9,15 +9,17 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{FORMAT, Header, Line, RecordError, Recorded, ScenarioFile, VERSION};
+use serde::Serialize;
+
+use super::{FORMAT, Header, RecordError, RecordedRef, ScenarioFile, VERSION};
 use crate::engine::ExecEvent;
 
 pub struct Recorder {
     path: PathBuf,
     out: Box<dyn Write + Send>,
     header: Header,
-    /// Lines waiting for the header (`None` once it is written).
-    pending: Option<Vec<Line>>,
+    /// Lines waiting for the header, serialized (`None` once it is written).
+    pending: Option<Vec<String>>,
     /// The latest time seen per scenario (for events that carry none).
     last_at: Vec<Duration>,
     /// The first write error; later writes are skipped, `finish` reports it.
@@ -31,9 +33,9 @@ impl Recorder {
         scenarios: Vec<ScenarioFile>,
         sample_hz: u32,
     ) -> Result<Recorder, RecordError> {
-        let file = File::create(path).map_err(|source| RecordError::Io {
+        let file = File::create(path).map_err(|error| RecordError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Ok(Recorder::to_writer(
             path,
@@ -73,19 +75,18 @@ impl Recorder {
     }
 
     /// Append one event of scenario `scenario` (an index into the header's list).
-    pub fn record(&mut self, scenario: usize, event: &Recorded) {
+    pub fn record(&mut self, scenario: usize, event: RecordedRef<'_>) {
         if scenario >= self.last_at.len() {
             self.last_at.resize(scenario + 1, Duration::ZERO);
         }
         let at = event.at().unwrap_or(self.last_at[scenario]);
         self.last_at[scenario] = self.last_at[scenario].max(at);
-        let line = Line {
+        let line = LineRef {
             scenario,
-            at,
-            event: event.clone(),
+            at: u64::try_from(at.as_nanos()).unwrap_or(u64::MAX),
+            event,
         };
-        if let Recorded::Exec(e) = event
-            && let ExecEvent::Ready { environment, .. } = &**e
+        if let RecordedRef::Exec(ExecEvent::Ready { environment, .. }) = event
             && self.pending.is_some()
         {
             self.header.kernel = Some(environment.kernel.clone());
@@ -95,7 +96,12 @@ impl Recorder {
             self.flush_pending();
         }
         match &mut self.pending {
-            Some(lines) => lines.push(line),
+            Some(lines) => match serde_json::to_string(&line) {
+                Ok(text) => lines.push(text),
+                Err(e) => {
+                    self.error.get_or_insert(e.into());
+                }
+            },
             None => self.write_json(&line),
         }
     }
@@ -107,11 +113,24 @@ impl Recorder {
         let header = self.header.clone();
         self.write_json(&header);
         for line in &lines {
-            self.write_json(line);
+            self.write_line(line);
         }
     }
 
-    fn write_json<T: serde::Serialize>(&mut self, value: &T) {
+    fn write_line(&mut self, text: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.write_all(b"\n"));
+        if let Err(e) = result {
+            self.error = Some(e);
+        }
+    }
+
+    fn write_json<T: Serialize>(&mut self, value: &T) {
         if self.error.is_some() {
             return;
         }
@@ -133,11 +152,20 @@ impl Recorder {
             self.error = Some(e);
         }
         match self.error {
-            Some(source) => Err(RecordError::Io {
+            Some(error) => Err(RecordError::Io {
                 path: self.path,
-                source,
+                error,
             }),
             None => Ok(()),
         }
     }
+}
+
+/// A [`Line`](super::Line) that borrows its event (the same JSON).
+#[derive(Serialize)]
+struct LineRef<'a> {
+    scenario: usize,
+    at: u64,
+    #[serde(flatten)]
+    event: RecordedRef<'a>,
 }
