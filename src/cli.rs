@@ -13,6 +13,7 @@ mod check;
 mod compare;
 mod inspect;
 mod list;
+mod replay;
 mod report;
 mod run;
 mod stats;
@@ -64,6 +65,8 @@ pub enum Command {
     Run(run::RunArgs),
     /// Run scenarios one after another and compare their totals (B/A).
     Compare(compare::CompareArgs),
+    /// Play a recording in the TUI (or print its report with --headless); runs nothing.
+    Replay(replay::ReplayArgs),
     /// Draw a recording as SVG (dirty pages over time, syscalls, copies and faults per step).
     Report(report::ReportArgs),
     /// Validate scenario files without running them.
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => check::run(&cli.global, args),
         Some(Command::Report(args)) => report::run(&cli.global, args),
+        Some(Command::Replay(args)) => replay::run(&cli.global, args),
         Some(Command::Compare(args)) => compare::run(&cli.global, args),
         Some(Command::Verify(args)) => verify::run(&cli.global, args),
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),

@@ -11,6 +11,7 @@ pub mod model;
 pub mod plot;
 pub mod probe;
 pub mod record;
+pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod size;
