@@ -1,12 +1,124 @@
+//! `iotour inspect PATH…`: see [`crate::inspect`].
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 
 use super::Global;
+use crate::inspect::range::ByteRange;
+use crate::inspect::report::SortKey;
+use crate::inspect::walk::WalkOptions;
+use crate::inspect::watch::{Stop, clock, parse_seconds};
+use crate::inspect::{self, Options, Probe, table};
+use crate::probe::pages::page_size;
+
+/// Cells in the page map of a single file: 4 rows of 64.
+const MAP_CELLS: usize = 4 * table::MAP_COLUMNS;
 
 #[derive(Debug, Args)]
-pub struct InspectArgs {}
+pub struct InspectArgs {
+    /// Files and directories (directories are walked recursively, hidden files included).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print one JSON object (with --watch: one per refresh, one per line).
+    #[arg(long)]
+    pub json: bool,
+    /// Refresh every SECONDS until Ctrl-C.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub watch: Option<Duration>,
+    /// Only this byte range of the one file named, e.g. 0..64MiB or 1GiB.. (zoom).
+    #[arg(long, value_name = "START..END")]
+    pub range: Option<ByteRange>,
+    /// Order of the files.
+    #[arg(long, value_enum, default_value_t = SortKey::Path)]
+    pub sort: SortKey,
+    /// Directory levels to descend below a named directory (1: its own files only).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+    /// Print the table once even on a terminal (instead of the live view).
+    #[arg(long, conflicts_with_all = ["json", "watch"])]
+    pub plain: bool,
+    /// How often the live view (on a terminal) measures again.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "1")]
+    pub refresh: Duration,
+    /// Follow symbolic links found inside directories (links named on the
+    /// command line are always followed); each directory is entered once, so
+    /// a link loop ends.
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+}
 
-pub fn run(_global: &Global, _args: InspectArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`inspect` is not built yet")
+pub fn run(_global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
+    let probe = Probe::from_env()?;
+    let opts = Options {
+        walk: WalkOptions {
+            max_depth: args.max_depth,
+            follow: args.follow,
+        },
+        range: args.range,
+        // The map is drawn in the table only; JSON has no place for it.
+        map_cells: if args.json { 0 } else { MAP_CELLS },
+        sort: args.sort,
+    };
+    let stdout = std::io::stdout();
+    let live = stdout.is_terminal() && std::io::stdin().is_terminal();
+    if live && !args.json && !args.plain && args.watch.is_none() {
+        return inspect::live::run(&args.paths, &opts, &probe, args.refresh);
+    }
+    let Some(every) = args.watch else {
+        let report = inspect::inspect(&args.paths, &opts, &probe)?;
+        let text = format(&report, args.json)?;
+        return Ok(finish(
+            stdout.lock().write_all(text.as_bytes()),
+            report.exit_code(),
+        ));
+    };
+    let stop = Stop::on_signals()?;
+    let clear = stdout.is_terminal() && !args.json;
+    loop {
+        let report = inspect::inspect(&args.paths, &opts, &probe)?;
+        let code = report.exit_code();
+        let mut text = format(&report, args.json)?;
+        if !args.json {
+            text = format!(
+                "iotour inspect, every {:.2}s, at {} UTC\n{text}\n",
+                every.as_secs_f64(),
+                clock()
+            );
+        }
+        if clear {
+            // Home and clear, like watch(1): each refresh replaces the last.
+            text.insert_str(0, "\x1b[H\x1b[2J");
+        }
+        let written = stdout
+            .lock()
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.lock().flush());
+        if written.is_err() || !stop.sleep(every) {
+            return Ok(finish(written, code));
+        }
+    }
+}
+
+fn format(report: &inspect::report::InspectReport, json: bool) -> anyhow::Result<String> {
+    Ok(if json {
+        serde_json::to_string(report)? + "\n"
+    } else {
+        table::render(report, page_size())
+    })
+}
+
+/// The exit code after writing: a reader that went away (`| head`) is not a
+/// failure of ours.
+fn finish(written: std::io::Result<()>, code: u8) -> ExitCode {
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("iotour: writing the report: {e}");
+            ExitCode::from(1)
+        }
+        _ => ExitCode::from(code),
+    }
 }

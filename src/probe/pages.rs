@@ -281,6 +281,92 @@ impl PageProbe {
     }
 }
 
+impl CellState {
+    /// The state a map cell takes for these counts (the bucketing rule used by
+    /// [`PageProbe::map`], for callers that count ranges themselves).
+    pub fn of(counts: &PageCounts) -> CellState {
+        CellState::from_counts(counts)
+    }
+}
+
+impl PageProbe {
+    /// `len` bytes at `off` (clamped to the file; `off` rounded down to a page)
+    /// bucketed into at most `max_cells` cells, with totals over that range
+    /// only: the zoomed view of `inspect --range`. An empty range gives an
+    /// empty map with zero totals from the probe's source.
+    pub fn map_range(
+        &self,
+        file: &File,
+        off: u64,
+        len: u64,
+        max_cells: usize,
+    ) -> io::Result<PageMap> {
+        let page = page_size();
+        let file_end = file.metadata()?.len().div_ceil(page) * page;
+        let start = (off / page * page).min(file_end);
+        let end = off.saturating_add(len).min(file_end).max(start);
+        let pages = (end - start).div_ceil(page);
+        let per_cell = pages.div_ceil(max_cells.max(1) as u64).max(1);
+        let n_cells = pages.div_ceil(per_cell);
+        let mut cells = Vec::with_capacity(n_cells as usize);
+        let totals = match self.source {
+            PagesSource::Cachestat => {
+                // The cells are disjoint and cover the range, so their sum is
+                // the range's total without another walk of the page cache.
+                let mut sum = [0u64; 5];
+                for i in 0..n_cells {
+                    let cell_off = start + i * per_cell * page;
+                    let cell_len = (per_cell * page).min(end - cell_off);
+                    let c = cachestat(file, cell_off, cell_len)?;
+                    cells.push(CellState::from_counts(&c));
+                    let parts = [
+                        c.cached,
+                        c.dirty,
+                        c.writeback,
+                        c.evicted,
+                        c.recently_evicted,
+                    ];
+                    for (s, v) in sum.iter_mut().zip(parts) {
+                        *s += v.unwrap_or(0);
+                    }
+                }
+                PageCounts {
+                    cached: Some(sum[0]),
+                    dirty: Some(sum[1]),
+                    writeback: Some(sum[2]),
+                    evicted: Some(sum[3]),
+                    recently_evicted: Some(sum[4]),
+                }
+            }
+            PagesSource::Mincore => {
+                let mut per = Vec::new();
+                let cached = if pages == 0 {
+                    0
+                } else {
+                    mincore_counts(file, start, end - start, Some((per_cell, &mut per)))?
+                };
+                cells.extend(per.iter().map(|&n| {
+                    if n > 0 {
+                        CellState::Cached
+                    } else {
+                        CellState::NotCached
+                    }
+                }));
+                PageCounts {
+                    cached: Some(cached),
+                    ..PageCounts::default()
+                }
+            }
+        };
+        Ok(PageMap {
+            pages,
+            pages_per_cell: per_cell,
+            cells,
+            totals,
+        })
+    }
+}
+
 /// The system page size in bytes.
 pub fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
@@ -357,6 +443,30 @@ mod tests {
         assert_eq!(map.cells.len(), 8);
         assert_eq!(map.cells[0], CellState::Clean, "{:?}", map.cells);
         assert_eq!(map.cells[5], CellState::Dirty, "{:?}", map.cells);
+    }
+
+    #[test]
+    fn map_range_counts_only_the_zoomed_range() {
+        let page = page_size();
+        let (_d, f) = file_with((page * 64) as usize);
+        for source in [PagesSource::Cachestat, PagesSource::Mincore] {
+            let probe = PageProbe::with_source(source);
+            if probe.counts(&f, 0, 0).is_err() {
+                continue; // no cachestat on this kernel
+            }
+            // Pages 8..24, asked for with an unaligned start.
+            let map = probe
+                .map_range(&f, page * 8 + 100, page * 16 - 100, 4)
+                .unwrap();
+            assert_eq!(map.pages, 16, "{source:?}");
+            assert_eq!(map.pages_per_cell, 4, "{source:?}");
+            assert_eq!(map.cells.len(), 4, "{source:?}");
+            assert_eq!(map.totals.cached, Some(16), "{source:?}");
+            // Past the end: clamped to nothing.
+            let map = probe.map_range(&f, page * 100, page, 4).unwrap();
+            assert_eq!((map.pages, map.cells.len()), (0, 0), "{source:?}");
+            assert_eq!(map.totals.cached, Some(0), "{source:?}");
+        }
     }
 
     #[test]

@@ -1,0 +1,420 @@
+//! Drawing the live `inspect` view. Read-only: no clock, no kernel.
+//!
+//! ```text
+//! ┌──────────────────────────────────────────────────────────────────────┐
+//! │ iotour inspect · 3 files · cachestat · every 1.00 s · 09:41:02 UTC   │ header
+//! │     SIZE    PAGES        CACHED         DIRTY     WRITEBACK  PATH    │
+//! │ ▶ 64 MiB    16384  8192  50.0%   768   4.7% …               app.db   │ files (scrolls)
+//! │   TOTAL …                                                            │
+//! │╭ page map: app.db · 1 cell = 8 pages (32.0 KiB) ───────────────────╮ │
+//! ││█░░░░░░░░▓▓▓▓····                                                 │ │ map of the
+//! ││█ dirty ▓ writeback ░ clean ▒ cached · not cached                  │ │ selected file
+//! │╰───────────────────────────────────────────────────────────────────╯ │
+//! │ q quit  ↑↓ select  s sort: path  r refresh                           │ footer
+//! └──────────────────────────────────────────────────────────────────────┘
+//! ```
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, TableState, Widget};
+
+use super::Live;
+use crate::inspect::report::{FileReport, SortKey, Totals};
+use crate::inspect::table::{count, with_pct};
+use crate::probe::pages::{CellState, page_size};
+use crate::size::format_size;
+use crate::ui::Theme;
+
+/// Below this the view says so instead of drawing a squashed table.
+pub const MIN_WIDTH: u16 = 50;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Header, files, map, footer.
+pub fn areas(area: Rect) -> [Rect; 4] {
+    area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Percentage(45),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]))
+}
+
+fn map_block<'a>(title: Line<'a>, theme: &Theme) -> Block<'a> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(title)
+}
+
+/// How many cells the map panel shows on a screen of this size: one per
+/// character of its inside, less the legend line.
+pub fn map_cells(screen: Rect) -> usize {
+    let [_, _, map, _] = areas(screen);
+    let inner = map_block(Line::default(), &Theme::new(false)).inner(map);
+    inner.width as usize * inner.height.saturating_sub(1) as usize
+}
+
+/// The same glyphs as the run view's page map, so the map reads without colour.
+fn look(state: CellState, t: &Theme) -> (&'static str, Style) {
+    match state {
+        CellState::NotCached => ("·", t.not_cached),
+        CellState::Cached => ("▒", t.cached_page),
+        CellState::Clean => ("░", t.clean_page),
+        CellState::Dirty => ("█", t.dirty_page),
+        CellState::Writeback => ("▓", t.writeback_page),
+    }
+}
+
+/// Draw the whole screen.
+pub fn render(frame: &mut Frame, live: &Live, theme: &Theme) {
+    render_to(frame.area(), frame.buffer_mut(), live, theme);
+}
+
+/// Draw into a buffer (the tests' way in).
+pub fn render_to(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        Paragraph::new(format!(
+            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q quits",
+            area.width, area.height
+        ))
+        .style(theme.muted)
+        .render(area, buf);
+        return;
+    }
+    let [head, files, map, foot] = areas(area);
+    header(head, buf, live, theme);
+    table(files, buf, live, theme);
+    page_map(map, buf, live, theme);
+    footer(foot, buf, live, theme);
+}
+
+fn header(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let t = &live.report.totals;
+    let mut spans = vec![
+        Span::styled("iotour inspect", theme.title),
+        Span::raw(format!(
+            " · {} file{} · {} · every {:.2} s · {} UTC",
+            t.files,
+            if t.files == 1 { "" } else { "s" },
+            live.source,
+            live.every.as_secs_f64(),
+            live.at
+        )),
+    ];
+    if t.errors > 0 {
+        spans.push(Span::styled(
+            format!(" · {} with errors", t.errors),
+            theme.error,
+        ));
+    }
+    if let Some(note) = live.report.notes.first() {
+        spans.push(Span::styled(format!(" · {note}"), theme.fallback_badge));
+    }
+    Line::from(spans).render(area, buf);
+}
+
+fn cells(f: &FileReport) -> [String; 7] {
+    [
+        f.size.map_or_else(|| "?".into(), format_size),
+        count(f.pages),
+        with_pct(f.cached, f.pages),
+        with_pct(f.dirty, f.pages),
+        with_pct(f.writeback, f.pages),
+        count(f.evicted),
+        f.path.clone(),
+    ]
+}
+
+fn totals_cells(t: &Totals) -> [String; 7] {
+    [
+        t.size.map_or_else(|| "?".into(), format_size),
+        count(t.pages),
+        with_pct(t.cached, t.pages),
+        with_pct(t.dirty, t.pages),
+        with_pct(t.writeback, t.pages),
+        count(t.evicted),
+        "TOTAL".into(),
+    ]
+}
+
+fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let [list, total] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    let widths = [
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(16),
+        Constraint::Length(16),
+        Constraint::Length(16),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ];
+    let right = |s: String, w: usize| format!("{s:>w$}");
+    // What is left for the path after the figures and the gaps between columns.
+    let path_width = (area.width as usize).saturating_sub(10 + 9 + 16 * 3 + 9 + 6);
+    let row = |c: [String; 7]| {
+        let [size, pages, cached, dirty, wb, ev, path] = c;
+        Row::new([
+            right(size, 10),
+            right(pages, 9),
+            cached,
+            dirty,
+            wb,
+            right(ev, 9),
+            path,
+        ])
+    };
+    let head = Row::new(
+        [
+            "      SIZE",
+            "    PAGES",
+            "          CACHED",
+            "           DIRTY",
+            "       WRITEBACK",
+            "  EVICTED",
+            "PATH",
+        ]
+        .map(str::to_string),
+    )
+    .style(theme.title);
+    let rows = live.report.files.iter().map(|f| {
+        let mut c = cells(f);
+        c[6] = keep_tail(&c[6], path_width);
+        match &f.error {
+            // The reason follows the path (and is shown whole in the map
+            // panel when the file is selected).
+            Some(e) => {
+                c[6] = format!("{}  ({e})", c[6]);
+                row(c).style(theme.muted)
+            }
+            None => row(c),
+        }
+    });
+    let table = Table::new(rows, widths)
+        .header(head)
+        .column_spacing(1)
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::new().with_selected(Some(live.selected));
+    ratatui::widgets::StatefulWidget::render(table, list, buf, &mut state);
+    Table::new([row(totals_cells(&live.report.totals))], widths)
+        .column_spacing(1)
+        .style(theme.title)
+        .render(total, buf);
+}
+
+/// The end of `s` in at most `width` characters: a file's name says more
+/// than the directories above it.
+fn keep_tail(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width || width == 0 {
+        return s.to_string();
+    }
+    let tail: String = s.chars().skip(n - width + 1).collect();
+    format!("…{tail}")
+}
+
+fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let title = match &live.map {
+        Ok(v) => {
+            let cell = v.map.pages_per_cell;
+            format!(
+                " page map: {} · from {} · 1 cell = {cell} page{} ({}) ",
+                v.path,
+                format_size(v.offset),
+                if cell == 1 { "" } else { "s" },
+                format_size(cell * page_size()),
+            )
+        }
+        Err(_) => " page map ".into(),
+    };
+    let block = map_block(Line::styled(title, theme.title), theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
+    let view = match &live.map {
+        Ok(v) => v,
+        Err(why) => {
+            Paragraph::new(why.as_str())
+                .style(theme.muted)
+                .render(inner, buf);
+            return;
+        }
+    };
+    let width = inner.width as usize;
+    let mut lines: Vec<Line> = view
+        .map
+        .cells
+        .chunks(width)
+        .take(inner.height.saturating_sub(1) as usize)
+        .map(|row| {
+            // One span per run of equal cells: fewer spans, same picture.
+            let mut spans: Vec<Span> = Vec::new();
+            let mut run: Option<(CellState, usize)> = None;
+            for &c in row {
+                match run {
+                    Some((s, n)) if s == c => run = Some((s, n + 1)),
+                    _ => {
+                        if let Some((s, n)) = run {
+                            let (g, st) = look(s, theme);
+                            spans.push(Span::styled(g.repeat(n), st));
+                        }
+                        run = Some((c, 1));
+                    }
+                }
+            }
+            if let Some((s, n)) = run {
+                let (g, st) = look(s, theme);
+                spans.push(Span::styled(g.repeat(n), st));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    let legend: Vec<Span> = [
+        (CellState::Dirty, "dirty"),
+        (CellState::Writeback, "writeback"),
+        (CellState::Clean, "clean"),
+        (CellState::Cached, "cached (dirtiness unknown)"),
+        (CellState::NotCached, "not cached"),
+    ]
+    .into_iter()
+    .flat_map(|(s, name)| {
+        let (g, st) = look(s, theme);
+        [
+            Span::styled(g, st),
+            Span::styled(format!(" {name}  "), theme.muted),
+        ]
+    })
+    .collect();
+    lines.push(Line::from(legend));
+    Paragraph::new(lines).render(inner, buf);
+}
+
+fn footer(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let sort = match live.sort {
+        SortKey::Path => "path",
+        SortKey::Dirty => "dirty",
+        SortKey::Cached => "cached",
+    };
+    let key = |k: &'static str| Span::styled(k, theme.key);
+    Line::from(vec![
+        key("q"),
+        Span::raw(" quit  "),
+        key("↑↓"),
+        Span::raw(" select  "),
+        key("s"),
+        Span::raw(format!(" sort: {sort}  ")),
+        key("r"),
+        Span::raw(" refresh"),
+    ])
+    .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::live::tests::live;
+    use crate::inspect::report::MapView;
+    use crate::probe::pages::{PageCounts, PageMap};
+
+    fn text(buf: &Buffer) -> String {
+        let a = buf.area;
+        (a.top()..a.bottom())
+            .map(|y| {
+                (a.left()..a.right())
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn draw(w: u16, h: u16, l: &Live) -> Buffer {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        render_to(area, &mut buf, l, &Theme::new(false));
+        buf
+    }
+
+    #[test]
+    fn draws_the_files_the_map_and_the_keys() {
+        let mut l = live();
+        l.at = "09:00:00".into();
+        l.selected = 1;
+        l.map = Ok(MapView {
+            path: "b".into(),
+            offset: 0,
+            map: PageMap {
+                pages: 4,
+                pages_per_cell: 1,
+                cells: vec![
+                    CellState::Dirty,
+                    CellState::Writeback,
+                    CellState::Clean,
+                    CellState::NotCached,
+                ],
+                totals: PageCounts::default(),
+            },
+        });
+        let screen = text(&draw(110, 30, &l));
+        assert!(
+            screen.contains("iotour inspect · 3 files · cachestat · every 1.00 s · 09:00:00 UTC"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("page map: b · from 0 B · 1 cell = 1 page (4.0 KiB)"),
+            "{screen}"
+        );
+        assert!(screen.contains("│█▓░·"), "{screen}");
+        assert!(screen.contains("█ dirty  ▓ writeback  ░ clean"), "{screen}");
+        assert!(
+            screen.contains("q quit  ↑↓ select  s sort: path  r refresh"),
+            "{screen}"
+        );
+        let b_row = screen
+            .lines()
+            .find(|l| l.trim_end().ends_with(" b"))
+            .expect(&screen);
+        assert!(b_row.contains("2 100.0%"), "{b_row}");
+        assert!(
+            screen.lines().any(|l| l.trim_end().ends_with("TOTAL")),
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn a_map_that_cannot_be_drawn_says_why() {
+        let mut l = live();
+        l.map = Err("page-cache state unknown: cachestat(2) answered EPERM".into());
+        let screen = text(&draw(110, 30, &l));
+        assert!(screen.contains("cachestat(2) answered EPERM"), "{screen}");
+    }
+
+    #[test]
+    fn small_and_empty_areas_do_not_panic() {
+        let l = live();
+        assert!(text(&draw(40, 10, &l)).contains("terminal too small (40×10"));
+        draw(0, 0, &l);
+        draw(MIN_WIDTH, MIN_HEIGHT, &l);
+    }
+
+    #[test]
+    fn the_map_fills_its_panel() {
+        let screen = Rect::new(0, 0, 110, 30);
+        let [_, _, map, _] = areas(screen);
+        assert_eq!(map_cells(screen), 108 * (map.height as usize - 3));
+    }
+
+    #[test]
+    fn long_paths_keep_their_end() {
+        assert_eq!(keep_tail("/a/b/c/file.db", 8), "…file.db");
+        assert_eq!(keep_tail("short", 8), "short");
+    }
+}

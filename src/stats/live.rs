@@ -1,0 +1,162 @@
+//! The live `stats` dashboard on a terminal: the latest report, and Dirty
+//! and Dirty + Writeback over time against the thresholds.
+//!
+//! One thread: the loop waits for keys until the next sample is due, then
+//! reads /proc (all I/O is in [`run`]) and draws; [`view`] only draws.
+
+use std::collections::VecDeque;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+
+use super::report::StatsReport;
+use super::sample::Sample;
+use crate::inspect::watch::{Stop, clock};
+use crate::tui::terminal::Session;
+use crate::ui::Theme;
+
+pub mod view;
+
+/// Points kept for the chart: ten minutes at one sample a second.
+pub const HISTORY: usize = 600;
+/// The longest the loop blocks on input, so a signal is noticed quickly.
+const POLL: Duration = Duration::from_millis(100);
+
+/// One point of the chart, in KiB.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Point {
+    pub dirty_kb: u64,
+    pub dirty_writeback_kb: u64,
+}
+
+/// Everything the dashboard draws.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    pub latest: StatsReport,
+    /// Oldest first, one per sample.
+    pub history: VecDeque<Point>,
+    pub every: Duration,
+    /// Time of day of the latest sample.
+    pub at: String,
+}
+
+impl Dashboard {
+    pub fn new(first: StatsReport, every: Duration, at: String) -> Dashboard {
+        let mut d = Dashboard {
+            latest: first.clone(),
+            history: VecDeque::with_capacity(HISTORY),
+            every,
+            at: at.clone(),
+        };
+        d.push(first, at);
+        d
+    }
+
+    /// A new report; its point joins the history (oldest dropped at [`HISTORY`]).
+    pub fn push(&mut self, report: StatsReport, at: String) {
+        if let (Some(d), Some(w)) = (report.dirty_kb, report.writeback_kb) {
+            if self.history.len() == HISTORY {
+                self.history.pop_front();
+            }
+            self.history.push_back(Point {
+                dirty_kb: d,
+                dirty_writeback_kb: d + w,
+            });
+        }
+        self.latest = report;
+        self.at = at;
+    }
+}
+
+/// Run the dashboard until `q`, Ctrl-C or a signal. The first window
+/// (`interval`) is measured before the terminal is touched.
+pub fn run(interval: Duration, every: Duration, top: usize) -> anyhow::Result<ExitCode> {
+    let stop = Stop::on_signals()?;
+    let mut before = Sample::read();
+    if !stop.sleep(interval) {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let now = Sample::read();
+    let mut dash = Dashboard::new(StatsReport::between(&before, &now, top), every, clock());
+    before = now;
+    let theme = Theme::from_env();
+    let mut session = Session::start().context("cannot set the terminal up")?;
+    let mut due = Instant::now() + every;
+    let mut draw = true;
+    while !stop.stopped() {
+        if Instant::now() >= due {
+            let now = Sample::read();
+            dash.push(StatsReport::between(&before, &now, top), clock());
+            before = now;
+            due += every;
+            draw = true;
+        }
+        if draw {
+            session
+                .terminal
+                .draw(|frame| view::render(frame, &dash, &theme))?;
+            draw = false;
+        }
+        let wait = due.saturating_duration_since(Instant::now()).min(POLL);
+        if !event::poll(wait)? {
+            continue;
+        }
+        match event::read()? {
+            Event::Key(k) if k.kind == KeyEventKind::Press => {
+                let ctrl_c =
+                    k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
+                if ctrl_c || matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
+                    break;
+                }
+            }
+            Event::Resize(..) => draw = true,
+            _ => {}
+        }
+    }
+    drop(session);
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::stats::report::tests::samples;
+
+    pub(crate) fn dashboard() -> Dashboard {
+        let (a, b) = samples();
+        Dashboard::new(
+            StatsReport::between(&a, &b, 10),
+            Duration::from_secs(1),
+            "09:00:00".into(),
+        )
+    }
+
+    #[test]
+    fn history_keeps_the_latest_points_only() {
+        let mut d = dashboard();
+        assert_eq!(d.history.len(), 1);
+        assert_eq!(
+            d.history[0],
+            Point {
+                dirty_kb: 30_000,
+                dirty_writeback_kb: 40_000
+            }
+        );
+        for i in 0..HISTORY as u64 {
+            let mut r = d.latest.clone();
+            r.dirty_kb = Some(i);
+            d.push(r, "t".into());
+        }
+        assert_eq!(d.history.len(), HISTORY);
+        assert_eq!(d.history.back().unwrap().dirty_kb, HISTORY as u64 - 1);
+        // An unknown figure leaves the history alone but is still the latest.
+        let mut r = d.latest.clone();
+        r.dirty_kb = None;
+        d.push(r, "u".into());
+        assert_eq!(d.history.len(), HISTORY);
+        assert_eq!(d.latest.dirty_kb, None);
+        assert_eq!(d.at, "u");
+    }
+}

@@ -1,0 +1,229 @@
+//! Drawing the `stats` dashboard. Read-only: no clock, no kernel.
+//!
+//! ```text
+//! iotour stats · every 1.00 s · 09:41:02 UTC                       header
+//! Dirty page cache, system-wide                                     state, with
+//!   Dirty  332.8 MiB   Dirty is 14% of the background threshold …   the distances
+//! ╭ Dirty (█) and Dirty+Writeback (·), last 120 s ────────────╮
+//! │ ⠀⠀⠀⣀⣀⡠⠤⠒⠊⠉⠉⠉⠑⠒⠤⣀                                         │   chart, thresholds
+//! ╰───────────────────────────────────────────────────────────╯   drawn when in range
+//! Rates over 1.00 s …                │ Top writers …               rates + pressure | writers
+//! q quit                                                            footer
+//! ```
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{
+    Axis, Block, BorderType, Borders, Chart, Dataset, GraphType, Paragraph, Widget, Wrap,
+};
+
+use super::Dashboard;
+use crate::stats::text;
+use crate::ui::Theme;
+
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 20;
+
+/// Draw the whole screen.
+pub fn render(frame: &mut Frame, d: &Dashboard, theme: &Theme) {
+    render_to(frame.area(), frame.buffer_mut(), d, theme);
+}
+
+/// Draw into a buffer (the tests' way in).
+pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        Paragraph::new(format!(
+            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q quits",
+            area.width, area.height
+        ))
+        .style(theme.muted)
+        .render(area, buf);
+        return;
+    }
+    let [head, state, chart_area, bottom, foot] = area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(6),
+        Constraint::Fill(1),
+        Constraint::Length(12),
+        Constraint::Length(1),
+    ]));
+    Line::from(vec![
+        Span::styled("iotour stats", theme.title),
+        Span::raw(format!(
+            " · every {:.2} s · {} UTC",
+            d.every.as_secs_f64(),
+            d.at
+        )),
+    ])
+    .render(head, buf);
+    let section = |f: fn(&mut String, &crate::stats::report::StatsReport)| {
+        let mut s = String::new();
+        f(&mut s, &d.latest);
+        s.trim_start_matches('\n').trim_end().to_string()
+    };
+    Paragraph::new(section(text::state))
+        .wrap(Wrap { trim: false })
+        .render(state, buf);
+    chart(chart_area, buf, d, theme);
+    let [left, right] = bottom
+        .layout(&Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).spacing(2));
+    let mut notes = section(text::writers);
+    for note in &d.latest.notes {
+        notes.push_str(&format!("\nnote: {note}"));
+    }
+    Paragraph::new(format!(
+        "{}\n\n{}",
+        section(text::rates),
+        section(text::pressure)
+    ))
+    .render(left, buf);
+    Paragraph::new(notes)
+        .wrap(Wrap { trim: false })
+        .render(right, buf);
+    Line::from(vec![Span::styled("q", theme.key), Span::raw(" quit")]).render(foot, buf);
+}
+
+fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
+    let n = d.history.len();
+    let dirty: Vec<(f64, f64)> = d
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as f64, p.dirty_kb as f64))
+        .collect();
+    let both: Vec<(f64, f64)> = d
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (i as f64, p.dirty_writeback_kb as f64))
+        .collect();
+    let peak = d
+        .history
+        .iter()
+        .map(|p| p.dirty_writeback_kb)
+        .max()
+        .unwrap_or(0);
+    // The thresholds are often a hundred times the dirty data: scaling the
+    // chart to them would flatten the curve, so a threshold is drawn only
+    // when it is within reach, and named in the title otherwise.
+    let top = (peak as f64 * 1.25).max(1024.0);
+    let x_max = (n.max(2) - 1) as f64;
+    let line = |kb: Option<u64>| {
+        kb.filter(|&k| (k as f64) <= top)
+            .map(|k| vec![(0.0, k as f64), (x_max, k as f64)])
+    };
+    let bg = line(d.latest.background_threshold_kb);
+    let from = line(d.latest.distance.throttle_from_kb);
+    let mut sets = vec![
+        Dataset::default()
+            .name("Dirty+Writeback")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.writeback_page)
+            .data(&both),
+        Dataset::default()
+            .name("Dirty")
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(theme.dirty_page)
+            .data(&dirty),
+    ];
+    if let Some(bg) = &bg {
+        sets.push(
+            Dataset::default()
+                .name("background threshold")
+                .graph_type(GraphType::Line)
+                .style(theme.threshold)
+                .data(bg),
+        );
+    }
+    if let Some(from) = &from {
+        sets.push(
+            Dataset::default()
+                .name("throttling starts")
+                .graph_type(GraphType::Line)
+                .style(theme.threshold)
+                .data(from),
+        );
+    }
+    let off_chart = if bg.is_none() {
+        format!(
+            ", background threshold {} off the top",
+            text::kb(d.latest.background_threshold_kb)
+        )
+    } else {
+        String::new()
+    };
+    let plural = if n == 1 { "" } else { "s" };
+    let title = format!(" Dirty and Dirty+Writeback, last {n} sample{plural}{off_chart} ");
+    let block = Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(Line::styled(title, theme.title));
+    let y_labels = [Line::raw("0"), Line::raw(text::kb(Some(top as u64)))];
+    Chart::new(sets)
+        .block(block)
+        .x_axis(Axis::default().bounds([0.0, x_max]))
+        .y_axis(Axis::default().bounds([0.0, top]).labels(y_labels))
+        .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::live::tests::dashboard;
+
+    fn text_of(w: u16, h: u16, d: &Dashboard) -> String {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        render_to(area, &mut buf, d, &Theme::new(false));
+        (0..h)
+            .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn draws_state_chart_rates_and_writers() {
+        let d = dashboard();
+        let screen = text_of(160, 40, &d);
+        assert!(
+            screen.contains("iotour stats · every 1.00 s · 09:00:00 UTC"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("Dirty is 30% of the background threshold"),
+            "{screen}"
+        );
+        // 40 MB of Dirty+Writeback against a 98 MB threshold: off the top.
+        assert!(
+            screen.contains("background threshold 97.7 MiB off the top"),
+            "{screen}"
+        );
+        assert!(screen.contains("nr_dirtied"), "{screen}");
+        assert!(screen.contains("Top writers"), "{screen}");
+        assert!(screen.contains("note: 7 of 11 processes"), "{screen}");
+        assert!(screen.contains("q quit"), "{screen}");
+    }
+
+    #[test]
+    fn a_threshold_within_reach_is_drawn_not_named() {
+        let mut d = dashboard();
+        d.latest.background_threshold_kb = Some(45_000);
+        let screen = text_of(160, 40, &d);
+        assert!(!screen.contains("off the top"), "{screen}");
+        assert!(screen.contains("│background threshold│"), "{screen}"); // the legend
+    }
+
+    #[test]
+    fn small_and_empty_areas_do_not_panic() {
+        let d = dashboard();
+        assert!(text_of(50, 10, &d).contains("terminal too small"));
+        text_of(0, 0, &d);
+        text_of(MIN_WIDTH, MIN_HEIGHT, &d);
+    }
+}

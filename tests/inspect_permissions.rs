@@ -1,0 +1,109 @@
+//! The permissions trap, tested for real: as root, run the binary as nobody
+//! on a root-owned 0644 file. cachestat(2) answers EPERM there and mincore(2)
+//! would claim every page resident, so the report must say "unknown" and why,
+//! never a number. Owning the file is enough to see it again.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_iotour");
+
+fn as_nobody(args: &[&str], env: Option<(&str, &str)>) -> Output {
+    let mut c = Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        BIN,
+        "inspect",
+    ]);
+    c.args(args);
+    if let Some((k, v)) = env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn can_run() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipping: not root, so cannot switch to another user to meet the EPERM rule");
+        return false;
+    }
+    if Command::new("setpriv").arg("--version").output().is_err() {
+        eprintln!("skipping: no setpriv(1)");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn a_file_nobody_could_write_is_unknown_with_the_reason() {
+    if !can_run() {
+        return;
+    }
+    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-files");
+    fs::create_dir_all(&base).unwrap();
+    let dir = tempfile::tempdir_in(base).unwrap();
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.path().join("roots");
+    let mut f = File::create(&path).unwrap();
+    f.write_all(&vec![3u8; 8 * 4096]).unwrap(); // dirty, not synced
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let p = path.to_str().unwrap();
+
+    let out = as_nobody(&["--json", p], None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &v["files"][0];
+    if file["source"] == "mincore" || v.to_string().contains("cachestat switched off") {
+        eprintln!("skipping: no cachestat(2) here");
+        return;
+    }
+    for key in [
+        "cached",
+        "dirty",
+        "writeback",
+        "evicted",
+        "recently_evicted",
+        "source",
+    ] {
+        assert!(file[key].is_null(), "{key} should be unknown: {file}");
+    }
+    assert_eq!(file["size"], 8 * 4096, "{file}");
+    let err = file["error"].as_str().unwrap();
+    assert!(err.contains("cachestat(2) answered EPERM"), "{err}");
+    assert!(err.contains("could open it for writing"), "{err}");
+    assert!(v["totals"]["dirty"].is_null(), "{v}");
+    assert_eq!(v["totals"]["errors"], 1);
+
+    // The fallback has the same rule but lies instead of failing: still unknown.
+    let out = as_nobody(&["--json", p], Some(("IOTOUR_DISABLE", "cachestat")));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["files"][0]["cached"].is_null(), "{v}");
+    let err = v["files"][0]["error"].as_str().unwrap();
+    assert!(
+        err.contains("mincore(2) claims every page resident"),
+        "{err}"
+    );
+
+    // The text table shows `?`, not a number.
+    let out = as_nobody(&[p], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let row = text.lines().find(|l| l.contains("/roots")).unwrap();
+    assert!(row.contains(" ? ") && row.contains("EPERM"), "{text}");
+
+    // The owner may look: the same file, now nobody's, is measured.
+    std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+    let out = as_nobody(&["--json", p], None);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["files"][0]["dirty"], 8, "{v}");
+    assert_eq!(v["files"][0]["source"], "cachestat", "{v}");
+    drop(f);
+}
