@@ -14,6 +14,9 @@ use crate::model::{CopyKind, totals as copy_totals};
 use crate::report::{RunReport, StepReport};
 use crate::scenario::{Catalog, Op, Plan};
 
+pub mod live;
+pub mod screen;
+pub mod session;
 pub mod table;
 
 /// Where a figure comes from.

@@ -8,13 +8,18 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::io::IsTerminal;
+
 use clap::Args;
 
 use super::Global;
 use super::run::{Outcome, engine_config, localize, run_headless_recorded, signal_exit};
-use crate::compare::{Comparison, table};
-use crate::record::{Recorder, ScenarioFile};
-use crate::scenario::Catalog;
+use crate::compare::live::CompareView;
+use crate::compare::{Comparison, session, table};
+use crate::engine::{EngineConfig, Speed};
+use crate::record::{Recorder, RecordingLauncher, ScenarioFile};
+use crate::scenario::{Catalog, Lang, Plan};
+use crate::tui::EngineLauncher;
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
@@ -30,6 +35,9 @@ pub struct CompareArgs {
     /// Also write every event of every run to FILE (one recording, a scenario index per line).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Starting pace of the side-by-side view: 1/4, 1/2, 1, 2, 4, 8 or max.
+    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = super::run::parse_speed)]
+    pub speed: Speed,
 }
 
 pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<ExitCode> {
@@ -39,11 +47,11 @@ pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|s| catalog.resolve(s).map_err(|e| anyhow::anyhow!("{e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    if !args.headless {
-        eprintln!("iotour: the side-by-side view is not built yet; comparing headless");
-    }
     let config = engine_config(global)?;
     let lang = super::list::lang(global);
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        return side_by_side(plans, config, lang, args);
+    }
     let mut recorder = match &args.record {
         Some(path) => {
             let files = plans
@@ -103,4 +111,30 @@ pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The TUI: each scenario's data path and page map side by side, the totals
+/// and ratios below as each one finishes.
+fn side_by_side(
+    plans: Vec<Plan>,
+    config: EngineConfig,
+    lang: Lang,
+    args: CompareArgs,
+) -> anyhow::Result<ExitCode> {
+    let config = EngineConfig {
+        speed: args.speed,
+        ..config
+    };
+    let hz = config.sample_hz;
+    let engines = EngineLauncher::new(config);
+    let (view, effects) = CompareView::new(plans.clone(), lang, args.speed);
+    match &args.record {
+        None => Ok(session::run(view, effects, engines)?.0),
+        Some(path) => {
+            let launcher = RecordingLauncher::sequence(engines, path, &plans, hz)?;
+            let (code, launcher) = session::run(view, effects, launcher)?;
+            launcher.finish()?;
+            Ok(code)
+        }
+    }
 }

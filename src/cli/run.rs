@@ -53,8 +53,13 @@ pub struct TuiFlags {
     pub speed: Speed,
 }
 
-fn parse_speed(s: &str) -> Result<Speed, String> {
-    Ok(match s.trim().trim_end_matches(['x', '×']) {
+pub(super) fn parse_speed(s: &str) -> Result<Speed, String> {
+    let s = s.trim();
+    // "max" ends in an x too: name it before the × suffix is trimmed.
+    if s == "max" {
+        return Ok(Speed::Max);
+    }
+    Ok(match s.trim_end_matches(['x', '×']) {
         "1/4" | "0.25" | ".25" => Speed::Quarter,
         "1/2" | "0.5" | ".5" => Speed::Half,
         "1" => Speed::One,

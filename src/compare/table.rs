@@ -7,11 +7,6 @@ use std::fmt::Write as _;
 use super::{Comparison, Figure, Kind};
 use crate::report::table::duration;
 
-/// Column letter of scenario `i`.
-fn letter(i: usize) -> char {
-    char::from(b'A' + (i % 26) as u8)
-}
-
 fn value(f: Figure, v: Option<u64>) -> String {
     match (f, v) {
         (_, None) => "?".into(),
@@ -42,12 +37,9 @@ fn kind(k: Kind) -> &'static str {
     }
 }
 
-/// The whole comparison as text.
-pub fn render(c: &Comparison) -> String {
-    let mut out = String::new();
-    for (i, s) in c.scenarios.iter().enumerate() {
-        let _ = writeln!(out, "{}  {} — {}", letter(i), s.id, s.title);
-    }
+/// The table's cells: a header row, one row per figure, then whether each
+/// scenario's expectations held. Shared by the text table and the TUI.
+pub fn rows(c: &Comparison) -> Vec<Vec<String>> {
     let mut header = vec!["figure".to_string(), "source".to_string()];
     header.extend((0..c.scenarios.len()).map(|i| letter(i).to_string()));
     header.extend((1..c.scenarios.len()).map(|i| format!("{}/A", letter(i))));
@@ -65,6 +57,21 @@ pub fn render(c: &Comparison) -> String {
             .map(|s| if s.ok { "ok" } else { "FAILED" }.to_string()),
     );
     rows.push(last);
+    rows
+}
+
+/// Column letter of scenario `i` (A, B, …).
+pub fn letter(i: usize) -> char {
+    char::from(b'A' + (i % 26) as u8)
+}
+
+/// The whole comparison as text.
+pub fn render(c: &Comparison) -> String {
+    let mut out = String::new();
+    for (i, s) in c.scenarios.iter().enumerate() {
+        let _ = writeln!(out, "{}  {} — {}", letter(i), s.id, s.title);
+    }
+    let rows = rows(c);
     let cols = rows[0].len();
     let widths: Vec<usize> = (0..cols)
         .map(|i| {
