@@ -1,7 +1,7 @@
 //! `iotour replay FILE`: play a recording in the TUI with the live view's
 //! keys, running nothing. One scenario opens its run view; a compare
-//! recording opens the picker over its scenarios. `--headless` prints the
-//! recorded reports (and, for several scenarios, their comparison) instead.
+//! recording opens the side-by-side view. `--headless` prints the recorded
+//! reports (and, for several scenarios, their comparison) instead.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -12,7 +12,8 @@ use clap::Args;
 
 use super::Global;
 use super::run::{TuiFlags, localize};
-use crate::compare::{Comparison, table as compare_table};
+use crate::compare::live::CompareView;
+use crate::compare::{Comparison, session, table as compare_table};
 use crate::record::Recording;
 use crate::replay::ReplayLauncher;
 use crate::report::{RunReport, json, table};
@@ -45,7 +46,10 @@ pub fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
         let speed = args.tui.speed;
         return match <[_; 1]>::try_from(plans) {
             Ok([plan]) => tui::run_scenario_with(plan, launcher, speed, opts),
-            Err(plans) => tui::pick_and_run_with(plans, launcher, speed, opts),
+            Err(plans) => {
+                let (view, effects) = CompareView::new(plans, lang, speed);
+                Ok(session::run(view, effects, launcher)?.0)
+            }
         };
     }
     let mut runs: Vec<(RunReport, _)> = Vec::new();
