@@ -24,10 +24,15 @@
 //!   the window. Pacing, channel sends and page-state reads are outside.
 
 use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
 use std::sync::mpsc::Sender;
+#[cfg(target_os = "linux")]
 use std::sync::{Arc, Mutex};
+#[cfg(target_os = "linux")]
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -40,12 +45,18 @@ use crate::report::{Environment, Measured, RunReport, StepReport};
 use crate::scenario::{Op, Plan};
 
 pub mod control;
+#[cfg(target_os = "linux")]
 pub(crate) mod ops;
+#[cfg(target_os = "linux")]
 mod runner;
+#[cfg(target_os = "linux")]
 pub mod sampler;
+#[cfg(target_os = "linux")]
 pub mod workdir;
 
+#[cfg(target_os = "linux")]
 use control::Control;
+#[cfg(target_os = "linux")]
 use workdir::Workdir;
 
 /// How a run is set up.
@@ -109,6 +120,7 @@ pub struct MappingInfo {
 }
 
 /// State shared by the engine handle, the worker and the sampler. No UI types.
+#[cfg(target_os = "linux")]
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub control: Control,
@@ -118,6 +130,7 @@ pub(crate) struct Shared {
     pub start: Instant,
 }
 
+#[cfg(target_os = "linux")]
 impl Shared {
     pub fn at(&self) -> Duration {
         self.start.elapsed()
@@ -126,6 +139,7 @@ impl Shared {
 
 /// A running scenario. Dropping it aborts the run, joins both threads and
 /// removes the working directory.
+#[cfg(target_os = "linux")]
 pub struct Engine {
     shared: Arc<Shared>,
     exec: Option<JoinHandle<()>>,
@@ -136,6 +150,7 @@ pub struct Engine {
 /// Start `plan` on a worker thread (`exec`) and a sampler thread (`sampler`),
 /// sending their events to `events`. Checks sizes against `max_size` and the
 /// free space before anything is written.
+#[cfg(target_os = "linux")]
 pub fn start<E>(plan: Plan, config: EngineConfig, events: Sender<E>) -> Result<Engine, EngineError>
 where
     E: From<ExecEvent> + From<Sample> + Send + 'static,
@@ -252,6 +267,7 @@ pub fn validate(plan: &Plan, max: u64, free: u64, dir: &Path) -> Result<(), Engi
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 impl Engine {
     /// Pass a command to the worker (pause, resume, step, speed, abort).
     pub fn send(&self, cmd: Command) {
@@ -281,6 +297,7 @@ impl Engine {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shutdown();

@@ -6,24 +6,45 @@
 //! Ctrl-C (SIGINT), SIGTERM and SIGHUP abort the run; dropping the engine
 //! removes the working directory before the process exits 128 + signal.
 
+#[cfg(target_os = "linux")]
 use std::io::IsTerminal;
 use std::path::PathBuf;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::sync::Arc;
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(target_os = "linux")]
 use std::sync::mpsc::{RecvTimeoutError, channel};
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 use anyhow::Context as _;
 use clap::Args;
 
+#[cfg(target_os = "linux")]
 use super::Global;
-use crate::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
+#[cfg(target_os = "linux")]
+use crate::engine::EngineConfig;
+use crate::engine::Speed;
+#[cfg(target_os = "linux")]
+use crate::engine::{self, ExecEvent, Sample};
+#[cfg(target_os = "linux")]
 use crate::probe::Disabled;
+#[cfg(target_os = "linux")]
 use crate::record::{self, Recorder, RecordingLauncher, ScenarioFile};
-use crate::report::{RunReport, json, table};
-use crate::scenario::{Catalog, Lang, Plan};
-use crate::tui::{self, TuiOptions};
+use crate::report::RunReport;
+#[cfg(target_os = "linux")]
+use crate::report::{json, table};
+#[cfg(target_os = "linux")]
+use crate::scenario::Catalog;
+use crate::scenario::{Lang, Plan};
+#[cfg(target_os = "linux")]
+use crate::tui;
+#[cfg(target_os = "linux")]
+use crate::tui::TuiOptions;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -75,6 +96,7 @@ pub(super) fn parse_speed(s: &str) -> Result<Speed, String> {
     })
 }
 
+#[cfg(target_os = "linux")]
 impl TuiFlags {
     fn options(&self, lang: Lang) -> TuiOptions {
         TuiOptions {
@@ -85,17 +107,20 @@ impl TuiFlags {
 }
 
 /// The events a headless run listens to (samples are ignored).
+#[cfg(target_os = "linux")]
 enum Headless {
     Exec(Box<ExecEvent>),
     Sample,
 }
 
+#[cfg(target_os = "linux")]
 impl From<ExecEvent> for Headless {
     fn from(e: ExecEvent) -> Self {
         Headless::Exec(Box::new(e))
     }
 }
 
+#[cfg(target_os = "linux")]
 impl From<Sample> for Headless {
     fn from(_: Sample) -> Self {
         Headless::Sample
@@ -103,6 +128,7 @@ impl From<Sample> for Headless {
 }
 
 /// How a headless run ended.
+#[cfg(target_os = "linux")]
 pub enum Outcome {
     Report(Box<RunReport>),
     /// A termination signal arrived; the run was aborted and cleaned up.
@@ -110,6 +136,7 @@ pub enum Outcome {
 }
 
 /// The engine configuration the global flags ask for (headless: max speed).
+#[cfg(target_os = "linux")]
 pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
     let max_size = crate::size::parse_size(&global.max_size)
         .map_err(|e| anyhow::anyhow!("--max-size {}: {e}", global.max_size))?;
@@ -125,6 +152,7 @@ pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
 }
 
 /// Run `plan` to the end (or to a signal) with no UI.
+#[cfg(target_os = "linux")]
 pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome> {
     run_headless_recorded(plan, config, None).0
 }
@@ -132,6 +160,7 @@ pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome>
 /// [`run_headless`], recording every event as scenario `index` when given a
 /// recorder; the recorder comes back (also after a failed run, whose events
 /// it holds) for the next scenario or for [`Recorder::finish`].
+#[cfg(target_os = "linux")]
 pub fn run_headless_recorded(
     plan: Plan,
     config: EngineConfig,
@@ -153,6 +182,7 @@ pub fn run_headless_recorded(
 }
 
 /// Wait for the run's report, aborting on a termination signal.
+#[cfg(target_os = "linux")]
 fn drive(
     engine: engine::Engine,
     id: &str,
@@ -204,10 +234,12 @@ fn drive(
 }
 
 /// Exit code for a run killed by `sig`: 128 + the signal number.
+#[cfg(target_os = "linux")]
 pub fn signal_exit(sig: i32) -> ExitCode {
     ExitCode::from((128 + sig).clamp(0, 255) as u8)
 }
 
+#[cfg(target_os = "linux")]
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = Catalog::load(&global.scenario_dirs)
         .resolve(&args.scenario)
@@ -277,6 +309,7 @@ pub fn localize(report: &mut RunReport, plan: &Plan, lang: Lang) {
 
 /// `iotour` with no subcommand: the scenario picker on a terminal, otherwise
 /// the list of lessons and how to run one.
+#[cfg(target_os = "linux")]
 pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let lang = super::list::lang(global);
