@@ -10,10 +10,17 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod check;
+#[cfg(target_os = "linux")]
+mod compare;
+#[cfg(target_os = "linux")]
 mod inspect;
 mod list;
+mod replay;
+mod report;
 mod run;
+#[cfg(target_os = "linux")]
 mod stats;
+#[cfg(target_os = "linux")]
 mod verify;
 
 #[derive(Debug, Parser)]
@@ -59,15 +66,37 @@ pub enum Command {
     /// List the scenarios: built-in, ./scenarios/ and --scenarios DIR.
     List(list::ListArgs),
     /// Run a scenario (by id or path to a .toml file).
+    #[cfg(target_os = "linux")]
     Run(run::RunArgs),
+    /// Run scenarios one after another and compare their totals (B/A).
+    #[cfg(target_os = "linux")]
+    Compare(compare::CompareArgs),
+    /// Play a recording in the TUI (or print its report with --headless); runs nothing.
+    Replay(replay::ReplayArgs),
+    /// Draw a recording as SVG (dirty pages over time, syscalls, copies and faults per step).
+    Report(report::ReportArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
     /// Run scenarios headless and check their expectations (all built-ins by default).
+    #[cfg(target_os = "linux")]
     Verify(verify::VerifyArgs),
     /// Show how much of each file is cached, dirty and under writeback.
+    #[cfg(target_os = "linux")]
     Inspect(inspect::InspectArgs),
     /// Show the system's dirty-page state and who is writing.
+    #[cfg(target_os = "linux")]
     Stats(stats::StatsArgs),
+}
+
+/// `iotour` with no subcommand where scenarios cannot run.
+#[cfg(not(target_os = "linux"))]
+fn not_linux() -> anyhow::Result<ExitCode> {
+    println!(
+        "iotour runs scenarios on Linux only. Here: `iotour replay FILE` and \
+         `iotour report FILE --svg OUT.svg` on a recording made with --record, \
+         `iotour list` and `iotour check FILE`."
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Parse the command line and run it.
@@ -75,12 +104,23 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::List(args)) => list::run(&cli.global, args),
+        #[cfg(target_os = "linux")]
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => check::run(&cli.global, args),
+        Some(Command::Report(args)) => report::run(&cli.global, args),
+        Some(Command::Replay(args)) => replay::run(&cli.global, args),
+        #[cfg(target_os = "linux")]
+        Some(Command::Compare(args)) => compare::run(&cli.global, args),
+        #[cfg(target_os = "linux")]
         Some(Command::Verify(args)) => verify::run(&cli.global, args),
+        #[cfg(target_os = "linux")]
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
+        #[cfg(target_os = "linux")]
         Some(Command::Stats(args)) => stats::run(&cli.global, args),
+        #[cfg(target_os = "linux")]
         None => run::default(&cli.global, &cli.tui),
+        #[cfg(not(target_os = "linux"))]
+        None => not_linux(),
     };
     match result {
         Ok(code) => code,

@@ -25,25 +25,39 @@
 //!   the window. Pacing, channel sends and page-state reads are outside.
 
 use std::path::{Path, PathBuf};
+#[cfg(target_os = "linux")]
 use std::sync::mpsc::Sender;
+#[cfg(target_os = "linux")]
 use std::sync::{Arc, Mutex};
+#[cfg(target_os = "linux")]
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(target_os = "linux")]
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
 
 use crate::model::Copy;
 use crate::probe::Disabled;
 use crate::probe::pages::PageMap;
 use crate::probe::system::SystemMem;
+use crate::report::duration_ns;
 use crate::report::{Environment, Measured, RunReport, StepReport};
 use crate::scenario::{Op, Plan};
 
 pub mod control;
+#[cfg(target_os = "linux")]
 pub(crate) mod ops;
+#[cfg(target_os = "linux")]
 mod runner;
+#[cfg(target_os = "linux")]
 pub mod sampler;
+#[cfg(target_os = "linux")]
 pub mod workdir;
 
+#[cfg(target_os = "linux")]
 use control::Control;
+#[cfg(target_os = "linux")]
 use workdir::Workdir;
 
 /// How a run is set up.
@@ -113,6 +127,7 @@ pub struct MappingInfo {
 }
 
 /// State shared by the engine handle, the worker and the sampler. No UI types.
+#[cfg(target_os = "linux")]
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub control: Control,
@@ -122,6 +137,7 @@ pub(crate) struct Shared {
     pub start: Instant,
 }
 
+#[cfg(target_os = "linux")]
 impl Shared {
     pub fn at(&self) -> Duration {
         self.start.elapsed()
@@ -130,6 +146,7 @@ impl Shared {
 
 /// A running scenario. Dropping it aborts the run, joins both threads and
 /// removes the working directory.
+#[cfg(target_os = "linux")]
 pub struct Engine {
     shared: Arc<Shared>,
     exec: Option<JoinHandle<()>>,
@@ -140,6 +157,7 @@ pub struct Engine {
 /// Start `plan` on a worker thread (`exec`) and a sampler thread (`sampler`),
 /// sending their events to `events`. Checks sizes against `max_size` and the
 /// free space before anything is written.
+#[cfg(target_os = "linux")]
 pub fn start<E>(plan: Plan, config: EngineConfig, events: Sender<E>) -> Result<Engine, EngineError>
 where
     E: From<ExecEvent> + From<Sample> + Send + 'static,
@@ -309,6 +327,7 @@ pub fn validate(plan: &Plan, max: u64, free: u64, dir: &Path) -> Result<(), Engi
     Ok(())
 }
 
+#[cfg(target_os = "linux")]
 impl Engine {
     /// Pass a command to the worker (pause, resume, step, speed, abort).
     pub fn send(&self, cmd: Command) {
@@ -346,22 +365,30 @@ impl Engine {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shutdown();
     }
 }
 
-/// What the engine tells its consumer. `at` is the time since the run began.
-#[derive(Debug, Clone, PartialEq)]
+/// What the engine tells its consumer. `at` is the time since the run began
+/// (serialized as integer nanoseconds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExecEvent {
     /// The working file is set up; measurement sources are known.
     Ready {
         environment: Environment,
+        #[serde(with = "duration_ns")]
         at: Duration,
     },
     /// Step `index` (1-based) begins.
-    StepStarted { index: usize, at: Duration },
+    StepStarted {
+        index: usize,
+        #[serde(with = "duration_ns")]
+        at: Duration,
+    },
     /// A slice of a step's work finished.
     Slice(SliceReport),
     /// A step finished (successfully or not: see `StepReport::error`).
@@ -369,11 +396,15 @@ pub enum ExecEvent {
     /// Every step ran (or one failed and the run stopped); the whole report.
     Finished(RunReport),
     /// The run could not start or could not go on (setup failed, disk full).
-    Failed { error: String, at: Duration },
+    Failed {
+        error: String,
+        #[serde(with = "duration_ns")]
+        at: Duration,
+    },
 }
 
 /// One slice of a step: its own counters (pacing excluded) and its copies.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SliceReport {
     pub step: usize,
     /// 0-based slice number within the step.
@@ -381,6 +412,7 @@ pub struct SliceReport {
     /// Units of work (calls, pages) done so far in the step, and in all.
     pub done: u64,
     pub total: u64,
+    #[serde(with = "duration_ns")]
     pub at: Duration,
     /// Counter deltas of this slice only (the state fields are `None`).
     pub measured: Measured,
@@ -449,9 +481,10 @@ pub enum Command {
 
 /// What the sampler thread reads on its own clock (default 20 Hz),
 /// independent of steps, so a long fsync is watched while it blocks.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sample {
     /// Time since the run began.
+    #[serde(with = "duration_ns")]
     pub at: Duration,
     pub system: SystemMem,
     /// The working file's page-cache map; `None` before the file exists.
@@ -462,7 +495,8 @@ pub struct Sample {
     pub mapping: Option<Vec<MapCell>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MapCell {
     Unmapped,
     /// Inside the mapping, nothing faulted in yet.

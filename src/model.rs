@@ -5,13 +5,13 @@
 //! copy path, adjusted to what the machine really does (a page-cache hit does
 //! no disk DMA; loopback has no NIC). The UI and JSON label them "modeled".
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::report::Measured;
 use crate::scenario::{Op, OpenFlags, Target, Via};
 
 /// A place data can sit on its way between the program and the device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Place {
     Disk,
@@ -43,7 +43,7 @@ impl Place {
 
 /// Who moves the bytes: the CPU (memcpy in the kernel or in user space) or a
 /// device's DMA engine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CopyKind {
     Cpu,
@@ -51,7 +51,7 @@ pub enum CopyKind {
 }
 
 /// One edge of the data path with the bytes it carried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Copy {
     pub from: Place,
     pub to: Place,

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 
 pub mod pages;
 pub mod system;
+#[cfg(target_os = "linux")]
 pub mod thread;
 
 /// A measurement source that can be switched off on purpose, to exercise the

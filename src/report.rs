@@ -3,12 +3,12 @@
 //! The JSON schema is deliberate: renaming a field here breaks users' scripts.
 //! A figure that could not be measured is `None` (JSON `null`), never 0.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Copy;
 
 /// The whole result of one scenario run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
     /// The scenario id (file stem).
     pub scenario: String,
@@ -20,7 +20,7 @@ pub struct RunReport {
 }
 
 /// Facts about the machine and the measurement sources, for the report header.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Environment {
     pub iotour_version: String,
     pub kernel: String,
@@ -34,7 +34,7 @@ pub struct Environment {
 
 /// Which kernel interface each family of figures came from. A fallback is
 /// named, and `notes` says why the better source was not used.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sources {
     /// `tracepoint` (perf raw_syscalls:sys_enter on the worker thread) or
     /// `engine` (counted by the engine as it issues them).
@@ -52,7 +52,7 @@ pub struct Sources {
 }
 
 /// Figures read from the kernel for one step (or one slice of it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Measured {
     pub duration_ns: Option<u64>,
     pub syscalls: Option<u64>,
@@ -74,7 +74,7 @@ pub struct Measured {
 }
 
 /// Figures derived from the op's copy path.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Modeled {
     /// User→kernel entries: syscalls plus page faults.
     pub mode_switches: Option<u64>,
@@ -83,7 +83,7 @@ pub struct Modeled {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepReport {
     /// 1-based.
     pub index: usize,
@@ -97,7 +97,7 @@ pub struct StepReport {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExpectReport {
     pub key: String,
     pub rule: String,
@@ -106,6 +106,7 @@ pub struct ExpectReport {
     pub ok: bool,
 }
 
+pub mod duration_ns;
 pub mod json;
 pub mod table;
 

@@ -23,10 +23,12 @@ use crate::ui::{self, Theme};
 /// Redraw interval of a screen where nothing moves but data arrives.
 const STILL_INTERVAL: Duration = Duration::from_millis(100);
 
+#[cfg(target_os = "linux")]
 pub mod engine_link;
 pub mod producers;
 pub mod terminal;
 
+#[cfg(target_os = "linux")]
 pub use engine_link::{EngineLauncher, pick_and_run, run_scenario};
 
 /// How the TUI starts; the engine's settings travel separately.

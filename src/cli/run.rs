@@ -6,22 +6,45 @@
 //! Ctrl-C (SIGINT), SIGTERM and SIGHUP abort the run; dropping the engine
 //! removes the working directory before the process exits 128 + signal.
 
+#[cfg(target_os = "linux")]
 use std::io::IsTerminal;
+use std::path::PathBuf;
+#[cfg(target_os = "linux")]
 use std::process::ExitCode;
+#[cfg(target_os = "linux")]
 use std::sync::Arc;
+#[cfg(target_os = "linux")]
 use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(target_os = "linux")]
 use std::sync::mpsc::{RecvTimeoutError, channel};
+#[cfg(target_os = "linux")]
 use std::time::Duration;
 
+#[cfg(target_os = "linux")]
 use anyhow::Context as _;
 use clap::Args;
 
+#[cfg(target_os = "linux")]
 use super::Global;
-use crate::engine::{self, EngineConfig, ExecEvent, Sample, Speed};
+#[cfg(target_os = "linux")]
+use crate::engine::EngineConfig;
+use crate::engine::Speed;
+#[cfg(target_os = "linux")]
+use crate::engine::{self, ExecEvent, Sample};
+#[cfg(target_os = "linux")]
 use crate::probe::Disabled;
-use crate::report::{RunReport, json, table};
-use crate::scenario::{Catalog, Lang, Plan};
-use crate::tui::{self, TuiOptions};
+#[cfg(target_os = "linux")]
+use crate::record::{self, Recorder, RecordingLauncher, ScenarioFile};
+use crate::report::RunReport;
+#[cfg(target_os = "linux")]
+use crate::report::{json, table};
+#[cfg(target_os = "linux")]
+use crate::scenario::Catalog;
+use crate::scenario::{Lang, Plan};
+#[cfg(target_os = "linux")]
+use crate::tui;
+#[cfg(target_os = "linux")]
+use crate::tui::TuiOptions;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -33,10 +56,14 @@ pub struct RunArgs {
     /// With --headless: print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Also write every event of the run to FILE (JSON Lines; see `iotour replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
     /// Leave the working directory and its file on disk after a finished run
     /// (its path is the report's `environment.workdir`), so the file's page
     /// cache can be inspected with fincore, vmtouch or `iotour inspect`.
-    /// Removing it is then up to you. Aborted runs still remove it.
+    /// Removing it is then up to you (later runs leave it alone). Aborted
+    /// runs still remove it.
     #[arg(long)]
     pub keep_workdir: bool,
     #[command(flatten)]
@@ -54,8 +81,13 @@ pub struct TuiFlags {
     pub speed: Speed,
 }
 
-fn parse_speed(s: &str) -> Result<Speed, String> {
-    Ok(match s.trim().trim_end_matches(['x', '×']) {
+pub(super) fn parse_speed(s: &str) -> Result<Speed, String> {
+    let s = s.trim();
+    // "max" ends in an x too: name it before the × suffix is trimmed.
+    if s == "max" {
+        return Ok(Speed::Max);
+    }
+    Ok(match s.trim_end_matches(['x', '×']) {
         "1/4" | "0.25" | ".25" => Speed::Quarter,
         "1/2" | "0.5" | ".5" => Speed::Half,
         "1" => Speed::One,
@@ -71,6 +103,7 @@ fn parse_speed(s: &str) -> Result<Speed, String> {
     })
 }
 
+#[cfg(target_os = "linux")]
 impl TuiFlags {
     fn options(&self, lang: Lang) -> TuiOptions {
         TuiOptions {
@@ -81,17 +114,20 @@ impl TuiFlags {
 }
 
 /// The events a headless run listens to (samples are ignored).
+#[cfg(target_os = "linux")]
 enum Headless {
     Exec(Box<ExecEvent>),
     Sample,
 }
 
+#[cfg(target_os = "linux")]
 impl From<ExecEvent> for Headless {
     fn from(e: ExecEvent) -> Self {
         Headless::Exec(Box::new(e))
     }
 }
 
+#[cfg(target_os = "linux")]
 impl From<Sample> for Headless {
     fn from(_: Sample) -> Self {
         Headless::Sample
@@ -99,6 +135,7 @@ impl From<Sample> for Headless {
 }
 
 /// How a headless run ended.
+#[cfg(target_os = "linux")]
 pub enum Outcome {
     Report(Box<RunReport>),
     /// A termination signal arrived; the run was aborted and cleaned up.
@@ -106,6 +143,7 @@ pub enum Outcome {
 }
 
 /// The engine configuration the global flags ask for (headless: max speed).
+#[cfg(target_os = "linux")]
 pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
     let max_size = crate::size::parse_size(&global.max_size)
         .map_err(|e| anyhow::anyhow!("--max-size {}: {e}", global.max_size))?;
@@ -121,15 +159,53 @@ pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
 }
 
 /// Run `plan` to the end (or to a signal) with no UI.
+#[cfg(target_os = "linux")]
 pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome> {
-    run_headless_keeping(plan, config, false)
+    run_headless_recorded(plan, config, None).0
 }
 
-/// [`run_headless`], leaving the working directory on disk after a finished
-/// run when `keep` is set (`--keep-workdir`).
+/// [`run_headless`], recording every event as scenario `index` when given a
+/// recorder; the recorder comes back (also after a failed run, whose events
+/// it holds) for the next scenario or for [`Recorder::finish`].
+#[cfg(target_os = "linux")]
+pub fn run_headless_recorded(
+    plan: Plan,
+    config: EngineConfig,
+    recorder: Option<(Recorder, usize)>,
+) -> (anyhow::Result<Outcome>, Option<Recorder>) {
+    run_headless_keeping(plan, config, recorder, false)
+}
+
+/// [`run_headless_recorded`], leaving the working directory on disk after a
+/// finished run when `keep` is set (`--keep-workdir`).
+#[cfg(target_os = "linux")]
 pub fn run_headless_keeping(
     plan: Plan,
     config: EngineConfig,
+    recorder: Option<(Recorder, usize)>,
+    keep: bool,
+) -> (anyhow::Result<Outcome>, Option<Recorder>) {
+    let (tx, rx) = channel::<Headless>();
+    let id = plan.id.clone();
+    let (started, tee) = match recorder {
+        Some((rec, index)) => match record::tee(rec, index, tx) {
+            Ok((tee_tx, tee)) => (engine::start(plan, config, tee_tx), Some(tee)),
+            Err(e) => return (Err(anyhow::anyhow!("cannot start the recorder: {e}")), None),
+        },
+        None => (engine::start(plan, config, tx), None),
+    };
+    let started = started.with_context(|| format!("cannot run {id}"));
+    let outcome = started.and_then(|engine| drive(engine, &id, &rx, keep));
+    // The engine is gone, so the tee has seen its last event.
+    (outcome, tee.map(record::Tee::finish))
+}
+
+/// Wait for the run's report, aborting on a termination signal.
+#[cfg(target_os = "linux")]
+fn drive(
+    mut engine: engine::Engine,
+    id: &str,
+    rx: &std::sync::mpsc::Receiver<Headless>,
     keep: bool,
 ) -> anyhow::Result<Outcome> {
     let signal = Arc::new(AtomicUsize::new(0));
@@ -143,11 +219,7 @@ pub fn run_headless_keeping(
             .context("installing the signal handler")?;
         ids.push(id);
     }
-    let id = plan.id.clone();
-    let (tx, rx) = channel::<Headless>();
     let result = (|| {
-        let mut engine =
-            engine::start(plan, config, tx).with_context(|| format!("cannot run {id}"))?;
         loop {
             let sig = signal.load(Ordering::SeqCst);
             if sig != 0 {
@@ -185,10 +257,12 @@ pub fn run_headless_keeping(
 }
 
 /// Exit code for a run killed by `sig`: 128 + the signal number.
+#[cfg(target_os = "linux")]
 pub fn signal_exit(sig: i32) -> ExitCode {
     ExitCode::from((128 + sig).clamp(0, 255) as u8)
 }
 
+#[cfg(target_os = "linux")]
 pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     let plan = Catalog::load(&global.scenario_dirs)
         .resolve(&args.scenario)
@@ -200,10 +274,33 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
             speed: args.tui.speed,
             ..config
         };
-        return tui::run_scenario(plan, config, args.tui.options(lang));
+        let opts = args.tui.options(lang);
+        let Some(path) = args.record else {
+            return tui::run_scenario(plan, config, opts);
+        };
+        let speed = config.speed;
+        let hz = config.sample_hz;
+        let launcher = RecordingLauncher::new(tui::EngineLauncher::new(config), path, hz);
+        let errors = launcher.errors();
+        let code = tui::run_scenario_with(plan, launcher, speed, opts)?;
+        if let Some(e) = errors.lock().ok().and_then(|mut e| e.take()) {
+            return Err(e.into());
+        }
+        return Ok(code);
     }
     let texts = plan.clone();
-    match run_headless_keeping(plan, config, args.keep_workdir)? {
+    let recorder = match &args.record {
+        Some(path) => Some((
+            Recorder::create(path, vec![ScenarioFile::of(&plan)?], config.sample_hz)?,
+            0,
+        )),
+        None => None,
+    };
+    let (outcome, recorder) = run_headless_keeping(plan, config, recorder, args.keep_workdir);
+    if let Some(r) = recorder {
+        r.finish()?;
+    }
+    match outcome? {
         Outcome::Signalled(sig) => {
             eprintln!("iotour: interrupted; the working directory was removed");
             Ok(signal_exit(sig))
@@ -235,6 +332,7 @@ pub fn localize(report: &mut RunReport, plan: &Plan, lang: Lang) {
 
 /// `iotour` with no subcommand: the scenario picker on a terminal, otherwise
 /// the list of lessons and how to run one.
+#[cfg(target_os = "linux")]
 pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let lang = super::list::lang(global);

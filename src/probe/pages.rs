@@ -10,14 +10,20 @@
 //! fine, but treating mincore's answer on a mapping that failed as "all
 //! resident" is not. Only ENOSYS (or the source switched off) selects mincore.
 
+#[cfg(target_os = "linux")]
 use std::fs::File;
+
+use serde::{Deserialize, Serialize};
+#[cfg(target_os = "linux")]
 use std::io;
+#[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
 
+#[cfg(target_os = "linux")]
 use super::{Disabled, Switchable};
 
 /// Counts over a range of a file, in pages of the system page size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PageCounts {
     pub cached: Option<u64>,
     pub dirty: Option<u64>,
@@ -47,7 +53,8 @@ impl PagesSource {
 
 /// The state of one cell of a page map: the most at-risk state of its pages.
 /// Ordered so that `max` picks the worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CellState {
     NotCached,
     /// Cached, with dirtiness unknown (mincore source).
@@ -70,7 +77,7 @@ impl CellState {
 }
 
 /// A file's pages bucketed into at most `cells` cells.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageMap {
     /// The file's size in pages (rounded up).
     pub pages: u64,
@@ -82,6 +89,7 @@ pub struct PageMap {
 }
 
 /// Reads page-cache state with the best interface this kernel offers.
+#[cfg(target_os = "linux")]
 #[derive(Debug, Clone)]
 pub struct PageProbe {
     source: PagesSource,
@@ -89,12 +97,14 @@ pub struct PageProbe {
     note: Option<String>,
 }
 
+#[cfg(target_os = "linux")]
 #[repr(C)]
 struct CachestatRange {
     off: u64,
     len: u64,
 }
 
+#[cfg(target_os = "linux")]
 #[repr(C)]
 #[derive(Default)]
 struct Cachestat {
@@ -107,8 +117,10 @@ struct Cachestat {
 
 /// cachestat's number is the same on every architecture (it came after the
 /// syscall tables were unified).
+#[cfg(target_os = "linux")]
 const SYS_CACHESTAT: libc::c_long = 451;
 
+#[cfg(target_os = "linux")]
 fn cachestat(file: &File, off: u64, len: u64) -> io::Result<PageCounts> {
     let range = CachestatRange { off, len };
     let mut out = Cachestat::default();
@@ -138,6 +150,7 @@ fn cachestat(file: &File, off: u64, len: u64) -> io::Result<PageCounts> {
 /// Resident pages of `len` bytes at `off`, via mincore on a fresh read-only
 /// mapping. Mapping a file faults nothing in, so this does not change what it
 /// measures.
+#[cfg(target_os = "linux")]
 fn mincore_counts(
     file: &File,
     off: u64,
@@ -190,6 +203,7 @@ fn mincore_counts(
     Ok(vec.iter().filter(|b| *b & 1 == 1).count() as u64)
 }
 
+#[cfg(target_os = "linux")]
 impl PageProbe {
     /// Pick cachestat unless it is switched off or the kernel lacks it
     /// (ENOSYS, found by asking about `probe_file`).
@@ -286,6 +300,7 @@ impl CellState {
     }
 }
 
+#[cfg(target_os = "linux")]
 impl PageProbe {
     /// `len` bytes at `off` (clamped to the file; `off` rounded down to a page)
     /// bucketed into at most `max_cells` cells, with totals over that range
@@ -365,10 +380,17 @@ impl PageProbe {
 }
 
 /// The system page size in bytes.
+#[cfg(unix)]
 pub fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     if n > 0 { n as u64 } else { 4096 }
+}
+
+/// The page size replays and reports assume where there is no sysconf.
+#[cfg(not(unix))]
+pub fn page_size() -> u64 {
+    4096
 }
 
 #[cfg(test)]

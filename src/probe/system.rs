@@ -2,12 +2,15 @@
 //! `vm.dirty_*` sysctls that decide when the kernel starts writing back
 //! (background threshold) and when it makes writers wait (hard threshold).
 
+#[cfg(target_os = "linux")]
 use std::collections::HashMap;
 
+#[cfg(target_os = "linux")]
 use procfs::Current;
+use serde::{Deserialize, Serialize};
 
 /// What the sampler reads on every tick. `None`: the file could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SystemMem {
     pub dirty_kb: Option<u64>,
     pub writeback_kb: Option<u64>,
@@ -51,11 +54,13 @@ impl DirtySettings {
 }
 
 /// Counters from /proc/vmstat (cumulative since boot).
+#[cfg(target_os = "linux")]
 pub fn vmstat() -> Option<HashMap<String, i64>> {
     procfs::vmstat().ok()
 }
 
 /// Read Dirty, Writeback and the two thresholds.
+#[cfg(target_os = "linux")]
 pub fn read_system_mem() -> SystemMem {
     let (dirty_kb, writeback_kb) = match procfs::Meminfo::current() {
         Ok(m) => (Some(m.dirty / 1024), Some(m.writeback / 1024)),
@@ -81,6 +86,7 @@ pub fn mem_available() -> Option<u64> {
 }
 
 /// Resident set size of this process in KiB.
+#[cfg(target_os = "linux")]
 pub fn rss_kb() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let resident: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;

@@ -13,6 +13,12 @@ pub struct EngineLauncher {
     config: EngineConfig,
 }
 
+impl EngineLauncher {
+    pub fn new(config: EngineConfig) -> EngineLauncher {
+        EngineLauncher { config }
+    }
+}
+
 impl EngineHandle for Engine {
     fn send(&self, cmd: Command) {
         Engine::send(self, cmd);

@@ -11,7 +11,9 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
+#[cfg(unix)]
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+#[cfg(unix)]
 use signal_hook::iterator::{Handle, Signals};
 
 use crate::app::{Event, Input, StopReason};
@@ -24,6 +26,8 @@ const POLL: Duration = Duration::from_millis(50);
 /// The running producers; [`Producers::stop`] ends and joins them.
 pub struct Producers {
     stop: Arc<AtomicBool>,
+    /// SIGTERM, SIGHUP, SIGINT (Unix; elsewhere Ctrl-C arrives as a key).
+    #[cfg(unix)]
     signals: Handle,
     threads: Vec<JoinHandle<()>>,
 }
@@ -47,21 +51,26 @@ impl Producers {
                 .spawn(move || tick(&t, &s, epoch))?,
         );
 
-        let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT])?;
-        let handle = signals.handle();
-        let t = tx.clone();
-        threads.push(
-            thread::Builder::new()
-                .name("signals".into())
-                .spawn(move || {
-                    // Ends when the handle is closed (forever() then returns).
-                    if let Some(sig) = signals.forever().next() {
-                        let _ = t.send(Event::Stop(StopReason::Signal(sig)));
-                    }
-                })?,
-        );
+        #[cfg(unix)]
+        let handle = {
+            let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+            let handle = signals.handle();
+            let t = tx.clone();
+            threads.push(
+                thread::Builder::new()
+                    .name("signals".into())
+                    .spawn(move || {
+                        // Ends when the handle is closed (forever() then returns).
+                        if let Some(sig) = signals.forever().next() {
+                            let _ = t.send(Event::Stop(StopReason::Signal(sig)));
+                        }
+                    })?,
+            );
+            handle
+        };
         Ok(Producers {
             stop,
+            #[cfg(unix)]
             signals: handle,
             threads,
         })
@@ -69,6 +78,7 @@ impl Producers {
 
     pub fn stop(self) {
         self.stop.store(true, Ordering::Relaxed);
+        #[cfg(unix)]
         self.signals.close();
         for t in self.threads {
             let _ = t.join();
