@@ -415,6 +415,8 @@ fn a_sigbus_outside_a_guarded_touch_still_kills() {
     if std::env::var_os("IOTOUR_SIGBUS_CHILD").is_some() {
         sigbus_child();
     }
+    // The child dies by the signal and cannot clean up: its file lives here.
+    let dir = tmp();
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -422,7 +424,7 @@ fn a_sigbus_outside_a_guarded_touch_still_kills() {
             "--nocapture",
             "--test-threads=1",
         ])
-        .env("IOTOUR_SIGBUS_CHILD", "1")
+        .env("IOTOUR_SIGBUS_CHILD", dir.path())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -455,13 +457,13 @@ fn sigbus_child() {
     );
     assert!(support::run(p, support::config()).ok);
     eprintln!("handler installed");
-    let d = tmp();
+    let dir = PathBuf::from(std::env::var_os("IOTOUR_SIGBUS_CHILD").unwrap());
     let f = std::fs::File::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(true)
-        .open(d.path().join("f"))
+        .open(dir.join("f"))
         .unwrap();
     f.set_len(4096).unwrap();
     // SAFETY: mapping our own file; the read below is meant to fault.
