@@ -6,7 +6,8 @@
 //! `E: From<ExecEvent> + From<Sample>` and drives it with [`Command`]s.
 //!
 //! ```text
-//! start(plan, config, tx) ── validate sizes (max_size, statvfs) ── workdir (0700)
+//! start(plan, config, tx) ── sweep dead runs' workdirs ── validate sizes
+//!    │                        (max_size, statvfs, MemAvailable) ── workdir (0700, flock)
 //!    │
 //!    ├─ thread `exec`    prefill file → Ready → per step: StepStarted,
 //!    │                   per slice: [probe.begin · op.slice · probe.end] → Slice,
@@ -96,6 +97,12 @@ pub enum EngineError {
     TooBig { what: String, bytes: u64, max: u64 },
     #[error("the working file would grow to {need} bytes but {dir} has only {free} bytes free")]
     NoSpace { need: u64, free: u64, dir: String },
+    #[error(
+        "the scenario maps up to {need} bytes of anonymous memory at once but only {available} \
+         bytes are available (MemAvailable): touching them could get this process or another \
+         killed by the OOM killer"
+    )]
+    NoMemory { need: u64, available: u64 },
     #[error("working directory {}: {source}", path.display())]
     Workdir {
         path: PathBuf,
@@ -155,9 +162,19 @@ pub fn start<E>(plan: Plan, config: EngineConfig, events: Sender<E>) -> Result<E
 where
     E: From<ExecEvent> + From<Sample> + Send + 'static,
 {
-    let (parent, fs) = Workdir::probe_parent(config.workdir_parent.as_deref())?;
+    let (parent, mut fs) = Workdir::probe_parent(config.workdir_parent.as_deref())?;
+    // Directories of runs that were killed go first: they may hold the space
+    // this run needs.
+    let swept = workdir::sweep(&parent);
+    if swept.removed > 0 {
+        fs = Workdir::probe_parent(config.workdir_parent.as_deref())?.1;
+    }
     validate(&plan, config.max_size, fs.free_bytes, &parent)?;
-    let workdir = Workdir::create(config.workdir_parent.as_deref())?;
+    if let Some(available) = crate::probe::system::mem_available() {
+        validate_memory(&plan, available)?;
+    }
+    let mut workdir = Workdir::create(config.workdir_parent.as_deref())?;
+    workdir.notes.extend(swept.note());
     let shared = Arc::new(Shared {
         control: Control::new(config.speed, config.start_paused),
         mapping: Mutex::new(None),
@@ -233,6 +250,49 @@ pub fn peak_file_size(plan: &Plan) -> u64 {
     peak
 }
 
+/// The most anonymous memory the plan has mapped at once: `anon_mmap` and
+/// `malloc` regions live until `munmap target = "anon"` (which frees the
+/// latest), plus a private writable file mapping, whose written pages become
+/// private copies.
+pub fn peak_anon_bytes(plan: &Plan) -> u64 {
+    let mut live: Vec<u64> = Vec::new();
+    let mut private_file = 0u64;
+    let mut peak = 0u64;
+    for step in &plan.steps {
+        match step.op {
+            Op::AnonMmap { bytes } | Op::Malloc { bytes } => live.push(bytes),
+            Op::Munmap {
+                target: crate::scenario::Target::Anon,
+            } => {
+                live.pop();
+            }
+            Op::Munmap {
+                target: crate::scenario::Target::File,
+            } => private_file = 0,
+            Op::Mmap {
+                bytes,
+                shared,
+                write,
+                ..
+            } => private_file = if !shared && write { bytes } else { 0 },
+            _ => {}
+        }
+        let now = live.iter().fold(private_file, |a, b| a.saturating_add(*b));
+        peak = peak.max(now);
+    }
+    peak
+}
+
+/// Refuse a plan whose anonymous mappings, all touched, would not fit in
+/// `available` bytes of memory (MemAvailable).
+pub fn validate_memory(plan: &Plan, available: u64) -> Result<(), EngineError> {
+    let need = peak_anon_bytes(plan);
+    if need > available {
+        return Err(EngineError::NoMemory { need, available });
+    }
+    Ok(())
+}
+
 /// Refuse a plan whose file or mappings exceed `max` or the free space.
 pub fn validate(plan: &Plan, max: u64, free: u64, dir: &Path) -> Result<(), EngineError> {
     let peak = peak_file_size(plan);
@@ -279,6 +339,13 @@ impl Engine {
         self.workdir.as_ref().map(Workdir::path)
     }
 
+    /// Leave the working directory (and the file in it) on disk when the
+    /// engine is dropped, so a witness can inspect the page cache of the file
+    /// after the last step. Returns its path; the caller removes it.
+    pub fn keep_workdir(&mut self) -> Option<PathBuf> {
+        self.workdir.as_mut().map(Workdir::keep)
+    }
+
     /// Abort the run, join both threads and remove the working directory.
     pub fn abort(self) {
         drop(self);
@@ -292,7 +359,8 @@ impl Engine {
         if let Some(h) = self.sampler.take() {
             let _ = h.join();
         }
-        // Dropping the TempDir removes the directory and the file.
+        // Dropping the TempDir removes the directory and the file (unless
+        // `keep_workdir` was called).
         self.workdir = None;
     }
 }
@@ -512,6 +580,37 @@ mod tests {
             }],
         );
         assert_eq!(peak_file_size(&p), (1 << 20) + 10);
+    }
+
+    #[test]
+    fn anonymous_memory_peak_follows_maps_and_unmaps() {
+        use crate::scenario::Target;
+        let p = plan(
+            0,
+            vec![
+                Op::AnonMmap { bytes: 100 },
+                Op::Malloc { bytes: 50 },
+                Op::Munmap {
+                    target: Target::Anon,
+                },
+                Op::AnonMmap { bytes: 20 },
+                Op::Mmap {
+                    bytes: 1000,
+                    offset: 0,
+                    shared: false,
+                    write: true,
+                    populate: false,
+                },
+                Op::Munmap {
+                    target: Target::File,
+                },
+            ],
+        );
+        // 100 + 50, then 100 + 20 + 1000 (private writable file mapping).
+        assert_eq!(peak_anon_bytes(&p), 1120);
+        assert!(validate_memory(&p, 1120).is_ok());
+        let e = validate_memory(&p, 1119).unwrap_err();
+        assert!(e.to_string().contains("MemAvailable"), "{e}");
     }
 
     #[test]

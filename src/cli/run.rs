@@ -59,6 +59,13 @@ pub struct RunArgs {
     /// Also write every event of the run to FILE (JSON Lines; see `iotour replay`).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
+    /// Leave the working directory and its file on disk after a finished run
+    /// (its path is the report's `environment.workdir`), so the file's page
+    /// cache can be inspected with fincore, vmtouch or `iotour inspect`.
+    /// Removing it is then up to you (later runs leave it alone). Aborted
+    /// runs still remove it.
+    #[arg(long)]
+    pub keep_workdir: bool,
     #[command(flatten)]
     pub tui: TuiFlags,
 }
@@ -166,6 +173,18 @@ pub fn run_headless_recorded(
     config: EngineConfig,
     recorder: Option<(Recorder, usize)>,
 ) -> (anyhow::Result<Outcome>, Option<Recorder>) {
+    run_headless_keeping(plan, config, recorder, false)
+}
+
+/// [`run_headless_recorded`], leaving the working directory on disk after a
+/// finished run when `keep` is set (`--keep-workdir`).
+#[cfg(target_os = "linux")]
+pub fn run_headless_keeping(
+    plan: Plan,
+    config: EngineConfig,
+    recorder: Option<(Recorder, usize)>,
+    keep: bool,
+) -> (anyhow::Result<Outcome>, Option<Recorder>) {
     let (tx, rx) = channel::<Headless>();
     let id = plan.id.clone();
     let (started, tee) = match recorder {
@@ -176,7 +195,7 @@ pub fn run_headless_recorded(
         None => (engine::start(plan, config, tx), None),
     };
     let started = started.with_context(|| format!("cannot run {id}"));
-    let outcome = started.and_then(|engine| drive(engine, &id, &rx));
+    let outcome = started.and_then(|engine| drive(engine, &id, &rx, keep));
     // The engine is gone, so the tee has seen its last event.
     (outcome, tee.map(record::Tee::finish))
 }
@@ -184,9 +203,10 @@ pub fn run_headless_recorded(
 /// Wait for the run's report, aborting on a termination signal.
 #[cfg(target_os = "linux")]
 fn drive(
-    engine: engine::Engine,
+    mut engine: engine::Engine,
     id: &str,
     rx: &std::sync::mpsc::Receiver<Headless>,
+    keep: bool,
 ) -> anyhow::Result<Outcome> {
     let signal = Arc::new(AtomicUsize::new(0));
     let mut ids = Vec::new();
@@ -210,6 +230,9 @@ fn drive(
             match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(Headless::Exec(e)) => match *e {
                     ExecEvent::Finished(report) => {
+                        if keep && let Some(dir) = engine.keep_workdir() {
+                            eprintln!("iotour: kept the working directory {}", dir.display());
+                        }
                         drop(engine);
                         return Ok(Outcome::Report(Box::new(report)));
                     }
@@ -273,7 +296,7 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
         )),
         None => None,
     };
-    let (outcome, recorder) = run_headless_recorded(plan, config, recorder);
+    let (outcome, recorder) = run_headless_keeping(plan, config, recorder, args.keep_workdir);
     if let Some(r) = recorder {
         r.finish()?;
     }

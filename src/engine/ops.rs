@@ -20,6 +20,7 @@ pub mod misc;
 pub mod mmap;
 pub mod read;
 pub mod send;
+pub mod sigbus;
 pub mod sync;
 pub mod write;
 

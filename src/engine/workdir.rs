@@ -4,7 +4,16 @@
 //! on a disk-backed filesystem; else `$XDG_CACHE_HOME/iotour` (or
 //! `~/.cache/iotour`). Many laptops mount /tmp as tmpfs, where there are no
 //! dirty pages and fsync does nothing, so the lesson would show nothing.
-//! The directory is `iotour-XXXXXX`, mode 0700, removed when [`Workdir`] drops.
+//! The directory is `iotour-<pid>-XXXXXX`, mode 0700, removed when
+//! [`Workdir`] drops.
+//!
+//! A run killed outright (SIGKILL, a crash, power loss) cannot remove its
+//! directory, so every start sweeps the parent first ([`sweep`]): it removes
+//! the `iotour-*` directories of this user whose run is gone. The creator's
+//! pid is in the name (no gap between creating the directory and marking
+//! it), and the run holds an exclusive `flock` on the directory for its whole
+//! life (released by the kernel however the process ends), which settles the
+//! case of a pid that was reused by another process.
 
 use std::fs::File;
 use std::io::{self, Seek, Write};
@@ -18,6 +27,8 @@ use super::EngineError;
 #[derive(Debug)]
 pub struct Workdir {
     dir: tempfile::TempDir,
+    /// The directory itself, opened and flock'ed (LOCK_EX) while the run lives.
+    _lock: Option<File>,
     pub fs: FsInfo,
     /// Why this place was chosen when it is not the first choice.
     pub notes: Vec<String>,
@@ -159,7 +170,9 @@ impl Workdir {
             })?;
         }
         let dir = tempfile::Builder::new()
-            .prefix("iotour-")
+            .prefix(&format!("iotour-{}-", std::process::id()))
+            // Created 0700 (not chmod'ed after): never visible with a wider mode.
+            .permissions(std::fs::Permissions::from_mode(0o700))
             .tempdir_in(&parent)
             .map_err(|e| EngineError::Workdir {
                 path: parent.clone(),
@@ -175,7 +188,15 @@ impl Workdir {
             path: dir.path().to_path_buf(),
             source: e,
         })?;
-        Ok(Workdir { dir, fs, notes })
+        // Best effort: a filesystem without flock (some FUSE ones) still has
+        // the pid in the name, which settles every case but a reused pid.
+        let lock = lock_dir(dir.path(), false).ok();
+        Ok(Workdir {
+            dir,
+            _lock: lock,
+            fs,
+            notes,
+        })
     }
 
     /// Facts about where a workdir would go, without creating it (for validation).
@@ -192,9 +213,141 @@ impl Workdir {
         self.dir.path()
     }
 
+    /// Do not remove the directory on drop; returns its path. A marker file
+    /// inside tells later runs' [`sweep`] to leave it alone.
+    pub fn keep(&mut self) -> PathBuf {
+        self.dir.disable_cleanup(true);
+        let _ = std::fs::write(
+            self.dir.path().join(KEEP_MARKER),
+            "kept by `iotour run --keep-workdir`: remove this directory yourself\n",
+        );
+        self.dir.path().to_path_buf()
+    }
+
     pub fn file_path(&self) -> PathBuf {
         self.dir.path().join("file")
     }
+}
+
+/// Open directory `path` and take an exclusive flock on it; `try_only`:
+/// fail with `WouldBlock` instead of waiting when another process holds it.
+fn lock_dir(path: &Path, try_only: bool) -> io::Result<File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = File::options()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
+        .open(path)?;
+    let op = if try_only {
+        libc::LOCK_EX | libc::LOCK_NB
+    } else {
+        libc::LOCK_EX
+    };
+    // SAFETY: flock on an fd we own.
+    if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(f)
+}
+
+/// A working directory holding this file was kept on purpose (`--keep-workdir`).
+pub const KEEP_MARKER: &str = "KEPT";
+
+/// What [`sweep`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Directories of dead runs removed.
+    pub removed: usize,
+    /// Directories of dead runs that could not be removed (with why).
+    pub failed: Vec<String>,
+}
+
+impl Swept {
+    /// A line for the report's notes, when there is something to say.
+    pub fn note(&self) -> Option<String> {
+        match (self.removed, self.failed.len()) {
+            (0, 0) => None,
+            (n, 0) => Some(format!(
+                "removed {n} working director{} left by runs that were killed",
+                if n == 1 { "y" } else { "ies" }
+            )),
+            (n, _) => Some(format!(
+                "removed {n} working directories left by killed runs; could not remove: {}",
+                self.failed.join("; ")
+            )),
+        }
+    }
+}
+
+/// How young a directory whose creator pid is alive but holds no lock must
+/// be to be spared: its creator may be between mkdir and flock (microseconds).
+const CREATION_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Remove the working directories under `parent` left by runs that died.
+///
+/// Only directories named `iotour-<pid>-*`, owned by this user, mode 0700,
+/// not symlinks, not this process's, not kept on purpose ([`KEEP_MARKER`]);
+/// and of those only when the run is gone:
+/// its pid does not exist, or the pid exists (reused) but nobody holds the
+/// directory's lock and it is older than [`CREATION_GRACE`]. A directory
+/// whose lock is held belongs to a live run and is never touched.
+pub fn sweep(parent: &Path) -> Swept {
+    use std::os::unix::fs::MetadataExt;
+    let mut out = Swept::default();
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return out;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let own_pid = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("iotour-"))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if !meta.is_dir()
+            || meta.uid() != me
+            || meta.mode() & 0o777 != 0o700
+            || pid == own_pid
+            || path.join(KEEP_MARKER).exists()
+        {
+            continue;
+        }
+        // SAFETY: kill with signal 0 only checks that the pid exists.
+        let alive = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0
+            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        let lock = match lock_dir(&path, true) {
+            Ok(l) => l,
+            // Held: a live run. Anything else: not ours to judge.
+            Err(_) => continue,
+        };
+        if alive {
+            let young = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_none_or(|age| age < CREATION_GRACE);
+            if young {
+                continue;
+            }
+        }
+        match std::fs::remove_dir_all(&path) {
+            Ok(()) => out.removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => out.failed.push(format!("{}: {e}", path.display())),
+        }
+        drop(lock);
+    }
+    out
 }
 
 /// Create the working file with `size` bytes of data (not a sparse hole: every
@@ -271,6 +424,47 @@ mod tests {
         assert_eq!(std::fs::metadata(wd.file_path()).unwrap().len(), 10_000);
         drop(wd);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn sweep_removes_dead_runs_only() {
+        let parent = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let p = parent.path();
+        let mk = |name: &str, mode: u32| {
+            let d = p.join(name);
+            std::fs::create_dir(&d).unwrap();
+            std::fs::write(d.join("file"), b"x").unwrap();
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(mode)).unwrap();
+            d
+        };
+        // A pid that cannot exist (above the kernel's pid_max limit).
+        let dead = mk("iotour-999999999-aaaaaa", 0o700);
+        // A live run: this process's own directory, created and locked.
+        let live = Workdir::create(Some(p)).unwrap();
+        // Another live process holding no lock, directory brand new: spared
+        // (its creator may be between mkdir and flock).
+        let fresh = mk("iotour-1-bbbbbb", 0o700);
+        // Not ours to judge: another name, a wider mode.
+        let other = mk("iotour-keep", 0o700);
+        let wide = mk("iotour-999999999-cccccc", 0o755);
+        let kept = mk("iotour-999999999-eeeeee", 0o700);
+        std::fs::write(kept.join(KEEP_MARKER), b"").unwrap();
+        let swept = sweep(p);
+        assert_eq!(swept.removed, 1, "{swept:?}");
+        assert!(!dead.exists());
+        assert!(live.path().exists() && fresh.exists() && other.exists() && wide.exists());
+        assert!(kept.exists(), "--keep-workdir is respected");
+        assert!(
+            swept
+                .note()
+                .unwrap()
+                .contains("removed 1 working directory")
+        );
+        // A lock held by a live run is respected even when its pid looks dead.
+        let held = mk("iotour-999999998-dddddd", 0o700);
+        let _lock = lock_dir(&held, false).unwrap();
+        assert_eq!(sweep(p).removed, 0);
+        assert!(held.exists());
     }
 
     #[test]

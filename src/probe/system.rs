@@ -80,6 +80,11 @@ pub fn read_system_mem() -> SystemMem {
     }
 }
 
+/// MemAvailable in bytes: what can be allocated without swapping.
+pub fn mem_available() -> Option<u64> {
+    procfs::Meminfo::current().ok()?.mem_available
+}
+
 /// Resident set size of this process in KiB.
 #[cfg(target_os = "linux")]
 pub fn rss_kb() -> Option<u64> {

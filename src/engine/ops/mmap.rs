@@ -5,7 +5,7 @@
 //! a page fault (a write to a read-only mapping, a page past the end of the
 //! file) is refused up front with a step error that says why.
 
-use super::{Ctx, OpError, Region, RegionKind, Running, SliceOut};
+use super::{Ctx, OpError, Region, RegionKind, Running, SliceOut, sigbus};
 use crate::scenario::Target;
 
 /// Map the working file (replacing the current file mapping, if any).
@@ -133,6 +133,8 @@ pub struct Touch {
     write: bool,
     target: Target,
     next: u64,
+    /// The SIGBUS handler is installed (file targets only).
+    guarded: bool,
 }
 
 impl Touch {
@@ -192,6 +194,7 @@ impl Touch {
             write,
             target,
             next: 0,
+            guarded: target == Target::File && sigbus::install(),
         })
     }
 }
@@ -214,11 +217,18 @@ impl Running for Touch {
         let page = ctx.page_size as usize;
         let end = (self.next + units).min(self.pages);
         let mut sink = 0u8;
+        // The file can be truncated under the mapping by another process at
+        // any moment: a page past its end raises SIGBUS, which the guard
+        // turns into a failed step (see `sigbus`).
+        let guard = (self.target == Target::File && self.guarded)
+            .then(|| sigbus::arm(region.addr as usize, region.len));
+        let mut done = self.next;
         for i in self.next..end {
             let off = i as usize * self.stride as usize * page;
             // SAFETY: `new` checked that every touched page lies inside the
-            // region (and inside the file, for a file mapping) and that the
-            // mapping is writable when writing.
+            // region and that the mapping is writable when writing. A page
+            // of a file mapping past the (possibly since truncated) end of
+            // the file is caught by the SIGBUS guard.
             unsafe {
                 let p = region.addr.add(off);
                 if self.write {
@@ -227,15 +237,34 @@ impl Running for Touch {
                     sink ^= std::ptr::read_volatile(p);
                 }
             }
+            if guard.as_ref().is_some_and(sigbus::Armed::faulted) {
+                break;
+            }
+            done = i + 1;
         }
         std::hint::black_box(sink);
-        let n = end - self.next;
-        self.next = end;
+        let fault = guard.as_ref().and_then(sigbus::Armed::fault_addr);
+        drop(guard);
+        let n = done - self.next;
+        self.next = done;
         *out = SliceOut {
             units: n,
             pages: n,
             ..SliceOut::default()
         };
+        if let Some(addr) = fault {
+            let page_no = (addr - region.addr as usize) / page;
+            let len = ctx
+                .file
+                .size()
+                .map_or_else(|e| format!("unknown ({e})"), |l| format!("{l} bytes"));
+            self.next = self.pages;
+            return Err(OpError::Invalid(format!(
+                "SIGBUS at page {page_no} of the mapping: the working file was truncated under \
+                 the live mapping (it is now {len}), and a page past the end of a file can be \
+                 neither read nor written. {n} pages were touched in this slice before it"
+            )));
+        }
         Ok(())
     }
 }
