@@ -288,6 +288,41 @@ fn screen_predict_question() {
     assert!(format!("{}", t.backend()).contains("How many system calls"));
 }
 
+/// Predict mode mid-step: the question is on screen, and no figure of the
+/// running step is — not the rule's number, not the totals, not the rates.
+#[test]
+fn screen_predict_hides_every_figure_of_the_running_step() {
+    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
+    // Through step 1's four slices, before its report.
+    let events = script::events();
+    let done = events
+        .iter()
+        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
+        .unwrap();
+    for e in events.into_iter().take(done) {
+        app.handle(e);
+    }
+    for (w, h, name) in [
+        (80, 24, "screen_predict_hidden_80x24"),
+        (160, 48, "screen_predict_hidden_160x48"),
+    ] {
+        let t = screen(&app, w, h);
+        let text = format!("{}", t.backend());
+        for figure in ["dirty 1,024", "4.0 MiB", "768", "256", "== "] {
+            assert!(!text.contains(figure), "{figure} on a hidden step:\n{text}");
+        }
+        assert!(text.contains("hidden"), "{text}");
+        insta::assert_snapshot!(name, t.backend());
+    }
+    // Once the step is done, the answer shows.
+    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
+    for e in script::events().into_iter().take(done + 1) {
+        app.handle(e);
+    }
+    let text = format!("{}", screen(&app, 160, 48).backend());
+    assert!(text.contains("== 1024"), "{text}");
+}
+
 #[test]
 fn screen_help_and_too_small() {
     let mut app = scripted(Lang::En, false, []);

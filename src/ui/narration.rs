@@ -100,8 +100,8 @@ impl Widget for &Narration<'_> {
             return;
         };
         let width = inner.width as usize;
-        let mut lines = self.lines(i, width);
         let rows = inner.height as usize;
+        let mut lines: Vec<Line> = self.lines(i, width).into_iter().map(|(l, _)| l).collect();
         if lines.len() > rows && rows >= 2 {
             // Say that there is more, and where to read it.
             let more = lines.len() - rows + 1;
@@ -124,19 +124,43 @@ impl Widget for &Narration<'_> {
     }
 }
 
+/// How much a narration line matters when rows are short.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Priority {
+    /// The Java API and call chain: context, read again on the narration tab.
+    Context,
+    /// The question, the say text, expectations and model notes.
+    Essential,
+}
+
+/// Drops context lines, last first, until the lines fit `rows` (or none are
+/// left to drop): once a step is done its ✓/✗ lines matter most.
+fn fit(mut lines: Vec<(Line<'static>, Priority)>, rows: usize) -> Vec<Line<'static>> {
+    while lines.len() > rows {
+        match lines.iter().rposition(|(_, p)| *p == Priority::Context) {
+            Some(at) => {
+                lines.remove(at);
+            }
+            None => break,
+        }
+    }
+    lines.into_iter().map(|(l, _)| l).collect()
+}
+
 impl Narration<'_> {
-    fn lines(&self, i: usize, width: usize) -> Vec<Line<'static>> {
+    fn lines(&self, i: usize, width: usize) -> Vec<(Line<'static>, Priority)> {
         let v = &self.view;
         let t = v.theme;
         let run = v.run;
         let step = &run.plan.steps[i - 1];
         let hidden = run.hidden(i, v.predict);
-        let mut out = Vec::new();
+        let mut out: Vec<Line<'static>> = Vec::new();
         let wrapped = |text: &str, style: Style, out: &mut Vec<Line<'static>>| {
             for l in wrap(text, width) {
                 out.push(Line::styled(l, style));
             }
         };
+        let mut context: Vec<Line<'static>> = Vec::new();
         if let (true, Some(ask)) = (v.predict, &step.ask) {
             let q = format!("? {}: {}", tr(v.lang, "Predict", "先预测"), ask.get(v.lang));
             wrapped(&q, t.question, &mut out);
@@ -166,15 +190,16 @@ impl Narration<'_> {
             wrapped(say.get(v.lang), Style::new(), &mut out);
         }
         if let Some(java) = &run.plan.meta.java {
-            wrapped(&format!("Java: {java}"), t.muted, &mut out);
+            wrapped(&format!("Java: {java}"), t.muted, &mut context);
         }
         if let Some(calls) = &step.calls {
             wrapped(
                 &format!("{}: {calls}", tr(v.lang, "calls", "调用链")),
                 t.muted,
-                &mut out,
+                &mut context,
             );
         }
+        let mut essential = std::mem::take(&mut out);
         let view = &run.steps[i - 1];
         let report = view.report.as_ref();
         for (n, e) in step.expect.iter().enumerate() {
@@ -183,10 +208,13 @@ impl Narration<'_> {
             } else {
                 ""
             };
-            let mut spans = vec![Span::styled(
-                format!("  {} {}{kind} → ", e.key, e.rule),
-                t.muted,
-            )];
+            // While hidden, the rule's number would give the answer away.
+            let rule = if hidden {
+                format!("  {}{kind} → ", e.key)
+            } else {
+                format!("  {} {}{kind} → ", e.key, e.rule)
+            };
+            let mut spans = vec![Span::styled(rule, t.muted)];
             match report.and_then(|r| r.expect.get(n)) {
                 _ if hidden => spans.push(Span::styled(tr(v.lang, "hidden", "隐藏"), t.question)),
                 Some(r) => {
@@ -208,6 +236,12 @@ impl Narration<'_> {
                 wrapped(&text, t.modeled, &mut out);
             }
         }
-        out
+        let mut lines: Vec<_> = essential
+            .drain(..)
+            .map(|l| (l, Priority::Essential))
+            .collect();
+        lines.extend(context.into_iter().map(|l| (l, Priority::Essential)));
+        lines.extend(out.into_iter().map(|l| (l, Priority::Essential)));
+        lines
     }
 }

@@ -96,6 +96,11 @@ impl Widget for &Switches<'_> {
             v.run.timeline.last().unwrap_or(v.run.now)
         };
         let now_idx = (right.as_millis() / BUCKET.as_millis()) as u64;
+        // Predict mode: nothing of the hidden step's own buckets is drawn.
+        let hide_from = v
+            .run
+            .hidden_since(v.predict)
+            .map(|at| (at.as_millis() / BUCKET.as_millis()) as u64);
         for row in &rows {
             if y >= bottom {
                 return;
@@ -103,7 +108,8 @@ impl Widget for &Switches<'_> {
             buf.set_stringn(inner.x, y, row.label, LABEL_W as usize - 1, row.style);
             for c in 0..cols {
                 let idx = now_idx.checked_sub((cols - 1 - c) as u64);
-                let bucket = idx.and_then(|i| v.run.timeline.at(i));
+                let shown = idx.filter(|i| hide_from.is_none_or(|h| *i < h));
+                let bucket = shown.and_then(|i| v.run.timeline.at(i));
                 let (sym, style) = match bucket.map(row.value) {
                     Some(Some(n)) if n > 0 => ((row.glyph)(n), row.style),
                     Some(None) => ("?", t.muted),
@@ -168,7 +174,7 @@ impl Switches<'_> {
             Line::from(vec![
                 Span::styled(format!("{label:<18}"), style),
                 Span::styled(format!("{:>12}", fmt(step_m, f, hidden)), t.measured),
-                Span::styled(format!("{:>12}", fmt(Some(&total), f, false)), t.measured),
+                Span::styled(format!("{:>12}", fmt(Some(&total), f, hidden)), t.measured),
             ])
         };
         let mode = |m: &Measured| Some(m.syscalls? + faults(m)?);
@@ -190,7 +196,7 @@ impl Switches<'_> {
                 ),
                 Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.measured),
                 Span::styled(
-                    format!("{:>12}", fmt(Some(&total), mode, false)),
+                    format!("{:>12}", fmt(Some(&total), mode, hidden)),
                     t.measured,
                 ),
             ]),
