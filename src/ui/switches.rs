@@ -189,16 +189,19 @@ impl Switches<'_> {
                 m.syscalls
             }),
             row(tr(v.lang, "page faults", "缺页异常"), t.page_fault, faults),
+            // Syscalls plus faults is a model of the switches, not a count
+            // the kernel gives: drawn and labelled as modeled.
             Line::from(vec![
                 Span::styled(
                     format!("{:<18}", tr(v.lang, "= mode switches", "= 模式切换")),
-                    t.kernel_mode,
+                    t.modeled,
                 ),
-                Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.measured),
+                Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.modeled),
                 Span::styled(
                     format!("{:>12}", fmt(Some(&total), mode, hidden)),
-                    t.measured,
+                    t.modeled,
                 ),
+                Span::styled(tr(v.lang, " (modeled)", "（模型）"), t.modeled),
             ]),
             row(
                 tr(v.lang, "voluntary ctx sw", "自愿上下文切换"),
