@@ -323,6 +323,25 @@ fn screen_predict_hides_every_figure_of_the_running_step() {
     assert!(text.contains("== 1024"), "{text}");
 }
 
+/// At 80×24 a done step's ✓/✗ lines win over the Java line and call chain.
+#[test]
+fn screen_80x24_done_step_shows_its_expectations() {
+    let events = script::events();
+    let done = events
+        .iter()
+        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
+        .unwrap();
+    for lang in [Lang::En, Lang::Zh] {
+        let (mut app, _) = App::single(script::plan(), lang, false, Speed::One);
+        for e in events.iter().take(done + 1).cloned() {
+            app.handle(e);
+        }
+        let text = format!("{}", screen(&app, 80, 24).backend());
+        assert!(text.contains("syscalls == 1024") && text.contains("1,024 ✓"), "{text}");
+        assert!(text.contains("file_dirty_pages >= 1000"), "{text}");
+    }
+}
+
 #[test]
 fn screen_help_and_too_small() {
     let mut app = scripted(Lang::En, false, []);

@@ -101,14 +101,10 @@ impl Widget for &Narration<'_> {
         };
         let width = inner.width as usize;
         let rows = inner.height as usize;
-        let mut lines: Vec<Line> = self.lines(i, width).into_iter().map(|(l, _)| l).collect();
-        if lines.len() > rows && rows >= 2 {
-            // Say that there is more, and where to read it.
-            let more = lines.len() - rows + 1;
-            lines.truncate(rows - 1);
-            lines.push(Line::styled(
+        let more = |n: usize| {
+            Line::styled(
                 format!(
-                    "… {more} {}",
+                    "… {n} {}",
                     tr(
                         v.lang,
                         "more lines: Tab to the narration tab",
@@ -116,8 +112,9 @@ impl Widget for &Narration<'_> {
                     )
                 ),
                 t.muted,
-            ));
-        }
+            )
+        };
+        let lines = fit(self.lines(i, width), rows, more);
         for (row, l) in lines.iter().take(rows).enumerate() {
             buf.set_line(inner.x, inner.y + row as u16, l, inner.width);
         }
@@ -125,17 +122,24 @@ impl Widget for &Narration<'_> {
 }
 
 /// How much a narration line matters when rows are short.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Priority {
     /// The Java API and call chain: context, read again on the narration tab.
     Context,
-    /// The question, the say text, expectations and model notes.
+    /// The question, the say text, hidden expectations and model notes.
     Essential,
+    /// A done step's expectation with its value and ✓/✗: the lesson's answer.
+    Result,
 }
 
-/// Drops context lines, last first, until the lines fit `rows` (or none are
-/// left to drop): once a step is done its ✓/✗ lines matter most.
-fn fit(mut lines: Vec<(Line<'static>, Priority)>, rows: usize) -> Vec<Line<'static>> {
+/// Fits the lines into `rows`: drops context lines first (call chain, then
+/// Java); if still too many, keeps every result line at the bottom and cuts
+/// the rest, saying with `more(n)` how many lines are not shown.
+fn fit(
+    mut lines: Vec<(Line<'static>, Priority)>,
+    rows: usize,
+    more: impl Fn(usize) -> Line<'static>,
+) -> Vec<Line<'static>> {
     while lines.len() > rows {
         match lines.iter().rposition(|(_, p)| *p == Priority::Context) {
             Some(at) => {
@@ -144,7 +148,18 @@ fn fit(mut lines: Vec<(Line<'static>, Priority)>, rows: usize) -> Vec<Line<'stat
             None => break,
         }
     }
-    lines.into_iter().map(|(l, _)| l).collect()
+    if lines.len() <= rows || rows < 2 {
+        return lines.into_iter().map(|(l, _)| l).collect();
+    }
+    let total = lines.len();
+    let (results, rest): (Vec<_>, Vec<_>) =
+        lines.into_iter().partition(|(_, p)| *p == Priority::Result);
+    let results: Vec<_> = results.into_iter().take(rows - 1).collect();
+    let keep = rows - 1 - results.len();
+    let mut out: Vec<Line<'static>> = rest.into_iter().take(keep).map(|(l, _)| l).collect();
+    out.push(more(total - keep - results.len()));
+    out.extend(results.into_iter().map(|(l, _)| l));
+    out
 }
 
 impl Narration<'_> {
@@ -202,6 +217,7 @@ impl Narration<'_> {
         let mut essential = std::mem::take(&mut out);
         let view = &run.steps[i - 1];
         let report = view.report.as_ref();
+        let mut expectations: Vec<(Line<'static>, Priority)> = Vec::new();
         for (n, e) in step.expect.iter().enumerate() {
             let kind = if e.key.is_modeled() {
                 tr(v.lang, " (modeled)", "（模型）")
@@ -215,9 +231,11 @@ impl Narration<'_> {
                 format!("  {} {}{kind} → ", e.key, e.rule)
             };
             let mut spans = vec![Span::styled(rule, t.muted)];
+            let mut priority = Priority::Essential;
             match report.and_then(|r| r.expect.get(n)) {
                 _ if hidden => spans.push(Span::styled(tr(v.lang, "hidden", "隐藏"), t.question)),
                 Some(r) => {
+                    priority = Priority::Result;
                     spans.push(Span::styled(opt_count(r.actual), t.measured));
                     spans.push(if r.ok {
                         Span::styled(" ✓", t.ok)
@@ -227,7 +245,7 @@ impl Narration<'_> {
                 }
                 None => spans.push(Span::styled("…", t.muted)),
             }
-            out.push(Line::from(spans));
+            expectations.push((Line::from(spans), priority));
         }
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
@@ -240,7 +258,8 @@ impl Narration<'_> {
             .drain(..)
             .map(|l| (l, Priority::Essential))
             .collect();
-        lines.extend(context.into_iter().map(|l| (l, Priority::Essential)));
+        lines.extend(context.into_iter().map(|l| (l, Priority::Context)));
+        lines.extend(expectations);
         lines.extend(out.into_iter().map(|l| (l, Priority::Essential)));
         lines
     }
