@@ -76,6 +76,30 @@ fn header_names_sources_and_fallbacks() {
     );
 }
 
+/// At 80 columns a memory-backed filesystem and the fallbacks are the
+/// badges that show: warnings come first.
+#[test]
+fn header_warnings_first_at_80_columns() {
+    for fs in ["tmpfs", "ramfs"] {
+        let mut environment = script::environment(true);
+        environment.filesystem = fs.into();
+        let app = scripted(
+            Lang::En,
+            false,
+            [Event::Exec(ExecEvent::Ready {
+                environment,
+                at: Duration::from_millis(1400),
+            })],
+        );
+        let t = panel(80, 2, ui::header::Header { view: view(&app) });
+        let text = format!("{}", t.backend());
+        assert!(text.contains(&format!("fs: {fs} (in memory")), "{text}");
+        assert!(text.contains("syscalls: engine"), "{text}");
+        let badge = text.find("fs: ").unwrap();
+        assert!(badge < text.find("syscalls: engine").unwrap(), "{text}");
+    }
+}
+
 #[test]
 fn data_path_read_and_send_four_copies() {
     let app = scripted(Lang::En, false, []);
@@ -337,7 +361,10 @@ fn screen_80x24_done_step_shows_its_expectations() {
             app.handle(e);
         }
         let text = format!("{}", screen(&app, 80, 24).backend());
-        assert!(text.contains("syscalls == 1024") && text.contains("1,024 ✓"), "{text}");
+        assert!(
+            text.contains("syscalls == 1024") && text.contains("1,024 ✓"),
+            "{text}"
+        );
         assert!(text.contains("file_dirty_pages >= 1000"), "{text}");
     }
 }
