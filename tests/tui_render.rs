@@ -401,6 +401,23 @@ fn picker_screen() {
     insta::assert_snapshot!("picker", screen(&app, 80, 24).backend());
 }
 
+/// The preview wraps each step's say text (Chinese too) and cuts it with
+/// "…" only when the rows run out.
+#[test]
+fn picker_preview_wraps_and_marks_cuts() {
+    let app = App::picker(vec![script::plan()], Lang::Zh, false, Speed::One);
+    let text = format!("{}", screen(&app, 80, 30).backend());
+    assert!(text.contains("到磁盘上。"), "{text}");
+    assert!(text.contains("页直接交给套接字。"), "{text}");
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let text = format!("{}", screen(&app, 60, 18).backend());
+    assert!(
+        text.contains("Each write(2)") && text.contains('…'),
+        "{text}"
+    );
+    assert!(text.contains(" 4. send"), "{text}");
+}
+
 #[test]
 fn page_map_mapping_overlay_and_unknown_dirtiness() {
     use iotour::engine::{MapCell, Sample};
