@@ -52,6 +52,7 @@ impl Widget for &Picker<'_> {
         Footer {
             keys: PICKER_KEYS,
             theme: t,
+            lang: self.lang,
         }
         .render(foot, buf);
         let [list_area, preview_area] = body.layout(&Layout::horizontal([
