@@ -139,6 +139,7 @@ fn render_run(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, focus:
     footer::Footer {
         keys: crate::app::action::RUN_KEYS,
         theme: view.theme,
+        lang: view.lang,
     }
     .render(foot, buf);
     let wide = area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT;

@@ -24,6 +24,10 @@ struct Pty {
 
 impl Pty {
     fn spawn(args: &[&str]) -> Pty {
+        Pty::spawn_env(args, &[])
+    }
+
+    fn spawn_env(args: &[&str], env: &[(&str, &str)]) -> Pty {
         let (mut master, mut slave) = (0, 0);
         let size = libc::winsize {
             ws_row: ROWS,
@@ -49,6 +53,7 @@ impl Pty {
         cmd.args(args)
             .env("TERM", "xterm-256color")
             .env_remove("NO_COLOR")
+            .envs(env.iter().copied())
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
             .stderr(Stdio::from(slave));
@@ -228,6 +233,74 @@ fn sigterm_restores_the_terminal_and_removes_the_working_directory() {
         "working directory left: {:?}",
         leftovers(&dir)
     );
+}
+
+#[test]
+fn sighup_mid_step_restores_the_terminal_and_removes_the_working_directory() {
+    let dir = workdir();
+    let wd = dir.path().to_str().unwrap();
+    let mut pty = Pty::spawn(&["run", "write-then-fsync", "--workdir", wd]);
+    pty.wait_for("data path");
+    pty.wait_for("tracepoint"); // the engine is ready, a step is under way
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pty.child.id() as i32, libc::SIGHUP) };
+    let status = pty.wait_exit();
+    assert!(
+        status.code() == Some(128 + libc::SIGHUP) || status.signal() == Some(libc::SIGHUP),
+        "{status:?}"
+    );
+    pty.assert_restored();
+    assert!(
+        leftovers(&dir).is_empty(),
+        "working directory left: {:?}",
+        leftovers(&dir)
+    );
+}
+
+#[test]
+fn a_20x5_terminal_and_back_keeps_working() {
+    let dir = workdir();
+    let wd = dir.path().to_str().unwrap();
+    let mut pty = Pty::spawn(&["run", "write-then-fsync", "--workdir", wd]);
+    pty.wait_for("data path");
+    pty.resize(5, 20);
+    pty.wait_for("too small");
+    pty.resize(ROWS, COLS);
+    pty.wait_for("data path");
+    pty.keys("l");
+    pty.wait_for("数据路径");
+    pty.keys("q");
+    let status = pty.wait_exit();
+    assert!(status.success() || status.code() == Some(1), "{status:?}");
+    pty.assert_restored();
+}
+
+#[test]
+fn no_color_draws_without_colour() {
+    let dir = workdir();
+    let wd = dir.path().to_str().unwrap();
+    let mut pty = Pty::spawn_env(
+        &["run", "write-then-fsync", "--workdir", wd],
+        &[("NO_COLOR", "1")],
+    );
+    pty.wait_for("data path");
+    pty.wait_for("tracepoint");
+    {
+        let parser = pty.screen.lock().unwrap();
+        let screen = parser.screen();
+        let (rows, cols) = screen.size();
+        for r in 0..rows.get() {
+            for c in 0..cols.get() {
+                let cell = screen.cell(r, c).unwrap();
+                assert_eq!(cell.fgcolor(), vt100::Color::Default, "fg at {r},{c}");
+                assert_eq!(cell.bgcolor(), vt100::Color::Default, "bg at {r},{c}");
+            }
+        }
+    }
+    pty.keys("q");
+    let status = pty.wait_exit();
+    assert!(status.success() || status.code() == Some(1), "{status:?}");
+    pty.assert_restored();
 }
 
 #[test]

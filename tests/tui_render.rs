@@ -76,6 +76,30 @@ fn header_names_sources_and_fallbacks() {
     );
 }
 
+/// At 80 columns a memory-backed filesystem and the fallbacks are the
+/// badges that show: warnings come first.
+#[test]
+fn header_warnings_first_at_80_columns() {
+    for fs in ["tmpfs", "ramfs"] {
+        let mut environment = script::environment(true);
+        environment.filesystem = fs.into();
+        let app = scripted(
+            Lang::En,
+            false,
+            [Event::Exec(ExecEvent::Ready {
+                environment,
+                at: Duration::from_millis(1400),
+            })],
+        );
+        let t = panel(80, 2, ui::header::Header { view: view(&app) });
+        let text = format!("{}", t.backend());
+        assert!(text.contains(&format!("fs: {fs} (in memory")), "{text}");
+        assert!(text.contains("syscalls: engine"), "{text}");
+        let badge = text.find("fs: ").unwrap();
+        assert!(badge < text.find("syscalls: engine").unwrap(), "{text}");
+    }
+}
+
 #[test]
 fn data_path_read_and_send_four_copies() {
     let app = scripted(Lang::En, false, []);
@@ -288,6 +312,63 @@ fn screen_predict_question() {
     assert!(format!("{}", t.backend()).contains("How many system calls"));
 }
 
+/// Predict mode mid-step: the question is on screen, and no figure of the
+/// running step is — not the rule's number, not the totals, not the rates.
+#[test]
+fn screen_predict_hides_every_figure_of_the_running_step() {
+    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
+    // Through step 1's four slices, before its report.
+    let events = script::events();
+    let done = events
+        .iter()
+        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
+        .unwrap();
+    for e in events.into_iter().take(done) {
+        app.handle(e);
+    }
+    for (w, h, name) in [
+        (80, 24, "screen_predict_hidden_80x24"),
+        (160, 48, "screen_predict_hidden_160x48"),
+    ] {
+        let t = screen(&app, w, h);
+        let text = format!("{}", t.backend());
+        for figure in ["dirty 1,024", "4.0 MiB", "768", "256", "== "] {
+            assert!(!text.contains(figure), "{figure} on a hidden step:\n{text}");
+        }
+        assert!(text.contains("hidden"), "{text}");
+        insta::assert_snapshot!(name, t.backend());
+    }
+    // Once the step is done, the answer shows.
+    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
+    for e in script::events().into_iter().take(done + 1) {
+        app.handle(e);
+    }
+    let text = format!("{}", screen(&app, 160, 48).backend());
+    assert!(text.contains("== 1024"), "{text}");
+}
+
+/// At 80×24 a done step's ✓/✗ lines win over the Java line and call chain.
+#[test]
+fn screen_80x24_done_step_shows_its_expectations() {
+    let events = script::events();
+    let done = events
+        .iter()
+        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
+        .unwrap();
+    for lang in [Lang::En, Lang::Zh] {
+        let (mut app, _) = App::single(script::plan(), lang, false, Speed::One);
+        for e in events.iter().take(done + 1).cloned() {
+            app.handle(e);
+        }
+        let text = format!("{}", screen(&app, 80, 24).backend());
+        assert!(
+            text.contains("syscalls == 1024") && text.contains("1,024 ✓"),
+            "{text}"
+        );
+        assert!(text.contains("file_dirty_pages >= 1000"), "{text}");
+    }
+}
+
 #[test]
 fn screen_help_and_too_small() {
     let mut app = scripted(Lang::En, false, []);
@@ -318,6 +399,23 @@ fn picker_screen() {
     other.meta.title.en = "Page faults".into();
     let app = App::picker(vec![script::plan(), other], Lang::En, false, Speed::One);
     insta::assert_snapshot!("picker", screen(&app, 80, 24).backend());
+}
+
+/// The preview wraps each step's say text (Chinese too) and cuts it with
+/// "…" only when the rows run out.
+#[test]
+fn picker_preview_wraps_and_marks_cuts() {
+    let app = App::picker(vec![script::plan()], Lang::Zh, false, Speed::One);
+    let text = format!("{}", screen(&app, 80, 30).backend());
+    assert!(text.contains("到磁盘上。"), "{text}");
+    assert!(text.contains("页直接交给套接字。"), "{text}");
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let text = format!("{}", screen(&app, 60, 18).backend());
+    assert!(
+        text.contains("Each write(2)") && text.contains('…'),
+        "{text}"
+    );
+    assert!(text.contains(" 4. send"), "{text}");
 }
 
 #[test]

@@ -98,6 +98,9 @@ pub struct RunState {
     pub stepping: bool,
     /// Predict mode holds before this step until the user has made a guess.
     pub gate: Option<usize>,
+    /// Run time at which the current step started: charts hide what came
+    /// after it while the step's figures are hidden.
+    pub step_started: Option<Duration>,
 }
 
 /// Adds slice counters; a figure unknown in any slice is unknown in the sum.
@@ -152,6 +155,7 @@ impl RunState {
             intent: Intent::Run,
             stepping: predict,
             gate: None,
+            step_started: None,
         }
     }
 
@@ -182,6 +186,14 @@ impl RunState {
                 .steps
                 .get(index - 1)
                 .is_some_and(|s| !matches!(s.state, StepState::Done | StepState::Failed(_)))
+    }
+
+    /// While the current step's figures are hidden, the run time from which
+    /// charts must hide what they would show (the step's start).
+    pub fn hidden_since(&self, predict: bool) -> Option<Duration> {
+        let i = self.current?;
+        self.hidden(i, predict)
+            .then(|| self.step_started.unwrap_or_default())
     }
 
     pub fn animating(&self) -> bool {
@@ -248,6 +260,7 @@ impl RunState {
             }
             ExecEvent::StepStarted { index, at } => {
                 self.advance(at);
+                self.step_started = Some(at);
                 self.current = Some(index);
                 self.flow.start_step();
                 if let Some(s) = self.steps.get_mut(index - 1) {

@@ -55,6 +55,7 @@ pub fn render(frame: &mut Frame, view: &CompareView, theme: &Theme) {
     footer::Footer {
         keys: COMPARE_KEYS,
         theme,
+        lang: view.lang,
     }
     .render(foot, buf);
     let totals_h = (super::Figure::ALL.len() + 4) as u16;

@@ -172,13 +172,16 @@ impl Charts<'_> {
             .render(title_row(area, Line::from(caption), buf), buf);
     }
 
+    /// The samples in the window; in predict mode, none taken while the
+    /// running step's figures are hidden.
     fn points(&self, x0: f64) -> impl Iterator<Item = &crate::app::history::Point> {
+        let hide_from = self.view.run.hidden_since(self.view.predict);
         self.view
             .run
             .history
             .points
             .iter()
-            .filter(move |p| p.at.as_secs_f64() >= x0)
+            .filter(move |p| p.at.as_secs_f64() >= x0 && hide_from.is_none_or(|h| p.at < h))
     }
 
     fn rate_chart(&self, area: Rect, buf: &mut Buffer) {
@@ -190,9 +193,12 @@ impl Charts<'_> {
         let mut flt = Vec::new();
         // Log scale: 10 calls/s and a million must both be visible.
         let log = |n: u64| (n as f64 * per_s + 1.0).log10();
+        // Predict mode: the hidden step's rates would give the answer away.
+        let hide_from = v.run.hidden_since(v.predict).map(|at| at.as_secs_f64());
         for b in &v.run.timeline.buckets {
             let x = (b.index as f64 + 0.5) * BUCKET.as_secs_f64();
-            if x < x0 {
+            let start = b.index as f64 * BUCKET.as_secs_f64();
+            if x < x0 || hide_from.is_some_and(|h| start + BUCKET.as_secs_f64() > h) {
                 continue;
             }
             if let Some(n) = b.syscalls {
@@ -216,17 +222,23 @@ impl Charts<'_> {
             dataset(&sys, t.kernel_mode, Marker::Braille),
             dataset(&flt, t.page_fault, Marker::Dot),
         ];
-        let caption = Line::from(vec![
+        let mut caption = Line::from(vec![
+            Span::styled(format!("{} ", tr(v.lang, "log", "对数")), t.muted),
             Span::styled(
-                format!("{} ", tr(v.lang, "per second (log)", "每秒（对数）")),
-                t.muted,
-            ),
-            Span::styled(
-                format!("⣿{} ", tr(v.lang, "syscalls", "系统调用")),
+                format!("⣿{} ", tr(v.lang, "syscalls/s", "系统调用/秒")),
                 t.kernel_mode,
             ),
-            Span::styled(format!("•{}", tr(v.lang, "faults", "缺页")), t.page_fault),
+            Span::styled(
+                format!("•{}", tr(v.lang, "faults/s", "缺页/秒")),
+                t.page_fault,
+            ),
         ]);
+        if hide_from.is_some() {
+            caption.push_span(Span::styled(
+                format!(" {}", tr(v.lang, "(hidden)", "（隐藏）")),
+                t.question,
+            ));
+        }
         Chart::new(sets)
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(

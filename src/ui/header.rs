@@ -25,6 +25,12 @@ const PREFERRED: [(&str, &str); 6] = [
     ("system", "meminfo"),
 ];
 
+/// Filesystems whose pages live only in memory: nothing is ever dirty
+/// against a disk, and fsync writes nothing.
+fn memory_backed(name: &str) -> bool {
+    matches!(name, "tmpfs" | "ramfs" | "hugetlbfs" | "devtmpfs")
+}
+
 impl Widget for &Header<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
@@ -102,22 +108,39 @@ impl Widget for &Header<'_> {
                     &s.pages,
                     &s.system,
                 ];
+                // Warnings first, so a narrow terminal still shows them: a
+                // filesystem in memory (no dirty pages, no real fsync: the
+                // lesson would mislead), then the sources that fell back.
+                let fs = Span::styled(format!("fs: {}", env.filesystem), t.badge);
+                let mut good = Vec::new();
+                if memory_backed(&env.filesystem) {
+                    badges.push(Span::styled(
+                        format!(
+                            "fs: {} {}",
+                            env.filesystem,
+                            tr(v.lang, "(in memory, no disk)", "（在内存中，无磁盘）")
+                        ),
+                        t.fallback_badge,
+                    ));
+                    badges.push(Span::raw("  "));
+                } else {
+                    good.push(fs);
+                }
+                let mut preferred = Vec::new();
                 for ((family, best), value) in PREFERRED.iter().zip(values) {
-                    let style = if value == best {
-                        t.badge
+                    let badge = format!("{family}: {value}");
+                    if value == best {
+                        preferred.push(Span::styled(badge, t.badge));
                     } else {
-                        t.fallback_badge
-                    };
-                    badges.push(Span::styled(format!("{family}: {value}"), style));
+                        badges.push(Span::styled(badge, t.fallback_badge));
+                        badges.push(Span::raw("  "));
+                    }
+                }
+                for b in preferred.into_iter().chain(good) {
+                    badges.push(b);
                     badges.push(Span::raw("  "));
                 }
-                // No dirty pages and no real fsync on tmpfs: the lesson would mislead.
-                let fs_style = if env.filesystem == "tmpfs" {
-                    t.fallback_badge
-                } else {
-                    t.badge
-                };
-                badges.push(Span::styled(format!("fs: {}", env.filesystem), fs_style));
+                badges.pop();
             }
         }
         buf.set_line(area.x, area.y + 1, &Line::from(badges), area.width);

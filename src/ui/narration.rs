@@ -100,15 +100,11 @@ impl Widget for &Narration<'_> {
             return;
         };
         let width = inner.width as usize;
-        let mut lines = self.lines(i, width);
         let rows = inner.height as usize;
-        if lines.len() > rows && rows >= 2 {
-            // Say that there is more, and where to read it.
-            let more = lines.len() - rows + 1;
-            lines.truncate(rows - 1);
-            lines.push(Line::styled(
+        let more = |n: usize| {
+            Line::styled(
                 format!(
-                    "… {more} {}",
+                    "… {n} {}",
                     tr(
                         v.lang,
                         "more lines: Tab to the narration tab",
@@ -116,27 +112,70 @@ impl Widget for &Narration<'_> {
                     )
                 ),
                 t.muted,
-            ));
-        }
+            )
+        };
+        let lines = fit(self.lines(i, width), rows, more);
         for (row, l) in lines.iter().take(rows).enumerate() {
             buf.set_line(inner.x, inner.y + row as u16, l, inner.width);
         }
     }
 }
 
+/// How much a narration line matters when rows are short.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Priority {
+    /// The Java API and call chain: context, read again on the narration tab.
+    Context,
+    /// The question, the say text, hidden expectations and model notes.
+    Essential,
+    /// A done step's expectation with its value and ✓/✗: the lesson's answer.
+    Result,
+}
+
+/// Fits the lines into `rows`: drops context lines first (call chain, then
+/// Java); if still too many, keeps every result line at the bottom and cuts
+/// the rest, saying with `more(n)` how many lines are not shown.
+fn fit(
+    mut lines: Vec<(Line<'static>, Priority)>,
+    rows: usize,
+    more: impl Fn(usize) -> Line<'static>,
+) -> Vec<Line<'static>> {
+    while lines.len() > rows {
+        match lines.iter().rposition(|(_, p)| *p == Priority::Context) {
+            Some(at) => {
+                lines.remove(at);
+            }
+            None => break,
+        }
+    }
+    if lines.len() <= rows || rows < 2 {
+        return lines.into_iter().map(|(l, _)| l).collect();
+    }
+    let total = lines.len();
+    let (results, rest): (Vec<_>, Vec<_>) =
+        lines.into_iter().partition(|(_, p)| *p == Priority::Result);
+    let results: Vec<_> = results.into_iter().take(rows - 1).collect();
+    let keep = rows - 1 - results.len();
+    let mut out: Vec<Line<'static>> = rest.into_iter().take(keep).map(|(l, _)| l).collect();
+    out.push(more(total - keep - results.len()));
+    out.extend(results.into_iter().map(|(l, _)| l));
+    out
+}
+
 impl Narration<'_> {
-    fn lines(&self, i: usize, width: usize) -> Vec<Line<'static>> {
+    fn lines(&self, i: usize, width: usize) -> Vec<(Line<'static>, Priority)> {
         let v = &self.view;
         let t = v.theme;
         let run = v.run;
         let step = &run.plan.steps[i - 1];
         let hidden = run.hidden(i, v.predict);
-        let mut out = Vec::new();
+        let mut out: Vec<Line<'static>> = Vec::new();
         let wrapped = |text: &str, style: Style, out: &mut Vec<Line<'static>>| {
             for l in wrap(text, width) {
                 out.push(Line::styled(l, style));
             }
         };
+        let mut context: Vec<Line<'static>> = Vec::new();
         if let (true, Some(ask)) = (v.predict, &step.ask) {
             let q = format!("? {}: {}", tr(v.lang, "Predict", "先预测"), ask.get(v.lang));
             wrapped(&q, t.question, &mut out);
@@ -166,30 +205,37 @@ impl Narration<'_> {
             wrapped(say.get(v.lang), Style::new(), &mut out);
         }
         if let Some(java) = &run.plan.meta.java {
-            wrapped(&format!("Java: {java}"), t.muted, &mut out);
+            wrapped(&format!("Java: {java}"), t.muted, &mut context);
         }
         if let Some(calls) = &step.calls {
             wrapped(
                 &format!("{}: {calls}", tr(v.lang, "calls", "调用链")),
                 t.muted,
-                &mut out,
+                &mut context,
             );
         }
+        let mut essential = std::mem::take(&mut out);
         let view = &run.steps[i - 1];
         let report = view.report.as_ref();
+        let mut expectations: Vec<(Line<'static>, Priority)> = Vec::new();
         for (n, e) in step.expect.iter().enumerate() {
             let kind = if e.key.is_modeled() {
                 tr(v.lang, " (modeled)", "（模型）")
             } else {
                 ""
             };
-            let mut spans = vec![Span::styled(
-                format!("  {} {}{kind} → ", e.key, e.rule),
-                t.muted,
-            )];
+            // While hidden, the rule's number would give the answer away.
+            let rule = if hidden {
+                format!("  {}{kind} → ", e.key)
+            } else {
+                format!("  {} {}{kind} → ", e.key, e.rule)
+            };
+            let mut spans = vec![Span::styled(rule, t.muted)];
+            let mut priority = Priority::Essential;
             match report.and_then(|r| r.expect.get(n)) {
                 _ if hidden => spans.push(Span::styled(tr(v.lang, "hidden", "隐藏"), t.question)),
                 Some(r) => {
+                    priority = Priority::Result;
                     spans.push(Span::styled(opt_count(r.actual), t.measured));
                     spans.push(if r.ok {
                         Span::styled(" ✓", t.ok)
@@ -199,7 +245,7 @@ impl Narration<'_> {
                 }
                 None => spans.push(Span::styled("…", t.muted)),
             }
-            out.push(Line::from(spans));
+            expectations.push((Line::from(spans), priority));
         }
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
@@ -208,6 +254,13 @@ impl Narration<'_> {
                 wrapped(&text, t.modeled, &mut out);
             }
         }
-        out
+        let mut lines: Vec<_> = essential
+            .drain(..)
+            .map(|l| (l, Priority::Essential))
+            .collect();
+        lines.extend(context.into_iter().map(|l| (l, Priority::Context)));
+        lines.extend(expectations);
+        lines.extend(out.into_iter().map(|l| (l, Priority::Essential)));
+        lines
     }
 }

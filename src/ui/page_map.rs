@@ -58,8 +58,18 @@ impl Widget for &PageMapPanel<'_> {
         };
         let page_size = v.run.environment.as_ref().map(|e| e.page_size);
         let totals = map.totals;
+        // Predict mode: the running step's page counts would give the answer away.
+        let hidden = v.run.hidden_since(v.predict).is_some();
+        let shown = |n: Option<u64>| {
+            if hidden {
+                "?".to_string()
+            } else {
+                opt_count(n)
+            }
+        };
         // Dirty and writeback pages are what is not on disk yet.
         let at_risk = match (totals.dirty, totals.writeback, page_size) {
+            _ if hidden => "?".to_string(),
             (Some(d), Some(w), Some(ps)) => bytes((d + w) * ps),
             _ => tr(
                 v.lang,
@@ -79,11 +89,11 @@ impl Widget for &PageMapPanel<'_> {
                     count(map.pages),
                     tr(v.lang, "pages", "页"),
                     tr(v.lang, "cached", "已缓存"),
-                    opt_count(totals.cached),
+                    shown(totals.cached),
                     tr(v.lang, "dirty", "脏"),
-                    opt_count(totals.dirty),
+                    shown(totals.dirty),
                     tr(v.lang, "writeback", "回写中"),
-                    opt_count(totals.writeback),
+                    shown(totals.writeback),
                 ),
                 t.measured,
             )]),
@@ -190,14 +200,16 @@ fn legend(v: &View) -> Vec<Line<'static>> {
         Span::raw(format!(" {}", tr(lang, "just changed", "刚刚变化"))),
     ];
     if per_cell > 0 {
-        second.push(Span::styled(
+        let text = if per_cell == 1 {
+            format!("  · 1 {}", tr(lang, "page/cell", "页/格"))
+        } else {
             format!(
                 "  · ≥{} {}",
                 count(per_cell),
                 tr(lang, "pages/cell", "页/格")
-            ),
-            t.muted,
-        ));
+            )
+        };
+        second.push(Span::styled(text, t.muted));
     }
     let why = v
         .run

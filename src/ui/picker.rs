@@ -52,6 +52,7 @@ impl Widget for &Picker<'_> {
         Footer {
             keys: PICKER_KEYS,
             theme: t,
+            lang: self.lang,
         }
         .render(foot, buf);
         let [list_area, preview_area] = body.layout(&Layout::horizontal([
@@ -138,18 +139,39 @@ impl Widget for &Picker<'_> {
             lines.push(Line::styled(format!("Java: {java}"), t.muted));
         }
         lines.push(Line::raw(""));
-        for (n, st) in p.steps.iter().enumerate() {
+        // Each step's say text, wrapped; when the rows run out every step
+        // keeps the same number of lines and a cut one ends in "…".
+        let says: Vec<Vec<String>> = p
+            .steps
+            .iter()
+            .map(|st| {
+                st.say
+                    .as_ref()
+                    .map(|say| wrap(say.get(self.lang), w.saturating_sub(4)))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let room = (pinner.height as usize).saturating_sub(lines.len() + p.steps.len());
+        let longest = says.iter().map(Vec::len).max().unwrap_or(0);
+        let shown = |cap: usize| says.iter().map(|s| s.len().min(cap)).sum::<usize>();
+        let cap = (1..=longest)
+            .take_while(|&cap| shown(cap) <= room)
+            .last()
+            .unwrap_or(1);
+        for (n, (st, say)) in p.steps.iter().zip(&says).enumerate() {
             let ask = if st.ask.is_some() { " ?" } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!("{:>2}. {}", n + 1, st.op.name()), t.key),
                 Span::styled(ask, t.question),
             ]));
-            if let Some(say) = &st.say {
-                let first = wrap(say.get(self.lang), w.saturating_sub(4))
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
-                lines.push(Line::styled(format!("    {first}"), t.muted));
+            for (k, l) in say.iter().take(cap).enumerate() {
+                let text = if k + 1 == cap && say.len() > cap {
+                    // Out of room: say that the text goes on.
+                    fit(&format!("{l}…"), w.saturating_sub(4))
+                } else {
+                    l.clone()
+                };
+                lines.push(Line::styled(format!("    {text}"), t.muted));
             }
         }
         Paragraph::new(lines).render(pinner, buf);

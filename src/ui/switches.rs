@@ -96,6 +96,11 @@ impl Widget for &Switches<'_> {
             v.run.timeline.last().unwrap_or(v.run.now)
         };
         let now_idx = (right.as_millis() / BUCKET.as_millis()) as u64;
+        // Predict mode: nothing of the hidden step's own buckets is drawn.
+        let hide_from = v
+            .run
+            .hidden_since(v.predict)
+            .map(|at| (at.as_millis() / BUCKET.as_millis()) as u64);
         for row in &rows {
             if y >= bottom {
                 return;
@@ -103,7 +108,8 @@ impl Widget for &Switches<'_> {
             buf.set_stringn(inner.x, y, row.label, LABEL_W as usize - 1, row.style);
             for c in 0..cols {
                 let idx = now_idx.checked_sub((cols - 1 - c) as u64);
-                let bucket = idx.and_then(|i| v.run.timeline.at(i));
+                let shown = idx.filter(|i| hide_from.is_none_or(|h| *i < h));
+                let bucket = shown.and_then(|i| v.run.timeline.at(i));
                 let (sym, style) = match bucket.map(row.value) {
                     Some(Some(n)) if n > 0 => ((row.glyph)(n), row.style),
                     Some(None) => ("?", t.muted),
@@ -168,7 +174,7 @@ impl Switches<'_> {
             Line::from(vec![
                 Span::styled(format!("{label:<18}"), style),
                 Span::styled(format!("{:>12}", fmt(step_m, f, hidden)), t.measured),
-                Span::styled(format!("{:>12}", fmt(Some(&total), f, false)), t.measured),
+                Span::styled(format!("{:>12}", fmt(Some(&total), f, hidden)), t.measured),
             ])
         };
         let mode = |m: &Measured| Some(m.syscalls? + faults(m)?);
@@ -183,16 +189,19 @@ impl Switches<'_> {
                 m.syscalls
             }),
             row(tr(v.lang, "page faults", "缺页异常"), t.page_fault, faults),
+            // Syscalls plus faults is a model of the switches, not a count
+            // the kernel gives: drawn and labelled as modeled.
             Line::from(vec![
                 Span::styled(
                     format!("{:<18}", tr(v.lang, "= mode switches", "= 模式切换")),
-                    t.kernel_mode,
+                    t.modeled,
                 ),
-                Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.measured),
+                Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.modeled),
                 Span::styled(
-                    format!("{:>12}", fmt(Some(&total), mode, false)),
-                    t.measured,
+                    format!("{:>12}", fmt(Some(&total), mode, hidden)),
+                    t.modeled,
                 ),
+                Span::styled(tr(v.lang, " (modeled)", "（模型）"), t.modeled),
             ]),
             row(
                 tr(v.lang, "voluntary ctx sw", "自愿上下文切换"),

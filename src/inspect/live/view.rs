@@ -117,25 +117,38 @@ fn header(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     Line::from(spans).render(area, buf);
 }
 
-fn cells(f: &FileReport) -> [String; 7] {
+/// Below this width the table drops the percentages and the evicted column,
+/// so the path keeps its room at 80 columns.
+const WIDE: u16 = 100;
+
+/// A page count, with its share of the file's pages when the table is wide.
+fn share(n: Option<u64>, of: Option<u64>, wide: bool) -> String {
+    if wide {
+        with_pct(n, of)
+    } else {
+        format!("{:>9}", count(n))
+    }
+}
+
+fn cells(f: &FileReport, wide: bool) -> [String; 7] {
     [
         f.size.map_or_else(|| "?".into(), format_size),
         count(f.pages),
-        with_pct(f.cached, f.pages),
-        with_pct(f.dirty, f.pages),
-        with_pct(f.writeback, f.pages),
+        share(f.cached, f.pages, wide),
+        share(f.dirty, f.pages, wide),
+        share(f.writeback, f.pages, wide),
         count(f.evicted),
         f.path.clone(),
     ]
 }
 
-fn totals_cells(t: &Totals) -> [String; 7] {
+fn totals_cells(t: &Totals, wide: bool) -> [String; 7] {
     [
         t.size.map_or_else(|| "?".into(), format_size),
         count(t.pages),
-        with_pct(t.cached, t.pages),
-        with_pct(t.dirty, t.pages),
-        with_pct(t.writeback, t.pages),
+        share(t.cached, t.pages, wide),
+        share(t.dirty, t.pages, wide),
+        share(t.writeback, t.pages, wide),
         count(t.evicted),
         "TOTAL".into(),
     ]
@@ -146,45 +159,54 @@ fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
-    let widths = [
+    let wide = area.width >= WIDE;
+    let num = if wide { 16 } else { 9 };
+    let mut widths = vec![
         Constraint::Length(10),
         Constraint::Length(9),
-        Constraint::Length(16),
-        Constraint::Length(16),
-        Constraint::Length(16),
-        Constraint::Length(9),
-        Constraint::Fill(1),
+        Constraint::Length(num),
+        Constraint::Length(num),
+        Constraint::Length(num),
     ];
+    if wide {
+        widths.push(Constraint::Length(9));
+    }
+    widths.push(Constraint::Fill(1));
     let right = |s: String, w: usize| format!("{s:>w$}");
     // What is left for the path after the figures and the gaps between columns.
-    let path_width = (area.width as usize).saturating_sub(10 + 9 + 16 * 3 + 9 + 6);
+    let figures = if wide {
+        10 + 9 + 16 * 3 + 9 + 6
+    } else {
+        10 + 9 + 9 * 3 + 5
+    };
+    let path_width = (area.width as usize).saturating_sub(figures);
     let row = |c: [String; 7]| {
         let [size, pages, cached, dirty, wb, ev, path] = c;
-        Row::new([
-            right(size, 10),
-            right(pages, 9),
-            cached,
-            dirty,
-            wb,
-            right(ev, 9),
-            path,
-        ])
+        let mut cells = vec![right(size, 10), right(pages, 9), cached, dirty, wb];
+        if wide {
+            cells.push(right(ev, 9));
+        }
+        cells.push(path);
+        Row::new(cells)
     };
-    let head = Row::new(
-        [
-            "      SIZE",
-            "    PAGES",
-            "          CACHED",
-            "           DIRTY",
-            "       WRITEBACK",
-            "  EVICTED",
-            "PATH",
-        ]
-        .map(str::to_string),
-    )
+    let pad = |s: &str| format!("{s:>w$}", w = num as usize);
+    let head = Row::new({
+        let mut h = vec![
+            "      SIZE".to_string(),
+            "    PAGES".to_string(),
+            pad("CACHED"),
+            pad("DIRTY"),
+            pad("WRITEBACK"),
+        ];
+        if wide {
+            h.push("  EVICTED".to_string());
+        }
+        h.push("PATH".to_string());
+        h
+    })
     .style(theme.title);
     let rows = live.report.files.iter().map(|f| {
-        let mut c = cells(f);
+        let mut c = cells(f, wide);
         c[6] = keep_tail(&c[6], path_width);
         match &f.error {
             // The reason follows the path (and is shown whole in the map
@@ -196,13 +218,13 @@ fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
             None => row(c),
         }
     });
-    let table = Table::new(rows, widths)
+    let table = Table::new(rows, widths.clone())
         .header(head)
         .column_spacing(1)
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let mut state = TableState::new().with_selected(Some(live.selected));
     ratatui::widgets::StatefulWidget::render(table, list, buf, &mut state);
-    Table::new([row(totals_cells(&live.report.totals))], widths)
+    Table::new([row(totals_cells(&live.report.totals, wide))], widths)
         .column_spacing(1)
         .style(theme.title)
         .render(total, buf);
@@ -387,6 +409,29 @@ mod tests {
             screen.lines().any(|l| l.trim_end().ends_with("TOTAL")),
             "{screen}"
         );
+    }
+
+    /// At 80 columns the percentages and evicted count give way: the path
+    /// and every count stay whole.
+    #[test]
+    fn fits_80_by_24() {
+        let mut l = live();
+        l.at = "09:00:00".into();
+        let screen = text(&draw(80, 24, &l));
+        for f in &l.report.files {
+            let row = screen
+                .lines()
+                .find(|r| r.trim_end().ends_with(&format!(" {}", f.path)))
+                .unwrap_or_else(|| panic!("{} not shown whole:\n{screen}", f.path));
+            assert!(!row.contains('%'), "{row}");
+        }
+        assert!(
+            screen.contains("CACHED") && screen.contains("PATH"),
+            "{screen}"
+        );
+        assert!(!screen.contains("EVICTED"), "{screen}");
+        insta::assert_snapshot!("inspect_live_80x24", screen);
+        assert!(text(&draw(110, 30, &l)).contains("EVICTED"));
     }
 
     #[test]

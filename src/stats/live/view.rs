@@ -17,7 +17,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{
-    Axis, Block, BorderType, Borders, Chart, Dataset, GraphType, Paragraph, Widget, Wrap,
+    Axis, Block, BorderType, Borders, Chart, Dataset, GraphType, Paragraph, Widget,
 };
 
 use super::Dashboard;
@@ -43,11 +43,35 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
         .render(area, buf);
         return;
     }
+    let section = |f: fn(&mut String, &crate::stats::report::StatsReport)| {
+        let mut s = String::new();
+        f(&mut s, &d.latest);
+        s.trim_start_matches('\n').trim_end().to_string()
+    };
+    let state_text = section(text::state);
+    let rates_text = format!("{}\n\n{}", section(text::rates), section(text::pressure));
+    let mut notes = section(text::writers);
+    for note in &d.latest.notes {
+        notes.push_str(&format!("\nnote: {note}"));
+    }
+    // Each text gets the rows it needs once wrapped at its width; the chart
+    // takes what is left (at least a few rows).
+    let columns = Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).spacing(2);
+    let [left_w, right_w] = Rect::new(0, 0, area.width, 1)
+        .layout(&columns)
+        .map(|r| r.width as usize);
+    let state_lines = wrapped(&state_text, area.width as usize);
+    let left_lines = wrapped(&rates_text, left_w);
+    let right_lines = wrapped(&notes, right_w);
+    // The state first, then a chart of at least 3 rows, then what is left.
+    let state_h = (state_lines.len() as u16).min(area.height.saturating_sub(5));
+    let bottom_h = (left_lines.len().max(right_lines.len()) as u16)
+        .min(area.height.saturating_sub(2 + state_h + 3));
     let [head, state, chart_area, bottom, foot] = area.layout(&Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(6),
+        Constraint::Length(state_h),
         Constraint::Fill(1),
-        Constraint::Length(12),
+        Constraint::Length(bottom_h),
         Constraint::Length(1),
     ]));
     Line::from(vec![
@@ -59,31 +83,41 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
         )),
     ])
     .render(head, buf);
-    let section = |f: fn(&mut String, &crate::stats::report::StatsReport)| {
-        let mut s = String::new();
-        f(&mut s, &d.latest);
-        s.trim_start_matches('\n').trim_end().to_string()
-    };
-    Paragraph::new(section(text::state))
-        .wrap(Wrap { trim: false })
-        .render(state, buf);
+    Paragraph::new(clip(state_lines, state.height)).render(state, buf);
     chart(chart_area, buf, d, theme);
-    let [left, right] = bottom
-        .layout(&Layout::horizontal([Constraint::Percentage(55), Constraint::Fill(1)]).spacing(2));
-    let mut notes = section(text::writers);
-    for note in &d.latest.notes {
-        notes.push_str(&format!("\nnote: {note}"));
-    }
-    Paragraph::new(format!(
-        "{}\n\n{}",
-        section(text::rates),
-        section(text::pressure)
-    ))
-    .render(left, buf);
-    Paragraph::new(notes)
-        .wrap(Wrap { trim: false })
-        .render(right, buf);
+    let [left, right] = bottom.layout(&columns);
+    Paragraph::new(clip(left_lines, left.height)).render(left, buf);
+    Paragraph::new(clip(right_lines, right.height)).render(right, buf);
     Line::from(vec![Span::styled("q", theme.key), Span::raw(" quit")]).render(foot, buf);
+}
+
+/// `text` wrapped at `width` (display width, so Chinese wraps too), one
+/// line per row; blank lines kept.
+fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
+    text.lines()
+        .flat_map(|l| {
+            let rows = crate::ui::text::wrap(l, width.max(1));
+            if rows.is_empty() {
+                vec![String::new()]
+            } else {
+                rows
+            }
+        })
+        .map(Line::raw)
+        .collect()
+}
+
+/// At most `rows` lines; when some are cut the last row says so.
+fn clip(mut lines: Vec<Line<'static>>, rows: u16) -> Vec<Line<'static>> {
+    let rows = rows as usize;
+    if lines.len() > rows && rows > 0 {
+        let more = lines.len() - rows + 1;
+        lines.truncate(rows - 1);
+        lines.push(Line::raw(format!(
+            "… {more} more lines (taller terminal, or --plain)"
+        )));
+    }
+    lines
 }
 
 fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
@@ -208,6 +242,32 @@ mod tests {
         assert!(screen.contains("Top writers"), "{screen}");
         assert!(screen.contains("note: 7 of 11 processes"), "{screen}");
         assert!(screen.contains("q quit"), "{screen}");
+    }
+
+    /// At 80×24 no text is cut: the state and the rates wrap into the rows
+    /// they need and the chart takes the rest.
+    #[test]
+    fn fits_80_by_24() {
+        let d = dashboard();
+        let screen = text_of(80, 24, &d);
+        let words = |s: &str| {
+            s.split_whitespace()
+                .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric()))
+                .map(str::to_string)
+                .collect::<std::collections::BTreeSet<_>>()
+        };
+        // The state is whole; what the rows cannot hold below the chart is
+        // said to be cut, never silently clipped.
+        let state = text_of(200, 60, &d);
+        let state: String = state
+            .lines()
+            .take_while(|l| !l.starts_with('╭'))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let missing: Vec<_> = words(&state).difference(&words(&screen)).cloned().collect();
+        assert!(missing.is_empty(), "cut at 80×24: {missing:?}\n{screen}");
+        assert!(screen.contains("more lines"), "{screen}");
+        insta::assert_snapshot!("stats_live_80x24", screen);
     }
 
     #[test]
