@@ -629,6 +629,42 @@ fn paused_engine_runs_exactly_one_slice_per_next_slice() {
 }
 
 #[test]
+fn next_step_sent_on_each_step_done_runs_every_step() {
+    // What predict mode does: paused, and a NextStep as soon as StepDone
+    // arrives. The grant must never be cleared by the step that just ended.
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let mut c = config();
+    c.start_paused = true;
+    let n = 300;
+    let engine = iotour::engine::start(
+        plan(0, true, (0..n).map(|_| step(Op::Note)).collect()),
+        c,
+        tx,
+    )
+    .unwrap();
+    wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
+    engine.send(Command::NextStep);
+    let mut done = 0;
+    // Samples keep arriving while the worker hangs: bound the whole run.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the run hung after {done} steps: a NextStep grant was lost"
+        );
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(Ev::Exec(ExecEvent::StepDone(_))) => {
+                done += 1;
+                engine.send(Command::NextStep);
+            }
+            Ok(Ev::Exec(ExecEvent::Finished(_))) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(done, n);
+}
+
+#[test]
 fn sizes_over_the_cap_are_refused_before_anything_is_written() {
     let (tx, _rx) = std::sync::mpsc::channel::<Ev>();
     let mut c = config();

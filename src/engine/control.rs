@@ -28,8 +28,13 @@ enum Budget {
     None,
     /// One slice, then pause.
     Slice,
-    /// Up to the end of the current (or next) step, then pause.
+    /// Granted by NextStep: run the next step to its end, then pause. Survives
+    /// the end of the step that is running when it is granted.
     Step,
+    /// A `Step` grant that a step start has taken: this step runs to its end.
+    /// Only [`Control::step_done`] clears it, so a NextStep sent after (or
+    /// while) a step ends is never lost.
+    InStep,
 }
 
 #[derive(Debug)]
@@ -105,8 +110,18 @@ impl Control {
         self.lock().speed
     }
 
+    /// Before a step starts: like [`gate`](Self::gate), but a NextStep grant
+    /// is taken by this step (it becomes the in-step state).
+    pub fn gate_step(&self) -> Result<(), Aborted> {
+        self.wait_for_budget(true)
+    }
+
     /// Before a slice: wait while paused without budget; consume a slice budget.
     pub fn gate(&self) -> Result<(), Aborted> {
+        self.wait_for_budget(false)
+    }
+
+    fn wait_for_budget(&self, step_start: bool) -> Result<(), Aborted> {
         let mut s = self.lock();
         loop {
             if s.aborted {
@@ -116,7 +131,11 @@ impl Control {
                 return Ok(());
             }
             match s.budget {
-                Budget::Step => return Ok(()),
+                Budget::Step if step_start => {
+                    s.budget = Budget::InStep;
+                    return Ok(());
+                }
+                Budget::Step | Budget::InStep => return Ok(()),
                 Budget::Slice => {
                     s.budget = Budget::None;
                     return Ok(());
@@ -131,10 +150,11 @@ impl Control {
         }
     }
 
-    /// After a step: a NextStep budget is used up.
+    /// After a step: the NextStep grant it took is used up. A grant made since
+    /// (a NextStep not yet taken by a step start) stays.
     pub fn step_done(&self) {
         let mut s = self.lock();
-        if s.budget == Budget::Step {
+        if s.budget == Budget::InStep {
             s.budget = Budget::None;
         }
     }
@@ -244,10 +264,30 @@ mod tests {
     fn next_step_runs_until_step_done() {
         let c = Control::new(Speed::Max, true);
         c.apply(Command::NextStep);
-        assert_eq!(c.gate(), Ok(()));
+        assert_eq!(c.gate_step(), Ok(()));
         assert_eq!(c.gate(), Ok(()));
         c.step_done();
         c.apply(Command::Resume);
         assert_eq!(c.gate(), Ok(()));
+    }
+
+    #[test]
+    fn a_next_step_sent_before_step_done_is_kept_for_the_next_step() {
+        let c = Arc::new(Control::new(Speed::Max, true));
+        c.apply(Command::NextStep);
+        assert_eq!(c.gate_step(), Ok(()));
+        // The consumer saw StepDone and granted the next step before the
+        // worker called step_done (or pressed n during the pacing sleep).
+        c.apply(Command::NextStep);
+        c.step_done();
+        assert_eq!(c.gate_step(), Ok(()), "the second grant was lost");
+        c.step_done();
+        // Now nothing is granted: the next step start blocks.
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || c2.gate_step());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!t.is_finished(), "a step ran without a grant");
+        c.apply(Command::Abort);
+        assert_eq!(t.join().unwrap(), Err(Aborted));
     }
 }

@@ -366,7 +366,7 @@ impl<E: From<ExecEvent>> Worker<E> {
 
     /// Run one step. `Err(Stop)` when aborted or the consumer is gone.
     fn step(&mut self, index: usize, step: &Step) -> Result<StepReport, Stop> {
-        self.shared.control.gate().map_err(|_| Stop)?;
+        self.shared.control.gate_step().map_err(|_| Stop)?;
         if !self.emit(ExecEvent::StepStarted {
             index,
             at: self.shared.at(),
