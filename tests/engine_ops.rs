@@ -91,6 +91,42 @@ fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
 }
 
 #[test]
+fn copies_not_sized_are_unknown_in_expectations() {
+    // Without cachestat and procio the write-back DMA of fsync cannot be
+    // sized: `dma_copies == 0` must not pass (the truth is 1 MiB by DMA).
+    let mut c = config();
+    c.disabled = Disabled::parse("cachestat,procio").unwrap();
+    let mut sync = step(Op::Fsync);
+    sync.expect = vec![
+        expect(Key::DmaCopies, Rule::Eq(0)),
+        expect(Key::DmaCopyBytes, Rule::Eq(0)),
+        expect(Key::CpuCopies, Rule::Eq(0)),
+    ];
+    let r = run(
+        plan(
+            0,
+            true,
+            vec![
+                step(Op::Write {
+                    bytes: 1 << 20,
+                    chunk: 1 << 16,
+                }),
+                sync,
+            ],
+        ),
+        c,
+    );
+    let e = &r.steps[1].expect;
+    assert_eq!((e[0].actual, e[0].ok), (None, false), "{e:?}");
+    assert_eq!((e[1].actual, e[1].ok), (None, false), "{e:?}");
+    // No CPU edge is in doubt: that figure stays known.
+    assert_eq!((e[2].actual, e[2].ok), (Some(0), true), "{e:?}");
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["steps"][1]["expect"][0]["actual"].is_null());
+    assert_eq!(json["steps"][1]["modeled"]["unsized_kinds"][0], "dma");
+}
+
+#[test]
 fn buffered_write_gathers_chunks_like_buffered_output_stream() {
     // 100-byte chunks into an 8 KiB buffer: 81 chunks (8,100 bytes) fit, the
     // 82nd does not, so each write(2) carries 8,100 bytes: 12 full ones and

@@ -258,6 +258,7 @@ fn step_done(
             mode_switches: mode,
             copies,
             notes: vec![],
+            unsized_kinds: vec![],
         },
         expect,
         error: None,

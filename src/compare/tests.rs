@@ -25,6 +25,7 @@ fn step(syscalls: Option<u64>, wchar: Option<u64>, cpu: u64, ns: u64) -> StepRep
                 bytes: cpu,
             }],
             notes: vec![],
+            unsized_kinds: vec![],
         },
         expect: vec![],
         error: None,

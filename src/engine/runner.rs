@@ -476,14 +476,15 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
-        let (copies, notes) = model::copies(
+        let path = model::data_path(
             &step.op,
             &self.work(&step.op, total, &measured, before, &after),
         );
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
-            copies,
-            notes,
+            copies: path.copies,
+            unsized_kinds: path.unsized_kinds,
+            notes: path.notes,
         };
         let expect = step
             .expect

@@ -48,6 +48,7 @@ fn step_report() -> StepReport {
                 bytes: 1000,
             }],
             notes: vec![],
+            unsized_kinds: vec![],
         },
         expect: vec![],
         error: None,
