@@ -132,7 +132,7 @@ impl Figure {
             Figure::Rchar => m.rchar,
             Figure::WriteBytes => m.write_bytes,
             Figure::ReadBytes => m.read_bytes,
-            Figure::DurationNs => Some(s.duration_ns),
+            Figure::DurationNs => s.duration_ns,
             Figure::ThroughputBytesPerSec => None,
         }
     }

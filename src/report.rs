@@ -94,7 +94,9 @@ pub struct StepReport {
     pub index: usize,
     pub op: String,
     pub say: Option<String>,
-    pub duration_ns: u64,
+    /// Time inside the step's measured windows; `null` for a step that never
+    /// ran (its op failed before its first slice).
+    pub duration_ns: Option<u64>,
     pub measured: Measured,
     pub modeled: Modeled,
     pub expect: Vec<ExpectReport>,

@@ -577,6 +577,13 @@ fn a_failed_step_stops_the_run() {
             .unwrap()
             .contains("no file mapping")
     );
+    // It never had a measurement window: unknown, not measured zeros.
+    let m = &r.steps[0].measured;
+    assert_eq!(r.steps[0].duration_ns, None);
+    assert_eq!((m.syscalls, m.minor_faults, m.wchar), (None, None, None));
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["steps"][0]["duration_ns"].is_null());
+    assert!(json["steps"][0]["measured"]["syscalls"].is_null());
     assert!(!r.ok);
 }
 
@@ -796,8 +803,8 @@ fn pacing_spreads_a_step_over_the_target_time() {
     );
     // The paced sleeps are outside the measured windows.
     assert!(
-        r.steps[0].duration_ns < 300_000_000,
-        "{}",
+        r.steps[0].duration_ns.unwrap() < 300_000_000,
+        "{:?}",
         r.steps[0].duration_ns
     );
 }

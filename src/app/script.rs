@@ -252,7 +252,7 @@ fn step_done(
         index,
         op: op.into(),
         say: None,
-        duration_ns: 500_000_000,
+        duration_ns: Some(500_000_000),
         measured,
         modeled: Modeled {
             mode_switches: mode,

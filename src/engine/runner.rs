@@ -374,12 +374,17 @@ impl<E: From<ExecEvent>> Worker<E> {
             return Err(Stop);
         }
         let step_before = self.counts();
-        let mut measured = zero_counters(&self.probe);
+        // A step whose op fails to prepare never had a measurement window:
+        // every counter stays unknown (null), not 0.
+        let mut measured = Measured::default();
         let mut total = SliceOut::default();
         let mut error = None;
         let mut slice_before = step_before;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
-            Ok(r) => Some(r),
+            Ok(r) => {
+                measured = zero_counters(&self.probe);
+                Some(r)
+            }
             Err(e) => {
                 error = Some(e.to_string());
                 None
@@ -503,7 +508,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             index,
             op: step.op.name().to_string(),
             say: step.say.as_ref().map(|t| t.en.clone()),
-            duration_ns: measured.duration_ns.unwrap_or(0),
+            duration_ns: measured.duration_ns,
             measured,
             modeled,
             expect,
