@@ -31,7 +31,8 @@ impl Read {
             done_bytes: 0,
             calls_done: 0,
             total: bytes.div_ceil(chunk).max(1),
-            buf: io_buffer(ctx, chunk)?,
+            // Never more than the step reads: `chunk` alone is user input.
+            buf: io_buffer(ctx, chunk.min(bytes.max(1)))?,
             eof: bytes == 0,
         })
     }
