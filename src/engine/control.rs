@@ -181,11 +181,33 @@ impl Control {
 
     /// The pause after a slice that took `work`, per the pacing rule above.
     /// A step run with NextStep while paused is paced too, so it can be watched.
+    ///
+    /// The deadline follows the current speed on every wake: a speed change
+    /// during the sleep takes effect at once, and a Pause (paused with nothing
+    /// granted) ends it so the next gate holds the worker.
     pub fn pace(&self, work: Duration, slices: u64) -> Result<(), Aborted> {
-        match pause_after_slice(self.speed(), work, slices) {
-            Some(d) => self.sleep(d),
-            None if self.is_aborted() => Err(Aborted),
-            None => Ok(()),
+        let start = Instant::now();
+        let mut s = self.lock();
+        loop {
+            if s.aborted {
+                return Err(Aborted);
+            }
+            if s.paused && s.budget == Budget::None {
+                return Ok(());
+            }
+            let Some(d) = pause_after_slice(s.speed, work, slices) else {
+                return Ok(());
+            };
+            let deadline = start + d;
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            s = self
+                .changed
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
         }
     }
 }
@@ -244,6 +266,36 @@ mod tests {
         let (r, took) = t.join().unwrap();
         assert_eq!(r, Err(Aborted));
         assert!(took < Duration::from_secs(2), "{took:?}");
+    }
+
+    #[test]
+    fn a_speed_change_or_pause_reaches_a_pacing_sleep_in_progress() {
+        for cmd in [Command::SetSpeed(Speed::Max), Command::Pause] {
+            let c = Arc::new(Control::new(Speed::Quarter, false));
+            let c2 = Arc::clone(&c);
+            // One slice at 1/4x: a 12 s sleep.
+            let t = std::thread::spawn(move || {
+                let start = Instant::now();
+                (c2.pace(Duration::ZERO, 1), start.elapsed())
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            c.apply(cmd);
+            let (r, took) = t.join().unwrap();
+            assert_eq!(r, Ok(()));
+            assert!(took < Duration::from_secs(2), "{cmd:?}: slept {took:?}");
+        }
+        // Faster but not Max: the deadline shrinks to the new speed's share.
+        let c = Arc::new(Control::new(Speed::Quarter, false));
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            (c2.pace(Duration::ZERO, 1), start.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        c.apply(Command::SetSpeed(Speed::Eight));
+        let (_, took) = t.join().unwrap();
+        assert!(took < Duration::from_secs(2), "slept {took:?}");
+        assert!(took >= Duration::from_millis(375), "slept {took:?}");
     }
 
     #[test]
