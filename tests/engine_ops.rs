@@ -404,8 +404,8 @@ fn o_direct_refuses_misaligned_writes_with_a_reason() {
                     chunk: 4096,
                 }),
                 step(Op::Write {
-                    bytes: 3000,
-                    chunk: 300,
+                    bytes: 10000,
+                    chunk: 4096,
                 }),
             ],
         ),
@@ -419,10 +419,13 @@ fn o_direct_refuses_misaligned_writes_with_a_reason() {
         assert_eq!(aligned.measured.file_dirty_pages, Some(0));
     }
     let err = r.steps[2].error.as_deref().unwrap();
+    // The chunk is aligned; the last call (10000 % 4096 = 1808 bytes) would
+    // not be: refused up front with the reason, not a bare EINVAL.
     assert!(
-        err.contains("multiples") && err.contains("alignment"),
+        err.contains("multiples") && err.contains("alignment") && err.contains("bytes 10000"),
         "{err}"
     );
+    assert_eq!(r.steps[2].measured.syscalls, None, "nothing was issued");
     assert!(!r.ok);
 }
 

@@ -23,7 +23,12 @@ impl Read {
                 "read: chunk must be at least 1 byte".into(),
             ));
         }
-        check_direct(ctx.file, "read", offset, chunk)?;
+        check_direct(
+            ctx.file,
+            "read",
+            offset,
+            &[("chunk", chunk), ("bytes", bytes)],
+        )?;
         Ok(Read {
             bytes,
             chunk,
