@@ -44,17 +44,19 @@ struct Worker<E> {
 
 impl<E> Drop for Worker<E> {
     fn drop(&mut self) {
+        // Unpublish before unmapping: the sampler must not read a range that
+        // is already gone.
+        *self
+            .shared
+            .mapping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         if let Some(r) = self.file_map.take() {
             r.release();
         }
         while let Some(r) = self.anon.pop() {
             r.release();
         }
-        *self
-            .shared
-            .mapping
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 }
 
