@@ -91,7 +91,7 @@ fn engine_write(dir: &Path) -> Duration {
                     println!(
                         "  engine step: wall {:.1} ms, inside measured windows {:.1} ms",
                         took.as_secs_f64() * 1e3,
-                        r.duration_ns as f64 / 1e6
+                        r.duration_ns.unwrap_or(0) as f64 / 1e6
                     );
                     return took;
                 }

@@ -10,7 +10,7 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use crate::model::{CopyKind, totals as copy_totals};
+use crate::model::CopyKind;
 use crate::report::{RunReport, StepReport};
 use crate::scenario::{Catalog, Op, Plan};
 
@@ -126,13 +126,13 @@ impl Figure {
             Figure::InvoluntaryCtxSwitches => m.involuntary_ctx_switches,
             Figure::MinorFaults => m.minor_faults,
             Figure::MajorFaults => m.major_faults,
-            Figure::CpuCopyBytes => Some(copy_totals(&s.modeled.copies, CopyKind::Cpu).1),
-            Figure::DmaCopyBytes => Some(copy_totals(&s.modeled.copies, CopyKind::Dma).1),
+            Figure::CpuCopyBytes => s.modeled.copy_totals(CopyKind::Cpu).map(|t| t.1),
+            Figure::DmaCopyBytes => s.modeled.copy_totals(CopyKind::Dma).map(|t| t.1),
             Figure::Wchar => m.wchar,
             Figure::Rchar => m.rchar,
             Figure::WriteBytes => m.write_bytes,
             Figure::ReadBytes => m.read_bytes,
-            Figure::DurationNs => Some(s.duration_ns),
+            Figure::DurationNs => s.duration_ns,
             Figure::ThroughputBytesPerSec => None,
         }
     }

@@ -316,6 +316,28 @@ pub fn validate(plan: &Plan, max: u64, free: u64, dir: &Path) -> Result<(), Engi
                 max,
             });
         }
+        // User-space buffers the op allocates.
+        let buffers = match step.op {
+            Op::Write { chunk, .. }
+            | Op::Pwrite { chunk, .. }
+            | Op::Read { chunk, .. }
+            | Op::Send { chunk, .. } => [("chunk", chunk), ("buffer", 0)],
+            Op::BufferedWrite { chunk, buffer, .. } => [("chunk", chunk), ("buffer", buffer)],
+            _ => [("chunk", 0), ("buffer", 0)],
+        };
+        for (name, bytes) in buffers {
+            if bytes > max {
+                return Err(EngineError::TooBig {
+                    what: format!(
+                        "the {name} of step {} ({}), a buffer it allocates,",
+                        i + 1,
+                        step.op.name()
+                    ),
+                    bytes,
+                    max,
+                });
+            }
+        }
     }
     if peak > free {
         return Err(EngineError::NoSpace {
@@ -634,5 +656,38 @@ mod tests {
         );
         let e = validate(&p, 4096, 1 << 30, dir).unwrap_err();
         assert!(e.to_string().contains("step 1 (mmap)"), "{e}");
+    }
+
+    #[test]
+    fn validation_refuses_a_chunk_or_buffer_over_the_cap() {
+        let dir = Path::new("/x");
+        let p = plan(
+            0,
+            vec![Op::Read {
+                bytes: 10,
+                chunk: 1 << 40,
+                offset: 0,
+            }],
+        );
+        let e = validate(&p, 1 << 30, 1 << 30, dir).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("the chunk of step 1 (read), a buffer it allocates, is 1099511627776 bytes, over the limit"),
+            "{e}"
+        );
+        let p = plan(
+            0,
+            vec![Op::BufferedWrite {
+                bytes: 10,
+                chunk: 1,
+                buffer: 1 << 40,
+            }],
+        );
+        let e = validate(&p, 1 << 30, 1 << 30, dir).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the buffer of step 1 (buffered_write)"),
+            "{e}"
+        );
     }
 }

@@ -81,42 +81,70 @@ pub struct Work {
     pub page_size: u64,
 }
 
+/// The modeled data path of an op.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DataPath {
+    /// The sized edges.
+    pub copies: Vec<Copy>,
+    /// Where the machine differs from the textbook path, or a figure is unknown.
+    pub notes: Vec<String>,
+    /// Kinds of an edge the op may have made but whose bytes could not be
+    /// sized (no cachestat, no /proc/<tid>/io): their totals are unknown.
+    pub unsized_kinds: Vec<CopyKind>,
+}
+
 /// The modeled copies of an op, and notes where the machine differs from
-/// the textbook path (or where a figure is unknown).
+/// the textbook path (or where a figure is unknown). See [`data_path`] for
+/// which edges could not be sized.
 pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
+    let p = data_path(op, w);
+    (p.copies, p.notes)
+}
+
+/// The modeled data path of an op: copies, notes and unsized edges.
+pub fn data_path(op: &Op, w: &Work) -> DataPath {
     use CopyKind::{Cpu, Dma};
     use Place::{Disk, PageCache, SocketBuffer, UserBuffer};
     let mut out = Vec::new();
     let mut notes = Vec::new();
-    let mut push = |from, to, kind, bytes: u64| {
-        if bytes > 0 {
-            out.push(Copy {
-                from,
-                to,
-                kind,
-                bytes,
-            });
+    let mut unsized_kinds = Vec::new();
+    let mut push = |from, to, kind, bytes: Option<u64>| match bytes {
+        Some(0) => {}
+        Some(bytes) => out.push(Copy {
+            from,
+            to,
+            kind,
+            bytes,
+        }),
+        None => {
+            if !unsized_kinds.contains(&kind) {
+                unsized_kinds.push(kind);
+            }
         }
     };
-    let disk_in =
-        |push: &mut dyn FnMut(Place, Place, CopyKind, u64), notes: &mut Vec<String>| match w
-            .disk_read_bytes
-        {
+    let disk_in = |push: &mut dyn FnMut(Place, Place, CopyKind, Option<u64>),
+                   notes: &mut Vec<String>| {
+        match w.disk_read_bytes {
             Some(0) => notes.push("every page was already in the page cache: no disk DMA".into()),
-            Some(n) => push(Disk, PageCache, Dma, n),
-            None => {
-                notes.push("cache misses unknown (no /proc/<tid>/io): disk DMA not sized".into());
+            n => {
+                if n.is_none() {
+                    notes.push(
+                        "cache misses unknown (no /proc/<tid>/io): disk DMA not sized".into(),
+                    );
+                }
+                push(Disk, PageCache, Dma, n);
             }
-        };
+        }
+    };
     match op {
         Op::Write { .. } | Op::BufferedWrite { .. } | Op::Pwrite { .. } => {
             if w.flags.direct {
-                push(UserBuffer, Disk, Dma, w.bytes);
+                push(UserBuffer, Disk, Dma, Some(w.bytes));
                 notes.push("O_DIRECT: the device reads straight from the user buffer; the page cache is bypassed".into());
             } else {
-                push(UserBuffer, PageCache, Cpu, w.bytes);
+                push(UserBuffer, PageCache, Cpu, Some(w.bytes));
                 if w.flags.sync || w.flags.dsync {
-                    push(PageCache, Disk, Dma, w.bytes);
+                    push(PageCache, Disk, Dma, Some(w.bytes));
                     notes.push("O_SYNC/O_DSYNC: each write(2) returns only after its pages reached the disk".into());
                 }
             }
@@ -130,20 +158,20 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
         }
         Op::Read { .. } => {
             if w.flags.direct {
-                push(Disk, UserBuffer, Dma, w.bytes);
+                push(Disk, UserBuffer, Dma, Some(w.bytes));
                 notes.push("O_DIRECT: the device writes straight into the user buffer; the page cache is bypassed".into());
             } else {
                 disk_in(&mut push, &mut notes);
-                push(PageCache, UserBuffer, Cpu, w.bytes);
+                push(PageCache, UserBuffer, Cpu, Some(w.bytes));
             }
         }
         Op::Fsync | Op::Fdatasync | Op::SyncFileRange { .. } | Op::DropCache | Op::Msync { .. } => {
-            match w.flushed_bytes {
-                Some(n) => push(PageCache, Disk, Dma, n),
-                None => notes.push(
+            if w.flushed_bytes.is_none() {
+                notes.push(
                     "dirty pages unknown (no cachestat): the write-back DMA is not sized".into(),
-                ),
+                );
             }
+            push(PageCache, Disk, Dma, w.flushed_bytes);
             if matches!(
                 op,
                 Op::SyncFileRange { wait: false } | Op::Msync { asynchronous: true }
@@ -161,7 +189,7 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
             Target::File => {
                 disk_in(&mut push, &mut notes);
                 if *write && w.private_mapping {
-                    push(PageCache, UserBuffer, Cpu, w.pages * w.page_size);
+                    push(PageCache, UserBuffer, Cpu, Some(w.pages * w.page_size));
                     notes.push("private mapping: the first store to each page copies it out of the page cache (copy-on-write)".into());
                 } else if *write {
                     notes.push(
@@ -179,11 +207,11 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
             disk_in(&mut push, &mut notes);
             match via {
                 Via::ReadWrite => {
-                    push(PageCache, UserBuffer, Cpu, w.bytes);
-                    push(UserBuffer, SocketBuffer, Cpu, w.bytes);
+                    push(PageCache, UserBuffer, Cpu, Some(w.bytes));
+                    push(UserBuffer, SocketBuffer, Cpu, Some(w.bytes));
                 }
                 Via::MmapWrite => {
-                    push(PageCache, SocketBuffer, Cpu, w.bytes);
+                    push(PageCache, SocketBuffer, Cpu, Some(w.bytes));
                     notes.push("write(2) from the mapping copies the page cache straight into the socket: no user buffer copy".into());
                 }
                 Via::Sendfile | Via::Splice => notes.push(
@@ -202,14 +230,18 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
         Op::WaitWriteback { .. } => match w.flushed_bytes {
             Some(0) => {}
             Some(n) => {
-                push(PageCache, Disk, Dma, n);
+                push(PageCache, Disk, Dma, Some(n));
                 notes.push(
                     "the kernel's flusher threads wrote these pages back while this thread slept"
                         .into(),
                 );
             }
-            None => notes
-                .push("dirty pages unknown (no cachestat): waited for the whole timeout".into()),
+            None => {
+                notes.push(
+                    "dirty pages unknown (no cachestat): waited for the whole timeout".into(),
+                );
+                push(PageCache, Disk, Dma, None);
+            }
         },
         Op::Reopen { .. }
         | Op::Munmap { .. }
@@ -218,7 +250,11 @@ pub fn copies(op: &Op, w: &Work) -> (Vec<Copy>, Vec<String>) {
         | Op::Sleep { .. }
         | Op::Note => {}
     }
-    (out, notes)
+    DataPath {
+        copies: out,
+        notes,
+        unsized_kinds,
+    }
 }
 
 /// User→kernel entries: every syscall and every page fault. Unknown if
@@ -227,7 +263,17 @@ pub fn mode_switches(m: &Measured) -> Option<u64> {
     Some(m.syscalls? + m.minor_faults? + m.major_faults?)
 }
 
-/// Copy edges of `kind`, and the bytes they carried.
+/// Copy edges of `kind` and the bytes they carried; `None` when one edge of
+/// that kind could not be sized.
+pub fn known_totals(
+    copies: &[Copy],
+    unsized_kinds: &[CopyKind],
+    kind: CopyKind,
+) -> Option<(u64, u64)> {
+    (!unsized_kinds.contains(&kind)).then(|| totals(copies, kind))
+}
+
+/// Copy edges of `kind`, and the bytes they carried (sized edges only).
 pub fn totals(copies: &[Copy], kind: CopyKind) -> (u64, u64) {
     copies
         .iter()

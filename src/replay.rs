@@ -119,7 +119,7 @@ fn feed(lines: &[&Line], control: &Control, out: &Sender<Event>) -> Result<(), S
             Recorded::Sample(s) => send(Event::Sample(s.clone()))?,
             Recorded::Exec(e) => match &**e {
                 ExecEvent::StepStarted { .. } => {
-                    control.gate()?;
+                    control.gate_step()?;
                     send(Event::Exec((**e).clone()))?;
                 }
                 ExecEvent::Slice(s) => {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Copy;
+use crate::model::{Copy, CopyKind};
 
 /// The whole result of one scenario run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +79,11 @@ pub struct Modeled {
     /// User→kernel entries: syscalls plus page faults.
     pub mode_switches: Option<u64>,
     pub copies: Vec<Copy>,
+    /// Kinds (`cpu`, `dma`) of an edge the op may have made whose bytes could
+    /// not be sized (a source was unavailable): their counts and bytes are
+    /// unknown (`null` in expectations), not 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsized_kinds: Vec<CopyKind>,
     /// Where the machine differs from the textbook path, why.
     pub notes: Vec<String>,
 }
@@ -89,7 +94,9 @@ pub struct StepReport {
     pub index: usize,
     pub op: String,
     pub say: Option<String>,
-    pub duration_ns: u64,
+    /// Time inside the step's measured windows; `null` for a step that never
+    /// ran (its op failed before its first slice).
+    pub duration_ns: Option<u64>,
     pub measured: Measured,
     pub modeled: Modeled,
     pub expect: Vec<ExpectReport>,
@@ -110,7 +117,14 @@ pub mod duration_ns;
 pub mod json;
 pub mod table;
 
-use crate::model::{CopyKind, totals};
+use crate::model::known_totals;
+
+impl Modeled {
+    /// Copy edges of `kind` and their bytes; `None` when one was not sized.
+    pub fn copy_totals(&self, kind: CopyKind) -> Option<(u64, u64)> {
+        known_totals(&self.copies, &self.unsized_kinds, kind)
+    }
+}
 use crate::scenario::Key;
 
 /// The value of `key` in a step's figures (`None`: unknown).
@@ -133,9 +147,9 @@ pub fn value_of(key: Key, m: &Measured, modeled: &Modeled) -> Option<u64> {
         Key::SystemWritebackKb => m.system_writeback_kb,
         Key::RssKb => m.rss_kb,
         Key::ModeSwitches => modeled.mode_switches,
-        Key::CpuCopies => Some(totals(&modeled.copies, CopyKind::Cpu).0),
-        Key::DmaCopies => Some(totals(&modeled.copies, CopyKind::Dma).0),
-        Key::CpuCopyBytes => Some(totals(&modeled.copies, CopyKind::Cpu).1),
-        Key::DmaCopyBytes => Some(totals(&modeled.copies, CopyKind::Dma).1),
+        Key::CpuCopies => modeled.copy_totals(CopyKind::Cpu).map(|t| t.0),
+        Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),
+        Key::CpuCopyBytes => modeled.copy_totals(CopyKind::Cpu).map(|t| t.1),
+        Key::DmaCopyBytes => modeled.copy_totals(CopyKind::Dma).map(|t| t.1),
     }
 }

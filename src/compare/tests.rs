@@ -8,7 +8,7 @@ fn step(syscalls: Option<u64>, wchar: Option<u64>, cpu: u64, ns: u64) -> StepRep
         index: 1,
         op: "write".into(),
         say: None,
-        duration_ns: ns,
+        duration_ns: Some(ns),
         measured: Measured {
             syscalls,
             wchar,
@@ -25,6 +25,7 @@ fn step(syscalls: Option<u64>, wchar: Option<u64>, cpu: u64, ns: u64) -> StepRep
                 bytes: cpu,
             }],
             notes: vec![],
+            unsized_kinds: vec![],
         },
         expect: vec![],
         error: None,

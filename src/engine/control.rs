@@ -28,8 +28,13 @@ enum Budget {
     None,
     /// One slice, then pause.
     Slice,
-    /// Up to the end of the current (or next) step, then pause.
+    /// Granted by NextStep: run the next step to its end, then pause. Survives
+    /// the end of the step that is running when it is granted.
     Step,
+    /// A `Step` grant that a step start has taken: this step runs to its end.
+    /// Only [`Control::step_done`] clears it, so a NextStep sent after (or
+    /// while) a step ends is never lost.
+    InStep,
 }
 
 #[derive(Debug)]
@@ -105,8 +110,18 @@ impl Control {
         self.lock().speed
     }
 
+    /// Before a step starts: like [`gate`](Self::gate), but a NextStep grant
+    /// is taken by this step (it becomes the in-step state).
+    pub fn gate_step(&self) -> Result<(), Aborted> {
+        self.wait_for_budget(true)
+    }
+
     /// Before a slice: wait while paused without budget; consume a slice budget.
     pub fn gate(&self) -> Result<(), Aborted> {
+        self.wait_for_budget(false)
+    }
+
+    fn wait_for_budget(&self, step_start: bool) -> Result<(), Aborted> {
         let mut s = self.lock();
         loop {
             if s.aborted {
@@ -116,7 +131,11 @@ impl Control {
                 return Ok(());
             }
             match s.budget {
-                Budget::Step => return Ok(()),
+                Budget::Step if step_start => {
+                    s.budget = Budget::InStep;
+                    return Ok(());
+                }
+                Budget::Step | Budget::InStep => return Ok(()),
                 Budget::Slice => {
                     s.budget = Budget::None;
                     return Ok(());
@@ -131,10 +150,11 @@ impl Control {
         }
     }
 
-    /// After a step: a NextStep budget is used up.
+    /// After a step: the NextStep grant it took is used up. A grant made since
+    /// (a NextStep not yet taken by a step start) stays.
     pub fn step_done(&self) {
         let mut s = self.lock();
-        if s.budget == Budget::Step {
+        if s.budget == Budget::InStep {
             s.budget = Budget::None;
         }
     }
@@ -161,11 +181,33 @@ impl Control {
 
     /// The pause after a slice that took `work`, per the pacing rule above.
     /// A step run with NextStep while paused is paced too, so it can be watched.
+    ///
+    /// The deadline follows the current speed on every wake: a speed change
+    /// during the sleep takes effect at once, and a Pause (paused with nothing
+    /// granted) ends it so the next gate holds the worker.
     pub fn pace(&self, work: Duration, slices: u64) -> Result<(), Aborted> {
-        match pause_after_slice(self.speed(), work, slices) {
-            Some(d) => self.sleep(d),
-            None if self.is_aborted() => Err(Aborted),
-            None => Ok(()),
+        let start = Instant::now();
+        let mut s = self.lock();
+        loop {
+            if s.aborted {
+                return Err(Aborted);
+            }
+            if s.paused && s.budget == Budget::None {
+                return Ok(());
+            }
+            let Some(d) = pause_after_slice(s.speed, work, slices) else {
+                return Ok(());
+            };
+            let deadline = start + d;
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(());
+            }
+            s = self
+                .changed
+                .wait_timeout(s, deadline - now)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
         }
     }
 }
@@ -227,6 +269,36 @@ mod tests {
     }
 
     #[test]
+    fn a_speed_change_or_pause_reaches_a_pacing_sleep_in_progress() {
+        for cmd in [Command::SetSpeed(Speed::Max), Command::Pause] {
+            let c = Arc::new(Control::new(Speed::Quarter, false));
+            let c2 = Arc::clone(&c);
+            // One slice at 1/4x: a 12 s sleep.
+            let t = std::thread::spawn(move || {
+                let start = Instant::now();
+                (c2.pace(Duration::ZERO, 1), start.elapsed())
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            c.apply(cmd);
+            let (r, took) = t.join().unwrap();
+            assert_eq!(r, Ok(()));
+            assert!(took < Duration::from_secs(2), "{cmd:?}: slept {took:?}");
+        }
+        // Faster but not Max: the deadline shrinks to the new speed's share.
+        let c = Arc::new(Control::new(Speed::Quarter, false));
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            (c2.pace(Duration::ZERO, 1), start.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        c.apply(Command::SetSpeed(Speed::Eight));
+        let (_, took) = t.join().unwrap();
+        assert!(took < Duration::from_secs(2), "slept {took:?}");
+        assert!(took >= Duration::from_millis(375), "slept {took:?}");
+    }
+
+    #[test]
     fn next_slice_grants_exactly_one_slice() {
         let c = Arc::new(Control::new(Speed::Max, true));
         c.apply(Command::NextSlice);
@@ -244,10 +316,30 @@ mod tests {
     fn next_step_runs_until_step_done() {
         let c = Control::new(Speed::Max, true);
         c.apply(Command::NextStep);
-        assert_eq!(c.gate(), Ok(()));
+        assert_eq!(c.gate_step(), Ok(()));
         assert_eq!(c.gate(), Ok(()));
         c.step_done();
         c.apply(Command::Resume);
         assert_eq!(c.gate(), Ok(()));
+    }
+
+    #[test]
+    fn a_next_step_sent_before_step_done_is_kept_for_the_next_step() {
+        let c = Arc::new(Control::new(Speed::Max, true));
+        c.apply(Command::NextStep);
+        assert_eq!(c.gate_step(), Ok(()));
+        // The consumer saw StepDone and granted the next step before the
+        // worker called step_done (or pressed n during the pacing sleep).
+        c.apply(Command::NextStep);
+        c.step_done();
+        assert_eq!(c.gate_step(), Ok(()), "the second grant was lost");
+        c.step_done();
+        // Now nothing is granted: the next step start blocks.
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || c2.gate_step());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!t.is_finished(), "a step ran without a grant");
+        c.apply(Command::Abort);
+        assert_eq!(t.join().unwrap(), Err(Aborted));
     }
 }

@@ -305,17 +305,34 @@ pub fn io_buffer(ctx: &Ctx<'_>, len: u64) -> Result<AlignedBuf, OpError> {
 }
 
 /// With O_DIRECT, requests must be aligned: say exactly what is not.
-pub fn check_direct(file: &WorkFile, what: &str, offset: u64, chunk: u64) -> Result<(), OpError> {
+/// `sizes` are every size a call can have: the chunk, the total (its last,
+/// short call is `bytes % chunk`) and, for buffered writes, the buffer.
+pub fn check_direct(
+    file: &WorkFile,
+    what: &str,
+    offset: u64,
+    sizes: &[(&str, u64)],
+) -> Result<(), OpError> {
     if !file.flags.direct {
         return Ok(());
     }
     let a = file.dio_offset_align;
-    if !chunk.is_multiple_of(a) || !offset.is_multiple_of(a) {
+    let bad: Vec<String> = sizes
+        .iter()
+        .filter(|(_, n)| !n.is_multiple_of(a))
+        .map(|(name, n)| format!("{name} {n}"))
+        .chain((!offset.is_multiple_of(a)).then(|| format!("file offset {offset}")))
+        .collect();
+    if !bad.is_empty() {
+        let names: Vec<&str> = sizes.iter().map(|(name, _)| *name).collect();
         return Err(OpError::Invalid(format!(
-            "{what} with O_DIRECT needs the chunk and the file offset to be multiples of the \
-             filesystem's direct-I/O alignment ({a} bytes on this {fs}); got chunk {chunk} at \
-             offset {offset}. O_DIRECT moves data by DMA straight between the device and your \
-             buffer, and the device works in whole blocks.",
+            "{what} with O_DIRECT needs the {} and the file offset to be multiples of the \
+             filesystem's direct-I/O alignment ({a} bytes on this {fs}); not aligned: {}. \
+             Every call is one of these sizes (the last one is what is left of bytes). \
+             O_DIRECT moves data by DMA straight between the device and your buffer, and the \
+             device works in whole blocks.",
+            names.join(", "),
+            bad.join(", "),
             fs = file.fs_name
         )));
     }

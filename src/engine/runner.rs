@@ -44,17 +44,19 @@ struct Worker<E> {
 
 impl<E> Drop for Worker<E> {
     fn drop(&mut self) {
+        // Unpublish before unmapping: the sampler must not read a range that
+        // is already gone.
+        *self
+            .shared
+            .mapping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
         if let Some(r) = self.file_map.take() {
             r.release();
         }
         while let Some(r) = self.anon.pop() {
             r.release();
         }
-        *self
-            .shared
-            .mapping
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
     }
 }
 
@@ -366,7 +368,7 @@ impl<E: From<ExecEvent>> Worker<E> {
 
     /// Run one step. `Err(Stop)` when aborted or the consumer is gone.
     fn step(&mut self, index: usize, step: &Step) -> Result<StepReport, Stop> {
-        self.shared.control.gate().map_err(|_| Stop)?;
+        self.shared.control.gate_step().map_err(|_| Stop)?;
         if !self.emit(ExecEvent::StepStarted {
             index,
             at: self.shared.at(),
@@ -374,12 +376,17 @@ impl<E: From<ExecEvent>> Worker<E> {
             return Err(Stop);
         }
         let step_before = self.counts();
-        let mut measured = zero_counters(&self.probe);
+        // A step whose op fails to prepare never had a measurement window:
+        // every counter stays unknown (null), not 0.
+        let mut measured = Measured::default();
         let mut total = SliceOut::default();
         let mut error = None;
         let mut slice_before = step_before;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
-            Ok(r) => Some(r),
+            Ok(r) => {
+                measured = zero_counters(&self.probe);
+                Some(r)
+            }
             Err(e) => {
                 error = Some(e.to_string());
                 None
@@ -476,14 +483,15 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
-        let (copies, notes) = model::copies(
+        let path = model::data_path(
             &step.op,
             &self.work(&step.op, total, &measured, before, &after),
         );
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
-            copies,
-            notes,
+            copies: path.copies,
+            unsized_kinds: path.unsized_kinds,
+            notes: path.notes,
         };
         let expect = step
             .expect
@@ -502,7 +510,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             index,
             op: step.op.name().to_string(),
             say: step.say.as_ref().map(|t| t.en.clone()),
-            duration_ns: measured.duration_ns.unwrap_or(0),
+            duration_ns: measured.duration_ns,
             measured,
             modeled,
             expect,

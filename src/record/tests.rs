@@ -32,7 +32,7 @@ fn step_report() -> StepReport {
         index: 1,
         op: "write".into(),
         say: Some("say".into()),
-        duration_ns: 1_000,
+        duration_ns: Some(1_000),
         measured: Measured {
             syscalls: Some(10),
             wchar: Some(1000),
@@ -48,6 +48,7 @@ fn step_report() -> StepReport {
                 bytes: 1000,
             }],
             notes: vec![],
+            unsized_kinds: vec![],
         },
         expect: vec![],
         error: None,

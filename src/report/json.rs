@@ -37,7 +37,7 @@ mod tests {
                 index: 1,
                 op: "write".into(),
                 say: None,
-                duration_ns: 5,
+                duration_ns: Some(5),
                 measured: Measured {
                     syscalls: Some(0),
                     ..Measured::default()

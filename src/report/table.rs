@@ -46,7 +46,7 @@ fn row(s: &StepReport) -> [String; 9] {
         opt(m.wchar),
         opt(m.file_dirty_pages),
         opt(s.modeled.mode_switches),
-        duration(s.duration_ns),
+        s.duration_ns.map_or_else(|| "?".to_string(), duration),
     ]
 }
 
@@ -125,7 +125,7 @@ mod tests {
             index,
             op: "write".into(),
             say: None,
-            duration_ns: 1_500_000,
+            duration_ns: Some(1_500_000),
             measured: Measured {
                 syscalls: Some(1000),
                 file_dirty_pages: None,

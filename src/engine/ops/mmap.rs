@@ -71,8 +71,10 @@ impl Running for Map {
     fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let mut calls = 0;
         if let Some(old) = ctx.file_map.take() {
-            calls += old.release();
+            // Unpublish before unmapping: the sampler must not read a range
+            // that is already gone.
             ctx.publish_mapping();
+            calls += old.release();
         }
         let mut prot = libc::PROT_READ;
         if self.write {
@@ -366,8 +368,10 @@ impl Running for Unmap {
             Target::File => ctx.file_map.take(),
             Target::Anon => ctx.anon.pop(),
         };
-        let calls = region.map_or(0, Region::release);
+        // Unpublish before unmapping: the sampler must not read a range that
+        // is already gone.
         ctx.publish_mapping();
+        let calls = region.map_or(0, Region::release);
         self.done = true;
         *out = SliceOut {
             units: 1,

@@ -23,7 +23,12 @@ impl Read {
                 "read: chunk must be at least 1 byte".into(),
             ));
         }
-        check_direct(ctx.file, "read", offset, chunk)?;
+        check_direct(
+            ctx.file,
+            "read",
+            offset,
+            &[("chunk", chunk), ("bytes", bytes)],
+        )?;
         Ok(Read {
             bytes,
             chunk,
@@ -31,7 +36,8 @@ impl Read {
             done_bytes: 0,
             calls_done: 0,
             total: bytes.div_ceil(chunk).max(1),
-            buf: io_buffer(ctx, chunk)?,
+            // Never more than the step reads: `chunk` alone is user input.
+            buf: io_buffer(ctx, chunk.min(bytes.max(1)))?,
             eof: bytes == 0,
         })
     }

@@ -67,7 +67,8 @@ impl Send {
                 source: e,
             })?;
         let buf = match via {
-            Via::ReadWrite => Some(io_buffer(ctx, chunk)?),
+            // Never more than the step sends: `chunk` alone is user input.
+            Via::ReadWrite => Some(io_buffer(ctx, chunk.min(bytes.max(1)))?),
             _ => None,
         };
         let pipe = match via {

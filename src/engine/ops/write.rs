@@ -43,15 +43,26 @@ impl Write {
         }
         let pos = ctx.file.pos;
         match buffer {
-            None => check_direct(ctx.file, "write", pos, chunk)?,
+            None => check_direct(
+                ctx.file,
+                "write",
+                pos,
+                &[("chunk", chunk), ("bytes", bytes)],
+            )?,
             Some(b) => {
                 if b == 0 {
                     return Err(OpError::Invalid(
                         "buffered_write: buffer must be at least 1 byte".into(),
                     ));
                 }
-                // The stream writes whole buffers (or whole big chunks).
-                check_direct(ctx.file, "buffered_write", pos, chunk.min(b))?;
+                // The stream writes whole buffers, big chunks straight
+                // through, and what is left at the flush.
+                check_direct(
+                    ctx.file,
+                    "buffered_write",
+                    pos,
+                    &[("chunk", chunk), ("buffer", b), ("bytes", bytes)],
+                )?;
             }
         }
         let src = io_buffer(ctx, chunk.min(bytes.max(1)))?;
@@ -201,7 +212,12 @@ impl Pwrite {
                 "pwrite: chunk must be at least 1 byte".into(),
             ));
         }
-        check_direct(ctx.file, "pwrite", offset, chunk)?;
+        check_direct(
+            ctx.file,
+            "pwrite",
+            offset,
+            &[("chunk", chunk), ("bytes", bytes)],
+        )?;
         let n = bytes.div_ceil(chunk);
         Ok(Pwrite {
             bytes,
