@@ -3,6 +3,8 @@
 //! command, quit); it does no I/O itself, so every transition is testable
 //! with fake events.
 
+use std::path::PathBuf;
+
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::engine::{Command, Speed};
@@ -37,7 +39,20 @@ pub enum Effect {
     Send(Command),
     /// Stop the running engine (back to the picker).
     Stop,
+    /// Hand the terminal to another tool until it ends, then come back to
+    /// the picker.
+    Open(Tool),
     Quit,
+}
+
+/// A view of its own that the picker opens: the same as the command of that
+/// name run from a shell, on the same terminal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tool {
+    /// `iotour inspect PATH`.
+    Inspect(PathBuf),
+    /// `iotour stats`.
+    Stats,
 }
 
 /// The panel that has focus: highlighted on a large screen, the one shown on
@@ -175,9 +190,15 @@ impl App {
         if key.kind != KeyEventKind::Press {
             return vec![];
         }
-        let filtering = self.picker.as_ref().is_some_and(|p| p.filtering);
-        if filtering && matches!(self.screen, Screen::Picker) {
-            return self.filter_key(key);
+        let on_picker = matches!(self.screen, Screen::Picker);
+        if let (true, Some(p)) = (on_picker, self.picker.as_mut()) {
+            p.notice = None;
+            if p.inspect_path.is_some() {
+                return self.path_key(key);
+            }
+            if p.filtering {
+                return self.filter_key(key);
+            }
         }
         let keymap = match self.screen {
             Screen::Picker => action::PICKER_KEYS,
@@ -210,6 +231,51 @@ impl App {
             _ => {}
         }
         vec![]
+    }
+
+    /// A key while the inspect path is being typed.
+    fn path_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(p) = self.picker.as_mut() else {
+            return vec![];
+        };
+        let Some(path) = p.inspect_path.as_mut() else {
+            return vec![];
+        };
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            match key.code {
+                KeyCode::Char('c') => return self.act(Action::Quit),
+                // As in a shell: Ctrl-U empties the line.
+                KeyCode::Char('u') => path.clear(),
+                _ => {}
+            }
+            return vec![];
+        }
+        match key.code {
+            KeyCode::Esc => p.inspect_path = None,
+            KeyCode::Enter => {
+                let typed = p.inspect_path.take().unwrap_or_default();
+                let typed = typed.trim();
+                if typed.is_empty() {
+                    p.notice = Some("inspect: no path given".into());
+                } else {
+                    return vec![Effect::Open(Tool::Inspect(expand_home(typed)))];
+                }
+            }
+            KeyCode::Backspace => {
+                path.pop();
+            }
+            KeyCode::Char(c) => path.push(c),
+            _ => {}
+        }
+        vec![]
+    }
+
+    /// A tool opened from the picker failed before or while showing; the
+    /// picker shows why until the next key.
+    pub fn tool_failed(&mut self, error: String) {
+        if let Some(p) = self.picker.as_mut() {
+            p.notice = Some(error);
+        }
     }
 
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
@@ -284,9 +350,12 @@ impl App {
                 }
                 Screen::Picker => vec![],
             },
-            Action::Up | Action::Down | Action::Select | Action::StartFilter => {
-                self.picker_act(action)
-            }
+            Action::Up
+            | Action::Down
+            | Action::Select
+            | Action::StartFilter
+            | Action::Inspect
+            | Action::Stats => self.picker_act(action),
         }
     }
 
@@ -305,6 +374,9 @@ impl App {
             Action::Up => p.move_by(-1),
             Action::Down => p.move_by(1),
             Action::StartFilter => p.filtering = true,
+            // The working directory, as `iotour inspect .` would; editable.
+            Action::Inspect => p.inspect_path = Some(".".into()),
+            Action::Stats => return vec![Effect::Open(Tool::Stats)],
             Action::Select => {
                 if let Some(plan) = p.selected_plan().cloned() {
                     return self.start(plan);
@@ -313,5 +385,17 @@ impl App {
             _ => {}
         }
         vec![]
+    }
+}
+
+/// `~` and `~/…` as a shell reads them (the prompt is not a shell).
+fn expand_home(typed: &str) -> PathBuf {
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    match (typed.strip_prefix('~'), home) {
+        (Some(""), Some(home)) => PathBuf::from(home),
+        (Some(rest), Some(home)) if rest.starts_with('/') => {
+            PathBuf::from(home).join(rest.trim_start_matches('/'))
+        }
+        _ => PathBuf::from(typed),
     }
 }

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use ratatui::Terminal;
 
-use crate::app::{App, Effect, Event, Status, StopReason};
+use crate::app::{App, Effect, Event, Status, StopReason, Tool};
 use crate::engine::{Command, Speed};
 use crate::scenario::{Lang, Plan};
 use crate::ui::{self, Theme};
@@ -27,6 +27,7 @@ const STILL_INTERVAL: Duration = Duration::from_millis(100);
 pub mod engine_link;
 pub mod producers;
 pub mod terminal;
+pub mod tools;
 
 #[cfg(target_os = "linux")]
 pub use engine_link::{EngineLauncher, pick_and_run, run_scenario};
@@ -85,10 +86,33 @@ fn run_app<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
     let mut session = terminal::Session::start().context("cannot set the terminal up")?;
-    let producers =
+    let mut producers =
         producers::Producers::spawn(&tx, started).context("cannot start the input threads")?;
     let mut lp = Loop::new(app, launcher, tx, started);
-    let result = lp.run(&mut session.terminal, &rx, effects, &theme);
+    let mut effects = effects;
+    let result = loop {
+        let result = lp.run(
+            &mut session.terminal,
+            &rx,
+            std::mem::take(&mut effects),
+            &theme,
+        );
+        let (Ok(()), Some(tool)) = (&result, lp.tool.take()) else {
+            break result;
+        };
+        match tools::open(&tool, &mut session.terminal, producers) {
+            Ok((restarted, outcome)) => {
+                producers = restarted;
+                lp.tool_ended(&rx, outcome);
+            }
+            Err(e) => {
+                // Without producers there is nothing to stop below.
+                drop(lp.engine.take());
+                drop(session);
+                return Err(anyhow::Error::new(e).context("cannot restart the input threads"));
+            }
+        }
+    };
     // The engine first (its abort removes the working directory), then the
     // producers, then the terminal (Session's drop).
     drop(lp.engine.take());
@@ -113,6 +137,9 @@ pub struct Loop<L: Launcher> {
     pub app: App,
     launcher: L,
     engine: Option<L::Handle>,
+    /// A view the app asked for; [`Loop::run`] returns so the caller can
+    /// hand it the terminal.
+    pub tool: Option<Tool>,
     tx: Sender<Event>,
     started: Instant,
 }
@@ -123,13 +150,14 @@ impl<L: Launcher> Loop<L> {
             app,
             launcher,
             engine: None,
+            tool: None,
             tx,
             started,
         }
     }
 
     /// Draw, wait for events, handle them (a whole batch before the next
-    /// draw), until the app quits.
+    /// draw), until the app quits or asks for a [`Tool`].
     pub fn run<B: ratatui::backend::Backend>(
         &mut self,
         terminal: &mut Terminal<B>,
@@ -144,7 +172,7 @@ impl<L: Launcher> Loop<L> {
         let mut dirty = true;
         let mut urgent = true;
         let mut last_draw: Option<Instant> = None;
-        while !self.app.quit {
+        while !self.app.quit && self.tool.is_none() {
             // Keys redraw at once; data and animation at most at the frame
             // rate, and a still screen (paused, nothing moving) at 10 Hz, so
             // 20 Hz samples do not cost 20 full frames a second.
@@ -166,7 +194,7 @@ impl<L: Launcher> Loop<L> {
             while let Some(ev) = next {
                 urgent |= matches!(ev, Event::Input(_));
                 dirty |= self.handle(ev);
-                if self.app.quit {
+                if self.app.quit || self.tool.is_some() {
                     break;
                 }
                 next = rx.try_recv().ok();
@@ -185,6 +213,24 @@ impl<L: Launcher> Loop<L> {
         let effects = self.app.handle(ev);
         self.apply(effects);
         redraw
+    }
+
+    /// Back from a tool. What the producers queued before they stopped was
+    /// meant for the picker before the view opened (keys typed ahead, stale
+    /// ticks): only a stop request still counts.
+    pub fn tool_ended(&mut self, rx: &Receiver<Event>, outcome: tools::Outcome) {
+        while let Ok(ev) = rx.try_recv() {
+            if matches!(ev, Event::Stop(_)) {
+                self.handle(ev);
+            }
+        }
+        match outcome {
+            tools::Outcome::Back => {}
+            tools::Outcome::Failed(error) => self.app.tool_failed(error),
+            tools::Outcome::Signal(sig) => {
+                self.handle(Event::Stop(StopReason::Signal(sig)));
+            }
+        }
     }
 
     fn apply(&mut self, effects: Vec<Effect>) {
@@ -214,6 +260,7 @@ impl<L: Launcher> Loop<L> {
                     }
                 }
                 Effect::Stop => drop(self.engine.take()),
+                Effect::Open(tool) => self.tool = Some(tool),
                 Effect::Quit => {}
             }
         }

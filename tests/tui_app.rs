@@ -284,3 +284,63 @@ fn events_naming_a_step_outside_the_plan_are_dropped() {
     t.draw(|f| iotour::ui::render(f, &app, &iotour::ui::Theme::new(false)))
         .unwrap();
 }
+
+#[test]
+fn picker_opens_inspect_on_a_typed_path_and_stats_at_once() {
+    use iotour::app::Tool;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use std::path::PathBuf;
+    let key = |c| {
+        Event::Input(iotour::app::Input::Key(KeyEvent::new(
+            c,
+            KeyModifiers::NONE,
+        )))
+    };
+    let chars = |s: &str| s.chars().map(|c| key(KeyCode::Char(c))).collect::<Vec<_>>();
+    let mut app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    assert_eq!(
+        feed(&mut app, [key(KeyCode::Char('s'))]),
+        [Effect::Open(Tool::Stats)]
+    );
+    // `i` asks for a path, starting from the working directory.
+    assert!(feed(&mut app, [key(KeyCode::Char('i'))]).is_empty());
+    assert_eq!(
+        app.picker.as_ref().unwrap().inspect_path.as_deref(),
+        Some(".")
+    );
+    // Keys type into the path: `q` and `s` are letters here, not commands.
+    let mut typing = vec![key(KeyCode::Backspace)];
+    typing.extend(chars("/var/qs"));
+    assert!(feed(&mut app, typing).is_empty());
+    assert!(!app.quit);
+    let ctrl_u = Event::Input(iotour::app::Input::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    feed(&mut app, [ctrl_u]);
+    feed(&mut app, chars("/tmp "));
+    assert_eq!(
+        feed(&mut app, [key(KeyCode::Enter)]),
+        [Effect::Open(Tool::Inspect(PathBuf::from("/tmp")))]
+    );
+    assert_eq!(app.picker.as_ref().unwrap().inspect_path, None);
+    // Esc cancels; an empty path is refused with a notice, not opened.
+    feed(&mut app, [key(KeyCode::Char('i')), key(KeyCode::Esc)]);
+    assert_eq!(app.picker.as_ref().unwrap().inspect_path, None);
+    feed(&mut app, [key(KeyCode::Char('i')), key(KeyCode::Backspace)]);
+    assert!(feed(&mut app, [key(KeyCode::Enter)]).is_empty());
+    assert!(app.picker.as_ref().unwrap().notice.is_some());
+    // A tool's failure shows until the next key.
+    app.tool_failed("stats: no /proc".into());
+    assert_eq!(
+        app.picker.as_ref().unwrap().notice.as_deref(),
+        Some("stats: no /proc")
+    );
+    feed(&mut app, [key(KeyCode::Down)]);
+    assert_eq!(app.picker.as_ref().unwrap().notice, None);
+    // Tools are the picker's: the run view's `s` is a slice.
+    let effects = feed(&mut app, [key(KeyCode::Enter)]);
+    assert!(matches!(&effects[..], [Effect::Start { .. }]));
+    let effects = feed(&mut app, [key(KeyCode::Char('s'))]);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Open(_))));
+}

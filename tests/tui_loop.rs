@@ -134,3 +134,46 @@ fn a_refused_launch_shows_as_a_failed_run() {
         Some("the working file would not fit")
     );
 }
+
+#[test]
+fn a_tool_from_the_picker_returns_the_loop_and_keys_typed_ahead_are_dropped() {
+    use iotour::app::Tool;
+    use iotour::tui::tools::Outcome;
+    let fake = Fake::default();
+    let (tx, rx) = mpsc::channel();
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let mut lp = Loop::new(app, fake.clone(), tx.clone(), Instant::now());
+    // `s` opens stats; the `q` typed right behind it was queued before the
+    // view took the keys, and must not quit the picker afterwards.
+    tx.send(key('s')).unwrap();
+    tx.send(key('q')).unwrap();
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    lp.run(&mut t, &rx, vec![], &Theme::new(false)).unwrap();
+    assert_eq!(lp.tool.take(), Some(Tool::Stats));
+    assert!(!lp.app.quit);
+    lp.tool_ended(&rx, Outcome::Back);
+    assert!(!lp.app.quit);
+    assert!(rx.try_recv().is_err(), "the typed-ahead key was dropped");
+    // A failure is shown on the picker; a signal during the view ends it all.
+    lp.tool_ended(&rx, Outcome::Failed("stats: boom".into()));
+    assert_eq!(
+        lp.app.picker.as_ref().unwrap().notice.as_deref(),
+        Some("stats: boom")
+    );
+    tx.send(Event::Stop(StopReason::Signal(1))).unwrap();
+    lp.tool_ended(&rx, Outcome::Back);
+    assert!(lp.app.quit);
+    assert_eq!(lp.app.stopped, Some(StopReason::Signal(1)));
+    assert!(fake.log.lock().unwrap().is_empty(), "no engine was started");
+}
+
+#[test]
+fn a_signal_inside_a_tool_ends_the_program_with_its_status() {
+    use iotour::tui::tools::Outcome;
+    let (tx, rx) = mpsc::channel();
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let mut lp = Loop::new(app, Fake::default(), tx, Instant::now());
+    lp.tool_ended(&rx, Outcome::Signal(15));
+    assert!(lp.app.quit);
+    assert_eq!(lp.app.stopped, Some(StopReason::Signal(15)));
+}

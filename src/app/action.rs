@@ -25,6 +25,10 @@ pub enum Action {
     Down,
     Select,
     StartFilter,
+    /// Ask for a path, then open `iotour inspect` on it.
+    Inspect,
+    /// Open the `iotour stats` dashboard.
+    Stats,
 }
 
 /// One row of a keymap: the keys, how the footer names them, what they do.
@@ -78,6 +82,8 @@ pub const PICKER_KEYS: &[Binding] = &[
     bind(&[KeyCode::Down, KeyCode::Char('j')], "↓", "down", Action::Down, "next scenario"),
     bind(&[KeyCode::Enter], "enter", "run", Action::Select, "run it"),
     bind(&[KeyCode::Char('/')], "/", "filter", Action::StartFilter, "filter"),
+    bind(&[KeyCode::Char('i')], "i", "inspect", Action::Inspect, "inspect files: cached, dirty and writeback pages (asks for a path)"),
+    bind(&[KeyCode::Char('s')], "s", "stats", Action::Stats, "system dirty pages, writeback and thresholds, live"),
     bind(&[KeyCode::Char('p')], "p", "predict", Action::Predict, "predict mode"),
     bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
     bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),

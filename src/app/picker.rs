@@ -10,6 +10,10 @@ pub struct PickerState {
     pub filtering: bool,
     /// Index into [`PickerState::visible`].
     pub selected: usize,
+    /// The path being typed for `inspect`; keys go into it while present.
+    pub inspect_path: Option<String>,
+    /// Why the last tool opened from here failed, until the next key.
+    pub notice: Option<String>,
 }
 
 impl PickerState {
@@ -19,6 +23,8 @@ impl PickerState {
             filter: String::new(),
             filtering: false,
             selected: 0,
+            inspect_path: None,
+            notice: None,
         }
     }
 

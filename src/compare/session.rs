@@ -67,7 +67,8 @@ impl<L: Launcher> Driver<L> {
                     }
                 }
                 Effect::Stop => drop(self.engine.take()),
-                Effect::Quit => {}
+                // Compare has no picker, so nothing asks for a tool here.
+                Effect::Open(_) | Effect::Quit => {}
             }
         }
     }

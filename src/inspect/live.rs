@@ -7,22 +7,26 @@
 //! changes state, and [`view`] only draws it. Raw mode turns Ctrl-C into a
 //! key; SIGTERM and SIGINT from `kill` end the loop through [`Stop`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use ratatui::Terminal;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use ratatui::widgets::Widget;
 
 use super::file::open_read_only;
 use super::report::{InspectReport, MapView, SortKey, Status};
 use super::watch::{Stop, clock};
 use super::{Options, Probe, inspect};
-use crate::tui::terminal::Session;
+use crate::tui::terminal::{Backend, Session};
 use crate::ui::Theme;
 
 pub mod view;
 
+/// How often the view opened from the TUI measures again (`--refresh`'s default).
+const DEFAULT_EVERY: Duration = Duration::from_secs(1);
 /// The longest the loop blocks on input, so a signal is noticed quickly.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -76,6 +80,8 @@ pub struct Live {
     pub source: &'static str,
     /// Time of day of the last refresh.
     pub at: String,
+    /// Opened from the TUI: `q` goes back to the picker instead of quitting.
+    pub back: bool,
 }
 
 impl Live {
@@ -93,6 +99,7 @@ impl Live {
             every,
             source,
             at: String::new(),
+            back: false,
         }
     }
 
@@ -156,38 +163,81 @@ pub fn run(
     probe: &Probe,
     every: Duration,
 ) -> anyhow::Result<ExitCode> {
-    // The table's own map is not drawn here: the view measures the selected
-    // file's map at the size of the screen instead.
-    let opts = Options {
+    let opts = view_options(opts);
+    let first = inspect(paths, &opts, probe)?;
+    let stop = Stop::on_signals()?;
+    let live = Live::new(first, opts.sort, every, probe.pages.source().as_str());
+    let mut session = Session::start().context("cannot set the terminal up")?;
+    let live = drive(&mut session.terminal, &stop, live, paths, &opts, probe)?;
+    drop(session);
+    Ok(ExitCode::from(live.report.exit_code()))
+}
+
+/// The live view on `path` inside the TUI, on its terminal, until `q` (back
+/// to the picker) or a signal (which `stop` keeps). Defaults as `iotour
+/// inspect PATH` has them.
+pub fn embedded(terminal: &mut Terminal<Backend>, stop: &Stop, path: &Path) -> anyhow::Result<()> {
+    let probe = Probe::from_env()?;
+    let opts = view_options(&Options::default());
+    let paths = [path.to_path_buf()];
+    // A big tree takes a moment to walk: say so rather than look frozen.
+    terminal.draw(|frame| {
+        ratatui::widgets::Paragraph::new(format!(
+            "iotour inspect · measuring {} …",
+            path.display()
+        ))
+        .render(frame.area(), frame.buffer_mut());
+    })?;
+    let first = inspect(&paths, &opts, &probe)?;
+    let mut live = Live::new(
+        first,
+        opts.sort,
+        DEFAULT_EVERY,
+        probe.pages.source().as_str(),
+    );
+    live.back = true;
+    drive(terminal, stop, live, &paths, &opts, &probe)?;
+    Ok(())
+}
+
+/// The table's own map is not drawn here: the view measures the selected
+/// file's map at the size of the screen instead.
+fn view_options(opts: &Options) -> Options {
+    Options {
         map_cells: 0,
         ..opts.clone()
-    };
-    let first = inspect(paths, &opts, probe)?;
+    }
+}
+
+/// The loop: measure when due, draw when changed, act on keys.
+fn drive(
+    terminal: &mut Terminal<Backend>,
+    stop: &Stop,
+    mut live: Live,
+    paths: &[PathBuf],
+    opts: &Options,
+    probe: &Probe,
+) -> anyhow::Result<Live> {
     let theme = Theme::from_env();
-    let stop = Stop::on_signals()?;
-    let mut live = Live::new(first, opts.sort, every, probe.pages.source().as_str());
-    let mut session = Session::start().context("cannot set the terminal up")?;
     let mut due = Instant::now();
     let mut measured_once = false;
     let mut draw = true;
     while !stop.stopped() {
         if Instant::now() >= due {
             if measured_once {
-                live.replace(inspect(paths, &opts, probe)?, clock());
+                live.replace(inspect(paths, opts, probe)?, clock());
             } else {
                 live.at = clock();
                 measured_once = true;
             }
-            let area = session.terminal.size()?;
+            let area = terminal.size()?;
             let cells = view::map_cells(ratatui::layout::Rect::new(0, 0, area.width, area.height));
-            live.map = measure_map(&live, &opts, probe, cells);
-            due = Instant::now() + every;
+            live.map = measure_map(&live, opts, probe, cells);
+            due = Instant::now() + live.every;
             draw = true;
         }
         if draw {
-            session
-                .terminal
-                .draw(|frame| view::render(frame, &live, &theme))?;
+            terminal.draw(|frame| view::render(frame, &live, &theme))?;
             draw = false;
         }
         let wait = due.saturating_duration_since(Instant::now()).min(POLL);
@@ -208,8 +258,7 @@ pub fn run(
             _ => {}
         }
     }
-    drop(session);
-    Ok(ExitCode::from(live.report.exit_code()))
+    Ok(live)
 }
 
 /// The selected file's page map in `cells` cells (I/O: opens the file).

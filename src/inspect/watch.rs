@@ -3,27 +3,56 @@
 //! through printing one. Shared by `inspect --watch` and `stats --watch`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// A cancellation token set by SIGINT or SIGTERM.
-#[derive(Debug, Clone)]
-pub struct Stop(Arc<AtomicBool>);
+use signal_hook::SigId;
+use signal_hook::consts::{SIGINT, SIGTERM};
+
+/// A cancellation token set by a signal, remembering which one.
+///
+/// While it lives, the signals it watches no longer terminate the process;
+/// dropping it removes its handlers. signal-hook does not put the default
+/// action back, so whoever drops a `Stop` mid-run must already have its own
+/// handler in place (the TUI restarts its signal thread first).
+#[derive(Debug)]
+pub struct Stop {
+    /// The signal number that arrived, or 0.
+    signal: Arc<AtomicUsize>,
+    ids: Vec<SigId>,
+}
 
 impl Stop {
-    /// Install the handlers. The flag is only set by them; the default action
-    /// (terminate) is replaced only for as long as the process lives, which is
-    /// what a refresh loop wants.
+    /// Watch SIGINT and SIGTERM: what a refresh loop in a shell must stop on.
     pub fn on_signals() -> std::io::Result<Stop> {
-        let flag = Arc::new(AtomicBool::new(false));
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            signal_hook::flag::register(sig, Arc::clone(&flag))?;
+        Stop::on(&[SIGINT, SIGTERM])
+    }
+
+    /// Watch `signals` (e.g. also SIGHUP, for a view inside the TUI).
+    pub fn on(signals: &[i32]) -> std::io::Result<Stop> {
+        let mut stop = Stop {
+            signal: Arc::new(AtomicUsize::new(0)),
+            ids: Vec::with_capacity(signals.len()),
+        };
+        for &sig in signals {
+            // A signal number is positive, so 0 stays free for "none yet".
+            let id =
+                signal_hook::flag::register_usize(sig, Arc::clone(&stop.signal), sig as usize)?;
+            stop.ids.push(id);
         }
-        Ok(Stop(flag))
+        Ok(stop)
     }
 
     pub fn stopped(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.signal().is_some()
+    }
+
+    /// The signal that stopped the loop, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match self.signal.load(Ordering::Relaxed) {
+            0 => None,
+            sig => Some(sig as i32),
+        }
     }
 
     /// Sleep for `d`, waking every 50 ms to check the flag.
@@ -39,6 +68,14 @@ impl Stop {
                 return true;
             }
             std::thread::sleep((until - now).min(Duration::from_millis(50)));
+        }
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        for id in self.ids.drain(..) {
+            signal_hook::low_level::unregister(id);
         }
     }
 }
@@ -71,12 +108,30 @@ mod tests {
 
     #[test]
     fn a_set_flag_ends_the_sleep_at_once() {
-        let stop = Stop(Arc::new(AtomicBool::new(false)));
+        let stop = Stop::on(&[]).unwrap();
         let t = Instant::now();
         assert!(stop.sleep(Duration::from_millis(20)));
-        stop.0.store(true, Ordering::Relaxed);
+        stop.signal.store(15, Ordering::Relaxed);
         assert!(!stop.sleep(Duration::from_secs(10)));
         assert!(t.elapsed() < Duration::from_secs(1));
+        assert_eq!(stop.signal(), Some(15));
+    }
+
+    #[test]
+    fn a_signal_is_remembered_and_the_handler_goes_with_the_token() {
+        // SIGUSR1's default action would kill the test binary: the token's
+        // handler must catch it, and a second token sees only its own.
+        let sig = signal_hook::consts::SIGUSR1;
+        let first = Stop::on(&[sig]).unwrap();
+        let keep = Stop::on(&[sig]).unwrap();
+        signal_hook::low_level::raise(sig).unwrap();
+        assert_eq!(first.signal(), Some(sig));
+        drop(first);
+        let second = Stop::on(&[sig]).unwrap();
+        assert!(!second.stopped());
+        signal_hook::low_level::raise(sig).unwrap();
+        assert_eq!(second.signal(), Some(sig));
+        drop(keep);
     }
 
     #[test]

@@ -9,18 +9,23 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use ratatui::Terminal;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
 
 use super::report::StatsReport;
 use super::sample::Sample;
 use crate::inspect::watch::{Stop, clock};
-use crate::tui::terminal::Session;
+use crate::tui::terminal::{Backend, Session};
 use crate::ui::Theme;
 
 pub mod view;
 
 /// Points kept for the chart: ten minutes at one sample a second.
 pub const HISTORY: usize = 600;
+/// The sampling interval of the dashboard opened from the TUI (`--interval`'s default).
+const DEFAULT_EVERY: Duration = Duration::from_secs(1);
+/// Writers shown by the dashboard opened from the TUI (`--top`'s default).
+const DEFAULT_TOP: usize = 10;
 /// The longest the loop blocks on input, so a signal is noticed quickly.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -40,6 +45,8 @@ pub struct Dashboard {
     pub every: Duration,
     /// Time of day of the latest sample.
     pub at: String,
+    /// Opened from the TUI: `q` goes back to the picker instead of quitting.
+    pub back: bool,
 }
 
 impl Dashboard {
@@ -49,6 +56,7 @@ impl Dashboard {
             history: VecDeque::with_capacity(HISTORY),
             every,
             at: at.clone(),
+            back: false,
         };
         d.push(first, at);
         d
@@ -70,33 +78,67 @@ impl Dashboard {
     }
 }
 
-/// Run the dashboard until `q`, Ctrl-C or a signal. The first window
-/// (`interval`) is measured before the terminal is touched.
+/// Run the dashboard until `q`, Ctrl-C or a signal: one sample per
+/// `every`, the first rates over `interval`.
 pub fn run(interval: Duration, every: Duration, top: usize) -> anyhow::Result<ExitCode> {
     let stop = Stop::on_signals()?;
-    let mut before = Sample::read();
-    if !stop.sleep(interval) {
-        return Ok(ExitCode::SUCCESS);
-    }
-    let now = Sample::read();
-    let mut dash = Dashboard::new(StatsReport::between(&before, &now, top), every, clock());
-    before = now;
-    let theme = Theme::from_env();
     let mut session = Session::start().context("cannot set the terminal up")?;
-    let mut due = Instant::now() + every;
+    drive(&mut session.terminal, &stop, interval, every, top, false)?;
+    drop(session);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The dashboard inside the TUI, on its terminal, until `q` (back to the
+/// picker) or a signal (which `stop` keeps). Defaults as `iotour stats`
+/// has them.
+pub fn embedded(terminal: &mut Terminal<Backend>, stop: &Stop) -> anyhow::Result<()> {
+    drive(
+        terminal,
+        stop,
+        DEFAULT_EVERY,
+        DEFAULT_EVERY,
+        DEFAULT_TOP,
+        true,
+    )
+}
+
+/// The loop: sample when due, draw when changed, act on keys. Until the
+/// first window has passed there are no rates to show, and the screen says
+/// so instead of showing zeros.
+fn drive(
+    terminal: &mut Terminal<Backend>,
+    stop: &Stop,
+    interval: Duration,
+    every: Duration,
+    top: usize,
+    back: bool,
+) -> anyhow::Result<()> {
+    let theme = Theme::from_env();
+    let mut before = Sample::read();
+    let mut dash: Option<Dashboard> = None;
+    let mut due = Instant::now() + interval;
     let mut draw = true;
     while !stop.stopped() {
         if Instant::now() >= due {
             let now = Sample::read();
-            dash.push(StatsReport::between(&before, &now, top), clock());
+            let report = StatsReport::between(&before, &now, top);
+            match dash.as_mut() {
+                Some(d) => d.push(report, clock()),
+                None => {
+                    let mut d = Dashboard::new(report, every, clock());
+                    d.back = back;
+                    dash = Some(d);
+                }
+            }
             before = now;
             due += every;
             draw = true;
         }
         if draw {
-            session
-                .terminal
-                .draw(|frame| view::render(frame, &dash, &theme))?;
+            terminal.draw(|frame| match &dash {
+                Some(d) => view::render(frame, d, &theme),
+                None => view::render_waiting(frame, interval, back, &theme),
+            })?;
             draw = false;
         }
         let wait = due.saturating_duration_since(Instant::now()).min(POLL);
@@ -115,8 +157,7 @@ pub fn run(interval: Duration, every: Duration, top: usize) -> anyhow::Result<Ex
             _ => {}
         }
     }
-    drop(session);
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 #[cfg(test)]

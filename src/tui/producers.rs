@@ -30,6 +30,9 @@ pub struct Producers {
     #[cfg(unix)]
     signals: Handle,
     threads: Vec<JoinHandle<()>>,
+    /// What [`Producers::paused`] needs to start them again.
+    tx: Sender<Event>,
+    epoch: Instant,
 }
 
 impl Producers {
@@ -73,7 +76,18 @@ impl Producers {
             #[cfg(unix)]
             signals: handle,
             threads,
+            tx: tx.clone(),
+            epoch,
         })
+    }
+
+    /// Stop the producers, run `f` (which may read the terminal itself),
+    /// then start them again on the same channel and clock.
+    pub fn paused<T>(self, f: impl FnOnce() -> T) -> std::io::Result<(Producers, T)> {
+        let (tx, epoch) = (self.tx.clone(), self.epoch);
+        self.stop();
+        let out = f();
+        Ok((Producers::spawn(&tx, epoch)?, out))
     }
 
     pub fn stop(self) {

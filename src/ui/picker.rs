@@ -29,20 +29,39 @@ impl Widget for &Picker<'_> {
             Constraint::Fill(1),
             Constraint::Length(1),
         ]));
-        let mut top = vec![
-            Span::styled(" iotour · ", t.muted),
-            Span::styled(tr(self.lang, "choose a scenario", "选择一个场景"), t.title),
-            Span::styled("  / ", t.key),
-        ];
-        if s.filtering || !s.filter.is_empty() {
-            top.push(Span::raw(s.filter.clone()));
-            if s.filtering {
-                top.push(Span::styled("▏", t.key));
-            }
+        let mut top = vec![Span::styled(" iotour · ", t.muted)];
+        if let Some(notice) = &s.notice {
+            // Until the next key, the line is the notice's: it may be long.
+            top.push(Span::styled(notice.clone(), t.error));
+        } else if let Some(path) = &s.inspect_path {
+            top.extend([
+                Span::styled(tr(self.lang, "inspect path: ", "查看路径："), t.title),
+                Span::raw(path.clone()),
+                Span::styled("▏", t.key),
+                Span::styled(
+                    tr(
+                        self.lang,
+                        "  enter open · esc cancel · ctrl-u clear",
+                        "  回车打开 · esc 取消 · ctrl-u 清空",
+                    ),
+                    t.muted,
+                ),
+            ]);
         } else {
-            top.push(Span::styled(tr(self.lang, "filter", "筛选"), t.muted));
+            top.extend([
+                Span::styled(tr(self.lang, "choose a scenario", "选择一个场景"), t.title),
+                Span::styled("  / ", t.key),
+            ]);
+            if s.filtering || !s.filter.is_empty() {
+                top.push(Span::raw(s.filter.clone()));
+                if s.filtering {
+                    top.push(Span::styled("▏", t.key));
+                }
+            } else {
+                top.push(Span::styled(tr(self.lang, "filter", "筛选"), t.muted));
+            }
         }
-        if self.predict {
+        if self.predict && s.notice.is_none() {
             top.push(Span::styled(
                 format!("  {}", tr(self.lang, "predict mode", "预测模式")),
                 t.question,

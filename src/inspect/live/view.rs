@@ -78,8 +78,10 @@ pub fn render(frame: &mut Frame, live: &Live, theme: &Theme) {
 pub fn render_to(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         Paragraph::new(format!(
-            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q quits",
-            area.width, area.height
+            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
+            area.width,
+            area.height,
+            if live.back { "goes back" } else { "quits" }
         ))
         .style(theme.muted)
         .render(area, buf);
@@ -328,7 +330,7 @@ fn footer(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     let key = |k: &'static str| Span::styled(k, theme.key);
     Line::from(vec![
         key("q"),
-        Span::raw(" quit  "),
+        Span::raw(if live.back { " back  " } else { " quit  " }),
         key("↑↓"),
         Span::raw(" select  "),
         key("s"),

@@ -36,8 +36,10 @@ pub fn render(frame: &mut Frame, d: &Dashboard, theme: &Theme) {
 pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         Paragraph::new(format!(
-            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q quits",
-            area.width, area.height
+            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
+            area.width,
+            area.height,
+            if d.back { "goes back" } else { "quits" }
         ))
         .style(theme.muted)
         .render(area, buf);
@@ -88,7 +90,24 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
     let [left, right] = bottom.layout(&columns);
     Paragraph::new(clip(left_lines, left.height)).render(left, buf);
     Paragraph::new(clip(right_lines, right.height)).render(right, buf);
-    Line::from(vec![Span::styled("q", theme.key), Span::raw(" quit")]).render(foot, buf);
+    let exit = if d.back { " back" } else { " quit" };
+    Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)]).render(foot, buf);
+}
+
+/// The screen before the first window has passed: rates need two samples.
+pub fn render_waiting(frame: &mut Frame, window: std::time::Duration, back: bool, theme: &Theme) {
+    let area = frame.area();
+    let exit = if back { " back" } else { " quit" };
+    let lines = vec![
+        Line::styled("iotour stats", theme.title),
+        Line::raw(format!(
+            "measuring the first {:.2} s window: rates need two samples…",
+            window.as_secs_f64()
+        )),
+        Line::raw(""),
+        Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)]),
+    ];
+    Paragraph::new(lines).render(area, frame.buffer_mut());
 }
 
 /// `text` wrapped at `width` (display width, so Chinese wraps too), one

@@ -1,0 +1,80 @@
+//! Handing the terminal to `inspect` or `stats` from the picker and taking
+//! it back.
+//!
+//! Both views read keys from the terminal themselves, so the TUI's producers
+//! (whose `input` thread would race them for every key) are stopped first and
+//! started again afterwards. The views' own signal token is in place before
+//! the producers' handlers go and stays until they are back, so no SIGTERM,
+//! SIGHUP or SIGINT falls between the two; one that arrives during the view
+//! ends the whole program, as it would on the picker.
+
+use ratatui::Terminal;
+
+use super::producers::Producers;
+use super::terminal::Backend;
+use crate::app::Tool;
+
+/// How a view opened from the picker ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `q`: back to the picker.
+    Back,
+    /// The view could not start or stopped on an error (said in the picker).
+    Failed(String),
+    /// A signal arrived: the program must end.
+    Signal(i32),
+}
+
+/// Run `tool` on `terminal` with `producers` paused. An error is fatal: the
+/// producers could not be started again, and the TUI would be deaf without
+/// them.
+#[cfg(target_os = "linux")]
+pub fn open(
+    tool: &Tool,
+    terminal: &mut Terminal<Backend>,
+    producers: Producers,
+) -> std::io::Result<(Producers, Outcome)> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+
+    use crate::inspect::watch::Stop;
+
+    let stop = match Stop::on(&[SIGTERM, SIGHUP, SIGINT]) {
+        Ok(stop) => stop,
+        Err(e) => {
+            let failed = Outcome::Failed(format!("cannot watch signals: {e}"));
+            return Ok((producers, failed));
+        }
+    };
+    let (producers, result) = producers.paused(|| match tool {
+        Tool::Inspect(path) => crate::inspect::live::embedded(terminal, &stop, path),
+        Tool::Stats => crate::stats::live::embedded(terminal, &stop),
+    })?;
+    // The view drew over the whole screen: redraw everything, not a diff.
+    terminal.clear()?;
+    let outcome = match (stop.signal(), result) {
+        (Some(sig), _) => Outcome::Signal(sig),
+        (None, Ok(())) => Outcome::Back,
+        (None, Err(e)) => Outcome::Failed(format!("{}: {e:#}", name(tool))),
+    };
+    Ok((producers, outcome))
+}
+
+/// Elsewhere the views do not exist (they read Linux's /proc and cachestat).
+#[cfg(not(target_os = "linux"))]
+pub fn open(
+    tool: &Tool,
+    _terminal: &mut Terminal<Backend>,
+    producers: Producers,
+) -> std::io::Result<(Producers, Outcome)> {
+    Ok((
+        producers,
+        Outcome::Failed(format!("{}: needs Linux", name(tool))),
+    ))
+}
+
+fn name(tool: &Tool) -> &'static str {
+    match tool {
+        Tool::Inspect(_) => "inspect",
+        Tool::Stats => "stats",
+    }
+}
