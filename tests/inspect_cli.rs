@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
+
+use unprivileged::{as_nobody, chown_to_nobody, has_setpriv, is_root};
+
 const BIN: &str = env!("CARGO_BIN_EXE_iotour");
 
 fn scratch() -> tempfile::TempDir {
@@ -102,9 +107,9 @@ fn missing_and_unreadable_files_are_errors_while_the_rest_is_reported() {
             eprintln!("skipping: root, and no setpriv to drop privileges");
             return;
         }
-        chown_nobody(dir.path());
-        chown_nobody(&good);
-        as_nobody().args(args).output().unwrap()
+        chown_to_nobody(dir.path());
+        chown_to_nobody(&good);
+        as_nobody(BIN).args(args).output().unwrap()
     } else {
         Command::new(BIN).args(args).output().unwrap()
     };
@@ -298,25 +303,6 @@ fn watch_refreshes_until_ctrl_c_then_exits_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0), "{status:?}");
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn has_setpriv() -> bool {
-    Command::new("setpriv").arg("--version").output().is_ok()
-}
-
-fn as_nobody() -> Command {
-    let mut c = Command::new("setpriv");
-    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
-    c
-}
-
-fn chown_nobody(p: &Path) {
-    std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
 }
 
 #[test]

@@ -2,50 +2,24 @@
 //! or memory than there is, given a disk that fills up mid-step.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_iotour");
+#[path = "support/headless.rs"]
+mod headless;
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
 
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
-}
-
-fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn run(args: &[&str], workdir: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--workdir")
-        .arg(workdir)
-        .env_remove("IOTOUR_DISABLE")
-        .output()
-        .unwrap()
-}
-
-fn entries(d: &Path) -> Vec<String> {
-    std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use headless::{entries, iotour, iotour_cmd, scenario, scratch, signal_and_wait};
+use unprivileged::is_root;
 
 /// SIGKILL 100 headless runs at moments spread over their whole life
 /// (start-up, prefill, eviction, writes, fsync, exit), then start one more:
 /// it must sweep every directory the killed runs left.
 #[test]
 fn sigkill_at_random_moments_then_the_next_start_leaves_nothing() {
-    let src = tmp();
-    let wd = tmp();
+    let src = scratch();
+    let wd = scratch();
     let p = scenario(
         src.path(),
         "victim.toml",
@@ -68,7 +42,7 @@ ms = 30
     );
     // How long one run lasts here, to spread the kills over it.
     let t = Instant::now();
-    let out = run(&["run", p.to_str().unwrap(), "--headless"], wd.path());
+    let out = iotour(&["run", p.to_str().unwrap(), "--headless"], wd.path());
     assert_eq!(out.status.code(), Some(0));
     let life = t.elapsed().as_micros().max(1000) as u64;
     // A fixed-seed LCG: the same moments every run of the test.
@@ -81,10 +55,7 @@ ms = 30
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         let delay = Duration::from_micros((seed >> 33) % life);
-        let mut child = Command::new(BIN)
-            .args(["run", p.to_str().unwrap(), "--headless", "--workdir"])
-            .arg(wd.path())
-            .env_remove("IOTOUR_DISABLE")
+        let mut child = iotour_cmd(&["run", p.to_str().unwrap(), "--headless"], wd.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -114,7 +85,7 @@ ms = 30
     // The last kill may have landed before its run made a directory (and
     // after it swept the one before): then there is nothing to sweep.
     let before = entries(wd.path()).len();
-    let out = run(
+    let out = iotour(
         &["run", p.to_str().unwrap(), "--headless", "--json"],
         wd.path(),
     );
@@ -133,8 +104,8 @@ ms = 30
 
 #[test]
 fn anonymous_mappings_larger_than_memory_are_refused_before_anything_runs() {
-    let src = tmp();
-    let wd = tmp();
+    let src = scratch();
+    let wd = scratch();
     let avail = iotour::probe::system::mem_available().expect("MemAvailable");
     let p = scenario(
         src.path(),
@@ -160,7 +131,7 @@ target = "anon"
         ),
     );
     // The cap is raised out of the way: memory is what refuses it.
-    let out = run(
+    let out = iotour(
         &[
             "run",
             p.to_str().unwrap(),
@@ -195,7 +166,7 @@ impl SmallFs {
             eprintln!("not root: cannot mount a small tmpfs; skipped");
             return None;
         }
-        let dir = tmp();
+        let dir = scratch();
         let ok = Command::new("mount")
             .args([
                 "-t",
@@ -230,7 +201,7 @@ fn a_file_bigger_than_the_free_space_is_refused_before_it_starts() {
     let Some(fs) = SmallFs::mount("4m") else {
         return;
     };
-    let src = tmp();
+    let src = scratch();
     let p = scenario(
         src.path(),
         "big.toml",
@@ -245,7 +216,7 @@ bytes = "8MiB"
 chunk = "1MiB"
 "#,
     );
-    let out = run(&["run", p.to_str().unwrap(), "--headless"], fs.path());
+    let out = iotour(&["run", p.to_str().unwrap(), "--headless"], fs.path());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("bytes free"), "{err}");
@@ -260,7 +231,7 @@ fn a_disk_that_fills_up_mid_step_fails_the_step_cleanly() {
     let Some(fs) = SmallFs::mount("8m") else {
         return;
     };
-    let src = tmp();
+    let src = scratch();
     let p = scenario(
         src.path(),
         "fill.toml",
@@ -280,20 +251,14 @@ chunk = "64KiB"
 op = "fsync"
 "#,
     );
-    let child = Command::new(BIN)
-        .args([
-            "run",
-            p.to_str().unwrap(),
-            "--headless",
-            "--json",
-            "--workdir",
-        ])
-        .arg(fs.path())
-        .env_remove("IOTOUR_DISABLE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = iotour_cmd(
+        &["run", p.to_str().unwrap(), "--headless", "--json"],
+        fs.path(),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Once the working file exists, take all but 1 MiB of the space.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -416,7 +381,7 @@ fn a_sigbus_outside_a_guarded_touch_still_kills() {
         sigbus_child();
     }
     // The child dies by the signal and cannot clean up: its file lives here.
-    let dir = tmp();
+    let dir = scratch();
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -490,7 +455,7 @@ fn sigbus_child() {
 /// working directory removed, promptly.
 #[test]
 fn a_signal_mid_write_aborts_cleanly_with_its_exit_code() {
-    let src = tmp();
+    let src = scratch();
     let p = scenario(
         src.path(),
         "long-write.toml",
@@ -513,11 +478,8 @@ ms = 30000
         (libc::SIGTERM, 143),
         (libc::SIGHUP, 129),
     ] {
-        let wd = tmp();
-        let mut child = Command::new(BIN)
-            .args(["run", p.to_str().unwrap(), "--headless", "--workdir"])
-            .arg(wd.path())
-            .env_remove("IOTOUR_DISABLE")
+        let wd = scratch();
+        let mut child = iotour_cmd(&["run", p.to_str().unwrap(), "--headless"], wd.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -533,11 +495,8 @@ ms = 30000
                 .map_or(0, |m| m.len());
             std::thread::sleep(Duration::from_millis(2));
         }
-        // SAFETY: signalling our own child by its pid.
-        unsafe { libc::kill(child.id() as i32, sig) };
-        let t = Instant::now();
-        let status = child.wait().unwrap();
-        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        let (status, took) = signal_and_wait(&mut child, sig);
+        assert!(took < Duration::from_secs(5), "{took:?}");
         assert_eq!(status.code(), Some(code), "signal {sig}");
         assert!(entries(wd.path()).is_empty(), "signal {sig}: left behind");
         eprintln!("signal {sig} at {size} bytes written: exit {code}, workdir removed");
@@ -548,8 +507,8 @@ ms = 30000
 /// and later runs' sweep leaves it alone.
 #[test]
 fn a_kept_workdir_survives_the_next_start() {
-    let wd = tmp();
-    let out = run(
+    let wd = scratch();
+    let out = iotour(
         &[
             "run",
             "buffered-write",
@@ -564,7 +523,7 @@ fn a_kept_workdir_survives_the_next_start() {
     let kept = PathBuf::from(v["environment"]["workdir"].as_str().unwrap());
     assert_eq!(std::fs::metadata(kept.join("file")).unwrap().len(), 1 << 20);
     assert!(String::from_utf8_lossy(&out.stderr).contains("kept the working directory"));
-    let out = run(&["run", "buffered-write", "--headless"], wd.path());
+    let out = iotour(&["run", "buffered-write", "--headless"], wd.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(
         kept.join("file").exists(),

@@ -10,6 +10,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
+
+use unprivileged::{as_nobody, has_setpriv, is_root};
+
 const BIN: &str = env!("CARGO_BIN_EXE_iotour");
 
 fn stats(args: &[&str]) -> Output {
@@ -122,23 +127,12 @@ fn text_says_how_far_each_threshold_is_and_explains_settings() {
 
 #[test]
 fn unprivileged_users_get_a_count_of_what_they_cannot_read() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
-    {
+    if !is_root() || !has_setpriv() {
         eprintln!("skipping: needs root and setpriv(1) to run as another user");
         return;
     }
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            BIN,
-            "stats",
-            "--json",
-            "--interval",
-            "0.1",
-        ])
+    let out = as_nobody(BIN)
+        .args(["stats", "--json", "--interval", "0.1"])
         .output()
         .unwrap();
     let v = json(&out);
