@@ -301,29 +301,14 @@ mod support;
 #[test]
 fn a_file_truncated_under_a_live_mapping_fails_the_step_not_the_process() {
     use iotour::engine::{Command as Cmd, ExecEvent};
-    use iotour::scenario::{Op, Target};
-    use support::{Ev, config, plan, step, wait_for};
+    use iotour::scenario::Op;
+    use support::{Ev, config, file, map_file, touch, wait_for};
     for write in [false, true] {
-        let p = plan(
-            8 << 20,
-            true,
-            vec![
-                step(Op::Mmap {
-                    bytes: 8 << 20,
-                    offset: 0,
-                    shared: true,
-                    write,
-                    populate: false,
-                }),
-                step(Op::Touch {
-                    pages: 2048,
-                    stride: 1,
-                    write,
-                    target: Target::File,
-                }),
-                step(Op::Note),
-            ],
-        );
+        let p = file(8 << 20)
+            .then(map_file(8 << 20).write(write))
+            .then(touch(2048).write(write))
+            .op(Op::Note)
+            .build();
         let mut cfg = config();
         cfg.start_paused = true;
         let (tx, rx) = std::sync::mpsc::channel::<Ev>();
@@ -398,28 +383,12 @@ fn a_sigbus_outside_a_guarded_touch_still_kills() {
 }
 
 fn sigbus_child() {
-    use iotour::scenario::{Op, Target};
     use std::os::fd::AsRawFd;
     // Install the handler the way the engine does: a file touch.
-    let p = support::plan(
-        1 << 20,
-        true,
-        vec![
-            support::step(Op::Mmap {
-                bytes: 1 << 20,
-                offset: 0,
-                shared: true,
-                write: false,
-                populate: false,
-            }),
-            support::step(Op::Touch {
-                pages: 1,
-                stride: 1,
-                write: false,
-                target: Target::File,
-            }),
-        ],
-    );
+    let p = support::file(1 << 20)
+        .then(support::map_file(1 << 20))
+        .then(support::touch(1))
+        .build();
     assert!(support::run(p, support::config()).ok);
     eprintln!("handler installed");
     let dir = PathBuf::from(std::env::var_os("IOTOUR_SIGBUS_CHILD").unwrap());
