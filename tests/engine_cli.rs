@@ -14,7 +14,7 @@ use unprivileged::NobodyCopy;
 #[path = "support/headless.rs"]
 mod headless;
 
-use headless::{BIN, entries, iotour, iotour_cmd, scenario, scratch, signal_and_wait};
+use headless::{BIN, entries, iotour, iotour_cmd, json_report, scenario, scratch, signal_and_wait};
 
 fn is_empty_dir(d: &Path) -> bool {
     entries(d).is_empty()
@@ -27,13 +27,7 @@ fn run_json_follows_the_schema_and_exits_0() {
         &["run", "buffered-write", "--headless", "--json"],
         wd.path(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     assert_eq!(v["scenario"], "buffered-write");
     assert_eq!(v["ok"], true);
     let env = &v["environment"];
@@ -268,8 +262,7 @@ expect = { file_dirty_pages = "== 0" }
     .output()
     .unwrap();
     // The expectation on dirty pages is now unknown: it fails.
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 1);
     let src = &v["environment"]["sources"];
     assert_eq!(src["syscalls"], "engine");
     assert_eq!(src["io"], "unavailable");
@@ -298,13 +291,7 @@ fn a_tmpfs_tmpdir_moves_the_workdir_to_the_cache_dir_and_says_why() {
         .env_remove("IOTOUR_DISABLE")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     let env = &v["environment"];
     let wd = env["workdir"].as_str().unwrap();
     assert!(

@@ -10,7 +10,7 @@ mod headless;
 #[path = "support/unprivileged.rs"]
 mod unprivileged;
 
-use headless::{entries, iotour, iotour_cmd, scenario, scratch, signal_and_wait};
+use headless::{entries, iotour, iotour_cmd, json_report, scenario, scratch, signal_and_wait};
 use unprivileged::is_root;
 
 /// SIGKILL 100 headless runs at moments spread over their whole life
@@ -89,8 +89,7 @@ ms = 30
         &["run", p.to_str().unwrap(), "--headless", "--json"],
         wd.path(),
     );
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     let notes = v["environment"]["sources"]["notes"].to_string();
     assert_eq!(
         notes.contains("left by runs that were killed"),
@@ -273,13 +272,7 @@ op = "fsync"
     }
     std::fs::write(fs.path().join("filler"), vec![1u8; 7 << 20]).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 1);
     let steps = v["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2, "the run stops at the failed step");
     let error = steps[1]["error"].as_str().unwrap();
@@ -487,8 +480,7 @@ fn a_kept_workdir_survives_the_next_start() {
         ],
         wd.path(),
     );
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     let kept = PathBuf::from(v["environment"]["workdir"].as_str().unwrap());
     assert_eq!(std::fs::metadata(kept.join("file")).unwrap().len(), 1 << 20);
     assert!(String::from_utf8_lossy(&out.stderr).contains("kept the working directory"));

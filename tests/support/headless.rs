@@ -54,3 +54,14 @@ pub fn signal_and_wait(child: &mut Child, sig: libc::c_int) -> (ExitStatus, Dura
     let status = child.wait().unwrap();
     (status, t.elapsed())
 }
+
+/// Assert the run exited with `code` (its stderr in the message) and parse its stdout as JSON.
+pub fn json_report(out: &Output, code: i32) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
