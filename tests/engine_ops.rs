@@ -5,6 +5,8 @@
 
 #[path = "support/engine.rs"]
 mod common;
+#[path = "support/small_fs.rs"]
+mod small_fs;
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +14,7 @@ use common::*;
 use iotour::engine::{Command, ExecEvent, MapCell, Speed};
 use iotour::probe::Disabled;
 use iotour::scenario::{Key, Op, OpenFlags, Pattern, Rule, Target, Via};
+use small_fs::SmallFs;
 
 #[test]
 fn thousand_writes_of_300_bytes_then_fsync() {
@@ -870,42 +873,6 @@ fn append_and_sync_flags_change_where_and_how_writes_land() {
     assert!(iotour::report::value_of(Key::DmaCopies, &s.measured, &s.modeled).unwrap() == 1);
 }
 
-/// A small tmpfs mounted for one test (root only), unmounted on drop.
-struct SmallFs {
-    dir: tempfile::TempDir,
-}
-
-impl SmallFs {
-    fn mount(size: &str) -> Option<SmallFs> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return None;
-        }
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).ok()?;
-        let target = std::ffi::CString::new(dir.path().to_str()?).ok()?;
-        let opts = std::ffi::CString::new(format!("size={size},mode=0700")).ok()?;
-        // SAFETY: NUL-terminated strings that outlive the call.
-        let rc = unsafe {
-            libc::mount(
-                c"iotour-test".as_ptr(),
-                target.as_ptr(),
-                c"tmpfs".as_ptr(),
-                0,
-                opts.as_ptr().cast(),
-            )
-        };
-        (rc == 0).then_some(SmallFs { dir })
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let target = std::ffi::CString::new(self.dir.path().to_str().unwrap()).unwrap();
-        // SAFETY: unmounting what `mount` mounted; MNT_DETACH never blocks.
-        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
-    }
-}
-
 /// Fill the filesystem behind the engine's back, then let it write: ENOSPC
 /// mid-step is a step error naming the call, and the syscalls counted up to
 /// it agree between the tracepoint and the engine's own count.
@@ -914,12 +881,11 @@ fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
     let mut counts = Vec::new();
     for disabled in ["", "tracepoint"] {
         let Some(fs) = SmallFs::mount("2m") else {
-            eprintln!("needs root to mount a small tmpfs: skipped");
             return;
         };
         let (tx, rx) = std::sync::mpsc::channel::<Ev>();
         let mut c = config();
-        c.workdir_parent = Some(fs.dir.path().to_path_buf());
+        c.workdir_parent = Some(fs.path().to_path_buf());
         c.start_paused = true;
         c.disabled = Disabled::parse(disabled).unwrap();
         let engine = iotour::engine::start(
@@ -935,7 +901,7 @@ fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
         .unwrap();
         wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
         // 1.5 MiB of the 2 MiB gone: the 1 MiB write runs out after ~512 KiB.
-        std::fs::write(fs.dir.path().join("filler"), vec![1u8; 3 << 19]).unwrap();
+        std::fs::write(fs.path().join("filler"), vec![1u8; 3 << 19]).unwrap();
         engine.send(Command::Resume);
         let r = match wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_)))) {
             Ev::Exec(ExecEvent::Finished(r)) => r,

@@ -1,17 +1,17 @@
 //! Hurting iotour on purpose: killed at random moments, asked for more disk
 //! or memory than there is, given a disk that fills up mid-step.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[path = "support/headless.rs"]
 mod headless;
-#[path = "support/unprivileged.rs"]
-mod unprivileged;
+#[path = "support/small_fs.rs"]
+mod small_fs;
 
 use headless::{entries, iotour, iotour_cmd, json_report, scenario, scratch, signal_and_wait};
-use unprivileged::is_root;
+use small_fs::SmallFs;
 
 /// SIGKILL 100 headless runs at moments spread over their whole life
 /// (start-up, prefill, eviction, writes, fsync, exit), then start one more:
@@ -152,47 +152,6 @@ target = "anon"
     let p2 = scenario(src.path(), "frugal.toml", &ok);
     let check = iotour::scenario::parse_file(&p2).unwrap();
     assert!(iotour::engine::validate_memory(&check, avail).is_ok());
-}
-
-/// A small tmpfs mounted for one test (root only); unmounted on drop.
-struct SmallFs {
-    dir: tempfile::TempDir,
-}
-
-impl SmallFs {
-    fn mount(size: &str) -> Option<SmallFs> {
-        if !is_root() {
-            eprintln!("not root: cannot mount a small tmpfs; skipped");
-            return None;
-        }
-        let dir = scratch();
-        let ok = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0755"),
-                "tmpfs",
-            ])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("mount -t tmpfs failed; skipped");
-            return None;
-        }
-        Some(SmallFs { dir })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
 }
 
 #[test]
