@@ -177,14 +177,15 @@ impl Pty {
 
     /// Resize the terminal to `cols`×`rows`: the kernel sends SIGWINCH to the program.
     pub fn resize(&mut self, cols: u16, rows: u16) {
+        // The parser takes the new size first, and holds its lock until the
+        // kernel has it too: the redraw the program answers with must not be
+        // parsed at the old size (it would be cut, and later frames are diffs).
+        let mut parser = self.parser.lock().unwrap();
+        parser.set_size(nonzero(rows), nonzero(cols));
         let size = winsize(cols, rows);
         // SAFETY: TIOCSWINSZ reads the struct we pass.
         let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
         assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
-        self.parser
-            .lock()
-            .unwrap()
-            .set_size(nonzero(rows), nonzero(cols));
     }
 
     /// Send signal `sig` to the program (kill(2) must succeed).
