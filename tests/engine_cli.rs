@@ -3,50 +3,31 @@
 //! unprivileged user (the fallback sources) when the tests run as root.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_iotour");
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
 
-fn workdir() -> tempfile::TempDir {
-    // Under target/: a disk-backed filesystem, like the real default.
-    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
-}
+use unprivileged::NobodyCopy;
 
-fn iotour(args: &[&str], dir: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--workdir")
-        .arg(dir)
-        .env_remove("IOTOUR_DISABLE")
-        .output()
-        .unwrap()
-}
+#[path = "support/headless.rs"]
+mod headless;
 
-fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
+use headless::{BIN, entries, iotour, iotour_cmd, json_report, scenario, scratch, signal_and_wait};
 
 fn is_empty_dir(d: &Path) -> bool {
-    std::fs::read_dir(d).unwrap().next().is_none()
+    entries(d).is_empty()
 }
 
 #[test]
 fn run_json_follows_the_schema_and_exits_0() {
-    let wd = workdir();
+    let wd = scratch();
     let out = iotour(
         &["run", "buffered-write", "--headless", "--json"],
         wd.path(),
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     assert_eq!(v["scenario"], "buffered-write");
     assert_eq!(v["ok"], true);
     let env = &v["environment"];
@@ -79,7 +60,7 @@ fn run_json_follows_the_schema_and_exits_0() {
 
 #[test]
 fn run_table_names_sources_and_marks_each_expectation() {
-    let wd = workdir();
+    let wd = scratch();
     let out = iotour(&["run", "write-then-fsync", "--headless"], wd.path());
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
@@ -94,7 +75,7 @@ fn run_table_names_sources_and_marks_each_expectation() {
 
 #[test]
 fn verify_passes_the_engine_builtins() {
-    let wd = workdir();
+    let wd = scratch();
     let out = iotour(
         &[
             "verify",
@@ -120,7 +101,7 @@ fn verify_passes_the_engine_builtins() {
 
 #[test]
 fn a_failed_expectation_is_a_fail_line_and_exit_1() {
-    let wd = workdir();
+    let wd = scratch();
     let p = scenario(
         wd.path(),
         "wrong.toml",
@@ -156,7 +137,7 @@ expect = { file_dirty_pages = ">= 256" }
 
 #[test]
 fn bad_input_exits_2() {
-    let wd = workdir();
+    let wd = scratch();
     let out = iotour(&["run", "no-such-lesson", "--headless"], wd.path());
     assert_eq!(out.status.code(), Some(2));
     let out = iotour(
@@ -201,12 +182,10 @@ fn sigint_and_sigterm_abort_and_remove_the_workdir() {
         (libc::SIGTERM, 143),
         (libc::SIGHUP, 129),
     ] {
-        let src = workdir();
-        let wd = workdir();
+        let src = scratch();
+        let wd = scratch();
         let p = long_sleep(src.path());
-        let mut child = Command::new(BIN)
-            .args(["run", p.to_str().unwrap(), "--headless", "--workdir"])
-            .arg(wd.path())
+        let mut child = iotour_cmd(&["run", p.to_str().unwrap(), "--headless"], wd.path())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -218,11 +197,8 @@ fn sigint_and_sigterm_abort_and_remove_the_workdir() {
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis(200));
-        // SAFETY: signalling our own child by its pid.
-        unsafe { libc::kill(child.id() as i32, sig) };
-        let t = Instant::now();
-        let status = child.wait().unwrap();
-        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        let (status, took) = signal_and_wait(&mut child, sig);
+        assert!(took < Duration::from_secs(2), "{took:?}");
         assert_eq!(status.code(), Some(code), "signal {sig}");
         assert!(is_empty_dir(wd.path()), "signal {sig}: workdir left behind");
     }
@@ -232,45 +208,11 @@ fn sigint_and_sigterm_abort_and_remove_the_workdir() {
 /// syscall count falls back to the engine's own, which must still be exact.
 #[test]
 fn an_unprivileged_user_gets_the_fallback_sources() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("not root: this test is the unprivileged run already (see the others)");
-        return;
-    }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("no setpriv: skipped");
-        return;
-    }
-    // The checkout may sit under a directory `nobody` cannot enter (CI clones
-    // into root's home): copy the binary to a world-readable directory on a
-    // disk-backed filesystem and run it there.
-    let Some(base) = ["/tmp", "/var/tmp"]
-        .into_iter()
-        .map(Path::new)
-        .find(|p| iotour::engine::workdir::fs_info(p).is_ok_and(|i| !i.memory_backed))
-    else {
-        eprintln!("no disk-backed /tmp or /var/tmp: skipped");
+    let Some(nobody) = NobodyCopy::new() else {
         return;
     };
-    let wd = tempfile::tempdir_in(base).unwrap();
-    let mode = |p: &Path, m| {
-        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap();
-    };
-    mode(wd.path(), 0o755);
-    let bin = wd.path().join("iotour");
-    std::fs::copy(BIN, &bin).unwrap();
-    mode(&bin, 0o755);
-    let run_dir = wd.path().join("run");
-    std::fs::create_dir(&run_dir).unwrap();
-    mode(&run_dir, 0o777);
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(&bin)
-        .args(["run", "buffered-write", "--headless", "--json", "--workdir"])
-        .arg(&run_dir)
-        .current_dir(&run_dir)
-        .env("HOME", &run_dir)
-        .env_remove("IOTOUR_DISABLE")
+    let out = nobody
+        .iotour(&["run", "buffered-write", "--headless", "--json"])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -288,13 +230,13 @@ fn an_unprivileged_user_gets_the_fallback_sources() {
     assert_eq!(src["pages"], "cachestat");
     assert_eq!(v["steps"][0]["measured"]["syscalls"], 130);
     assert_eq!(v["steps"][0]["measured"]["wchar"], 1 << 20);
-    assert!(is_empty_dir(&run_dir));
+    assert!(is_empty_dir(nobody.run_dir()));
 }
 
 #[test]
 fn disabling_every_switchable_source_still_runs_with_unknowns() {
-    let wd = workdir();
-    let src = workdir();
+    let wd = scratch();
+    let src = scratch();
     let p = scenario(
         src.path(),
         "blind.toml",
@@ -312,21 +254,15 @@ op = "fsync"
 expect = { file_dirty_pages = "== 0" }
 "#,
     );
-    let out = Command::new(BIN)
-        .args([
-            "run",
-            p.to_str().unwrap(),
-            "--headless",
-            "--json",
-            "--workdir",
-        ])
-        .arg(wd.path())
-        .env("IOTOUR_DISABLE", "perf,procio,cachestat")
-        .output()
-        .unwrap();
+    let out = iotour_cmd(
+        &["run", p.to_str().unwrap(), "--headless", "--json"],
+        wd.path(),
+    )
+    .env("IOTOUR_DISABLE", "perf,procio,cachestat")
+    .output()
+    .unwrap();
     // The expectation on dirty pages is now unknown: it fails.
-    assert_eq!(out.status.code(), Some(1));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 1);
     let src = &v["environment"]["sources"];
     assert_eq!(src["syscalls"], "engine");
     assert_eq!(src["io"], "unavailable");
@@ -347,7 +283,7 @@ fn a_tmpfs_tmpdir_moves_the_workdir_to_the_cache_dir_and_says_why() {
         eprintln!("no /dev/shm: skipped");
         return;
     }
-    let cache = workdir();
+    let cache = scratch();
     let out = Command::new(BIN)
         .args(["run", "buffered-write", "--headless", "--json"])
         .env("TMPDIR", "/dev/shm")
@@ -355,13 +291,7 @@ fn a_tmpfs_tmpdir_moves_the_workdir_to_the_cache_dir_and_says_why() {
         .env_remove("IOTOUR_DISABLE")
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     let env = &v["environment"];
     let wd = env["workdir"].as_str().unwrap();
     assert!(

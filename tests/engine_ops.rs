@@ -5,6 +5,8 @@
 
 #[path = "support/engine.rs"]
 mod common;
+#[path = "support/small_fs.rs"]
+mod small_fs;
 
 use std::time::{Duration, Instant};
 
@@ -12,20 +14,17 @@ use common::*;
 use iotour::engine::{Command, ExecEvent, MapCell, Speed};
 use iotour::probe::Disabled;
 use iotour::scenario::{Key, Op, OpenFlags, Pattern, Rule, Target, Via};
+use small_fs::SmallFs;
 
 #[test]
 fn thousand_writes_of_300_bytes_then_fsync() {
-    let plan = plan(
-        0,
-        true,
-        vec![
-            step(Op::Write {
-                bytes: 300_000,
-                chunk: 300,
-            }),
-            step(Op::Fsync),
-        ],
-    );
+    let plan = file(0)
+        .op(Op::Write {
+            bytes: 300_000,
+            chunk: 300,
+        })
+        .op(Op::Fsync)
+        .build();
     let r = run(plan, config());
     let w = &r.steps[0];
     assert_eq!(w.error, None);
@@ -67,14 +66,12 @@ fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
     let mut c = config();
     c.disabled = Disabled::parse("tracepoint,procio").unwrap();
     let r = run(
-        plan(
-            0,
-            true,
-            vec![step(Op::Write {
+        file(0)
+            .op(Op::Write {
                 bytes: 300_000,
                 chunk: 300,
-            })],
-        ),
+            })
+            .build(),
         c,
     );
     assert_eq!(r.environment.sources.syscalls, "engine");
@@ -103,17 +100,13 @@ fn copies_not_sized_are_unknown_in_expectations() {
         expect(Key::CpuCopies, Rule::Eq(0)),
     ];
     let r = run(
-        plan(
-            0,
-            true,
-            vec![
-                step(Op::Write {
-                    bytes: 1 << 20,
-                    chunk: 1 << 16,
-                }),
-                sync,
-            ],
-        ),
+        file(0)
+            .op(Op::Write {
+                bytes: 1 << 20,
+                chunk: 1 << 16,
+            })
+            .then(sync)
+            .build(),
         c,
     );
     let e = &r.steps[1].expect;
@@ -132,15 +125,13 @@ fn buffered_write_gathers_chunks_like_buffered_output_stream() {
     // 82nd does not, so each write(2) carries 8,100 bytes: 12 full ones and
     // the 2,800-byte remainder at close = 13 calls for 1,000 chunks.
     let r = run(
-        plan(
-            0,
-            true,
-            vec![step(Op::BufferedWrite {
+        file(0)
+            .op(Op::BufferedWrite {
                 bytes: 100_000,
                 chunk: 100,
                 buffer: 8192,
-            })],
-        ),
+            })
+            .build(),
         config(),
     );
     let s = &r.steps[0];
@@ -156,15 +147,13 @@ fn buffered_write_gathers_chunks_like_buffered_output_stream() {
     );
     // A chunk bigger than the buffer goes straight through: one call each.
     let r = run(
-        plan(
-            0,
-            true,
-            vec![step(Op::BufferedWrite {
+        file(0)
+            .op(Op::BufferedWrite {
                 bytes: 40_000,
                 chunk: 10_000,
                 buffer: 8192,
-            })],
-        ),
+            })
+            .build(),
         config(),
     );
     assert_eq!(r.steps[0].measured.syscalls, Some(4));
@@ -173,22 +162,19 @@ fn buffered_write_gathers_chunks_like_buffered_output_stream() {
 #[test]
 fn cold_read_does_disk_dma_and_warm_read_does_not() {
     let r = run(
-        plan(
-            1 << 20,
-            false,
-            vec![
-                step(Op::Read {
-                    bytes: 1 << 20,
-                    chunk: 4096,
-                    offset: 0,
-                }),
-                step(Op::Read {
-                    bytes: 1 << 20,
-                    chunk: 4096,
-                    offset: 0,
-                }),
-            ],
-        ),
+        file(1 << 20)
+            .cold()
+            .op(Op::Read {
+                bytes: 1 << 20,
+                chunk: 4096,
+                offset: 0,
+            })
+            .op(Op::Read {
+                bytes: 1 << 20,
+                chunk: 4096,
+                offset: 0,
+            })
+            .build(),
         config(),
     );
     let (cold, warm) = (&r.steps[0], &r.steps[1]);
@@ -219,22 +205,13 @@ fn cold_read_does_disk_dma_and_warm_read_does_not() {
 #[test]
 fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
     let r = run(
-        plan(
-            0,
-            true,
-            vec![
-                step(Op::AnonMmap { bytes: 64 << 20 }),
-                step(Op::Touch {
-                    pages: 1000,
-                    stride: 1,
-                    write: true,
-                    target: Target::Anon,
-                }),
-                step(Op::Munmap {
-                    target: Target::Anon,
-                }),
-            ],
-        ),
+        file(0)
+            .op(Op::AnonMmap { bytes: 64 << 20 })
+            .then(touch(1000).write(true).target(Target::Anon))
+            .op(Op::Munmap {
+                target: Target::Anon,
+            })
+            .build(),
         config(),
     );
     assert_eq!(r.steps[0].measured.syscalls, Some(1));
@@ -252,19 +229,10 @@ fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
 #[test]
 fn malloc_then_touch_faults_only_when_touched() {
     let r = run(
-        plan(
-            0,
-            true,
-            vec![
-                step(Op::Malloc { bytes: 16 << 20 }),
-                step(Op::Touch {
-                    pages: 100,
-                    stride: 2,
-                    write: true,
-                    target: Target::Anon,
-                }),
-            ],
-        ),
+        file(0)
+            .op(Op::Malloc { bytes: 16 << 20 })
+            .then(touch(100).stride(2).write(true).target(Target::Anon))
+            .build(),
         config(),
     );
     assert!(
@@ -285,30 +253,15 @@ fn malloc_then_touch_faults_only_when_touched() {
 fn file_mapping_faults_show_in_rusage_and_in_the_sampled_map() {
     let page = iotour::probe::pages::page_size();
     let (r, events) = run_with_events(
-        plan(
-            8 << 20,
-            true,
-            vec![
-                step(Op::Mmap {
-                    bytes: 0,
-                    offset: 0,
-                    shared: true,
-                    write: true,
-                    populate: false,
-                }),
-                step(Op::Touch {
-                    pages: 256,
-                    stride: 8,
-                    write: true,
-                    target: Target::File,
-                }),
-                step(Op::Msync {
-                    asynchronous: false,
-                }),
-                // Keep the mapping alive while the sampler looks.
-                step(Op::Sleep { ms: 300 }),
-            ],
-        ),
+        file(8 << 20)
+            .then(map_file(0).write(true))
+            .then(touch(256).stride(8).write(true))
+            .op(Op::Msync {
+                asynchronous: false,
+            })
+            // Keep the mapping alive while the sampler looks.
+            .op(Op::Sleep { ms: 300 })
+            .build(),
         config(),
     );
     assert!(r.ok || r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
@@ -333,16 +286,14 @@ fn file_mapping_faults_show_in_rusage_and_in_the_sampled_map() {
 #[test]
 fn random_pwrite_writes_every_byte_once() {
     let r = run(
-        plan(
-            0,
-            true,
-            vec![step(Op::Pwrite {
+        file(0)
+            .op(Op::Pwrite {
                 bytes: 1 << 20,
                 chunk: 4096,
                 offset: 4096,
                 pattern: Pattern::Random,
-            })],
-        ),
+            })
+            .build(),
         config(),
     );
     let s = &r.steps[0];
@@ -356,23 +307,19 @@ fn random_pwrite_writes_every_byte_once() {
 #[test]
 fn sync_ops_clean_and_drop_cache_empties_the_cache() {
     let r = run(
-        plan(
-            0,
-            true,
-            vec![
-                step(Op::Write {
-                    bytes: 1 << 20,
-                    chunk: 65536,
-                }),
-                step(Op::SyncFileRange { wait: true }),
-                step(Op::Write {
-                    bytes: 1 << 20,
-                    chunk: 65536,
-                }),
-                step(Op::Fdatasync),
-                step(Op::DropCache),
-            ],
-        ),
+        file(0)
+            .op(Op::Write {
+                bytes: 1 << 20,
+                chunk: 65536,
+            })
+            .op(Op::SyncFileRange { wait: true })
+            .op(Op::Write {
+                bytes: 1 << 20,
+                chunk: 65536,
+            })
+            .op(Op::Fdatasync)
+            .op(Op::DropCache)
+            .build(),
         config(),
     );
     for s in &r.steps {
@@ -389,26 +336,22 @@ fn sync_ops_clean_and_drop_cache_empties_the_cache() {
 #[test]
 fn o_direct_refuses_misaligned_writes_with_a_reason() {
     let r = run(
-        plan(
-            0,
-            true,
-            vec![
-                step(Op::Reopen {
-                    flags: OpenFlags {
-                        direct: true,
-                        ..OpenFlags::default()
-                    },
-                }),
-                step(Op::Write {
-                    bytes: 65536,
-                    chunk: 4096,
-                }),
-                step(Op::Write {
-                    bytes: 10000,
-                    chunk: 4096,
-                }),
-            ],
-        ),
+        file(0)
+            .op(Op::Reopen {
+                flags: OpenFlags {
+                    direct: true,
+                    ..OpenFlags::default()
+                },
+            })
+            .op(Op::Write {
+                bytes: 65536,
+                chunk: 4096,
+            })
+            .op(Op::Write {
+                bytes: 10000,
+                chunk: 4096,
+            })
+            .build(),
         config(),
     );
     assert_eq!(r.steps[0].measured.syscalls, Some(2), "open + close");
@@ -439,16 +382,14 @@ fn o_direct_on_tmpfs_is_a_step_error_saying_so() {
     let mut c = config();
     c.workdir_parent = Some(shm.to_path_buf());
     let r = run(
-        plan(
-            0,
-            true,
-            vec![step(Op::Reopen {
+        file(0)
+            .op(Op::Reopen {
                 flags: OpenFlags {
                     direct: true,
                     ..OpenFlags::default()
                 },
-            })],
-        ),
+            })
+            .build(),
         c,
     );
     assert_eq!(r.environment.filesystem, "tmpfs");
@@ -472,7 +413,7 @@ fn send_four_ways() {
     let chunk = 65536;
     for via in [Via::ReadWrite, Via::MmapWrite, Via::Sendfile, Via::Splice] {
         let r = run(
-            plan(bytes, true, vec![step(Op::Send { bytes, chunk, via })]),
+            file(bytes).op(Op::Send { bytes, chunk, via }).build(),
             config(),
         );
         let s = &r.steps[0];
@@ -534,7 +475,7 @@ fn expectations_are_checked_and_unknown_fails() {
         expect(Key::CpuCopyBytes, Rule::Eq(3000)),
         expect(Key::Syscalls, Rule::Gt(10)),
     ];
-    let r = run(plan(0, true, vec![s]), config());
+    let r = run(file(0).then(s).build(), config());
     let e = &r.steps[0].expect;
     assert!(e[0].ok && e[1].ok, "{e:?}");
     assert!(!e[2].ok);
@@ -546,7 +487,7 @@ fn expectations_are_checked_and_unknown_fails() {
         chunk: 300,
     });
     s.expect = vec![expect(Key::Wchar, Rule::Ge(0))];
-    let r = run(plan(0, true, vec![s]), c);
+    let r = run(file(0).then(s).build(), c);
     assert_eq!(r.steps[0].expect[0].actual, None);
     assert!(
         !r.steps[0].expect[0].ok,
@@ -556,22 +497,7 @@ fn expectations_are_checked_and_unknown_fails() {
 
 #[test]
 fn a_failed_step_stops_the_run() {
-    let r = run(
-        plan(
-            0,
-            true,
-            vec![
-                step(Op::Touch {
-                    pages: 1,
-                    stride: 1,
-                    write: false,
-                    target: Target::File,
-                }),
-                step(Op::Fsync),
-            ],
-        ),
-        config(),
-    );
+    let r = run(file(0).then(touch(1)).op(Op::Fsync).build(), config());
     assert_eq!(r.steps.len(), 1);
     assert!(
         r.steps[0]
@@ -593,17 +519,13 @@ fn a_failed_step_stops_the_run() {
 #[test]
 fn writes_past_eof_grow_the_file_and_the_page_map_follows() {
     let (r, samples) = run_with_events(
-        plan(
-            4096,
-            true,
-            vec![
-                step(Op::Write {
-                    bytes: 4 << 20,
-                    chunk: 1 << 20,
-                }),
-                step(Op::Sleep { ms: 200 }),
-            ],
-        ),
+        file(4096)
+            .op(Op::Write {
+                bytes: 4 << 20,
+                chunk: 1 << 20,
+            })
+            .op(Op::Sleep { ms: 200 })
+            .build(),
         config(),
     );
     assert_eq!(r.steps[0].error, None);
@@ -618,12 +540,8 @@ fn writes_past_eof_grow_the_file_and_the_page_map_follows() {
 #[test]
 fn abort_during_a_long_sleep_is_prompt_and_removes_the_workdir() {
     let (tx, rx) = std::sync::mpsc::channel::<Ev>();
-    let engine = iotour::engine::start(
-        plan(0, true, vec![step(Op::Sleep { ms: 60_000 })]),
-        config(),
-        tx,
-    )
-    .unwrap();
+    let engine =
+        iotour::engine::start(file(0).op(Op::Sleep { ms: 60_000 }).build(), config(), tx).unwrap();
     let dir = engine.workdir().unwrap().to_path_buf();
     wait_for(&rx, |e| {
         matches!(e, Ev::Exec(ExecEvent::StepStarted { .. }))
@@ -641,14 +559,12 @@ fn paused_engine_runs_exactly_one_slice_per_next_slice() {
     let mut c = config();
     c.start_paused = true;
     let engine = iotour::engine::start(
-        plan(
-            0,
-            true,
-            vec![step(Op::Write {
+        file(0)
+            .op(Op::Write {
                 bytes: 100_000,
                 chunk: 100,
-            })],
-        ),
+            })
+            .build(),
         c,
         tx,
     )
@@ -716,27 +632,21 @@ fn sizes_over_the_cap_are_refused_before_anything_is_written() {
     let mut c = config();
     c.max_size = 1 << 20;
     let err = iotour::engine::start(
-        plan(
-            0,
-            true,
-            vec![step(Op::Write {
+        file(0)
+            .op(Op::Write {
                 bytes: 2 << 20,
                 chunk: 4096,
-            })],
-        ),
+            })
+            .build(),
         c.clone(),
         tx.clone(),
     )
     .err()
     .unwrap();
     assert!(err.to_string().contains("--max-size"), "{err}");
-    let err = iotour::engine::start(
-        plan(0, true, vec![step(Op::AnonMmap { bytes: 2 << 20 })]),
-        c,
-        tx,
-    )
-    .err()
-    .unwrap();
+    let err = iotour::engine::start(file(0).op(Op::AnonMmap { bytes: 2 << 20 }).build(), c, tx)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("anon_mmap"), "{err}");
 }
 
@@ -744,14 +654,12 @@ fn sizes_over_the_cap_are_refused_before_anything_is_written() {
 fn slices_add_up_to_their_step() {
     let (tx, rx) = std::sync::mpsc::channel::<Ev>();
     let engine = iotour::engine::start(
-        plan(
-            0,
-            true,
-            vec![step(Op::Write {
+        file(0)
+            .op(Op::Write {
                 bytes: 100_000,
                 chunk: 100,
-            })],
-        ),
+            })
+            .build(),
         config(),
         tx,
     )
@@ -788,14 +696,12 @@ fn pacing_spreads_a_step_over_the_target_time() {
     c.speed = Speed::Eight;
     let t = Instant::now();
     let r = run(
-        plan(
-            0,
-            true,
-            vec![step(Op::Write {
+        file(0)
+            .op(Op::Write {
                 bytes: 10_000,
                 chunk: 1,
-            })],
-        ),
+            })
+            .build(),
         c,
     );
     let took = t.elapsed();
@@ -816,19 +722,15 @@ fn pacing_spreads_a_step_over_the_target_time() {
 fn the_sampler_sees_dirty_cells_then_clean_ones() {
     use iotour::probe::pages::CellState;
     let (r, samples) = run_with_events(
-        plan(
-            0,
-            true,
-            vec![
-                step(Op::Write {
-                    bytes: 8 << 20,
-                    chunk: 1 << 20,
-                }),
-                step(Op::Sleep { ms: 200 }),
-                step(Op::Fsync),
-                step(Op::Sleep { ms: 200 }),
-            ],
-        ),
+        file(0)
+            .op(Op::Write {
+                bytes: 8 << 20,
+                chunk: 1 << 20,
+            })
+            .op(Op::Sleep { ms: 200 })
+            .op(Op::Fsync)
+            .op(Op::Sleep { ms: 200 })
+            .build(),
         config(),
     );
     if r.environment.sources.pages != "cachestat" {
@@ -847,25 +749,10 @@ fn the_sampler_sees_dirty_cells_then_clean_ones() {
 #[test]
 fn private_mapping_writes_copy_on_write_and_never_dirty_the_file() {
     let r = run(
-        plan(
-            4 << 20,
-            true,
-            vec![
-                step(Op::Mmap {
-                    bytes: 4 << 20,
-                    offset: 0,
-                    shared: false,
-                    write: true,
-                    populate: false,
-                }),
-                step(Op::Touch {
-                    pages: 100,
-                    stride: 1,
-                    write: true,
-                    target: Target::File,
-                }),
-            ],
-        ),
+        file(4 << 20)
+            .then(map_file(4 << 20).shared(false).write(true))
+            .then(touch(100).write(true))
+            .build(),
         config(),
     );
     let t = &r.steps[1];
@@ -888,25 +775,10 @@ fn private_mapping_writes_copy_on_write_and_never_dirty_the_file() {
 #[test]
 fn map_populate_faults_during_mmap_and_not_after() {
     let r = run(
-        plan(
-            4 << 20,
-            true,
-            vec![
-                step(Op::Mmap {
-                    bytes: 4 << 20,
-                    offset: 0,
-                    shared: true,
-                    write: false,
-                    populate: true,
-                }),
-                step(Op::Touch {
-                    pages: 1024,
-                    stride: 1,
-                    write: false,
-                    target: Target::File,
-                }),
-            ],
-        ),
+        file(4 << 20)
+            .then(map_file(4 << 20).populate(true))
+            .then(touch(1024))
+            .build(),
         config(),
     );
     // MAP_POPULATE's faults are counted by rusage during the mmap call.
@@ -921,25 +793,11 @@ fn map_populate_faults_during_mmap_and_not_after() {
 #[test]
 fn a_cold_file_mapping_takes_major_faults() {
     let r = run(
-        plan(
-            4 << 20,
-            false,
-            vec![
-                step(Op::Mmap {
-                    bytes: 4 << 20,
-                    offset: 0,
-                    shared: true,
-                    write: false,
-                    populate: false,
-                }),
-                step(Op::Touch {
-                    pages: 64,
-                    stride: 16,
-                    write: false,
-                    target: Target::File,
-                }),
-            ],
-        ),
+        file(4 << 20)
+            .cold()
+            .then(map_file(4 << 20))
+            .then(touch(64).stride(16))
+            .build(),
         config(),
     );
     let t = &r.steps[1];
@@ -954,23 +812,20 @@ fn a_cold_file_mapping_takes_major_faults() {
 #[test]
 fn direct_reads_bypass_the_page_cache() {
     let r = run(
-        plan(
-            1 << 20,
-            false,
-            vec![
-                step(Op::Reopen {
-                    flags: OpenFlags {
-                        direct: true,
-                        ..OpenFlags::default()
-                    },
-                }),
-                step(Op::Read {
-                    bytes: 65536,
-                    chunk: 4096,
-                    offset: 0,
-                }),
-            ],
-        ),
+        file(1 << 20)
+            .cold()
+            .op(Op::Reopen {
+                flags: OpenFlags {
+                    direct: true,
+                    ..OpenFlags::default()
+                },
+            })
+            .op(Op::Read {
+                bytes: 65536,
+                chunk: 4096,
+                offset: 0,
+            })
+            .build(),
         config(),
     );
     let s = &r.steps[1];
@@ -990,23 +845,19 @@ fn direct_reads_bypass_the_page_cache() {
 #[test]
 fn append_and_sync_flags_change_where_and_how_writes_land() {
     let r = run(
-        plan(
-            8192,
-            true,
-            vec![
-                step(Op::Reopen {
-                    flags: OpenFlags {
-                        append: true,
-                        sync: true,
-                        ..OpenFlags::default()
-                    },
-                }),
-                step(Op::Write {
-                    bytes: 4096,
-                    chunk: 4096,
-                }),
-            ],
-        ),
+        file(8192)
+            .op(Op::Reopen {
+                flags: OpenFlags {
+                    append: true,
+                    sync: true,
+                    ..OpenFlags::default()
+                },
+            })
+            .op(Op::Write {
+                bytes: 4096,
+                chunk: 4096,
+            })
+            .build(),
         config(),
     );
     let s = &r.steps[1];
@@ -1022,42 +873,6 @@ fn append_and_sync_flags_change_where_and_how_writes_land() {
     assert!(iotour::report::value_of(Key::DmaCopies, &s.measured, &s.modeled).unwrap() == 1);
 }
 
-/// A small tmpfs mounted for one test (root only), unmounted on drop.
-struct SmallFs {
-    dir: tempfile::TempDir,
-}
-
-impl SmallFs {
-    fn mount(size: &str) -> Option<SmallFs> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return None;
-        }
-        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).ok()?;
-        let target = std::ffi::CString::new(dir.path().to_str()?).ok()?;
-        let opts = std::ffi::CString::new(format!("size={size},mode=0700")).ok()?;
-        // SAFETY: NUL-terminated strings that outlive the call.
-        let rc = unsafe {
-            libc::mount(
-                c"iotour-test".as_ptr(),
-                target.as_ptr(),
-                c"tmpfs".as_ptr(),
-                0,
-                opts.as_ptr().cast(),
-            )
-        };
-        (rc == 0).then_some(SmallFs { dir })
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let target = std::ffi::CString::new(self.dir.path().to_str().unwrap()).unwrap();
-        // SAFETY: unmounting what `mount` mounted; MNT_DETACH never blocks.
-        unsafe { libc::umount2(target.as_ptr(), libc::MNT_DETACH) };
-    }
-}
-
 /// Fill the filesystem behind the engine's back, then let it write: ENOSPC
 /// mid-step is a step error naming the call, and the syscalls counted up to
 /// it agree between the tracepoint and the engine's own count.
@@ -1066,30 +881,27 @@ fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
     let mut counts = Vec::new();
     for disabled in ["", "tracepoint"] {
         let Some(fs) = SmallFs::mount("2m") else {
-            eprintln!("needs root to mount a small tmpfs: skipped");
             return;
         };
         let (tx, rx) = std::sync::mpsc::channel::<Ev>();
         let mut c = config();
-        c.workdir_parent = Some(fs.dir.path().to_path_buf());
+        c.workdir_parent = Some(fs.path().to_path_buf());
         c.start_paused = true;
         c.disabled = Disabled::parse(disabled).unwrap();
         let engine = iotour::engine::start(
-            plan(
-                0,
-                true,
-                vec![step(Op::Write {
+            file(0)
+                .op(Op::Write {
                     bytes: 1 << 20,
                     chunk: 65536,
-                })],
-            ),
+                })
+                .build(),
             c,
             tx,
         )
         .unwrap();
         wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
         // 1.5 MiB of the 2 MiB gone: the 1 MiB write runs out after ~512 KiB.
-        std::fs::write(fs.dir.path().join("filler"), vec![1u8; 3 << 19]).unwrap();
+        std::fs::write(fs.path().join("filler"), vec![1u8; 3 << 19]).unwrap();
         engine.send(Command::Resume);
         let r = match wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_)))) {
             Ev::Exec(ExecEvent::Finished(r)) => r,
@@ -1115,8 +927,7 @@ fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
 #[test]
 fn abort_during_a_big_prefill_is_prompt() {
     let (tx, _rx) = std::sync::mpsc::channel::<Ev>();
-    let engine =
-        iotour::engine::start(plan(1 << 30, true, vec![step(Op::Note)]), config(), tx).unwrap();
+    let engine = iotour::engine::start(file(1 << 30).op(Op::Note).build(), config(), tx).unwrap();
     let dir = engine.workdir().unwrap().to_path_buf();
     std::thread::sleep(Duration::from_millis(100));
     let t = Instant::now();
@@ -1130,7 +941,7 @@ fn samples_arrive_on_their_own_clock() {
     let mut c = config();
     c.sample_hz = 50;
     let t = Instant::now();
-    let (_, samples) = run_with_events(plan(1 << 20, true, vec![step(Op::Sleep { ms: 600 })]), c);
+    let (_, samples) = run_with_events(file(1 << 20).op(Op::Sleep { ms: 600 }).build(), c);
     let secs = t.elapsed().as_secs_f64();
     let n = samples.len() as f64;
     // 50 Hz for the whole run, give or take scheduling on a busy machine.

@@ -14,6 +14,11 @@ use std::process::{Command, Output};
 
 use iotour::scenario::catalog::builtin_ids;
 
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
+
+use unprivileged::NobodyCopy;
+
 const BIN: &str = env!("CARGO_BIN_EXE_iotour");
 
 fn workdir() -> tempfile::TempDir {
@@ -306,49 +311,10 @@ fn a_kernel_without_cachestat_falls_back_to_mincore() {
 /// access: the engine's own syscall count must still make every lesson pass.
 #[test]
 fn every_builtin_passes_as_an_unprivileged_user() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("not root: every other test here is the unprivileged run already");
-        return;
-    }
-    if Command::new("setpriv").arg("--version").output().is_err() {
-        eprintln!("no setpriv: skipped");
-        return;
-    }
-    // The checkout may be under a directory nobody cannot enter: copy the
-    // binary to a world-readable, disk-backed directory.
-    let Some(base) = ["/tmp", "/var/tmp"]
-        .into_iter()
-        .map(Path::new)
-        .find(|p| iotour::engine::workdir::fs_info(p).is_ok_and(|i| !i.memory_backed))
-    else {
-        eprintln!("no disk-backed /tmp or /var/tmp: skipped");
+    let Some(copy) = NobodyCopy::new() else {
         return;
     };
-    let wd = tempfile::tempdir_in(base).unwrap();
-    let mode = |p: &Path, m| {
-        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap();
-    };
-    mode(wd.path(), 0o755);
-    let bin = wd.path().join("iotour");
-    std::fs::copy(BIN, &bin).unwrap();
-    mode(&bin, 0o755);
-    let run_dir = wd.path().join("run");
-    std::fs::create_dir(&run_dir).unwrap();
-    mode(&run_dir, 0o777);
-    let nobody = |args: &[&str]| {
-        Command::new("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-            .arg(&bin)
-            .args(args)
-            .arg("--workdir")
-            .arg(&run_dir)
-            .current_dir(&run_dir)
-            .env("HOME", &run_dir)
-            .env_remove("IOTOUR_DISABLE")
-            .output()
-            .unwrap()
-    };
+    let nobody = |args: &[&str]| copy.iotour(args).output().unwrap();
     let ids: Vec<&str> = builtin_ids().collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     // `verify` and the JSON runs side by side: several lessons wait for the
@@ -385,5 +351,5 @@ fn every_builtin_passes_as_an_unprivileged_user() {
             });
         }
     });
-    assert!(std::fs::read_dir(&run_dir).unwrap().next().is_none());
+    assert!(std::fs::read_dir(copy.run_dir()).unwrap().next().is_none());
 }

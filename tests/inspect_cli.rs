@@ -4,13 +4,20 @@
 //! or a tmpfs /tmp would have no writeback to show.
 
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use serde_json::Value;
+
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
+#[path = "support/watch.rs"]
+mod watch;
+
+use unprivileged::{as_nobody, chown_to_nobody, has_setpriv, is_root};
+use watch::watch_until_signal;
 
 const BIN: &str = env!("CARGO_BIN_EXE_iotour");
 
@@ -102,9 +109,9 @@ fn missing_and_unreadable_files_are_errors_while_the_rest_is_reported() {
             eprintln!("skipping: root, and no setpriv to drop privileges");
             return;
         }
-        chown_nobody(dir.path());
-        chown_nobody(&good);
-        as_nobody().args(args).output().unwrap()
+        chown_to_nobody(dir.path());
+        chown_to_nobody(&good);
+        as_nobody(BIN).args(args).output().unwrap()
     } else {
         Command::new(BIN).args(args).output().unwrap()
     };
@@ -271,52 +278,13 @@ fn watch_refreshes_until_ctrl_c_then_exits_cleanly() {
     let dir = scratch();
     let path = dir.path().join("watched");
     write_file(&path, 4096);
-    let mut child = Command::new(BIN)
-        .args(["inspect", "--watch", "0.1", path.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut refreshes = 0;
-    while refreshes < 2 {
-        let line = lines.next().expect("output ended early").unwrap();
-        if line.starts_with("iotour inspect, every 0.10s") {
-            refreshes += 1;
-        }
-    }
-    // SAFETY: kill(2) on the pid of our own child.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let t = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "did not stop on SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = watch_until_signal(
+        &["inspect", "--watch", "0.1", path.to_str().unwrap()],
+        2,
+        |line| line.starts_with("iotour inspect, every 0.10s"),
+        libc::SIGINT,
+    );
     assert_eq!(status.code(), Some(0), "{status:?}");
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn has_setpriv() -> bool {
-    Command::new("setpriv").arg("--version").output().is_ok()
-}
-
-fn as_nobody() -> Command {
-    let mut c = Command::new("setpriv");
-    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN]);
-    c
-}
-
-fn chown_nobody(p: &Path) {
-    std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap();
 }
 
 #[test]
@@ -324,24 +292,21 @@ fn watch_with_json_prints_one_object_per_line() {
     let dir = scratch();
     let path = dir.path().join("watched.json");
     write_file(&path, 3 * 4096);
-    let mut child = Command::new(BIN)
-        .args([
+    let status = watch_until_signal(
+        &[
             "inspect",
             "--json",
             "--watch",
             "0.05",
             path.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for _ in 0..3 {
-        let line = lines.next().expect("output ended early").unwrap();
-        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        assert_eq!(v["files"][0]["pages"], 3, "{v}");
-    }
-    // SAFETY: kill(2) on the pid of our own child.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+        ],
+        3,
+        |line| {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            assert_eq!(v["files"][0]["pages"], 3, "{v}");
+            true
+        },
+        libc::SIGTERM,
+    );
+    assert_eq!(status.code(), Some(0));
 }

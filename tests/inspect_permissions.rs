@@ -7,22 +7,20 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
+
+use unprivileged::{as_nobody, chown_to_nobody, has_setpriv, is_root};
+
 const BIN: &str = env!("CARGO_BIN_EXE_iotour");
 
-fn as_nobody(args: &[&str], env: Option<(&str, &str)>) -> Output {
-    let mut c = Command::new("setpriv");
-    c.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        BIN,
-        "inspect",
-    ]);
-    c.args(args);
+fn inspect_as_nobody(args: &[&str], env: Option<(&str, &str)>) -> Output {
+    let mut c = as_nobody(BIN);
+    c.arg("inspect").args(args);
     if let Some((k, v)) = env {
         c.env(k, v);
     }
@@ -30,12 +28,11 @@ fn as_nobody(args: &[&str], env: Option<(&str, &str)>) -> Output {
 }
 
 fn can_run() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !is_root() {
         eprintln!("skipping: not root, so cannot switch to another user to meet the EPERM rule");
         return false;
     }
-    if Command::new("setpriv").arg("--version").output().is_err() {
+    if !has_setpriv() {
         eprintln!("skipping: no setpriv(1)");
         return false;
     }
@@ -57,7 +54,7 @@ fn a_file_nobody_could_write_is_unknown_with_the_reason() {
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
     let p = path.to_str().unwrap();
 
-    let out = as_nobody(&["--json", p], None);
+    let out = inspect_as_nobody(&["--json", p], None);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let file = &v["files"][0];
@@ -83,7 +80,7 @@ fn a_file_nobody_could_write_is_unknown_with_the_reason() {
     assert_eq!(v["totals"]["errors"], 1);
 
     // The fallback has the same rule but lies instead of failing: still unknown.
-    let out = as_nobody(&["--json", p], Some(("IOTOUR_DISABLE", "cachestat")));
+    let out = inspect_as_nobody(&["--json", p], Some(("IOTOUR_DISABLE", "cachestat")));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["files"][0]["cached"].is_null(), "{v}");
     let err = v["files"][0]["error"].as_str().unwrap();
@@ -93,14 +90,14 @@ fn a_file_nobody_could_write_is_unknown_with_the_reason() {
     );
 
     // The text table shows `?`, not a number.
-    let out = as_nobody(&[p], None);
+    let out = inspect_as_nobody(&[p], None);
     let text = String::from_utf8(out.stdout).unwrap();
     let row = text.lines().find(|l| l.contains("/roots")).unwrap();
     assert!(row.contains(" ? ") && row.contains("EPERM"), "{text}");
 
     // The owner may look: the same file, now nobody's, is measured.
-    std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
-    let out = as_nobody(&["--json", p], None);
+    chown_to_nobody(&path);
+    let out = inspect_as_nobody(&["--json", p], None);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["files"][0]["dirty"], 8, "{v}");

@@ -1,51 +1,25 @@
 //! Hurting iotour on purpose: killed at random moments, asked for more disk
 //! or memory than there is, given a disk that fills up mid-step.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_iotour");
+#[path = "support/headless.rs"]
+mod headless;
+#[path = "support/small_fs.rs"]
+mod small_fs;
 
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
-}
-
-fn scenario(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn run(args: &[&str], workdir: &Path) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .arg("--workdir")
-        .arg(workdir)
-        .env_remove("IOTOUR_DISABLE")
-        .output()
-        .unwrap()
-}
-
-fn entries(d: &Path) -> Vec<String> {
-    std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect()
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
+use headless::{entries, iotour, iotour_cmd, json_report, scenario, scratch, signal_and_wait};
+use small_fs::SmallFs;
 
 /// SIGKILL 100 headless runs at moments spread over their whole life
 /// (start-up, prefill, eviction, writes, fsync, exit), then start one more:
 /// it must sweep every directory the killed runs left.
 #[test]
 fn sigkill_at_random_moments_then_the_next_start_leaves_nothing() {
-    let src = tmp();
-    let wd = tmp();
+    let src = scratch();
+    let wd = scratch();
     let p = scenario(
         src.path(),
         "victim.toml",
@@ -68,7 +42,7 @@ ms = 30
     );
     // How long one run lasts here, to spread the kills over it.
     let t = Instant::now();
-    let out = run(&["run", p.to_str().unwrap(), "--headless"], wd.path());
+    let out = iotour(&["run", p.to_str().unwrap(), "--headless"], wd.path());
     assert_eq!(out.status.code(), Some(0));
     let life = t.elapsed().as_micros().max(1000) as u64;
     // A fixed-seed LCG: the same moments every run of the test.
@@ -81,10 +55,7 @@ ms = 30
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         let delay = Duration::from_micros((seed >> 33) % life);
-        let mut child = Command::new(BIN)
-            .args(["run", p.to_str().unwrap(), "--headless", "--workdir"])
-            .arg(wd.path())
-            .env_remove("IOTOUR_DISABLE")
+        let mut child = iotour_cmd(&["run", p.to_str().unwrap(), "--headless"], wd.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -114,12 +85,11 @@ ms = 30
     // The last kill may have landed before its run made a directory (and
     // after it swept the one before): then there is nothing to sweep.
     let before = entries(wd.path()).len();
-    let out = run(
+    let out = iotour(
         &["run", p.to_str().unwrap(), "--headless", "--json"],
         wd.path(),
     );
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     let notes = v["environment"]["sources"]["notes"].to_string();
     assert_eq!(
         notes.contains("left by runs that were killed"),
@@ -133,8 +103,8 @@ ms = 30
 
 #[test]
 fn anonymous_mappings_larger_than_memory_are_refused_before_anything_runs() {
-    let src = tmp();
-    let wd = tmp();
+    let src = scratch();
+    let wd = scratch();
     let avail = iotour::probe::system::mem_available().expect("MemAvailable");
     let p = scenario(
         src.path(),
@@ -160,7 +130,7 @@ target = "anon"
         ),
     );
     // The cap is raised out of the way: memory is what refuses it.
-    let out = run(
+    let out = iotour(
         &[
             "run",
             p.to_str().unwrap(),
@@ -184,53 +154,12 @@ target = "anon"
     assert!(iotour::engine::validate_memory(&check, avail).is_ok());
 }
 
-/// A small tmpfs mounted for one test (root only); unmounted on drop.
-struct SmallFs {
-    dir: tempfile::TempDir,
-}
-
-impl SmallFs {
-    fn mount(size: &str) -> Option<SmallFs> {
-        if !is_root() {
-            eprintln!("not root: cannot mount a small tmpfs; skipped");
-            return None;
-        }
-        let dir = tmp();
-        let ok = Command::new("mount")
-            .args([
-                "-t",
-                "tmpfs",
-                "-o",
-                &format!("size={size},mode=0755"),
-                "tmpfs",
-            ])
-            .arg(dir.path())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            eprintln!("mount -t tmpfs failed; skipped");
-            return None;
-        }
-        Some(SmallFs { dir })
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
-impl Drop for SmallFs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(self.dir.path()).status();
-    }
-}
-
 #[test]
 fn a_file_bigger_than_the_free_space_is_refused_before_it_starts() {
     let Some(fs) = SmallFs::mount("4m") else {
         return;
     };
-    let src = tmp();
+    let src = scratch();
     let p = scenario(
         src.path(),
         "big.toml",
@@ -245,7 +174,7 @@ bytes = "8MiB"
 chunk = "1MiB"
 "#,
     );
-    let out = run(&["run", p.to_str().unwrap(), "--headless"], fs.path());
+    let out = iotour(&["run", p.to_str().unwrap(), "--headless"], fs.path());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("bytes free"), "{err}");
@@ -260,7 +189,7 @@ fn a_disk_that_fills_up_mid_step_fails_the_step_cleanly() {
     let Some(fs) = SmallFs::mount("8m") else {
         return;
     };
-    let src = tmp();
+    let src = scratch();
     let p = scenario(
         src.path(),
         "fill.toml",
@@ -280,20 +209,14 @@ chunk = "64KiB"
 op = "fsync"
 "#,
     );
-    let child = Command::new(BIN)
-        .args([
-            "run",
-            p.to_str().unwrap(),
-            "--headless",
-            "--json",
-            "--workdir",
-        ])
-        .arg(fs.path())
-        .env_remove("IOTOUR_DISABLE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = iotour_cmd(
+        &["run", p.to_str().unwrap(), "--headless", "--json"],
+        fs.path(),
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
     // Once the working file exists, take all but 1 MiB of the space.
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -308,13 +231,7 @@ op = "fsync"
     }
     std::fs::write(fs.path().join("filler"), vec![1u8; 7 << 20]).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 1);
     let steps = v["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 2, "the run stops at the failed step");
     let error = steps[1]["error"].as_str().unwrap();
@@ -336,29 +253,14 @@ mod support;
 #[test]
 fn a_file_truncated_under_a_live_mapping_fails_the_step_not_the_process() {
     use iotour::engine::{Command as Cmd, ExecEvent};
-    use iotour::scenario::{Op, Target};
-    use support::{Ev, config, plan, step, wait_for};
+    use iotour::scenario::Op;
+    use support::{Ev, config, file, map_file, touch, wait_for};
     for write in [false, true] {
-        let p = plan(
-            8 << 20,
-            true,
-            vec![
-                step(Op::Mmap {
-                    bytes: 8 << 20,
-                    offset: 0,
-                    shared: true,
-                    write,
-                    populate: false,
-                }),
-                step(Op::Touch {
-                    pages: 2048,
-                    stride: 1,
-                    write,
-                    target: Target::File,
-                }),
-                step(Op::Note),
-            ],
-        );
+        let p = file(8 << 20)
+            .then(map_file(8 << 20).write(write))
+            .then(touch(2048).write(write))
+            .op(Op::Note)
+            .build();
         let mut cfg = config();
         cfg.start_paused = true;
         let (tx, rx) = std::sync::mpsc::channel::<Ev>();
@@ -416,7 +318,7 @@ fn a_sigbus_outside_a_guarded_touch_still_kills() {
         sigbus_child();
     }
     // The child dies by the signal and cannot clean up: its file lives here.
-    let dir = tmp();
+    let dir = scratch();
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -433,28 +335,12 @@ fn a_sigbus_outside_a_guarded_touch_still_kills() {
 }
 
 fn sigbus_child() {
-    use iotour::scenario::{Op, Target};
     use std::os::fd::AsRawFd;
     // Install the handler the way the engine does: a file touch.
-    let p = support::plan(
-        1 << 20,
-        true,
-        vec![
-            support::step(Op::Mmap {
-                bytes: 1 << 20,
-                offset: 0,
-                shared: true,
-                write: false,
-                populate: false,
-            }),
-            support::step(Op::Touch {
-                pages: 1,
-                stride: 1,
-                write: false,
-                target: Target::File,
-            }),
-        ],
-    );
+    let p = support::file(1 << 20)
+        .then(support::map_file(1 << 20))
+        .then(support::touch(1))
+        .build();
     assert!(support::run(p, support::config()).ok);
     eprintln!("handler installed");
     let dir = PathBuf::from(std::env::var_os("IOTOUR_SIGBUS_CHILD").unwrap());
@@ -490,7 +376,7 @@ fn sigbus_child() {
 /// working directory removed, promptly.
 #[test]
 fn a_signal_mid_write_aborts_cleanly_with_its_exit_code() {
-    let src = tmp();
+    let src = scratch();
     let p = scenario(
         src.path(),
         "long-write.toml",
@@ -513,11 +399,8 @@ ms = 30000
         (libc::SIGTERM, 143),
         (libc::SIGHUP, 129),
     ] {
-        let wd = tmp();
-        let mut child = Command::new(BIN)
-            .args(["run", p.to_str().unwrap(), "--headless", "--workdir"])
-            .arg(wd.path())
-            .env_remove("IOTOUR_DISABLE")
+        let wd = scratch();
+        let mut child = iotour_cmd(&["run", p.to_str().unwrap(), "--headless"], wd.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -533,11 +416,8 @@ ms = 30000
                 .map_or(0, |m| m.len());
             std::thread::sleep(Duration::from_millis(2));
         }
-        // SAFETY: signalling our own child by its pid.
-        unsafe { libc::kill(child.id() as i32, sig) };
-        let t = Instant::now();
-        let status = child.wait().unwrap();
-        assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        let (status, took) = signal_and_wait(&mut child, sig);
+        assert!(took < Duration::from_secs(5), "{took:?}");
         assert_eq!(status.code(), Some(code), "signal {sig}");
         assert!(entries(wd.path()).is_empty(), "signal {sig}: left behind");
         eprintln!("signal {sig} at {size} bytes written: exit {code}, workdir removed");
@@ -548,8 +428,8 @@ ms = 30000
 /// and later runs' sweep leaves it alone.
 #[test]
 fn a_kept_workdir_survives_the_next_start() {
-    let wd = tmp();
-    let out = run(
+    let wd = scratch();
+    let out = iotour(
         &[
             "run",
             "buffered-write",
@@ -559,12 +439,11 @@ fn a_kept_workdir_survives_the_next_start() {
         ],
         wd.path(),
     );
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = json_report(&out, 0);
     let kept = PathBuf::from(v["environment"]["workdir"].as_str().unwrap());
     assert_eq!(std::fs::metadata(kept.join("file")).unwrap().len(), 1 << 20);
     assert!(String::from_utf8_lossy(&out.stderr).contains("kept the working directory"));
-    let out = run(&["run", "buffered-write", "--headless"], wd.path());
+    let out = iotour(&["run", "buffered-write", "--headless"], wd.path());
     assert_eq!(out.status.code(), Some(0));
     assert!(
         kept.join("file").exists(),

@@ -1,14 +1,22 @@
 //! `iotour stats` end to end: the real binary reading the real /proc.
 
 use std::fs::{self, File};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
+
+#[path = "support/unprivileged.rs"]
+mod unprivileged;
+#[path = "support/watch.rs"]
+mod watch;
+
+use unprivileged::{as_nobody, has_setpriv, is_root};
+use watch::watch_until_signal;
 
 const BIN: &str = env!("CARGO_BIN_EXE_iotour");
 
@@ -122,23 +130,12 @@ fn text_says_how_far_each_threshold_is_and_explains_settings() {
 
 #[test]
 fn unprivileged_users_get_a_count_of_what_they_cannot_read() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 || Command::new("setpriv").arg("--version").output().is_err()
-    {
+    if !is_root() || !has_setpriv() {
         eprintln!("skipping: needs root and setpriv(1) to run as another user");
         return;
     }
-    let out = Command::new("setpriv")
-        .args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            BIN,
-            "stats",
-            "--json",
-            "--interval",
-            "0.1",
-        ])
+    let out = as_nobody(BIN)
+        .args(["stats", "--json", "--interval", "0.1"])
         .output()
         .unwrap();
     let v = json(&out);
@@ -150,32 +147,12 @@ fn unprivileged_users_get_a_count_of_what_they_cannot_read() {
 
 #[test]
 fn watch_refreshes_until_ctrl_c_and_bad_flags_are_usage_errors() {
-    let mut child = Command::new(BIN)
-        .args(["stats", "--watch", "0.1", "--interval", "0.05"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut refreshes = 0;
-    while refreshes < 2 {
-        let line = lines.next().expect("output ended early").unwrap();
-        if line.starts_with("iotour stats, every 0.10s") {
-            refreshes += 1;
-        }
-    }
-    // SAFETY: kill(2) on the pid of our own child.
-    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
-    let t = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(5),
-            "did not stop on SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = watch_until_signal(
+        &["stats", "--watch", "0.1", "--interval", "0.05"],
+        2,
+        |line| line.starts_with("iotour stats, every 0.10s"),
+        libc::SIGINT,
+    );
     assert_eq!(status.code(), Some(0));
 
     for bad in [

@@ -15,29 +15,56 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::widgets::Widget;
 
-fn scripted(lang: Lang, predict: bool, more: impl IntoIterator<Item = Event>) -> App {
+/// A single-run app on the scripted plan, fed `events` in order.
+fn after(lang: Lang, predict: bool, events: impl IntoIterator<Item = Event>) -> App {
     let (mut app, _) = App::single(script::plan(), lang, predict, Speed::One);
-    for e in script::events().into_iter().chain(more) {
+    for e in events {
         app.handle(e);
     }
     app
 }
 
+/// The scripted run's first `n` events.
+fn first(n: usize) -> impl Iterator<Item = Event> {
+    script::events().into_iter().take(n)
+}
+
+/// The app after the whole scripted run, then `more`.
+fn scripted(lang: Lang, predict: bool, more: impl IntoIterator<Item = Event>) -> App {
+    after(lang, predict, script::events().into_iter().chain(more))
+}
+
+/// The index of the scripted run's first step report.
+fn first_step_done() -> usize {
+    script::events()
+        .iter()
+        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
+        .unwrap()
+}
+
 static THEME: std::sync::LazyLock<Theme> = std::sync::LazyLock::new(|| Theme::new(false));
 
+/// The whole screen drawn at `w`×`h`.
 fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| ui::render(f, app, &THEME)).unwrap();
     t
 }
 
-fn panel<W>(w: u16, h: u16, widget: W) -> Terminal<TestBackend>
-where
-    for<'a> &'a W: Widget,
-{
+/// The panel called `name` (one of `PANELS`) drawn alone at `w`×`h`.
+fn panel(app: &App, w: u16, h: u16, name: &str, focused: bool) -> Terminal<TestBackend> {
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| f.render_widget(&widget, f.area())).unwrap();
+    t.draw(|f| {
+        let area = f.area();
+        draw_panel(name, view(app), focused, area, f.buffer_mut());
+    })
+    .unwrap();
     t
+}
+
+/// What a drawn terminal shows, as text.
+fn shown(t: &Terminal<TestBackend>) -> String {
+    format!("{}", t.backend())
 }
 
 fn view(app: &App) -> View<'_> {
@@ -49,10 +76,53 @@ fn view(app: &App) -> View<'_> {
     }
 }
 
+/// Every panel of the run view, by name.
+const PANELS: [&str; 6] = [
+    "header",
+    "data_path",
+    "switches",
+    "page_map",
+    "charts",
+    "narration",
+];
+
+/// Draw the panel called `name` (one of `PANELS`) into `area` of `buf`.
+fn draw_panel(name: &str, view: View<'_>, focused: bool, area: Rect, buf: &mut Buffer) {
+    match name {
+        "header" => ui::header::Header { view }.render(area, buf),
+        "data_path" => ui::data_path::DataPath { view, focused }.render(area, buf),
+        "switches" => ui::switches::Switches { view, focused }.render(area, buf),
+        "page_map" => ui::page_map::PageMapPanel { view, focused }.render(area, buf),
+        "charts" => ui::charts::Charts { view, focused }.render(area, buf),
+        "narration" => ui::narration::Narration { view, focused }.render(area, buf),
+        _ => panic!("no panel {name}"),
+    }
+}
+
+/// Draw with `draw` into a `w`×`h` area set in a blank 2-cell margin, and
+/// assert the margin stays blank.
+fn assert_stays_inside(w: u16, h: u16, draw: impl FnOnce(Rect, &mut Buffer), what: &str) {
+    let outer = Rect::new(0, 0, w + 4, h + 4);
+    let mut buf = Buffer::empty(outer);
+    let area = Rect::new(2, 2, w, h);
+    draw(area, &mut buf);
+    for y in 0..outer.height {
+        for x in 0..outer.width {
+            if !area.contains(ratatui::layout::Position { x, y }) {
+                assert_eq!(
+                    buf[(x, y)].symbol(),
+                    " ",
+                    "{what} {w}x{h}: drew outside at {x},{y}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn header_names_sources_and_fallbacks() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(100, 2, ui::header::Header { view: view(&app) });
+    let t = panel(&app, 100, 2, "header", false);
     insta::assert_snapshot!("header", t.backend());
     let fallback = scripted(
         Lang::En,
@@ -62,14 +132,8 @@ fn header_names_sources_and_fallbacks() {
             at: Duration::from_millis(1400),
         })],
     );
-    let t = panel(
-        100,
-        2,
-        ui::header::Header {
-            view: view(&fallback),
-        },
-    );
-    let text = format!("{}", t.backend());
+    let t = panel(&fallback, 100, 2, "header", false);
+    let text = shown(&t);
     assert!(
         text.contains("syscalls: engine") && text.contains("pages: mincore"),
         "{text}"
@@ -91,8 +155,8 @@ fn header_warnings_first_at_80_columns() {
                 at: Duration::from_millis(1400),
             })],
         );
-        let t = panel(80, 2, ui::header::Header { view: view(&app) });
-        let text = format!("{}", t.backend());
+        let t = panel(&app, 80, 2, "header", false);
+        let text = shown(&t);
         assert!(text.contains(&format!("fs: {fs} (in memory")), "{text}");
         assert!(text.contains("syscalls: engine"), "{text}");
         let badge = text.find("fs: ").unwrap();
@@ -103,48 +167,20 @@ fn header_warnings_first_at_80_columns() {
 #[test]
 fn data_path_read_and_send_four_copies() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(
-        78,
-        19,
-        ui::data_path::DataPath {
-            view: view(&app),
-            focused: true,
-        },
-    );
+    let t = panel(&app, 78, 19, "data_path", true);
     insta::assert_snapshot!("data_path_tall", t.backend());
-    let t = panel(
-        78,
-        11,
-        ui::data_path::DataPath {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let t = panel(&app, 78, 11, "data_path", false);
     insta::assert_snapshot!("data_path_short", t.backend());
-    let t = panel(
-        40,
-        6,
-        ui::data_path::DataPath {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let t = panel(&app, 40, 6, "data_path", false);
     insta::assert_snapshot!("data_path_list", t.backend());
 }
 
 #[test]
 fn data_path_sendfile_two_copies() {
     let app = scripted(Lang::En, false, script::finish());
-    let t = panel(
-        78,
-        19,
-        ui::data_path::DataPath {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let t = panel(&app, 78, 19, "data_path", false);
     insta::assert_snapshot!("data_path_sendfile", t.backend());
-    let text = format!("{}", t.backend());
+    let text = shown(&t);
     assert!(
         text.contains("2 copies this step (1 CPU, 1 DMA)") || text.contains("3 copies"),
         "{text}"
@@ -154,32 +190,15 @@ fn data_path_sendfile_two_copies() {
 #[test]
 fn switches_timeline_and_counts() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(
-        78,
-        14,
-        ui::switches::Switches {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let t = panel(&app, 78, 14, "switches", false);
     insta::assert_snapshot!("switches", t.backend());
 }
 
 #[test]
 fn page_map_shows_fresh_changes_and_durability() {
     // Just after the fsync's sample: the cells it cleaned are highlighted.
-    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
-    for e in script::events().into_iter().take(17) {
-        app.handle(e);
-    }
-    let t = panel(
-        70,
-        12,
-        ui::page_map::PageMapPanel {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let app = after(Lang::En, false, first(17));
+    let t = panel(&app, 70, 12, "page_map", false);
     insta::assert_snapshot!("page_map", t.backend());
     let run = app.run().unwrap();
     assert!(run.pages.fresh_change(0, run.now).is_some());
@@ -187,19 +206,9 @@ fn page_map_shows_fresh_changes_and_durability() {
 
 #[test]
 fn page_map_dirty_and_at_risk() {
-    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
-    for e in script::events().into_iter().take(10) {
-        app.handle(e);
-    }
-    let t = panel(
-        70,
-        10,
-        ui::page_map::PageMapPanel {
-            view: view(&app),
-            focused: false,
-        },
-    );
-    let text = format!("{}", t.backend());
+    let app = after(Lang::En, false, first(10));
+    let t = panel(&app, 70, 10, "page_map", false);
+    let text = shown(&t);
     // 3 slices of 256 pages dirty, 4 KiB each: 3 MiB a power cut would lose.
     assert!(text.contains("not yet durable: 3.0 MiB"), "{text}");
 }
@@ -207,41 +216,17 @@ fn page_map_dirty_and_at_risk() {
 #[test]
 fn charts_render() {
     let app = scripted(Lang::En, false, []);
-    let t = panel(
-        78,
-        14,
-        ui::charts::Charts {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let t = panel(&app, 78, 14, "charts", false);
     insta::assert_snapshot!("charts", t.backend());
 }
 
 #[test]
 fn narration_in_both_languages_with_expectations() {
-    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
-    for e in script::events().into_iter().take(14) {
-        app.handle(e);
-    }
-    let t = panel(
-        60,
-        10,
-        ui::narration::Narration {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let mut app = after(Lang::En, false, first(14));
+    let t = panel(&app, 60, 10, "narration", false);
     insta::assert_snapshot!("narration_en", t.backend());
     app.act(Action::Language);
-    let t = panel(
-        60,
-        10,
-        ui::narration::Narration {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let t = panel(&app, 60, 10, "narration", false);
     insta::assert_snapshot!("narration_zh", t.backend());
 }
 
@@ -251,32 +236,9 @@ fn every_panel_survives_a_zero_size_area() {
     let v = view(&app);
     for area in [Rect::ZERO, Rect::new(0, 0, 1, 1), Rect::new(0, 0, 3, 2)] {
         let mut buf = Buffer::empty(area);
-        ui::header::Header { view: v }.render(area, &mut buf);
-        ui::data_path::DataPath {
-            view: v,
-            focused: true,
+        for name in PANELS {
+            draw_panel(name, v, true, area, &mut buf);
         }
-        .render(area, &mut buf);
-        ui::switches::Switches {
-            view: v,
-            focused: true,
-        }
-        .render(area, &mut buf);
-        ui::page_map::PageMapPanel {
-            view: v,
-            focused: true,
-        }
-        .render(area, &mut buf);
-        ui::charts::Charts {
-            view: v,
-            focused: true,
-        }
-        .render(area, &mut buf);
-        ui::narration::Narration {
-            view: v,
-            focused: true,
-        }
-        .render(area, &mut buf);
     }
 }
 
@@ -305,33 +267,25 @@ fn screen_chinese_80x24() {
 
 #[test]
 fn screen_predict_question() {
-    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
-    app.handle(script::events().remove(0));
+    let app = after(Lang::En, true, first(1));
     let t = screen(&app, 80, 24);
     insta::assert_snapshot!("screen_predict", t.backend());
-    assert!(format!("{}", t.backend()).contains("How many system calls"));
+    assert!(shown(&t).contains("How many system calls"));
 }
 
 /// Predict mode mid-step: the question is on screen, and no figure of the
 /// running step is — not the rule's number, not the totals, not the rates.
 #[test]
 fn screen_predict_hides_every_figure_of_the_running_step() {
-    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
     // Through step 1's four slices, before its report.
-    let events = script::events();
-    let done = events
-        .iter()
-        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
-        .unwrap();
-    for e in events.into_iter().take(done) {
-        app.handle(e);
-    }
+    let done = first_step_done();
+    let app = after(Lang::En, true, first(done));
     for (w, h, name) in [
         (80, 24, "screen_predict_hidden_80x24"),
         (160, 48, "screen_predict_hidden_160x48"),
     ] {
         let t = screen(&app, w, h);
-        let text = format!("{}", t.backend());
+        let text = shown(&t);
         for figure in ["dirty 1,024", "4.0 MiB", "768", "256", "== "] {
             assert!(!text.contains(figure), "{figure} on a hidden step:\n{text}");
         }
@@ -339,28 +293,18 @@ fn screen_predict_hides_every_figure_of_the_running_step() {
         insta::assert_snapshot!(name, t.backend());
     }
     // Once the step is done, the answer shows.
-    let (mut app, _) = App::single(script::plan(), Lang::En, true, Speed::One);
-    for e in script::events().into_iter().take(done + 1) {
-        app.handle(e);
-    }
-    let text = format!("{}", screen(&app, 160, 48).backend());
+    let app = after(Lang::En, true, first(done + 1));
+    let text = shown(&screen(&app, 160, 48));
     assert!(text.contains("== 1024"), "{text}");
 }
 
 /// At 80×24 a done step's ✓/✗ lines win over the Java line and call chain.
 #[test]
 fn screen_80x24_done_step_shows_its_expectations() {
-    let events = script::events();
-    let done = events
-        .iter()
-        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
-        .unwrap();
+    let done = first_step_done();
     for lang in [Lang::En, Lang::Zh] {
-        let (mut app, _) = App::single(script::plan(), lang, false, Speed::One);
-        for e in events.iter().take(done + 1).cloned() {
-            app.handle(e);
-        }
-        let text = format!("{}", screen(&app, 80, 24).backend());
+        let app = after(lang, false, first(done + 1));
+        let text = shown(&screen(&app, 80, 24));
         assert!(
             text.contains("syscalls == 1024") && text.contains("1,024 ✓"),
             "{text}"
@@ -375,15 +319,12 @@ fn screen_help_and_too_small() {
     app.act(Action::Help);
     insta::assert_snapshot!("screen_help", screen(&app, 80, 24).backend());
     let t = screen(&app, 40, 10);
-    assert!(format!("{}", t.backend()).contains("terminal too small: 40×10"));
+    assert!(shown(&t).contains("terminal too small: 40×10"));
 }
 
 #[test]
 fn screen_engine_error() {
-    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
-    for e in script::events().into_iter().take(2) {
-        app.handle(e);
-    }
+    let mut app = after(Lang::En, false, first(2));
     app.handle(Event::Exec(ExecEvent::Failed {
         error: "reopen: O_DIRECT refused by the filesystem (tmpfs): EINVAL".into(),
         at: Duration::from_millis(40),
@@ -406,11 +347,11 @@ fn picker_screen() {
 #[test]
 fn picker_preview_wraps_and_marks_cuts() {
     let app = App::picker(vec![script::plan()], Lang::Zh, false, Speed::One);
-    let text = format!("{}", screen(&app, 80, 30).backend());
+    let text = shown(&screen(&app, 80, 30));
     assert!(text.contains("到磁盘上。"), "{text}");
     assert!(text.contains("页直接交给套接字。"), "{text}");
     let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
-    let text = format!("{}", screen(&app, 60, 18).backend());
+    let text = shown(&screen(&app, 60, 18));
     assert!(
         text.contains("Each write(2)") && text.contains('…'),
         "{text}"
@@ -423,10 +364,7 @@ fn page_map_mapping_overlay_and_unknown_dirtiness() {
     use iotour::engine::{MapCell, Sample};
     use iotour::probe::pages::CellState;
     use iotour::probe::system::SystemMem;
-    let (mut app, _) = App::single(script::plan(), Lang::En, false, Speed::One);
-    for e in script::events().into_iter().take(3) {
-        app.handle(e);
-    }
+    let mut app = after(Lang::En, false, first(3));
     // mincore fallback: residency known, dirtiness not; half the file mapped,
     // its first quarter faulted in.
     let mut map = script::page_map(48, CellState::Cached);
@@ -446,16 +384,9 @@ fn page_map_mapping_overlay_and_unknown_dirtiness() {
         file: Some(map),
         mapping: Some(mapping),
     }));
-    let t = panel(
-        70,
-        10,
-        ui::page_map::PageMapPanel {
-            view: view(&app),
-            focused: false,
-        },
-    );
+    let t = panel(&app, 70, 10, "page_map", false);
     insta::assert_snapshot!("page_map_mapping_mincore", t.backend());
-    let text = format!("{}", t.backend());
+    let text = shown(&t);
     assert!(text.contains("not yet durable: unknown"), "{text}");
     assert!(text.contains("dirty ?"), "unknown is ?, never 0: {text}");
     assert!(text.contains('◆'), "{text}");
@@ -475,10 +406,10 @@ fn screen_80x24_narration_tab_fills_the_body() {
 fn paused_timeline_holds_still() {
     let mut app = scripted(Lang::En, false, []);
     app.act(Action::TogglePause);
-    let before = format!("{}", screen(&app, 160, 48).backend());
+    let before = shown(&screen(&app, 160, 48));
     // Ten seconds later, paused: the timeline has not scrolled the work away.
     app.handle(Event::Tick(Duration::from_secs(12)));
-    let after = format!("{}", screen(&app, 160, 48).backend());
+    let after = shown(&screen(&app, 160, 48));
     let row = |s: &str| {
         s.lines()
             .find(|l| l.contains("syscall "))
@@ -532,26 +463,9 @@ fn data_path_every_route_at_every_size_stays_inside_its_panel() {
     })));
     for w in (20..=120).step_by(7) {
         for h in (3..=30).step_by(3) {
-            // The panel sits inside a larger buffer whose margin must stay blank.
-            let outer = Rect::new(0, 0, w + 4, h + 4);
-            let mut buf = Buffer::empty(outer);
-            let panel = Rect::new(2, 2, w, h);
-            ui::data_path::DataPath {
-                view: view(&app),
-                focused: false,
-            }
-            .render(panel, &mut buf);
-            for y in 0..outer.height {
-                for x in 0..outer.width {
-                    if !panel.contains(ratatui::layout::Position { x, y }) {
-                        assert_eq!(
-                            buf[(x, y)].symbol(),
-                            " ",
-                            "{w}x{h}: drew outside at {x},{y}"
-                        );
-                    }
-                }
-            }
+            let draw =
+                |area, buf: &mut Buffer| draw_panel("data_path", view(&app), false, area, buf);
+            assert_stays_inside(w, h, draw, "data_path");
         }
     }
 }
@@ -560,43 +474,11 @@ fn data_path_every_route_at_every_size_stays_inside_its_panel() {
 fn every_panel_at_every_size_stays_inside_its_area() {
     let app = scripted(Lang::Zh, false, script::finish());
     let v = view(&app);
-    let draw = |panel: Rect, buf: &mut Buffer, which: usize| match which {
-        0 => ui::header::Header { view: v }.render(panel, buf),
-        1 => ui::switches::Switches {
-            view: v,
-            focused: true,
-        }
-        .render(panel, buf),
-        2 => ui::page_map::PageMapPanel {
-            view: v,
-            focused: true,
-        }
-        .render(panel, buf),
-        3 => ui::charts::Charts {
-            view: v,
-            focused: true,
-        }
-        .render(panel, buf),
-        _ => ui::narration::Narration {
-            view: v,
-            focused: true,
-        }
-        .render(panel, buf),
-    };
-    for which in 0..5 {
+    // The data path has a test of its own, with every route it can draw.
+    for name in ["header", "switches", "page_map", "charts", "narration"] {
         for w in (1..=100).step_by(9) {
             for h in (1..=30).step_by(4) {
-                let outer = Rect::new(0, 0, w + 4, h + 4);
-                let mut buf = Buffer::empty(outer);
-                let panel = Rect::new(2, 2, w, h);
-                draw(panel, &mut buf, which);
-                for y in 0..outer.height {
-                    for x in 0..outer.width {
-                        if !panel.contains(ratatui::layout::Position { x, y }) {
-                            assert_eq!(buf[(x, y)].symbol(), " ", "panel {which} {w}x{h}: {x},{y}");
-                        }
-                    }
-                }
+                assert_stays_inside(w, h, |area, buf| draw_panel(name, v, true, area, buf), name);
             }
         }
     }

@@ -1,0 +1,242 @@
+//! The real binary in a pseudo-terminal, for end-to-end tests: bytes go in
+//! as a person types them, the screen comes back through a vt100 parser.
+//!
+//! ```ignore
+//! let mut pty = Pty::spawn(&["run", "buffered-write"], 100, 30, &[]);
+//! pty.wait_for("data path", WAIT).unwrap();
+//! pty.send(b"q");
+//! assert!(pty.wait_exit(WAIT).unwrap().success());
+//! pty.assert_restored();
+//! ```
+#![allow(dead_code)]
+
+use std::fmt;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// How long a test waits for a screen or an exit unless it says otherwise.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// How long `send` pauses afterwards: one key per event-loop turn, as a person types.
+const KEY_PAUSE: Duration = Duration::from_millis(150);
+
+/// How often the waits look again.
+const POLL: Duration = Duration::from_millis(50);
+
+/// iotour running in a pty of its own; killed on drop.
+pub struct Pty {
+    child: Child,
+    master: File,
+    parser: Arc<Mutex<vt100::Parser>>,
+    reader: Option<thread::JoinHandle<()>>,
+}
+
+/// A wait that ran out: what was awaited, and the screen as it was then.
+pub struct Timeout {
+    pub awaited: String,
+    pub after: Duration,
+    pub screen: String,
+}
+
+impl fmt::Display for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} not seen within {:?}; the screen shows:\n{}",
+            self.awaited, self.after, self.screen
+        )
+    }
+}
+
+// Debug is what `unwrap` prints: the screen as it is, not one escaped line.
+impl fmt::Debug for Timeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+fn winsize(cols: u16, rows: u16) -> libc::winsize {
+    libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    }
+}
+
+fn nonzero(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("a terminal has at least one row and column")
+}
+
+impl Pty {
+    /// Start iotour with `args` in a `cols`×`rows` pty (TERM=xterm-256color, NO_COLOR unset, then `env`).
+    pub fn spawn(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Pty {
+        let (mut master, mut slave) = (0, 0);
+        let size = winsize(cols, rows);
+        // SAFETY: openpty writes two fds into the ints we pass.
+        let rc = unsafe {
+            libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                &size,
+            )
+        };
+        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
+        // SAFETY: both fds were just opened and are owned here only.
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_iotour"));
+        cmd.args(args)
+            .env("TERM", "xterm-256color")
+            .env_remove("NO_COLOR")
+            .envs(env.iter().copied())
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::from(slave));
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // A session of its own with the pty as controlling terminal,
+                // as a shell would give it.
+                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("spawn iotour");
+        drop(cmd); // closes our copies of the slave side
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(
+            nonzero(rows),
+            nonzero(cols),
+            0,
+        )));
+        let mut output = File::from(master.try_clone().unwrap());
+        let sink = Arc::clone(&parser);
+        let reader = thread::spawn(move || {
+            let mut buf = [0u8; 65536];
+            // EIO once the child and every slave fd are gone.
+            while let Ok(n) = output.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Pty {
+            child,
+            master: File::from(master),
+            parser,
+            reader: Some(reader),
+        }
+    }
+
+    /// Type `bytes` (keys, escape sequences), then pause as a person would between keys.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.master.write_all(bytes).unwrap();
+        self.master.flush().unwrap();
+        thread::sleep(KEY_PAUSE);
+    }
+
+    /// A copy of the screen as drawn so far (cells, colours, cursor, modes).
+    pub fn screen(&self) -> vt100::Screen {
+        self.parser.lock().unwrap().screen().clone()
+    }
+
+    /// The screen's text, rows joined by newlines.
+    pub fn contents(&self) -> String {
+        self.parser.lock().unwrap().screen().contents()
+    }
+
+    /// Wait until the screen's text contains `text`; the screen that did, or a `Timeout` with the last one.
+    pub fn wait_for(&self, text: &str, timeout: Duration) -> Result<vt100::Screen, Timeout> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let screen = self.screen();
+            if screen.contents().contains(text) {
+                return Ok(screen);
+            }
+            if Instant::now() >= deadline {
+                return Err(Timeout {
+                    awaited: format!("{text:?}"),
+                    after: timeout,
+                    screen: screen.contents(),
+                });
+            }
+            thread::sleep(POLL);
+        }
+    }
+
+    /// Resize the terminal to `cols`×`rows`: the kernel sends SIGWINCH to the program.
+    pub fn resize(&mut self, cols: u16, rows: u16) {
+        // The parser takes the new size first, and holds its lock until the
+        // kernel has it too: the redraw the program answers with must not be
+        // parsed at the old size (it would be cut, and later frames are diffs).
+        let mut parser = self.parser.lock().unwrap();
+        parser.set_size(nonzero(rows), nonzero(cols));
+        let size = winsize(cols, rows);
+        // SAFETY: TIOCSWINSZ reads the struct we pass.
+        let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+        assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
+    }
+
+    /// Send signal `sig` to the program (kill(2) must succeed).
+    pub fn signal(&self, sig: libc::c_int) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on the pid of our own child, not yet reaped.
+        let rc = unsafe { libc::kill(pid, sig) };
+        assert_eq!(rc, 0, "kill: {}", std::io::Error::last_os_error());
+    }
+
+    /// Wait for the program to exit and its last output to be parsed; its status, or a `Timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Result<ExitStatus, Timeout> {
+        let deadline = Instant::now() + timeout;
+        let timed_out = |pty: &Pty, what: &str| Timeout {
+            awaited: what.to_string(),
+            after: timeout,
+            screen: pty.contents(),
+        };
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                return Err(timed_out(self, "the exit"));
+            }
+            thread::sleep(POLL);
+        };
+        // The reader ends once every slave fd is closed: the output is all in.
+        if let Some(reader) = self.reader.take() {
+            while !reader.is_finished() {
+                if Instant::now() >= deadline {
+                    return Err(timed_out(self, "the end of the output"));
+                }
+                thread::sleep(POLL);
+            }
+            reader.join().unwrap();
+        }
+        Ok(status)
+    }
+
+    /// Assert the terminal was given back: main screen, cursor shown.
+    pub fn assert_restored(&self) {
+        let screen = self.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert!(!screen.hide_cursor(), "cursor still hidden");
+    }
+}
+
+impl Drop for Pty {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
