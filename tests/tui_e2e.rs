@@ -163,3 +163,56 @@ fn ctrl_c_quits_and_restores() {
     pty.assert_restored();
     assert_left_nothing(&dir);
 }
+
+#[test]
+fn picker_opens_inspect_and_stats_and_takes_the_keys_back() {
+    let dir = workdir();
+    let files = dir.path().join("seen");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(files.join("notes.txt"), vec![7u8; 3 * 4096]).unwrap();
+    let mut pty = spawn(&["--workdir", dir.path().to_str().unwrap()]);
+    pty.wait_for("choose a scenario", WAIT).unwrap();
+    pty.send(b"i");
+    pty.wait_for("inspect path: .", WAIT).unwrap();
+    pty.send(b"\x15"); // Ctrl-U empties the line
+    pty.send(files.to_str().unwrap().as_bytes());
+    pty.send(b"\r");
+    // The view has the keys now: `j` and `s` are its own (select, sort).
+    pty.wait_for("notes.txt", WAIT).unwrap();
+    pty.wait_for("q back", WAIT).unwrap();
+    pty.send(b"s");
+    pty.wait_for("sort: dirty", WAIT).unwrap();
+    pty.send(b"q");
+    pty.wait_for("choose a scenario", WAIT).unwrap();
+    pty.send(b"s");
+    pty.wait_for("measuring the first 1.00 s window", WAIT).unwrap();
+    pty.wait_for("iotour stats · every 1.00 s", WAIT).unwrap();
+    pty.wait_for("Dirty page cache, system-wide", WAIT).unwrap();
+    pty.send(b"q");
+    // Back on the picker its own keys work again: a filter, then quit.
+    pty.wait_for("choose a scenario", WAIT).unwrap();
+    pty.send(b"/fsync");
+    pty.wait_for("write-then-fsync", WAIT).unwrap();
+    pty.send(b"\x1b"); // alone: Esc then q in one read would be Alt-q
+    pty.send(b"q");
+    let status = pty.wait_exit(WAIT).unwrap();
+    assert!(status.success(), "{status:?}");
+    pty.assert_restored();
+    // inspect only looked: nothing was created or left behind.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
+
+#[test]
+fn a_signal_inside_a_view_from_the_picker_ends_the_program() {
+    for sig in [libc::SIGTERM, libc::SIGHUP] {
+        let mut pty = spawn(&[]);
+        pty.wait_for("choose a scenario", WAIT).unwrap();
+        pty.send(b"s");
+        pty.wait_for("iotour stats", WAIT).unwrap();
+        pty.signal(sig);
+        let status = pty.wait_exit(WAIT).unwrap();
+        assert_eq!(status.code(), Some(128 + sig), "{status:?}");
+        pty.assert_restored();
+    }
+}

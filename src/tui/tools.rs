@@ -49,8 +49,9 @@ pub fn open(
         Tool::Inspect(path) => crate::inspect::live::embedded(terminal, &stop, path),
         Tool::Stats => crate::stats::live::embedded(terminal, &stop),
     })?;
-    // The view drew over the whole screen: redraw everything, not a diff.
-    terminal.clear()?;
+    // No clear is needed: the view drew through this same `Terminal`, so its
+    // last frame is what the next draw diffs against, and what the screen
+    // shows. (A clear would also ask the terminal where its cursor is.)
     let outcome = match (stop.signal(), result) {
         (Some(sig), _) => Outcome::Signal(sig),
         (None, Ok(())) => Outcome::Back,

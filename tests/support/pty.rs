@@ -70,6 +70,32 @@ fn winsize(cols: u16, rows: u16) -> libc::winsize {
     }
 }
 
+/// A pty pair opened close-on-exec from the start. openpty(3) leaves both
+/// fds inheritable, and tests run in parallel: a child another test forks in
+/// that window would keep this slave open, and the reader here would then
+/// never see the end of the output.
+fn open_pty(cols: u16, rows: u16) -> (OwnedFd, OwnedFd) {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: plain libc calls on an fd owned here; ptsname_r writes into
+    // the buffer it is given, bounded by its length.
+    unsafe {
+        let master = libc::posix_openpt(flags);
+        assert!(master >= 0, "posix_openpt: {}", std::io::Error::last_os_error());
+        let master = OwnedFd::from_raw_fd(master);
+        let fd = master.as_raw_fd();
+        assert_eq!(libc::grantpt(fd), 0, "grantpt");
+        assert_eq!(libc::unlockpt(fd), 0, "unlockpt");
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(fd, name.as_mut_ptr(), name.len()), 0, "ptsname_r");
+        let slave = libc::open(name.as_ptr(), flags);
+        assert!(slave >= 0, "open the pty slave: {}", std::io::Error::last_os_error());
+        let slave = OwnedFd::from_raw_fd(slave);
+        let size = winsize(cols, rows);
+        assert_eq!(libc::ioctl(fd, libc::TIOCSWINSZ, &size), 0, "TIOCSWINSZ");
+        (master, slave)
+    }
+}
+
 fn nonzero(n: u16) -> std::num::NonZeroU16 {
     std::num::NonZeroU16::new(n).expect("a terminal has at least one row and column")
 }
@@ -77,22 +103,7 @@ fn nonzero(n: u16) -> std::num::NonZeroU16 {
 impl Pty {
     /// Start iotour with `args` in a `cols`×`rows` pty (TERM=xterm-256color, NO_COLOR unset, then `env`).
     pub fn spawn(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Pty {
-        let (mut master, mut slave) = (0, 0);
-        let size = winsize(cols, rows);
-        // SAFETY: openpty writes two fds into the ints we pass.
-        let rc = unsafe {
-            libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                &size,
-            )
-        };
-        assert_eq!(rc, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: both fds were just opened and are owned here only.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let (master, slave) = open_pty(cols, rows);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_iotour"));
         cmd.args(args)
             .env("TERM", "xterm-256color")
