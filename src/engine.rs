@@ -237,6 +237,9 @@ pub fn peak_file_size(plan: &Plan) -> u64 {
                 pos = pos.saturating_add(bytes);
                 len = len.max(pos);
             }
+            // Linux ignores pwrite's offset on an O_APPEND fd (pwrite(2),
+            // BUGS): every call lands at the end, and the fd position stays.
+            Op::Pwrite { bytes, .. } if append => len = len.saturating_add(bytes),
             Op::Pwrite { bytes, offset, .. } => len = len.max(offset.saturating_add(bytes)),
             Op::Read { bytes, offset, .. } => pos = offset.saturating_add(bytes).min(len),
             Op::Reopen { flags } => {
@@ -602,6 +605,51 @@ mod tests {
             }],
         );
         assert_eq!(peak_file_size(&p), (1 << 20) + 10);
+    }
+
+    #[test]
+    fn peak_size_counts_pwrite_on_an_append_fd_as_growth() {
+        let reopen = |append| Op::Reopen {
+            flags: crate::scenario::OpenFlags {
+                append,
+                ..Default::default()
+            },
+        };
+        let pwrite = |bytes| Op::Pwrite {
+            bytes,
+            chunk: 4096,
+            offset: 0,
+            pattern: crate::scenario::Pattern::Sequential,
+        };
+        // Offset 0 would overwrite in place; with O_APPEND each pwrite grows
+        // the file, until a reopen without append puts the offset back in charge.
+        let p = plan(
+            1000,
+            vec![
+                reopen(true),
+                pwrite(1000),
+                pwrite(1000),
+                reopen(false),
+                pwrite(1000),
+            ],
+        );
+        assert_eq!(peak_file_size(&p), 3000);
+        let e = validate(&p, 2999, 1 << 30, Path::new("/x")).unwrap_err();
+        assert!(matches!(e, EngineError::TooBig { bytes: 3000, .. }), "{e}");
+        // pwrite leaves the fd position alone, so a later write still starts at 0.
+        let p = plan(
+            0,
+            vec![
+                reopen(true),
+                pwrite(100),
+                reopen(false),
+                Op::Write {
+                    bytes: 50,
+                    chunk: 1,
+                },
+            ],
+        );
+        assert_eq!(peak_file_size(&p), 100);
     }
 
     #[test]
