@@ -166,14 +166,18 @@ impl Running for WaitWriteback {
     fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let started = *self.started.get_or_insert_with(Instant::now);
         let before = started.elapsed().as_millis() as u64;
+        // The mincore fallback is four syscalls per poll, not one.
+        let mut calls = 0;
         let counts = ctx
             .pages
-            .counts(&ctx.file.file, 0, 0)
-            .map_err(|e| OpError::Os {
-                attempted: "cachestat/mincore of the working file".into(),
-                source: e,
+            .counts_with_calls(&ctx.file.file, 0, 0, &mut calls)
+            .map_err(|e| {
+                out.calls = calls;
+                OpError::Os {
+                    attempted: "cachestat/mincore of the working file".into(),
+                    source: e,
+                }
             })?;
-        let mut calls = 1;
         let clean = match (counts.dirty, counts.writeback) {
             (Some(d), Some(w)) => d == 0 && w == 0,
             // Unknown dirtiness (mincore): wait out the timeout.
