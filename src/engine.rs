@@ -19,7 +19,9 @@
 //!   `sampler`; `workdir`: where the file lives and how it is set up.
 //! - A thread stops when `send` on the channel fails or on Abort; every sleep
 //!   waits on one condvar, so Abort is prompt. Dropping [`Engine`] aborts,
-//!   joins both threads and removes the working directory.
+//!   joins both threads and removes the working directory. A worker that
+//!   panics sends `Failed` and aborts, so the sampler stops and the channel
+//!   closes instead of leaving the consumer waiting.
 //! - Measurement (see `probe::thread`): the worker reads its own counters
 //!   around each slice with exact compensation; only the op's work is inside
 //!   the window. Pacing, channel sends and page-state reads are outside.

@@ -60,10 +60,39 @@ impl<E> Drop for Worker<E> {
     }
 }
 
+/// Armed for the worker's whole life: if the worker panics, the consumer
+/// hears so instead of waiting forever (the sampler's Sender keeps the
+/// channel open, so it would never see a disconnect), and the sampler stops.
+struct PanicGuard<E: From<ExecEvent>> {
+    tx: Sender<E>,
+    shared: Arc<Shared>,
+}
+
+/// What the consumer is told when the worker thread panicked.
+pub const PANICKED: &str = "the engine's worker thread panicked (a bug in iotour; the panic \
+                            message is on stderr): the run cannot go on";
+
+impl<E: From<ExecEvent>> Drop for PanicGuard<E> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let _ = self.tx.send(E::from(ExecEvent::Failed {
+            error: PANICKED.into(),
+            at: self.shared.at(),
+        }));
+        self.shared.control.apply(super::Command::Abort);
+    }
+}
+
 pub fn run<E>(plan: Plan, setup: Setup, shared: Arc<Shared>, tx: Sender<E>)
 where
     E: From<ExecEvent> + Send + 'static,
 {
+    let _guard = PanicGuard {
+        tx: tx.clone(),
+        shared: Arc::clone(&shared),
+    };
     prefault();
     // The probe must be opened on this thread: its counters are per thread.
     let probe = ThreadProbe::open(&setup.disabled);
@@ -516,5 +545,55 @@ impl<E: From<ExecEvent>> Worker<E> {
             expect,
             error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Speed;
+    use crate::engine::control::Control;
+    use std::sync::Mutex;
+    use std::time::Instant;
+
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared {
+            control: Control::new(Speed::Max, false),
+            mapping: Mutex::new(None),
+            file_path: Mutex::new(None),
+            start: Instant::now(),
+        })
+    }
+
+    #[test]
+    fn a_panicking_worker_says_so_and_stops_the_sampler() {
+        let sh = shared();
+        let (tx, rx) = std::sync::mpsc::channel::<ExecEvent>();
+        let guarded = {
+            let sh = Arc::clone(&sh);
+            std::thread::spawn(move || {
+                let _guard = PanicGuard { tx, shared: sh };
+                panic!("injected");
+            })
+        };
+        assert!(guarded.join().is_err());
+        match rx.try_recv() {
+            Ok(ExecEvent::Failed { error, .. }) => assert_eq!(error, PANICKED),
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        // The sampler loop checks this before every sample and in its sleep.
+        assert!(sh.control.is_aborted());
+    }
+
+    #[test]
+    fn a_worker_that_returns_normally_sends_nothing_more() {
+        let sh = shared();
+        let (tx, rx) = std::sync::mpsc::channel::<ExecEvent>();
+        drop(PanicGuard {
+            tx,
+            shared: Arc::clone(&sh),
+        });
+        assert!(rx.try_recv().is_err());
+        assert!(!sh.control.is_aborted());
     }
 }
