@@ -128,12 +128,23 @@ pub struct MappingInfo {
     pub offset: u64,
 }
 
+/// The file mapping as published, and how many times it has been
+/// (re)published. The worker republishes (to `None`) before every munmap, so
+/// a reader that sees the same generation before and after its read knows
+/// the range it read was not unmapped in between.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Default)]
+pub(crate) struct Published {
+    pub info: Option<MappingInfo>,
+    pub generation: u64,
+}
+
 /// State shared by the engine handle, the worker and the sampler. No UI types.
 #[cfg(target_os = "linux")]
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub control: Control,
-    pub mapping: Mutex<Option<MappingInfo>>,
+    mapping: Mutex<Published>,
     /// Set once the working file exists.
     pub file_path: Mutex<Option<PathBuf>>,
     pub start: Instant,
@@ -141,8 +152,36 @@ pub(crate) struct Shared {
 
 #[cfg(target_os = "linux")]
 impl Shared {
+    pub fn new(control: Control) -> Shared {
+        Shared {
+            control,
+            mapping: Mutex::new(Published::default()),
+            file_path: Mutex::new(None),
+            start: Instant::now(),
+        }
+    }
+
     pub fn at(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    fn published(&self) -> std::sync::MutexGuard<'_, Published> {
+        self.mapping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Show `info` to the sampler. Call with `None` before unmapping.
+    pub fn publish_mapping(&self, info: Option<MappingInfo>) {
+        let mut p = self.published();
+        p.info = info;
+        p.generation += 1;
+    }
+
+    /// The published mapping and its generation.
+    pub fn mapping(&self) -> (Option<MappingInfo>, u64) {
+        let p = self.published();
+        (p.info, p.generation)
     }
 }
 
@@ -177,12 +216,7 @@ where
     }
     let mut workdir = Workdir::create(config.workdir_parent.as_deref())?;
     workdir.notes.extend(swept.note());
-    let shared = Arc::new(Shared {
-        control: Control::new(config.speed, config.start_paused),
-        mapping: Mutex::new(None),
-        file_path: Mutex::new(None),
-        start: Instant::now(),
-    });
+    let shared = Arc::new(Shared::new(Control::new(config.speed, config.start_paused)));
     let mut engine = Engine {
         shared: Arc::clone(&shared),
         exec: None,

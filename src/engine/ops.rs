@@ -185,11 +185,7 @@ impl Ctx<'_> {
             }),
             _ => None,
         });
-        *self
-            .shared
-            .mapping
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
+        self.shared.publish_mapping(info);
     }
 }
 

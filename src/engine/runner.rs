@@ -46,11 +46,7 @@ impl<E> Drop for Worker<E> {
     fn drop(&mut self) {
         // Unpublish before unmapping: the sampler must not read a range that
         // is already gone.
-        *self
-            .shared
-            .mapping
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.shared.publish_mapping(None);
         if let Some(r) = self.file_map.take() {
             r.release();
         }
@@ -553,16 +549,9 @@ mod tests {
     use super::*;
     use crate::engine::Speed;
     use crate::engine::control::Control;
-    use std::sync::Mutex;
-    use std::time::Instant;
 
     fn shared() -> Arc<Shared> {
-        Arc::new(Shared {
-            control: Control::new(Speed::Max, false),
-            mapping: Mutex::new(None),
-            file_path: Mutex::new(None),
-            start: Instant::now(),
-        })
+        Arc::new(Shared::new(Control::new(Speed::Max, false)))
     }
 
     #[test]
