@@ -273,28 +273,8 @@ pub fn kernel_release() -> String {
         .into_owned()
 }
 
-/// Add `b`'s counters to `a` (a step is the sum of its slices); unknown stays unknown.
-pub fn add_measured(a: &mut Measured, b: &Measured) {
-    fn add(x: &mut Option<u64>, y: Option<u64>) {
-        *x = match (*x, y) {
-            (Some(p), Some(q)) => Some(p + q),
-            _ => None,
-        };
-    }
-    add(&mut a.duration_ns, b.duration_ns);
-    add(&mut a.syscalls, b.syscalls);
-    add(&mut a.voluntary_ctx_switches, b.voluntary_ctx_switches);
-    add(&mut a.involuntary_ctx_switches, b.involuntary_ctx_switches);
-    add(&mut a.minor_faults, b.minor_faults);
-    add(&mut a.major_faults, b.major_faults);
-    add(&mut a.rchar, b.rchar);
-    add(&mut a.wchar, b.wchar);
-    add(&mut a.read_bytes, b.read_bytes);
-    add(&mut a.write_bytes, b.write_bytes);
-}
-
 /// A zero of every counter the probe can measure (the identity of
-/// `add_measured`); what it cannot measure stays unknown even for a step that
+/// [`Measured::add_counters`]); what it cannot measure stays unknown even for a step that
 /// never ran a slice.
 fn zero_counters(probe: &ThreadProbe) -> Measured {
     let ru = probe.has_rusage().then_some(0);
@@ -436,7 +416,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                 }
                 let m = self.probe.end(&begin, out.calls);
                 // ---- end of window ----
-                add_measured(&mut measured, &m);
+                measured.add_counters(&m);
                 total.add(out);
                 let failed = match result {
                     Ok(()) => false,
