@@ -20,8 +20,9 @@ pub struct SystemMem {
     pub threshold_kb: Option<u64>,
 }
 
-/// The `vm.dirty_*` sysctls, as read from /proc/sys/vm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The `vm.dirty_*` sysctls, as read from /proc/sys/vm. Serialized as the
+/// `settings` of `stats --json`: the field names are its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct DirtySettings {
     pub dirty_background_ratio: Option<u64>,
     pub dirty_background_bytes: Option<u64>,
