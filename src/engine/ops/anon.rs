@@ -19,12 +19,6 @@ impl Alloc {
 
 impl OneShot for Alloc {
     fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
-        if self.bytes == 0 {
-            return Err(OpError::Invalid(format!(
-                "{}: bytes must be at least 1",
-                if self.malloc { "malloc" } else { "anon_mmap" }
-            )));
-        }
         let len = self.bytes as usize;
         let (addr, kind, calls) = if self.malloc {
             // SAFETY: malloc has no preconditions; null is checked below.
