@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::{MapCell, MappingInfo, Sample, Shared};
 use crate::probe::Disabled;
 use crate::probe::pages::{PageMap, PageProbe, page_size};
-use crate::probe::system::read_system_mem;
+use crate::probe::system::SystemMemReader;
 
 /// Cells in a sampled page map.
 pub const CELLS: usize = 256;
@@ -24,6 +24,7 @@ where
     let period = Duration::from_secs(1) / hz.max(1);
     let mut file: Option<(File, PageProbe)> = None;
     let pagemap = File::open("/proc/self/pagemap").ok();
+    let mut system = SystemMemReader::default();
     let mut next = Instant::now();
     loop {
         if shared.control.is_aborted() {
@@ -49,7 +50,7 @@ where
         };
         let sample = Sample {
             at: shared.at(),
-            system: read_system_mem(),
+            system: system.read(),
             file: map,
             mapping,
         };
