@@ -19,7 +19,9 @@
 //!   `sampler`; `workdir`: where the file lives and how it is set up.
 //! - A thread stops when `send` on the channel fails or on Abort; every sleep
 //!   waits on one condvar, so Abort is prompt. Dropping [`Engine`] aborts,
-//!   joins both threads and removes the working directory.
+//!   joins both threads and removes the working directory. A worker that
+//!   panics sends `Failed` and aborts, so the sampler stops and the channel
+//!   closes instead of leaving the consumer waiting.
 //! - Measurement (see `probe::thread`): the worker reads its own counters
 //!   around each slice with exact compensation; only the op's work is inside
 //!   the window. Pacing, channel sends and page-state reads are outside.
@@ -126,12 +128,23 @@ pub struct MappingInfo {
     pub offset: u64,
 }
 
+/// The file mapping as published, and how many times it has been
+/// (re)published. The worker republishes (to `None`) before every munmap, so
+/// a reader that sees the same generation before and after its read knows
+/// the range it read was not unmapped in between.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Default)]
+pub(crate) struct Published {
+    pub info: Option<MappingInfo>,
+    pub generation: u64,
+}
+
 /// State shared by the engine handle, the worker and the sampler. No UI types.
 #[cfg(target_os = "linux")]
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub control: Control,
-    pub mapping: Mutex<Option<MappingInfo>>,
+    mapping: Mutex<Published>,
     /// Set once the working file exists.
     pub file_path: Mutex<Option<PathBuf>>,
     pub start: Instant,
@@ -139,8 +152,36 @@ pub(crate) struct Shared {
 
 #[cfg(target_os = "linux")]
 impl Shared {
+    pub fn new(control: Control) -> Shared {
+        Shared {
+            control,
+            mapping: Mutex::new(Published::default()),
+            file_path: Mutex::new(None),
+            start: Instant::now(),
+        }
+    }
+
     pub fn at(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    fn published(&self) -> std::sync::MutexGuard<'_, Published> {
+        self.mapping
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Show `info` to the sampler. Call with `None` before unmapping.
+    pub fn publish_mapping(&self, info: Option<MappingInfo>) {
+        let mut p = self.published();
+        p.info = info;
+        p.generation += 1;
+    }
+
+    /// The published mapping and its generation.
+    pub fn mapping(&self) -> (Option<MappingInfo>, u64) {
+        let p = self.published();
+        (p.info, p.generation)
     }
 }
 
@@ -175,12 +216,7 @@ where
     }
     let mut workdir = Workdir::create(config.workdir_parent.as_deref())?;
     workdir.notes.extend(swept.note());
-    let shared = Arc::new(Shared {
-        control: Control::new(config.speed, config.start_paused),
-        mapping: Mutex::new(None),
-        file_path: Mutex::new(None),
-        start: Instant::now(),
-    });
+    let shared = Arc::new(Shared::new(Control::new(config.speed, config.start_paused)));
     let mut engine = Engine {
         shared: Arc::clone(&shared),
         exec: None,
@@ -237,6 +273,9 @@ pub fn peak_file_size(plan: &Plan) -> u64 {
                 pos = pos.saturating_add(bytes);
                 len = len.max(pos);
             }
+            // Linux ignores pwrite's offset on an O_APPEND fd (pwrite(2),
+            // BUGS): every call lands at the end, and the fd position stays.
+            Op::Pwrite { bytes, .. } if append => len = len.saturating_add(bytes),
             Op::Pwrite { bytes, offset, .. } => len = len.max(offset.saturating_add(bytes)),
             Op::Read { bytes, offset, .. } => pos = offset.saturating_add(bytes).min(len),
             Op::Reopen { flags } => {
@@ -602,6 +641,51 @@ mod tests {
             }],
         );
         assert_eq!(peak_file_size(&p), (1 << 20) + 10);
+    }
+
+    #[test]
+    fn peak_size_counts_pwrite_on_an_append_fd_as_growth() {
+        let reopen = |append| Op::Reopen {
+            flags: crate::scenario::OpenFlags {
+                append,
+                ..Default::default()
+            },
+        };
+        let pwrite = |bytes| Op::Pwrite {
+            bytes,
+            chunk: 4096,
+            offset: 0,
+            pattern: crate::scenario::Pattern::Sequential,
+        };
+        // Offset 0 would overwrite in place; with O_APPEND each pwrite grows
+        // the file, until a reopen without append puts the offset back in charge.
+        let p = plan(
+            1000,
+            vec![
+                reopen(true),
+                pwrite(1000),
+                pwrite(1000),
+                reopen(false),
+                pwrite(1000),
+            ],
+        );
+        assert_eq!(peak_file_size(&p), 3000);
+        let e = validate(&p, 2999, 1 << 30, Path::new("/x")).unwrap_err();
+        assert!(matches!(e, EngineError::TooBig { bytes: 3000, .. }), "{e}");
+        // pwrite leaves the fd position alone, so a later write still starts at 0.
+        let p = plan(
+            0,
+            vec![
+                reopen(true),
+                pwrite(100),
+                reopen(false),
+                Op::Write {
+                    bytes: 50,
+                    chunk: 1,
+                },
+            ],
+        );
+        assert_eq!(peak_file_size(&p), 100);
     }
 
     #[test]

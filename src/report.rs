@@ -73,6 +73,52 @@ pub struct Measured {
     pub rss_kb: Option<u64>,
 }
 
+impl Measured {
+    /// Add `other`'s counters to these (a step is the sum of its slices, a
+    /// run of its steps); a counter unknown on either side stays unknown. The
+    /// state fields (pages, system, RSS) are left alone: they are not sums.
+    pub fn add_counters(&mut self, other: &Measured) {
+        self.each_counter(other, |a, b| match (a, b) {
+            (Some(x), Some(y)) => Some(x + y),
+            _ => None,
+        });
+    }
+
+    /// Replace these counters by `other`'s: where a sum starts when there is
+    /// nothing yet to add to. State fields are left alone.
+    pub fn set_counters(&mut self, other: &Measured) {
+        self.each_counter(other, |_, b| b);
+    }
+
+    fn each_counter(
+        &mut self,
+        other: &Measured,
+        f: impl Fn(Option<u64>, Option<u64>) -> Option<u64>,
+    ) {
+        let pairs = [
+            (&mut self.duration_ns, other.duration_ns),
+            (&mut self.syscalls, other.syscalls),
+            (
+                &mut self.voluntary_ctx_switches,
+                other.voluntary_ctx_switches,
+            ),
+            (
+                &mut self.involuntary_ctx_switches,
+                other.involuntary_ctx_switches,
+            ),
+            (&mut self.minor_faults, other.minor_faults),
+            (&mut self.major_faults, other.major_faults),
+            (&mut self.rchar, other.rchar),
+            (&mut self.wchar, other.wchar),
+            (&mut self.read_bytes, other.read_bytes),
+            (&mut self.write_bytes, other.write_bytes),
+        ];
+        for (a, b) in pairs {
+            *a = f(*a, b);
+        }
+    }
+}
+
 /// Figures derived from the op's copy path.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Modeled {
@@ -151,5 +197,33 @@ pub fn value_of(key: Key, m: &Measured, modeled: &Modeled) -> Option<u64> {
         Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),
         Key::CpuCopyBytes => modeled.copy_totals(CopyKind::Cpu).map(|t| t.1),
         Key::DmaCopyBytes => modeled.copy_totals(CopyKind::Dma).map(|t| t.1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Measured;
+
+    #[test]
+    fn counters_add_up_and_unknown_stays_unknown() {
+        let slice = Measured {
+            syscalls: Some(3),
+            minor_faults: None,
+            rss_kb: Some(7),
+            ..Measured::default()
+        };
+        let mut sum = Measured {
+            syscalls: Some(1),
+            minor_faults: Some(2),
+            rss_kb: Some(100),
+            ..Measured::default()
+        };
+        sum.add_counters(&slice);
+        assert_eq!(sum.syscalls, Some(4));
+        assert_eq!(sum.minor_faults, None);
+        assert_eq!(sum.rss_kb, Some(100), "state is not a sum");
+        let mut start = Measured::default();
+        start.set_counters(&slice);
+        assert_eq!((start.syscalls, start.rss_kb), (Some(3), None));
     }
 }

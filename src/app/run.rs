@@ -103,33 +103,6 @@ pub struct RunState {
     pub step_started: Option<Duration>,
 }
 
-/// Adds slice counters; a figure unknown in any slice is unknown in the sum.
-fn add_measured(acc: &mut Measured, d: &Measured, first: bool) {
-    let add = |a: &mut Option<u64>, b: Option<u64>| {
-        *a = if first {
-            b
-        } else {
-            match (*a, b) {
-                (Some(x), Some(y)) => Some(x + y),
-                _ => None,
-            }
-        };
-    };
-    add(&mut acc.duration_ns, d.duration_ns);
-    add(&mut acc.syscalls, d.syscalls);
-    add(&mut acc.voluntary_ctx_switches, d.voluntary_ctx_switches);
-    add(
-        &mut acc.involuntary_ctx_switches,
-        d.involuntary_ctx_switches,
-    );
-    add(&mut acc.minor_faults, d.minor_faults);
-    add(&mut acc.major_faults, d.major_faults);
-    add(&mut acc.rchar, d.rchar);
-    add(&mut acc.wchar, d.wchar);
-    add(&mut acc.read_bytes, d.read_bytes);
-    add(&mut acc.write_bytes, d.write_bytes);
-}
-
 impl RunState {
     /// A run about to start as engine `epoch`; `predict` starts it paused
     /// and stepwise so the first question can be asked.
@@ -308,7 +281,11 @@ impl RunState {
         self.timeline.record(s.at, &s.measured);
         self.flow.add(&s.copies, s.at, true);
         if let Some(v) = self.steps.get_mut(s.step - 1) {
-            add_measured(&mut v.measured, &s.measured, v.slices == 0);
+            if v.slices == 0 {
+                v.measured.set_counters(&s.measured);
+            } else {
+                v.measured.add_counters(&s.measured);
+            }
             v.slices += 1;
             v.done = s.done;
             v.total = s.total;
@@ -491,11 +468,13 @@ impl RunState {
 
     /// Sum of every step's counters so far (unknown stays unknown).
     pub fn totals(&self) -> Measured {
+        let mut ran = self.steps.iter().filter(|v| v.state != StepState::Pending);
         let mut acc = Measured::default();
-        let mut first = true;
-        for v in self.steps.iter().filter(|v| v.state != StepState::Pending) {
-            add_measured(&mut acc, &v.measured, first);
-            first = false;
+        if let Some(v) = ran.next() {
+            acc.set_counters(&v.measured);
+        }
+        for v in ran {
+            acc.add_counters(&v.measured);
         }
         acc
     }

@@ -95,6 +95,38 @@ pub trait Running {
     }
 }
 
+/// An op that is one unit of work, done in one slice (fsync, mmap, reopen…).
+pub trait OneShot {
+    /// Do the whole op, saying in `out` what it did.
+    fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError>;
+}
+
+/// A [`OneShot`] as a [`Running`] op of one unit: done once `run` succeeds.
+struct Once<T> {
+    op: T,
+    done: bool,
+}
+
+fn once(op: impl OneShot + 'static) -> Box<dyn Running> {
+    Box::new(Once { op, done: false })
+}
+
+impl<T: OneShot> Running for Once<T> {
+    fn total(&self) -> u64 {
+        1
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+        self.op.run(ctx, out)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
 /// The working file as the worker holds it.
 #[derive(Debug)]
 pub struct WorkFile {
@@ -185,11 +217,7 @@ impl Ctx<'_> {
             }),
             _ => None,
         });
-        *self
-            .shared
-            .mapping
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = info;
+        self.shared.publish_mapping(info);
     }
 }
 
@@ -213,32 +241,32 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
             chunk,
             offset,
         } => Box::new(read::Read::new(ctx, bytes, chunk, offset)?),
-        Op::Fsync => Box::new(sync::Once::new(sync::Kind::Fsync)),
-        Op::Fdatasync => Box::new(sync::Once::new(sync::Kind::Fdatasync)),
-        Op::SyncFileRange { wait } => Box::new(sync::Once::new(sync::Kind::SyncFileRange { wait })),
-        Op::DropCache => Box::new(sync::Once::new(sync::Kind::DropCache)),
-        Op::Reopen { flags } => Box::new(misc::Reopen::new(flags)),
+        Op::Fsync => once(sync::Flush::Fsync),
+        Op::Fdatasync => once(sync::Flush::Fdatasync),
+        Op::SyncFileRange { wait } => once(sync::Flush::SyncFileRange { wait }),
+        Op::DropCache => once(sync::Flush::DropCache),
+        Op::Reopen { flags } => once(misc::Reopen { flags }),
         Op::Mmap {
             bytes,
             offset,
             shared,
             write,
             populate,
-        } => Box::new(mmap::Map::new(ctx, bytes, offset, shared, write, populate)?),
+        } => once(mmap::Map::new(ctx, bytes, offset, shared, write, populate)?),
         Op::Touch {
             pages,
             stride,
             write,
             target,
         } => Box::new(mmap::Touch::new(ctx, pages, stride, write, target)?),
-        Op::Msync { asynchronous } => Box::new(mmap::Msync::new(ctx, asynchronous)?),
-        Op::Munmap { target } => Box::new(mmap::Unmap::new(ctx, target)?),
-        Op::AnonMmap { bytes } => Box::new(anon::Alloc::new(bytes, false)),
-        Op::Malloc { bytes } => Box::new(anon::Alloc::new(bytes, true)),
+        Op::Msync { asynchronous } => once(mmap::Msync::new(ctx, asynchronous)?),
+        Op::Munmap { target } => once(mmap::Unmap::new(ctx, target)?),
+        Op::AnonMmap { bytes } => once(anon::Alloc::new(bytes, false)),
+        Op::Malloc { bytes } => once(anon::Alloc::new(bytes, true)),
         Op::Send { bytes, chunk, via } => Box::new(send::Send::new(ctx, bytes, chunk, via)?),
         Op::Sleep { ms } => Box::new(misc::Sleep::new(ms)),
         Op::WaitWriteback { timeout_ms } => Box::new(misc::WaitWriteback::new(timeout_ms)),
-        Op::Note => Box::new(misc::Note::default()),
+        Op::Note => once(misc::Note),
     })
 }
 

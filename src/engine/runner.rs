@@ -46,11 +46,7 @@ impl<E> Drop for Worker<E> {
     fn drop(&mut self) {
         // Unpublish before unmapping: the sampler must not read a range that
         // is already gone.
-        *self
-            .shared
-            .mapping
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+        self.shared.publish_mapping(None);
         if let Some(r) = self.file_map.take() {
             r.release();
         }
@@ -60,10 +56,39 @@ impl<E> Drop for Worker<E> {
     }
 }
 
+/// Armed for the worker's whole life: if the worker panics, the consumer
+/// hears so instead of waiting forever (the sampler's Sender keeps the
+/// channel open, so it would never see a disconnect), and the sampler stops.
+struct PanicGuard<E: From<ExecEvent>> {
+    tx: Sender<E>,
+    shared: Arc<Shared>,
+}
+
+/// What the consumer is told when the worker thread panicked.
+pub const PANICKED: &str = "the engine's worker thread panicked (a bug in iotour; the panic \
+                            message is on stderr): the run cannot go on";
+
+impl<E: From<ExecEvent>> Drop for PanicGuard<E> {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let _ = self.tx.send(E::from(ExecEvent::Failed {
+            error: PANICKED.into(),
+            at: self.shared.at(),
+        }));
+        self.shared.control.apply(super::Command::Abort);
+    }
+}
+
 pub fn run<E>(plan: Plan, setup: Setup, shared: Arc<Shared>, tx: Sender<E>)
 where
     E: From<ExecEvent> + Send + 'static,
 {
+    let _guard = PanicGuard {
+        tx: tx.clone(),
+        shared: Arc::clone(&shared),
+    };
     prefault();
     // The probe must be opened on this thread: its counters are per thread.
     let probe = ThreadProbe::open(&setup.disabled);
@@ -248,28 +273,8 @@ pub fn kernel_release() -> String {
         .into_owned()
 }
 
-/// Add `b`'s counters to `a` (a step is the sum of its slices); unknown stays unknown.
-pub fn add_measured(a: &mut Measured, b: &Measured) {
-    fn add(x: &mut Option<u64>, y: Option<u64>) {
-        *x = match (*x, y) {
-            (Some(p), Some(q)) => Some(p + q),
-            _ => None,
-        };
-    }
-    add(&mut a.duration_ns, b.duration_ns);
-    add(&mut a.syscalls, b.syscalls);
-    add(&mut a.voluntary_ctx_switches, b.voluntary_ctx_switches);
-    add(&mut a.involuntary_ctx_switches, b.involuntary_ctx_switches);
-    add(&mut a.minor_faults, b.minor_faults);
-    add(&mut a.major_faults, b.major_faults);
-    add(&mut a.rchar, b.rchar);
-    add(&mut a.wchar, b.wchar);
-    add(&mut a.read_bytes, b.read_bytes);
-    add(&mut a.write_bytes, b.write_bytes);
-}
-
 /// A zero of every counter the probe can measure (the identity of
-/// `add_measured`); what it cannot measure stays unknown even for a step that
+/// [`Measured::add_counters`]); what it cannot measure stays unknown even for a step that
 /// never ran a slice.
 fn zero_counters(probe: &ThreadProbe) -> Measured {
     let ru = probe.has_rusage().then_some(0);
@@ -411,7 +416,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                 }
                 let m = self.probe.end(&begin, out.calls);
                 // ---- end of window ----
-                add_measured(&mut measured, &m);
+                measured.add_counters(&m);
                 total.add(out);
                 let failed = match result {
                     Ok(()) => false,
@@ -516,5 +521,48 @@ impl<E: From<ExecEvent>> Worker<E> {
             expect,
             error,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Speed;
+    use crate::engine::control::Control;
+
+    fn shared() -> Arc<Shared> {
+        Arc::new(Shared::new(Control::new(Speed::Max, false)))
+    }
+
+    #[test]
+    fn a_panicking_worker_says_so_and_stops_the_sampler() {
+        let sh = shared();
+        let (tx, rx) = std::sync::mpsc::channel::<ExecEvent>();
+        let guarded = {
+            let sh = Arc::clone(&sh);
+            std::thread::spawn(move || {
+                let _guard = PanicGuard { tx, shared: sh };
+                panic!("injected");
+            })
+        };
+        assert!(guarded.join().is_err());
+        match rx.try_recv() {
+            Ok(ExecEvent::Failed { error, .. }) => assert_eq!(error, PANICKED),
+            other => panic!("expected Failed, got {other:?}"),
+        }
+        // The sampler loop checks this before every sample and in its sleep.
+        assert!(sh.control.is_aborted());
+    }
+
+    #[test]
+    fn a_worker_that_returns_normally_sends_nothing_more() {
+        let sh = shared();
+        let (tx, rx) = std::sync::mpsc::channel::<ExecEvent>();
+        drop(PanicGuard {
+            tx,
+            shared: Arc::clone(&sh),
+        });
+        assert!(rx.try_recv().is_err());
+        assert!(!sh.control.is_aborted());
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::{MapCell, MappingInfo, Sample, Shared};
 use crate::probe::Disabled;
 use crate::probe::pages::{PageMap, PageProbe, page_size};
-use crate::probe::system::read_system_mem;
+use crate::probe::system::SystemMemReader;
 
 /// Cells in a sampled page map.
 pub const CELLS: usize = 256;
@@ -24,6 +24,7 @@ where
     let period = Duration::from_secs(1) / hz.max(1);
     let mut file: Option<(File, PageProbe)> = None;
     let pagemap = File::open("/proc/self/pagemap").ok();
+    let mut system = SystemMemReader::default();
     let mut next = Instant::now();
     loop {
         if shared.control.is_aborted() {
@@ -43,17 +44,13 @@ where
             }
         }
         let map = file.as_ref().and_then(|(f, p)| p.map(f, CELLS).ok());
-        let mapping_info = *shared
-            .mapping
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mapping = match (&map, mapping_info, &pagemap) {
-            (Some(m), Some(info), Some(pm)) => Some(mapping_cells(m, info, pm)),
+        let mapping = match (&map, &pagemap) {
+            (Some(m), Some(pm)) => stable_mapping_cells(&shared, |info| mapping_cells(m, info, pm)),
             _ => None,
         };
         let sample = Sample {
             at: shared.at(),
-            system: read_system_mem(),
+            system: system.read(),
             file: map,
             mapping,
         };
@@ -70,6 +67,24 @@ where
             return;
         }
     }
+}
+
+/// `read` of the published mapping, kept only if the mapping was not
+/// republished meanwhile: the worker republishes before every munmap, so a
+/// read that overlapped one may describe a range that is gone (or already
+/// holds another mapping). A few retries, then nothing for this sample.
+fn stable_mapping_cells(
+    shared: &Shared,
+    mut read: impl FnMut(MappingInfo) -> Vec<MapCell>,
+) -> Option<Vec<MapCell>> {
+    for _ in 0..3 {
+        let (info, generation) = shared.mapping();
+        let cells = read(info?);
+        if shared.mapping().1 == generation {
+            return Some(cells);
+        }
+    }
+    None
 }
 
 /// For each cell of `map`: outside the mapping, mapped, or with at least one
@@ -104,4 +119,58 @@ pub fn mapping_cells(map: &PageMap, info: MappingInfo, pagemap: &File) -> Vec<Ma
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Speed;
+    use crate::engine::control::Control;
+
+    const INFO: MappingInfo = MappingInfo {
+        addr: 0x7000_0000,
+        len: 4096,
+        offset: 0,
+    };
+
+    #[test]
+    fn a_read_that_overlaps_an_unmap_is_not_reported() {
+        let shared = Shared::new(Control::new(Speed::Max, false));
+        shared.publish_mapping(Some(INFO));
+        // The worker unpublishes (and would munmap) while the sampler reads.
+        let cells = stable_mapping_cells(&shared, |_| {
+            shared.publish_mapping(None);
+            vec![MapCell::Faulted]
+        });
+        assert_eq!(cells, None);
+        // Unmapped and mapped again at the same place: still a different mapping.
+        shared.publish_mapping(Some(INFO));
+        let mut reads = 0;
+        let cells = stable_mapping_cells(&shared, |_| {
+            reads += 1;
+            if reads == 1 {
+                shared.publish_mapping(None);
+                shared.publish_mapping(Some(INFO));
+                vec![MapCell::Faulted]
+            } else {
+                vec![MapCell::Mapped]
+            }
+        });
+        assert_eq!(cells, Some(vec![MapCell::Mapped]), "the retry's answer");
+    }
+
+    #[test]
+    fn a_quiet_read_is_reported() {
+        let shared = Shared::new(Control::new(Speed::Max, false));
+        assert_eq!(
+            stable_mapping_cells(&shared, |_| vec![]),
+            None,
+            "no mapping"
+        );
+        shared.publish_mapping(Some(INFO));
+        assert_eq!(
+            stable_mapping_cells(&shared, |_| vec![MapCell::Mapped]),
+            Some(vec![MapCell::Mapped])
+        );
+    }
 }

@@ -149,17 +149,20 @@ fn cachestat(file: &File, off: u64, len: u64) -> io::Result<PageCounts> {
 
 /// Resident pages of `len` bytes at `off`, via mincore on a fresh read-only
 /// mapping. Mapping a file faults nothing in, so this does not change what it
-/// measures.
+/// measures. Adds to `calls` every syscall it issues (fstat, mmap, mincore,
+/// munmap), failed ones included: the engine's own syscall count relies on it.
 #[cfg(target_os = "linux")]
 fn mincore_counts(
     file: &File,
     off: u64,
     len: u64,
     cells: Option<(u64, &mut Vec<u64>)>,
+    calls: &mut u64,
 ) -> io::Result<u64> {
     let page = page_size();
     let start = off / page * page;
     let end = off.saturating_add(len);
+    *calls += 1;
     let file_len = file.metadata()?.len();
     let end = end.min(file_len.div_ceil(page) * page);
     if end <= start {
@@ -169,6 +172,7 @@ fn mincore_counts(
         return Ok(0);
     }
     let map_len = (end - start) as usize;
+    *calls += 1;
     // SAFETY: a fresh PROT_READ mapping of a file we hold open; we never read
     // through it, only ask the kernel about residency, and unmap it below.
     let addr = unsafe {
@@ -191,6 +195,7 @@ fn mincore_counts(
     let err = io::Error::last_os_error();
     // SAFETY: unmapping exactly what we mapped.
     unsafe { libc::munmap(addr, map_len) };
+    *calls += 2;
     if rc != 0 {
         return Err(err);
     }
@@ -238,11 +243,27 @@ impl PageProbe {
 
     /// Counts over `len` bytes at `off` (`len` 0: to the end of the file).
     pub fn counts(&self, file: &File, off: u64, len: u64) -> io::Result<PageCounts> {
+        self.counts_with_calls(file, off, len, &mut 0)
+    }
+
+    /// [`counts`](Self::counts), adding to `calls` the syscalls it issued:
+    /// one with cachestat, up to four with mincore (fstat, mmap, mincore,
+    /// munmap).
+    pub fn counts_with_calls(
+        &self,
+        file: &File,
+        off: u64,
+        len: u64,
+        calls: &mut u64,
+    ) -> io::Result<PageCounts> {
         match self.source {
-            PagesSource::Cachestat => cachestat(file, off, len),
+            PagesSource::Cachestat => {
+                *calls += 1;
+                cachestat(file, off, len)
+            }
             PagesSource::Mincore => {
                 let len = if len == 0 { u64::MAX - off } else { len };
-                let cached = mincore_counts(file, off, len, None)?;
+                let cached = mincore_counts(file, off, len, None, calls)?;
                 Ok(PageCounts {
                     cached: Some(cached),
                     ..PageCounts::default()
@@ -269,7 +290,7 @@ impl PageProbe {
             }
             PagesSource::Mincore => {
                 let mut per = Vec::new();
-                let cached = mincore_counts(file, 0, u64::MAX, Some((per_cell, &mut per)))?;
+                let cached = mincore_counts(file, 0, u64::MAX, Some((per_cell, &mut per)), &mut 0)?;
                 cells.extend(per.iter().map(|&n| {
                     if n > 0 {
                         CellState::Cached
@@ -355,7 +376,7 @@ impl PageProbe {
                 let cached = if pages == 0 {
                     0
                 } else {
-                    mincore_counts(file, start, end - start, Some((per_cell, &mut per)))?
+                    mincore_counts(file, start, end - start, Some((per_cell, &mut per)), &mut 0)?
                 };
                 cells.extend(per.iter().map(|&n| {
                     if n > 0 {
@@ -444,6 +465,26 @@ mod tests {
         assert_eq!(map.pages, 8);
         assert_eq!(map.pages_per_cell, 2);
         assert_eq!(map.cells, vec![CellState::Cached; 4]);
+    }
+
+    #[test]
+    fn counts_say_how_many_syscalls_they_issued() {
+        let page = page_size() as usize;
+        let (_d, f) = file_with(page * 8);
+        let probe = PageProbe::with_source(PagesSource::Mincore);
+        let mut calls = 0;
+        probe.counts_with_calls(&f, 0, 0, &mut calls).unwrap();
+        assert_eq!(calls, 4, "fstat, mmap, mincore, munmap");
+        // Nothing to map: the fstat alone.
+        let (_e, empty) = file_with(0);
+        let mut calls = 0;
+        probe.counts_with_calls(&empty, 0, 0, &mut calls).unwrap();
+        assert_eq!(calls, 1);
+        let probe = PageProbe::with_source(PagesSource::Cachestat);
+        let mut calls = 0;
+        if probe.counts_with_calls(&f, 0, 0, &mut calls).is_ok() {
+            assert_eq!(calls, 1);
+        }
     }
 
     #[test]

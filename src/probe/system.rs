@@ -4,6 +4,12 @@
 
 #[cfg(target_os = "linux")]
 use std::collections::HashMap;
+#[cfg(target_os = "linux")]
+use std::fs::File;
+#[cfg(target_os = "linux")]
+use std::io::{self, Read};
+#[cfg(target_os = "linux")]
+use std::path::Path;
 
 #[cfg(target_os = "linux")]
 use procfs::Current;
@@ -20,8 +26,9 @@ pub struct SystemMem {
     pub threshold_kb: Option<u64>,
 }
 
-/// The `vm.dirty_*` sysctls, as read from /proc/sys/vm.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The `vm.dirty_*` sysctls, as read from /proc/sys/vm. Serialized as the
+/// `settings` of `stats --json`: the field names are its keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct DirtySettings {
     pub dirty_background_ratio: Option<u64>,
     pub dirty_background_bytes: Option<u64>,
@@ -59,24 +66,95 @@ pub fn vmstat() -> Option<HashMap<String, i64>> {
     procfs::vmstat().ok()
 }
 
-/// Read Dirty, Writeback and the two thresholds.
+/// Read Dirty, Writeback and the two thresholds (once; a loop keeps a
+/// [`SystemMemReader`]).
 #[cfg(target_os = "linux")]
 pub fn read_system_mem() -> SystemMem {
-    let (dirty_kb, writeback_kb) = match procfs::Meminfo::current() {
-        Ok(m) => (Some(m.dirty / 1024), Some(m.writeback / 1024)),
-        Err(_) => (None, None),
-    };
-    let page_kb = super::pages::page_size() / 1024;
-    let vm = vmstat();
-    let threshold = |key: &str| -> Option<u64> {
-        let pages = *vm.as_ref()?.get(key)?;
-        u64::try_from(pages).ok().map(|p| p * page_kb)
-    };
-    SystemMem {
-        dirty_kb,
-        writeback_kb,
-        background_threshold_kb: threshold("nr_dirty_background_threshold"),
-        threshold_kb: threshold("nr_dirty_threshold"),
+    SystemMemReader::default().read()
+}
+
+/// Reads [`SystemMem`] at the sampler's rate (20 Hz by default) without
+/// parsing all of /proc/meminfo and /proc/vmstat into maps each time: it
+/// stops reading at the last key it needs and reuses one buffer.
+#[cfg(target_os = "linux")]
+#[derive(Debug, Default)]
+pub struct SystemMemReader {
+    buf: Vec<u8>,
+}
+
+#[cfg(target_os = "linux")]
+impl SystemMemReader {
+    pub fn read(&mut self) -> SystemMem {
+        let [dirty_kb, writeback_kb] = read_keys(
+            Path::new("/proc/meminfo"),
+            ["Dirty", "Writeback"],
+            &mut self.buf,
+        )
+        .unwrap_or_default();
+        let page_kb = super::pages::page_size() / 1024;
+        let [background, hard] = read_keys(
+            Path::new("/proc/vmstat"),
+            ["nr_dirty_background_threshold", "nr_dirty_threshold"],
+            &mut self.buf,
+        )
+        .unwrap_or_default();
+        SystemMem {
+            dirty_kb,
+            writeback_kb,
+            background_threshold_kb: background.map(|p| p * page_kb),
+            threshold_kb: hard.map(|p| p * page_kb),
+        }
+    }
+}
+
+/// The values of `keys` in a /proc file of `name value` (vmstat) or
+/// `name: value kB` (meminfo) lines, reading only as far as the last one
+/// found. A key the file lacks, or whose value is not a u64, is `None`.
+#[cfg(target_os = "linux")]
+fn read_keys<const N: usize>(
+    path: &Path,
+    keys: [&str; N],
+    buf: &mut Vec<u8>,
+) -> io::Result<[Option<u64>; N]> {
+    const CHUNK: usize = 4096;
+    let mut file = File::open(path)?;
+    let mut found = [None; N];
+    buf.clear();
+    let mut scanned = 0;
+    loop {
+        let start = buf.len();
+        buf.resize(start + CHUNK, 0);
+        let n = loop {
+            match file.read(&mut buf[start..]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                r => break r?,
+            }
+        };
+        buf.truncate(start + n);
+        let eof = n == 0;
+        // Only whole lines: a line cut by the chunk is scanned next time.
+        let end = if eof {
+            buf.len()
+        } else {
+            buf.iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(scanned, |i| i + 1)
+        };
+        for line in buf[scanned..end].split(|&b| b == b'\n') {
+            let mut words = line
+                .split(|&b| b == b' ' || b == b':')
+                .filter(|w| !w.is_empty());
+            let Some(name) = words.next() else { continue };
+            if let Some(i) = keys.iter().position(|k| k.as_bytes() == name) {
+                found[i] = words
+                    .next()
+                    .and_then(|v| std::str::from_utf8(v).ok()?.parse().ok());
+            }
+        }
+        scanned = end;
+        if eof || found.iter().all(Option::is_some) {
+            return Ok(found);
+        }
     }
 }
 
@@ -107,6 +185,46 @@ mod tests {
             .expect("nr_dirty_background_threshold");
         let hard = s.threshold_kb.expect("nr_dirty_threshold");
         assert!(bg > 0 && bg <= hard, "background {bg} kB, hard {hard} kB");
+    }
+
+    #[test]
+    fn keys_are_found_across_chunks_and_missing_ones_are_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vmstat");
+        // Pad so the wanted line straddles the 4096-byte read boundary.
+        let mut text = String::from("Dirty:             1234 kB\n");
+        while text.len() < 4090 {
+            text.push_str("nr_filler 1\n");
+        }
+        text.push_str("nr_dirty_threshold 567\nnr_bad -3\nlast 9");
+        std::fs::write(&path, &text).unwrap();
+        let mut buf = Vec::new();
+        let got = read_keys(
+            &path,
+            ["nr_dirty_threshold", "Dirty", "absent", "nr_bad", "last"],
+            &mut buf,
+        )
+        .unwrap();
+        assert_eq!(got, [Some(567), Some(1234), None, None, Some(9)]);
+        // A prefix of a key is a different key.
+        let got = read_keys(&path, ["nr_dirty"], &mut buf).unwrap();
+        assert_eq!(got, [None]);
+        assert!(read_keys(&dir.path().join("nope"), ["x"], &mut buf).is_err());
+    }
+
+    #[test]
+    fn the_reader_agrees_with_procfs() {
+        let r = SystemMemReader::default().read();
+        let vm = vmstat().unwrap();
+        let page_kb = crate::probe::pages::page_size() / 1024;
+        // The thresholds move with free memory: allow a little drift.
+        let theirs = vm["nr_dirty_threshold"] as u64 * page_kb;
+        let ours = r.threshold_kb.unwrap();
+        assert!(
+            ours.abs_diff(theirs) <= theirs / 50 + 64,
+            "{ours} vs {theirs}"
+        );
+        assert!(r.dirty_kb.is_some() && r.writeback_kb.is_some(), "{r:?}");
     }
 
     #[test]

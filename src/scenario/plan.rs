@@ -125,6 +125,10 @@ pub struct Step {
 /// One operation on the working file (or an anonymous region, or a socket).
 ///
 /// Sizes are bytes. Names match the scenario format exactly (`Op::name`).
+/// Every `bytes`, `chunk` and `buffer` is at least 1 (the parser refuses 0),
+/// and the engine relies on it: a plan built in Rust must keep it so.
+/// (`Mmap { bytes: 0 }`, meaning "to the end of the file", is the exception
+/// the parser never produces.)
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Op {
     /// `write(2)` of `chunk` bytes until `bytes` are written, from one user buffer.

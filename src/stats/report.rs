@@ -19,7 +19,7 @@ pub struct StatsReport {
     pub threshold_kb: Option<u64>,
     pub distance: Distance,
     /// The `vm.dirty_*` sysctls.
-    pub settings: Settings,
+    pub settings: DirtySettings,
     pub rates: Rates,
     pub io_pressure: Option<Pressure>,
     /// Why `io_pressure` is `null`.
@@ -43,29 +43,6 @@ pub struct Distance {
     /// Below this (halfway between the two thresholds) writers run free;
     /// above it balance_dirty_pages starts pausing them.
     pub throttle_from_kb: Option<u64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Settings {
-    pub dirty_background_ratio: Option<u64>,
-    pub dirty_background_bytes: Option<u64>,
-    pub dirty_ratio: Option<u64>,
-    pub dirty_bytes: Option<u64>,
-    pub dirty_expire_centisecs: Option<u64>,
-    pub dirty_writeback_centisecs: Option<u64>,
-}
-
-impl From<DirtySettings> for Settings {
-    fn from(d: DirtySettings) -> Settings {
-        Settings {
-            dirty_background_ratio: d.dirty_background_ratio,
-            dirty_background_bytes: d.dirty_background_bytes,
-            dirty_ratio: d.dirty_ratio,
-            dirty_bytes: d.dirty_bytes,
-            dirty_expire_centisecs: d.dirty_expire_centisecs,
-            dirty_writeback_centisecs: d.dirty_writeback_centisecs,
-        }
-    }
 }
 
 /// Per second, over the window, from /proc/vmstat.
@@ -169,7 +146,7 @@ impl StatsReport {
             background_threshold_kb: m.background_threshold_kb,
             threshold_kb: m.threshold_kb,
             distance,
-            settings: b.settings.into(),
+            settings: b.settings,
             rates: Rates {
                 nr_dirtied: rate(0),
                 nr_written: rate(1),
@@ -258,6 +235,30 @@ pub(crate) mod tests {
             Some("/proc/pressure/io not present")
         );
         assert!(StatsReport::between(&a, &b, 0).top_writers.is_empty());
+    }
+
+    #[test]
+    fn settings_keep_their_json_keys() {
+        // The keys of `stats --json` are a contract (docs/inspect.md).
+        let (a, b) = samples();
+        let v = serde_json::to_value(StatsReport::between(&a, &b, 10)).unwrap();
+        let mut keys: Vec<&str> = v["settings"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut want = [
+            "dirty_background_ratio",
+            "dirty_background_bytes",
+            "dirty_ratio",
+            "dirty_bytes",
+            "dirty_expire_centisecs",
+            "dirty_writeback_centisecs",
+        ];
+        want.sort_unstable();
+        keys.sort_unstable();
+        assert_eq!(keys, want);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use std::fmt::Write;
 
 use super::pressure::Stall;
-use super::report::{Settings, StatsReport};
+use super::report::StatsReport;
+use crate::probe::system::DirtySettings;
 use crate::size::format_size;
 
 pub(crate) fn kb(v: Option<u64>) -> String {
@@ -95,7 +96,7 @@ pub(crate) fn state(out: &mut String, r: &StatsReport) {
     }
 }
 
-fn settings(out: &mut String, s: &Settings) {
+fn settings(out: &mut String, s: &DirtySettings) {
     let n = |v: Option<u64>| v.map_or_else(|| "?".into(), |v| v.to_string());
     let secs =
         |v: Option<u64>| v.map_or_else(|| "?".into(), |v| format!("{:.2} s", v as f64 / 100.0));

@@ -1,6 +1,6 @@
 //! `anon_mmap` and `malloc`: memory that costs nothing until it is touched.
 
-use super::{Ctx, OpError, Region, RegionKind, Running, SliceOut};
+use super::{Ctx, OneShot, OpError, Region, RegionKind, SliceOut};
 
 /// glibc's default M_MMAP_THRESHOLD: blocks this big or bigger get their own
 /// mmap(2); smaller ones come from the heap (brk) and may need no syscall.
@@ -9,35 +9,16 @@ pub const MMAP_THRESHOLD: u64 = 128 * 1024;
 pub struct Alloc {
     bytes: u64,
     malloc: bool,
-    done: bool,
 }
 
 impl Alloc {
     pub fn new(bytes: u64, malloc: bool) -> Alloc {
-        Alloc {
-            bytes,
-            malloc,
-            done: false,
-        }
+        Alloc { bytes, malloc }
     }
 }
 
-impl Running for Alloc {
-    fn total(&self) -> u64 {
-        1
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
-        if self.bytes == 0 {
-            return Err(OpError::Invalid(format!(
-                "{}: bytes must be at least 1",
-                if self.malloc { "malloc" } else { "anon_mmap" }
-            )));
-        }
+impl OneShot for Alloc {
+    fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
         let len = self.bytes as usize;
         let (addr, kind, calls) = if self.malloc {
             // SAFETY: malloc has no preconditions; null is checked below.
@@ -70,7 +51,6 @@ impl Running for Alloc {
             (p.cast::<u8>(), RegionKind::Anon, 1)
         };
         ctx.anon.push(Region { addr, len, kind });
-        self.done = true;
         *out = SliceOut {
             units: 1,
             calls,

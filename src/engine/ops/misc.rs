@@ -5,19 +5,12 @@ use std::os::fd::{FromRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
-use super::{Ctx, OpError, Running, SliceOut};
+use super::{Ctx, OneShot, OpError, Running, SliceOut};
 use crate::scenario::OpenFlags;
 
 /// Reopen the working file with extra flags: one open(2) and one close(2).
 pub struct Reopen {
-    flags: OpenFlags,
-    done: bool,
-}
-
-impl Reopen {
-    pub fn new(flags: OpenFlags) -> Reopen {
-        Reopen { flags, done: false }
-    }
+    pub flags: OpenFlags,
 }
 
 /// The open(2) flags for `flags` (always read-write, close-on-exec).
@@ -38,16 +31,8 @@ pub fn open_flags(flags: OpenFlags) -> i32 {
     f
 }
 
-impl Running for Reopen {
-    fn total(&self) -> u64 {
-        1
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+impl OneShot for Reopen {
+    fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
         let path = std::ffi::CString::new(ctx.file.path.as_os_str().as_bytes())
             .map_err(|_| OpError::Invalid("the working file's path contains NUL".into()))?;
         let flags = open_flags(self.flags);
@@ -76,7 +61,6 @@ impl Running for Reopen {
         unsafe { libc::close(old.into_raw_fd()) };
         ctx.file.flags = self.flags;
         ctx.file.pos = 0;
-        self.done = true;
         *out = SliceOut {
             units: 1,
             calls: 2,
@@ -166,14 +150,18 @@ impl Running for WaitWriteback {
     fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let started = *self.started.get_or_insert_with(Instant::now);
         let before = started.elapsed().as_millis() as u64;
+        // The mincore fallback is four syscalls per poll, not one.
+        let mut calls = 0;
         let counts = ctx
             .pages
-            .counts(&ctx.file.file, 0, 0)
-            .map_err(|e| OpError::Os {
-                attempted: "cachestat/mincore of the working file".into(),
-                source: e,
+            .counts_with_calls(&ctx.file.file, 0, 0, &mut calls)
+            .map_err(|e| {
+                out.calls = calls;
+                OpError::Os {
+                    attempted: "cachestat/mincore of the working file".into(),
+                    source: e,
+                }
             })?;
-        let mut calls = 1;
         let clean = match (counts.dirty, counts.writeback) {
             (Some(d), Some(w)) => d == 0 && w == 0,
             // Unknown dirtiness (mincore): wait out the timeout.
@@ -204,27 +192,10 @@ impl Running for WaitWriteback {
 }
 
 /// Narration only: one empty slice.
-#[derive(Default)]
-pub struct Note {
-    done: bool,
-}
+pub struct Note;
 
-impl Running for Note {
-    fn total(&self) -> u64 {
-        1
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn slice(
-        &mut self,
-        _ctx: &mut Ctx<'_>,
-        _units: u64,
-        out: &mut SliceOut,
-    ) -> Result<(), OpError> {
-        self.done = true;
+impl OneShot for Note {
+    fn run(&mut self, _ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
         *out = SliceOut {
             units: 1,
             ..SliceOut::default()

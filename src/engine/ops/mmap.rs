@@ -5,7 +5,7 @@
 //! a page fault (a write to a read-only mapping, a page past the end of the
 //! file) is refused up front with a step error that says why.
 
-use super::{Ctx, OpError, Region, RegionKind, Running, SliceOut, sigbus};
+use super::{Ctx, OneShot, OpError, Region, RegionKind, Running, SliceOut, sigbus};
 use crate::scenario::Target;
 
 /// Map the working file (replacing the current file mapping, if any).
@@ -15,7 +15,6 @@ pub struct Map {
     shared: bool,
     write: bool,
     populate: bool,
-    done: bool,
 }
 
 impl Map {
@@ -54,21 +53,12 @@ impl Map {
             shared,
             write,
             populate,
-            done: false,
         })
     }
 }
 
-impl Running for Map {
-    fn total(&self) -> u64 {
-        1
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+impl OneShot for Map {
+    fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
         let mut calls = 0;
         if let Some(old) = ctx.file_map.take() {
             // Unpublish before unmapping: the sampler must not read a range
@@ -118,7 +108,6 @@ impl Running for Map {
             },
         });
         ctx.publish_mapping();
-        self.done = true;
         *out = SliceOut {
             units: 1,
             calls,
@@ -274,7 +263,6 @@ impl Running for Touch {
 /// msync(2) of the whole file mapping.
 pub struct Msync {
     asynchronous: bool,
-    done: bool,
 }
 
 impl Msync {
@@ -284,23 +272,12 @@ impl Msync {
                 "msync: there is no file mapping (add an mmap step first)".into(),
             ));
         }
-        Ok(Msync {
-            asynchronous,
-            done: false,
-        })
+        Ok(Msync { asynchronous })
     }
 }
 
-impl Running for Msync {
-    fn total(&self) -> u64 {
-        1
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+impl OneShot for Msync {
+    fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
         let r = ctx
             .file_map
             .as_ref()
@@ -315,7 +292,6 @@ impl Running for Msync {
         if rc != 0 {
             return Err(OpError::last(format!("msync(2) of {} bytes", r.len)));
         }
-        self.done = true;
         *out = SliceOut {
             units: 1,
             calls: 1,
@@ -329,7 +305,6 @@ impl Running for Msync {
 /// a malloc block).
 pub struct Unmap {
     target: Target,
-    done: bool,
 }
 
 impl Unmap {
@@ -347,23 +322,12 @@ impl Unmap {
                 }
             )));
         }
-        Ok(Unmap {
-            target,
-            done: false,
-        })
+        Ok(Unmap { target })
     }
 }
 
-impl Running for Unmap {
-    fn total(&self) -> u64 {
-        1
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+impl OneShot for Unmap {
+    fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
         let region = match self.target {
             Target::File => ctx.file_map.take(),
             Target::Anon => ctx.anon.pop(),
@@ -372,7 +336,6 @@ impl Running for Unmap {
         // is already gone.
         ctx.publish_mapping();
         let calls = region.map_or(0, Region::release);
-        self.done = true;
         *out = SliceOut {
             units: 1,
             calls,

@@ -18,11 +18,6 @@ pub struct Read {
 
 impl Read {
     pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, offset: u64) -> Result<Read, OpError> {
-        if chunk == 0 {
-            return Err(OpError::Invalid(
-                "read: chunk must be at least 1 byte".into(),
-            ));
-        }
         check_direct(
             ctx.file,
             "read",

@@ -30,11 +30,6 @@ pub struct Send {
 
 impl Send {
     pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, via: Via) -> Result<Send, OpError> {
-        if chunk == 0 {
-            return Err(OpError::Invalid(
-                "send: chunk must be at least 1 byte".into(),
-            ));
-        }
         let len = ctx.file.size().map_err(|e| OpError::Os {
             attempted: "fstat of the working file".into(),
             source: e,

@@ -2,37 +2,18 @@
 //! (two for drop_cache), in one slice. They block for the whole flush, which
 //! is why the sampler runs on its own thread.
 
-use super::{Ctx, OpError, Running, SliceOut, retry};
+use super::{Ctx, OneShot, OpError, SliceOut, retry};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub enum Flush {
     Fsync,
     Fdatasync,
     SyncFileRange { wait: bool },
     DropCache,
 }
 
-pub struct Once {
-    kind: Kind,
-    done: bool,
-}
-
-impl Once {
-    pub fn new(kind: Kind) -> Once {
-        Once { kind, done: false }
-    }
-}
-
-impl Running for Once {
-    fn total(&self) -> u64 {
-        1
-    }
-
-    fn done(&self) -> bool {
-        self.done
-    }
-
-    fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
+impl OneShot for Flush {
+    fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
         out.units = 1;
         let fd = ctx.file.fd();
         let os = |what: &str| {
@@ -42,18 +23,18 @@ impl Running for Once {
                 source: e,
             }
         };
-        match self.kind {
-            Kind::Fsync => {
+        match *self {
+            Flush::Fsync => {
                 // SAFETY: fsync on our own fd.
                 retry(&mut out.calls, || unsafe { libc::fsync(fd) as isize })
                     .map_err(os("fsync(2) of the working file"))?;
             }
-            Kind::Fdatasync => {
+            Flush::Fdatasync => {
                 // SAFETY: fdatasync on our own fd.
                 retry(&mut out.calls, || unsafe { libc::fdatasync(fd) as isize })
                     .map_err(os("fdatasync(2) of the working file"))?;
             }
-            Kind::SyncFileRange { wait } => {
+            Flush::SyncFileRange { wait } => {
                 let mut flags = libc::SYNC_FILE_RANGE_WRITE;
                 if wait {
                     flags |= libc::SYNC_FILE_RANGE_WAIT_BEFORE | libc::SYNC_FILE_RANGE_WAIT_AFTER;
@@ -64,7 +45,7 @@ impl Running for Once {
                 })
                 .map_err(os("sync_file_range(2) over the whole file"))?;
             }
-            Kind::DropCache => {
+            Flush::DropCache => {
                 // SAFETY: fsync on our own fd.
                 retry(&mut out.calls, || unsafe { libc::fsync(fd) as isize })
                     .map_err(os("fsync(2) before dropping the cache"))?;
@@ -79,7 +60,6 @@ impl Running for Once {
                 }
             }
         }
-        self.done = true;
         Ok(())
     }
 }

@@ -30,11 +30,6 @@ impl Write {
         chunk: u64,
         buffer: Option<u64>,
     ) -> Result<Write, OpError> {
-        if chunk == 0 {
-            return Err(OpError::Invalid(
-                "write: chunk must be at least 1 byte".into(),
-            ));
-        }
         if ctx.file.flags.append {
             ctx.file.pos = ctx.file.size().map_err(|e| OpError::Os {
                 attempted: "fstat of the working file".into(),
@@ -50,11 +45,6 @@ impl Write {
                 &[("chunk", chunk), ("bytes", bytes)],
             )?,
             Some(b) => {
-                if b == 0 {
-                    return Err(OpError::Invalid(
-                        "buffered_write: buffer must be at least 1 byte".into(),
-                    ));
-                }
                 // The stream writes whole buffers, big chunks straight
                 // through, and what is left at the flush.
                 check_direct(
@@ -207,11 +197,6 @@ impl Pwrite {
         offset: u64,
         pattern: Pattern,
     ) -> Result<Pwrite, OpError> {
-        if chunk == 0 {
-            return Err(OpError::Invalid(
-                "pwrite: chunk must be at least 1 byte".into(),
-            ));
-        }
         check_direct(
             ctx.file,
             "pwrite",
