@@ -185,7 +185,8 @@ fn picker_opens_inspect_and_stats_and_takes_the_keys_back() {
     pty.send(b"q");
     pty.wait_for("choose a scenario", WAIT).unwrap();
     pty.send(b"s");
-    pty.wait_for("measuring the first 1.00 s window", WAIT).unwrap();
+    pty.wait_for("measuring the first 1.00 s window", WAIT)
+        .unwrap();
     pty.wait_for("iotour stats · every 1.00 s", WAIT).unwrap();
     pty.wait_for("Dirty page cache, system-wide", WAIT).unwrap();
     pty.send(b"q");

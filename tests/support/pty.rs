@@ -80,15 +80,27 @@ fn open_pty(cols: u16, rows: u16) -> (OwnedFd, OwnedFd) {
     // the buffer it is given, bounded by its length.
     unsafe {
         let master = libc::posix_openpt(flags);
-        assert!(master >= 0, "posix_openpt: {}", std::io::Error::last_os_error());
+        assert!(
+            master >= 0,
+            "posix_openpt: {}",
+            std::io::Error::last_os_error()
+        );
         let master = OwnedFd::from_raw_fd(master);
         let fd = master.as_raw_fd();
         assert_eq!(libc::grantpt(fd), 0, "grantpt");
         assert_eq!(libc::unlockpt(fd), 0, "unlockpt");
         let mut name = [0 as libc::c_char; 128];
-        assert_eq!(libc::ptsname_r(fd, name.as_mut_ptr(), name.len()), 0, "ptsname_r");
+        assert_eq!(
+            libc::ptsname_r(fd, name.as_mut_ptr(), name.len()),
+            0,
+            "ptsname_r"
+        );
         let slave = libc::open(name.as_ptr(), flags);
-        assert!(slave >= 0, "open the pty slave: {}", std::io::Error::last_os_error());
+        assert!(
+            slave >= 0,
+            "open the pty slave: {}",
+            std::io::Error::last_os_error()
+        );
         let slave = OwnedFd::from_raw_fd(slave);
         let size = winsize(cols, rows);
         assert_eq!(libc::ioctl(fd, libc::TIOCSWINSZ, &size), 0, "TIOCSWINSZ");
