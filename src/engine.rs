@@ -111,6 +111,12 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    #[error("step {step} ({op}): `{field}` is 0 but must be at least 1")]
+    Zero {
+        step: usize,
+        op: &'static str,
+        field: &'static str,
+    },
     #[error("could not start the {thread} thread: {source}")]
     Spawn {
         thread: &'static str,
@@ -343,6 +349,15 @@ pub fn validate(plan: &Plan, max: u64, free: u64, dir: &Path) -> Result<(), Engi
         });
     }
     for (i, step) in plan.steps.iter().enumerate() {
+        // The parser refuses these; a plan built in Rust is checked here, once,
+        // so the ops need not each guard against a division by zero.
+        if let Some(field) = step.op.zero_field() {
+            return Err(EngineError::Zero {
+                step: i + 1,
+                op: step.op.name(),
+                field,
+            });
+        }
         let mapped = match step.op {
             Op::Mmap { bytes, .. } | Op::AnonMmap { bytes } | Op::Malloc { bytes } => bytes,
             Op::Send { bytes, .. } => bytes,
@@ -773,5 +788,40 @@ mod tests {
                 .contains("the buffer of step 1 (buffered_write)"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn validation_refuses_a_zero_the_parser_would_have_refused() {
+        let dir = Path::new("/x");
+        let p = plan(
+            0,
+            vec![
+                Op::Fsync,
+                Op::Write {
+                    bytes: 10,
+                    chunk: 0,
+                },
+            ],
+        );
+        let e = validate(&p, 1 << 30, 1 << 30, dir).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "step 2 (write): `chunk` is 0 but must be at least 1"
+        );
+        let touch = Op::Touch {
+            pages: 1,
+            stride: 0,
+            write: false,
+            target: crate::scenario::Target::Anon,
+        };
+        assert_eq!(touch.zero_field(), Some("stride"));
+        let whole_file = Op::Mmap {
+            bytes: 0,
+            offset: 0,
+            shared: true,
+            write: false,
+            populate: false,
+        };
+        assert_eq!(whole_file.zero_field(), None);
     }
 }

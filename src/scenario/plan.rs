@@ -125,8 +125,9 @@ pub struct Step {
 /// One operation on the working file (or an anonymous region, or a socket).
 ///
 /// Sizes are bytes. Names match the scenario format exactly (`Op::name`).
-/// Every `bytes`, `chunk` and `buffer` is at least 1 (the parser refuses 0),
-/// and the engine relies on it: a plan built in Rust must keep it so.
+/// Every `bytes`, `chunk`, `buffer`, `pages` and `stride` is at least 1: the
+/// parser refuses 0, and `engine::validate` refuses a plan built in Rust
+/// that breaks the rule ([`Op::zero_field`]), so the ops can rely on it.
 /// (`Mmap { bytes: 0 }`, meaning "to the end of the file", is the exception
 /// the parser never produces.)
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -245,6 +246,25 @@ pub struct OpenFlags {
 }
 
 impl Op {
+    /// The first field that must be at least 1 but is 0, if any (see [`Op`]).
+    pub fn zero_field(&self) -> Option<&'static str> {
+        let fields: &[(&'static str, u64)] = match *self {
+            Op::Write { bytes, chunk }
+            | Op::Pwrite { bytes, chunk, .. }
+            | Op::Read { bytes, chunk, .. }
+            | Op::Send { bytes, chunk, .. } => &[("bytes", bytes), ("chunk", chunk)],
+            Op::BufferedWrite {
+                bytes,
+                chunk,
+                buffer,
+            } => &[("bytes", bytes), ("chunk", chunk), ("buffer", buffer)],
+            Op::Touch { pages, stride, .. } => &[("pages", pages), ("stride", stride)],
+            Op::AnonMmap { bytes } | Op::Malloc { bytes } => &[("bytes", bytes)],
+            _ => &[],
+        };
+        fields.iter().find(|(_, v)| *v == 0).map(|(name, _)| *name)
+    }
+
     /// The op's name as written in scenario files.
     pub fn name(&self) -> &'static str {
         match self {
