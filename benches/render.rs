@@ -4,12 +4,15 @@
 //!
 //! `cargo bench --bench render`
 
+#[path = "../tests/support/script.rs"]
+mod script;
+
 use std::hint::black_box;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use iotour::app::{App, Event, StopReason, script};
+use iotour::app::{App, Event, StopReason};
 use iotour::engine::{Command, Sample, Speed};
 use iotour::probe::pages::CellState;
 use iotour::probe::system::SystemMem;

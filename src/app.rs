@@ -17,7 +17,6 @@ pub mod history;
 pub mod pages;
 pub mod picker;
 pub mod run;
-pub mod script;
 pub mod timeline;
 
 pub use action::Action;

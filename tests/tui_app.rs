@@ -1,10 +1,13 @@
 //! The TUI's state machine driven by fake events: pause, step, slice,
 //! restart, speed, predict, language, picker, and engine errors.
 
+#[path = "support/script.rs"]
+mod script;
+
 use std::time::Duration;
 
 use iotour::app::run::StepState;
-use iotour::app::{Action, App, Effect, Event, Screen, Status, script};
+use iotour::app::{Action, App, Effect, Event, Screen, Status};
 use iotour::engine::{Command, ExecEvent, Speed};
 use iotour::scenario::Lang;
 

@@ -2,11 +2,14 @@
 //! joins the old engine before the new one starts, and a stop signal ends
 //! the loop with the right exit status.
 
+#[path = "support/script.rs"]
+mod script;
+
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use iotour::app::{App, Event, Input, StopReason, script};
+use iotour::app::{App, Event, Input, StopReason};
 use iotour::engine::{Command, Speed};
 use iotour::scenario::{Lang, Plan};
 use iotour::tui::{EngineHandle, Launcher, Loop};

@@ -3,9 +3,12 @@
 //! Colour is off so the snapshots show what NO_COLOR users see: glyphs, not
 //! colours, must carry every distinction.
 
+#[path = "support/script.rs"]
+mod script;
+
 use std::time::Duration;
 
-use iotour::app::{Action, App, Event, script};
+use iotour::app::{Action, App, Event};
 use iotour::engine::{ExecEvent, Speed};
 use iotour::scenario::Lang;
 use iotour::ui::{self, Theme, View};
@@ -357,6 +360,31 @@ fn picker_preview_wraps_and_marks_cuts() {
         "{text}"
     );
     assert!(text.contains(" 4. send"), "{text}");
+}
+
+/// `i` turns the top line into the path prompt; a tool's failure takes the
+/// line until the next key.
+#[test]
+fn picker_top_line_prompts_for_a_path_and_shows_a_failure() {
+    let mut app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    app.act(Action::Inspect);
+    // The backend prints each row quoted.
+    let top = |app: &App| {
+        let text = shown(&screen(app, 80, 24));
+        text.lines().next().unwrap().trim_matches('"').to_string()
+    };
+    assert!(
+        top(&app).starts_with(" iotour · inspect path: .▏  enter open · esc cancel"),
+        "{}",
+        top(&app)
+    );
+    assert!(shown(&screen(&app, 80, 24)).contains("i inspect"));
+    app.picker.as_mut().unwrap().inspect_path = None;
+    app.tool_failed("stats: cannot read /proc/vmstat".into());
+    assert_eq!(
+        top(&app).trim_end(),
+        " iotour · stats: cannot read /proc/vmstat"
+    );
 }
 
 #[test]

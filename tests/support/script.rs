@@ -3,14 +3,21 @@
 //! Render tests, screen snapshots and the render benchmark replay it, so they
 //! exercise every panel with realistic figures and no kernel.
 
+// Each test crate and the bench use a different part of it.
+#![allow(dead_code)]
+
 use std::time::Duration;
 
-use crate::engine::{ExecEvent, MapCell, Sample, SliceReport};
-use crate::model::{Copy, CopyKind, Place};
-use crate::probe::pages::{CellState, PageCounts, PageMap};
-use crate::probe::system::SystemMem;
-use crate::report::{Environment, ExpectReport, Measured, Modeled, RunReport, Sources, StepReport};
-use crate::scenario::{Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, Step, Text, Via};
+use iotour::engine::{ExecEvent, MapCell, Sample, SliceReport};
+use iotour::model::{Copy, CopyKind, Place};
+use iotour::probe::pages::{CellState, PageCounts, PageMap};
+use iotour::probe::system::SystemMem;
+use iotour::report::{
+    Environment, ExpectReport, Measured, Modeled, RunReport, Sources, StepReport,
+};
+use iotour::scenario::{
+    Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, Step, Text, Via,
+};
 
 use super::Event;
 
