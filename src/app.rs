@@ -191,7 +191,13 @@ impl App {
         }
         let on_picker = matches!(self.screen, Screen::Picker);
         if let (true, Some(p)) = (on_picker, self.picker.as_mut()) {
-            p.notice = None;
+            let ctrl_c =
+                key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+            // The key that dismisses a notice does only that: Esc or q
+            // pressed to clear an error must not quit the program.
+            if p.notice.take().is_some() && !ctrl_c {
+                return vec![];
+            }
             if p.inspect_path.is_some() {
                 return self.path_key(key);
             }

@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::probe::Disabled;
 use crate::probe::pages::{PageProbe, PagesSource};
@@ -37,6 +38,9 @@ pub enum Error {
     RangeNeedsOneFile(usize),
     #[error("{0}")]
     Disabled(String),
+    /// The caller set the cancel flag of [`inspect_until`].
+    #[error("cancelled")]
+    Cancelled,
 }
 
 /// Everything `inspect` needs besides the paths.
@@ -106,7 +110,19 @@ impl Probe {
 
 /// Measure every file under `paths`.
 pub fn inspect(paths: &[PathBuf], opts: &Options, probe: &Probe) -> Result<InspectReport, Error> {
-    let walked = walk::walk(paths, &opts.walk);
+    inspect_until(paths, opts, probe, &AtomicBool::new(false))
+}
+
+/// [`inspect`], given up with [`Error::Cancelled`] soon after `cancel` is set
+/// (checked for each directory and each file).
+pub fn inspect_until(
+    paths: &[PathBuf],
+    opts: &Options,
+    probe: &Probe,
+    cancel: &AtomicBool,
+) -> Result<InspectReport, Error> {
+    let cancelled = || cancel.load(Ordering::Relaxed);
+    let walked = walk::walk_until(paths, &opts.walk, cancel);
     let n_files = walked
         .entries
         .iter()
@@ -124,6 +140,9 @@ pub fn inspect(paths: &[PathBuf], opts: &Options, probe: &Probe) -> Result<Inspe
     let mut map = None;
     let mut duplicates = 0;
     for entry in walked.entries {
+        if cancelled() {
+            return Err(Error::Cancelled);
+        }
         match entry {
             Entry::File { path, nofollow } => {
                 match file::measure(&path, nofollow, &probe.pages, want, &mut seen) {
@@ -146,6 +165,10 @@ pub fn inspect(paths: &[PathBuf], opts: &Options, probe: &Probe) -> Result<Inspe
             )),
         }
     }
+    if cancelled() {
+        // The walk may have stopped early: what it found is not the tree.
+        return Err(Error::Cancelled);
+    }
     let mut totals = Totals::over(&files);
     totals.symlinks_not_followed = walked.symlinks_not_followed;
     totals.duplicates = duplicates + walked.directories_revisited;
@@ -162,6 +185,23 @@ pub fn inspect(paths: &[PathBuf], opts: &Options, probe: &Probe) -> Result<Inspe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_set_cancel_flag_abandons_the_walk_and_the_measurement() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/f"), b"x").unwrap();
+        let paths = [dir.path().to_path_buf()];
+        let probe = Probe::detect(&Disabled::default());
+        let flag = AtomicBool::new(false);
+        let whole = inspect_until(&paths, &Options::default(), &probe, &flag).unwrap();
+        assert_eq!(whole.files.len(), 1);
+        flag.store(true, Ordering::Relaxed);
+        let walked = walk::walk_until(&paths, &WalkOptions::default(), &flag);
+        assert!(walked.entries.is_empty(), "{:?}", walked.entries);
+        let r = inspect_until(&paths, &Options::default(), &probe, &flag);
+        assert!(matches!(r, Err(Error::Cancelled)), "{r:?}");
+    }
 
     #[test]
     fn switching_cachestat_off_falls_back_to_mincore_and_says_why() {

@@ -100,10 +100,11 @@ fn run_app<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::
         let (Ok(()), Some(tool)) = (&result, lp.tool.take()) else {
             break result;
         };
-        match tools::open(&tool, &mut session.terminal, producers) {
+        let settle = || lp.settle_before_tool(&rx);
+        match tools::open(&tool, &mut session.terminal, producers, settle) {
             Ok((restarted, outcome)) => {
                 producers = restarted;
-                lp.tool_ended(&rx, outcome);
+                lp.tool_ended(outcome);
             }
             Err(e) => {
                 // Without producers there is nothing to stop below.
@@ -215,17 +216,26 @@ impl<L: Launcher> Loop<L> {
         redraw
     }
 
-    /// Back from a tool. What the producers queued before they stopped was
-    /// meant for the picker before the view opened (keys typed ahead, stale
-    /// ticks): only a stop request still counts.
-    pub fn tool_ended(&mut self, rx: &Receiver<Event>, outcome: tools::Outcome) {
+    /// Before a tool takes the terminal, with the producers joined: what
+    /// they queued is all in. Keys typed ahead were meant for the picker and
+    /// ticks are stale, so both go; a stop request is handled. Whether the
+    /// tool should still open.
+    pub fn settle_before_tool(&mut self, rx: &Receiver<Event>) -> bool {
         while let Ok(ev) = rx.try_recv() {
             if matches!(ev, Event::Stop(_)) {
                 self.handle(ev);
             }
         }
+        !self.app.quit
+    }
+
+    /// Back from a tool.
+    pub fn tool_ended(&mut self, outcome: tools::Outcome) {
         match outcome {
             tools::Outcome::Back => {}
+            tools::Outcome::Quit => {
+                self.app.act(crate::app::Action::Quit);
+            }
             tools::Outcome::Failed(error) => self.app.tool_failed(error),
             tools::Outcome::Signal(sig) => {
                 self.handle(Event::Stop(StopReason::Signal(sig)));

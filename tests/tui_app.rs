@@ -333,13 +333,15 @@ fn picker_opens_inspect_on_a_typed_path_and_stats_at_once() {
     feed(&mut app, [key(KeyCode::Char('i')), key(KeyCode::Backspace)]);
     assert!(feed(&mut app, [key(KeyCode::Enter)]).is_empty());
     assert!(app.picker.as_ref().unwrap().notice.is_some());
-    // A tool's failure shows until the next key.
+    feed(&mut app, [key(KeyCode::Esc)]);
+    // A tool's failure shows until the next key, which only dismisses it.
     app.tool_failed("stats: no /proc".into());
     assert_eq!(
         app.picker.as_ref().unwrap().notice.as_deref(),
         Some("stats: no /proc")
     );
-    feed(&mut app, [key(KeyCode::Down)]);
+    assert!(feed(&mut app, [key(KeyCode::Char('q'))]).is_empty());
+    assert!(!app.quit);
     assert_eq!(app.picker.as_ref().unwrap().notice, None);
     // Tools are the picker's: the run view's `s` is a slice.
     let effects = feed(&mut app, [key(KeyCode::Enter)]);

@@ -217,3 +217,24 @@ fn a_signal_inside_a_view_from_the_picker_ends_the_program() {
         pty.assert_restored();
     }
 }
+
+/// A walk of a whole disk takes a while: the view answers `q` meanwhile and
+/// the walk is abandoned, so the picker is back at once.
+#[test]
+fn inspect_from_the_picker_answers_keys_while_it_walks() {
+    let mut pty = spawn(&[]);
+    pty.wait_for("choose a scenario", WAIT).unwrap();
+    pty.send(b"i\x15/\r");
+    let screen = pty.wait_for("iotour inspect", WAIT).unwrap();
+    pty.send(b"q");
+    pty.wait_for("choose a scenario", WAIT).unwrap();
+    // Whether the first report had arrived or not, `q` went back.
+    let text = screen.contents();
+    assert!(
+        text.contains("measuring / …") || text.contains("q back"),
+        "{text}"
+    );
+    pty.send(b"q");
+    assert!(pty.wait_exit(WAIT).unwrap().success());
+    pty.assert_restored();
+}

@@ -153,30 +153,39 @@ fn a_tool_from_the_picker_returns_the_loop_and_keys_typed_ahead_are_dropped() {
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     lp.run(&mut t, &rx, vec![], &Theme::new(false)).unwrap();
     assert_eq!(lp.tool.take(), Some(Tool::Stats));
-    assert!(!lp.app.quit);
-    lp.tool_ended(&rx, Outcome::Back);
-    assert!(!lp.app.quit);
+    assert!(lp.settle_before_tool(&rx), "the view may open");
     assert!(rx.try_recv().is_err(), "the typed-ahead key was dropped");
-    // A failure is shown on the picker; a signal during the view ends it all.
-    lp.tool_ended(&rx, Outcome::Failed("stats: boom".into()));
+    lp.tool_ended(Outcome::Back);
+    assert!(!lp.app.quit);
+    // A failure is shown on the picker; Ctrl-C inside the view quits.
+    lp.tool_ended(Outcome::Failed("stats: boom".into()));
     assert_eq!(
         lp.app.picker.as_ref().unwrap().notice.as_deref(),
         Some("stats: boom")
     );
-    tx.send(Event::Stop(StopReason::Signal(1))).unwrap();
-    lp.tool_ended(&rx, Outcome::Back);
+    lp.tool_ended(Outcome::Quit);
     assert!(lp.app.quit);
-    assert_eq!(lp.app.stopped, Some(StopReason::Signal(1)));
+    assert_eq!(lp.app.stopped, None);
     assert!(fake.log.lock().unwrap().is_empty(), "no engine was started");
 }
 
 #[test]
-fn a_signal_inside_a_tool_ends_the_program_with_its_status() {
+fn a_signal_queued_before_a_tool_keeps_it_closed_and_one_inside_ends_the_program() {
     use iotour::tui::tools::Outcome;
     let (tx, rx) = mpsc::channel();
     let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
-    let mut lp = Loop::new(app, Fake::default(), tx, Instant::now());
-    lp.tool_ended(&rx, Outcome::Signal(15));
+    let mut lp = Loop::new(app, Fake::default(), tx.clone(), Instant::now());
+    // The signal thread queued SIGTERM just before it was stopped: the view
+    // must not open and hold it until someone presses q.
+    tx.send(key('j')).unwrap();
+    tx.send(Event::Stop(StopReason::Signal(15))).unwrap();
+    assert!(!lp.settle_before_tool(&rx));
     assert!(lp.app.quit);
     assert_eq!(lp.app.stopped, Some(StopReason::Signal(15)));
+
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let mut lp = Loop::new(app, Fake::default(), tx, Instant::now());
+    lp.tool_ended(Outcome::Signal(1));
+    assert!(lp.app.quit);
+    assert_eq!(lp.app.stopped, Some(StopReason::Signal(1)));
 }

@@ -66,7 +66,8 @@ struct PanicGuard<E: From<ExecEvent>> {
 
 /// What the consumer is told when the worker thread panicked.
 pub const PANICKED: &str = "the engine's worker thread panicked (a bug in iotour; the panic \
-                            message is on stderr): the run cannot go on";
+                            message goes to stderr, in the TUI once the screen is restored): \
+                            the run cannot go on";
 
 impl<E: From<ExecEvent>> Drop for PanicGuard<E> {
     fn drop(&mut self) {

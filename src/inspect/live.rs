@@ -2,24 +2,28 @@
 //! every `--refresh` seconds, and the page map of the selected file sized to
 //! the screen, in the run view's theme.
 //!
-//! One thread. The loop waits for a key until the next refresh is due, then
-//! measures (all I/O happens in [`run`]) and draws; [`Live::apply`] only
-//! changes state, and [`view`] only draws it. Raw mode turns Ctrl-C into a
-//! key; SIGTERM and SIGINT from `kill` end the loop through [`Stop`].
+//! The loop answers keys and signals while a [`Measurer`] thread walks and
+//! measures the tree (a big one takes seconds); the selected file's map is
+//! measured on the loop's thread, since one file is quick. [`Live::apply`]
+//! only changes state, and [`view`] only draws it. Raw mode turns Ctrl-C
+//! into a key; SIGTERM and SIGINT from `kill` end the loop through [`Stop`].
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ratatui::Terminal;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use ratatui::widgets::Widget;
 
 use super::file::open_read_only;
 use super::report::{InspectReport, MapView, SortKey, Status};
-use super::watch::{Stop, clock};
-use super::{Options, Probe, inspect};
+use super::watch::{Stop, ViewExit, clock, is_ctrl_c};
+use super::{Options, Probe, inspect, inspect_until};
 use crate::tui::terminal::{Backend, Session};
 use crate::ui::Theme;
 
@@ -27,6 +31,8 @@ pub mod view;
 
 /// How often the view opened from the TUI measures again (`--refresh`'s default).
 const DEFAULT_EVERY: Duration = Duration::from_secs(1);
+/// How often the loop looks for a report on its way (between keys).
+const ANSWER_POLL: Duration = Duration::from_millis(20);
 /// The longest the loop blocks on input, so a signal is noticed quickly.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -62,8 +68,10 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
     Quit,
-    /// Measure again now (the order or the selected file changed).
-    Measure,
+    /// Measure every file again now.
+    Refresh,
+    /// Measure the map again: another file is selected.
+    Remap,
     Draw,
 }
 
@@ -121,14 +129,14 @@ impl Live {
                 let keep = self.selected_path().map(str::to_string);
                 self.report.sort(self.sort);
                 self.select_path(keep.as_deref());
-                return Next::Measure;
+                return Next::Draw;
             }
-            Action::Refresh => return Next::Measure,
+            Action::Refresh => return Next::Refresh,
         }
         if self.selected == before {
             Next::Draw
         } else {
-            Next::Measure
+            Next::Remap
         }
     }
 
@@ -168,36 +176,41 @@ pub fn run(
     let stop = Stop::on_signals()?;
     let live = Live::new(first, opts.sort, every, probe.pages.source().as_str());
     let mut session = Session::start().context("cannot set the terminal up")?;
-    let live = drive(&mut session.terminal, &stop, live, paths, &opts, probe)?;
+    let measurer = Measurer::start(paths.to_vec(), opts.clone(), probe.clone())?;
+    let view = Loop {
+        measurer,
+        opts: &opts,
+        probe,
+        every,
+        waiting_for: String::new(),
+        back: false,
+    };
+    let (live, _) = view.drive(&mut session.terminal, &stop, Some(live))?;
     drop(session);
-    Ok(ExitCode::from(live.report.exit_code()))
+    let code = live.map_or(0, |l| l.report.exit_code());
+    Ok(ExitCode::from(code))
 }
 
 /// The live view on `path` inside the TUI, on its terminal, until `q` (back
-/// to the picker) or a signal (which `stop` keeps). Defaults as `iotour
-/// inspect PATH` has them.
-pub fn embedded(terminal: &mut Terminal<Backend>, stop: &Stop, path: &Path) -> anyhow::Result<()> {
+/// to the picker), Ctrl-C or a signal (which `stop` keeps). Defaults as
+/// `iotour inspect PATH` has them.
+pub fn embedded(
+    terminal: &mut Terminal<Backend>,
+    stop: &Stop,
+    path: &Path,
+) -> anyhow::Result<ViewExit> {
     let probe = Probe::from_env()?;
     let opts = view_options(&Options::default());
-    let paths = [path.to_path_buf()];
-    // A big tree takes a moment to walk: say so rather than look frozen.
-    terminal.draw(|frame| {
-        ratatui::widgets::Paragraph::new(format!(
-            "iotour inspect · measuring {} …",
-            path.display()
-        ))
-        .render(frame.area(), frame.buffer_mut());
-    })?;
-    let first = inspect(&paths, &opts, &probe)?;
-    let mut live = Live::new(
-        first,
-        opts.sort,
-        DEFAULT_EVERY,
-        probe.pages.source().as_str(),
-    );
-    live.back = true;
-    drive(terminal, stop, live, &paths, &opts, &probe)?;
-    Ok(())
+    let view = Loop {
+        measurer: Measurer::start(vec![path.to_path_buf()], opts.clone(), probe.clone())?,
+        opts: &opts,
+        probe: &probe,
+        every: DEFAULT_EVERY,
+        waiting_for: path.display().to_string(),
+        back: true,
+    };
+    let (_, exit) = view.drive(terminal, stop, None)?;
+    Ok(exit)
 }
 
 /// The table's own map is not drawn here: the view measures the selected
@@ -209,56 +222,166 @@ fn view_options(opts: &Options) -> Options {
     }
 }
 
-/// The loop: measure when due, draw when changed, act on keys.
-fn drive(
-    terminal: &mut Terminal<Backend>,
-    stop: &Stop,
-    mut live: Live,
-    paths: &[PathBuf],
-    opts: &Options,
-    probe: &Probe,
-) -> anyhow::Result<Live> {
-    let theme = Theme::from_env();
-    let mut due = Instant::now();
-    let mut measured_once = false;
-    let mut draw = true;
-    while !stop.stopped() {
-        if Instant::now() >= due {
-            if measured_once {
-                live.replace(inspect(paths, opts, probe)?, clock());
-            } else {
-                live.at = clock();
-                measured_once = true;
-            }
-            let area = terminal.size()?;
-            let cells = view::map_cells(ratatui::layout::Rect::new(0, 0, area.width, area.height));
-            live.map = measure_map(&live, opts, probe, cells);
-            due = Instant::now() + live.every;
-            draw = true;
-        }
-        if draw {
-            terminal.draw(|frame| view::render(frame, &live, &theme))?;
-            draw = false;
-        }
-        let wait = due.saturating_duration_since(Instant::now()).min(POLL);
-        if !event::poll(wait)? {
-            continue;
-        }
-        match event::read()? {
-            Event::Key(key) if key.kind == KeyEventKind::Press => {
-                match action_for(key).map(|a| live.apply(a)) {
-                    Some(Next::Quit) => break,
-                    Some(Next::Measure) => due = Instant::now(),
-                    Some(Next::Draw) => draw = true,
-                    None => {}
+/// Measures every file on a thread of its own, one report per request.
+/// Dropping it abandons a measurement in progress and joins the thread.
+struct Measurer {
+    requests: Option<Sender<()>>,
+    reports: Receiver<Result<InspectReport, super::Error>>,
+    cancel: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Measurer {
+    fn start(paths: Vec<PathBuf>, opts: Options, probe: Probe) -> std::io::Result<Measurer> {
+        let (requests, asked) = mpsc::channel::<()>();
+        let (answer, reports) = mpsc::channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        let thread = std::thread::Builder::new()
+            .name("inspect".into())
+            .spawn(move || {
+                while asked.recv().is_ok() {
+                    let report = inspect_until(&paths, &opts, &probe, &flag);
+                    if answer.send(report).is_err() {
+                        return;
+                    }
                 }
-            }
-            // The map is measured at the size of the screen.
-            Event::Resize(..) => due = Instant::now(),
-            _ => {}
+            })?;
+        Ok(Measurer {
+            requests: Some(requests),
+            reports,
+            cancel,
+            thread: Some(thread),
+        })
+    }
+
+    fn request(&self) {
+        if let Some(r) = &self.requests {
+            let _ = r.send(());
         }
     }
-    Ok(live)
+}
+
+impl Drop for Measurer {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+        self.requests = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What the loop needs besides the state it draws.
+struct Loop<'a> {
+    measurer: Measurer,
+    opts: &'a Options,
+    probe: &'a Probe,
+    every: Duration,
+    /// Named on the screen shown until the first report arrives.
+    waiting_for: String,
+    /// Opened from the TUI: `q` goes back (see [`Live::back`]).
+    back: bool,
+}
+
+impl Loop<'_> {
+    /// Measure when due, draw when changed, act on keys; `live` is `None`
+    /// until the first report. Ends with the last state and whether Ctrl-C
+    /// (rather than `q`) ended it.
+    fn drive(
+        self,
+        terminal: &mut Terminal<Backend>,
+        stop: &Stop,
+        mut live: Option<Live>,
+    ) -> anyhow::Result<(Option<Live>, ViewExit)> {
+        let theme = Theme::from_env();
+        // A first report given: its map is due, the next report after `every`.
+        let mut remap = live.is_some();
+        let mut due = if remap {
+            Instant::now() + self.every
+        } else {
+            Instant::now()
+        };
+        let mut pending = false;
+        let mut draw = true;
+        while !stop.stopped() {
+            if !pending && Instant::now() >= due {
+                self.measurer.request();
+                pending = true;
+            }
+            if pending {
+                match self.measurer.reports.try_recv() {
+                    Ok(report) => {
+                        let report = report?;
+                        match live.as_mut() {
+                            Some(l) => l.replace(report, clock()),
+                            None => {
+                                let source = self.probe.pages.source().as_str();
+                                let mut l = Live::new(report, self.opts.sort, self.every, source);
+                                l.back = self.back;
+                                l.at = clock();
+                                live = Some(l);
+                            }
+                        }
+                        pending = false;
+                        remap = true;
+                        due = Instant::now() + self.every;
+                    }
+                    Err(TryRecvError::Empty) => {}
+                    Err(TryRecvError::Disconnected) => anyhow::bail!("the measuring thread ended"),
+                }
+            }
+            if let (true, Some(l)) = (remap, live.as_mut()) {
+                let area = terminal.size()?;
+                let cells =
+                    view::map_cells(ratatui::layout::Rect::new(0, 0, area.width, area.height));
+                l.map = measure_map(l, self.opts, self.probe, cells);
+                remap = false;
+                draw = true;
+            }
+            if draw {
+                terminal.draw(|frame| match &live {
+                    Some(l) => view::render(frame, l, &theme),
+                    None => view::render_waiting(frame, &self.waiting_for, &theme),
+                })?;
+                draw = false;
+            }
+            // While a report is on its way, look for it often.
+            let wait = if pending {
+                ANSWER_POLL
+            } else {
+                due.saturating_duration_since(Instant::now()).min(POLL)
+            };
+            if !event::poll(wait)? {
+                continue;
+            }
+            match event::read()? {
+                Event::Key(key) if key.kind == KeyEventKind::Press => {
+                    if is_ctrl_c(key) {
+                        return Ok((live, ViewExit::Quit));
+                    }
+                    let Some(action) = action_for(key) else {
+                        continue;
+                    };
+                    let next = match live.as_mut() {
+                        Some(l) => l.apply(action),
+                        None if action == Action::Quit => Next::Quit,
+                        None => Next::Draw,
+                    };
+                    match next {
+                        Next::Quit => break,
+                        Next::Refresh => due = Instant::now(),
+                        Next::Remap => remap = true,
+                        Next::Draw => draw = true,
+                    }
+                }
+                // The map is measured at the size of the screen.
+                Event::Resize(..) => remap = true,
+                _ => {}
+            }
+        }
+        Ok((live, ViewExit::Back))
+    }
 }
 
 /// The selected file's page map in `cells` cells (I/O: opens the file).
@@ -337,7 +460,7 @@ mod tests {
     fn selection_moves_within_bounds_and_asks_for_the_new_map() {
         let mut l = live();
         assert_eq!(l.apply(Action::Up), Next::Draw);
-        assert_eq!(l.apply(Action::Down), Next::Measure);
+        assert_eq!(l.apply(Action::Down), Next::Remap);
         assert_eq!(l.selected_path(), Some("b"));
         l.apply(Action::Bottom);
         assert_eq!(l.apply(Action::Down), Next::Draw);
@@ -349,7 +472,7 @@ mod tests {
     fn sorting_keeps_the_selected_file_selected() {
         let mut l = live();
         l.apply(Action::Down); // b
-        assert_eq!(l.apply(Action::NextSort), Next::Measure);
+        assert_eq!(l.apply(Action::NextSort), Next::Draw);
         assert_eq!(l.sort, SortKey::Dirty);
         let order: Vec<_> = l.report.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(order, ["b", "c", "a"]);

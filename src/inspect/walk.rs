@@ -9,6 +9,7 @@ use std::fs::{self, FileType, Metadata};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WalkOptions {
@@ -46,10 +47,17 @@ pub struct Walk {
 
 /// Walk every path in order.
 pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Walk {
+    walk_until(paths, opts, &AtomicBool::new(false))
+}
+
+/// [`walk`], abandoned (with what was found so far) once `cancel` is set:
+/// a live view that is closed must not wait for a walk of a whole disk.
+pub fn walk_until(paths: &[PathBuf], opts: &WalkOptions, cancel: &AtomicBool) -> Walk {
     let mut w = Walker {
         opts: *opts,
         seen_dirs: HashSet::new(),
         out: Walk::default(),
+        cancel,
     };
     for path in paths {
         // Named paths are followed: see `WalkOptions::follow`.
@@ -64,13 +72,14 @@ pub fn walk(paths: &[PathBuf], opts: &WalkOptions) -> Walk {
     w.out
 }
 
-struct Walker {
+struct Walker<'a> {
     opts: WalkOptions,
     seen_dirs: HashSet<(u64, u64)>,
     out: Walk,
+    cancel: &'a AtomicBool,
 }
 
-impl Walker {
+impl Walker<'_> {
     fn visit(
         &mut self,
         path: PathBuf,
@@ -102,6 +111,9 @@ impl Walker {
     }
 
     fn enter(&mut self, dir: PathBuf, meta: Option<&Metadata>, depth: usize) {
+        if self.cancel.load(Ordering::Relaxed) {
+            return;
+        }
         let id = match meta {
             Some(m) => (m.dev(), m.ino()),
             None => match fs::metadata(&dir) {

@@ -9,6 +9,22 @@ use std::time::{Duration, Instant};
 use signal_hook::SigId;
 use signal_hook::consts::{SIGINT, SIGTERM};
 
+/// How the user left a live view opened from the TUI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewExit {
+    /// `q` or Esc: back to where it was opened.
+    Back,
+    /// Ctrl-C: quit the program.
+    Quit,
+}
+
+/// Raw mode turns Ctrl-C into a key: the live views must still treat it as
+/// "stop".
+pub fn is_ctrl_c(key: ratatui::crossterm::event::KeyEvent) -> bool {
+    use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+    key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
 /// A cancellation token set by a signal, remembering which one.
 ///
 /// While it lives, the signals it watches no longer terminate the process;

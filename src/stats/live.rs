@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ratatui::Terminal;
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
 
 use super::report::StatsReport;
 use super::sample::Sample;
-use crate::inspect::watch::{Stop, clock};
+use crate::inspect::watch::{Stop, ViewExit, clock, is_ctrl_c};
 use crate::tui::terminal::{Backend, Session};
 use crate::ui::Theme;
 
@@ -91,7 +91,7 @@ pub fn run(interval: Duration, every: Duration, top: usize) -> anyhow::Result<Ex
 /// The dashboard inside the TUI, on its terminal, until `q` (back to the
 /// picker) or a signal (which `stop` keeps). Defaults as `iotour stats`
 /// has them.
-pub fn embedded(terminal: &mut Terminal<Backend>, stop: &Stop) -> anyhow::Result<()> {
+pub fn embedded(terminal: &mut Terminal<Backend>, stop: &Stop) -> anyhow::Result<ViewExit> {
     drive(
         terminal,
         stop,
@@ -104,7 +104,8 @@ pub fn embedded(terminal: &mut Terminal<Backend>, stop: &Stop) -> anyhow::Result
 
 /// The loop: sample when due, draw when changed, act on keys. Until the
 /// first window has passed there are no rates to show, and the screen says
-/// so instead of showing zeros.
+/// so instead of showing zeros. Ends with whether Ctrl-C (rather than `q`)
+/// ended it.
 fn drive(
     terminal: &mut Terminal<Backend>,
     stop: &Stop,
@@ -112,7 +113,7 @@ fn drive(
     every: Duration,
     top: usize,
     back: bool,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ViewExit> {
     let theme = Theme::from_env();
     let mut before = Sample::read();
     let mut dash: Option<Dashboard> = None;
@@ -147,9 +148,10 @@ fn drive(
         }
         match event::read()? {
             Event::Key(k) if k.kind == KeyEventKind::Press => {
-                let ctrl_c =
-                    k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL);
-                if ctrl_c || matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
+                if is_ctrl_c(k) {
+                    return Ok(ViewExit::Quit);
+                }
+                if matches!(k.code, KeyCode::Char('q') | KeyCode::Esc) {
                     break;
                 }
             }
@@ -157,7 +159,7 @@ fn drive(
             _ => {}
         }
     }
-    Ok(())
+    Ok(ViewExit::Back)
 }
 
 #[cfg(test)]

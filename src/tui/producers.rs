@@ -37,29 +37,47 @@ pub struct Producers {
 
 impl Producers {
     pub fn spawn(tx: &Sender<Event>, epoch: Instant) -> std::io::Result<Producers> {
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut threads = Vec::new();
+        #[cfg(unix)]
+        let signals = Signals::new([SIGTERM, SIGHUP, SIGINT])?;
+        let mut p = Producers {
+            stop: Arc::new(AtomicBool::new(false)),
+            #[cfg(unix)]
+            signals: signals.handle(),
+            threads: Vec::new(),
+            tx: tx.clone(),
+            epoch,
+        };
+        // A thread that fails to start must not leave the others running
+        // with nobody to stop them.
+        match p.start_threads(
+            #[cfg(unix)]
+            signals,
+        ) {
+            Ok(()) => Ok(p),
+            Err(e) => {
+                p.stop();
+                Err(e)
+            }
+        }
+    }
 
-        let (s, t) = (stop.clone(), tx.clone());
-        threads.push(
+    fn start_threads(&mut self, #[cfg(unix)] mut signals: Signals) -> std::io::Result<()> {
+        let (s, t) = (self.stop.clone(), self.tx.clone());
+        self.threads.push(
             thread::Builder::new()
                 .name("input".into())
                 .spawn(move || input(&t, &s))?,
         );
-
-        let (s, t) = (stop.clone(), tx.clone());
-        threads.push(
+        let (s, t, epoch) = (self.stop.clone(), self.tx.clone(), self.epoch);
+        self.threads.push(
             thread::Builder::new()
                 .name("tick".into())
                 .spawn(move || tick(&t, &s, epoch))?,
         );
-
         #[cfg(unix)]
-        let handle = {
-            let mut signals = Signals::new([SIGTERM, SIGHUP, SIGINT])?;
-            let handle = signals.handle();
-            let t = tx.clone();
-            threads.push(
+        {
+            let t = self.tx.clone();
+            self.threads.push(
                 thread::Builder::new()
                     .name("signals".into())
                     .spawn(move || {
@@ -69,16 +87,8 @@ impl Producers {
                         }
                     })?,
             );
-            handle
-        };
-        Ok(Producers {
-            stop,
-            #[cfg(unix)]
-            signals: handle,
-            threads,
-            tx: tx.clone(),
-            epoch,
-        })
+        }
+        Ok(())
     }
 
     /// Stop the producers, run `f` (which may read the terminal itself),

@@ -26,20 +26,30 @@ pub fn restore() {
 static HOOK: Once = Once::new();
 /// The thread that owns the terminal while a [`Session`] lives.
 static UI_THREAD: Mutex<Option<ThreadId>> = Mutex::new(None);
+/// Panics of other threads while a [`Session`] lives, printed after it.
+static DEFERRED: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
 /// Restore the terminal before the default hook prints the panic, so the
 /// message lands on the normal screen and stays readable. Only a panic of
 /// the UI thread restores: a panicking worker thread does not end the UI,
-/// which must keep its raw mode and alternate screen.
+/// which must keep its raw mode and alternate screen. Its message would be
+/// lost there (and garble the screen), so it is kept and printed once the
+/// session has restored the terminal.
 fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let owner = UI_THREAD.lock().map(|t| *t).unwrap_or(None);
-            if owner.is_none_or(|id| id == thread::current().id()) {
+            let here = thread::current();
+            if owner.is_none_or(|id| id == here.id()) {
                 restore();
+                previous(info);
+            } else if let Ok(mut kept) = DEFERRED.lock() {
+                kept.push(format!(
+                    "thread '{}' {info}",
+                    here.name().unwrap_or("<unnamed>")
+                ));
             }
-            previous(info);
         }));
     });
 }
@@ -77,6 +87,11 @@ impl Drop for Session {
         restore();
         if let Ok(mut t) = UI_THREAD.lock() {
             *t = None;
+        }
+        if let Ok(mut kept) = DEFERRED.lock() {
+            for message in kept.drain(..) {
+                eprintln!("{message}");
+            }
         }
     }
 }

@@ -74,6 +74,18 @@ pub fn render(frame: &mut Frame, live: &Live, theme: &Theme) {
     render_to(frame.area(), frame.buffer_mut(), live, theme);
 }
 
+/// The screen before the first report: a big tree takes a moment to walk.
+pub fn render_waiting(frame: &mut Frame, path: &str, theme: &Theme) {
+    let lines = vec![
+        Line::styled("iotour inspect", theme.title),
+        Line::raw(format!("measuring {path} …")),
+        Line::raw(""),
+        Line::from(vec![Span::styled("q", theme.key), Span::raw(" back")]),
+    ];
+    let area = frame.area();
+    Paragraph::new(lines).render(area, frame.buffer_mut());
+}
+
 /// Draw into a buffer (the tests' way in).
 pub fn render_to(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
