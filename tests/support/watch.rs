@@ -1,6 +1,6 @@
 //! `--watch` modes, which print until a signal stops them.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,12 +14,20 @@ pub fn watch_until_signal(
     let mut child = Command::new(env!("CARGO_BIN_EXE_iotour"))
         .args(args)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut count = 0;
     while count < n {
-        let line = lines.next().expect("output ended early").unwrap();
+        let Some(line) = lines.next() else {
+            // Say why: the exit status and what the program said.
+            let mut err = String::new();
+            let _ = child.stderr.take().unwrap().read_to_string(&mut err);
+            let status = child.wait().unwrap();
+            panic!("output ended early after {count} of {n} lines: {status}; stderr: {err}");
+        };
+        let line = line.unwrap();
         if seen(&line) {
             count += 1;
         }
