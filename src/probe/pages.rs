@@ -64,6 +64,16 @@ pub enum CellState {
     Writeback,
 }
 
+/// Counts as mincore gives them: residency only, so dirtiness and eviction
+/// stay unknown rather than zero.
+#[cfg(target_os = "linux")]
+fn resident(cached: u64) -> PageCounts {
+    PageCounts {
+        cached: Some(cached),
+        ..PageCounts::default()
+    }
+}
+
 impl CellState {
     fn from_counts(c: &PageCounts) -> CellState {
         match (c.cached, c.dirty, c.writeback) {
@@ -264,10 +274,7 @@ impl PageProbe {
             PagesSource::Mincore => {
                 let len = if len == 0 { u64::MAX - off } else { len };
                 let cached = mincore_counts(file, off, len, None, calls)?;
-                Ok(PageCounts {
-                    cached: Some(cached),
-                    ..PageCounts::default()
-                })
+                Ok(resident(cached))
             }
         }
     }
@@ -291,17 +298,8 @@ impl PageProbe {
             PagesSource::Mincore => {
                 let mut per = Vec::new();
                 let cached = mincore_counts(file, 0, u64::MAX, Some((per_cell, &mut per)), &mut 0)?;
-                cells.extend(per.iter().map(|&n| {
-                    if n > 0 {
-                        CellState::Cached
-                    } else {
-                        CellState::NotCached
-                    }
-                }));
-                PageCounts {
-                    cached: Some(cached),
-                    ..PageCounts::default()
-                }
+                cells.extend(per.iter().map(|&n| CellState::from_counts(&resident(n))));
+                resident(cached)
             }
         };
         Ok(PageMap {
@@ -378,17 +376,8 @@ impl PageProbe {
                 } else {
                     mincore_counts(file, start, end - start, Some((per_cell, &mut per)), &mut 0)?
                 };
-                cells.extend(per.iter().map(|&n| {
-                    if n > 0 {
-                        CellState::Cached
-                    } else {
-                        CellState::NotCached
-                    }
-                }));
-                PageCounts {
-                    cached: Some(cached),
-                    ..PageCounts::default()
-                }
+                cells.extend(per.iter().map(|&n| CellState::from_counts(&resident(n))));
+                resident(cached)
             }
         };
         Ok(PageMap {
