@@ -251,19 +251,9 @@ impl<L: Launcher> Loop<L> {
                     plan,
                     speed,
                     paused,
-                } => {
-                    // Joining the old engine first means all its events are
-                    // already queued before the marker below.
-                    drop(self.engine.take());
-                    let at = self.started.elapsed();
-                    let _ = self.tx.send(Event::EngineStarted { epoch, at });
-                    match self.launcher.launch(*plan, speed, paused, self.tx.clone()) {
-                        Ok(h) => self.engine = Some(h),
-                        Err(error) => {
-                            let _ = self.tx.send(Event::EngineRefused { epoch, error });
-                        }
-                    }
-                }
+                } => start_engine(&mut self.engine, &self.tx, self.started, epoch, |tx| {
+                    self.launcher.launch(*plan, speed, paused, tx)
+                }),
                 Effect::Send(cmd) => {
                     if let Some(h) = &self.engine {
                         h.send(cmd);
@@ -273,6 +263,28 @@ impl<L: Launcher> Loop<L> {
                 Effect::Open(tool) => self.tool = Some(tool),
                 Effect::Quit => {}
             }
+        }
+    }
+}
+
+/// Carry out [`Effect::Start`] for a loop that keeps its engine in `slot`.
+/// The old engine is joined before `EngineStarted` is sent, so all of its
+/// events are queued ahead of the marker and the app can tell them from the
+/// new engine's.
+pub(crate) fn start_engine<H>(
+    slot: &mut Option<H>,
+    tx: &Sender<Event>,
+    started: Instant,
+    epoch: u64,
+    launch: impl FnOnce(Sender<Event>) -> Result<H, String>,
+) {
+    drop(slot.take());
+    let at = started.elapsed();
+    let _ = tx.send(Event::EngineStarted { epoch, at });
+    match launch(tx.clone()) {
+        Ok(h) => *slot = Some(h),
+        Err(error) => {
+            let _ = tx.send(Event::EngineRefused { epoch, error });
         }
     }
 }

@@ -394,15 +394,8 @@ impl RunState {
         if self.finished() {
             return vec![];
         }
-        let mut out = Vec::new();
-        if self.intent == Intent::Run {
-            out.push(Effect::Send(Command::Pause));
-        }
-        self.intent = Intent::Hold;
         self.gate = None;
-        self.status = self.status_unless_starting(Status::Paused);
-        out.push(Effect::Send(Command::NextStep));
-        out
+        self.advance_then_hold(Command::NextStep)
     }
 
     /// `s`: one slice, then hold.
@@ -410,13 +403,19 @@ impl RunState {
         if self.finished() {
             return vec![];
         }
+        self.advance_then_hold(Command::NextSlice)
+    }
+
+    /// Send `advance` and hold after it. A running engine is paused first,
+    /// or it would carry on past the unit the user asked for.
+    fn advance_then_hold(&mut self, advance: Command) -> Vec<Effect> {
         let mut out = Vec::new();
         if self.intent == Intent::Run {
             out.push(Effect::Send(Command::Pause));
         }
         self.intent = Intent::Hold;
         self.status = self.status_unless_starting(Status::Paused);
-        out.push(Effect::Send(Command::NextSlice));
+        out.push(Effect::Send(advance));
         out
     }
 

@@ -12,7 +12,7 @@ use ratatui::Terminal;
 use super::live::CompareView;
 use super::screen;
 use crate::app::{Effect, Event, Status, StopReason};
-use crate::tui::{Launcher, producers::Producers, terminal::Session};
+use crate::tui::{Launcher, producers::Producers, start_engine, terminal::Session};
 use crate::ui::Theme;
 
 /// Drives a [`CompareView`]: carries out its effects, one engine at a time.
@@ -48,19 +48,9 @@ impl<L: Launcher> Driver<L> {
                     plan,
                     speed,
                     paused,
-                } => {
-                    // Join the old engine first: its events are then all
-                    // queued before the marker.
-                    drop(self.engine.take());
-                    let at = self.started.elapsed();
-                    let _ = self.tx.send(Event::EngineStarted { epoch, at });
-                    match self.launcher.launch(*plan, speed, paused, self.tx.clone()) {
-                        Ok(h) => self.engine = Some(h),
-                        Err(error) => {
-                            let _ = self.tx.send(Event::EngineRefused { epoch, error });
-                        }
-                    }
-                }
+                } => start_engine(&mut self.engine, &self.tx, self.started, epoch, |tx| {
+                    self.launcher.launch(*plan, speed, paused, tx)
+                }),
                 Effect::Send(cmd) => {
                     if let Some(h) = &self.engine {
                         crate::tui::EngineHandle::send(h, cmd);

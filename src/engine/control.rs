@@ -162,21 +162,7 @@ impl Control {
     /// Sleep up to `d`, waking early (with `Err`) on abort.
     pub fn sleep(&self, d: Duration) -> Result<(), Aborted> {
         let deadline = Instant::now() + d;
-        let mut s = self.lock();
-        loop {
-            if s.aborted {
-                return Err(Aborted);
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return Ok(());
-            }
-            s = self
-                .changed
-                .wait_timeout(s, deadline - now)
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .0;
-        }
+        self.wait_until(|_| Some(deadline))
     }
 
     /// The pause after a slice that took `work`, per the pacing rule above.
@@ -187,18 +173,26 @@ impl Control {
     /// granted) ends it so the next gate holds the worker.
     pub fn pace(&self, work: Duration, slices: u64) -> Result<(), Aborted> {
         let start = Instant::now();
+        self.wait_until(|s| {
+            if s.paused && s.budget == Budget::None {
+                return None;
+            }
+            pause_after_slice(s.speed, work, slices).map(|d| start + d)
+        })
+    }
+
+    /// Wait until the deadline `until` reads from the state, or an abort.
+    /// `until` is asked again on every wake, so a command can move the
+    /// deadline or, by giving `None`, end the wait at once.
+    fn wait_until(&self, until: impl Fn(&State) -> Option<Instant>) -> Result<(), Aborted> {
         let mut s = self.lock();
         loop {
             if s.aborted {
                 return Err(Aborted);
             }
-            if s.paused && s.budget == Budget::None {
-                return Ok(());
-            }
-            let Some(d) = pause_after_slice(s.speed, work, slices) else {
+            let Some(deadline) = until(&s) else {
                 return Ok(());
             };
-            let deadline = start + d;
             let now = Instant::now();
             if now >= deadline {
                 return Ok(());

@@ -64,6 +64,33 @@ pub enum CellState {
     Writeback,
 }
 
+/// Mincore's map of `len` bytes at `off`: cells of `per_cell` pages pushed
+/// onto `cells`, and the totals. A cell is `Cached` when any of its pages is
+/// resident, as mincore cannot tell clean from dirty.
+#[cfg(target_os = "linux")]
+fn mincore_map(
+    file: &File,
+    off: u64,
+    len: u64,
+    per_cell: u64,
+    cells: &mut Vec<CellState>,
+) -> io::Result<PageCounts> {
+    let mut per = Vec::new();
+    let cached = mincore_counts(file, off, len, Some((per_cell, &mut per)), &mut 0)?;
+    cells.extend(per.iter().map(|&n| CellState::from_counts(&resident(n))));
+    Ok(resident(cached))
+}
+
+/// Counts as mincore gives them: residency only, so dirtiness and eviction
+/// stay unknown rather than zero.
+#[cfg(target_os = "linux")]
+fn resident(cached: u64) -> PageCounts {
+    PageCounts {
+        cached: Some(cached),
+        ..PageCounts::default()
+    }
+}
+
 impl CellState {
     fn from_counts(c: &PageCounts) -> CellState {
         match (c.cached, c.dirty, c.writeback) {
@@ -264,10 +291,7 @@ impl PageProbe {
             PagesSource::Mincore => {
                 let len = if len == 0 { u64::MAX - off } else { len };
                 let cached = mincore_counts(file, off, len, None, calls)?;
-                Ok(PageCounts {
-                    cached: Some(cached),
-                    ..PageCounts::default()
-                })
+                Ok(resident(cached))
             }
         }
     }
@@ -288,21 +312,7 @@ impl PageProbe {
                 }
                 cachestat(file, 0, 0)?
             }
-            PagesSource::Mincore => {
-                let mut per = Vec::new();
-                let cached = mincore_counts(file, 0, u64::MAX, Some((per_cell, &mut per)), &mut 0)?;
-                cells.extend(per.iter().map(|&n| {
-                    if n > 0 {
-                        CellState::Cached
-                    } else {
-                        CellState::NotCached
-                    }
-                }));
-                PageCounts {
-                    cached: Some(cached),
-                    ..PageCounts::default()
-                }
-            }
+            PagesSource::Mincore => mincore_map(file, 0, u64::MAX, per_cell, &mut cells)?,
         };
         Ok(PageMap {
             pages,
@@ -371,25 +381,8 @@ impl PageProbe {
                     recently_evicted: Some(sum[4]),
                 }
             }
-            PagesSource::Mincore => {
-                let mut per = Vec::new();
-                let cached = if pages == 0 {
-                    0
-                } else {
-                    mincore_counts(file, start, end - start, Some((per_cell, &mut per)), &mut 0)?
-                };
-                cells.extend(per.iter().map(|&n| {
-                    if n > 0 {
-                        CellState::Cached
-                    } else {
-                        CellState::NotCached
-                    }
-                }));
-                PageCounts {
-                    cached: Some(cached),
-                    ..PageCounts::default()
-                }
-            }
+            PagesSource::Mincore if pages == 0 => resident(0),
+            PagesSource::Mincore => mincore_map(file, start, end - start, per_cell, &mut cells)?,
         };
         Ok(PageMap {
             pages,

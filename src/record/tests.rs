@@ -118,15 +118,20 @@ fn files() -> Vec<ScenarioFile> {
     }]
 }
 
-#[test]
-fn a_recording_loads_back_into_the_same_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("r.jsonl");
-    let mut rec = Recorder::create(&path, files(), 20).unwrap();
+/// [`events`] recorded at `path` as one finished run of [`files`].
+fn record_events(path: &Path) {
+    let mut rec = Recorder::create(path, files(), 20).unwrap();
     for e in events() {
         rec.record(0, e.as_ref());
     }
     rec.finish().unwrap();
+}
+
+#[test]
+fn a_recording_loads_back_into_the_same_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.jsonl");
+    record_events(&path);
 
     let r = Recording::load(&path).unwrap();
     assert_eq!(r.header.format, FORMAT);
@@ -150,11 +155,7 @@ fn a_recording_loads_back_into_the_same_events() {
 fn the_header_is_the_first_line_and_unknowns_are_null() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("r.jsonl");
-    let mut rec = Recorder::create(&path, files(), 20).unwrap();
-    for e in events() {
-        rec.record(0, e.as_ref());
-    }
-    rec.finish().unwrap();
+    record_events(&path);
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines = text.lines();
     let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
