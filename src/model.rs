@@ -89,7 +89,7 @@ pub struct DataPath {
     /// Where the machine differs from the textbook path, or a figure is unknown.
     pub notes: Vec<String>,
     /// Kinds of an edge the op may have made but whose bytes could not be
-    /// sized (no cachestat, no /proc/<tid>/io): their totals are unknown.
+    /// sized (no cachestat, no `/proc/<tid>/io`): their totals are unknown.
     pub unsized_kinds: Vec<CopyKind>,
 }
 

@@ -289,7 +289,7 @@ const CREATION_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 /// not symlinks, not this process's, not kept on purpose ([`KEEP_MARKER`]);
 /// and of those only when the run is gone:
 /// its pid does not exist, or the pid exists (reused) but nobody holds the
-/// directory's lock and it is older than [`CREATION_GRACE`]. A directory
+/// directory's lock and it is older than `CREATION_GRACE`. A directory
 /// whose lock is held belongs to a live run and is never touched.
 pub fn sweep(parent: &Path) -> Swept {
     use std::os::unix::fs::MetadataExt;

@@ -2,7 +2,7 @@
 //! every `--refresh` seconds, and the page map of the selected file sized to
 //! the screen, in the run view's theme.
 //!
-//! The loop answers keys and signals while a [`Measurer`] thread walks and
+//! The loop answers keys and signals while a `Measurer` thread walks and
 //! measures the tree (a big one takes seconds); the selected file's map is
 //! measured on the loop's thread, since one file is quick. [`Live::apply`]
 //! only changes state, and [`view`] only draws it. Raw mode turns Ctrl-C

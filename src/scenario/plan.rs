@@ -2,7 +2,7 @@
 //!
 //! Everything here was checked by the parser: sizes are numbers, ops are one of
 //! [`Op`]'s variants with their parameters typed, expectation keys are known
-//! [`Key`]s. The engine never sees raw TOML.
+//! [`Key`](super::expect::Key)s. The engine never sees raw TOML.
 
 use std::path::PathBuf;
 
