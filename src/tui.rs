@@ -100,8 +100,10 @@ fn run_app<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::
         let (Ok(()), Some(tool)) = (&result, lp.tool.take()) else {
             break result;
         };
+        // The view speaks the language the picker shows (`l` switches it).
+        let lang = lp.app.lang;
         let settle = || lp.settle_before_tool(&rx);
-        match tools::open(&tool, &mut session.terminal, producers, settle) {
+        match tools::open(&tool, lang, &mut session.terminal, producers, settle) {
             Ok((restarted, outcome)) => {
                 producers = restarted;
                 lp.tool_ended(outcome);

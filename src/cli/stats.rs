@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::Global;
 use crate::inspect::watch::{Stop, clock, parse_seconds};
+use crate::scenario::Lang;
 use crate::stats::report::StatsReport;
 use crate::stats::sample::Sample;
 use crate::stats::text;
@@ -32,11 +33,13 @@ pub struct StatsArgs {
     pub top: usize,
 }
 
-pub fn run(_global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
+    // Text follows --lang (else the locale); JSON is always the same.
+    let lang = super::list::lang(global);
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if terminal && !args.json && !args.plain && args.watch.is_none() {
         // One sample per --interval, each the rate window of the next.
-        return crate::stats::live::run(args.interval, args.interval, args.top);
+        return crate::stats::live::run(args.interval, args.interval, args.top, lang);
     }
     // Only a refresh loop catches Ctrl-C (to stop between refreshes); a
     // one-shot interrupted mid-window dies as usual, printing nothing.
@@ -63,14 +66,14 @@ pub fn run(_global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
         let mut out = if args.json {
             serde_json::to_string(&report)? + "\n"
         } else {
-            text::render(&report)
+            text::render_in(&report, lang)
         };
         if let (Some(every), false) = (args.watch, args.json) {
-            out = format!(
-                "iotour stats, every {:.2}s, at {} UTC\n\n{out}\n",
-                every.as_secs_f64(),
-                clock()
-            );
+            let (secs, at) = (every.as_secs_f64(), clock());
+            out = match lang {
+                Lang::En => format!("iotour stats, every {secs:.2}s, at {at} UTC\n\n{out}\n"),
+                Lang::Zh => format!("iotour stats，每 {secs:.2} 秒，{at} UTC\n\n{out}\n"),
+            };
         }
         if clear {
             out.insert_str(0, "\x1b[H\x1b[2J");

@@ -15,6 +15,7 @@ use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind};
 use super::report::StatsReport;
 use super::sample::Sample;
 use crate::inspect::watch::{Stop, ViewExit, clock, is_ctrl_c};
+use crate::scenario::Lang;
 use crate::tui::terminal::{Backend, Session};
 use crate::ui::Theme;
 
@@ -47,6 +48,8 @@ pub struct Dashboard {
     pub at: String,
     /// Opened from the TUI: `q` goes back to the picker instead of quitting.
     pub back: bool,
+    /// The language of every sentence on the screen.
+    pub lang: Lang,
 }
 
 impl Dashboard {
@@ -57,6 +60,7 @@ impl Dashboard {
             every,
             at: at.clone(),
             back: false,
+            lang: Lang::En,
         };
         d.push(first, at);
         d
@@ -79,41 +83,67 @@ impl Dashboard {
 }
 
 /// Run the dashboard until `q`, Ctrl-C or a signal: one sample per
-/// `every`, the first rates over `interval`.
-pub fn run(interval: Duration, every: Duration, top: usize) -> anyhow::Result<ExitCode> {
+/// `every`, the first rates over `interval`, in `lang`.
+pub fn run(
+    interval: Duration,
+    every: Duration,
+    top: usize,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
     let stop = Stop::on_signals()?;
     let mut session = Session::start().context("cannot set the terminal up")?;
-    drive(&mut session.terminal, &stop, interval, every, top, false)?;
+    let how = How {
+        interval,
+        every,
+        top,
+        back: false,
+        lang,
+    };
+    drive(&mut session.terminal, &stop, how)?;
     drop(session);
     Ok(ExitCode::SUCCESS)
 }
 
 /// The dashboard inside the TUI, on its terminal, until `q` (back to the
 /// picker) or a signal (which `stop` keeps). Defaults as `iotour stats`
-/// has them.
-pub fn embedded(terminal: &mut Terminal<Backend>, stop: &Stop) -> anyhow::Result<ViewExit> {
-    drive(
-        terminal,
-        stop,
-        DEFAULT_EVERY,
-        DEFAULT_EVERY,
-        DEFAULT_TOP,
-        true,
-    )
+/// has them, in `lang` (the TUI's language).
+pub fn embedded(
+    terminal: &mut Terminal<Backend>,
+    stop: &Stop,
+    lang: Lang,
+) -> anyhow::Result<ViewExit> {
+    let how = How {
+        interval: DEFAULT_EVERY,
+        every: DEFAULT_EVERY,
+        top: DEFAULT_TOP,
+        back: true,
+        lang,
+    };
+    drive(terminal, stop, how)
+}
+
+/// How the loop samples and shows.
+struct How {
+    interval: Duration,
+    every: Duration,
+    top: usize,
+    /// Opened from the TUI (see [`Dashboard::back`]).
+    back: bool,
+    lang: Lang,
 }
 
 /// The loop: sample when due, draw when changed, act on keys. Until the
 /// first window has passed there are no rates to show, and the screen says
 /// so instead of showing zeros. Ends with whether Ctrl-C (rather than `q`)
 /// ended it.
-fn drive(
-    terminal: &mut Terminal<Backend>,
-    stop: &Stop,
-    interval: Duration,
-    every: Duration,
-    top: usize,
-    back: bool,
-) -> anyhow::Result<ViewExit> {
+fn drive(terminal: &mut Terminal<Backend>, stop: &Stop, how: How) -> anyhow::Result<ViewExit> {
+    let How {
+        interval,
+        every,
+        top,
+        back,
+        lang,
+    } = how;
     let theme = Theme::from_env();
     let mut before = Sample::read();
     let mut dash: Option<Dashboard> = None;
@@ -128,6 +158,7 @@ fn drive(
                 None => {
                     let mut d = Dashboard::new(report, every, clock());
                     d.back = back;
+                    d.lang = lang;
                     dash = Some(d);
                 }
             }
@@ -138,7 +169,7 @@ fn drive(
         if draw {
             terminal.draw(|frame| match &dash {
                 Some(d) => view::render(frame, d, &theme),
-                None => view::render_waiting(frame, interval, back, &theme),
+                None => view::render_waiting(frame, interval, back, lang, &theme),
             })?;
             draw = false;
         }

@@ -1,13 +1,19 @@
 //! The plain-text form of a [`StatsReport`]: state with the distance to each
 //! threshold in words, every setting with what it does, rates, pressure, and
-//! the busiest writers.
+//! the busiest writers. English or Chinese: kernel names (`Dirty`,
+//! `dirty_ratio`, `nr_dirtied`, the /proc paths) stay as the kernel spells
+//! them, and columns are padded by display width.
 
 use std::fmt::Write;
+
+use unicode_width::UnicodeWidthStr;
 
 use super::pressure::Stall;
 use super::report::StatsReport;
 use crate::probe::system::DirtySettings;
+use crate::scenario::Lang;
 use crate::size::format_size;
+use crate::ui::text::tr;
 
 pub(crate) fn kb(v: Option<u64>) -> String {
     v.map_or_else(|| "?".into(), |k| format_size(k * 1024))
@@ -22,22 +28,42 @@ fn pct(v: f64) -> String {
     }
 }
 
-/// The whole report as text, ending in a newline.
+/// `s` right-aligned in `width` display columns (a Chinese character takes two).
+fn pad_left(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(s.width())))
+}
+
+/// The whole report as text in English, ending in a newline.
 pub fn render(r: &StatsReport) -> String {
+    render_in(r, Lang::En)
+}
+
+/// The whole report as text in `lang`, ending in a newline. The notes come
+/// from the probes and stay English (as in `--json`); their prefix follows `lang`.
+pub fn render_in(r: &StatsReport, lang: Lang) -> String {
     let mut out = String::new();
-    state(&mut out, r);
-    settings(&mut out, &r.settings);
-    rates(&mut out, r);
-    pressure(&mut out, r);
-    writers(&mut out, r);
+    state(&mut out, r, lang);
+    settings(&mut out, &r.settings, lang);
+    rates(&mut out, r, lang);
+    pressure(&mut out, r, lang);
+    writers(&mut out, r, lang);
     for note in &r.notes {
-        let _ = writeln!(out, "note: {note}");
+        let _ = writeln!(out, "{}: {note}", note_label(lang));
     }
     out
 }
 
-pub(crate) fn state(out: &mut String, r: &StatsReport) {
-    let _ = writeln!(out, "Dirty page cache, system-wide");
+/// `note` / `注`.
+pub(crate) fn note_label(lang: Lang) -> &'static str {
+    tr(lang, "note", "注")
+}
+
+pub(crate) fn state(out: &mut String, r: &StatsReport, lang: Lang) {
+    let _ = writeln!(
+        out,
+        "{}",
+        tr(lang, "Dirty page cache, system-wide", "脏页缓存（全系统）")
+    );
     let _ = write!(out, "  {:<16} {:>10}", "Dirty", kb(r.dirty_kb));
     match (
         r.distance.dirty_pct_of_background,
@@ -45,24 +71,38 @@ pub(crate) fn state(out: &mut String, r: &StatsReport) {
         r.background_threshold_kb,
     ) {
         (Some(p), Some(d), Some(bg)) if d < bg => {
-            let _ = writeln!(
-                out,
-                "   Dirty is {} of the background threshold ({}): the flusher threads start writing back after {} more",
-                pct(p),
-                kb(Some(bg)),
-                kb(Some(bg - d)),
-            );
+            let (p, bg, more) = (pct(p), kb(Some(bg)), kb(Some(bg - d)));
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "   Dirty is {p} of the background threshold ({bg}): the flusher threads start writing back after {more} more",
+                ),
+                Lang::Zh => writeln!(
+                    out,
+                    "   Dirty 已达后台回写阈值（{bg}）的 {p}：再增加 {more}，flusher 线程就开始回写",
+                ),
+            };
         }
         (Some(p), Some(_), Some(bg)) => {
-            let _ = writeln!(
-                out,
-                "   Dirty is {} of the background threshold ({}): background writeback is under way",
-                pct(p),
-                kb(Some(bg)),
-            );
+            let (p, bg) = (pct(p), kb(Some(bg)));
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "   Dirty is {p} of the background threshold ({bg}): background writeback is under way",
+                ),
+                Lang::Zh => writeln!(
+                    out,
+                    "   Dirty 已达后台回写阈值（{bg}）的 {p}：后台回写正在进行",
+                ),
+            };
         }
         _ => {
-            let _ = writeln!(out, "   (background threshold unknown)");
+            let unknown = tr(
+                lang,
+                "(background threshold unknown)",
+                "（后台回写阈值未知）",
+            );
+            let _ = writeln!(out, "   {unknown}");
         }
     }
     let _ = writeln!(out, "  {:<16} {:>10}", "Writeback", kb(r.writeback_kb));
@@ -76,78 +116,120 @@ pub(crate) fn state(out: &mut String, r: &StatsReport) {
     ) {
         (Some(p), Some(n), Some(hard), Some(from)) => {
             let verdict = if n >= hard {
-                "writers are blocked until writeback catches up".to_string()
+                tr(
+                    lang,
+                    "writers are blocked until writeback catches up",
+                    "写入进程被阻塞，直到回写跟上",
+                )
+                .to_string()
             } else if n >= from {
-                "writers are being throttled".to_string()
+                tr(lang, "writers are being throttled", "写入进程正被限速").to_string()
             } else {
-                format!("writers run unthrottled for {} more", kb(Some(from - n)))
+                let more = kb(Some(from - n));
+                match lang {
+                    Lang::En => format!("writers run unthrottled for {more} more"),
+                    Lang::Zh => format!("再增加 {more} 之前，写入进程不受限速"),
+                }
             };
-            let _ = writeln!(
-                out,
-                "   {} of the hard threshold ({}); throttling starts at {} (halfway between the thresholds): {verdict}",
-                pct(p),
-                kb(Some(hard)),
-                kb(Some(from)),
-            );
+            let (p, hard, from) = (pct(p), kb(Some(hard)), kb(Some(from)));
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "   {p} of the hard threshold ({hard}); throttling starts at {from} (halfway between the thresholds): {verdict}",
+                ),
+                Lang::Zh => writeln!(
+                    out,
+                    "   已达硬阈值（{hard}）的 {p}；从 {from}（两个阈值的中点）开始限速：{verdict}",
+                ),
+            };
         }
         _ => {
-            let _ = writeln!(out, "   (hard threshold unknown)");
+            let unknown = tr(lang, "(hard threshold unknown)", "（硬阈值未知）");
+            let _ = writeln!(out, "   {unknown}");
         }
     }
 }
 
-fn settings(out: &mut String, s: &DirtySettings) {
+fn settings(out: &mut String, s: &DirtySettings, lang: Lang) {
     let n = |v: Option<u64>| v.map_or_else(|| "?".into(), |v| v.to_string());
     let secs =
         |v: Option<u64>| v.map_or_else(|| "?".into(), |v| format!("{:.2} s", v as f64 / 100.0));
+    let same = tr(
+        lang,
+        "the same as a number of bytes; 0 means the ratio is used",
+        "同上，以字节数表示；0 表示改用比例",
+    );
+    let (expire, every) = (
+        secs(s.dirty_expire_centisecs),
+        secs(s.dirty_writeback_centisecs),
+    );
     let rows = [
         (
             "dirty_background_ratio",
             n(s.dirty_background_ratio),
-            "% of dirtyable memory at which background writeback starts (unused while dirty_background_bytes is set)".to_string(),
+            tr(
+                lang,
+                "% of dirtyable memory at which background writeback starts (unused while dirty_background_bytes is set)",
+                "占可脏化内存的百分比：达到即开始后台回写（设置了 dirty_background_bytes 时不用）",
+            )
+            .to_string(),
         ),
         (
             "dirty_background_bytes",
             n(s.dirty_background_bytes),
-            "the same as a number of bytes; 0 means the ratio is used".to_string(),
+            same.to_string(),
         ),
         (
             "dirty_ratio",
             n(s.dirty_ratio),
-            "% of dirtyable memory at which a writing process must wait for writeback (unused while dirty_bytes is set)".to_string(),
+            tr(
+                lang,
+                "% of dirtyable memory at which a writing process must wait for writeback (unused while dirty_bytes is set)",
+                "占可脏化内存的百分比：达到后写入进程必须等待回写（设置了 dirty_bytes 时不用）",
+            )
+            .to_string(),
         ),
-        (
-            "dirty_bytes",
-            n(s.dirty_bytes),
-            "the same as a number of bytes; 0 means the ratio is used".to_string(),
-        ),
+        ("dirty_bytes", n(s.dirty_bytes), same.to_string()),
         (
             "dirty_expire_centisecs",
             n(s.dirty_expire_centisecs),
-            format!("data dirty for longer than this ({}) is written by the next flusher run", secs(s.dirty_expire_centisecs)),
+            match lang {
+                Lang::En => format!(
+                    "data dirty for longer than this ({expire}) is written by the next flusher run"
+                ),
+                Lang::Zh => {
+                    format!("脏了超过这么久（{expire}）的数据，由 flusher 下一次运行写回")
+                }
+            },
         ),
         (
             "dirty_writeback_centisecs",
             n(s.dirty_writeback_centisecs),
-            format!("the flusher threads wake this often ({}); 0 turns periodic writeback off", secs(s.dirty_writeback_centisecs)),
+            match lang {
+                Lang::En => format!(
+                    "the flusher threads wake this often ({every}); 0 turns periodic writeback off"
+                ),
+                Lang::Zh => format!("flusher 线程每隔这么久醒来一次（{every}）；0 关闭周期回写"),
+            },
         ),
     ];
-    let _ = writeln!(out, "\nSettings (/proc/sys/vm)");
+    let _ = writeln!(out, "\n{} (/proc/sys/vm)", tr(lang, "Settings", "设置"));
     for (name, value, why) in rows {
         let _ = writeln!(out, "  {name:<26} {value:>6}   {why}");
     }
 }
 
-pub(crate) fn rates(out: &mut String, r: &StatsReport) {
-    let _ = writeln!(
-        out,
-        "\nRates over {:.2} s (/proc/vmstat)",
-        r.interval_ms as f64 / 1000.0
-    );
+pub(crate) fn rates(out: &mut String, r: &StatsReport, lang: Lang) {
+    let secs = r.interval_ms as f64 / 1000.0;
+    let _ = match lang {
+        Lang::En => writeln!(out, "\nRates over {secs:.2} s (/proc/vmstat)"),
+        Lang::Zh => writeln!(out, "\n{secs:.2} 秒内的速率 (/proc/vmstat)"),
+    };
     let page_kib = crate::probe::pages::page_size() / 1024;
+    let unit = tr(lang, "pages/s", "页/秒");
     let pages = |v: Option<f64>| match v {
         Some(v) => format!(
-            "{v:.0} pages/s ({}/s)",
+            "{v:.0} {unit} ({}/s)",
             format_size((v * page_kib as f64 * 1024.0) as u64)
         ),
         None => "?".into(),
@@ -164,31 +246,56 @@ pub(crate) fn rates(out: &mut String, r: &StatsReport) {
         (
             "nr_dirtied",
             pages(x.nr_dirtied),
-            "page-cache pages newly dirtied",
+            tr(lang, "page-cache pages newly dirtied", "新变脏的页缓存页"),
         ),
         (
             "nr_written",
             pages(x.nr_written),
-            "dirty pages written back to storage",
+            tr(
+                lang,
+                "dirty pages written back to storage",
+                "写回存储设备的脏页",
+            ),
         ),
-        ("pgfault", per_s(x.pgfault), "page faults, minor and major"),
+        (
+            "pgfault",
+            per_s(x.pgfault),
+            tr(lang, "page faults, minor and major", "缺页异常，次要与主要"),
+        ),
         (
             "pgmajfault",
             per_s(x.pgmajfault),
-            "faults that had to wait for storage",
+            tr(
+                lang,
+                "faults that had to wait for storage",
+                "必须等待存储设备的缺页（主缺页）",
+            ),
         ),
-        ("pgpgin", kib(x.pgpgin), "read from block devices"),
-        ("pgpgout", kib(x.pgpgout), "written to block devices"),
+        (
+            "pgpgin",
+            kib(x.pgpgin),
+            tr(lang, "read from block devices", "从块设备读入"),
+        ),
+        (
+            "pgpgout",
+            kib(x.pgpgout),
+            tr(lang, "written to block devices", "写到块设备"),
+        ),
     ];
     for (name, value, why) in rows {
-        let _ = writeln!(out, "  {name:<12} {value:>26}   {why}");
+        let _ = writeln!(out, "  {name:<12} {}   {why}", pad_left(&value, 26));
     }
 }
 
-pub(crate) fn pressure(out: &mut String, r: &StatsReport) {
+pub(crate) fn pressure(out: &mut String, r: &StatsReport, lang: Lang) {
     let _ = writeln!(
         out,
-        "\nI/O pressure (/proc/pressure/io): share of time tasks were stalled on I/O"
+        "\n{}",
+        tr(
+            lang,
+            "I/O pressure (/proc/pressure/io): share of time tasks were stalled on I/O",
+            "I/O 压力 (/proc/pressure/io)：任务因等待 I/O 而停顿的时间占比",
+        )
     );
     let line = |out: &mut String, name: &str, s: &Stall, what: &str| {
         let _ = writeln!(
@@ -199,33 +306,58 @@ pub(crate) fn pressure(out: &mut String, r: &StatsReport) {
     };
     match (&r.io_pressure, &r.io_pressure_error) {
         (Some(p), _) => {
-            line(out, "some", &p.some, "at least one task waiting");
+            let some = tr(lang, "at least one task waiting", "至少一个任务在等待");
+            line(out, "some", &p.some, some);
             if let Some(full) = &p.full {
-                line(out, "full", full, "every non-idle task waiting at once");
+                let all = tr(
+                    lang,
+                    "every non-idle task waiting at once",
+                    "所有非空闲任务同时在等待",
+                );
+                line(out, "full", full, all);
             }
         }
         (None, why) => {
-            let _ = writeln!(out, "  unknown: {}", why.as_deref().unwrap_or("not read"));
+            // The reason comes from the probe and stays English, as in --json.
+            let _ = writeln!(
+                out,
+                "  {}: {}",
+                tr(lang, "unknown", "未知"),
+                why.as_deref().unwrap_or("not read")
+            );
         }
     }
 }
 
-pub(crate) fn writers(out: &mut String, r: &StatsReport) {
+pub(crate) fn writers(out: &mut String, r: &StatsReport, lang: Lang) {
     let _ = writeln!(
         out,
-        "\nTop writers (/proc/PID/io: bytes dirtied, and dirtied then thrown away before writeback)"
+        "\n{}",
+        tr(
+            lang,
+            "Top writers (/proc/PID/io: bytes dirtied, and dirtied then thrown away before writeback)",
+            "写入最多的进程 (/proc/PID/io：弄脏的字节数，以及弄脏后未等回写就被丢弃的字节数)",
+        )
     );
     if r.top_writers.is_empty() {
         let _ = writeln!(
             out,
-            "  no readable process dirtied page-cache pages in the window"
+            "  {}",
+            tr(
+                lang,
+                "no readable process dirtied page-cache pages in the window",
+                "这段时间内没有可读取的进程弄脏页缓存页",
+            )
         );
         return;
     }
     let _ = writeln!(
         out,
-        "  {:>8}  {:>14}  {:>14}  COMMAND",
-        "PID", "WRITE/s", "CANCELLED/s"
+        "  {:>8}  {}  {}  {}",
+        "PID",
+        pad_left(tr(lang, "WRITE/s", "写入/秒"), 14),
+        pad_left(tr(lang, "CANCELLED/s", "丢弃/秒"), 14),
+        tr(lang, "COMMAND", "命令"),
     );
     for w in &r.top_writers {
         let _ = writeln!(
@@ -294,6 +426,51 @@ mod tests {
             writer.contains("4.0 KiB/s") && writer.contains("2.0 KiB/s"),
             "{writer}"
         );
+    }
+
+    #[test]
+    fn chinese_says_the_same_and_keeps_the_columns() {
+        let (a, b) = samples();
+        let text = render_in(&StatsReport::between(&a, &b, 10), Lang::Zh);
+        for want in [
+            "脏页缓存（全系统）",
+            "Dirty 已达后台回写阈值（97.7 MiB）的 30%：再增加 68.4 MiB，flusher 线程就开始回写",
+            "已达硬阈值（195.3 MiB）的 20%；从 146.5 MiB（两个阈值的中点）开始限速",
+            "再增加 107.4 MiB 之前，写入进程不受限速",
+            "设置 (/proc/sys/vm)",
+            "写回存储设备的脏页",
+            "未知: /proc/pressure/io not present",
+            "写入最多的进程",
+            "注: 7 of 11",
+        ] {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+        // Every rate's explanation starts at the same column, as in English.
+        let starts: Vec<usize> = ["nr_dirtied", "nr_written", "pgfault", "pgpgout"]
+            .iter()
+            .map(|name| {
+                let line = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with(name))
+                    .unwrap_or_else(|| panic!("{name}\n{text}"));
+                // The explanation follows the last run of three spaces.
+                line[..line.rfind("   ").unwrap()].width()
+            })
+            .collect();
+        assert!(
+            starts.iter().all(|&w| w == 2 + 12 + 1 + 26),
+            "{starts:?}\n{text}"
+        );
+        // The writers' headings end where their figures end.
+        let head = text.lines().find(|l| l.contains("写入/秒")).expect(&text);
+        let row = text.lines().find(|l| l.ends_with("  dd")).expect(&text);
+        let end = |l: &str, s: &str| l[..l.find(s).unwrap() + s.len()].width();
+        assert_eq!(end(head, "写入/秒"), end(row, "4.0 KiB/s"), "{head}\n{row}");
+        assert_eq!(end(head, "丢弃/秒"), end(row, "2.0 KiB/s"), "{head}\n{row}");
+        // English is what it was.
+        let en = render(&StatsReport::between(&a, &b, 10));
+        assert_eq!(en, render_in(&StatsReport::between(&a, &b, 10), Lang::En));
+        assert!(!en.contains('脏'));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use ratatui::Terminal;
 use super::producers::Producers;
 use super::terminal::Backend;
 use crate::app::Tool;
+use crate::scenario::Lang;
 
 /// How a view opened from the picker ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub enum Outcome {
     Signal(i32),
 }
 
-/// Run `tool` on `terminal` with `producers` paused. `settle` runs once the
+/// Run `tool` on `terminal` in `lang` (the TUI's) with `producers` paused. `settle` runs once the
 /// producers are joined, before the view starts: it takes what they queued
 /// (a signal among it) and says whether the view should still open. An
 /// error is fatal: the producers could not be started again, and the TUI
@@ -36,6 +37,7 @@ pub enum Outcome {
 #[cfg(target_os = "linux")]
 pub fn open(
     tool: &Tool,
+    lang: Lang,
     terminal: &mut Terminal<Backend>,
     producers: Producers,
     settle: impl FnOnce() -> bool,
@@ -57,7 +59,7 @@ pub fn open(
         }
         match tool {
             Tool::Inspect(path) => crate::inspect::live::embedded(terminal, &stop, path),
-            Tool::Stats => crate::stats::live::embedded(terminal, &stop),
+            Tool::Stats => crate::stats::live::embedded(terminal, &stop, lang),
         }
     })?;
     // No clear is needed: the view drew through this same `Terminal`, so its
@@ -76,6 +78,7 @@ pub fn open(
 #[cfg(not(target_os = "linux"))]
 pub fn open(
     tool: &Tool,
+    _lang: Lang,
     _terminal: &mut Terminal<Backend>,
     producers: Producers,
     _settle: impl FnOnce() -> bool,

@@ -21,8 +21,10 @@ use ratatui::widgets::{
 };
 
 use super::Dashboard;
+use crate::scenario::Lang;
 use crate::stats::text;
 use crate::ui::Theme;
+use crate::ui::text::tr;
 
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 20;
@@ -34,27 +36,23 @@ pub fn render(frame: &mut Frame, d: &Dashboard, theme: &Theme) {
 
 /// Draw into a buffer (the tests' way in).
 pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
+    let lang = d.lang;
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        Paragraph::new(format!(
-            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
-            area.width,
-            area.height,
-            if d.back { "goes back" } else { "quits" }
-        ))
-        .style(theme.muted)
-        .render(area, buf);
+        Paragraph::new(too_small(area, d.back, lang))
+            .style(theme.muted)
+            .render(area, buf);
         return;
     }
-    let section = |f: fn(&mut String, &crate::stats::report::StatsReport)| {
+    let section = |f: fn(&mut String, &crate::stats::report::StatsReport, Lang)| {
         let mut s = String::new();
-        f(&mut s, &d.latest);
+        f(&mut s, &d.latest, lang);
         s.trim_start_matches('\n').trim_end().to_string()
     };
     let state_text = section(text::state);
     let rates_text = format!("{}\n\n{}", section(text::rates), section(text::pressure));
     let mut notes = section(text::writers);
     for note in &d.latest.notes {
-        notes.push_str(&format!("\nnote: {note}"));
+        notes.push_str(&format!("\n{}: {note}", text::note_label(lang)));
     }
     // Each text gets the rows it needs once wrapped at its width; the chart
     // takes what is left (at least a few rows).
@@ -76,38 +74,81 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
         Constraint::Length(bottom_h),
         Constraint::Length(1),
     ]));
+    let (secs, at) = (d.every.as_secs_f64(), &d.at);
     Line::from(vec![
         Span::styled("iotour stats", theme.title),
-        Span::raw(format!(
-            " · every {:.2} s · {} UTC",
-            d.every.as_secs_f64(),
-            d.at
-        )),
+        Span::raw(match lang {
+            Lang::En => format!(" · every {secs:.2} s · {at} UTC"),
+            Lang::Zh => format!(" · 每 {secs:.2} 秒 · {at} UTC"),
+        }),
     ])
     .render(head, buf);
-    Paragraph::new(clip(state_lines, state.height)).render(state, buf);
+    Paragraph::new(clip(state_lines, state.height, lang)).render(state, buf);
     chart(chart_area, buf, d, theme);
     let [left, right] = bottom.layout(&columns);
-    Paragraph::new(clip(left_lines, left.height)).render(left, buf);
-    Paragraph::new(clip(right_lines, right.height)).render(right, buf);
-    let exit = if d.back { " back" } else { " quit" };
-    Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)]).render(foot, buf);
+    Paragraph::new(clip(left_lines, left.height, lang)).render(left, buf);
+    Paragraph::new(clip(right_lines, right.height, lang)).render(right, buf);
+    footer(d.back, lang, theme).render(foot, buf);
+}
+
+/// `q quit` (or `q back` when opened from the TUI).
+fn footer(back: bool, lang: Lang, theme: &Theme) -> Line<'static> {
+    let exit = match back {
+        true => tr(lang, " back", " 返回"),
+        false => tr(lang, " quit", " 退出"),
+    };
+    Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)])
+}
+
+/// What a screen below the minimum size says instead.
+fn too_small(area: Rect, back: bool, lang: Lang) -> String {
+    let (w, h) = (area.width, area.height);
+    match lang {
+        Lang::En => format!(
+            "terminal too small ({w}×{h}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
+            if back { "goes back" } else { "quits" }
+        ),
+        Lang::Zh => format!(
+            "终端太小（{w}×{h}，至少需要 {MIN_WIDTH}×{MIN_HEIGHT}）· q {}",
+            if back { "返回" } else { "退出" }
+        ),
+    }
 }
 
 /// The screen before the first window has passed: rates need two samples.
-pub fn render_waiting(frame: &mut Frame, window: std::time::Duration, back: bool, theme: &Theme) {
-    let area = frame.area();
-    let exit = if back { " back" } else { " quit" };
-    let lines = vec![
-        Line::styled("iotour stats", theme.title),
-        Line::raw(format!(
-            "measuring the first {:.2} s window: rates need two samples…",
-            window.as_secs_f64()
-        )),
-        Line::raw(""),
-        Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)]),
-    ];
-    Paragraph::new(lines).render(area, frame.buffer_mut());
+pub fn render_waiting(
+    frame: &mut Frame,
+    window: std::time::Duration,
+    back: bool,
+    lang: Lang,
+    theme: &Theme,
+) {
+    render_waiting_to(frame.area(), frame.buffer_mut(), window, back, lang, theme);
+}
+
+/// The same into a buffer (the tests' way in).
+pub fn render_waiting_to(
+    area: Rect,
+    buf: &mut Buffer,
+    window: std::time::Duration,
+    back: bool,
+    lang: Lang,
+    theme: &Theme,
+) {
+    let secs = window.as_secs_f64();
+    let waiting = match lang {
+        Lang::En => format!("measuring the first {secs:.2} s window: rates need two samples…"),
+        Lang::Zh => format!("正在测量第一个 {secs:.2} 秒的窗口：速率需要两次采样…"),
+    };
+    let mut lines = vec![Line::styled("iotour stats", theme.title)];
+    lines.extend(
+        crate::ui::text::wrap(&waiting, area.width.max(1) as usize)
+            .into_iter()
+            .map(Line::raw),
+    );
+    lines.push(Line::raw(""));
+    lines.push(footer(back, lang, theme));
+    Paragraph::new(lines).render(area, buf);
 }
 
 /// `text` wrapped at `width` (display width, so Chinese wraps too), one
@@ -127,19 +168,21 @@ fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
 }
 
 /// At most `rows` lines; when some are cut the last row says so.
-fn clip(mut lines: Vec<Line<'static>>, rows: u16) -> Vec<Line<'static>> {
+fn clip(mut lines: Vec<Line<'static>>, rows: u16, lang: Lang) -> Vec<Line<'static>> {
     let rows = rows as usize;
     if lines.len() > rows && rows > 0 {
         let more = lines.len() - rows + 1;
         lines.truncate(rows - 1);
-        lines.push(Line::raw(format!(
-            "… {more} more lines (taller terminal, or --plain)"
-        )));
+        lines.push(Line::raw(match lang {
+            Lang::En => format!("… {more} more lines (taller terminal, or --plain)"),
+            Lang::Zh => format!("… 还有 {more} 行（加高终端，或用 --plain）"),
+        }));
     }
     lines
 }
 
 fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
+    let lang = d.lang;
     let n = d.history.len();
     let dirty: Vec<(f64, f64)> = d
         .history
@@ -187,7 +230,7 @@ fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
     if let Some(bg) = &bg {
         sets.push(
             Dataset::default()
-                .name("background threshold")
+                .name(tr(lang, "background threshold", "后台回写阈值"))
                 .graph_type(GraphType::Line)
                 .style(theme.threshold)
                 .data(bg),
@@ -196,22 +239,23 @@ fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
     if let Some(from) = &from {
         sets.push(
             Dataset::default()
-                .name("throttling starts")
+                .name(tr(lang, "throttling starts", "开始限速"))
                 .graph_type(GraphType::Line)
                 .style(theme.threshold)
                 .data(from),
         );
     }
-    let off_chart = if bg.is_none() {
-        format!(
-            ", background threshold {} off the top",
-            text::kb(d.latest.background_threshold_kb)
-        )
-    } else {
-        String::new()
+    let bg_kb = text::kb(d.latest.background_threshold_kb);
+    let off_chart = match (bg.is_none(), lang) {
+        (false, _) => String::new(),
+        (true, Lang::En) => format!(", background threshold {bg_kb} off the top"),
+        (true, Lang::Zh) => format!("，后台回写阈值 {bg_kb} 高出图顶"),
     };
     let plural = if n == 1 { "" } else { "s" };
-    let title = format!(" Dirty and Dirty+Writeback, last {n} sample{plural}{off_chart} ");
+    let title = match lang {
+        Lang::En => format!(" Dirty and Dirty+Writeback, last {n} sample{plural}{off_chart} "),
+        Lang::Zh => format!(" Dirty 与 Dirty+Writeback，最近 {n} 次采样{off_chart} "),
+    };
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
@@ -296,6 +340,107 @@ mod tests {
         let screen = text_of(160, 40, &d);
         assert!(!screen.contains("off the top"), "{screen}");
         assert!(screen.contains("│background threshold│"), "{screen}"); // the legend
+    }
+
+    /// The screen's text row by row, a wide character once (the cell it
+    /// covers is skipped), and where each row's characters start.
+    fn rows_of(buf: &Buffer) -> Vec<(String, Vec<u16>)> {
+        use unicode_width::UnicodeWidthStr;
+        let a = buf.area;
+        (a.top()..a.bottom())
+            .map(|y| {
+                let (mut row, mut xs, mut x) = (String::new(), Vec::new(), a.left());
+                while x < a.right() {
+                    let sym = buf[(x, y)].symbol();
+                    row.push_str(sym);
+                    xs.push(x);
+                    x += sym.width().max(1) as u16;
+                }
+                (row, xs)
+            })
+            .collect()
+    }
+
+    fn zh_screen(w: u16, h: u16, d: &Dashboard) -> Vec<(String, Vec<u16>)> {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        render_to(area, &mut buf, d, &Theme::new(false));
+        rows_of(&buf)
+    }
+
+    #[test]
+    fn chinese_dashboard_fits_its_areas() {
+        let mut d = dashboard();
+        d.lang = Lang::Zh;
+        for (w, h) in [(160, 40), (80, 24), (MIN_WIDTH, MIN_HEIGHT)] {
+            let rows = zh_screen(w, h, &d);
+            let screen: String = rows
+                .iter()
+                .map(|(r, _)| r.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert_eq!(rows.len(), h as usize);
+            // No row runs past the edge: each ends at or before the last column.
+            for (row, xs) in &rows {
+                let last = row.chars().last().map_or(0, |c| {
+                    unicode_width::UnicodeWidthChar::width(c).unwrap_or(1)
+                });
+                assert!(
+                    xs.last().map_or(0, |&x| x as usize + last) <= w as usize,
+                    "{row}"
+                );
+            }
+            assert!(
+                screen.contains("iotour stats · 每 1.00 秒 · 09:00:00 UTC"),
+                "{screen}"
+            );
+            assert!(screen.contains("q 退出"), "{screen}");
+            if w == 160 {
+                for want in [
+                    "脏页缓存（全系统）",
+                    "Dirty 已达后台回写阈值（97.7 MiB）的 30%",
+                    "Dirty 与 Dirty+Writeback，最近 1 次采样，后台回写阈值 97.7 MiB 高出图顶",
+                    "2.00 秒内的速率",
+                    "写入最多的进程",
+                    "注: 7 of 11 processes",
+                ] {
+                    assert!(screen.contains(want), "{want}\n{screen}");
+                }
+            }
+            if w == 80 {
+                assert!(screen.contains("… 还有"), "{screen}");
+            }
+        }
+        // The chart's border stays a rectangle: its corners in the same columns.
+        let rows = zh_screen(80, 24, &d);
+        let top = rows
+            .iter()
+            .find(|(r, _)| r.starts_with('╭'))
+            .expect("chart");
+        let bottom = rows
+            .iter()
+            .find(|(r, _)| r.starts_with('╰'))
+            .expect("chart");
+        assert_eq!(top.1.last(), bottom.1.last());
+        assert!(top.0.ends_with('╮') && bottom.0.ends_with('╯'), "{}", top.0);
+        d.back = true;
+        let small = zh_screen(50, 10, &d);
+        assert!(small[0].0.starts_with("终端太小（50×10"), "{}", small[0].0);
+    }
+
+    #[test]
+    fn chinese_waiting_screen() {
+        let area = Rect::new(0, 0, 30, 8);
+        let mut buf = Buffer::empty(area);
+        let wait = std::time::Duration::from_secs(1);
+        render_waiting_to(area, &mut buf, wait, true, Lang::Zh, &Theme::new(false));
+        let screen: String = rows_of(&buf)
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(screen.contains("正在测量第一个"), "{screen}");
+        assert!(screen.contains("q 返回"), "{screen}");
     }
 
     #[test]
