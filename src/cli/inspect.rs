@@ -14,6 +14,7 @@ use crate::inspect::walk::WalkOptions;
 use crate::inspect::watch::{Stop, clock, parse_seconds};
 use crate::inspect::{self, Options, Probe, table};
 use crate::probe::pages::page_size;
+use crate::scenario::Lang;
 
 /// Cells in the page map of a single file: 4 rows of 64.
 const MAP_CELLS: usize = 4 * table::MAP_COLUMNS;
@@ -51,7 +52,9 @@ pub struct InspectArgs {
     pub follow: bool,
 }
 
-pub fn run(_global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
+    // Text follows --lang (else the locale); JSON is always the same.
+    let lang = super::list::lang(global);
     let probe = Probe::from_env()?;
     let opts = Options {
         walk: WalkOptions {
@@ -66,11 +69,11 @@ pub fn run(_global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let live = stdout.is_terminal() && std::io::stdin().is_terminal();
     if live && !args.json && !args.plain && args.watch.is_none() {
-        return inspect::live::run(&args.paths, &opts, &probe, args.refresh);
+        return inspect::live::run(&args.paths, &opts, &probe, args.refresh, lang);
     }
     let Some(every) = args.watch else {
         let report = inspect::inspect(&args.paths, &opts, &probe)?;
-        let text = format(&report, args.json)?;
+        let text = format(&report, args.json, lang)?;
         return Ok(finish(
             stdout.lock().write_all(text.as_bytes()),
             report.exit_code(),
@@ -81,13 +84,13 @@ pub fn run(_global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
     loop {
         let report = inspect::inspect(&args.paths, &opts, &probe)?;
         let code = report.exit_code();
-        let mut text = format(&report, args.json)?;
+        let mut text = format(&report, args.json, lang)?;
         if !args.json {
-            text = format!(
-                "iotour inspect, every {:.2}s, at {} UTC\n{text}\n",
-                every.as_secs_f64(),
-                clock()
-            );
+            let (secs, at) = (every.as_secs_f64(), clock());
+            text = match lang {
+                Lang::En => format!("iotour inspect, every {secs:.2}s, at {at} UTC\n{text}\n"),
+                Lang::Zh => format!("iotour inspect，每 {secs:.2} 秒，{at} UTC\n{text}\n"),
+            };
         }
         if clear {
             // Home and clear, like watch(1): each refresh replaces the last.
@@ -103,11 +106,15 @@ pub fn run(_global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn format(report: &inspect::report::InspectReport, json: bool) -> anyhow::Result<String> {
+fn format(
+    report: &inspect::report::InspectReport,
+    json: bool,
+    lang: Lang,
+) -> anyhow::Result<String> {
     Ok(if json {
         serde_json::to_string(report)? + "\n"
     } else {
-        table::render(report, page_size())
+        table::render_in(report, page_size(), lang)
     })
 }
 

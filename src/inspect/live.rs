@@ -24,8 +24,10 @@ use super::file::open_read_only;
 use super::report::{InspectReport, MapView, SortKey, Status};
 use super::watch::{Stop, ViewExit, clock, is_ctrl_c};
 use super::{Options, Probe, inspect, inspect_until};
+use crate::scenario::Lang;
 use crate::tui::terminal::{Backend, Session};
 use crate::ui::Theme;
+use crate::ui::text::tr;
 
 pub mod view;
 
@@ -90,6 +92,9 @@ pub struct Live {
     pub at: String,
     /// Opened from the TUI: `q` goes back to the picker instead of quitting.
     pub back: bool,
+    /// The language of the screen (paths, sources and errors from the
+    /// kernel stay as they are).
+    pub lang: Lang,
 }
 
 impl Live {
@@ -108,7 +113,17 @@ impl Live {
             source,
             at: String::new(),
             back: false,
+            lang: Lang::En,
         }
+    }
+
+    /// The same view in `lang`.
+    pub fn in_lang(mut self, lang: Lang) -> Live {
+        self.lang = lang;
+        if self.map.is_err() {
+            self.map = Err(tr(lang, "measuring…", "测量中…").into());
+        }
+        self
     }
 
     pub fn apply(&mut self, action: Action) -> Next {
@@ -170,11 +185,12 @@ pub fn run(
     opts: &Options,
     probe: &Probe,
     every: Duration,
+    lang: Lang,
 ) -> anyhow::Result<ExitCode> {
     let opts = view_options(opts);
     let first = inspect(paths, &opts, probe)?;
     let stop = Stop::on_signals()?;
-    let live = Live::new(first, opts.sort, every, probe.pages.source().as_str());
+    let live = Live::new(first, opts.sort, every, probe.pages.source().as_str()).in_lang(lang);
     let mut session = Session::start().context("cannot set the terminal up")?;
     let measurer = Measurer::start(paths.to_vec(), opts.clone(), probe.clone())?;
     let view = Loop {
@@ -184,6 +200,7 @@ pub fn run(
         every,
         waiting_for: String::new(),
         back: false,
+        lang,
     };
     let (live, _) = view.drive(&mut session.terminal, &stop, Some(live))?;
     drop(session);
@@ -193,11 +210,12 @@ pub fn run(
 
 /// The live view on `path` inside the TUI, on its terminal, until `q` (back
 /// to the picker), Ctrl-C or a signal (which `stop` keeps). Defaults as
-/// `iotour inspect PATH` has them.
+/// `iotour inspect PATH` has them, in `lang` (the TUI's language).
 pub fn embedded(
     terminal: &mut Terminal<Backend>,
     stop: &Stop,
     path: &Path,
+    lang: Lang,
 ) -> anyhow::Result<ViewExit> {
     let probe = Probe::from_env()?;
     let opts = view_options(&Options::default());
@@ -208,6 +226,7 @@ pub fn embedded(
         every: DEFAULT_EVERY,
         waiting_for: path.display().to_string(),
         back: true,
+        lang,
     };
     let (_, exit) = view.drive(terminal, stop, None)?;
     Ok(exit)
@@ -282,6 +301,7 @@ struct Loop<'a> {
     waiting_for: String,
     /// Opened from the TUI: `q` goes back (see [`Live::back`]).
     back: bool,
+    lang: Lang,
 }
 
 impl Loop<'_> {
@@ -317,7 +337,8 @@ impl Loop<'_> {
                             Some(l) => l.replace(report, clock()),
                             None => {
                                 let source = self.probe.pages.source().as_str();
-                                let mut l = Live::new(report, self.opts.sort, self.every, source);
+                                let mut l = Live::new(report, self.opts.sort, self.every, source)
+                                    .in_lang(self.lang);
                                 l.back = self.back;
                                 l.at = clock();
                                 live = Some(l);
@@ -342,7 +363,7 @@ impl Loop<'_> {
             if draw {
                 terminal.draw(|frame| match &live {
                     Some(l) => view::render(frame, l, &theme),
-                    None => view::render_waiting(frame, &self.waiting_for, &theme),
+                    None => view::render_waiting(frame, &self.waiting_for, self.lang, &theme),
                 })?;
                 draw = false;
             }
@@ -391,20 +412,28 @@ fn measure_map(
     probe: &Probe,
     cells: usize,
 ) -> Result<MapView, String> {
+    // The reasons from the kernel stay English; what they are about follows the view.
+    let lang = live.lang;
     let Some(file) = live.report.files.get(live.selected) else {
-        return Err("no file".into());
+        return Err(tr(lang, "no file", "没有文件").into());
     };
     if !matches!(file.status, Status::Measured) {
-        return Err(file.error.clone().unwrap_or_else(|| "not measured".into()));
+        return Err(file
+            .error
+            .clone()
+            .unwrap_or_else(|| tr(lang, "not measured", "未测量").into()));
     }
     let f = open_read_only(std::path::Path::new(&file.path), false)
-        .map_err(|e| format!("cannot open: {e}"))?;
-    let size = f.metadata().map_err(|e| format!("cannot stat: {e}"))?.len();
+        .map_err(|e| format!("{}: {e}", tr(lang, "cannot open", "无法打开")))?;
+    let size = f
+        .metadata()
+        .map_err(|e| format!("{}: {e}", tr(lang, "cannot stat", "无法 stat")))?
+        .len();
     let (off, len) = opts.range.map_or((0, size), |r| r.clamp(size));
     let map = probe
         .pages
         .map_range(&f, off, len, cells.max(1))
-        .map_err(|e| format!("page map: {e}"))?;
+        .map_err(|e| format!("{}: {e}", tr(lang, "page map", "页缓存图")))?;
     let page = crate::probe::pages::page_size();
     Ok(MapView {
         path: file.path.clone(),

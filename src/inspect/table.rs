@@ -1,12 +1,17 @@
 //! The plain-text form of an [`InspectReport`]: one row per file with the
 //! path last (paths vary in length, figures do not), a totals row, notes,
-//! and the page map when one file was measured.
+//! and the page map when one file was measured. English or Chinese; the
+//! headings are padded by display width so the columns line up in both.
 
 use std::fmt::Write;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::report::{FileReport, InspectReport, MapView, Totals};
 use crate::probe::pages::CellState;
+use crate::scenario::Lang;
 use crate::size::format_size;
+use crate::ui::text::tr;
 
 /// Map cells per text row.
 pub const MAP_COLUMNS: usize = 64;
@@ -25,25 +30,58 @@ pub fn glyph(state: CellState) -> char {
 pub const LEGEND: &str =
     "D dirty  W under writeback  # cached, clean  o cached (dirtiness unknown)  . not cached";
 
-/// The whole table as text, ending in a newline.
+/// The legend of the map in `lang`.
+pub fn legend(lang: Lang) -> &'static str {
+    tr(
+        lang,
+        LEGEND,
+        "D 脏  W 回写中  # 已缓存、干净  o 已缓存（脏否未知）  . 未缓存",
+    )
+}
+
+/// `s` right-aligned in `width` display columns (a Chinese character takes two).
+fn right(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(s.width())))
+}
+
+/// `s` left-aligned in `width` display columns.
+fn left(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(s.width())))
+}
+
+/// The whole table as text in English, ending in a newline.
 pub fn render(report: &InspectReport, page_size: u64) -> String {
+    render_in(report, page_size, Lang::En)
+}
+
+/// The whole table as text in `lang`, ending in a newline. Paths, sources,
+/// notes and errors (from the kernel and the probes) stay as they are.
+pub fn render_in(report: &InspectReport, page_size: u64, lang: Lang) -> String {
     let mut out = String::new();
     // Notes first: a fallback source changes how every row should be read.
     for note in &report.notes {
-        let _ = writeln!(out, "note: {note}");
+        let _ = writeln!(out, "{}: {note}", tr(lang, "note", "注"));
     }
     let _ = writeln!(
         out,
-        "{:>10} {:>9} {:>16} {:>16} {:>16} {:>9} {:>9}  {:<9}  PATH",
-        "SIZE", "PAGES", "CACHED", "DIRTY", "WRITEBACK", "EVICTED", "RECENT", "SOURCE"
+        "{} {} {} {} {} {} {}  {}  {}",
+        right(tr(lang, "SIZE", "大小"), 10),
+        right(tr(lang, "PAGES", "页数"), 9),
+        right(tr(lang, "CACHED", "已缓存"), 16),
+        right(tr(lang, "DIRTY", "脏页"), 16),
+        right(tr(lang, "WRITEBACK", "回写中"), 16),
+        right(tr(lang, "EVICTED", "已驱逐"), 9),
+        right(tr(lang, "RECENT", "近期驱逐"), 9),
+        left(tr(lang, "SOURCE", "数据源"), 9),
+        tr(lang, "PATH", "路径"),
     );
     for f in &report.files {
         row(&mut out, f);
     }
-    totals_row(&mut out, &report.totals);
-    summary(&mut out, &report.totals, page_size);
+    totals_row(&mut out, &report.totals, lang);
+    summary(&mut out, &report.totals, page_size, lang);
     if let Some(view) = &report.map {
-        map(&mut out, view, page_size);
+        map(&mut out, view, page_size, lang);
     }
     out
 }
@@ -81,11 +119,16 @@ fn row(out: &mut String, f: &FileReport) {
     out.push('\n');
 }
 
-fn totals_row(out: &mut String, t: &Totals) {
+fn totals_row(out: &mut String, t: &Totals, lang: Lang) {
     let size = t.size.map_or_else(|| "?".to_string(), format_size);
+    let n = t.files;
+    let total = match lang {
+        Lang::En => format!("TOTAL ({n} file{})", if n == 1 { "" } else { "s" }),
+        Lang::Zh => format!("合计（{n} 个文件）"),
+    };
     let _ = writeln!(
         out,
-        "{size:>10} {:>9} {} {} {} {:>9} {:>9}  {:<9}  TOTAL ({} file{})",
+        "{size:>10} {:>9} {} {} {} {:>9} {:>9}  {:<9}  {total}",
         count(t.pages),
         with_pct(t.cached, t.pages),
         with_pct(t.dirty, t.pages),
@@ -93,64 +136,91 @@ fn totals_row(out: &mut String, t: &Totals) {
         count(t.evicted),
         count(t.recently_evicted),
         "",
-        t.files,
-        if t.files == 1 { "" } else { "s" },
     );
 }
 
-fn summary(out: &mut String, t: &Totals, page_size: u64) {
-    let mut parts = vec![format!("pages of {page_size} bytes")];
+fn summary(out: &mut String, t: &Totals, page_size: u64, lang: Lang) {
+    let zh = lang == Lang::Zh;
+    let mut parts = vec![match zh {
+        false => format!("pages of {page_size} bytes"),
+        true => format!("每页 {page_size} 字节"),
+    }];
     if t.errors > 0 {
-        parts.push(format!("{} with errors", t.errors));
+        let n = t.errors;
+        parts.push(match zh {
+            false => format!("{n} with errors"),
+            true => format!("{n} 个出错"),
+        });
     }
     let s = |n: u64| if n == 1 { "" } else { "s" };
     if t.skipped > 0 {
-        parts.push(format!(
-            "{} special file{} skipped",
-            t.skipped,
-            s(t.skipped)
-        ));
+        let n = t.skipped;
+        parts.push(match zh {
+            false => format!("{n} special file{} skipped", s(n)),
+            true => format!("跳过 {n} 个特殊文件"),
+        });
     }
     if t.symlinks_not_followed > 0 {
         let n = t.symlinks_not_followed;
-        parts.push(format!("{n} symbolic link{} not followed (--follow)", s(n)));
+        parts.push(match zh {
+            false => format!("{n} symbolic link{} not followed (--follow)", s(n)),
+            true => format!("{n} 个符号链接未跟随（--follow）"),
+        });
     }
     if t.duplicates > 0 {
         let n = t.duplicates;
-        parts.push(format!(
-            "{n} name{} of files or directories already seen",
-            s(n)
-        ));
+        parts.push(match zh {
+            false => format!("{n} name{} of files or directories already seen", s(n)),
+            true => format!("{n} 个名字指向已见过的文件或目录"),
+        });
     }
     if t.files > 0 && (t.cached.is_none() || t.dirty.is_none()) {
-        parts.push("a total is ? when any file's figure is unknown".into());
+        parts.push(
+            tr(
+                lang,
+                "a total is ? when any file's figure is unknown",
+                "任一文件的数值未知时，合计为 ?",
+            )
+            .into(),
+        );
     }
-    let _ = writeln!(out, "{}", parts.join("; "));
+    let _ = writeln!(out, "{}", parts.join(tr(lang, "; ", "；")));
 }
 
-fn map(out: &mut String, view: &MapView, page_size: u64) {
+fn map(out: &mut String, view: &MapView, page_size: u64, lang: Lang) {
     let m = &view.map;
+    let path = &view.path;
     if m.cells.is_empty() {
-        let _ = writeln!(out, "\nmap of {}: no pages in range", view.path);
+        let _ = match lang {
+            Lang::En => writeln!(out, "\nmap of {path}: no pages in range"),
+            Lang::Zh => writeln!(out, "\n{path} 的页缓存图：范围内没有页"),
+        };
         return;
     }
     let cell_bytes = m.pages_per_cell * page_size;
-    let _ = writeln!(
-        out,
-        "\nmap of {} from byte {}: {} pages, 1 cell = {} page{} ({})",
-        view.path,
+    let (off, pages, per, bytes) = (
         view.offset,
         m.pages,
         m.pages_per_cell,
-        if m.pages_per_cell == 1 { "" } else { "s" },
         format_size(cell_bytes),
     );
+    let _ = match lang {
+        Lang::En => writeln!(
+            out,
+            "\nmap of {path} from byte {off}: {pages} pages, 1 cell = {per} page{} ({bytes})",
+            if per == 1 { "" } else { "s" },
+        ),
+        Lang::Zh => writeln!(
+            out,
+            "\n{path} 的页缓存图，自第 {off} 字节起：共 {pages} 页，1 格 = {per} 页（{bytes}）",
+        ),
+    };
     for (i, line) in m.cells.chunks(MAP_COLUMNS).enumerate() {
         let at = view.offset + (i * MAP_COLUMNS) as u64 * cell_bytes;
         let cells: String = line.iter().map(|&c| glyph(c)).collect();
         let _ = writeln!(out, "{:>10} |{cells}|", format_size(at));
     }
-    let _ = writeln!(out, "{LEGEND}");
+    let _ = writeln!(out, "{}", legend(lang));
 }
 
 #[cfg(test)]
@@ -224,6 +294,36 @@ mod tests {
         );
         assert!(lines[3].contains("TOTAL (1 file)"), "{text}");
         assert!(lines[4].contains("1 with errors"), "{text}");
+    }
+
+    #[test]
+    fn chinese_headings_end_where_their_figures_do() {
+        let text = render_in(&report(), 4096, Lang::Zh);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "注: a note");
+        let (head, row) = (lines[1], lines[2]);
+        let end = |l: &str, s: &str| l[..l.find(s).unwrap() + s.len()].width();
+        assert_eq!(end(head, "大小"), end(row, "8.0 MiB"), "{text}");
+        assert_eq!(end(head, "已缓存"), end(row, "1024  50.0%"), "{text}");
+        assert_eq!(end(head, "脏页"), end(row, "256  12.5%"), "{text}");
+        assert_eq!(end(head, "近期驱逐"), end(row, "        1"), "{text}");
+        let start = |l: &str, s: &str| l[..l.find(s).unwrap()].width();
+        assert_eq!(start(head, "数据源"), start(row, "cachestat"), "{text}");
+        assert_eq!(start(head, "路径"), start(row, "/data/db"), "{text}");
+        assert!(lines[4].contains("合计（1 个文件）"), "{text}");
+        assert!(lines[5].starts_with("每页 4096 字节；1 个出错"), "{text}");
+        assert!(
+            text.contains(
+                "/data/db 的页缓存图，自第 0 字节起：共 2048 页，1 格 = 32 页（128.0 KiB）"
+            ),
+            "{text}"
+        );
+        assert!(text.ends_with(&format!("{}\n", legend(Lang::Zh))), "{text}");
+        // English is what it was.
+        assert_eq!(
+            render(&report(), 4096),
+            render_in(&report(), 4096, Lang::En)
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn open(
             return Ok(ViewExit::Back);
         }
         match tool {
-            Tool::Inspect(path) => crate::inspect::live::embedded(terminal, &stop, path),
+            Tool::Inspect(path) => crate::inspect::live::embedded(terminal, &stop, path, lang),
             Tool::Stats => crate::stats::live::embedded(terminal, &stop, lang),
         }
     })?;

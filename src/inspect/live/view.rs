@@ -20,13 +20,16 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, TableState, Widget};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::Live;
 use crate::inspect::report::{FileReport, SortKey, Totals};
 use crate::inspect::table::{count, with_pct};
 use crate::probe::pages::{CellState, page_size};
+use crate::scenario::Lang;
 use crate::size::format_size;
 use crate::ui::Theme;
+use crate::ui::text::tr;
 
 /// Below this the view says so instead of drawing a squashed table.
 pub const MIN_WIDTH: u16 = 50;
@@ -75,28 +78,44 @@ pub fn render(frame: &mut Frame, live: &Live, theme: &Theme) {
 }
 
 /// The screen before the first report: a big tree takes a moment to walk.
-pub fn render_waiting(frame: &mut Frame, path: &str, theme: &Theme) {
+pub fn render_waiting(frame: &mut Frame, path: &str, lang: Lang, theme: &Theme) {
+    let area = frame.area();
+    render_waiting_to(area, frame.buffer_mut(), path, lang, theme);
+}
+
+/// The same into a buffer (the tests' way in).
+pub fn render_waiting_to(area: Rect, buf: &mut Buffer, path: &str, lang: Lang, theme: &Theme) {
+    let measuring = match lang {
+        Lang::En => format!("measuring {path} …"),
+        Lang::Zh => format!("正在测量 {path} …"),
+    };
     let lines = vec![
         Line::styled("iotour inspect", theme.title),
-        Line::raw(format!("measuring {path} …")),
+        Line::raw(measuring),
         Line::raw(""),
-        Line::from(vec![Span::styled("q", theme.key), Span::raw(" back")]),
+        Line::from(vec![
+            Span::styled("q", theme.key),
+            Span::raw(tr(lang, " back", " 返回")),
+        ]),
     ];
-    let area = frame.area();
-    Paragraph::new(lines).render(area, frame.buffer_mut());
+    Paragraph::new(lines).render(area, buf);
 }
 
 /// Draw into a buffer (the tests' way in).
 pub fn render_to(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        Paragraph::new(format!(
-            "terminal too small ({}×{}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
-            area.width,
-            area.height,
-            if live.back { "goes back" } else { "quits" }
-        ))
-        .style(theme.muted)
-        .render(area, buf);
+        let (w, h) = (area.width, area.height);
+        let small = match live.lang {
+            Lang::En => format!(
+                "terminal too small ({w}×{h}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
+                if live.back { "goes back" } else { "quits" }
+            ),
+            Lang::Zh => format!(
+                "终端太小（{w}×{h}，至少需要 {MIN_WIDTH}×{MIN_HEIGHT}）· q {}",
+                if live.back { "返回" } else { "退出" }
+            ),
+        };
+        Paragraph::new(small).style(theme.muted).render(area, buf);
         return;
     }
     let [head, files, map, foot] = areas(area);
@@ -108,20 +127,24 @@ pub fn render_to(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
 
 fn header(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     let t = &live.report.totals;
+    let (n, source, secs, at) = (t.files, live.source, live.every.as_secs_f64(), &live.at);
     let mut spans = vec![
         Span::styled("iotour inspect", theme.title),
-        Span::raw(format!(
-            " · {} file{} · {} · every {:.2} s · {} UTC",
-            t.files,
-            if t.files == 1 { "" } else { "s" },
-            live.source,
-            live.every.as_secs_f64(),
-            live.at
-        )),
+        Span::raw(match live.lang {
+            Lang::En => format!(
+                " · {n} file{} · {source} · every {secs:.2} s · {at} UTC",
+                if n == 1 { "" } else { "s" },
+            ),
+            Lang::Zh => format!(" · {n} 个文件 · {source} · 每 {secs:.2} 秒 · {at} UTC"),
+        }),
     ];
     if t.errors > 0 {
+        let errors = t.errors;
         spans.push(Span::styled(
-            format!(" · {} with errors", t.errors),
+            match live.lang {
+                Lang::En => format!(" · {errors} with errors"),
+                Lang::Zh => format!(" · {errors} 个出错"),
+            },
             theme.error,
         ));
     }
@@ -156,7 +179,7 @@ fn cells(f: &FileReport, wide: bool) -> [String; 7] {
     ]
 }
 
-fn totals_cells(t: &Totals, wide: bool) -> [String; 7] {
+fn totals_cells(t: &Totals, wide: bool, lang: Lang) -> [String; 7] {
     [
         t.size.map_or_else(|| "?".into(), format_size),
         count(t.pages),
@@ -164,11 +187,12 @@ fn totals_cells(t: &Totals, wide: bool) -> [String; 7] {
         share(t.dirty, t.pages, wide),
         share(t.writeback, t.pages, wide),
         count(t.evicted),
-        "TOTAL".into(),
+        tr(lang, "TOTAL", "合计").into(),
     ]
 }
 
 fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let lang = live.lang;
     let [list, total] = area.layout(&Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(1),
@@ -203,19 +227,21 @@ fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
         cells.push(path);
         Row::new(cells)
     };
-    let pad = |s: &str| format!("{s:>w$}", w = num as usize);
+    // Right-aligned by display width: a Chinese heading ends where its figures do.
+    let pad = |s: &str, w: usize| format!("{}{s}", " ".repeat(w.saturating_sub(s.width())));
+    let num = num as usize;
     let head = Row::new({
         let mut h = vec![
-            "      SIZE".to_string(),
-            "    PAGES".to_string(),
-            pad("CACHED"),
-            pad("DIRTY"),
-            pad("WRITEBACK"),
+            pad(tr(lang, "SIZE", "大小"), 10),
+            pad(tr(lang, "PAGES", "页数"), 9),
+            pad(tr(lang, "CACHED", "已缓存"), num),
+            pad(tr(lang, "DIRTY", "脏页"), num),
+            pad(tr(lang, "WRITEBACK", "回写中"), num),
         ];
         if wide {
-            h.push("  EVICTED".to_string());
+            h.push(pad(tr(lang, "EVICTED", "已驱逐"), 9));
         }
-        h.push("PATH".to_string());
+        h.push(tr(lang, "PATH", "路径").to_string());
         h
     })
     .style(theme.title);
@@ -238,36 +264,53 @@ fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let mut state = TableState::new().with_selected(Some(live.selected));
     ratatui::widgets::StatefulWidget::render(table, list, buf, &mut state);
-    Table::new([row(totals_cells(&live.report.totals, wide))], widths)
+    Table::new([row(totals_cells(&live.report.totals, wide, lang))], widths)
         .column_spacing(1)
         .style(theme.title)
         .render(total, buf);
 }
 
-/// The end of `s` in at most `width` characters: a file's name says more
-/// than the directories above it.
+/// The end of `s` in at most `width` columns (a Chinese character takes
+/// two): a file's name says more than the directories above it.
 fn keep_tail(s: &str, width: usize) -> String {
-    let n = s.chars().count();
-    if n <= width || width == 0 {
+    if s.width() <= width || width == 0 {
         return s.to_string();
     }
-    let tail: String = s.chars().skip(n - width + 1).collect();
+    let mut tail = Vec::new();
+    let mut used = 1; // the `…`
+    for ch in s.chars().rev() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        tail.push(ch);
+    }
+    let tail: String = tail.into_iter().rev().collect();
     format!("…{tail}")
 }
 
 fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let lang = live.lang;
     let title = match &live.map {
         Ok(v) => {
             let cell = v.map.pages_per_cell;
-            format!(
-                " page map: {} · from {} · 1 cell = {cell} page{} ({}) ",
-                v.path,
+            let (path, from, bytes) = (
+                &v.path,
                 format_size(v.offset),
-                if cell == 1 { "" } else { "s" },
                 format_size(cell * page_size()),
-            )
+            );
+            match lang {
+                Lang::En => format!(
+                    " page map: {path} · from {from} · 1 cell = {cell} page{} ({bytes}) ",
+                    if cell == 1 { "" } else { "s" },
+                ),
+                Lang::Zh => {
+                    format!(" 页缓存图：{path} · 自 {from} 起 · 1 格 = {cell} 页（{bytes}） ")
+                }
+            }
         }
-        Err(_) => " page map ".into(),
+        Err(_) => tr(lang, " page map ", " 页缓存图 ").into(),
     };
     let block = map_block(Line::styled(title, theme.title), theme);
     let inner = block.inner(area);
@@ -314,11 +357,14 @@ fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
         })
         .collect();
     let legend: Vec<Span> = [
-        (CellState::Dirty, "dirty"),
-        (CellState::Writeback, "writeback"),
-        (CellState::Clean, "clean"),
-        (CellState::Cached, "cached (dirtiness unknown)"),
-        (CellState::NotCached, "not cached"),
+        (CellState::Dirty, tr(lang, "dirty", "脏")),
+        (CellState::Writeback, tr(lang, "writeback", "回写中")),
+        (CellState::Clean, tr(lang, "clean", "干净")),
+        (
+            CellState::Cached,
+            tr(lang, "cached (dirtiness unknown)", "已缓存（脏否未知）"),
+        ),
+        (CellState::NotCached, tr(lang, "not cached", "未缓存")),
     ]
     .into_iter()
     .flat_map(|(s, name)| {
@@ -334,21 +380,29 @@ fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
 }
 
 fn footer(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let lang = live.lang;
     let sort = match live.sort {
-        SortKey::Path => "path",
-        SortKey::Dirty => "dirty",
-        SortKey::Cached => "cached",
+        SortKey::Path => tr(lang, "path", "路径"),
+        SortKey::Dirty => tr(lang, "dirty", "脏页"),
+        SortKey::Cached => tr(lang, "cached", "已缓存"),
     };
     let key = |k: &'static str| Span::styled(k, theme.key);
+    let exit = match live.back {
+        true => tr(lang, " back  ", " 返回  "),
+        false => tr(lang, " quit  ", " 退出  "),
+    };
     Line::from(vec![
         key("q"),
-        Span::raw(if live.back { " back  " } else { " quit  " }),
+        Span::raw(exit),
         key("↑↓"),
-        Span::raw(" select  "),
+        Span::raw(tr(lang, " select  ", " 选择  ")),
         key("s"),
-        Span::raw(format!(" sort: {sort}  ")),
+        Span::raw(match lang {
+            Lang::En => format!(" sort: {sort}  "),
+            Lang::Zh => format!(" 排序：{sort}  "),
+        }),
         key("r"),
-        Span::raw(" refresh"),
+        Span::raw(tr(lang, " refresh", " 刷新")),
     ])
     .render(area, buf);
 }
@@ -475,5 +529,136 @@ mod tests {
     fn long_paths_keep_their_end() {
         assert_eq!(keep_tail("/a/b/c/file.db", 8), "…file.db");
         assert_eq!(keep_tail("short", 8), "short");
+        // By display width: each Chinese character takes two columns.
+        assert_eq!(keep_tail("/数据/日志文件", 9), "…日志文件");
+    }
+
+    /// Each row's text, a wide character once, with the column it starts at.
+    fn cells_of(buf: &Buffer) -> Vec<Vec<(u16, String)>> {
+        let a = buf.area;
+        (a.top()..a.bottom())
+            .map(|y| {
+                let (mut row, mut x) = (Vec::new(), a.left());
+                while x < a.right() {
+                    let sym = buf[(x, y)].symbol().to_string();
+                    let w = sym.width().max(1) as u16;
+                    row.push((x, sym));
+                    x += w;
+                }
+                row
+            })
+            .collect()
+    }
+
+    fn joined(row: &[(u16, String)]) -> String {
+        row.iter().map(|(_, s)| s.as_str()).collect()
+    }
+
+    /// The column where `needle` starts in `row`, counted in cells.
+    fn column_of(row: &[(u16, String)], needle: &str) -> Option<u16> {
+        let text = joined(row);
+        let at = text.find(needle)?;
+        let chars = text[..at].chars().count();
+        Some(row[chars].0)
+    }
+
+    fn zh_live() -> Live {
+        let mut l = live().in_lang(Lang::Zh);
+        l.at = "09:00:00".into();
+        l.selected = 1;
+        l.report.files[2].path = "/数据/日志文件".into();
+        l.map = Ok(MapView {
+            path: "b".into(),
+            offset: 0,
+            map: PageMap {
+                pages: 4,
+                pages_per_cell: 1,
+                cells: vec![
+                    CellState::Dirty,
+                    CellState::Writeback,
+                    CellState::Clean,
+                    CellState::NotCached,
+                ],
+                totals: PageCounts::default(),
+            },
+        });
+        l
+    }
+
+    #[test]
+    fn chinese_columns_line_up_at_every_width() {
+        let l = zh_live();
+        draw(MIN_WIDTH, MIN_HEIGHT, &l);
+        for (w, h) in [(110, 30), (80, 24)] {
+            let rows = cells_of(&draw(w, h, &l));
+            let screen: Vec<String> = rows.iter().map(|r| joined(r)).collect();
+            let screen = screen.join("\n");
+            let head = rows
+                .iter()
+                .find(|r| joined(r).contains("路径"))
+                .unwrap_or_else(|| panic!("no heading at {w}×{h}:\n{screen}"));
+            let path_x = column_of(head, "路径").unwrap();
+            let b = rows
+                .iter()
+                .find(|r| joined(r).trim_end().ends_with(" b"))
+                .expect(&screen);
+            assert_eq!(column_of(b, " b").map(|x| x + 1), Some(path_x), "{screen}");
+            let total = rows
+                .iter()
+                .find(|r| joined(r).contains("合计"))
+                .expect(&screen);
+            assert_eq!(column_of(total, "合计"), Some(path_x), "{screen}");
+            // A heading ends in the column its figures end in.
+            let end = |r: &[(u16, String)], s: &str| column_of(r, s).map(|x| x + s.width() as u16);
+            assert_eq!(end(head, "大小"), end(b, "8.0 KiB"), "{screen}");
+            assert_eq!(end(head, "页数"), Some(10 + 1 + 9), "{screen}");
+            let num = if w >= WIDE { 16 } else { 9 };
+            assert_eq!(
+                end(head, "脏页"),
+                Some(10 + 1 + 9 + 1 + num + 1 + num),
+                "{screen}"
+            );
+            let at = |r: &[(u16, String)], x: u16| {
+                r.iter().find(|(cx, _)| *cx == x).map(|(_, s)| s.clone())
+            };
+            // b has 2 pages and 2 dirty: each figure ends under its heading.
+            assert_eq!(at(b, 19).as_deref(), Some("2"), "{screen}");
+            if w < WIDE {
+                assert_eq!(at(b, 10 + 1 + 9 + 1 + 9 + 1 + 9 - 1).as_deref(), Some("2"));
+            }
+            if w == 110 {
+                for want in [
+                    "iotour inspect · 3 个文件 · cachestat · 每 1.00 秒 · 09:00:00 UTC",
+                    "已缓存",
+                    "回写中",
+                    "已驱逐",
+                    "页缓存图：b · 自 0 B 起 · 1 格 = 1 页（4.0 KiB）",
+                    "█ 脏  ▓ 回写中  ░ 干净  ▒ 已缓存（脏否未知）  · 未缓存",
+                    "q 退出  ↑↓ 选择  s 排序：路径  r 刷新",
+                    "/数据/日志文件",
+                ] {
+                    assert!(screen.contains(want), "{want}\n{screen}");
+                }
+                let b = joined(b);
+                assert!(b.contains("2 100.0%"), "{b}");
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_waiting_and_too_small() {
+        let area = Rect::new(0, 0, 40, 6);
+        let mut buf = Buffer::empty(area);
+        render_waiting_to(area, &mut buf, "/srv", Lang::Zh, &Theme::new(false));
+        let screen: Vec<String> = cells_of(&buf).iter().map(|r| joined(r)).collect();
+        assert!(screen[1].starts_with("正在测量 /srv …"), "{screen:?}");
+        assert!(screen[3].starts_with("q 返回"), "{screen:?}");
+        let mut l = zh_live();
+        l.back = true;
+        let small: Vec<String> = cells_of(&draw(40, 10, &l))
+            .iter()
+            .map(|r| joined(r))
+            .collect();
+        assert!(small[0].starts_with("终端太小（40×10"), "{small:?}");
     }
 }
