@@ -260,7 +260,11 @@ pub(crate) fn rates(out: &mut String, r: &StatsReport, lang: Lang) {
         (
             "pgfault",
             per_s(x.pgfault),
-            tr(lang, "page faults, minor and major", "缺页异常，次要与主要"),
+            tr(
+                lang,
+                "page faults, minor and major",
+                "缺页异常（次缺页与主缺页）",
+            ),
         ),
         (
             "pgmajfault",
