@@ -19,6 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{
     Axis, Block, BorderType, Borders, Chart, Dataset, GraphType, Paragraph, Widget,
 };
+use unicode_width::UnicodeWidthStr;
 
 use super::Dashboard;
 use crate::scenario::Lang;
@@ -60,9 +61,10 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
     let [left_w, right_w] = Rect::new(0, 0, area.width, 1)
         .layout(&columns)
         .map(|r| r.width as usize);
-    let state_lines = wrapped(&state_text, area.width as usize);
-    let left_lines = wrapped(&rates_text, left_w);
-    let right_lines = wrapped(&notes, right_w);
+    let state_lines = wrapped(&state_text, area.width as usize, Hang::Explanations);
+    let left_lines = wrapped(&rates_text, left_w, Hang::Explanations);
+    // The writers are a table: its column gaps are not explanations.
+    let right_lines = wrapped(&notes, right_w, Hang::Never);
     // The state first, then a chart of at least 3 rows, then what is left.
     let state_h = (state_lines.len() as u16).min(area.height.saturating_sub(5));
     let bottom_h = (left_lines.len().max(right_lines.len()) as u16)
@@ -153,19 +155,51 @@ pub fn render_waiting_to(
 
 /// `text` wrapped at `width` (display width, so Chinese wraps too), one
 /// line per row; blank lines kept.
-fn wrapped(text: &str, width: usize) -> Vec<Line<'static>> {
-    text.lines()
-        .flat_map(|l| {
-            let rows = crate::ui::text::wrap(l, width.max(1));
-            if rows.is_empty() {
-                vec![String::new()]
-            } else {
-                rows
+fn wrapped(text: &str, width: usize, hang: Hang) -> Vec<Line<'static>> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    for l in text.lines() {
+        if l.width() <= width {
+            rows.push(l.to_string());
+            continue;
+        }
+        // "figure   explanation" that does not fit: the figure keeps its row
+        // and the explanation hangs below it, rather than being broken after
+        // its first word (or, in Chinese, its first character).
+        let split = l
+            .rfind(EXPLANATION_GAP)
+            .filter(|_| hang == Hang::Explanations)
+            .map(|at| (l[..at].trim_end(), l[at..].trim()))
+            .filter(|(head, tail)| {
+                !head.trim().is_empty() && !tail.is_empty() && head.width() <= width
+            });
+        match split {
+            Some((head, tail)) if width > HANG * 2 => {
+                rows.push(head.to_string());
+                let indent = " ".repeat(HANG);
+                rows.extend(
+                    crate::ui::text::wrap(tail, width - HANG)
+                        .into_iter()
+                        .map(|r| format!("{indent}{r}")),
+                );
             }
-        })
-        .map(Line::raw)
-        .collect()
+            _ => rows.extend(crate::ui::text::wrap(l, width)),
+        }
+    }
+    rows.into_iter().map(Line::raw).collect()
 }
+
+/// Whether a line too long for its column may hang its explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hang {
+    Explanations,
+    Never,
+}
+
+/// What separates a figure from its explanation in the text form.
+const EXPLANATION_GAP: &str = "   ";
+/// How far a hung explanation is indented.
+const HANG: usize = 4;
 
 /// At most `rows` lines; when some are cut the last row says so.
 fn clip(mut lines: Vec<Line<'static>>, rows: u16, lang: Lang) -> Vec<Line<'static>> {
@@ -282,6 +316,29 @@ mod tests {
             .map(|y| (0..w).map(|x| buf[(x, y)].symbol()).collect::<String>())
             .collect::<Vec<_>>()
             .join("\n")
+    }
+
+    #[test]
+    fn an_explanation_that_does_not_fit_hangs_below_its_figure() {
+        let rows = |text: &str, w: usize| -> Vec<String> {
+            wrapped(text, w, Hang::Explanations)
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let line = "nr_dirtied              0 页/秒 (0 B/s)   新变脏的页缓存页";
+        assert_eq!(
+            rows(line, 44),
+            [
+                "nr_dirtied              0 页/秒 (0 B/s)",
+                "    新变脏的页缓存页"
+            ]
+        );
+        // A line that fits, and one without a figure, are left alone.
+        assert_eq!(rows(line, 80), [line]);
+        assert_eq!(rows("a b c d", 3), ["a b", "c d"]);
+        // The figure itself too wide: plain wrapping.
+        assert_eq!(rows("abcdefgh   x", 4).len(), 3);
     }
 
     #[test]
