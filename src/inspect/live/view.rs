@@ -433,9 +433,8 @@ mod tests {
         buf
     }
 
-    #[test]
-    fn draws_the_files_the_map_and_the_keys() {
-        let mut l = live();
+    /// `b` selected, with one cell of each state but cached in its map.
+    fn with_map(mut l: Live) -> Live {
         l.at = "09:00:00".into();
         l.selected = 1;
         l.map = Ok(MapView {
@@ -453,6 +452,12 @@ mod tests {
                 totals: PageCounts::default(),
             },
         });
+        l
+    }
+
+    #[test]
+    fn draws_the_files_the_map_and_the_keys() {
+        let l = with_map(live());
         let screen = text(&draw(110, 30, &l));
         assert!(
             screen.contains("iotour inspect · 3 files · cachestat · every 1.00 s · 09:00:00 UTC"),
@@ -563,25 +568,8 @@ mod tests {
     }
 
     fn zh_live() -> Live {
-        let mut l = live().in_lang(Lang::Zh);
-        l.at = "09:00:00".into();
-        l.selected = 1;
+        let mut l = with_map(live().in_lang(Lang::Zh));
         l.report.files[2].path = "/数据/日志文件".into();
-        l.map = Ok(MapView {
-            path: "b".into(),
-            offset: 0,
-            map: PageMap {
-                pages: 4,
-                pages_per_cell: 1,
-                cells: vec![
-                    CellState::Dirty,
-                    CellState::Writeback,
-                    CellState::Clean,
-                    CellState::NotCached,
-                ],
-                totals: PageCounts::default(),
-            },
-        });
         l
     }
 
