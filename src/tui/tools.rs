@@ -29,11 +29,11 @@ pub enum Outcome {
     Signal(i32),
 }
 
-/// Run `tool` on `terminal` in `lang` (the TUI's) with `producers` paused. `settle` runs once the
-/// producers are joined, before the view starts: it takes what they queued
-/// (a signal among it) and says whether the view should still open. An
-/// error is fatal: the producers could not be started again, and the TUI
-/// would be deaf without them.
+/// Run `tool` on `terminal` in `lang` (the TUI's) with `producers` paused.
+/// `settle` runs once the producers are joined, before the view starts: it
+/// takes what they queued (a signal among it) and says whether the view
+/// should still open. An error is fatal: the producers could not be started
+/// again, and the TUI would be deaf without them.
 #[cfg(target_os = "linux")]
 pub fn open(
     tool: &Tool,
