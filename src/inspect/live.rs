@@ -13,7 +13,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -242,12 +241,14 @@ fn view_options(opts: &Options) -> Options {
 }
 
 /// Measures every file on a thread of its own, one report per request.
-/// Dropping it abandons a measurement in progress and joins the thread.
+/// Dropping it abandons a measurement in progress without waiting for the
+/// thread: one call can block for long (a stat on a hung NFS mount), and
+/// leaving the view must not. The thread ends by itself once that call
+/// returns, since its channels are closed.
 struct Measurer {
-    requests: Option<Sender<()>>,
+    requests: Sender<()>,
     reports: Receiver<Result<InspectReport, super::Error>>,
     cancel: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Measurer {
@@ -256,7 +257,7 @@ impl Measurer {
         let (answer, reports) = mpsc::channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancel);
-        let thread = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("inspect".into())
             .spawn(move || {
                 while asked.recv().is_ok() {
@@ -267,27 +268,20 @@ impl Measurer {
                 }
             })?;
         Ok(Measurer {
-            requests: Some(requests),
+            requests,
             reports,
             cancel,
-            thread: Some(thread),
         })
     }
 
     fn request(&self) {
-        if let Some(r) = &self.requests {
-            let _ = r.send(());
-        }
+        let _ = self.requests.send(());
     }
 }
 
 impl Drop for Measurer {
     fn drop(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
-        self.requests = None;
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -323,6 +317,9 @@ impl Loop<'_> {
             Instant::now()
         };
         let mut pending = false;
+        // `r` pressed while a report was on its way: that report began
+        // before the key, so another is asked for as soon as it arrives.
+        let mut again = false;
         let mut draw = true;
         while !stop.stopped() {
             if !pending && Instant::now() >= due {
@@ -346,7 +343,10 @@ impl Loop<'_> {
                         }
                         pending = false;
                         remap = true;
-                        due = Instant::now() + self.every;
+                        due = Instant::now();
+                        if !std::mem::take(&mut again) {
+                            due += self.every;
+                        }
                     }
                     Err(TryRecvError::Empty) => {}
                     Err(TryRecvError::Disconnected) => anyhow::bail!("the measuring thread ended"),
@@ -391,6 +391,7 @@ impl Loop<'_> {
                     };
                     match next {
                         Next::Quit => break,
+                        Next::Refresh if pending => again = true,
                         Next::Refresh => due = Instant::now(),
                         Next::Remap => remap = true,
                         Next::Draw => draw = true,

@@ -60,7 +60,7 @@ pub fn render_in(report: &InspectReport, page_size: u64, lang: Lang) -> String {
     let mut out = String::new();
     // Notes first: a fallback source changes how every row should be read.
     for note in &report.notes {
-        let _ = writeln!(out, "{}: {note}", tr(lang, "note", "注"));
+        let _ = writeln!(out, "{}{note}", tr(lang, "note: ", "注："));
     }
     let _ = writeln!(
         out,
@@ -300,7 +300,7 @@ mod tests {
     fn chinese_headings_end_where_their_figures_do() {
         let text = render_in(&report(), 4096, Lang::Zh);
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines[0], "注: a note");
+        assert_eq!(lines[0], "注：a note");
         let (head, row) = (lines[1], lines[2]);
         let end = |l: &str, s: &str| l[..l.find(s).unwrap() + s.len()].width();
         assert_eq!(end(head, "大小"), end(row, "8.0 MiB"), "{text}");
@@ -324,6 +324,13 @@ mod tests {
             render(&report(), 4096),
             render_in(&report(), 4096, Lang::En)
         );
+    }
+
+    /// The whole table in both languages: a change to either shows up here.
+    #[test]
+    fn the_whole_table_in_both_languages() {
+        insta::assert_snapshot!("inspect_table_en", render(&report(), 4096));
+        insta::assert_snapshot!("inspect_table_zh", render_in(&report(), 4096, Lang::Zh));
     }
 
     #[test]

@@ -48,14 +48,14 @@ pub fn render_in(r: &StatsReport, lang: Lang) -> String {
     pressure(&mut out, r, lang);
     writers(&mut out, r, lang);
     for note in &r.notes {
-        let _ = writeln!(out, "{}: {note}", note_label(lang));
+        let _ = writeln!(out, "{}{note}", note_label(lang));
     }
     out
 }
 
-/// `note` / `注`.
+/// `note: ` / `注：` (a full-width colon after Chinese).
 pub(crate) fn note_label(lang: Lang) -> &'static str {
-    tr(lang, "note", "注")
+    tr(lang, "note: ", "注：")
 }
 
 pub(crate) fn state(out: &mut String, r: &StatsReport, lang: Lang) {
@@ -226,7 +226,7 @@ pub(crate) fn rates(out: &mut String, r: &StatsReport, lang: Lang) {
         Lang::Zh => writeln!(out, "\n{secs:.2} 秒内的速率 (/proc/vmstat)"),
     };
     let page_kib = crate::probe::pages::page_size() / 1024;
-    let unit = tr(lang, "pages/s", "页/秒");
+    let unit = tr(lang, "pages/s", "页/s");
     let pages = |v: Option<f64>| match v {
         Some(v) => format!(
             "{v:.0} {unit} ({}/s)",
@@ -325,8 +325,8 @@ pub(crate) fn pressure(out: &mut String, r: &StatsReport, lang: Lang) {
             // The reason comes from the probe and stays English, as in --json.
             let _ = writeln!(
                 out,
-                "  {}: {}",
-                tr(lang, "unknown", "未知"),
+                "  {}{}",
+                tr(lang, "unknown: ", "未知："),
                 why.as_deref().unwrap_or("not read")
             );
         }
@@ -359,8 +359,8 @@ pub(crate) fn writers(out: &mut String, r: &StatsReport, lang: Lang) {
         out,
         "  {:>8}  {}  {}  {}",
         "PID",
-        pad_left(tr(lang, "WRITE/s", "写入/秒"), 14),
-        pad_left(tr(lang, "CANCELLED/s", "丢弃/秒"), 14),
+        pad_left(tr(lang, "WRITE/s", "写入/s"), 14),
+        pad_left(tr(lang, "CANCELLED/s", "丢弃/s"), 14),
         tr(lang, "COMMAND", "命令"),
     );
     for w in &r.top_writers {
@@ -443,9 +443,9 @@ mod tests {
             "再增加 107.4 MiB 之前，写入进程不受限速",
             "设置 (/proc/sys/vm)",
             "写回存储设备的脏页",
-            "未知: /proc/pressure/io not present",
+            "未知：/proc/pressure/io not present",
             "写入最多的进程",
-            "注: 7 of 11",
+            "注：7 of 11",
         ] {
             assert!(text.contains(want), "{want}\n{text}");
         }
@@ -466,15 +466,24 @@ mod tests {
             "{starts:?}\n{text}"
         );
         // The writers' headings end where their figures end.
-        let head = text.lines().find(|l| l.contains("写入/秒")).expect(&text);
+        let head = text.lines().find(|l| l.contains("写入/s")).expect(&text);
         let row = text.lines().find(|l| l.ends_with("  dd")).expect(&text);
         let end = |l: &str, s: &str| l[..l.find(s).unwrap() + s.len()].width();
-        assert_eq!(end(head, "写入/秒"), end(row, "4.0 KiB/s"), "{head}\n{row}");
-        assert_eq!(end(head, "丢弃/秒"), end(row, "2.0 KiB/s"), "{head}\n{row}");
+        assert_eq!(end(head, "写入/s"), end(row, "4.0 KiB/s"), "{head}\n{row}");
+        assert_eq!(end(head, "丢弃/s"), end(row, "2.0 KiB/s"), "{head}\n{row}");
         // English is what it was.
         let en = render(&StatsReport::between(&a, &b, 10));
         assert_eq!(en, render_in(&StatsReport::between(&a, &b, 10), Lang::En));
         assert!(!en.contains('脏'));
+    }
+
+    /// The whole text in both languages: a change to either shows up here.
+    #[test]
+    fn the_whole_text_in_both_languages() {
+        let (a, b) = samples();
+        let r = StatsReport::between(&a, &b, 10);
+        insta::assert_snapshot!("stats_text_en", render(&r));
+        insta::assert_snapshot!("stats_text_zh", render_in(&r, Lang::Zh));
     }
 
     #[test]

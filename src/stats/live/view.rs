@@ -53,7 +53,7 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
     let rates_text = format!("{}\n\n{}", section(text::rates), section(text::pressure));
     let mut notes = section(text::writers);
     for note in &d.latest.notes {
-        notes.push_str(&format!("\n{}: {note}", text::note_label(lang)));
+        notes.push_str(&format!("\n{}{note}", text::note_label(lang)));
     }
     // Each text gets the rows it needs once wrapped at its width; the chart
     // takes what is left (at least a few rows).
@@ -183,7 +183,22 @@ fn wrapped(text: &str, width: usize, hang: Hang) -> Vec<Line<'static>> {
                         .map(|r| format!("{indent}{r}")),
                 );
             }
-            _ => rows.extend(crate::ui::text::wrap(l, width)),
+            _ => {
+                // Keep the line's indent, which wrapping would drop, on
+                // every row it becomes (as long as the column has room).
+                let body = l.trim_start();
+                let indent = &l[..l.len() - body.len()];
+                let table = hang == Hang::Never; // its leading spaces are padding
+                if table || indent.is_empty() || width <= indent.len() * 2 {
+                    rows.extend(crate::ui::text::wrap(l, width));
+                } else {
+                    rows.extend(
+                        crate::ui::text::wrap(body, width - indent.len())
+                            .into_iter()
+                            .map(|r| format!("{indent}{r}")),
+                    );
+                }
+            }
         }
     }
     rows.into_iter().map(Line::raw).collect()
@@ -326,11 +341,11 @@ mod tests {
                 .map(ToString::to_string)
                 .collect()
         };
-        let line = "nr_dirtied              0 页/秒 (0 B/s)   新变脏的页缓存页";
+        let line = "nr_dirtied              0 页/s (0 B/s)   新变脏的页缓存页";
         assert_eq!(
             rows(line, 44),
             [
-                "nr_dirtied              0 页/秒 (0 B/s)",
+                "nr_dirtied              0 页/s (0 B/s)",
                 "    新变脏的页缓存页"
             ]
         );
@@ -339,6 +354,8 @@ mod tests {
         assert_eq!(rows("a b c d", 3), ["a b", "c d"]);
         // The figure itself too wide: plain wrapping.
         assert_eq!(rows("abcdefgh   x", 4).len(), 3);
+        // An indented line without a figure keeps its indent on every row.
+        assert_eq!(rows("  one two three", 10), ["  one two", "  three"]);
     }
 
     #[test]
@@ -459,7 +476,7 @@ mod tests {
                     "Dirty 与 Dirty+Writeback，最近 1 次采样，后台回写阈值 97.7 MiB 高出图顶",
                     "2.00 秒内的速率",
                     "写入最多的进程",
-                    "注: 7 of 11 processes",
+                    "注：7 of 11 processes",
                 ] {
                     assert!(screen.contains(want), "{want}\n{screen}");
                 }
