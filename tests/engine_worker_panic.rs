@@ -8,8 +8,12 @@
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use iotour::engine::{EngineConfig, ExecEvent, Sample, Speed};
-use iotour::scenario::{FileSetup, Meta, Op, Origin, Plan, Step, Text};
+use iotour::engine::{ExecEvent, Sample};
+use iotour::scenario::Op;
+
+// Only the plan and the settings: this test needs an event type of its own.
+#[path = "support/engine.rs"]
+mod support;
 
 enum Ev {
     Exec(Box<ExecEvent>),
@@ -31,41 +35,11 @@ impl From<Sample> for Ev {
     }
 }
 
-fn plan() -> Plan {
-    Plan {
-        id: "worker-panic".into(),
-        origin: Origin::Builtin,
-        meta: Meta {
-            title: Text::en("t"),
-            summary: Text::en("t"),
-            tags: vec![],
-            java: None,
-            lesson: None,
-        },
-        file: FileSetup {
-            size: 4096,
-            cached: true,
-        },
-        steps: vec![Step {
-            op: Op::Note,
-            say: None,
-            ask: None,
-            calls: None,
-            expect: vec![],
-            line: 0,
-        }],
-    }
-}
-
 #[test]
 fn a_worker_panic_fails_the_run_and_closes_the_channel() {
-    let config = EngineConfig {
-        workdir_parent: Some(env!("CARGO_TARGET_TMPDIR").into()),
-        speed: Speed::Max,
-        ..EngineConfig::default()
-    };
+    let plan = support::plan(4096, true, vec![support::step(Op::Note)]);
     let (tx, rx) = channel::<Ev>();
-    let engine = iotour::engine::start(plan(), config, tx).expect("start");
+    let engine = iotour::engine::start(plan, support::config(), tx).expect("start");
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut failed = None;
     loop {
