@@ -1,0 +1,176 @@
+//! The sampler thread: on its own clock, reads system dirty state, the
+//! working file's page map and which pages of the current file mapping are
+//! faulted in. Its reads are its own (separate thread, separate counters), so
+//! they never show in the worker's figures.
+
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use super::{MapCell, MappingInfo, Shared, Snapshot};
+use crate::probe::Disabled;
+use crate::probe::pages::{PageMap, PageProbe, page_size};
+use crate::probe::system::SystemMemReader;
+
+/// Cells in a sampled page map.
+pub const CELLS: usize = 256;
+
+pub(crate) fn run<E>(shared: Arc<Shared>, hz: u32, disabled: Disabled, tx: Sender<E>)
+where
+    E: From<Snapshot> + Send + 'static,
+{
+    let period = Duration::from_secs(1) / hz.max(1);
+    let mut file: Option<(File, PageProbe)> = None;
+    let pagemap = File::open("/proc/self/pagemap").ok();
+    let mut system = SystemMemReader::default();
+    let mut next = Instant::now();
+    loop {
+        if shared.control.is_aborted() {
+            return;
+        }
+        if file.is_none() {
+            let path = shared
+                .file_path
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            if let Some(p) = path
+                && let Ok(f) = File::open(p)
+            {
+                let probe = PageProbe::detect(&disabled, &f);
+                file = Some((f, probe));
+            }
+        }
+        let map = file.as_ref().and_then(|(f, p)| p.map(f, CELLS).ok());
+        let mapping = match (&map, &pagemap) {
+            (Some(m), Some(pm)) => stable_mapping_cells(&shared, |info| mapping_cells(m, info, pm)),
+            _ => None,
+        };
+        let sample = Snapshot {
+            at: shared.at(),
+            system: system.read(),
+            file: map,
+            mapping,
+        };
+        if tx.send(E::from(sample)).is_err() {
+            return;
+        }
+        next += period;
+        let now = Instant::now();
+        if next < now {
+            // Fell behind (a slow read): do not burst to catch up.
+            next = now;
+        }
+        if shared.control.sleep(next - now).is_err() {
+            return;
+        }
+    }
+}
+
+/// `read` of the published mapping, kept only if the mapping was not
+/// republished meanwhile: the worker republishes before every munmap, so a
+/// read that overlapped one may describe a range that is gone (or already
+/// holds another mapping). A few retries, then nothing for this sample.
+fn stable_mapping_cells(
+    shared: &Shared,
+    mut read: impl FnMut(MappingInfo) -> Vec<MapCell>,
+) -> Option<Vec<MapCell>> {
+    for _ in 0..3 {
+        let (info, generation) = shared.mapping();
+        let cells = read(info?);
+        if shared.mapping().1 == generation {
+            return Some(cells);
+        }
+    }
+    None
+}
+
+/// For each cell of `map`: outside the mapping, mapped, or with at least one
+/// page present in this process's page tables (`/proc/self/pagemap` bit 63,
+/// readable without privileges).
+pub fn mapping_cells(map: &PageMap, info: MappingInfo, pagemap: &File) -> Vec<MapCell> {
+    let page = page_size();
+    let first = info.offset / page;
+    let end = first + (info.len as u64).div_ceil(page);
+    let mut out = Vec::with_capacity(map.cells.len());
+    let mut buf = Vec::new();
+    for c in 0..map.cells.len() as u64 {
+        let lo = (c * map.pages_per_cell).max(first);
+        let hi = ((c + 1) * map.pages_per_cell).min(map.pages).min(end);
+        if lo >= hi {
+            out.push(MapCell::Unmapped);
+            continue;
+        }
+        let vpage = (info.addr as u64) / page + (lo - first);
+        let n = (hi - lo) as usize;
+        buf.resize(n * 8, 0);
+        let present = match pagemap.read_at(&mut buf, vpage * 8) {
+            Ok(got) => buf[..got]
+                .chunks_exact(8)
+                .any(|e| u64::from_ne_bytes(e.try_into().expect("8 bytes")) >> 63 == 1),
+            Err(_) => false,
+        };
+        out.push(if present {
+            MapCell::Faulted
+        } else {
+            MapCell::Mapped
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Speed;
+    use crate::engine::control::Control;
+
+    const INFO: MappingInfo = MappingInfo {
+        addr: 0x7000_0000,
+        len: 4096,
+        offset: 0,
+    };
+
+    #[test]
+    fn a_read_that_overlaps_an_unmap_is_not_reported() {
+        let shared = Shared::new(Control::new(Speed::Max, false));
+        shared.publish_mapping(Some(INFO));
+        // The worker unpublishes (and would munmap) while the sampler reads.
+        let cells = stable_mapping_cells(&shared, |_| {
+            shared.publish_mapping(None);
+            vec![MapCell::Faulted]
+        });
+        assert_eq!(cells, None);
+        // Unmapped and mapped again at the same place: still a different mapping.
+        shared.publish_mapping(Some(INFO));
+        let mut reads = 0;
+        let cells = stable_mapping_cells(&shared, |_| {
+            reads += 1;
+            if reads == 1 {
+                shared.publish_mapping(None);
+                shared.publish_mapping(Some(INFO));
+                vec![MapCell::Faulted]
+            } else {
+                vec![MapCell::Mapped]
+            }
+        });
+        assert_eq!(cells, Some(vec![MapCell::Mapped]), "the retry's answer");
+    }
+
+    #[test]
+    fn a_quiet_read_is_reported() {
+        let shared = Shared::new(Control::new(Speed::Max, false));
+        assert_eq!(
+            stable_mapping_cells(&shared, |_| vec![]),
+            None,
+            "no mapping"
+        );
+        shared.publish_mapping(Some(INFO));
+        assert_eq!(
+            stable_mapping_cells(&shared, |_| vec![MapCell::Mapped]),
+            Some(vec![MapCell::Mapped])
+        );
+    }
+}

@@ -1,0 +1,236 @@
+//! What a run produced, as the engine reports it: per step the figures read
+//! from the kernel ([`Readings`]), the figures of the copy model
+//! ([`Modeled`]) and each expectation's [`Verdict`]; per run the
+//! [`Environment`] it ran in.
+//!
+//! These are the engine's own types: they travel in [`ExecEvent`]s and, in
+//! their serde form, in recordings (see [`crate::record`], whose version
+//! number guards that form). What `run --json` prints is a separate set of
+//! output types in the front crate, projected from these, so the JSON
+//! schema changes only on purpose. A figure that could not be measured is
+//! `None`, never 0.
+//!
+//! [`ExecEvent`]: crate::engine::ExecEvent
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{CopyKind, Transfer};
+
+/// The whole result of one scenario run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    /// The scenario id (file stem).
+    pub scenario: String,
+    pub title: String,
+    pub environment: Environment,
+    pub steps: Vec<StepOutcome>,
+    /// Every step ran and every expectation held.
+    pub ok: bool,
+}
+
+/// Facts about the machine and the measurement sources, for the report header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub iotour_version: String,
+    pub kernel: String,
+    pub page_size: u64,
+    /// The private working directory the file lived in.
+    pub workdir: String,
+    /// Filesystem type of the working directory (`ext4`, `tmpfs`, ...).
+    pub filesystem: String,
+    pub sources: Sources,
+}
+
+/// Which kernel interface each family of figures came from. A fallback is
+/// named, and `notes` says why the better source was not used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sources {
+    /// `tracepoint` (perf raw_syscalls:sys_enter on the worker thread) or
+    /// `engine` (counted by the engine as it issues them).
+    pub syscalls: String,
+    /// `rusage` (getrusage(RUSAGE_THREAD)).
+    pub faults: String,
+    pub ctx_switches: String,
+    /// `procfs` (/proc/thread-self/io) or `unavailable`.
+    pub io: String,
+    /// `cachestat`, `mincore` (cached only) or `unavailable`.
+    pub pages: String,
+    /// `meminfo` or `unavailable`.
+    pub system: String,
+    pub notes: Vec<String>,
+}
+
+/// Figures read from the kernel for one step (or one slice of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Readings {
+    pub duration_ns: Option<u64>,
+    pub syscalls: Option<u64>,
+    pub voluntary_ctx_switches: Option<u64>,
+    pub involuntary_ctx_switches: Option<u64>,
+    pub minor_faults: Option<u64>,
+    pub major_faults: Option<u64>,
+    pub rchar: Option<u64>,
+    pub wchar: Option<u64>,
+    pub read_bytes: Option<u64>,
+    pub write_bytes: Option<u64>,
+    /// State after the step.
+    pub file_cached_pages: Option<u64>,
+    pub file_dirty_pages: Option<u64>,
+    pub file_writeback_pages: Option<u64>,
+    pub system_dirty_kb: Option<u64>,
+    pub system_writeback_kb: Option<u64>,
+    pub rss_kb: Option<u64>,
+}
+
+impl Readings {
+    /// Add `other`'s counters to these (a step is the sum of its slices, a
+    /// run of its steps); a counter unknown on either side stays unknown. The
+    /// state fields (pages, system, RSS) are left alone: they are not sums.
+    pub fn add_counters(&mut self, other: &Readings) {
+        self.each_counter(other, |a, b| match (a, b) {
+            (Some(x), Some(y)) => Some(x + y),
+            _ => None,
+        });
+    }
+
+    /// Replace these counters by `other`'s: where a sum starts when there is
+    /// nothing yet to add to. State fields are left alone.
+    pub fn set_counters(&mut self, other: &Readings) {
+        self.each_counter(other, |_, b| b);
+    }
+
+    fn each_counter(
+        &mut self,
+        other: &Readings,
+        f: impl Fn(Option<u64>, Option<u64>) -> Option<u64>,
+    ) {
+        let pairs = [
+            (&mut self.duration_ns, other.duration_ns),
+            (&mut self.syscalls, other.syscalls),
+            (
+                &mut self.voluntary_ctx_switches,
+                other.voluntary_ctx_switches,
+            ),
+            (
+                &mut self.involuntary_ctx_switches,
+                other.involuntary_ctx_switches,
+            ),
+            (&mut self.minor_faults, other.minor_faults),
+            (&mut self.major_faults, other.major_faults),
+            (&mut self.rchar, other.rchar),
+            (&mut self.wchar, other.wchar),
+            (&mut self.read_bytes, other.read_bytes),
+            (&mut self.write_bytes, other.write_bytes),
+        ];
+        for (a, b) in pairs {
+            *a = f(*a, b);
+        }
+    }
+}
+
+/// Figures derived from the op's copy path.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Modeled {
+    /// User→kernel entries: syscalls plus page faults.
+    pub mode_switches: Option<u64>,
+    pub copies: Vec<Transfer>,
+    /// Kinds (`cpu`, `dma`) of an edge the op may have made whose bytes could
+    /// not be sized (a source was unavailable): their counts and bytes are
+    /// unknown (`null` in expectations), not 0.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsized_kinds: Vec<CopyKind>,
+    /// Where the machine differs from the textbook path, why.
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    /// 1-based.
+    pub index: usize,
+    pub op: String,
+    pub say: Option<String>,
+    /// Time inside the step's measured windows; `null` for a step that never
+    /// ran (its op failed before its first slice).
+    pub duration_ns: Option<u64>,
+    pub measured: Readings,
+    pub modeled: Modeled,
+    pub expect: Vec<Verdict>,
+    /// Why the step failed to run, if it did.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub key: String,
+    pub rule: String,
+    /// `null` when the figure is unknown; the expectation then fails.
+    pub actual: Option<u64>,
+    pub ok: bool,
+}
+
+pub mod duration_ns;
+
+use crate::model::known_totals;
+
+impl Modeled {
+    /// Copy edges of `kind` and their bytes; `None` when one was not sized.
+    pub fn copy_totals(&self, kind: CopyKind) -> Option<(u64, u64)> {
+        known_totals(&self.copies, &self.unsized_kinds, kind)
+    }
+}
+use crate::scenario::Key;
+
+/// The value of `key` in a step's figures (`None`: unknown).
+pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
+    match key {
+        Key::DurationNs => m.duration_ns,
+        Key::Syscalls => m.syscalls,
+        Key::VoluntaryCtxSwitches => m.voluntary_ctx_switches,
+        Key::InvoluntaryCtxSwitches => m.involuntary_ctx_switches,
+        Key::MinorFaults => m.minor_faults,
+        Key::MajorFaults => m.major_faults,
+        Key::Rchar => m.rchar,
+        Key::Wchar => m.wchar,
+        Key::ReadBytes => m.read_bytes,
+        Key::WriteBytes => m.write_bytes,
+        Key::FileCachedPages => m.file_cached_pages,
+        Key::FileDirtyPages => m.file_dirty_pages,
+        Key::FileWritebackPages => m.file_writeback_pages,
+        Key::SystemDirtyKb => m.system_dirty_kb,
+        Key::SystemWritebackKb => m.system_writeback_kb,
+        Key::RssKb => m.rss_kb,
+        Key::ModeSwitches => modeled.mode_switches,
+        Key::CpuCopies => modeled.copy_totals(CopyKind::Cpu).map(|t| t.0),
+        Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),
+        Key::CpuCopyBytes => modeled.copy_totals(CopyKind::Cpu).map(|t| t.1),
+        Key::DmaCopyBytes => modeled.copy_totals(CopyKind::Dma).map(|t| t.1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Readings;
+
+    #[test]
+    fn counters_add_up_and_unknown_stays_unknown() {
+        let slice = Readings {
+            syscalls: Some(3),
+            minor_faults: None,
+            rss_kb: Some(7),
+            ..Readings::default()
+        };
+        let mut sum = Readings {
+            syscalls: Some(1),
+            minor_faults: Some(2),
+            rss_kb: Some(100),
+            ..Readings::default()
+        };
+        sum.add_counters(&slice);
+        assert_eq!(sum.syscalls, Some(4));
+        assert_eq!(sum.minor_faults, None);
+        assert_eq!(sum.rss_kb, Some(100), "state is not a sum");
+        let mut start = Readings::default();
+        start.set_counters(&slice);
+        assert_eq!((start.syscalls, start.rss_kb), (Some(3), None));
+    }
+}

@@ -1,0 +1,111 @@
+//! [`Recording::load`]: a recording file back into its header and events.
+
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use super::{FORMAT, Header, Line, RecordError, VERSION};
+use crate::outcome::RunOutcome;
+use crate::scenario::{Origin, Plan, parse_str};
+
+/// A whole recording in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recording {
+    pub path: PathBuf,
+    pub header: Header,
+    pub lines: Vec<Line>,
+}
+
+impl Recording {
+    pub fn load(path: &Path) -> Result<Recording, RecordError> {
+        let file = std::fs::File::open(path).map_err(|error| RecordError::Io {
+            path: path.to_path_buf(),
+            error,
+        })?;
+        Recording::read(path, std::io::BufReader::new(file))
+    }
+
+    /// Read a recording from `input`; `path` only names it in errors.
+    pub fn read(path: &Path, input: impl BufRead) -> Result<Recording, RecordError> {
+        let io = |error| RecordError::Io {
+            path: path.to_path_buf(),
+            error,
+        };
+        let bad = |line, error| RecordError::BadLine {
+            path: path.to_path_buf(),
+            line,
+            error,
+        };
+        let mut lines = input.lines();
+        let first = match lines.next() {
+            Some(l) => l.map_err(io)?,
+            None => {
+                return Err(RecordError::NotARecording {
+                    path: path.to_path_buf(),
+                });
+            }
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&first).map_err(|_| RecordError::NotARecording {
+                path: path.to_path_buf(),
+            })?;
+        if value.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+            return Err(RecordError::NotARecording {
+                path: path.to_path_buf(),
+            });
+        }
+        let found = value.get("version").and_then(serde_json::Value::as_u64);
+        if found != Some(u64::from(VERSION)) {
+            let written_by = value
+                .get("iotour_version")
+                .and_then(|v| v.as_str())
+                .unwrap_or("(unknown)")
+                .to_string();
+            return Err(RecordError::Version {
+                path: path.to_path_buf(),
+                found: found.unwrap_or(0),
+                written_by,
+            });
+        }
+        let header: Header = serde_json::from_value(value).map_err(|e| bad(1, e))?;
+        let mut events = Vec::new();
+        for (i, line) in lines.enumerate() {
+            let line = line.map_err(io)?;
+            if line.trim().is_empty() {
+                continue;
+            }
+            events.push(serde_json::from_str::<Line>(&line).map_err(|e| bad(i + 2, e))?);
+        }
+        Ok(Recording {
+            path: path.to_path_buf(),
+            header,
+            lines: events,
+        })
+    }
+
+    /// The events of scenario `index`, in recorded order.
+    pub fn scenario_lines(&self, index: usize) -> impl Iterator<Item = &Line> {
+        self.lines.iter().filter(move |l| l.scenario == index)
+    }
+
+    /// Each scenario's final report, in run order (`None`: it never finished).
+    pub fn reports(&self) -> Vec<Option<&RunOutcome>> {
+        (0..self.header.scenarios.len())
+            .map(|i| self.scenario_lines(i).find_map(|l| l.event.report()))
+            .collect()
+    }
+
+    /// The recorded scenarios as plans, parsed from the TOML in the header.
+    pub fn plans(&self) -> Result<Vec<Plan>, RecordError> {
+        self.header
+            .scenario_files
+            .iter()
+            .map(|f| {
+                parse_str(&f.toml, &f.id, Origin::Builtin).map_err(|e| RecordError::BadScenario {
+                    path: self.path.clone(),
+                    id: f.id.clone(),
+                    message: e.to_string(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,157 @@
+//! Expectations: a step's claim about a measured or modeled figure.
+//!
+//! `expect = { syscalls = "== 10486", file_dirty_pages = ">= 256" }`
+
+use std::fmt;
+
+/// A figure a step reports, by its JSON name. Readings keys come from the
+/// kernel; modeled keys come from the op's known copy path (see `model`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Key {
+    DurationNs,
+    Syscalls,
+    VoluntaryCtxSwitches,
+    InvoluntaryCtxSwitches,
+    MinorFaults,
+    MajorFaults,
+    Rchar,
+    Wchar,
+    ReadBytes,
+    WriteBytes,
+    FileCachedPages,
+    FileDirtyPages,
+    FileWritebackPages,
+    SystemDirtyKb,
+    SystemWritebackKb,
+    RssKb,
+    // Modeled.
+    ModeSwitches,
+    CpuCopies,
+    DmaCopies,
+    CpuCopyBytes,
+    DmaCopyBytes,
+}
+
+impl Key {
+    pub const ALL: &'static [Key] = &[
+        Key::DurationNs,
+        Key::Syscalls,
+        Key::VoluntaryCtxSwitches,
+        Key::InvoluntaryCtxSwitches,
+        Key::MinorFaults,
+        Key::MajorFaults,
+        Key::Rchar,
+        Key::Wchar,
+        Key::ReadBytes,
+        Key::WriteBytes,
+        Key::FileCachedPages,
+        Key::FileDirtyPages,
+        Key::FileWritebackPages,
+        Key::SystemDirtyKb,
+        Key::SystemWritebackKb,
+        Key::RssKb,
+        Key::ModeSwitches,
+        Key::CpuCopies,
+        Key::DmaCopies,
+        Key::CpuCopyBytes,
+        Key::DmaCopyBytes,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Key::DurationNs => "duration_ns",
+            Key::Syscalls => "syscalls",
+            Key::VoluntaryCtxSwitches => "voluntary_ctx_switches",
+            Key::InvoluntaryCtxSwitches => "involuntary_ctx_switches",
+            Key::MinorFaults => "minor_faults",
+            Key::MajorFaults => "major_faults",
+            Key::Rchar => "rchar",
+            Key::Wchar => "wchar",
+            Key::ReadBytes => "read_bytes",
+            Key::WriteBytes => "write_bytes",
+            Key::FileCachedPages => "file_cached_pages",
+            Key::FileDirtyPages => "file_dirty_pages",
+            Key::FileWritebackPages => "file_writeback_pages",
+            Key::SystemDirtyKb => "system_dirty_kb",
+            Key::SystemWritebackKb => "system_writeback_kb",
+            Key::RssKb => "rss_kb",
+            Key::ModeSwitches => "mode_switches",
+            Key::CpuCopies => "cpu_copies",
+            Key::DmaCopies => "dma_copies",
+            Key::CpuCopyBytes => "cpu_copy_bytes",
+            Key::DmaCopyBytes => "dma_copy_bytes",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Key> {
+        Key::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// True for figures derived from the op's copy path rather than read from the kernel.
+    pub fn is_modeled(self) -> bool {
+        matches!(
+            self,
+            Key::ModeSwitches
+                | Key::CpuCopies
+                | Key::DmaCopies
+                | Key::CpuCopyBytes
+                | Key::DmaCopyBytes
+        )
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A comparison against a whole number. Bounds of a range are inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Eq(u64),
+    Ge(u64),
+    Le(u64),
+    Gt(u64),
+    Lt(u64),
+    Range(u64, u64),
+}
+
+impl Rule {
+    pub fn holds(self, actual: u64) -> bool {
+        match self {
+            Rule::Eq(n) => actual == n,
+            Rule::Ge(n) => actual >= n,
+            Rule::Le(n) => actual <= n,
+            Rule::Gt(n) => actual > n,
+            Rule::Lt(n) => actual < n,
+            Rule::Range(a, b) => (a..=b).contains(&actual),
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Eq(n) => write!(f, "== {n}"),
+            Rule::Ge(n) => write!(f, ">= {n}"),
+            Rule::Le(n) => write!(f, "<= {n}"),
+            Rule::Gt(n) => write!(f, "> {n}"),
+            Rule::Lt(n) => write!(f, "< {n}"),
+            Rule::Range(a, b) => write!(f, "{a}..{b}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expectation {
+    pub key: Key,
+    pub rule: Rule,
+}
+
+impl Expectation {
+    /// `None` when the figure is unknown: an expectation on an unknown value fails.
+    pub fn check(&self, actual: Option<u64>) -> bool {
+        actual.is_some_and(|v| self.rule.holds(v))
+    }
+}

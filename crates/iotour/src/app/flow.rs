@@ -1,0 +1,193 @@
+//! The data path as the run has driven it: which places the scenario touches,
+//! and for each copy edge (from, to, CPU or DMA) its running byte total and
+//! the pulses in flight that the data-path panel animates.
+//!
+//! Every figure here is modeled (the engine derives copies from each op's
+//! known copy path), and the panel says so.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::time::Duration;
+
+use iotour_core::model::{CopyKind, Place, Transfer};
+use iotour_core::scenario::{Op, Plan, Target, Via};
+
+/// How long one pulse takes to travel its edge. Long enough for the eye to
+/// follow, short enough that one pulse per slice does not pile up at 1×.
+pub const PULSE: Duration = Duration::from_millis(700);
+/// Pulses kept per edge: more would only blur into a solid line.
+const MAX_PULSES: usize = 3;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EdgeKey {
+    pub from: Place,
+    pub to: Place,
+    pub kind: CopyKind,
+}
+
+impl EdgeKey {
+    /// `CopyKind` has no order of its own; edges sort by places, then DMA first.
+    fn rank(&self) -> (Place, Place, u8) {
+        let kind = match self.kind {
+            CopyKind::Dma => 0,
+            CopyKind::Cpu => 1,
+        };
+        (self.from, self.to, kind)
+    }
+}
+
+impl Ord for EdgeKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for EdgeKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EdgeView {
+    /// Bytes over the whole run.
+    pub total: u64,
+    /// Bytes in the step now running (or last run).
+    pub step: u64,
+    /// Start times (run clock) of the pulses still travelling.
+    pub pulses: VecDeque<Duration>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Flow {
+    pub places: BTreeSet<Place>,
+    pub edges: BTreeMap<EdgeKey, EdgeView>,
+}
+
+impl Flow {
+    pub fn for_plan(plan: &Plan) -> Flow {
+        let places = plan.steps.iter().flat_map(|s| places_of(&s.op)).collect();
+        Flow {
+            places,
+            edges: BTreeMap::new(),
+        }
+    }
+
+    /// A new step begins: its per-step byte figures start from zero.
+    pub fn start_step(&mut self) {
+        for e in self.edges.values_mut() {
+            e.step = 0;
+        }
+    }
+
+    /// Record copies that happened at `at`; `animate` adds a pulse per edge.
+    pub fn add(&mut self, copies: &[Transfer], at: Duration, animate: bool) {
+        for c in copies {
+            self.places.insert(c.from);
+            self.places.insert(c.to);
+            let e = self
+                .edges
+                .entry(EdgeKey {
+                    from: c.from,
+                    to: c.to,
+                    kind: c.kind,
+                })
+                .or_default();
+            e.total += c.bytes;
+            e.step += c.bytes;
+            if animate && c.bytes > 0 {
+                if e.pulses.len() == MAX_PULSES {
+                    e.pulses.pop_front();
+                }
+                e.pulses.push_back(at);
+            }
+        }
+    }
+
+    /// Forget pulses that have arrived.
+    pub fn prune(&mut self, now: Duration) {
+        for e in self.edges.values_mut() {
+            e.pulses.retain(|&t| now.saturating_sub(t) < PULSE);
+        }
+    }
+
+    /// Edges that carried bytes in the current step, as (CPU, DMA) counts:
+    /// the "read+write is four copies, sendfile two" figure.
+    pub fn step_copies(&self) -> (usize, usize) {
+        let active = self.edges.iter().filter(|(_, e)| e.step > 0);
+        active.fold((0, 0), |(cpu, dma), (k, _)| match k.kind {
+            CopyKind::Cpu => (cpu + 1, dma),
+            CopyKind::Dma => (cpu, dma + 1),
+        })
+    }
+}
+
+/// The places an op's data can pass through, so the panel can draw the boxes
+/// before the first copy arrives. Copies the engine reports add to these.
+pub fn places_of(op: &Op) -> Vec<Place> {
+    use Place::*;
+    match op {
+        Op::Write { .. }
+        | Op::BufferedWrite { .. }
+        | Op::Pwrite { .. }
+        | Op::Read { .. }
+        | Op::Mmap { .. }
+        | Op::Msync { .. } => vec![UserBuffer, PageCache, Disk],
+        Op::Touch { target, .. } | Op::Munmap { target } => match target {
+            Target::File => vec![UserBuffer, PageCache, Disk],
+            Target::Anon => vec![UserBuffer],
+        },
+        Op::Fsync
+        | Op::Fdatasync
+        | Op::SyncFileRange { .. }
+        | Op::DropCache
+        | Op::WaitWriteback { .. }
+        | Op::Reopen { .. } => vec![PageCache, Disk],
+        Op::AnonMmap { .. } | Op::Malloc { .. } => vec![UserBuffer],
+        Op::Send { via, .. } => match via {
+            Via::ReadWrite | Via::MmapWrite => {
+                vec![Disk, PageCache, UserBuffer, SocketBuffer, Nic]
+            }
+            Via::Sendfile | Via::Splice => vec![Disk, PageCache, SocketBuffer, Nic],
+        },
+        Op::Sleep { .. } | Op::Note => vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy(from: Place, to: Place, kind: CopyKind, bytes: u64) -> Transfer {
+        Transfer {
+            from,
+            to,
+            kind,
+            bytes,
+        }
+    }
+
+    #[test]
+    fn read_and_send_counts_four_copies_and_totals_accumulate() {
+        let mut f = Flow::default();
+        let path = [
+            copy(Place::Disk, Place::PageCache, CopyKind::Dma, 4096),
+            copy(Place::PageCache, Place::UserBuffer, CopyKind::Cpu, 4096),
+            copy(Place::UserBuffer, Place::SocketBuffer, CopyKind::Cpu, 4096),
+            copy(Place::SocketBuffer, Place::Nic, CopyKind::Dma, 4096),
+        ];
+        f.start_step();
+        f.add(&path, Duration::ZERO, true);
+        f.add(&path, Duration::from_millis(100), true);
+        assert_eq!(f.step_copies(), (2, 2));
+        let e = &f.edges[&EdgeKey {
+            from: Place::Disk,
+            to: Place::PageCache,
+            kind: CopyKind::Dma,
+        }];
+        assert_eq!((e.total, e.step, e.pulses.len()), (8192, 8192, 2));
+        f.start_step();
+        assert_eq!(f.step_copies(), (0, 0));
+        f.prune(Duration::from_secs(5));
+        assert!(f.edges.values().all(|e| e.pulses.is_empty()));
+    }
+}

@@ -1,0 +1,78 @@
+//! `iotour check FILE...`: validate scenario files without running them.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::Global;
+use iotour_core::scenario::{ScenarioError, parse_file};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files to validate; a directory means every .toml file in it.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+pub fn run(_global: &Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let mut checked = 0;
+    let mut failed = 0;
+    for arg in &args.files {
+        for outcome in expand(arg) {
+            checked += 1;
+            match outcome {
+                Ok(path) => match parse_file(&path) {
+                    Ok(plan) => {
+                        let n = plan.steps.len();
+                        println!(
+                            "ok {} ({n} step{})",
+                            path.display(),
+                            if n == 1 { "" } else { "s" }
+                        );
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("{e}\n");
+                    }
+                },
+                Err(message) => {
+                    failed += 1;
+                    eprintln!("{message}\n");
+                }
+            }
+        }
+    }
+    if failed == 0 {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let files = if checked == 1 { "file" } else { "files" };
+    eprintln!("iotour: {failed} of {checked} scenario {files} failed the check");
+    Ok(ExitCode::from(2))
+}
+
+/// A file stands for itself; a directory for its `.toml` files, sorted. An
+/// error (unreadable or empty directory) is a message, counted as a failure.
+fn expand(arg: &Path) -> Vec<Result<PathBuf, String>> {
+    if !arg.is_dir() {
+        // parse_file reports a missing or unreadable file, naming it.
+        return vec![Ok(arg.to_owned())];
+    }
+    let listing = match std::fs::read_dir(arg) {
+        Ok(listing) => listing,
+        Err(e) => return vec![Err(ScenarioError::read(arg, e).to_string())],
+    };
+    let mut files: Vec<PathBuf> = listing
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return vec![Err(format!(
+            "{}: no .toml files in this directory",
+            arg.display()
+        ))];
+    }
+    files.into_iter().map(Ok).collect()
+}

@@ -1,0 +1,153 @@
+//! `iotour inspect PATH…`: see [`crate::inspect`].
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::Global;
+use crate::inspect::watch::{Stop, clock, parse_seconds};
+use crate::inspect::{self, table};
+use iotour_core::inspect::range::ByteRange;
+use iotour_core::inspect::report::SortKey;
+use iotour_core::inspect::walk::WalkOptions;
+use iotour_core::inspect::{self as measure, Options, Probe};
+use iotour_core::probe::pages::page_size;
+use iotour_core::scenario::Lang;
+
+/// `--sort`: the command line's names for [`SortKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    /// Most dirty pages first (unknown last).
+    Dirty,
+    /// Most cached pages first (unknown last).
+    Cached,
+    /// By path, the order of the walk.
+    Path,
+}
+
+impl From<SortArg> for SortKey {
+    fn from(a: SortArg) -> SortKey {
+        match a {
+            SortArg::Dirty => SortKey::Dirty,
+            SortArg::Cached => SortKey::Cached,
+            SortArg::Path => SortKey::Path,
+        }
+    }
+}
+
+/// Cells in the page map of a single file: 4 rows of 64.
+const MAP_CELLS: usize = 4 * table::MAP_COLUMNS;
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Files and directories (directories are walked recursively, hidden files included).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print one JSON object (with --watch: one per refresh, one per line).
+    #[arg(long)]
+    pub json: bool,
+    /// Refresh every SECONDS until Ctrl-C.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    pub watch: Option<Duration>,
+    /// Only this byte range of the one file named, e.g. 0..64MiB or 1GiB.. (zoom).
+    #[arg(long, value_name = "START..END")]
+    pub range: Option<ByteRange>,
+    /// Order of the files.
+    #[arg(long, value_enum, default_value_t = SortArg::Path)]
+    pub sort: SortArg,
+    /// Directory levels to descend below a named directory (1: its own files only).
+    #[arg(long, value_name = "N")]
+    pub max_depth: Option<usize>,
+    /// Print the table once even on a terminal (instead of the live view).
+    #[arg(long, conflicts_with_all = ["json", "watch"])]
+    pub plain: bool,
+    /// How often the live view (on a terminal) measures again.
+    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds, default_value = "1")]
+    pub refresh: Duration,
+    /// Follow symbolic links found inside directories (links named on the
+    /// command line are always followed); each directory is entered once, so
+    /// a link loop ends.
+    #[arg(short = 'L', long)]
+    pub follow: bool,
+}
+
+pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
+    // Text follows --lang (else the locale); JSON is always the same.
+    let lang = super::list::lang(global);
+    let probe = Probe::from_env()?;
+    let opts = Options {
+        walk: WalkOptions {
+            max_depth: args.max_depth,
+            follow: args.follow,
+        },
+        range: args.range,
+        // The map is drawn in the table only; JSON has no place for it.
+        map_cells: if args.json { 0 } else { MAP_CELLS },
+        sort: args.sort.into(),
+    };
+    let stdout = std::io::stdout();
+    let live = stdout.is_terminal() && std::io::stdin().is_terminal();
+    if live && !args.json && !args.plain && args.watch.is_none() {
+        return inspect::live::run(&args.paths, &opts, &probe, args.refresh, lang);
+    }
+    let Some(every) = args.watch else {
+        let report = measure::inspect(&args.paths, &opts, &probe)?;
+        let text = format(&report, args.json, lang)?;
+        return Ok(finish(
+            stdout.lock().write_all(text.as_bytes()),
+            report.exit_code(),
+        ));
+    };
+    let stop = Stop::on_signals()?;
+    let clear = stdout.is_terminal() && !args.json;
+    loop {
+        let report = measure::inspect(&args.paths, &opts, &probe)?;
+        let code = report.exit_code();
+        let mut text = format(&report, args.json, lang)?;
+        if !args.json {
+            let (secs, at) = (every.as_secs_f64(), clock());
+            text = match lang {
+                Lang::En => format!("iotour inspect, every {secs:.2}s, at {at} UTC\n{text}\n"),
+                Lang::Zh => format!("iotour inspect，每 {secs:.2} 秒，{at} UTC\n{text}\n"),
+            };
+        }
+        if clear {
+            // Home and clear, like watch(1): each refresh replaces the last.
+            text.insert_str(0, "\x1b[H\x1b[2J");
+        }
+        let written = stdout
+            .lock()
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.lock().flush());
+        if written.is_err() || !stop.sleep(every) {
+            return Ok(finish(written, code));
+        }
+    }
+}
+
+fn format(
+    report: &iotour_core::inspect::report::InspectReport,
+    json: bool,
+    lang: Lang,
+) -> anyhow::Result<String> {
+    Ok(if json {
+        serde_json::to_string(report)? + "\n"
+    } else {
+        table::render_in(report, page_size(), lang)
+    })
+}
+
+/// The exit code after writing: a reader that went away (`| head`) is not a
+/// failure of ours.
+fn finish(written: std::io::Result<()>, code: u8) -> ExitCode {
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("iotour: writing the report: {e}");
+            ExitCode::from(1)
+        }
+        _ => ExitCode::from(code),
+    }
+}

@@ -1,0 +1,93 @@
+//! `iotour replay FILE`: play a recording in the TUI with the live view's
+//! keys, running nothing. One scenario opens its run view; a compare
+//! recording opens the side-by-side view. `--headless` prints the recorded
+//! reports (and, for several scenarios, their comparison) instead.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Args;
+
+use super::Global;
+use super::run::{TuiFlags, localize};
+use crate::compare::live::CompareView;
+use crate::compare::{Comparison, session, table as compare_table};
+use crate::replay::ReplayLauncher;
+use crate::report::{RunReport, json, table};
+use crate::tui::{self, TuiOptions};
+use iotour_core::outcome::RunOutcome;
+use iotour_core::record::Recording;
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A recording made with `run --record` or `compare --record`.
+    pub recording: PathBuf,
+    /// Print the recorded report instead of opening the TUI.
+    #[arg(long)]
+    pub headless: bool,
+    /// With --headless: print the recorded report(s) as JSON.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub tui: TuiFlags,
+}
+
+pub fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let rec = Recording::load(&args.recording)?;
+    let plans = rec.plans()?;
+    let lang = super::list::lang(global);
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        let opts = TuiOptions {
+            lang,
+            predict: args.tui.predict,
+        };
+        let launcher = ReplayLauncher::new(Arc::new(rec));
+        let speed = args.tui.speed;
+        return match <[_; 1]>::try_from(plans) {
+            Ok([plan]) => tui::run_scenario_with(plan, launcher, speed, opts),
+            Err(plans) => {
+                let (view, effects) = CompareView::new(plans, lang, speed);
+                Ok(session::run(view, effects, launcher)?.0)
+            }
+        };
+    }
+    let mut runs: Vec<(RunOutcome, _)> = Vec::new();
+    for (i, (report, plan)) in rec.reports().into_iter().zip(plans).enumerate() {
+        let Some(report) = report else {
+            anyhow::bail!(
+                "{}: scenario {} ({}) never finished in this recording",
+                args.recording.display(),
+                i,
+                rec.header.scenarios[i]
+            );
+        };
+        let mut report = report.clone();
+        localize(&mut report, &plan, lang);
+        runs.push((report, plan));
+    }
+    if args.json {
+        match runs.as_slice() {
+            [(report, _)] => println!("{}", json::render(report)),
+            _ => {
+                let reports: Vec<RunReport> =
+                    runs.iter().map(|(r, _)| RunReport::from(r)).collect();
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            }
+        }
+    } else {
+        for (report, _) in &runs {
+            print!("{}", table::render(report));
+            println!();
+        }
+        if runs.len() > 1 {
+            print!("{}", compare_table::render(&Comparison::new(&runs)));
+        }
+    }
+    Ok(if runs.iter().all(|(r, _)| r.ok) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,363 @@
+//! `iotour run SCENARIO`: the live TUI when standard output is a terminal;
+//! with `--headless` (or when piped) run the engine at full speed with no UI,
+//! print the report as a table (or JSON), exit 0 when every step ran and every
+//! expectation held, 1 otherwise, 2 on bad input.
+//!
+//! Ctrl-C (SIGINT), SIGTERM and SIGHUP abort the run; dropping the engine
+//! removes the working directory before the process exits 128 + signal.
+
+#[cfg(target_os = "linux")]
+use std::io::IsTerminal;
+use std::path::PathBuf;
+#[cfg(target_os = "linux")]
+use std::process::ExitCode;
+#[cfg(target_os = "linux")]
+use std::sync::Arc;
+#[cfg(target_os = "linux")]
+use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(target_os = "linux")]
+use std::sync::mpsc::{RecvTimeoutError, channel};
+#[cfg(target_os = "linux")]
+use std::time::Duration;
+
+#[cfg(target_os = "linux")]
+use anyhow::Context as _;
+use clap::Args;
+
+#[cfg(target_os = "linux")]
+use super::Global;
+#[cfg(target_os = "linux")]
+use crate::record::RecordingLauncher;
+#[cfg(target_os = "linux")]
+use crate::report::{json, table};
+#[cfg(target_os = "linux")]
+use crate::tui;
+#[cfg(target_os = "linux")]
+use crate::tui::TuiOptions;
+#[cfg(target_os = "linux")]
+use iotour_core::engine::EngineConfig;
+use iotour_core::engine::Speed;
+#[cfg(target_os = "linux")]
+use iotour_core::engine::{self, ExecEvent, Snapshot};
+use iotour_core::outcome::RunOutcome;
+#[cfg(target_os = "linux")]
+use iotour_core::probe::Disabled;
+use iotour_core::record::{self, Recorder, ScenarioFile};
+#[cfg(target_os = "linux")]
+use iotour_core::scenario::Catalog;
+use iotour_core::scenario::{Lang, Plan};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A built-in scenario id, a scenario in ./scenarios/ or --scenarios DIR, or a path to a .toml file.
+    pub scenario: String,
+    /// Print the report instead of opening the TUI (the default when output is not a terminal).
+    #[arg(long)]
+    pub headless: bool,
+    /// With --headless: print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write every event of the run to FILE (JSON Lines; see `iotour replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Leave the working directory and its file on disk after a finished run
+    /// (its path is the report's `environment.workdir`), so the file's page
+    /// cache can be inspected with fincore, vmtouch or `iotour inspect`.
+    /// Removing it is then up to you (later runs leave it alone). Aborted
+    /// runs still remove it.
+    #[arg(long)]
+    pub keep_workdir: bool,
+    #[command(flatten)]
+    pub tui: TuiFlags,
+}
+
+/// Options of the live view, for `iotour run` and `iotour` with no subcommand.
+#[derive(Debug, Clone, Args)]
+pub struct TuiFlags {
+    /// Pause before each step that asks a question and hide its figures until it ran.
+    #[arg(long)]
+    pub predict: bool,
+    /// Starting pace of the live view: 1/4, 1/2, 1, 2, 4, 8 or max.
+    #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed)]
+    pub speed: Speed,
+}
+
+pub(super) fn parse_speed(s: &str) -> Result<Speed, String> {
+    let s = s.trim();
+    // "max" ends in an x too: name it before the × suffix is trimmed.
+    if s == "max" {
+        return Ok(Speed::Max);
+    }
+    Ok(match s.trim_end_matches(['x', '×']) {
+        "1/4" | "0.25" | ".25" => Speed::Quarter,
+        "1/2" | "0.5" | ".5" => Speed::Half,
+        "1" => Speed::One,
+        "2" => Speed::Two,
+        "4" => Speed::Four,
+        "8" => Speed::Eight,
+        "max" => Speed::Max,
+        _ => {
+            return Err(format!(
+                "`{s}` is not a speed (1/4, 1/2, 1, 2, 4, 8 or max)"
+            ));
+        }
+    })
+}
+
+#[cfg(target_os = "linux")]
+impl TuiFlags {
+    fn options(&self, lang: Lang) -> TuiOptions {
+        TuiOptions {
+            lang,
+            predict: self.predict,
+        }
+    }
+}
+
+/// The events a headless run listens to (samples are ignored).
+#[cfg(target_os = "linux")]
+enum Headless {
+    Exec(Box<ExecEvent>),
+    Sample,
+}
+
+#[cfg(target_os = "linux")]
+impl From<ExecEvent> for Headless {
+    fn from(e: ExecEvent) -> Self {
+        Headless::Exec(Box::new(e))
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl From<Snapshot> for Headless {
+    fn from(_: Snapshot) -> Self {
+        Headless::Sample
+    }
+}
+
+/// How a headless run ended.
+#[cfg(target_os = "linux")]
+pub enum Outcome {
+    Report(Box<RunOutcome>),
+    /// A termination signal arrived; the run was aborted and cleaned up.
+    Signalled(i32),
+}
+
+/// The engine configuration the global flags ask for (headless: max speed).
+#[cfg(target_os = "linux")]
+pub fn engine_config(global: &Global) -> anyhow::Result<EngineConfig> {
+    let max_size = iotour_core::size::parse_size(&global.max_size)
+        .map_err(|e| anyhow::anyhow!("--max-size {}: {e}", global.max_size))?;
+    let disabled = Disabled::from_env().map_err(anyhow::Error::msg)?;
+    Ok(EngineConfig {
+        workdir_parent: global.workdir.clone(),
+        max_size,
+        speed: Speed::Max,
+        start_paused: false,
+        sample_hz: global.sample_hz,
+        disabled,
+    })
+}
+
+/// Run `plan` to the end (or to a signal) with no UI.
+#[cfg(target_os = "linux")]
+pub fn run_headless(plan: Plan, config: EngineConfig) -> anyhow::Result<Outcome> {
+    run_headless_recorded(plan, config, None).0
+}
+
+/// [`run_headless`], recording every event as scenario `index` when given a
+/// recorder; the recorder comes back (also after a failed run, whose events
+/// it holds) for the next scenario or for [`Recorder::finish`].
+#[cfg(target_os = "linux")]
+pub fn run_headless_recorded(
+    plan: Plan,
+    config: EngineConfig,
+    recorder: Option<(Recorder, usize)>,
+) -> (anyhow::Result<Outcome>, Option<Recorder>) {
+    run_headless_keeping(plan, config, recorder, false)
+}
+
+/// [`run_headless_recorded`], leaving the working directory on disk after a
+/// finished run when `keep` is set (`--keep-workdir`).
+#[cfg(target_os = "linux")]
+pub fn run_headless_keeping(
+    plan: Plan,
+    config: EngineConfig,
+    recorder: Option<(Recorder, usize)>,
+    keep: bool,
+) -> (anyhow::Result<Outcome>, Option<Recorder>) {
+    let (tx, rx) = channel::<Headless>();
+    let id = plan.id.clone();
+    let (started, tee) = match recorder {
+        Some((rec, index)) => match record::tee(rec, index, tx) {
+            Ok((tee_tx, tee)) => (engine::start(plan, config, tee_tx), Some(tee)),
+            Err(e) => return (Err(anyhow::anyhow!("cannot start the recorder: {e}")), None),
+        },
+        None => (engine::start(plan, config, tx), None),
+    };
+    let started = started.with_context(|| format!("cannot run {id}"));
+    let outcome = started.and_then(|engine| drive(engine, &id, &rx, keep));
+    // The engine is gone, so the tee has seen its last event.
+    (outcome, tee.map(record::Tee::finish))
+}
+
+/// Wait for the run's report, aborting on a termination signal.
+#[cfg(target_os = "linux")]
+fn drive(
+    mut engine: engine::Engine,
+    id: &str,
+    rx: &std::sync::mpsc::Receiver<Headless>,
+    keep: bool,
+) -> anyhow::Result<Outcome> {
+    let signal = Arc::new(AtomicUsize::new(0));
+    let mut ids = Vec::new();
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        let id = signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
+            .context("installing the signal handler")?;
+        ids.push(id);
+    }
+    let result = (|| {
+        loop {
+            let sig = signal.load(Ordering::SeqCst);
+            if sig != 0 {
+                // Aborts the worker, joins both threads, removes the workdir.
+                engine.abort();
+                return Ok(Outcome::Signalled(sig as i32));
+            }
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Headless::Exec(e)) => match *e {
+                    ExecEvent::Finished(report) => {
+                        if keep && let Some(dir) = engine.keep_workdir() {
+                            eprintln!("iotour: kept the working directory {}", dir.display());
+                        }
+                        drop(engine);
+                        return Ok(Outcome::Report(Box::new(report)));
+                    }
+                    ExecEvent::Failed { error, .. } => {
+                        drop(engine);
+                        anyhow::bail!("{id}: {error}");
+                    }
+                    _ => {}
+                },
+                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => {
+                    drop(engine);
+                    anyhow::bail!("{id}: the engine stopped without a report");
+                }
+            }
+        }
+    })();
+    for id in ids {
+        signal_hook::low_level::unregister(id);
+    }
+    result
+}
+
+/// Exit code for a run killed by `sig`: 128 + the signal number.
+#[cfg(target_os = "linux")]
+pub fn signal_exit(sig: i32) -> ExitCode {
+    ExitCode::from((128 + sig).clamp(0, 255) as u8)
+}
+
+#[cfg(target_os = "linux")]
+pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
+    let plan = Catalog::load(&global.scenario_dirs)
+        .resolve(&args.scenario)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let config = engine_config(global)?;
+    let lang = super::list::lang(global);
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        let config = EngineConfig {
+            speed: args.tui.speed,
+            ..config
+        };
+        let opts = args.tui.options(lang);
+        let Some(path) = args.record else {
+            return tui::run_scenario(plan, config, opts);
+        };
+        let speed = config.speed;
+        let hz = config.sample_hz;
+        let launcher = RecordingLauncher::new(tui::EngineLauncher::new(config), path, hz);
+        let errors = launcher.errors();
+        let code = tui::run_scenario_with(plan, launcher, speed, opts)?;
+        if let Some(e) = errors.lock().ok().and_then(|mut e| e.take()) {
+            return Err(e.into());
+        }
+        return Ok(code);
+    }
+    let texts = plan.clone();
+    let recorder = match &args.record {
+        Some(path) => Some((
+            Recorder::create(path, vec![ScenarioFile::of(&plan)?], config.sample_hz)?,
+            0,
+        )),
+        None => None,
+    };
+    let (outcome, recorder) = run_headless_keeping(plan, config, recorder, args.keep_workdir);
+    if let Some(r) = recorder {
+        r.finish()?;
+    }
+    match outcome? {
+        Outcome::Signalled(sig) => {
+            eprintln!("iotour: interrupted; the working directory was removed");
+            Ok(signal_exit(sig))
+        }
+        Outcome::Report(mut report) => {
+            localize(&mut report, &texts, lang);
+            if args.json {
+                println!("{}", json::render(&report));
+            } else {
+                print!("{}", table::render(&report));
+            }
+            Ok(if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+    }
+}
+
+/// The engine reports narration in English; show it in `lang` where the
+/// scenario has a translation.
+pub fn localize(report: &mut RunOutcome, plan: &Plan, lang: Lang) {
+    report.title = plan.meta.title.get(lang).to_string();
+    for (s, step) in report.steps.iter_mut().zip(&plan.steps) {
+        s.say = step.say.as_ref().map(|t| t.get(lang).to_string());
+    }
+}
+
+/// `iotour` with no subcommand: the scenario picker on a terminal, otherwise
+/// the list of lessons and how to run one.
+#[cfg(target_os = "linux")]
+pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::load(&global.scenario_dirs);
+    let lang = super::list::lang(global);
+    if std::io::stdout().is_terminal() {
+        let plans: Vec<Plan> = catalog
+            .entries()
+            .iter()
+            .filter_map(|e| e.plan.as_ref().ok().cloned())
+            .collect();
+        let config = EngineConfig {
+            speed: flags.speed,
+            ..engine_config(global)?
+        };
+        return tui::pick_and_run(plans, config, flags.options(lang));
+    }
+    println!("Scenarios:");
+    for e in catalog.entries() {
+        println!(
+            "  {:<24} {}",
+            e.id,
+            e.title(lang).unwrap_or("(does not parse)")
+        );
+    }
+    println!("\nRun one:  iotour run <id> --headless   (add --json for the full report)");
+    println!("Check all: iotour verify");
+    Ok(ExitCode::SUCCESS)
+}

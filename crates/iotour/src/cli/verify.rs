@@ -1,0 +1,191 @@
+//! `iotour verify [SCENARIO...]`: run scenarios headless (all built-ins when
+//! none is named) and print one verdict line each:
+//! - `PASS id (n steps, m checks)`: every expectation was measured and held;
+//! - `FAIL id: step 3 file_dirty_pages >= 256 (actual 12)`: one did not hold
+//!   (or a step failed);
+//! - `UNKNOWN id (n steps, 5 of 7 checks held; unknown: step 1 wchar, ...;
+//!   sources: io=unavailable)`: nothing failed, but some expectations could
+//!   not be checked because a measurement source is missing or switched off
+//!   (`IOTOUR_DISABLE`, no cachestat in the kernel, ...).
+//!
+//! An unknown value is never a pass. By default it is not a failure either:
+//! a lesson that cannot be checked on this machine is reported as such, the
+//! lines are followed by a count, and the exit code is 0 when nothing failed.
+//! `--strict` counts unknown as failed (exit 1).
+//!
+//! Exit 0 when nothing failed, 1 when any failed, 2 on bad input.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::Global;
+use super::run::{Outcome, engine_config, run_headless, signal_exit};
+use iotour_core::outcome::RunOutcome;
+use iotour_core::scenario::Catalog;
+use iotour_core::scenario::catalog::builtin_ids;
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Scenario ids or .toml paths (default: every built-in).
+    pub scenarios: Vec<String>,
+    /// Count an expectation whose value could not be measured as failed.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// How one report came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+    /// No expectation failed, but some could not be checked.
+    Unknown,
+}
+
+/// The verdict of one report: failures first, then unknowns.
+pub fn judge(report: &RunOutcome) -> Verdict {
+    let failed = report
+        .steps
+        .iter()
+        .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.ok && x.actual.is_some()));
+    if failed || (!report.ok && !has_unknown(report)) {
+        Verdict::Fail
+    } else if has_unknown(report) {
+        Verdict::Unknown
+    } else {
+        Verdict::Pass
+    }
+}
+
+fn has_unknown(report: &RunOutcome) -> bool {
+    report
+        .steps
+        .iter()
+        .any(|s| s.expect.iter().any(|x| x.actual.is_none()))
+}
+
+/// The verdict line for one report.
+pub fn verdict(report: &RunOutcome) -> String {
+    let checks: usize = report.steps.iter().map(|s| s.expect.len()).sum();
+    match judge(report) {
+        Verdict::Pass => format!(
+            "PASS {} ({} steps, {} checks)",
+            report.scenario,
+            report.steps.len(),
+            checks
+        ),
+        Verdict::Unknown => {
+            let held = report
+                .steps
+                .iter()
+                .flat_map(|s| &s.expect)
+                .filter(|x| x.ok)
+                .count();
+            let unknown: Vec<String> = report
+                .steps
+                .iter()
+                .flat_map(|s| {
+                    s.expect
+                        .iter()
+                        .filter(|x| x.actual.is_none())
+                        .map(move |x| format!("step {} {}", s.index, x.key))
+                })
+                .collect();
+            let src = &report.environment.sources;
+            let fallbacks: Vec<String> = [
+                ("syscalls", src.syscalls.as_str(), "tracepoint"),
+                ("faults", src.faults.as_str(), "rusage"),
+                ("io", src.io.as_str(), "procfs"),
+                ("pages", src.pages.as_str(), "cachestat"),
+                ("system", src.system.as_str(), "meminfo"),
+            ]
+            .iter()
+            .filter(|(_, used, best)| used != best)
+            .map(|(k, used, _)| format!("{k}={used}"))
+            .collect();
+            format!(
+                "UNKNOWN {} ({} steps, {held} of {checks} checks held; unknown: {}; sources: {})",
+                report.scenario,
+                report.steps.len(),
+                unknown.join(", "),
+                if fallbacks.is_empty() {
+                    "all available".to_string()
+                } else {
+                    fallbacks.join(" ")
+                }
+            )
+        }
+        Verdict::Fail => {
+            for s in &report.steps {
+                if let Some(err) = &s.error {
+                    return format!(
+                        "FAIL {}: step {} ({}) error: {err}",
+                        report.scenario, s.index, s.op
+                    );
+                }
+                if let Some(x) = s.expect.iter().find(|x| !x.ok && x.actual.is_some()) {
+                    let actual = x
+                        .actual
+                        .map_or_else(|| "unknown".to_string(), |v| v.to_string());
+                    return format!(
+                        "FAIL {}: step {} {} {} (actual {actual})",
+                        report.scenario, s.index, x.key, x.rule
+                    );
+                }
+            }
+            format!("FAIL {}: the run stopped early", report.scenario)
+        }
+    }
+}
+
+pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let catalog = Catalog::load(&global.scenario_dirs);
+    let names: Vec<String> = if args.scenarios.is_empty() {
+        builtin_ids().map(str::to_string).collect()
+    } else {
+        args.scenarios.clone()
+    };
+    let mut plans = Vec::new();
+    for name in &names {
+        plans.push(catalog.resolve(name).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    let (mut failed, mut unknown) = (0, 0);
+    for plan in plans {
+        let id = plan.id.clone();
+        match run_headless(plan, engine_config(global)?) {
+            Ok(Outcome::Report(r)) => {
+                match judge(&r) {
+                    Verdict::Pass => {}
+                    Verdict::Fail => failed += 1,
+                    Verdict::Unknown => unknown += 1,
+                }
+                println!("{}", verdict(&r));
+            }
+            Ok(Outcome::Signalled(sig)) => return Ok(signal_exit(sig)),
+            Err(e) => {
+                failed += 1;
+                println!("FAIL {id}: {e:#}");
+            }
+        }
+    }
+    if unknown > 0 {
+        println!(
+            "{unknown} scenario(s) could not be fully checked: a measurement source is missing \
+             or switched off; unknown values are not passes{}",
+            if args.strict {
+                " (--strict: counted as failed)"
+            } else {
+                " (--strict counts them as failed)"
+            }
+        );
+        if args.strict {
+            failed += unknown;
+        }
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,652 @@
+//! Drawing the live `inspect` view. Read-only: no clock, no kernel.
+//!
+//! ```text
+//! ┌──────────────────────────────────────────────────────────────────────┐
+//! │ iotour inspect · 3 files · cachestat · every 1.00 s · 09:41:02 UTC   │ header
+//! │     SIZE    PAGES        CACHED         DIRTY     WRITEBACK  PATH    │
+//! │ ▶ 64 MiB    16384  8192  50.0%   768   4.7% …               app.db   │ files (scrolls)
+//! │   TOTAL …                                                            │
+//! │╭ page map: app.db · 1 cell = 8 pages (32.0 KiB) ───────────────────╮ │
+//! ││█░░░░░░░░▓▓▓▓····                                                 │ │ map of the
+//! ││█ dirty ▓ writeback ░ clean ▒ cached · not cached                  │ │ selected file
+//! │╰───────────────────────────────────────────────────────────────────╯ │
+//! │ q quit  ↑↓ select  s sort: path  r refresh                           │ footer
+//! └──────────────────────────────────────────────────────────────────────┘
+//! ```
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, TableState, Widget};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::Live;
+use crate::inspect::table::{count, with_pct};
+use crate::ui::Theme;
+use crate::ui::text::tr;
+use iotour_core::inspect::report::{FileReport, SortKey, Totals};
+use iotour_core::probe::pages::{CellState, page_size};
+use iotour_core::scenario::Lang;
+use iotour_core::size::format_size;
+
+/// Below this the view says so instead of drawing a squashed table.
+pub const MIN_WIDTH: u16 = 50;
+pub const MIN_HEIGHT: u16 = 12;
+
+/// Header, files, map, footer.
+pub fn areas(area: Rect) -> [Rect; 4] {
+    area.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Percentage(45),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]))
+}
+
+fn map_block<'a>(title: Line<'a>, theme: &Theme) -> Block<'a> {
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .border_style(theme.border)
+        .title(title)
+}
+
+/// How many cells the map panel shows on a screen of this size: one per
+/// character of its inside, less the legend line.
+pub fn map_cells(screen: Rect) -> usize {
+    let [_, _, map, _] = areas(screen);
+    let inner = map_block(Line::default(), &Theme::new(false)).inner(map);
+    inner.width as usize * inner.height.saturating_sub(1) as usize
+}
+
+/// The same glyphs as the run view's page map, so the map reads without colour.
+fn look(state: CellState, t: &Theme) -> (&'static str, Style) {
+    match state {
+        CellState::NotCached => ("·", t.not_cached),
+        CellState::Cached => ("▒", t.cached_page),
+        CellState::Clean => ("░", t.clean_page),
+        CellState::Dirty => ("█", t.dirty_page),
+        CellState::Writeback => ("▓", t.writeback_page),
+    }
+}
+
+/// Draw the whole screen.
+pub fn render(frame: &mut Frame, live: &Live, theme: &Theme) {
+    render_to(frame.area(), frame.buffer_mut(), live, theme);
+}
+
+/// The screen before the first report: a big tree takes a moment to walk.
+pub fn render_waiting(frame: &mut Frame, path: &str, lang: Lang, theme: &Theme) {
+    let area = frame.area();
+    render_waiting_to(area, frame.buffer_mut(), path, lang, theme);
+}
+
+/// The same into a buffer (the tests' way in).
+pub fn render_waiting_to(area: Rect, buf: &mut Buffer, path: &str, lang: Lang, theme: &Theme) {
+    let measuring = match lang {
+        Lang::En => format!("measuring {path} …"),
+        Lang::Zh => format!("正在测量 {path} …"),
+    };
+    let lines = vec![
+        Line::styled("iotour inspect", theme.title),
+        Line::raw(measuring),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("q", theme.key),
+            Span::raw(tr(lang, " back", " 返回")),
+        ]),
+    ];
+    Paragraph::new(lines).render(area, buf);
+}
+
+/// Draw into a buffer (the tests' way in).
+pub fn render_to(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let (w, h) = (area.width, area.height);
+        let small = match live.lang {
+            Lang::En => format!(
+                "terminal too small ({w}×{h}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
+                if live.back { "goes back" } else { "quits" }
+            ),
+            Lang::Zh => format!(
+                "终端太小（{w}×{h}，至少需要 {MIN_WIDTH}×{MIN_HEIGHT}）· q {}",
+                if live.back { "返回" } else { "退出" }
+            ),
+        };
+        Paragraph::new(small).style(theme.muted).render(area, buf);
+        return;
+    }
+    let [head, files, map, foot] = areas(area);
+    header(head, buf, live, theme);
+    table(files, buf, live, theme);
+    page_map(map, buf, live, theme);
+    footer(foot, buf, live, theme);
+}
+
+fn header(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let t = &live.report.totals;
+    let (n, source, secs, at) = (t.files, live.source, live.every.as_secs_f64(), &live.at);
+    let mut spans = vec![
+        Span::styled("iotour inspect", theme.title),
+        Span::raw(match live.lang {
+            Lang::En => format!(
+                " · {n} file{} · {source} · every {secs:.2} s · {at} UTC",
+                if n == 1 { "" } else { "s" },
+            ),
+            Lang::Zh => format!(" · {n} 个文件 · {source} · 每 {secs:.2} 秒 · {at} UTC"),
+        }),
+    ];
+    if t.errors > 0 {
+        let errors = t.errors;
+        spans.push(Span::styled(
+            match live.lang {
+                Lang::En => format!(" · {errors} with errors"),
+                Lang::Zh => format!(" · {errors} 个出错"),
+            },
+            theme.error,
+        ));
+    }
+    if let Some(note) = live.report.notes.first() {
+        spans.push(Span::styled(format!(" · {note}"), theme.fallback_badge));
+    }
+    Line::from(spans).render(area, buf);
+}
+
+/// Below this width the table drops the percentages and the evicted column,
+/// so the path keeps its room at 80 columns.
+const WIDE: u16 = 100;
+
+/// A page count, with its share of the file's pages when the table is wide.
+fn share(n: Option<u64>, of: Option<u64>, wide: bool) -> String {
+    if wide {
+        with_pct(n, of)
+    } else {
+        format!("{:>9}", count(n))
+    }
+}
+
+fn cells(f: &FileReport, wide: bool) -> [String; 7] {
+    [
+        f.size.map_or_else(|| "?".into(), format_size),
+        count(f.pages),
+        share(f.cached, f.pages, wide),
+        share(f.dirty, f.pages, wide),
+        share(f.writeback, f.pages, wide),
+        count(f.evicted),
+        f.path.clone(),
+    ]
+}
+
+fn totals_cells(t: &Totals, wide: bool, lang: Lang) -> [String; 7] {
+    [
+        t.size.map_or_else(|| "?".into(), format_size),
+        count(t.pages),
+        share(t.cached, t.pages, wide),
+        share(t.dirty, t.pages, wide),
+        share(t.writeback, t.pages, wide),
+        count(t.evicted),
+        tr(lang, "TOTAL", "合计").into(),
+    ]
+}
+
+fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let lang = live.lang;
+    let [list, total] = area.layout(&Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    let wide = area.width >= WIDE;
+    let num = if wide { 16 } else { 9 };
+    let mut widths = vec![
+        Constraint::Length(10),
+        Constraint::Length(9),
+        Constraint::Length(num),
+        Constraint::Length(num),
+        Constraint::Length(num),
+    ];
+    if wide {
+        widths.push(Constraint::Length(9));
+    }
+    widths.push(Constraint::Fill(1));
+    let right = |s: String, w: usize| format!("{s:>w$}");
+    // What is left for the path after the figures and the gaps between columns.
+    let figures = if wide {
+        10 + 9 + 16 * 3 + 9 + 6
+    } else {
+        10 + 9 + 9 * 3 + 5
+    };
+    let path_width = (area.width as usize).saturating_sub(figures);
+    let row = |c: [String; 7]| {
+        let [size, pages, cached, dirty, wb, ev, path] = c;
+        let mut cells = vec![right(size, 10), right(pages, 9), cached, dirty, wb];
+        if wide {
+            cells.push(right(ev, 9));
+        }
+        cells.push(path);
+        Row::new(cells)
+    };
+    // Right-aligned by display width: a Chinese heading ends where its figures do.
+    let pad = |s: &str, w: usize| format!("{}{s}", " ".repeat(w.saturating_sub(s.width())));
+    let num = num as usize;
+    let head = Row::new({
+        let mut h = vec![
+            pad(tr(lang, "SIZE", "大小"), 10),
+            pad(tr(lang, "PAGES", "页数"), 9),
+            pad(tr(lang, "CACHED", "已缓存"), num),
+            pad(tr(lang, "DIRTY", "脏页"), num),
+            pad(tr(lang, "WRITEBACK", "回写中"), num),
+        ];
+        if wide {
+            h.push(pad(tr(lang, "EVICTED", "已驱逐"), 9));
+        }
+        h.push(tr(lang, "PATH", "路径").to_string());
+        h
+    })
+    .style(theme.title);
+    let rows = live.report.files.iter().map(|f| {
+        let mut c = cells(f, wide);
+        c[6] = keep_tail(&c[6], path_width);
+        match &f.error {
+            // The reason follows the path (and is shown whole in the map
+            // panel when the file is selected).
+            Some(e) => {
+                c[6] = format!("{}  ({e})", c[6]);
+                row(c).style(theme.muted)
+            }
+            None => row(c),
+        }
+    });
+    let table = Table::new(rows, widths.clone())
+        .header(head)
+        .column_spacing(1)
+        .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
+    let mut state = TableState::new().with_selected(Some(live.selected));
+    ratatui::widgets::StatefulWidget::render(table, list, buf, &mut state);
+    Table::new([row(totals_cells(&live.report.totals, wide, lang))], widths)
+        .column_spacing(1)
+        .style(theme.title)
+        .render(total, buf);
+}
+
+/// The end of `s` in at most `width` columns (a Chinese character takes
+/// two): a file's name says more than the directories above it.
+fn keep_tail(s: &str, width: usize) -> String {
+    if s.width() <= width || width == 0 {
+        return s.to_string();
+    }
+    let mut tail = Vec::new();
+    let mut used = 1; // the `…`
+    for ch in s.chars().rev() {
+        let w = ch.width().unwrap_or(0);
+        if used + w > width {
+            break;
+        }
+        used += w;
+        tail.push(ch);
+    }
+    let tail: String = tail.into_iter().rev().collect();
+    format!("…{tail}")
+}
+
+fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let lang = live.lang;
+    let title = match &live.map {
+        Ok(v) => {
+            let cell = v.map.pages_per_cell;
+            let (path, from, bytes) = (
+                &v.path,
+                format_size(v.offset),
+                format_size(cell * page_size()),
+            );
+            match lang {
+                Lang::En => format!(
+                    " page map: {path} · from {from} · 1 cell = {cell} page{} ({bytes}) ",
+                    if cell == 1 { "" } else { "s" },
+                ),
+                Lang::Zh => {
+                    format!(" 页缓存图：{path} · 自 {from} 起 · 1 格 = {cell} 页（{bytes}） ")
+                }
+            }
+        }
+        Err(_) => tr(lang, " page map ", " 页缓存图 ").into(),
+    };
+    let block = map_block(Line::styled(title, theme.title), theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.is_empty() {
+        return;
+    }
+    let view = match &live.map {
+        Ok(v) => v,
+        Err(why) => {
+            Paragraph::new(why.as_str())
+                .style(theme.muted)
+                .render(inner, buf);
+            return;
+        }
+    };
+    let width = inner.width as usize;
+    let mut lines: Vec<Line> = view
+        .map
+        .cells
+        .chunks(width)
+        .take(inner.height.saturating_sub(1) as usize)
+        .map(|row| {
+            // One span per run of equal cells: fewer spans, same picture.
+            let mut spans: Vec<Span> = Vec::new();
+            let mut run: Option<(CellState, usize)> = None;
+            for &c in row {
+                match run {
+                    Some((s, n)) if s == c => run = Some((s, n + 1)),
+                    _ => {
+                        if let Some((s, n)) = run {
+                            let (g, st) = look(s, theme);
+                            spans.push(Span::styled(g.repeat(n), st));
+                        }
+                        run = Some((c, 1));
+                    }
+                }
+            }
+            if let Some((s, n)) = run {
+                let (g, st) = look(s, theme);
+                spans.push(Span::styled(g.repeat(n), st));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    let legend: Vec<Span> = [
+        (CellState::Dirty, tr(lang, "dirty", "脏")),
+        (CellState::Writeback, tr(lang, "writeback", "回写中")),
+        (CellState::Clean, tr(lang, "clean", "干净")),
+        (
+            CellState::Cached,
+            tr(lang, "cached (dirtiness unknown)", "已缓存（脏否未知）"),
+        ),
+        (CellState::NotCached, tr(lang, "not cached", "未缓存")),
+    ]
+    .into_iter()
+    .flat_map(|(s, name)| {
+        let (g, st) = look(s, theme);
+        [
+            Span::styled(g, st),
+            Span::styled(format!(" {name}  "), theme.muted),
+        ]
+    })
+    .collect();
+    lines.push(Line::from(legend));
+    Paragraph::new(lines).render(inner, buf);
+}
+
+fn footer(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
+    let lang = live.lang;
+    let sort = match live.sort {
+        SortKey::Path => tr(lang, "path", "路径"),
+        SortKey::Dirty => tr(lang, "dirty", "脏页"),
+        SortKey::Cached => tr(lang, "cached", "已缓存"),
+    };
+    let key = |k: &'static str| Span::styled(k, theme.key);
+    let exit = match live.back {
+        true => tr(lang, " back  ", " 返回  "),
+        false => tr(lang, " quit  ", " 退出  "),
+    };
+    Line::from(vec![
+        key("q"),
+        Span::raw(exit),
+        key("↑↓"),
+        Span::raw(tr(lang, " select  ", " 选择  ")),
+        key("s"),
+        Span::raw(match lang {
+            Lang::En => format!(" sort: {sort}  "),
+            Lang::Zh => format!(" 排序：{sort}  "),
+        }),
+        key("r"),
+        Span::raw(tr(lang, " refresh", " 刷新")),
+    ])
+    .render(area, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::live::tests::live;
+    use iotour_core::inspect::report::MapView;
+    use iotour_core::probe::pages::{PageCounts, PageMap};
+
+    fn text(buf: &Buffer) -> String {
+        let a = buf.area;
+        (a.top()..a.bottom())
+            .map(|y| {
+                (a.left()..a.right())
+                    .map(|x| buf[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn draw(w: u16, h: u16, l: &Live) -> Buffer {
+        let area = Rect::new(0, 0, w, h);
+        let mut buf = Buffer::empty(area);
+        render_to(area, &mut buf, l, &Theme::new(false));
+        buf
+    }
+
+    /// `b` selected, with one cell of each state but cached in its map.
+    fn with_map(mut l: Live) -> Live {
+        l.at = "09:00:00".into();
+        l.selected = 1;
+        l.map = Ok(MapView {
+            path: "b".into(),
+            offset: 0,
+            map: PageMap {
+                pages: 4,
+                pages_per_cell: 1,
+                cells: vec![
+                    CellState::Dirty,
+                    CellState::Writeback,
+                    CellState::Clean,
+                    CellState::NotCached,
+                ],
+                totals: PageCounts::default(),
+            },
+        });
+        l
+    }
+
+    #[test]
+    fn draws_the_files_the_map_and_the_keys() {
+        let l = with_map(live());
+        let screen = text(&draw(110, 30, &l));
+        assert!(
+            screen.contains("iotour inspect · 3 files · cachestat · every 1.00 s · 09:00:00 UTC"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("page map: b · from 0 B · 1 cell = 1 page (4.0 KiB)"),
+            "{screen}"
+        );
+        assert!(screen.contains("│█▓░·"), "{screen}");
+        assert!(screen.contains("█ dirty  ▓ writeback  ░ clean"), "{screen}");
+        assert!(
+            screen.contains("q quit  ↑↓ select  s sort: path  r refresh"),
+            "{screen}"
+        );
+        let b_row = screen
+            .lines()
+            .find(|l| l.trim_end().ends_with(" b"))
+            .expect(&screen);
+        assert!(b_row.contains("2 100.0%"), "{b_row}");
+        assert!(
+            screen.lines().any(|l| l.trim_end().ends_with("TOTAL")),
+            "{screen}"
+        );
+    }
+
+    /// At 80 columns the percentages and evicted count give way: the path
+    /// and every count stay whole.
+    #[test]
+    fn fits_80_by_24() {
+        let mut l = live();
+        l.at = "09:00:00".into();
+        let screen = text(&draw(80, 24, &l));
+        for f in &l.report.files {
+            let row = screen
+                .lines()
+                .find(|r| r.trim_end().ends_with(&format!(" {}", f.path)))
+                .unwrap_or_else(|| panic!("{} not shown whole:\n{screen}", f.path));
+            assert!(!row.contains('%'), "{row}");
+        }
+        assert!(
+            screen.contains("CACHED") && screen.contains("PATH"),
+            "{screen}"
+        );
+        assert!(!screen.contains("EVICTED"), "{screen}");
+        insta::assert_snapshot!("inspect_live_80x24", screen);
+        assert!(text(&draw(110, 30, &l)).contains("EVICTED"));
+    }
+
+    #[test]
+    fn a_map_that_cannot_be_drawn_says_why() {
+        let mut l = live();
+        l.map = Err("page-cache state unknown: cachestat(2) answered EPERM".into());
+        let screen = text(&draw(110, 30, &l));
+        assert!(screen.contains("cachestat(2) answered EPERM"), "{screen}");
+    }
+
+    #[test]
+    fn small_and_empty_areas_do_not_panic() {
+        let l = live();
+        assert!(text(&draw(40, 10, &l)).contains("terminal too small (40×10"));
+        draw(0, 0, &l);
+        draw(MIN_WIDTH, MIN_HEIGHT, &l);
+    }
+
+    #[test]
+    fn the_map_fills_its_panel() {
+        let screen = Rect::new(0, 0, 110, 30);
+        let [_, _, map, _] = areas(screen);
+        assert_eq!(map_cells(screen), 108 * (map.height as usize - 3));
+    }
+
+    #[test]
+    fn long_paths_keep_their_end() {
+        assert_eq!(keep_tail("/a/b/c/file.db", 8), "…file.db");
+        assert_eq!(keep_tail("short", 8), "short");
+        // By display width: each Chinese character takes two columns.
+        assert_eq!(keep_tail("/数据/日志文件", 9), "…日志文件");
+    }
+
+    /// Each row's text, a wide character once, with the column it starts at.
+    fn cells_of(buf: &Buffer) -> Vec<Vec<(u16, String)>> {
+        let a = buf.area;
+        (a.top()..a.bottom())
+            .map(|y| {
+                let (mut row, mut x) = (Vec::new(), a.left());
+                while x < a.right() {
+                    let sym = buf[(x, y)].symbol().to_string();
+                    let w = sym.width().max(1) as u16;
+                    row.push((x, sym));
+                    x += w;
+                }
+                row
+            })
+            .collect()
+    }
+
+    fn joined(row: &[(u16, String)]) -> String {
+        row.iter().map(|(_, s)| s.as_str()).collect()
+    }
+
+    /// The column where `needle` starts in `row`, counted in cells.
+    fn column_of(row: &[(u16, String)], needle: &str) -> Option<u16> {
+        let text = joined(row);
+        let at = text.find(needle)?;
+        let chars = text[..at].chars().count();
+        Some(row[chars].0)
+    }
+
+    fn zh_live() -> Live {
+        let mut l = with_map(live().in_lang(Lang::Zh));
+        l.report.files[2].path = "/数据/日志文件".into();
+        l
+    }
+
+    #[test]
+    fn chinese_columns_line_up_at_every_width() {
+        let l = zh_live();
+        draw(MIN_WIDTH, MIN_HEIGHT, &l);
+        for (w, h) in [(110, 30), (80, 24)] {
+            let rows = cells_of(&draw(w, h, &l));
+            let screen: Vec<String> = rows.iter().map(|r| joined(r)).collect();
+            let screen = screen.join("\n");
+            let head = rows
+                .iter()
+                .find(|r| joined(r).contains("路径"))
+                .unwrap_or_else(|| panic!("no heading at {w}×{h}:\n{screen}"));
+            let path_x = column_of(head, "路径").unwrap();
+            let b = rows
+                .iter()
+                .find(|r| joined(r).trim_end().ends_with(" b"))
+                .expect(&screen);
+            assert_eq!(column_of(b, " b").map(|x| x + 1), Some(path_x), "{screen}");
+            let total = rows
+                .iter()
+                .find(|r| joined(r).contains("合计"))
+                .expect(&screen);
+            assert_eq!(column_of(total, "合计"), Some(path_x), "{screen}");
+            // A heading ends in the column its figures end in.
+            let end = |r: &[(u16, String)], s: &str| column_of(r, s).map(|x| x + s.width() as u16);
+            assert_eq!(end(head, "大小"), end(b, "8.0 KiB"), "{screen}");
+            assert_eq!(end(head, "页数"), Some(10 + 1 + 9), "{screen}");
+            let num = if w >= WIDE { 16 } else { 9 };
+            assert_eq!(
+                end(head, "脏页"),
+                Some(10 + 1 + 9 + 1 + num + 1 + num),
+                "{screen}"
+            );
+            let at = |r: &[(u16, String)], x: u16| {
+                r.iter().find(|(cx, _)| *cx == x).map(|(_, s)| s.clone())
+            };
+            // b has 2 pages and 2 dirty: each figure ends under its heading.
+            assert_eq!(at(b, 19).as_deref(), Some("2"), "{screen}");
+            if w < WIDE {
+                assert_eq!(at(b, 10 + 1 + 9 + 1 + 9 + 1 + 9 - 1).as_deref(), Some("2"));
+            }
+            if w == 110 {
+                for want in [
+                    "iotour inspect · 3 个文件 · cachestat · 每 1.00 秒 · 09:00:00 UTC",
+                    "已缓存",
+                    "回写中",
+                    "已驱逐",
+                    "页缓存图：b · 自 0 B 起 · 1 格 = 1 页（4.0 KiB）",
+                    "█ 脏  ▓ 回写中  ░ 干净  ▒ 已缓存（脏否未知）  · 未缓存",
+                    "q 退出  ↑↓ 选择  s 排序：路径  r 刷新",
+                    "/数据/日志文件",
+                ] {
+                    assert!(screen.contains(want), "{want}\n{screen}");
+                }
+                let b = joined(b);
+                assert!(b.contains("2 100.0%"), "{b}");
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_waiting_and_too_small() {
+        let area = Rect::new(0, 0, 40, 6);
+        let mut buf = Buffer::empty(area);
+        render_waiting_to(area, &mut buf, "/srv", Lang::Zh, &Theme::new(false));
+        let screen: Vec<String> = cells_of(&buf).iter().map(|r| joined(r)).collect();
+        assert!(screen[1].starts_with("正在测量 /srv …"), "{screen:?}");
+        assert!(screen[3].starts_with("q 返回"), "{screen:?}");
+        let mut l = zh_live();
+        l.back = true;
+        let small: Vec<String> = cells_of(&draw(40, 10, &l))
+            .iter()
+            .map(|r| joined(r))
+            .collect();
+        assert!(small[0].starts_with("终端太小（40×10"), "{small:?}");
+    }
+}

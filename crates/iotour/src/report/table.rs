@@ -1,0 +1,196 @@
+//! The headless table: a header naming the sources and filesystem, one row
+//! per step, then each expectation with ✓ or ✗. `?` marks an unknown figure.
+
+use std::fmt::Write as _;
+
+use super::{RunOutcome, StepOutcome};
+
+fn opt(v: Option<u64>) -> String {
+    v.map_or_else(|| "?".to_string(), |v| v.to_string())
+}
+
+fn pair(a: Option<u64>, b: Option<u64>) -> String {
+    format!("{}/{}", opt(a), opt(b))
+}
+
+/// Nanoseconds as a short human figure.
+pub fn duration(ns: u64) -> String {
+    match ns {
+        n if n < 1_000 => format!("{n}ns"),
+        n if n < 1_000_000 => format!("{:.1}µs", n as f64 / 1e3),
+        n if n < 1_000_000_000 => format!("{:.1}ms", n as f64 / 1e6),
+        n => format!("{:.2}s", n as f64 / 1e9),
+    }
+}
+
+const HEADERS: [&str; 9] = [
+    "#",
+    "op",
+    "syscalls",
+    "ctxsw vol/inv",
+    "faults min/maj",
+    "wchar",
+    "dirty pages",
+    "mode sw (modeled)",
+    "time",
+];
+
+fn row(s: &StepOutcome) -> [String; 9] {
+    let m = &s.measured;
+    [
+        s.index.to_string(),
+        s.op.clone(),
+        opt(m.syscalls),
+        pair(m.voluntary_ctx_switches, m.involuntary_ctx_switches),
+        pair(m.minor_faults, m.major_faults),
+        opt(m.wchar),
+        opt(m.file_dirty_pages),
+        opt(s.modeled.mode_switches),
+        s.duration_ns.map_or_else(|| "?".to_string(), duration),
+    ]
+}
+
+/// The whole report as text.
+pub fn render(r: &RunOutcome) -> String {
+    let mut out = String::new();
+    let e = &r.environment;
+    let s = &e.sources;
+    let _ = writeln!(out, "{} — {}", r.scenario, r.title);
+    let _ = writeln!(
+        out,
+        "kernel {}, page {} B, {} at {}",
+        e.kernel, e.page_size, e.filesystem, e.workdir
+    );
+    let _ = writeln!(
+        out,
+        "sources: syscalls={} faults={} ctx={} io={} pages={} system={}",
+        s.syscalls, s.faults, s.ctx_switches, s.io, s.pages, s.system
+    );
+    for n in &s.notes {
+        let _ = writeln!(out, "  note: {n}");
+    }
+    let rows: Vec<[String; 9]> = r.steps.iter().map(row).collect();
+    let mut widths = HEADERS.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        let mut l = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            if i == 1 {
+                let _ = write!(l, "{c:<w$}  ");
+            } else {
+                let _ = write!(l, "{c:>w$}  ");
+            }
+        }
+        l.trim_end().to_string()
+    };
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", line(&HEADERS.map(str::to_string)));
+    for (row, step) in rows.iter().zip(&r.steps) {
+        let _ = writeln!(out, "{}", line(row));
+        if let Some(err) = &step.error {
+            let _ = writeln!(out, "    error: {err}");
+        }
+    }
+    let _ = writeln!(out);
+    for step in &r.steps {
+        for x in &step.expect {
+            let _ = writeln!(
+                out,
+                "{} step {} {} {} (actual {})",
+                if x.ok { "✓" } else { "✗" },
+                step.index,
+                x.key,
+                x.rule,
+                opt(x.actual)
+            );
+        }
+    }
+    let _ = writeln!(out, "{}", if r.ok { "ok" } else { "FAILED" });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use iotour_core::outcome::{Environment, Modeled, Readings, Sources, Verdict};
+
+    #[test]
+    fn table_marks_unknowns_errors_and_each_expectation() {
+        let step = |index, err: Option<&str>, ok| StepOutcome {
+            index,
+            op: "write".into(),
+            say: None,
+            duration_ns: Some(1_500_000),
+            measured: Readings {
+                syscalls: Some(1000),
+                file_dirty_pages: None,
+                ..Readings::default()
+            },
+            modeled: Modeled::default(),
+            expect: vec![Verdict {
+                key: "file_dirty_pages".into(),
+                rule: ">= 74".into(),
+                actual: None,
+                ok,
+            }],
+            error: err.map(str::to_string),
+        };
+        let r = RunOutcome {
+            scenario: "s".into(),
+            title: "T".into(),
+            environment: Environment {
+                iotour_version: "0".into(),
+                kernel: "6.18".into(),
+                page_size: 4096,
+                workdir: "/tmp/iotour-x".into(),
+                filesystem: "ext4".into(),
+                sources: Sources {
+                    syscalls: "engine".into(),
+                    faults: "rusage".into(),
+                    ctx_switches: "rusage".into(),
+                    io: "unavailable".into(),
+                    pages: "mincore".into(),
+                    system: "meminfo".into(),
+                    notes: vec!["why".into()],
+                },
+            },
+            steps: vec![step(1, None, true), step(2, Some("ENOSPC"), false)],
+            ok: false,
+        };
+        let t = render(&r);
+        assert!(t.contains("ext4 at /tmp/iotour-x"), "{t}");
+        assert!(t.contains("sources: syscalls=engine"), "{t}");
+        assert!(t.contains("  note: why"), "{t}");
+        assert!(t.contains("mode sw (modeled)"), "{t}");
+        let row = t.lines().find(|l| l.starts_with("1  write")).unwrap();
+        assert!(
+            row.contains(" 1000 ") && row.contains(" ? ") && row.ends_with("1.5ms"),
+            "{row}"
+        );
+        assert!(t.contains("    error: ENOSPC"), "{t}");
+        assert!(
+            t.contains("✓ step 1 file_dirty_pages >= 74 (actual ?)"),
+            "{t}"
+        );
+        assert!(
+            t.contains("✗ step 2 file_dirty_pages >= 74 (actual ?)"),
+            "{t}"
+        );
+        assert!(t.trim_end().ends_with("FAILED"), "{t}");
+    }
+
+    #[test]
+    fn durations_are_short() {
+        assert_eq!(duration(500), "500ns");
+        assert_eq!(duration(1_500), "1.5µs");
+        assert_eq!(duration(1_500_000), "1.5ms");
+        assert_eq!(duration(25_000_000), "25.0ms");
+        assert_eq!(duration(12_000_000_000), "12.00s");
+        assert_eq!(opt(None), "?");
+    }
+}

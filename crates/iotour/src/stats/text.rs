@@ -1,0 +1,500 @@
+//! The plain-text form of a [`StatsReport`]: state with the distance to each
+//! threshold in words, every setting with what it does, rates, pressure, and
+//! the busiest writers. English or Chinese: kernel names (`Dirty`,
+//! `dirty_ratio`, `nr_dirtied`, the /proc paths) stay as the kernel spells
+//! them, and columns are padded by display width.
+
+use std::fmt::Write;
+
+use unicode_width::UnicodeWidthStr;
+
+use super::report::StatsReport;
+use crate::ui::text::tr;
+use iotour_core::probe::system::DirtySettings;
+use iotour_core::scenario::Lang;
+use iotour_core::size::format_size;
+use iotour_core::stats::pressure::Stall;
+
+pub(crate) fn kb(v: Option<u64>) -> String {
+    v.map_or_else(|| "?".into(), |k| format_size(k * 1024))
+}
+
+fn pct(v: f64) -> String {
+    // Tiny shares read as 0%, which would hide that there is some.
+    if v > 0.0 && v < 1.0 {
+        format!("{v:.1}%")
+    } else {
+        format!("{v:.0}%")
+    }
+}
+
+/// `s` right-aligned in `width` display columns (a Chinese character takes two).
+fn pad_left(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(s.width())))
+}
+
+/// The whole report as text in English, ending in a newline.
+pub fn render(r: &StatsReport) -> String {
+    render_in(r, Lang::En)
+}
+
+/// The whole report as text in `lang`, ending in a newline. The notes come
+/// from the probes and stay English (as in `--json`); their prefix follows `lang`.
+pub fn render_in(r: &StatsReport, lang: Lang) -> String {
+    let mut out = String::new();
+    state(&mut out, r, lang);
+    settings(&mut out, &r.settings, lang);
+    rates(&mut out, r, lang);
+    pressure(&mut out, r, lang);
+    writers(&mut out, r, lang);
+    for note in &r.notes {
+        let _ = writeln!(out, "{}{note}", note_label(lang));
+    }
+    out
+}
+
+/// `note: ` / `注：` (a full-width colon after Chinese).
+pub(crate) fn note_label(lang: Lang) -> &'static str {
+    tr(lang, "note: ", "注：")
+}
+
+pub(crate) fn state(out: &mut String, r: &StatsReport, lang: Lang) {
+    let _ = writeln!(
+        out,
+        "{}",
+        tr(lang, "Dirty page cache, system-wide", "脏页缓存（全系统）")
+    );
+    let _ = write!(out, "  {:<16} {:>10}", "Dirty", kb(r.dirty_kb));
+    match (
+        r.distance.dirty_pct_of_background,
+        r.dirty_kb,
+        r.background_threshold_kb,
+    ) {
+        (Some(p), Some(d), Some(bg)) if d < bg => {
+            let (p, bg, more) = (pct(p), kb(Some(bg)), kb(Some(bg - d)));
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "   Dirty is {p} of the background threshold ({bg}): the flusher threads start writing back after {more} more",
+                ),
+                Lang::Zh => writeln!(
+                    out,
+                    "   Dirty 已达后台回写阈值（{bg}）的 {p}：再增加 {more}，flusher 线程就开始回写",
+                ),
+            };
+        }
+        (Some(p), Some(_), Some(bg)) => {
+            let (p, bg) = (pct(p), kb(Some(bg)));
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "   Dirty is {p} of the background threshold ({bg}): background writeback is under way",
+                ),
+                Lang::Zh => writeln!(
+                    out,
+                    "   Dirty 已达后台回写阈值（{bg}）的 {p}：后台回写正在进行",
+                ),
+            };
+        }
+        _ => {
+            let unknown = tr(
+                lang,
+                "(background threshold unknown)",
+                "（后台回写阈值未知）",
+            );
+            let _ = writeln!(out, "   {unknown}");
+        }
+    }
+    let _ = writeln!(out, "  {:<16} {:>10}", "Writeback", kb(r.writeback_kb));
+    let dw = r.dirty_kb.zip(r.writeback_kb).map(|(d, w)| d + w);
+    let _ = write!(out, "  {:<16} {:>10}", "Dirty+Writeback", kb(dw));
+    match (
+        r.distance.dirty_writeback_pct_of_threshold,
+        dw,
+        r.threshold_kb,
+        r.distance.throttle_from_kb,
+    ) {
+        (Some(p), Some(n), Some(hard), Some(from)) => {
+            let verdict = if n >= hard {
+                tr(
+                    lang,
+                    "writers are blocked until writeback catches up",
+                    "写入进程被阻塞，直到回写跟上",
+                )
+                .to_string()
+            } else if n >= from {
+                tr(lang, "writers are being throttled", "写入进程正被限速").to_string()
+            } else {
+                let more = kb(Some(from - n));
+                match lang {
+                    Lang::En => format!("writers run unthrottled for {more} more"),
+                    Lang::Zh => format!("再增加 {more} 之前，写入进程不受限速"),
+                }
+            };
+            let (p, hard, from) = (pct(p), kb(Some(hard)), kb(Some(from)));
+            let _ = match lang {
+                Lang::En => writeln!(
+                    out,
+                    "   {p} of the hard threshold ({hard}); throttling starts at {from} (halfway between the thresholds): {verdict}",
+                ),
+                Lang::Zh => writeln!(
+                    out,
+                    "   已达硬阈值（{hard}）的 {p}；从 {from}（两个阈值的中点）开始限速：{verdict}",
+                ),
+            };
+        }
+        _ => {
+            let unknown = tr(lang, "(hard threshold unknown)", "（硬阈值未知）");
+            let _ = writeln!(out, "   {unknown}");
+        }
+    }
+}
+
+fn settings(out: &mut String, s: &DirtySettings, lang: Lang) {
+    let n = |v: Option<u64>| v.map_or_else(|| "?".into(), |v| v.to_string());
+    let secs =
+        |v: Option<u64>| v.map_or_else(|| "?".into(), |v| format!("{:.2} s", v as f64 / 100.0));
+    let same = tr(
+        lang,
+        "the same as a number of bytes; 0 means the ratio is used",
+        "同上，以字节数表示；0 表示改用比例",
+    );
+    let (expire, every) = (
+        secs(s.dirty_expire_centisecs),
+        secs(s.dirty_writeback_centisecs),
+    );
+    let rows = [
+        (
+            "dirty_background_ratio",
+            n(s.dirty_background_ratio),
+            tr(
+                lang,
+                "% of dirtyable memory at which background writeback starts (unused while dirty_background_bytes is set)",
+                "占可脏化内存的百分比：达到即开始后台回写（设置了 dirty_background_bytes 时不用）",
+            )
+            .to_string(),
+        ),
+        (
+            "dirty_background_bytes",
+            n(s.dirty_background_bytes),
+            same.to_string(),
+        ),
+        (
+            "dirty_ratio",
+            n(s.dirty_ratio),
+            tr(
+                lang,
+                "% of dirtyable memory at which a writing process must wait for writeback (unused while dirty_bytes is set)",
+                "占可脏化内存的百分比：达到后写入进程必须等待回写（设置了 dirty_bytes 时不用）",
+            )
+            .to_string(),
+        ),
+        ("dirty_bytes", n(s.dirty_bytes), same.to_string()),
+        (
+            "dirty_expire_centisecs",
+            n(s.dirty_expire_centisecs),
+            match lang {
+                Lang::En => format!(
+                    "data dirty for longer than this ({expire}) is written by the next flusher run"
+                ),
+                Lang::Zh => {
+                    format!("脏了超过这么久（{expire}）的数据，由 flusher 下一次运行写回")
+                }
+            },
+        ),
+        (
+            "dirty_writeback_centisecs",
+            n(s.dirty_writeback_centisecs),
+            match lang {
+                Lang::En => format!(
+                    "the flusher threads wake this often ({every}); 0 turns periodic writeback off"
+                ),
+                Lang::Zh => format!("flusher 线程每隔这么久醒来一次（{every}）；0 关闭周期回写"),
+            },
+        ),
+    ];
+    let _ = writeln!(out, "\n{} (/proc/sys/vm)", tr(lang, "Settings", "设置"));
+    for (name, value, why) in rows {
+        let _ = writeln!(out, "  {name:<26} {value:>6}   {why}");
+    }
+}
+
+pub(crate) fn rates(out: &mut String, r: &StatsReport, lang: Lang) {
+    let secs = r.interval_ms as f64 / 1000.0;
+    let _ = match lang {
+        Lang::En => writeln!(out, "\nRates over {secs:.2} s (/proc/vmstat)"),
+        Lang::Zh => writeln!(out, "\n{secs:.2} 秒内的速率 (/proc/vmstat)"),
+    };
+    let page_kib = iotour_core::probe::pages::page_size() / 1024;
+    let unit = tr(lang, "pages/s", "页/s");
+    let pages = |v: Option<f64>| match v {
+        Some(v) => format!(
+            "{v:.0} {unit} ({}/s)",
+            format_size((v * page_kib as f64 * 1024.0) as u64)
+        ),
+        None => "?".into(),
+    };
+    let per_s = |v: Option<f64>| v.map_or_else(|| "?".into(), |v| format!("{v:.0}/s"));
+    let kib = |v: Option<f64>| {
+        v.map_or_else(
+            || "?".into(),
+            |v| format!("{}/s", format_size((v * 1024.0) as u64)),
+        )
+    };
+    let x = &r.rates;
+    let rows = [
+        (
+            "nr_dirtied",
+            pages(x.nr_dirtied),
+            tr(lang, "page-cache pages newly dirtied", "新变脏的页缓存页"),
+        ),
+        (
+            "nr_written",
+            pages(x.nr_written),
+            tr(
+                lang,
+                "dirty pages written back to storage",
+                "写回存储设备的脏页",
+            ),
+        ),
+        (
+            "pgfault",
+            per_s(x.pgfault),
+            tr(
+                lang,
+                "page faults, minor and major",
+                "缺页异常（次缺页与主缺页）",
+            ),
+        ),
+        (
+            "pgmajfault",
+            per_s(x.pgmajfault),
+            tr(
+                lang,
+                "faults that had to wait for storage",
+                "必须等待存储设备的缺页（主缺页）",
+            ),
+        ),
+        (
+            "pgpgin",
+            kib(x.pgpgin),
+            tr(lang, "read from block devices", "从块设备读入"),
+        ),
+        (
+            "pgpgout",
+            kib(x.pgpgout),
+            tr(lang, "written to block devices", "写到块设备"),
+        ),
+    ];
+    for (name, value, why) in rows {
+        let _ = writeln!(out, "  {name:<12} {}   {why}", pad_left(&value, 26));
+    }
+}
+
+pub(crate) fn pressure(out: &mut String, r: &StatsReport, lang: Lang) {
+    let _ = writeln!(
+        out,
+        "\n{}",
+        tr(
+            lang,
+            "I/O pressure (/proc/pressure/io): share of time tasks were stalled on I/O",
+            "I/O 压力 (/proc/pressure/io)：任务因等待 I/O 而停顿的时间占比",
+        )
+    );
+    let line = |out: &mut String, name: &str, s: &Stall, what: &str| {
+        let _ = writeln!(
+            out,
+            "  {name:<5} avg10 {:>6.2}%  avg60 {:>6.2}%  avg300 {:>6.2}%   {what}",
+            s.avg10, s.avg60, s.avg300
+        );
+    };
+    match (&r.io_pressure, &r.io_pressure_error) {
+        (Some(p), _) => {
+            let some = tr(lang, "at least one task waiting", "至少一个任务在等待");
+            line(out, "some", &p.some, some);
+            if let Some(full) = &p.full {
+                let all = tr(
+                    lang,
+                    "every non-idle task waiting at once",
+                    "所有非空闲任务同时在等待",
+                );
+                line(out, "full", full, all);
+            }
+        }
+        (None, why) => {
+            // The reason comes from the probe and stays English, as in --json.
+            let _ = writeln!(
+                out,
+                "  {}{}",
+                tr(lang, "unknown: ", "未知："),
+                why.as_deref().unwrap_or("not read")
+            );
+        }
+    }
+}
+
+pub(crate) fn writers(out: &mut String, r: &StatsReport, lang: Lang) {
+    let _ = writeln!(
+        out,
+        "\n{}",
+        tr(
+            lang,
+            "Top writers (/proc/PID/io: bytes dirtied, and dirtied then thrown away before writeback)",
+            "写入最多的进程 (/proc/PID/io：弄脏的字节数，以及弄脏后未等回写就被丢弃的字节数)",
+        )
+    );
+    if r.top_writers.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {}",
+            tr(
+                lang,
+                "no readable process dirtied page-cache pages in the window",
+                "这段时间内没有可读取的进程弄脏页缓存页",
+            )
+        );
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:>8}  {}  {}  {}",
+        "PID",
+        pad_left(tr(lang, "WRITE/s", "写入/s"), 14),
+        pad_left(tr(lang, "CANCELLED/s", "丢弃/s"), 14),
+        tr(lang, "COMMAND", "命令"),
+    );
+    for w in &r.top_writers {
+        let _ = writeln!(
+            out,
+            "  {:>8}  {:>14}  {:>14}  {}",
+            w.pid,
+            format!("{}/s", format_size(w.write_bytes_per_s as u64)),
+            format!("{}/s", format_size(w.cancelled_write_bytes_per_s as u64)),
+            w.comm
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::report::tests::samples;
+
+    #[test]
+    fn says_the_distance_to_each_threshold_in_words() {
+        let (a, b) = samples();
+        let text = render(&StatsReport::between(&a, &b, 10));
+        assert!(
+            text.contains("Dirty is 30% of the background threshold (97.7 MiB): the flusher threads start writing back after 68.4 MiB more"),
+            "{text}"
+        );
+        assert!(
+            text.contains("20% of the hard threshold (195.3 MiB); throttling starts at 146.5 MiB"),
+            "{text}"
+        );
+        assert!(
+            text.contains("writers run unthrottled for 107.4 MiB more"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn explains_every_setting_and_shows_unknowns() {
+        let (a, b) = samples();
+        let text = render(&StatsReport::between(&a, &b, 10));
+        for name in [
+            "dirty_background_ratio",
+            "dirty_background_bytes",
+            "dirty_ratio ",
+            "dirty_bytes",
+            "dirty_expire_centisecs",
+            "dirty_writeback_centisecs",
+        ] {
+            let line = text
+                .lines()
+                .find(|l| l.trim_start().starts_with(name))
+                .unwrap_or_else(|| panic!("{name}\n{text}"));
+            assert!(line.len() > 50, "no explanation: {line}");
+        }
+        assert!(
+            text.contains("unknown: /proc/pressure/io not present"),
+            "{text}"
+        );
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with("pgpgout") && l.contains(" ? ")),
+            "{text}"
+        );
+        let writer = text.lines().find(|l| l.ends_with("  dd")).expect(&text);
+        assert!(
+            writer.contains("4.0 KiB/s") && writer.contains("2.0 KiB/s"),
+            "{writer}"
+        );
+    }
+
+    #[test]
+    fn chinese_says_the_same_and_keeps_the_columns() {
+        let (a, b) = samples();
+        let text = render_in(&StatsReport::between(&a, &b, 10), Lang::Zh);
+        for want in [
+            "脏页缓存（全系统）",
+            "Dirty 已达后台回写阈值（97.7 MiB）的 30%：再增加 68.4 MiB，flusher 线程就开始回写",
+            "已达硬阈值（195.3 MiB）的 20%；从 146.5 MiB（两个阈值的中点）开始限速",
+            "再增加 107.4 MiB 之前，写入进程不受限速",
+            "设置 (/proc/sys/vm)",
+            "写回存储设备的脏页",
+            "未知：/proc/pressure/io not present",
+            "写入最多的进程",
+            "注：7 of 11",
+        ] {
+            assert!(text.contains(want), "{want}\n{text}");
+        }
+        // Every rate's explanation starts at the same column, as in English.
+        let starts: Vec<usize> = ["nr_dirtied", "nr_written", "pgfault", "pgpgout"]
+            .iter()
+            .map(|name| {
+                let line = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with(name))
+                    .unwrap_or_else(|| panic!("{name}\n{text}"));
+                // The explanation follows the last run of three spaces.
+                line[..line.rfind("   ").unwrap()].width()
+            })
+            .collect();
+        assert!(
+            starts.iter().all(|&w| w == 2 + 12 + 1 + 26),
+            "{starts:?}\n{text}"
+        );
+        // The writers' headings end where their figures end.
+        let head = text.lines().find(|l| l.contains("写入/s")).expect(&text);
+        let row = text.lines().find(|l| l.ends_with("  dd")).expect(&text);
+        let end = |l: &str, s: &str| l[..l.find(s).unwrap() + s.len()].width();
+        assert_eq!(end(head, "写入/s"), end(row, "4.0 KiB/s"), "{head}\n{row}");
+        assert_eq!(end(head, "丢弃/s"), end(row, "2.0 KiB/s"), "{head}\n{row}");
+        // English is what it was.
+        let en = render(&StatsReport::between(&a, &b, 10));
+        assert_eq!(en, render_in(&StatsReport::between(&a, &b, 10), Lang::En));
+        assert!(!en.contains('脏'));
+    }
+
+    /// The whole text in both languages: a change to either shows up here.
+    #[test]
+    fn the_whole_text_in_both_languages() {
+        let (a, b) = samples();
+        let r = StatsReport::between(&a, &b, 10);
+        insta::assert_snapshot!("stats_text_en", render(&r));
+        insta::assert_snapshot!("stats_text_zh", render_in(&r, Lang::Zh));
+    }
+
+    #[test]
+    fn over_the_thresholds_says_so() {
+        let (a, mut b) = samples();
+        b.mem.dirty_kb = Some(180_000);
+        let text = render(&StatsReport::between(&a, &b, 10));
+        assert!(text.contains("background writeback is under way"), "{text}");
+        assert!(text.contains("writers are being throttled"), "{text}");
+        b.mem.dirty_kb = Some(195_000);
+        let text = render(&StatsReport::between(&a, &b, 10));
+        assert!(text.contains("writers are blocked"), "{text}");
+    }
+}

@@ -1,0 +1,254 @@
+//! Drawing: one panel per file under `ui/`, each a read-only view of the app
+//! state. Nothing here reads a clock or the kernel.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
+
+use crate::app::{App, Focus, RunState, Screen};
+use iotour_core::scenario::Lang;
+
+pub mod charts;
+pub mod data_path;
+pub mod footer;
+pub mod header;
+pub mod help;
+pub mod narration;
+pub mod page_map;
+pub mod picker;
+pub mod switches;
+pub mod text;
+pub mod theme;
+
+pub use theme::Theme;
+
+/// Below this the screen says so instead of drawing panels on top of each other.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 18;
+/// From this size every panel has its own place; below it the four graphic
+/// panels share one place as tabs.
+pub const WIDE_WIDTH: u16 = 120;
+pub const WIDE_HEIGHT: u16 = 36;
+
+/// What every run-view panel needs to draw itself.
+#[derive(Clone, Copy)]
+pub struct View<'a> {
+    pub run: &'a RunState,
+    pub lang: Lang,
+    pub predict: bool,
+    pub theme: &'a Theme,
+}
+
+/// A bordered block for a panel; the focused one has a bold coloured border.
+pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'a> {
+    let (style, kind) = if focused {
+        (theme.focus_border, BorderType::Thick)
+    } else {
+        (theme.border, BorderType::Rounded)
+    };
+    Block::new()
+        .borders(Borders::ALL)
+        .border_type(kind)
+        .border_style(style)
+        .title(title)
+}
+
+/// Draw the whole screen.
+///
+/// Run view, large terminal (at least 120×36):
+/// ```text
+/// ┌ header: title · step i/n op · state · speed · source badges ──────────┐
+/// ├ data path (modeled) ──────────┬ page cache map + not-yet-durable ──────┤
+/// │ user buffer                   │ ·····████▓▓░░                          │
+/// │ ─ ─ user/kernel ─ ─           │ legend, counts                         │
+/// │ page cache ──▶ socket buffer  │                                        │
+/// │ disk           NIC            │                                        │
+/// ├ mode & context switches ──────┼ charts: dirty memory · rates ──────────┤
+/// │ syscall ▁▃█ fault ▂ vol ┃ inv ╳│ MiB over time · per second            │
+/// ├ narration: say · Java API · call chain · expectations ✓/✗ ───────────┤
+/// └ footer: keys ─────────────────────────────────────────────────────────┘
+/// ```
+/// Small terminal (80×24): the panels become tabs (Tab cycles); narration
+/// stays visible below the graphic ones and fills the body as its own tab:
+/// ```text
+/// ┌ header ───────────────────────────────────────┐
+/// ├ [data path] switches  page cache  charts ─────┤
+/// │ the focused panel                             │
+/// ├ narration ────────────────────────────────────┤
+/// └ footer ───────────────────────────────────────┘
+/// ```
+/// Any screen: the help overlay (`?`) on top; below 60×18, a "terminal too
+/// small" notice instead of panels.
+pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        too_small(area, buf, app.lang, theme);
+        return;
+    }
+    match &app.screen {
+        Screen::Picker => {
+            if let Some(p) = &app.picker {
+                picker::Picker {
+                    state: p,
+                    lang: app.lang,
+                    predict: app.predict,
+                    theme,
+                }
+                .render(area, buf);
+            }
+        }
+        Screen::Run(run) => {
+            let view = View {
+                run,
+                lang: app.lang,
+                predict: app.predict,
+                theme,
+            };
+            render_run(area, buf, &view, app.focus);
+        }
+    }
+    if app.help {
+        let keys = match app.screen {
+            Screen::Picker => crate::app::action::PICKER_KEYS,
+            Screen::Run(_) => crate::app::action::RUN_KEYS,
+        };
+        let source_notes = app
+            .run()
+            .and_then(|r| r.environment.as_ref())
+            .map_or(&[][..], |e| &e.sources.notes[..]);
+        help::Help {
+            keys,
+            source_notes,
+            lang: app.lang,
+            theme,
+        }
+        .render(area, buf);
+    }
+}
+
+fn render_run(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, focus: Focus) {
+    let [head, body, foot] = area.layout(&Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ]));
+    header::Header { view: *view }.render(head, buf);
+    footer::Footer {
+        keys: crate::app::action::RUN_KEYS,
+        theme: view.theme,
+        lang: view.lang,
+    }
+    .render(foot, buf);
+    let wide = area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT;
+    if wide {
+        let [top, middle, bottom] = body.layout(&Layout::vertical([
+            Constraint::Percentage(40),
+            Constraint::Percentage(30),
+            Constraint::Percentage(30),
+        ]));
+        let [dp, pm] = top.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
+        let [sw, ch] = middle.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
+        draw_panel(Focus::DataPath, dp, buf, view, focus == Focus::DataPath);
+        draw_panel(Focus::PageMap, pm, buf, view, focus == Focus::PageMap);
+        draw_panel(Focus::Switches, sw, buf, view, focus == Focus::Switches);
+        draw_panel(Focus::Charts, ch, buf, view, focus == Focus::Charts);
+        draw_panel(
+            Focus::Narration,
+            bottom,
+            buf,
+            view,
+            focus == Focus::Narration,
+        );
+        return;
+    }
+    // Narration is what the lecturer reads aloud: it stays below the tabs;
+    // focused, it takes the whole body so long text and every expectation fit.
+    if focus == Focus::Narration {
+        let [tabs, narr] = body.layout(&Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Fill(1),
+        ]));
+        tab_bar(tabs, buf, view, focus);
+        draw_panel(Focus::Narration, narr, buf, view, true);
+        return;
+    }
+    let narration_h = (body.height / 3).clamp(6, 10);
+    let [tabs, main, narr] = body.layout(&Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(narration_h),
+    ]));
+    tab_bar(tabs, buf, view, focus);
+    draw_panel(focus, main, buf, view, true);
+    draw_panel(Focus::Narration, narr, buf, view, false);
+}
+
+fn draw_panel(
+    which: Focus,
+    area: Rect,
+    buf: &mut ratatui::buffer::Buffer,
+    view: &View,
+    focused: bool,
+) {
+    let v = *view;
+    match which {
+        Focus::DataPath => data_path::DataPath { view: v, focused }.render(area, buf),
+        Focus::Switches => switches::Switches { view: v, focused }.render(area, buf),
+        Focus::PageMap => page_map::PageMapPanel { view: v, focused }.render(area, buf),
+        Focus::Charts => charts::Charts { view: v, focused }.render(area, buf),
+        Focus::Narration => narration::Narration { view: v, focused }.render(area, buf),
+    }
+}
+
+/// The panel names a small screen switches between.
+pub fn panel_title(which: Focus, lang: Lang) -> &'static str {
+    use text::tr;
+    match which {
+        Focus::DataPath => tr(lang, "data path", "数据路径"),
+        Focus::Switches => tr(lang, "switches", "切换"),
+        Focus::PageMap => tr(lang, "page cache", "页缓存"),
+        Focus::Charts => tr(lang, "charts", "图表"),
+        Focus::Narration => tr(lang, "narration", "讲解"),
+    }
+}
+
+fn tab_bar(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, shown: Focus) {
+    let t = view.theme;
+    let mut spans = vec![ratatui::text::Span::styled(" tab ▸ ", t.key)];
+    for f in Focus::ALL {
+        let name = panel_title(f, view.lang);
+        if f == shown {
+            spans.push(ratatui::text::Span::styled(
+                format!("[{name}]"),
+                t.focus_border,
+            ));
+        } else {
+            spans.push(ratatui::text::Span::styled(format!(" {name} "), t.muted));
+        }
+        spans.push(" ".into());
+    }
+    Line::from(spans).render(area, buf);
+}
+
+fn too_small(area: Rect, buf: &mut ratatui::buffer::Buffer, lang: Lang, theme: &Theme) {
+    let msg = format!(
+        "{} {}×{} ({} {MIN_WIDTH}×{MIN_HEIGHT})",
+        text::tr(lang, "terminal too small:", "终端太小："),
+        area.width,
+        area.height,
+        text::tr(lang, "need", "至少"),
+    );
+    let lines: Vec<Line> = text::wrap(&msg, area.width as usize)
+        .into_iter()
+        .map(|l| Line::styled(l, theme.paused))
+        .collect();
+    let h = (lines.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(h) / 2;
+    Paragraph::new(lines)
+        .style(Style::new())
+        .centered()
+        .render(Rect::new(area.x, y, area.width, h), buf);
+}

@@ -1,0 +1,82 @@
+//! The key line at the bottom, drawn from the same keymap that handles keys.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+use unicode_width::UnicodeWidthStr;
+
+use super::Theme;
+use crate::app::action::Binding;
+use iotour_core::scenario::Lang;
+
+pub struct Footer<'a> {
+    pub keys: &'a [Binding],
+    pub theme: &'a Theme,
+    pub lang: Lang,
+}
+
+/// The footer word in the chosen language (the keymaps hold English).
+fn word(short: &'static str, lang: Lang) -> &'static str {
+    if lang == Lang::En {
+        return short;
+    }
+    match short {
+        "pause" => "暂停",
+        "step" => "单步",
+        "slice" => "切片",
+        "restart" => "重来",
+        "speed" => "速度",
+        "panel" => "面板",
+        "predict" => "预测",
+        "中文" => "English",
+        "help" => "帮助",
+        "back" => "返回",
+        "quit" => "退出",
+        "up" => "上",
+        "down" => "下",
+        "run" => "运行",
+        "filter" => "筛选",
+        "next" => "下一个",
+        "inspect" => "查看",
+        "stats" => "统计",
+        other => other,
+    }
+}
+
+/// Footer words dropped first when the line is too narrow: the rest (predict,
+/// language, help, back) are what a lecturer reaches for.
+const DROP_FIRST: [&str; 6] = ["speed", "restart", "slice", "panel", "filter", "step"];
+
+impl Widget for &Footer<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        // A binding without a short word stays out of the footer (help lists it).
+        let mut shown: Vec<_> = self.keys.iter().filter(|b| !b.short.is_empty()).collect();
+        let lang = self.lang;
+        let width = |shown: &[&Binding]| -> usize {
+            shown
+                .iter()
+                .map(|b| b.label.width() + word(b.short, lang).width() + 2)
+                .sum::<usize>()
+                + 1
+        };
+        // Too narrow: drop the least needed keys first, then from the end,
+        // but keep the last two (help, back), which lead to everything else.
+        for drop in DROP_FIRST {
+            if width(&shown) <= area.width as usize {
+                break;
+            }
+            shown.retain(|b| b.short != drop);
+        }
+        while width(&shown) > area.width as usize && shown.len() > 2 {
+            shown.remove(shown.len() - 3);
+        }
+        let mut spans = vec![Span::raw(" ")];
+        for b in shown {
+            spans.push(Span::styled(b.label, t.key));
+            spans.push(Span::styled(format!(" {} ", word(b.short, lang)), t.muted));
+        }
+        buf.set_line(area.x, area.y, &Line::from(spans), area.width);
+    }
+}

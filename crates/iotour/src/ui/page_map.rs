@@ -1,0 +1,257 @@
+//! The working file's pages as a grid (one cell a bucket of pages, showing the
+//! worst state among them), the mapping overlay, cells that just changed
+//! highlighted, and the "not yet durable" figure: what a power cut would lose.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::text::{bytes, count, opt_count, tr};
+use super::{Theme, View, panel_block};
+use crate::app::pages::Change;
+use iotour_core::engine::MapCell;
+use iotour_core::probe::pages::CellState;
+
+pub struct PageMapPanel<'a> {
+    pub view: View<'a>,
+    pub focused: bool,
+}
+
+/// Glyphs differ per state so the map reads without colour (NO_COLOR).
+fn cell_look(state: CellState, t: &Theme) -> (&'static str, Style) {
+    match state {
+        CellState::NotCached => ("·", t.not_cached),
+        CellState::Cached => ("▒", t.cached_page),
+        CellState::Clean => ("░", t.clean_page),
+        CellState::Dirty => ("█", t.dirty_page),
+        CellState::Writeback => ("▓", t.writeback_page),
+    }
+}
+
+impl Widget for &PageMapPanel<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let title = Line::from(Span::styled(
+            format!(
+                " {} ",
+                tr(v.lang, "page cache: the working file", "页缓存：工作文件")
+            ),
+            t.title,
+        ));
+        let block = panel_block(title, self.focused, t);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if inner.is_empty() {
+            return;
+        }
+        let pages = &v.run.pages;
+        let Some(map) = &pages.map else {
+            Line::styled(
+                tr(v.lang, "waiting for the first sample…", "等待第一次采样…"),
+                t.muted,
+            )
+            .render(inner, buf);
+            return;
+        };
+        let page_size = v.run.environment.as_ref().map(|e| e.page_size);
+        let totals = map.totals;
+        // Predict mode: the running step's page counts would give the answer away.
+        let hidden = v.run.hidden_since(v.predict).is_some();
+        let shown = |n: Option<u64>| {
+            if hidden {
+                "?".to_string()
+            } else {
+                opt_count(n)
+            }
+        };
+        // Dirty and writeback pages are what is not on disk yet.
+        let at_risk = match (totals.dirty, totals.writeback, page_size) {
+            _ if hidden => "?".to_string(),
+            (Some(d), Some(w), Some(ps)) => bytes((d + w) * ps),
+            _ => tr(
+                v.lang,
+                "unknown (source cannot see dirty pages)",
+                "未知（数据源看不到脏页）",
+            )
+            .into(),
+        };
+        let mut head = vec![
+            Line::from(vec![
+                Span::styled(tr(v.lang, "not yet durable: ", "尚未落盘："), t.title),
+                Span::styled(at_risk, t.dirty_page),
+            ]),
+            Line::from(vec![Span::styled(
+                format!(
+                    "{} {} · {} {} · {} {} · {} {}",
+                    count(map.pages),
+                    tr(v.lang, "pages", "页"),
+                    tr(v.lang, "cached", "已缓存"),
+                    shown(totals.cached),
+                    tr(v.lang, "dirty", "脏"),
+                    shown(totals.dirty),
+                    tr(v.lang, "writeback", "回写中"),
+                    shown(totals.writeback),
+                ),
+                t.measured,
+            )]),
+        ];
+        let legend = legend(v);
+        let legend_h = if inner.height >= 6 {
+            legend.len() as u16
+        } else {
+            0
+        };
+        head.truncate(inner.height.saturating_sub(1) as usize);
+        let grid_h = inner.height.saturating_sub(head.len() as u16 + legend_h);
+        let grid = Rect::new(inner.x, inner.y + head.len() as u16, inner.width, grid_h);
+        for (i, l) in head.iter().enumerate() {
+            buf.set_line(inner.x, inner.y + i as u16, l, inner.width);
+        }
+        self.grid(grid, buf);
+        for (i, l) in legend.iter().take(legend_h as usize).enumerate() {
+            let y = grid.y + grid.height + i as u16;
+            buf.set_line(inner.x, y, l, inner.width);
+        }
+    }
+}
+
+impl PageMapPanel<'_> {
+    fn grid(&self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let pages = &v.run.pages;
+        let Some(map) = &pages.map else { return };
+        let capacity = area.width as usize * area.height as usize;
+        if capacity == 0 || map.cells.is_empty() {
+            return;
+        }
+        // Few cells: draw each two columns wide so a class can see them.
+        let cell_w: u16 = if map.cells.len() * 2 <= capacity {
+            2
+        } else {
+            1
+        };
+        let per_row = (area.width / cell_w) as usize;
+        let capacity = per_row * area.height as usize;
+        // Re-bucket to fit: a shown cell is the worst of the cells it covers.
+        let group = map.cells.len().div_ceil(capacity);
+        let shown = map.cells.len().div_ceil(group);
+        for j in 0..shown {
+            let range = j * group..((j + 1) * group).min(map.cells.len());
+            let state = map.cells[range.clone()]
+                .iter()
+                .copied()
+                .max()
+                .unwrap_or(CellState::NotCached);
+            let mapped = pages
+                .mapping
+                .as_ref()
+                .and_then(|m| m.get(range.clone()).and_then(|s| s.iter().copied().max()));
+            let change = range.clone().find_map(|i| pages.fresh_change(i, v.run.now));
+            let (mut sym, mut style) = cell_look(state, t);
+            match mapped {
+                Some(MapCell::Faulted) => sym = "◆",
+                Some(MapCell::Mapped) => {
+                    style = style.add_modifier(ratatui::style::Modifier::UNDERLINED);
+                }
+                _ => {}
+            }
+            if change.is_some() {
+                style = style.patch(t.changed_cell);
+            }
+            let x = area.x + (j % per_row) as u16 * cell_w;
+            let y = area.y + (j / per_row) as u16;
+            for dx in 0..cell_w {
+                buf[(x + dx, y)].set_symbol(sym).set_style(style);
+            }
+        }
+    }
+}
+
+fn legend(v: &View) -> Vec<Line<'static>> {
+    let t = v.theme;
+    let lang = v.lang;
+    let mut first = Vec::new();
+    for (state, name) in [
+        (CellState::NotCached, tr(lang, "not cached", "未缓存")),
+        (CellState::Cached, tr(lang, "cached", "已缓存")),
+        (CellState::Clean, tr(lang, "clean", "干净")),
+        (CellState::Dirty, tr(lang, "dirty", "脏")),
+        (CellState::Writeback, tr(lang, "writeback", "回写中")),
+    ] {
+        let (sym, style) = cell_look(state, t);
+        first.push(Span::styled(sym, style));
+        first.push(Span::raw(format!(" {name}  ")));
+    }
+    let map = v.run.pages.map.as_ref();
+    let per_cell = map.map_or(0, |m| m.pages_per_cell);
+    let mut second = vec![
+        Span::styled("◆", t.title),
+        Span::raw(format!(" {}  ", tr(lang, "faulted in", "已映射入页表"))),
+        Span::styled(
+            "▁",
+            t.title.add_modifier(ratatui::style::Modifier::UNDERLINED),
+        ),
+        Span::raw(format!(" {}  ", tr(lang, "mapped", "已映射"))),
+        Span::styled(" ", t.changed_cell),
+        Span::raw(format!(" {}", tr(lang, "just changed", "刚刚变化"))),
+    ];
+    if per_cell > 0 {
+        let text = if per_cell == 1 {
+            format!("  · 1 {}", tr(lang, "page/cell", "页/格"))
+        } else {
+            format!(
+                "  · ≥{} {}",
+                count(per_cell),
+                tr(lang, "pages/cell", "页/格")
+            )
+        };
+        second.push(Span::styled(text, t.muted));
+    }
+    let why = v
+        .run
+        .pages
+        .changes
+        .iter()
+        .flatten()
+        .max_by_key(|(_, at)| *at);
+    let mut lines = vec![Line::from(first), Line::from(second)];
+    if let Some((c, at)) = why
+        && v.run.now.saturating_sub(*at) < crate::app::pages::HIGHLIGHT
+    {
+        {
+            let said = match c {
+                Change::Dirtied => tr(
+                    lang,
+                    "highlighted: pages this work just dirtied",
+                    "高亮：刚被写脏的页",
+                ),
+                Change::Cleaned => tr(
+                    lang,
+                    "highlighted: pages just cleaned (written to disk)",
+                    "高亮：刚写回磁盘、变干净的页",
+                ),
+                Change::Cached => tr(
+                    lang,
+                    "highlighted: pages just read into the cache",
+                    "高亮：刚读入缓存的页",
+                ),
+                Change::WritebackStarted => tr(
+                    lang,
+                    "highlighted: writeback just started",
+                    "高亮：刚开始回写的页",
+                ),
+                Change::Evicted => tr(
+                    lang,
+                    "highlighted: pages just evicted",
+                    "高亮：刚被逐出的页",
+                ),
+            };
+            lines.push(Line::styled(said, t.paused));
+        }
+    }
+    lines
+}

@@ -1,0 +1,224 @@
+//! Mode switches against context switches, logic-analyser style: one row per
+//! signal over time (newest on the right), and counts for the step and the
+//! run. A mode switch (syscall or fault) enters the kernel on the same
+//! thread; a context switch gives the CPU to another thread. The rows are
+//! drawn differently so the two are never confused.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::text::{opt_count, tr};
+use super::{View, panel_block};
+use crate::app::Status;
+use crate::app::timeline::{BUCKET, Bucket, faults};
+use iotour_core::outcome::Readings;
+
+pub struct Switches<'a> {
+    pub view: View<'a>,
+    pub focused: bool,
+}
+
+const LABEL_W: u16 = 11;
+const LEVELS: [&str; 8] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"];
+
+/// Height of a bar for `n` events in a bucket: logarithmic, so 1 call and
+/// 10,000 calls both show.
+fn level(n: u64) -> &'static str {
+    let l = ((n as f64).log10() * 1.75) as usize + 1;
+    LEVELS[l.min(LEVELS.len()) - 1]
+}
+
+struct Row {
+    label: &'static str,
+    style: Style,
+    value: fn(&Bucket) -> Option<u64>,
+    glyph: fn(u64) -> &'static str,
+}
+
+impl Widget for &Switches<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let v = &self.view;
+        let t = v.theme;
+        let title = Line::from(vec![Span::styled(
+            format!(
+                " {} ",
+                tr(
+                    v.lang,
+                    "mode switches vs context switches",
+                    "模式切换 与 上下文切换"
+                )
+            ),
+            t.title,
+        )]);
+        let block = panel_block(title, self.focused, t);
+        let inner = block.inner(area);
+        block.render(area, buf);
+        if inner.is_empty() {
+            return;
+        }
+        let rows = [
+            Row {
+                label: tr(v.lang, "syscall", "系统调用"),
+                style: t.kernel_mode,
+                value: |b| b.syscalls,
+                glyph: level,
+            },
+            Row {
+                label: tr(v.lang, "page fault", "缺页"),
+                style: t.page_fault,
+                value: |b| b.faults,
+                glyph: level,
+            },
+            Row {
+                label: tr(v.lang, "ctx vol", "自愿切换"),
+                style: t.ctx_voluntary,
+                value: |b| b.voluntary,
+                glyph: |n| if n > 1 { "┃" } else { "│" },
+            },
+            Row {
+                label: tr(v.lang, "ctx invol", "非自愿切换"),
+                style: t.ctx_involuntary,
+                value: |b| b.involuntary,
+                glyph: |_| "╳",
+            },
+        ];
+        let mut y = inner.y;
+        let bottom = inner.y + inner.height;
+        let cols = inner.width.saturating_sub(LABEL_W);
+        // Scroll with time while running; paused or done, hold still so the
+        // evidence stays on screen while the lecturer talks about it.
+        let right = if v.run.status == Status::Running {
+            v.run.now
+        } else {
+            v.run.timeline.last().unwrap_or(v.run.now)
+        };
+        let now_idx = (right.as_millis() / BUCKET.as_millis()) as u64;
+        // Predict mode: nothing of the hidden step's own buckets is drawn.
+        let hide_from = v
+            .run
+            .hidden_since(v.predict)
+            .map(|at| (at.as_millis() / BUCKET.as_millis()) as u64);
+        for row in &rows {
+            if y >= bottom {
+                return;
+            }
+            buf.set_stringn(inner.x, y, row.label, LABEL_W as usize - 1, row.style);
+            for c in 0..cols {
+                let idx = now_idx.checked_sub((cols - 1 - c) as u64);
+                let shown = idx.filter(|i| hide_from.is_none_or(|h| *i < h));
+                let bucket = shown.and_then(|i| v.run.timeline.at(i));
+                let (sym, style) = match bucket.map(row.value) {
+                    Some(Some(n)) if n > 0 => ((row.glyph)(n), row.style),
+                    Some(None) => ("?", t.muted),
+                    _ => ("─", t.muted),
+                };
+                buf[(inner.x + LABEL_W + c, y)]
+                    .set_symbol(sym)
+                    .set_style(style);
+            }
+            y += 1;
+        }
+        let span_s = cols as f64 * BUCKET.as_secs_f64();
+        if y < bottom && cols > 12 {
+            let end = if v.run.status == Status::Running {
+                tr(v.lang, "now", "现在")
+            } else {
+                tr(v.lang, "last activity", "最后活动")
+            };
+            let axis = format!("← {span_s:.0} s   {end}");
+            let w = unicode_width::UnicodeWidthStr::width(axis.as_str()) as u16;
+            buf.set_string(inner.x + inner.width - w.min(inner.width), y, axis, t.muted);
+            y += 1;
+        }
+        let lines = self.counts(inner.width as usize);
+        for l in lines {
+            if y >= bottom {
+                return;
+            }
+            buf.set_line(inner.x, y, &l, inner.width);
+            y += 1;
+        }
+    }
+}
+
+impl Switches<'_> {
+    /// The count table: this step and the whole run, then the distinction.
+    fn counts(&self, width: usize) -> Vec<Line<'static>> {
+        let v = &self.view;
+        let t = v.theme;
+        let run = v.run;
+        let step = run
+            .current
+            .and_then(|i| run.steps.get(i - 1).map(|s| (i, s)));
+        let hidden = run.current.is_some_and(|i| run.hidden(i, v.predict));
+        let total = run.totals();
+        let fmt = |m: Option<&Readings>, f: fn(&Readings) -> Option<u64>, hide: bool| match m {
+            _ if hide => "?".to_string(),
+            Some(m) => opt_count(f(m)),
+            None => "–".to_string(),
+        };
+        let step_m = step.map(|(_, s)| &s.measured);
+        let header = format!(
+            "{:<18}{:>12}{:>12}",
+            "",
+            step.map_or_else(String::new, |(i, _)| format!(
+                "{} {i}",
+                tr(v.lang, "step", "步骤")
+            )),
+            tr(v.lang, "total", "合计"),
+        );
+        let row = |label: &str, style: Style, f: fn(&Readings) -> Option<u64>| {
+            Line::from(vec![
+                Span::styled(format!("{label:<18}"), style),
+                Span::styled(format!("{:>12}", fmt(step_m, f, hidden)), t.measured),
+                Span::styled(format!("{:>12}", fmt(Some(&total), f, hidden)), t.measured),
+            ])
+        };
+        let mode = |m: &Readings| Some(m.syscalls? + faults(m)?);
+        let caption = tr(
+            v.lang,
+            "mode switch: this thread enters the kernel and comes back · context switch: the CPU goes to another thread",
+            "模式切换：本线程进入内核再返回 · 上下文切换：CPU 交给另一个线程",
+        );
+        let mut lines = vec![
+            Line::styled(header, t.muted),
+            row(tr(v.lang, "syscalls", "系统调用"), t.kernel_mode, |m| {
+                m.syscalls
+            }),
+            row(tr(v.lang, "page faults", "缺页异常"), t.page_fault, faults),
+            // Syscalls plus faults is a model of the switches, not a count
+            // the kernel gives: drawn and labelled as modeled.
+            Line::from(vec![
+                Span::styled(
+                    format!("{:<18}", tr(v.lang, "= mode switches", "= 模式切换")),
+                    t.modeled,
+                ),
+                Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.modeled),
+                Span::styled(
+                    format!("{:>12}", fmt(Some(&total), mode, hidden)),
+                    t.modeled,
+                ),
+                Span::styled(tr(v.lang, " (modeled)", "（模型）"), t.modeled),
+            ]),
+            row(
+                tr(v.lang, "voluntary ctx sw", "自愿上下文切换"),
+                t.ctx_voluntary,
+                |m| m.voluntary_ctx_switches,
+            ),
+            row(
+                tr(v.lang, "involuntary ctx sw", "非自愿上下文切换"),
+                t.ctx_involuntary,
+                |m| m.involuntary_ctx_switches,
+            ),
+        ];
+        lines.extend(
+            super::text::wrap(caption, width)
+                .into_iter()
+                .map(|l| Line::styled(l, t.muted)),
+        );
+        lines
+    }
+}

@@ -1,0 +1,968 @@
+//! Every op against the real kernel, through the public engine API.
+//!
+//! Exact syscall counts need the tracepoint (root, tracefs): those asserts say
+//! so and are checked against the engine's own count otherwise.
+
+#[path = "support/engine.rs"]
+mod common;
+#[path = "support/small_fs.rs"]
+mod small_fs;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use iotour_core::engine::{Command, ExecEvent, MapCell, Speed};
+use iotour_core::probe::Disabled;
+use iotour_core::scenario::{Key, Op, OpenFlags, Pattern, Rule, Target, Via};
+use small_fs::SmallFs;
+
+#[test]
+fn thousand_writes_of_300_bytes_then_fsync() {
+    let plan = file(0)
+        .op(Op::Write {
+            bytes: 300_000,
+            chunk: 300,
+        })
+        .op(Op::Fsync)
+        .build();
+    let r = run(plan, config());
+    let w = &r.steps[0];
+    assert_eq!(w.error, None);
+    assert_eq!(
+        w.measured.syscalls,
+        Some(1000),
+        "{:?}",
+        r.environment.sources
+    );
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(w.measured.wchar, Some(300_000));
+        assert_eq!(w.measured.rchar, Some(0));
+    }
+    // 300,000 bytes span 74 pages (73.2 rounded up). ext4 may cache them in
+    // larger folios, so more pages can be cached/dirty, never fewer.
+    let cached = w.measured.file_cached_pages.unwrap();
+    assert!(cached >= 74, "cached {cached}");
+    if r.environment.sources.pages == "cachestat" {
+        let dirty = w.measured.file_dirty_pages.unwrap();
+        assert!(dirty >= 74, "dirty {dirty}");
+        let f = &r.steps[1];
+        assert_eq!(f.measured.syscalls, Some(1));
+        assert_eq!(f.measured.file_dirty_pages, Some(0));
+        assert_eq!(f.measured.file_writeback_pages, Some(0));
+        // The model sizes fsync's DMA from the pages it cleaned.
+        let dma =
+            iotour_core::outcome::value_of(Key::DmaCopyBytes, &f.measured, &f.modeled).unwrap();
+        assert!(dma >= 74 * 4096, "dma {dma}");
+    }
+    // Mode switches = syscalls + faults.
+    let m = &w.measured;
+    assert_eq!(
+        w.modeled.mode_switches,
+        Some(m.syscalls.unwrap() + m.minor_faults.unwrap() + m.major_faults.unwrap())
+    );
+}
+
+#[test]
+fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
+    let mut c = config();
+    c.disabled = Disabled::parse("tracepoint,procio").unwrap();
+    let r = run(
+        file(0)
+            .op(Op::Write {
+                bytes: 300_000,
+                chunk: 300,
+            })
+            .build(),
+        c,
+    );
+    assert_eq!(r.environment.sources.syscalls, "engine");
+    assert_eq!(r.environment.sources.io, "unavailable");
+    assert!(
+        r.environment
+            .sources
+            .notes
+            .iter()
+            .any(|n| n.contains("IOTOUR_DISABLE"))
+    );
+    assert_eq!(r.steps[0].measured.syscalls, Some(1000));
+    assert_eq!(r.steps[0].measured.wchar, None, "unknown, never 0");
+}
+
+#[test]
+fn copies_not_sized_are_unknown_in_expectations() {
+    // Without cachestat and procio the write-back DMA of fsync cannot be
+    // sized: `dma_copies == 0` must not pass (the truth is 1 MiB by DMA).
+    let mut c = config();
+    c.disabled = Disabled::parse("cachestat,procio").unwrap();
+    let mut sync = step(Op::Fsync);
+    sync.expect = vec![
+        expect(Key::DmaCopies, Rule::Eq(0)),
+        expect(Key::DmaCopyBytes, Rule::Eq(0)),
+        expect(Key::CpuCopies, Rule::Eq(0)),
+    ];
+    let r = run(
+        file(0)
+            .op(Op::Write {
+                bytes: 1 << 20,
+                chunk: 1 << 16,
+            })
+            .then(sync)
+            .build(),
+        c,
+    );
+    let e = &r.steps[1].expect;
+    assert_eq!((e[0].actual, e[0].ok), (None, false), "{e:?}");
+    assert_eq!((e[1].actual, e[1].ok), (None, false), "{e:?}");
+    // No CPU edge is in doubt: that figure stays known.
+    assert_eq!((e[2].actual, e[2].ok), (Some(0), true), "{e:?}");
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["steps"][1]["expect"][0]["actual"].is_null());
+    assert_eq!(json["steps"][1]["modeled"]["unsized_kinds"][0], "dma");
+}
+
+#[test]
+fn buffered_write_gathers_chunks_like_buffered_output_stream() {
+    // 100-byte chunks into an 8 KiB buffer: 81 chunks (8,100 bytes) fit, the
+    // 82nd does not, so each write(2) carries 8,100 bytes: 12 full ones and
+    // the 2,800-byte remainder at close = 13 calls for 1,000 chunks.
+    let r = run(
+        file(0)
+            .op(Op::BufferedWrite {
+                bytes: 100_000,
+                chunk: 100,
+                buffer: 8192,
+            })
+            .build(),
+        config(),
+    );
+    let s = &r.steps[0];
+    assert_eq!(s.error, None);
+    assert_eq!(s.measured.syscalls, Some(13));
+    if s.measured.wchar.is_some() {
+        assert_eq!(s.measured.wchar, Some(100_000));
+    }
+    assert!(
+        s.modeled.notes.iter().any(|n| n.contains("100000 bytes")),
+        "{:?}",
+        s.modeled.notes
+    );
+    // A chunk bigger than the buffer goes straight through: one call each.
+    let r = run(
+        file(0)
+            .op(Op::BufferedWrite {
+                bytes: 40_000,
+                chunk: 10_000,
+                buffer: 8192,
+            })
+            .build(),
+        config(),
+    );
+    assert_eq!(r.steps[0].measured.syscalls, Some(4));
+}
+
+#[test]
+fn cold_read_does_disk_dma_and_warm_read_does_not() {
+    let r = run(
+        file(1 << 20)
+            .cold()
+            .op(Op::Read {
+                bytes: 1 << 20,
+                chunk: 4096,
+                offset: 0,
+            })
+            .op(Op::Read {
+                bytes: 1 << 20,
+                chunk: 4096,
+                offset: 0,
+            })
+            .build(),
+        config(),
+    );
+    let (cold, warm) = (&r.steps[0], &r.steps[1]);
+    assert_eq!(cold.error, None);
+    assert_eq!(cold.measured.syscalls, Some(256));
+    // The second read first seeks back to offset 0.
+    assert_eq!(warm.measured.syscalls, Some(257));
+    let dma = |s: &iotour_core::outcome::StepOutcome| {
+        iotour_core::outcome::value_of(Key::DmaCopyBytes, &s.measured, &s.modeled).unwrap()
+    };
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(cold.measured.rchar, Some(1 << 20));
+        assert!(
+            cold.measured.read_bytes.unwrap() >= 1 << 20,
+            "{:?}",
+            cold.measured
+        );
+        assert_eq!(warm.measured.read_bytes, Some(0));
+    }
+    assert!(dma(cold) >= 1 << 20);
+    assert_eq!(dma(warm), 0);
+    assert_eq!(
+        iotour_core::outcome::value_of(Key::CpuCopyBytes, &warm.measured, &warm.modeled),
+        Some(1 << 20)
+    );
+}
+
+#[test]
+fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
+    let r = run(
+        file(0)
+            .op(Op::AnonMmap { bytes: 64 << 20 })
+            .then(touch(1000).write(true).target(Target::Anon))
+            .op(Op::Munmap {
+                target: Target::Anon,
+            })
+            .build(),
+        config(),
+    );
+    assert_eq!(r.steps[0].measured.syscalls, Some(1));
+    let t = &r.steps[1];
+    assert_eq!(t.error, None);
+    assert!(t.measured.minor_faults.unwrap() >= 1000, "{:?}", t.measured);
+    assert_eq!(
+        t.measured.syscalls,
+        Some(0),
+        "touching memory is not a syscall"
+    );
+    assert_eq!(r.steps[2].measured.syscalls, Some(1));
+}
+
+#[test]
+fn malloc_then_touch_faults_only_when_touched() {
+    let r = run(
+        file(0)
+            .op(Op::Malloc { bytes: 16 << 20 })
+            .then(touch(100).stride(2).write(true).target(Target::Anon))
+            .build(),
+        config(),
+    );
+    assert!(
+        r.steps[0].measured.minor_faults.unwrap() < 10,
+        "{:?}",
+        r.steps[0].measured
+    );
+    // glibc wrote its chunk header into the first page, so that one is
+    // already present: 99 of the 100 touched pages fault.
+    assert!(
+        r.steps[1].measured.minor_faults.unwrap() >= 99,
+        "{:?}",
+        r.steps[1]
+    );
+}
+
+#[test]
+fn file_mapping_faults_show_in_rusage_and_in_the_sampled_map() {
+    let page = iotour_core::probe::pages::page_size();
+    let (r, events) = run_with_events(
+        file(8 << 20)
+            .then(map_file(0).write(true))
+            .then(touch(256).stride(8).write(true))
+            .op(Op::Msync {
+                asynchronous: false,
+            })
+            // Keep the mapping alive while the sampler looks.
+            .op(Op::Sleep { ms: 300 })
+            .build(),
+        config(),
+    );
+    assert!(r.ok || r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
+    let t = &r.steps[1];
+    // A write fault maps the page, or on ext4 with large folios the whole
+    // folio (up to 2 MiB = 512 pages) at once: 256 stores 8 pages apart span
+    // 2048 pages, so between 4 and 256 faults.
+    let faults = t.measured.minor_faults.unwrap();
+    assert!((4..=256).contains(&faults), "{:?}", t.measured);
+    if r.environment.sources.pages == "cachestat" {
+        assert!(t.measured.file_dirty_pages.unwrap() >= 256);
+        assert_eq!(r.steps[2].measured.file_dirty_pages, Some(0));
+    }
+    let faulted = events.iter().any(|s| {
+        s.mapping
+            .as_ref()
+            .is_some_and(|cells| cells.iter().filter(|c| **c == MapCell::Faulted).count() > 100)
+    });
+    assert!(faulted, "no sample saw the faulted pages (page {page})");
+}
+
+#[test]
+fn random_pwrite_writes_every_byte_once() {
+    let r = run(
+        file(0)
+            .op(Op::Pwrite {
+                bytes: 1 << 20,
+                chunk: 4096,
+                offset: 4096,
+                pattern: Pattern::Random,
+            })
+            .build(),
+        config(),
+    );
+    let s = &r.steps[0];
+    assert_eq!(s.error, None);
+    assert_eq!(s.measured.syscalls, Some(256));
+    if s.measured.wchar.is_some() {
+        assert_eq!(s.measured.wchar, Some(1 << 20));
+    }
+}
+
+#[test]
+fn sync_ops_clean_and_drop_cache_empties_the_cache() {
+    let r = run(
+        file(0)
+            .op(Op::Write {
+                bytes: 1 << 20,
+                chunk: 65536,
+            })
+            .op(Op::SyncFileRange { wait: true })
+            .op(Op::Write {
+                bytes: 1 << 20,
+                chunk: 65536,
+            })
+            .op(Op::Fdatasync)
+            .op(Op::DropCache)
+            .build(),
+        config(),
+    );
+    for s in &r.steps {
+        assert_eq!(s.error, None, "step {}", s.index);
+    }
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(r.steps[1].measured.file_dirty_pages, Some(0));
+        assert_eq!(r.steps[3].measured.file_dirty_pages, Some(0));
+    }
+    assert_eq!(r.steps[4].measured.syscalls, Some(2));
+    assert_eq!(r.steps[4].measured.file_cached_pages, Some(0));
+}
+
+#[test]
+fn o_direct_refuses_misaligned_writes_with_a_reason() {
+    let r = run(
+        file(0)
+            .op(Op::Reopen {
+                flags: OpenFlags {
+                    direct: true,
+                    ..OpenFlags::default()
+                },
+            })
+            .op(Op::Write {
+                bytes: 65536,
+                chunk: 4096,
+            })
+            .op(Op::Write {
+                bytes: 10000,
+                chunk: 4096,
+            })
+            .build(),
+        config(),
+    );
+    assert_eq!(r.steps[0].measured.syscalls, Some(2), "open + close");
+    let aligned = &r.steps[1];
+    assert_eq!(aligned.error, None);
+    // Direct I/O bypasses the page cache: nothing left dirty.
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(aligned.measured.file_dirty_pages, Some(0));
+    }
+    let err = r.steps[2].error.as_deref().unwrap();
+    // The chunk is aligned; the last call (10000 % 4096 = 1808 bytes) would
+    // not be: refused up front with the reason, not a bare EINVAL.
+    assert!(
+        err.contains("multiples") && err.contains("alignment") && err.contains("bytes 10000"),
+        "{err}"
+    );
+    assert_eq!(r.steps[2].measured.syscalls, None, "nothing was issued");
+    assert!(!r.ok);
+}
+
+#[test]
+fn o_direct_on_tmpfs_is_a_step_error_saying_so() {
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        eprintln!("no /dev/shm: skipped");
+        return;
+    }
+    let mut c = config();
+    c.workdir_parent = Some(shm.to_path_buf());
+    let r = run(
+        file(0)
+            .op(Op::Reopen {
+                flags: OpenFlags {
+                    direct: true,
+                    ..OpenFlags::default()
+                },
+            })
+            .build(),
+        c,
+    );
+    assert_eq!(r.environment.filesystem, "tmpfs");
+    assert!(
+        r.environment
+            .sources
+            .notes
+            .iter()
+            .any(|n| n.contains("never dirty"))
+    );
+    // tmpfs accepts O_DIRECT since Linux 6.6; older kernels refuse it with
+    // EINVAL, which must come back as a step error that says so.
+    if let Some(err) = r.steps[0].error.as_deref() {
+        assert!(err.contains("refuses direct I/O"), "{err}");
+    }
+}
+
+#[test]
+fn send_four_ways() {
+    let bytes = 1u64 << 20;
+    let chunk = 65536;
+    for via in [Via::ReadWrite, Via::MmapWrite, Via::Sendfile, Via::Splice] {
+        let r = run(
+            file(bytes).op(Op::Send { bytes, chunk, via }).build(),
+            config(),
+        );
+        let s = &r.steps[0];
+        assert_eq!(s.error, None, "{via:?}");
+        let calls = s.measured.syscalls.unwrap();
+        let cpu = iotour_core::outcome::value_of(Key::CpuCopies, &s.measured, &s.modeled).unwrap();
+        if let (Some(rchar), Some(wchar)) = (s.measured.rchar, s.measured.wchar) {
+            // What /proc/<tid>/io sees: read+write and sendfile count both
+            // ways, writing from a mapping is no read, splice counts nothing.
+            let expected = match via {
+                Via::ReadWrite | Via::Sendfile => (bytes, bytes),
+                Via::MmapWrite => (0, bytes),
+                Via::Splice => (0, 0),
+            };
+            assert_eq!((rchar, wchar), expected, "{via:?}");
+        }
+        match via {
+            Via::ReadWrite => {
+                assert_eq!(calls, 32, "16 preads + 16 writes");
+                assert_eq!(cpu, 2);
+            }
+            Via::MmapWrite => {
+                assert_eq!(calls, 18, "mmap + 16 writes + munmap");
+                assert_eq!(cpu, 1);
+            }
+            Via::Sendfile => {
+                assert_eq!(calls, 16);
+                assert_eq!(cpu, 0);
+            }
+            Via::Splice => {
+                assert!(calls >= 32, "file→pipe and pipe→socket per chunk: {calls}");
+                assert_eq!(cpu, 0);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_step_measures_nothing() {
+    let r = run(plan(0, true, vec![step(Op::Note); 50]), config());
+    for s in &r.steps {
+        assert_eq!(s.measured.syscalls, Some(0), "step {}", s.index);
+        assert_eq!(s.measured.minor_faults, Some(0), "step {}", s.index);
+        if s.measured.rchar.is_some() {
+            assert_eq!(s.measured.rchar, Some(0));
+            assert_eq!(s.measured.wchar, Some(0));
+        }
+    }
+}
+
+#[test]
+fn expectations_are_checked_and_unknown_fails() {
+    let mut s = step(Op::Write {
+        bytes: 3000,
+        chunk: 300,
+    });
+    s.expect = vec![
+        expect(Key::Syscalls, Rule::Eq(10)),
+        expect(Key::CpuCopyBytes, Rule::Eq(3000)),
+        expect(Key::Syscalls, Rule::Gt(10)),
+    ];
+    let r = run(file(0).then(s).build(), config());
+    let e = &r.steps[0].expect;
+    assert!(e[0].ok && e[1].ok, "{e:?}");
+    assert!(!e[2].ok);
+    assert!(!r.ok);
+    let mut c = config();
+    c.disabled = Disabled::parse("procio").unwrap();
+    let mut s = step(Op::Write {
+        bytes: 3000,
+        chunk: 300,
+    });
+    s.expect = vec![expect(Key::Wchar, Rule::Ge(0))];
+    let r = run(file(0).then(s).build(), c);
+    assert_eq!(r.steps[0].expect[0].actual, None);
+    assert!(
+        !r.steps[0].expect[0].ok,
+        "an unknown figure fails its expectation"
+    );
+}
+
+#[test]
+fn a_failed_step_stops_the_run() {
+    let r = run(file(0).then(touch(1)).op(Op::Fsync).build(), config());
+    assert_eq!(r.steps.len(), 1);
+    assert!(
+        r.steps[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("no file mapping")
+    );
+    // It never had a measurement window: unknown, not measured zeros.
+    let m = &r.steps[0].measured;
+    assert_eq!(r.steps[0].duration_ns, None);
+    assert_eq!((m.syscalls, m.minor_faults, m.wchar), (None, None, None));
+    let json = serde_json::to_value(&r).unwrap();
+    assert!(json["steps"][0]["duration_ns"].is_null());
+    assert!(json["steps"][0]["measured"]["syscalls"].is_null());
+    assert!(!r.ok);
+}
+
+#[test]
+fn writes_past_eof_grow_the_file_and_the_page_map_follows() {
+    let (r, samples) = run_with_events(
+        file(4096)
+            .op(Op::Write {
+                bytes: 4 << 20,
+                chunk: 1 << 20,
+            })
+            .op(Op::Sleep { ms: 200 })
+            .build(),
+        config(),
+    );
+    assert_eq!(r.steps[0].error, None);
+    let pages = samples
+        .iter()
+        .filter_map(|s| s.file.as_ref())
+        .map(|m| m.pages)
+        .max();
+    assert_eq!(pages, Some(1024));
+}
+
+#[test]
+fn abort_during_a_long_sleep_is_prompt_and_removes_the_workdir() {
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let engine =
+        iotour_core::engine::start(file(0).op(Op::Sleep { ms: 60_000 }).build(), config(), tx)
+            .unwrap();
+    let dir = engine.workdir().unwrap().to_path_buf();
+    wait_for(&rx, |e| {
+        matches!(e, Ev::Exec(ExecEvent::StepStarted { .. }))
+    });
+    assert!(dir.exists());
+    let t = Instant::now();
+    engine.abort();
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    assert!(!dir.exists());
+}
+
+#[test]
+fn paused_engine_runs_exactly_one_slice_per_next_slice() {
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let mut c = config();
+    c.start_paused = true;
+    let engine = iotour_core::engine::start(
+        file(0)
+            .op(Op::Write {
+                bytes: 100_000,
+                chunk: 100,
+            })
+            .build(),
+        c,
+        tx,
+    )
+    .unwrap();
+    wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
+    let slices = |rx: &std::sync::mpsc::Receiver<Ev>| {
+        let end = Instant::now() + Duration::from_millis(300);
+        let mut n = 0;
+        while let Ok(e) = rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
+            if matches!(e, Ev::Exec(ExecEvent::Slice(_))) {
+                n += 1;
+            }
+        }
+        n
+    };
+    assert_eq!(slices(&rx), 0, "paused: nothing runs");
+    engine.send(Command::NextSlice);
+    assert_eq!(slices(&rx), 1);
+    engine.send(Command::NextStep);
+    // 1000 chunks in slices of 20: 49 left, then the step ends.
+    assert_eq!(slices(&rx), 49);
+    engine.send(Command::SetSpeed(Speed::Max));
+    engine.abort();
+}
+
+#[test]
+fn next_step_sent_on_each_step_done_runs_every_step() {
+    // What predict mode does: paused, and a NextStep as soon as StepDone
+    // arrives. The grant must never be cleared by the step that just ended.
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let mut c = config();
+    c.start_paused = true;
+    let n = 300;
+    let engine = iotour_core::engine::start(
+        plan(0, true, (0..n).map(|_| step(Op::Note)).collect()),
+        c,
+        tx,
+    )
+    .unwrap();
+    wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
+    engine.send(Command::NextStep);
+    let mut done = 0;
+    // Samples keep arriving while the worker hangs: bound the whole run.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the run hung after {done} steps: a NextStep grant was lost"
+        );
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(Ev::Exec(ExecEvent::StepDone(_))) => {
+                done += 1;
+                engine.send(Command::NextStep);
+            }
+            Ok(Ev::Exec(ExecEvent::Finished(_))) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(done, n);
+}
+
+#[test]
+fn sizes_over_the_cap_are_refused_before_anything_is_written() {
+    let (tx, _rx) = std::sync::mpsc::channel::<Ev>();
+    let mut c = config();
+    c.max_size = 1 << 20;
+    let err = iotour_core::engine::start(
+        file(0)
+            .op(Op::Write {
+                bytes: 2 << 20,
+                chunk: 4096,
+            })
+            .build(),
+        c.clone(),
+        tx.clone(),
+    )
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("--max-size"), "{err}");
+    let err =
+        iotour_core::engine::start(file(0).op(Op::AnonMmap { bytes: 2 << 20 }).build(), c, tx)
+            .err()
+            .unwrap();
+    assert!(err.to_string().contains("anon_mmap"), "{err}");
+}
+
+#[test]
+fn slices_add_up_to_their_step() {
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let engine = iotour_core::engine::start(
+        file(0)
+            .op(Op::Write {
+                bytes: 100_000,
+                chunk: 100,
+            })
+            .build(),
+        config(),
+        tx,
+    )
+    .unwrap();
+    let mut slices = Vec::new();
+    let report = loop {
+        match rx.recv_timeout(Duration::from_secs(60)).unwrap() {
+            Ev::Exec(ExecEvent::Slice(s)) => slices.push(s),
+            Ev::Exec(ExecEvent::StepDone(r)) => break r,
+            _ => {}
+        }
+    };
+    drop(engine);
+    // 1000 chunks in slices of 1000/50 = 20.
+    assert_eq!(slices.len(), 50);
+    assert_eq!(slices.last().unwrap().done, 1000);
+    assert!(slices.iter().all(|s| s.total == 1000));
+    let sum = |f: fn(&iotour_core::outcome::Readings) -> Option<u64>| {
+        slices.iter().map(|s| f(&s.measured).unwrap()).sum::<u64>()
+    };
+    assert_eq!(Some(sum(|m| m.syscalls)), report.measured.syscalls);
+    assert_eq!(Some(sum(|m| m.minor_faults)), report.measured.minor_faults);
+    assert_eq!(Some(sum(|m| m.duration_ns)), report.measured.duration_ns);
+    assert_eq!(sum(|m| m.syscalls), 1000);
+    // Each slice's copies are its own bytes.
+    let copied: u64 = slices.iter().flat_map(|s| &s.copies).map(|c| c.bytes).sum();
+    assert_eq!(copied, 100_000);
+}
+
+#[test]
+fn pacing_spreads_a_step_over_the_target_time() {
+    // At 8× a step aims at 3 s / 8 = 375 ms, however fast the work is.
+    let mut c = config();
+    c.speed = Speed::Eight;
+    let t = Instant::now();
+    let r = run(
+        file(0)
+            .op(Op::Write {
+                bytes: 10_000,
+                chunk: 1,
+            })
+            .build(),
+        c,
+    );
+    let took = t.elapsed();
+    assert_eq!(r.steps[0].measured.syscalls, Some(10_000));
+    assert!(
+        (Duration::from_millis(300)..Duration::from_millis(2500)).contains(&took),
+        "{took:?}"
+    );
+    // The paced sleeps are outside the measured windows.
+    assert!(
+        r.steps[0].duration_ns.unwrap() < 300_000_000,
+        "{:?}",
+        r.steps[0].duration_ns
+    );
+}
+
+#[test]
+fn the_sampler_sees_dirty_cells_then_clean_ones() {
+    use iotour_core::probe::pages::CellState;
+    let (r, samples) = run_with_events(
+        file(0)
+            .op(Op::Write {
+                bytes: 8 << 20,
+                chunk: 1 << 20,
+            })
+            .op(Op::Sleep { ms: 200 })
+            .op(Op::Fsync)
+            .op(Op::Sleep { ms: 200 })
+            .build(),
+        config(),
+    );
+    if r.environment.sources.pages != "cachestat" {
+        return;
+    }
+    let maps: Vec<_> = samples.iter().filter_map(|s| s.file.as_ref()).collect();
+    assert!(maps.iter().any(|m| m.cells.contains(&CellState::Dirty)));
+    let last = maps.last().unwrap();
+    assert!(
+        last.cells.iter().all(|c| *c == CellState::Clean),
+        "{:?}",
+        last.cells
+    );
+}
+
+#[test]
+fn private_mapping_writes_copy_on_write_and_never_dirty_the_file() {
+    let r = run(
+        file(4 << 20)
+            .then(map_file(4 << 20).shared(false).write(true))
+            .then(touch(100).write(true))
+            .build(),
+        config(),
+    );
+    let t = &r.steps[1];
+    assert_eq!(t.error, None);
+    // Each first store copies its page: one fault per page, no fault-around.
+    assert!(t.measured.minor_faults.unwrap() >= 100, "{:?}", t.measured);
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(
+            t.measured.file_dirty_pages,
+            Some(0),
+            "COW pages are anonymous"
+        );
+    }
+    assert_eq!(
+        iotour_core::outcome::value_of(Key::CpuCopyBytes, &t.measured, &t.modeled),
+        Some(100 * iotour_core::probe::pages::page_size())
+    );
+}
+
+#[test]
+fn map_populate_faults_during_mmap_and_not_after() {
+    let r = run(
+        file(4 << 20)
+            .then(map_file(4 << 20).populate(true))
+            .then(touch(1024))
+            .build(),
+        config(),
+    );
+    // MAP_POPULATE's faults are counted by rusage during the mmap call.
+    assert!(
+        r.steps[0].measured.minor_faults.unwrap() >= 1,
+        "{:?}",
+        r.steps[0].measured
+    );
+    assert_eq!(r.steps[1].measured.minor_faults, Some(0));
+}
+
+#[test]
+fn a_cold_file_mapping_takes_major_faults() {
+    let r = run(
+        file(4 << 20)
+            .cold()
+            .then(map_file(4 << 20))
+            .then(touch(64).stride(16))
+            .build(),
+        config(),
+    );
+    let t = &r.steps[1];
+    assert_eq!(t.error, None);
+    assert!(t.measured.major_faults.unwrap() >= 1, "{:?}", t.measured);
+    if let Some(rb) = t.measured.read_bytes {
+        assert!(rb > 0, "{:?}", t.measured);
+        assert!(
+            iotour_core::outcome::value_of(Key::DmaCopyBytes, &t.measured, &t.modeled).unwrap() > 0
+        );
+    }
+}
+
+#[test]
+fn direct_reads_bypass_the_page_cache() {
+    let r = run(
+        file(1 << 20)
+            .cold()
+            .op(Op::Reopen {
+                flags: OpenFlags {
+                    direct: true,
+                    ..OpenFlags::default()
+                },
+            })
+            .op(Op::Read {
+                bytes: 65536,
+                chunk: 4096,
+                offset: 0,
+            })
+            .build(),
+        config(),
+    );
+    let s = &r.steps[1];
+    assert_eq!(s.error, None);
+    assert_eq!(s.measured.syscalls, Some(16));
+    assert_eq!(
+        s.measured.file_cached_pages,
+        Some(0),
+        "O_DIRECT caches nothing"
+    );
+    let c = &s.modeled.copies;
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].to, iotour_core::model::Place::UserBuffer);
+    assert_eq!(c[0].kind, iotour_core::model::CopyKind::Dma);
+}
+
+#[test]
+fn append_and_sync_flags_change_where_and_how_writes_land() {
+    let r = run(
+        file(8192)
+            .op(Op::Reopen {
+                flags: OpenFlags {
+                    append: true,
+                    sync: true,
+                    ..OpenFlags::default()
+                },
+            })
+            .op(Op::Write {
+                bytes: 4096,
+                chunk: 4096,
+            })
+            .build(),
+        config(),
+    );
+    let s = &r.steps[1];
+    assert_eq!(s.error, None);
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(
+            s.measured.file_dirty_pages,
+            Some(0),
+            "O_SYNC leaves nothing dirty"
+        );
+    }
+    assert_eq!(s.measured.file_cached_pages.map(|c| c >= 3), Some(true));
+    assert!(iotour_core::outcome::value_of(Key::DmaCopies, &s.measured, &s.modeled).unwrap() == 1);
+}
+
+/// Fill the filesystem behind the engine's back, then let it write: ENOSPC
+/// mid-step is a step error naming the call, and the syscalls counted up to
+/// it agree between the tracepoint and the engine's own count.
+#[test]
+fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
+    let mut counts = Vec::new();
+    for disabled in ["", "tracepoint"] {
+        let Some(fs) = SmallFs::mount("2m") else {
+            return;
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+        let mut c = config();
+        c.workdir_parent = Some(fs.path().to_path_buf());
+        c.start_paused = true;
+        c.disabled = Disabled::parse(disabled).unwrap();
+        let engine = iotour_core::engine::start(
+            file(0)
+                .op(Op::Write {
+                    bytes: 1 << 20,
+                    chunk: 65536,
+                })
+                .build(),
+            c,
+            tx,
+        )
+        .unwrap();
+        wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
+        // 1.5 MiB of the 2 MiB gone: the 1 MiB write runs out after ~512 KiB.
+        std::fs::write(fs.path().join("filler"), vec![1u8; 3 << 19]).unwrap();
+        engine.send(Command::Resume);
+        let r = match wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_)))) {
+            Ev::Exec(ExecEvent::Finished(r)) => r,
+            _ => unreachable!(),
+        };
+        drop(engine);
+        let s = &r.steps[0];
+        let err = s.error.as_deref().expect("ENOSPC");
+        assert!(err.contains("No space left on device"), "{err}");
+        assert!(
+            err.contains("write(2) of 65536 bytes at file offset"),
+            "{err}"
+        );
+        assert!(!r.ok);
+        let calls = s.measured.syscalls.unwrap();
+        assert!((2..16).contains(&calls), "{calls}");
+        counts.push(calls);
+        drop(fs);
+    }
+    assert_eq!(counts[0], counts[1], "tracepoint vs engine count");
+}
+
+#[test]
+fn abort_during_a_big_prefill_is_prompt() {
+    let (tx, _rx) = std::sync::mpsc::channel::<Ev>();
+    let engine =
+        iotour_core::engine::start(file(1 << 30).op(Op::Note).build(), config(), tx).unwrap();
+    let dir = engine.workdir().unwrap().to_path_buf();
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    engine.abort();
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(!dir.exists());
+}
+
+#[test]
+fn samples_arrive_on_their_own_clock() {
+    let mut c = config();
+    c.sample_hz = 50;
+    let t = Instant::now();
+    let (_, samples) = run_with_events(file(1 << 20).op(Op::Sleep { ms: 600 }).build(), c);
+    let secs = t.elapsed().as_secs_f64();
+    let n = samples.len() as f64;
+    // 50 Hz for the whole run, give or take scheduling on a busy machine.
+    assert!(
+        n >= 50.0 * secs * 0.5 && n <= 50.0 * secs * 1.5 + 2.0,
+        "{n} samples in {secs:.2}s"
+    );
+    assert!(
+        samples.windows(2).all(|w| w[0].at < w[1].at),
+        "monotonic times"
+    );
+    assert!(
+        samples
+            .iter()
+            .any(|s| s.file.as_ref().is_some_and(|m| m.pages == 256))
+    );
+    assert!(samples.iter().all(|s| s.system.dirty_kb.is_some()));
+}

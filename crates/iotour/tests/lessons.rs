@@ -1,0 +1,178 @@
+//! The lesson library (issue 4): every built-in scenario is a complete,
+//! bilingual lesson with a claim to prove, and together they form one
+//! teaching order with no gaps and no duplicates.
+
+use std::collections::BTreeMap;
+
+use iotour_core::scenario::{Catalog, Op, Plan};
+
+/// The library in teaching order: (lesson number, id).
+const LIBRARY: &[(u32, &str)] = &[
+    (1, "unbuffered-write"),
+    (2, "buffered-write"),
+    (3, "write-then-fsync"),
+    (4, "write-is-not-durable"),
+    (5, "write-through"),
+    (6, "kernel-writeback"),
+    (7, "random-access"),
+    (8, "page-cache-hit-and-miss"),
+    (9, "direct-io"),
+    (10, "mmap-page-faults"),
+    (11, "mmap-demand-paging"),
+    (12, "malloc-vs-mmap"),
+    (13, "mapped-write-and-force"),
+    (14, "read-and-send"),
+    (15, "mmap-and-send"),
+    (16, "sendfile-zero-copy"),
+    (17, "rocketmq-flush"),
+    (18, "redis-aof-policies"),
+];
+
+/// Scenarios are kept small enough to run in seconds on a laptop.
+const MAX_FILE: u64 = 256 * 1024 * 1024;
+
+fn plans() -> Vec<(String, Plan)> {
+    let catalog = Catalog::builtin();
+    let mut out = Vec::new();
+    let mut broken = Vec::new();
+    for entry in catalog.entries() {
+        match &entry.plan {
+            Ok(plan) => out.push((entry.id.clone(), plan.clone())),
+            Err(e) => broken.push(format!("{}: {e}", entry.id)),
+        }
+    }
+    assert!(
+        broken.is_empty(),
+        "built-ins that do not parse:\n{}",
+        broken.join("\n")
+    );
+    out
+}
+
+/// True when `s` has at least one CJK ideograph: a `_zh` field that is a copy
+/// of the English text is a missing translation, not a translation.
+fn has_chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+#[test]
+fn every_builtin_parses_and_speaks_both_languages() {
+    let mut problems = Vec::new();
+    for (id, plan) in plans() {
+        match (&plan.meta.title.zh, &plan.meta.summary.zh) {
+            (Some(t), Some(s)) if has_chinese(t) && has_chinese(s) => {}
+            _ => problems.push(format!("{id}: title_zh and summary_zh must be Chinese")),
+        }
+        if plan.meta.summary.en.trim().is_empty() {
+            problems.push(format!("{id}: empty summary"));
+        }
+        for (i, step) in plan.steps.iter().enumerate() {
+            let n = i + 1;
+            let op = step.op.name();
+            match &step.say {
+                None => problems.push(format!("{id}: step {n} (`{op}`) has no `say`")),
+                Some(say) => {
+                    if say.en.trim().is_empty() {
+                        problems.push(format!("{id}: step {n} (`{op}`) has an empty `say`"));
+                    }
+                    if !say.zh.as_deref().is_some_and(has_chinese) {
+                        problems.push(format!("{id}: step {n} (`{op}`) needs a Chinese `say_zh`"));
+                    }
+                }
+            }
+            if let Some(ask) = &step.ask
+                && !ask.zh.as_deref().is_some_and(has_chinese)
+            {
+                problems.push(format!(
+                    "{id}: step {n} has `ask` without a Chinese `ask_zh`"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn every_builtin_proves_something() {
+    let mut problems = Vec::new();
+    for (id, plan) in plans() {
+        if plan.steps.iter().all(|s| s.expect.is_empty()) {
+            problems.push(format!("{id}: no step has an `expect`"));
+        }
+        if plan.steps.iter().all(|s| s.op == Op::Note) {
+            problems.push(format!("{id}: only `note` steps, nothing is measured"));
+        }
+        if plan.file.size > MAX_FILE {
+            problems.push(format!(
+                "{id}: a {} byte working file is more than a lesson needs",
+                plan.file.size
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn lesson_numbers_are_unique_and_form_one_teaching_order() {
+    let mut by_number: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let mut unnumbered = Vec::new();
+    for (id, plan) in plans() {
+        match plan.meta.lesson {
+            Some(n) => by_number.entry(n).or_default().push(id),
+            None => unnumbered.push(id),
+        }
+    }
+    assert!(
+        unnumbered.is_empty(),
+        "built-ins without `lesson`: {unnumbered:?}"
+    );
+    let dups: Vec<_> = by_number.iter().filter(|(_, ids)| ids.len() > 1).collect();
+    assert!(dups.is_empty(), "lesson numbers used twice: {dups:?}");
+    let numbers: Vec<u32> = by_number.keys().copied().collect();
+    let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
+    assert_eq!(
+        numbers, expected,
+        "lesson numbers should run 1..=N without gaps"
+    );
+}
+
+#[test]
+fn the_whole_library_is_built_in_in_teaching_order() {
+    let catalog = Catalog::builtin();
+    let mut problems = Vec::new();
+    for &(n, id) in LIBRARY {
+        match catalog.get(id) {
+            None => problems.push(format!("lesson {n} `{id}` is not built in")),
+            Some(entry) if entry.lesson() != Some(n) => problems.push(format!(
+                "`{id}` has lesson {:?}, the teaching order puts it at {n}",
+                entry.lesson()
+            )),
+            Some(_) => {}
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    // `iotour list` shows the catalog in this order.
+    let listed: Vec<&str> = catalog
+        .entries()
+        .iter()
+        .map(|e| e.id.as_str())
+        .filter(|id| LIBRARY.iter().any(|(_, l)| l == id))
+        .collect();
+    let wanted: Vec<&str> = LIBRARY.iter().map(|&(_, id)| id).collect();
+    assert_eq!(listed, wanted);
+}
+
+#[test]
+fn most_lessons_ask_the_student_to_predict() {
+    let all = plans();
+    let asking = all
+        .iter()
+        .filter(|(_, p)| p.steps.iter().any(|s| s.ask.is_some()))
+        .count();
+    // Issue 4: "Give most scenarios at least one good question."
+    assert!(
+        asking * 3 >= all.len() * 2,
+        "only {asking} of {} built-ins have an `ask`",
+        all.len()
+    );
+}

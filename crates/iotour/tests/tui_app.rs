@@ -1,0 +1,351 @@
+//! The TUI's state machine driven by fake events: pause, step, slice,
+//! restart, speed, predict, language, picker, and engine errors.
+
+#[path = "support/script.rs"]
+mod script;
+
+use std::time::Duration;
+
+use iotour::app::run::StepState;
+use iotour::app::{Action, App, Effect, Event, Screen, Status};
+use iotour_core::engine::{Command, ExecEvent, Speed};
+use iotour_core::scenario::Lang;
+
+fn single(predict: bool) -> (App, Vec<Effect>) {
+    App::single(script::plan(), Lang::En, predict, Speed::One)
+}
+
+fn feed(app: &mut App, events: impl IntoIterator<Item = Event>) -> Vec<Effect> {
+    events.into_iter().flat_map(|e| app.handle(e)).collect()
+}
+
+fn sent(effects: &[Effect]) -> Vec<Command> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Send(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn run(app: &App) -> &iotour::app::RunState {
+    app.run().expect("run view")
+}
+
+#[test]
+fn a_run_starts_running_and_space_pauses_and_resumes() {
+    let (mut app, effects) = single(false);
+    assert!(matches!(
+        &effects[..],
+        [Effect::Start {
+            epoch: 1,
+            paused: false,
+            speed: Speed::One,
+            ..
+        }]
+    ));
+    feed(&mut app, script::events());
+    assert_eq!(run(&app).status, Status::Running);
+    assert_eq!(run(&app).current, Some(3));
+    assert_eq!(sent(&app.act(Action::TogglePause)), [Command::Pause]);
+    assert_eq!(run(&app).status, Status::Paused);
+    assert_eq!(sent(&app.act(Action::TogglePause)), [Command::Resume]);
+    assert_eq!(run(&app).status, Status::Running);
+}
+
+#[test]
+fn next_step_and_slice_pause_first_then_step() {
+    let (mut app, _) = single(false);
+    feed(&mut app, script::events());
+    assert_eq!(
+        sent(&app.act(Action::NextStep)),
+        [Command::Pause, Command::NextStep]
+    );
+    assert_eq!(run(&app).status, Status::Paused);
+    // Already paused: only the step is asked for.
+    assert_eq!(sent(&app.act(Action::NextSlice)), [Command::NextSlice]);
+    assert_eq!(sent(&app.act(Action::NextStep)), [Command::NextStep]);
+}
+
+#[test]
+fn speed_changes_are_sent_and_clamped() {
+    let (mut app, _) = single(false);
+    assert_eq!(
+        sent(&app.act(Action::Faster)),
+        [Command::SetSpeed(Speed::Two)]
+    );
+    for _ in 0..10 {
+        app.act(Action::Faster);
+    }
+    assert_eq!(run(&app).speed, Speed::Max);
+    assert!(
+        app.act(Action::Faster).is_empty(),
+        "no command when nothing changes"
+    );
+    assert_eq!(
+        sent(&app.act(Action::Slower)),
+        [Command::SetSpeed(Speed::Eight)]
+    );
+}
+
+#[test]
+fn restart_starts_a_new_engine_and_ignores_the_old_ones_events() {
+    let (mut app, _) = single(false);
+    feed(&mut app, script::events());
+    let effects = app.act(Action::Restart);
+    assert!(matches!(&effects[..], [Effect::Start { epoch: 2, .. }]));
+    assert_eq!(run(&app).status, Status::Starting);
+    // Late events of engine 1 arrive before the loop's marker: dropped.
+    feed(&mut app, script::finish());
+    assert_eq!(run(&app).current, None);
+    assert!(run(&app).report.is_none());
+    // Engine 2 announced: its events count.
+    let mut fresh = script::events();
+    fresh[0] = Event::EngineStarted {
+        epoch: 2,
+        at: Duration::from_secs(5),
+    };
+    feed(&mut app, fresh);
+    assert_eq!(run(&app).current, Some(3));
+}
+
+#[test]
+fn predict_mode_holds_before_each_question_and_reveals_after() {
+    let (mut app, effects) = single(true);
+    assert!(matches!(&effects[..], [Effect::Start { paused: true, .. }]));
+    // Step 1 has a question: the engine stays paused, nothing is sent.
+    let effects = feed(&mut app, script::events().into_iter().take(1));
+    assert!(sent(&effects).is_empty());
+    assert_eq!(run(&app).gate, Some(1));
+    assert!(run(&app).hidden(1, true));
+    // Space: the guess is made, the step runs.
+    assert_eq!(sent(&app.act(Action::TogglePause)), [Command::NextStep]);
+    assert_eq!(run(&app).gate, None);
+    // Step 1's figures stay hidden while it runs; step 2 has no question, so
+    // its end asks for step 2 at once; step 3 has one: hold there.
+    // The engine stops after step 2 (it was asked for one step at a time).
+    let events: Vec<Event> = script::events()
+        .into_iter()
+        .skip(1)
+        .take_while(|e| !matches!(e, Event::Exec(ExecEvent::StepStarted { index: 3, .. })))
+        .collect();
+    let mut effects = Vec::new();
+    for e in events {
+        if let Event::Exec(ExecEvent::StepDone(r)) = &e
+            && r.index == 1
+        {
+            assert!(run(&app).hidden(1, true), "hidden until done");
+        }
+        effects.extend(app.handle(e));
+    }
+    assert!(!run(&app).hidden(1, true), "revealed once done");
+    assert_eq!(sent(&effects), [Command::NextStep]);
+    assert_eq!(run(&app).gate, Some(3));
+    assert_eq!(run(&app).status, Status::Paused);
+}
+
+#[test]
+fn switching_predict_on_mid_run_stops_at_the_end_of_the_step() {
+    let (mut app, _) = single(false);
+    feed(&mut app, script::events());
+    assert_eq!(
+        sent(&app.act(Action::Predict)),
+        [Command::Pause, Command::NextStep]
+    );
+    assert!(run(&app).stepping);
+    assert_eq!(sent(&app.act(Action::Predict)), [Command::Resume]);
+    assert!(!run(&app).stepping);
+}
+
+#[test]
+fn engine_errors_show_as_failure_and_the_app_stays_usable() {
+    let (mut app, _) = single(false);
+    feed(&mut app, script::events().into_iter().take(2));
+    app.handle(Event::Exec(ExecEvent::Failed {
+        error: "O_DIRECT refused by tmpfs".into(),
+        at: Duration::from_millis(30),
+    }));
+    assert_eq!(run(&app).status, Status::Failed);
+    assert_eq!(
+        run(&app).failure.as_deref(),
+        Some("O_DIRECT refused by tmpfs")
+    );
+    assert!(app.act(Action::TogglePause).is_empty(), "nothing to pause");
+    assert!(matches!(
+        &app.act(Action::Restart)[..],
+        [Effect::Start { epoch: 2, .. }]
+    ));
+    assert!(!app.quit);
+}
+
+#[test]
+fn a_refused_start_is_a_failure_not_a_crash() {
+    let (mut app, _) = single(false);
+    app.handle(Event::EngineRefused {
+        epoch: 1,
+        error: "file of 2 GiB exceeds --max-size 1 GiB".into(),
+    });
+    assert_eq!(run(&app).status, Status::Failed);
+}
+
+#[test]
+fn a_failed_step_keeps_its_reason() {
+    let (mut app, _) = single(false);
+    let mut events = script::events();
+    for e in &mut events {
+        if let Event::Exec(ExecEvent::StepDone(r)) = e
+            && r.index == 2
+        {
+            r.error = Some("fsync: EIO".into());
+        }
+    }
+    feed(&mut app, events);
+    assert_eq!(
+        run(&app).steps[1].state,
+        StepState::Failed("fsync: EIO".into())
+    );
+}
+
+#[test]
+fn language_help_and_quit() {
+    let (mut app, _) = single(false);
+    app.act(Action::Language);
+    assert_eq!(app.lang, Lang::Zh);
+    app.act(Action::Help);
+    assert!(app.help);
+    // The overlay swallows keys until closed.
+    assert!(app.act(Action::TogglePause).is_empty());
+    app.act(Action::Back);
+    assert!(!app.help && !app.quit);
+    assert_eq!(app.act(Action::Back), [Effect::Quit]);
+    assert!(app.quit);
+}
+
+#[test]
+fn picker_filters_runs_and_comes_back() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c| {
+        Event::Input(iotour::app::Input::Key(KeyEvent::new(
+            c,
+            KeyModifiers::NONE,
+        )))
+    };
+    let mut other = script::plan();
+    other.id = "other".into();
+    other.meta.title.en = "Page faults".into();
+    other.meta.tags = vec!["mmap".into()];
+    let mut app = App::picker(vec![script::plan(), other], Lang::En, false, Speed::One);
+    feed(
+        &mut app,
+        [
+            key(KeyCode::Char('/')),
+            key(KeyCode::Char('m')),
+            key(KeyCode::Char('m')),
+        ],
+    );
+    let p = app.picker.as_ref().unwrap();
+    assert_eq!(p.visible(), [1]);
+    // Enter ends the filter; q while filtering would type a q.
+    feed(&mut app, [key(KeyCode::Enter)]);
+    let effects = feed(&mut app, [key(KeyCode::Enter)]);
+    assert!(matches!(&effects[..], [Effect::Start { epoch: 1, plan, .. }] if plan.id == "other"));
+    assert!(matches!(app.screen, Screen::Run(_)));
+    assert_eq!(feed(&mut app, [key(KeyCode::Char('q'))]), [Effect::Stop]);
+    assert!(matches!(app.screen, Screen::Picker));
+    // Late events of the stopped run are ignored on the picker.
+    feed(&mut app, script::finish());
+    assert_eq!(feed(&mut app, [key(KeyCode::Char('q'))]), [Effect::Quit]);
+}
+
+#[test]
+fn ticks_advance_the_run_clock_from_the_engine_start() {
+    let (mut app, _) = single(false);
+    app.handle(Event::EngineStarted {
+        epoch: 1,
+        at: Duration::from_secs(10),
+    });
+    app.handle(Event::Tick(Duration::from_millis(10_500)));
+    assert_eq!(run(&app).now, Duration::from_millis(500));
+}
+
+#[test]
+fn events_naming_a_step_outside_the_plan_are_dropped() {
+    let (mut app, _) = single(false);
+    feed(&mut app, script::events().into_iter().take(2));
+    app.handle(Event::Exec(ExecEvent::StepStarted {
+        index: 0,
+        at: Duration::ZERO,
+    }));
+    app.handle(Event::Exec(ExecEvent::StepStarted {
+        index: 99,
+        at: Duration::ZERO,
+    }));
+    assert_eq!(run(&app).current, None);
+    // Rendering still works.
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(80, 24)).unwrap();
+    t.draw(|f| iotour::ui::render(f, &app, &iotour::ui::Theme::new(false)))
+        .unwrap();
+}
+
+#[test]
+fn picker_opens_inspect_on_a_typed_path_and_stats_at_once() {
+    use iotour::app::Tool;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use std::path::PathBuf;
+    let key = |c| {
+        Event::Input(iotour::app::Input::Key(KeyEvent::new(
+            c,
+            KeyModifiers::NONE,
+        )))
+    };
+    let chars = |s: &str| s.chars().map(|c| key(KeyCode::Char(c))).collect::<Vec<_>>();
+    let mut app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    assert_eq!(
+        feed(&mut app, [key(KeyCode::Char('s'))]),
+        [Effect::Open(Tool::Stats)]
+    );
+    // `i` asks for a path, starting from the working directory.
+    assert!(feed(&mut app, [key(KeyCode::Char('i'))]).is_empty());
+    assert_eq!(
+        app.picker.as_ref().unwrap().inspect_path.as_deref(),
+        Some(".")
+    );
+    // Keys type into the path: `q` and `s` are letters here, not commands.
+    let mut typing = vec![key(KeyCode::Backspace)];
+    typing.extend(chars("/var/qs"));
+    assert!(feed(&mut app, typing).is_empty());
+    assert!(!app.quit);
+    let ctrl_u = Event::Input(iotour::app::Input::Key(KeyEvent::new(
+        KeyCode::Char('u'),
+        KeyModifiers::CONTROL,
+    )));
+    feed(&mut app, [ctrl_u]);
+    feed(&mut app, chars("/tmp "));
+    assert_eq!(
+        feed(&mut app, [key(KeyCode::Enter)]),
+        [Effect::Open(Tool::Inspect(PathBuf::from("/tmp")))]
+    );
+    assert_eq!(app.picker.as_ref().unwrap().inspect_path, None);
+    // Esc cancels; an empty path is refused with a notice, not opened.
+    feed(&mut app, [key(KeyCode::Char('i')), key(KeyCode::Esc)]);
+    assert_eq!(app.picker.as_ref().unwrap().inspect_path, None);
+    feed(&mut app, [key(KeyCode::Char('i')), key(KeyCode::Backspace)]);
+    assert!(feed(&mut app, [key(KeyCode::Enter)]).is_empty());
+    assert!(app.picker.as_ref().unwrap().notice.is_some());
+    feed(&mut app, [key(KeyCode::Esc)]);
+    // A tool's failure shows until the next key, which only dismisses it.
+    app.tool_failed("stats: no /proc".into());
+    assert_eq!(
+        app.picker.as_ref().unwrap().notice.as_deref(),
+        Some("stats: no /proc")
+    );
+    assert!(feed(&mut app, [key(KeyCode::Char('q'))]).is_empty());
+    assert!(!app.quit);
+    assert_eq!(app.picker.as_ref().unwrap().notice, None);
+    // Tools are the picker's: the run view's `s` is a slice.
+    let effects = feed(&mut app, [key(KeyCode::Enter)]);
+    assert!(matches!(&effects[..], [Effect::Start { .. }]));
+    let effects = feed(&mut app, [key(KeyCode::Char('s'))]);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Open(_))));
+}

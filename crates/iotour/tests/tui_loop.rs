@@ -1,0 +1,191 @@
+//! The event loop with a fake engine: effects reach the engine, a restart
+//! joins the old engine before the new one starts, and a stop signal ends
+//! the loop with the right exit status.
+
+#[path = "support/script.rs"]
+mod script;
+
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use iotour::app::{App, Event, Input, StopReason};
+use iotour::tui::{EngineHandle, Launcher, Loop};
+use iotour::ui::Theme;
+use iotour_core::engine::{Command, Speed};
+use iotour_core::scenario::{Lang, Plan};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// What the fake engines saw, in order.
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    Launched { paused: bool },
+    Sent(Command),
+    Dropped,
+}
+
+#[derive(Clone, Default)]
+struct Fake {
+    log: Arc<Mutex<Vec<Seen>>>,
+    refuse: bool,
+}
+
+struct Handle(Arc<Mutex<Vec<Seen>>>);
+
+impl EngineHandle for Handle {
+    fn send(&self, cmd: Command) {
+        self.0.lock().unwrap().push(Seen::Sent(cmd));
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        self.0.lock().unwrap().push(Seen::Dropped);
+    }
+}
+
+impl Launcher for Fake {
+    type Handle = Handle;
+    fn launch(
+        &mut self,
+        _: Plan,
+        _: Speed,
+        paused: bool,
+        _: Sender<Event>,
+    ) -> Result<Handle, String> {
+        if self.refuse {
+            return Err("the working file would not fit".into());
+        }
+        self.log.lock().unwrap().push(Seen::Launched { paused });
+        Ok(Handle(self.log.clone()))
+    }
+}
+
+fn key(c: char) -> Event {
+    Event::Input(Input::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::NONE,
+    )))
+}
+
+fn run(fake: Fake, predict: bool, events: Vec<Event>) -> App {
+    let (tx, rx) = mpsc::channel();
+    let (app, effects) = App::single(script::plan(), Lang::En, predict, Speed::One);
+    let mut lp = Loop::new(app, fake, tx.clone(), Instant::now());
+    for e in events {
+        tx.send(e).unwrap();
+    }
+    // Stop after what the loop itself queues (its EngineStarted, a refusal).
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let _ = tx.send(Event::Stop(StopReason::Signal(15)));
+    });
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    lp.run(&mut t, &rx, effects, &Theme::new(false)).unwrap();
+    lp.app
+}
+
+#[test]
+fn keys_become_engine_commands_and_restart_joins_first() {
+    let fake = Fake::default();
+    let app = run(
+        fake.clone(),
+        false,
+        vec![key(' '), key('+'), key('r'), key('s')],
+    );
+    let log = fake.log.lock().unwrap().clone();
+    assert_eq!(
+        log,
+        [
+            Seen::Launched { paused: false },
+            Seen::Sent(Command::Pause),
+            Seen::Sent(Command::SetSpeed(Speed::Two)),
+            Seen::Dropped,
+            Seen::Launched { paused: false },
+            Seen::Sent(Command::Pause),
+            Seen::Sent(Command::NextSlice),
+            // Leaving the loop stops the engine.
+            Seen::Dropped,
+        ]
+    );
+    assert!(app.quit);
+    assert_eq!(app.stopped, Some(StopReason::Signal(15)));
+    // The restarted run listens: the loop announced it on the channel.
+    assert!(app.run().unwrap().listening);
+}
+
+#[test]
+fn predict_mode_launches_paused() {
+    let fake = Fake::default();
+    run(fake.clone(), true, vec![]);
+    assert_eq!(fake.log.lock().unwrap()[0], Seen::Launched { paused: true });
+}
+
+#[test]
+fn a_refused_launch_shows_as_a_failed_run() {
+    let fake = Fake {
+        refuse: true,
+        ..Fake::default()
+    };
+    let app = run(fake, false, vec![]);
+    let run = app.run().unwrap();
+    assert_eq!(run.status, iotour::app::Status::Failed);
+    assert_eq!(
+        run.failure.as_deref(),
+        Some("the working file would not fit")
+    );
+}
+
+#[test]
+fn a_tool_from_the_picker_returns_the_loop_and_keys_typed_ahead_are_dropped() {
+    use iotour::app::Tool;
+    use iotour::tui::tools::Outcome;
+    let fake = Fake::default();
+    let (tx, rx) = mpsc::channel();
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let mut lp = Loop::new(app, fake.clone(), tx.clone(), Instant::now());
+    // `s` opens stats; the `q` typed right behind it was queued before the
+    // view took the keys, and must not quit the picker afterwards.
+    tx.send(key('s')).unwrap();
+    tx.send(key('q')).unwrap();
+    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    lp.run(&mut t, &rx, vec![], &Theme::new(false)).unwrap();
+    assert_eq!(lp.tool.take(), Some(Tool::Stats));
+    assert!(lp.settle_before_tool(&rx), "the view may open");
+    assert!(rx.try_recv().is_err(), "the typed-ahead key was dropped");
+    lp.tool_ended(Outcome::Back);
+    assert!(!lp.app.quit);
+    // A failure is shown on the picker; Ctrl-C inside the view quits.
+    lp.tool_ended(Outcome::Failed("stats: boom".into()));
+    assert_eq!(
+        lp.app.picker.as_ref().unwrap().notice.as_deref(),
+        Some("stats: boom")
+    );
+    lp.tool_ended(Outcome::Quit);
+    assert!(lp.app.quit);
+    assert_eq!(lp.app.stopped, None);
+    assert!(fake.log.lock().unwrap().is_empty(), "no engine was started");
+}
+
+#[test]
+fn a_signal_queued_before_a_tool_keeps_it_closed_and_one_inside_ends_the_program() {
+    use iotour::tui::tools::Outcome;
+    let (tx, rx) = mpsc::channel();
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let mut lp = Loop::new(app, Fake::default(), tx.clone(), Instant::now());
+    // The signal thread queued SIGTERM just before it was stopped: the view
+    // must not open and hold it until someone presses q.
+    tx.send(key('j')).unwrap();
+    tx.send(Event::Stop(StopReason::Signal(15))).unwrap();
+    assert!(!lp.settle_before_tool(&rx));
+    assert!(lp.app.quit);
+    assert_eq!(lp.app.stopped, Some(StopReason::Signal(15)));
+
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let mut lp = Loop::new(app, Fake::default(), tx, Instant::now());
+    lp.tool_ended(Outcome::Signal(1));
+    assert!(lp.app.quit);
+    assert_eq!(lp.app.stopped, Some(StopReason::Signal(1)));
+}

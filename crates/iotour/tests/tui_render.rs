@@ -1,0 +1,515 @@
+//! Each panel rendered from the scripted run into a `TestBackend`, and whole
+//! screens after scripted events at 80×24 and 160×48 (insta snapshots).
+//! Colour is off so the snapshots show what NO_COLOR users see: glyphs, not
+//! colours, must carry every distinction.
+
+#[path = "support/script.rs"]
+mod script;
+
+use std::time::Duration;
+
+use iotour::app::{Action, App, Event};
+use iotour::ui::{self, Theme, View};
+use iotour_core::engine::{ExecEvent, Speed};
+use iotour_core::scenario::Lang;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::widgets::Widget;
+
+/// A single-run app on the scripted plan, fed `events` in order.
+fn after(lang: Lang, predict: bool, events: impl IntoIterator<Item = Event>) -> App {
+    let (mut app, _) = App::single(script::plan(), lang, predict, Speed::One);
+    for e in events {
+        app.handle(e);
+    }
+    app
+}
+
+/// The scripted run's first `n` events.
+fn first(n: usize) -> impl Iterator<Item = Event> {
+    script::events().into_iter().take(n)
+}
+
+/// The app after the whole scripted run, then `more`.
+fn scripted(lang: Lang, predict: bool, more: impl IntoIterator<Item = Event>) -> App {
+    after(lang, predict, script::events().into_iter().chain(more))
+}
+
+/// The index of the scripted run's first step report.
+fn first_step_done() -> usize {
+    script::events()
+        .iter()
+        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
+        .unwrap()
+}
+
+static THEME: std::sync::LazyLock<Theme> = std::sync::LazyLock::new(|| Theme::new(false));
+
+/// The whole screen drawn at `w`×`h`.
+fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| ui::render(f, app, &THEME)).unwrap();
+    t
+}
+
+/// The panel called `name` (one of `PANELS`) drawn alone at `w`×`h`.
+fn panel(app: &App, w: u16, h: u16, name: &str, focused: bool) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| {
+        let area = f.area();
+        draw_panel(name, view(app), focused, area, f.buffer_mut());
+    })
+    .unwrap();
+    t
+}
+
+/// What a drawn terminal shows, as text.
+fn shown(t: &Terminal<TestBackend>) -> String {
+    format!("{}", t.backend())
+}
+
+fn view(app: &App) -> View<'_> {
+    View {
+        run: app.run().unwrap(),
+        lang: app.lang,
+        predict: app.predict,
+        theme: &THEME,
+    }
+}
+
+/// Every panel of the run view, by name.
+const PANELS: [&str; 6] = [
+    "header",
+    "data_path",
+    "switches",
+    "page_map",
+    "charts",
+    "narration",
+];
+
+/// Draw the panel called `name` (one of `PANELS`) into `area` of `buf`.
+fn draw_panel(name: &str, view: View<'_>, focused: bool, area: Rect, buf: &mut Buffer) {
+    match name {
+        "header" => ui::header::Header { view }.render(area, buf),
+        "data_path" => ui::data_path::DataPath { view, focused }.render(area, buf),
+        "switches" => ui::switches::Switches { view, focused }.render(area, buf),
+        "page_map" => ui::page_map::PageMapPanel { view, focused }.render(area, buf),
+        "charts" => ui::charts::Charts { view, focused }.render(area, buf),
+        "narration" => ui::narration::Narration { view, focused }.render(area, buf),
+        _ => panic!("no panel {name}"),
+    }
+}
+
+/// Draw with `draw` into a `w`×`h` area set in a blank 2-cell margin, and
+/// assert the margin stays blank.
+fn assert_stays_inside(w: u16, h: u16, draw: impl FnOnce(Rect, &mut Buffer), what: &str) {
+    let outer = Rect::new(0, 0, w + 4, h + 4);
+    let mut buf = Buffer::empty(outer);
+    let area = Rect::new(2, 2, w, h);
+    draw(area, &mut buf);
+    for y in 0..outer.height {
+        for x in 0..outer.width {
+            if !area.contains(ratatui::layout::Position { x, y }) {
+                assert_eq!(
+                    buf[(x, y)].symbol(),
+                    " ",
+                    "{what} {w}x{h}: drew outside at {x},{y}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn header_names_sources_and_fallbacks() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(&app, 100, 2, "header", false);
+    insta::assert_snapshot!("header", t.backend());
+    let fallback = scripted(
+        Lang::En,
+        false,
+        [Event::Exec(ExecEvent::Ready {
+            environment: script::environment(true),
+            at: Duration::from_millis(1400),
+        })],
+    );
+    let t = panel(&fallback, 100, 2, "header", false);
+    let text = shown(&t);
+    assert!(
+        text.contains("syscalls: engine") && text.contains("pages: mincore"),
+        "{text}"
+    );
+}
+
+/// At 80 columns a memory-backed filesystem and the fallbacks are the
+/// badges that show: warnings come first.
+#[test]
+fn header_warnings_first_at_80_columns() {
+    for fs in ["tmpfs", "ramfs"] {
+        let mut environment = script::environment(true);
+        environment.filesystem = fs.into();
+        let app = scripted(
+            Lang::En,
+            false,
+            [Event::Exec(ExecEvent::Ready {
+                environment,
+                at: Duration::from_millis(1400),
+            })],
+        );
+        let t = panel(&app, 80, 2, "header", false);
+        let text = shown(&t);
+        assert!(text.contains(&format!("fs: {fs} (in memory")), "{text}");
+        assert!(text.contains("syscalls: engine"), "{text}");
+        let badge = text.find("fs: ").unwrap();
+        assert!(badge < text.find("syscalls: engine").unwrap(), "{text}");
+    }
+}
+
+#[test]
+fn data_path_read_and_send_four_copies() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(&app, 78, 19, "data_path", true);
+    insta::assert_snapshot!("data_path_tall", t.backend());
+    let t = panel(&app, 78, 11, "data_path", false);
+    insta::assert_snapshot!("data_path_short", t.backend());
+    let t = panel(&app, 40, 6, "data_path", false);
+    insta::assert_snapshot!("data_path_list", t.backend());
+}
+
+#[test]
+fn data_path_sendfile_two_copies() {
+    let app = scripted(Lang::En, false, script::finish());
+    let t = panel(&app, 78, 19, "data_path", false);
+    insta::assert_snapshot!("data_path_sendfile", t.backend());
+    let text = shown(&t);
+    assert!(
+        text.contains("2 copies this step (1 CPU, 1 DMA)") || text.contains("3 copies"),
+        "{text}"
+    );
+}
+
+#[test]
+fn switches_timeline_and_counts() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(&app, 78, 14, "switches", false);
+    insta::assert_snapshot!("switches", t.backend());
+}
+
+#[test]
+fn page_map_shows_fresh_changes_and_durability() {
+    // Just after the fsync's sample: the cells it cleaned are highlighted.
+    let app = after(Lang::En, false, first(17));
+    let t = panel(&app, 70, 12, "page_map", false);
+    insta::assert_snapshot!("page_map", t.backend());
+    let run = app.run().unwrap();
+    assert!(run.pages.fresh_change(0, run.now).is_some());
+}
+
+#[test]
+fn page_map_dirty_and_at_risk() {
+    let app = after(Lang::En, false, first(10));
+    let t = panel(&app, 70, 10, "page_map", false);
+    let text = shown(&t);
+    // 3 slices of 256 pages dirty, 4 KiB each: 3 MiB a power cut would lose.
+    assert!(text.contains("not yet durable: 3.0 MiB"), "{text}");
+}
+
+#[test]
+fn charts_render() {
+    let app = scripted(Lang::En, false, []);
+    let t = panel(&app, 78, 14, "charts", false);
+    insta::assert_snapshot!("charts", t.backend());
+}
+
+#[test]
+fn narration_in_both_languages_with_expectations() {
+    let mut app = after(Lang::En, false, first(14));
+    let t = panel(&app, 60, 10, "narration", false);
+    insta::assert_snapshot!("narration_en", t.backend());
+    app.act(Action::Language);
+    let t = panel(&app, 60, 10, "narration", false);
+    insta::assert_snapshot!("narration_zh", t.backend());
+}
+
+#[test]
+fn every_panel_survives_a_zero_size_area() {
+    let app = scripted(Lang::En, false, []);
+    let v = view(&app);
+    for area in [Rect::ZERO, Rect::new(0, 0, 1, 1), Rect::new(0, 0, 3, 2)] {
+        let mut buf = Buffer::empty(area);
+        for name in PANELS {
+            draw_panel(name, v, true, area, &mut buf);
+        }
+    }
+}
+
+#[test]
+fn screen_80x24_tabs() {
+    let mut app = scripted(Lang::En, false, []);
+    insta::assert_snapshot!("screen_80x24", screen(&app, 80, 24).backend());
+    app.act(Action::FocusNext);
+    app.act(Action::FocusNext);
+    insta::assert_snapshot!("screen_80x24_page_map_tab", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn screen_160x48_all_panels() {
+    let app = scripted(Lang::En, false, []);
+    insta::assert_snapshot!("screen_160x48", screen(&app, 160, 48).backend());
+    let app = scripted(Lang::En, false, script::finish());
+    insta::assert_snapshot!("screen_160x48_done", screen(&app, 160, 48).backend());
+}
+
+#[test]
+fn screen_chinese_80x24() {
+    let app = scripted(Lang::Zh, false, []);
+    insta::assert_snapshot!("screen_80x24_zh", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn screen_predict_question() {
+    let app = after(Lang::En, true, first(1));
+    let t = screen(&app, 80, 24);
+    insta::assert_snapshot!("screen_predict", t.backend());
+    assert!(shown(&t).contains("How many system calls"));
+}
+
+/// Predict mode mid-step: the question is on screen, and no figure of the
+/// running step is — not the rule's number, not the totals, not the rates.
+#[test]
+fn screen_predict_hides_every_figure_of_the_running_step() {
+    // Through step 1's four slices, before its report.
+    let done = first_step_done();
+    let app = after(Lang::En, true, first(done));
+    for (w, h, name) in [
+        (80, 24, "screen_predict_hidden_80x24"),
+        (160, 48, "screen_predict_hidden_160x48"),
+    ] {
+        let t = screen(&app, w, h);
+        let text = shown(&t);
+        for figure in ["dirty 1,024", "4.0 MiB", "768", "256", "== "] {
+            assert!(!text.contains(figure), "{figure} on a hidden step:\n{text}");
+        }
+        assert!(text.contains("hidden"), "{text}");
+        insta::assert_snapshot!(name, t.backend());
+    }
+    // Once the step is done, the answer shows.
+    let app = after(Lang::En, true, first(done + 1));
+    let text = shown(&screen(&app, 160, 48));
+    assert!(text.contains("== 1024"), "{text}");
+}
+
+/// At 80×24 a done step's ✓/✗ lines win over the Java line and call chain.
+#[test]
+fn screen_80x24_done_step_shows_its_expectations() {
+    let done = first_step_done();
+    for lang in [Lang::En, Lang::Zh] {
+        let app = after(lang, false, first(done + 1));
+        let text = shown(&screen(&app, 80, 24));
+        assert!(
+            text.contains("syscalls == 1024") && text.contains("1,024 ✓"),
+            "{text}"
+        );
+        assert!(text.contains("file_dirty_pages >= 1000"), "{text}");
+    }
+}
+
+#[test]
+fn screen_help_and_too_small() {
+    let mut app = scripted(Lang::En, false, []);
+    app.act(Action::Help);
+    insta::assert_snapshot!("screen_help", screen(&app, 80, 24).backend());
+    let t = screen(&app, 40, 10);
+    assert!(shown(&t).contains("terminal too small: 40×10"));
+}
+
+#[test]
+fn screen_engine_error() {
+    let mut app = after(Lang::En, false, first(2));
+    app.handle(Event::Exec(ExecEvent::Failed {
+        error: "reopen: O_DIRECT refused by the filesystem (tmpfs): EINVAL".into(),
+        at: Duration::from_millis(40),
+    }));
+    let t = screen(&app, 80, 24);
+    insta::assert_snapshot!("screen_error", t.backend());
+}
+
+#[test]
+fn picker_screen() {
+    let mut other = script::plan();
+    other.id = "other".into();
+    other.meta.title.en = "Page faults".into();
+    let app = App::picker(vec![script::plan(), other], Lang::En, false, Speed::One);
+    insta::assert_snapshot!("picker", screen(&app, 80, 24).backend());
+}
+
+/// The preview wraps each step's say text (Chinese too) and cuts it with
+/// "…" only when the rows run out.
+#[test]
+fn picker_preview_wraps_and_marks_cuts() {
+    let app = App::picker(vec![script::plan()], Lang::Zh, false, Speed::One);
+    let text = shown(&screen(&app, 80, 30));
+    assert!(text.contains("到磁盘上。"), "{text}");
+    assert!(text.contains("页直接交给套接字。"), "{text}");
+    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    let text = shown(&screen(&app, 60, 18));
+    assert!(
+        text.contains("Each write(2)") && text.contains('…'),
+        "{text}"
+    );
+    assert!(text.contains(" 4. send"), "{text}");
+}
+
+/// `i` turns the top line into the path prompt; a tool's failure takes the
+/// line until the next key.
+#[test]
+fn picker_top_line_prompts_for_a_path_and_shows_a_failure() {
+    let mut app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    app.act(Action::Inspect);
+    // The backend prints each row quoted.
+    let top = |app: &App| {
+        let text = shown(&screen(app, 80, 24));
+        text.lines().next().unwrap().trim_matches('"').to_string()
+    };
+    assert!(
+        top(&app).starts_with(" iotour · inspect path: .▏  enter open · esc cancel"),
+        "{}",
+        top(&app)
+    );
+    assert!(shown(&screen(&app, 80, 24)).contains("i inspect"));
+    app.picker.as_mut().unwrap().inspect_path = None;
+    app.tool_failed("stats: cannot read /proc/vmstat".into());
+    assert_eq!(
+        top(&app).trim_end(),
+        " iotour · stats: cannot read /proc/vmstat"
+    );
+}
+
+#[test]
+fn page_map_mapping_overlay_and_unknown_dirtiness() {
+    use iotour_core::engine::{MapCell, Snapshot};
+    use iotour_core::probe::pages::CellState;
+    use iotour_core::probe::system::SystemMem;
+    let mut app = after(Lang::En, false, first(3));
+    // mincore fallback: residency known, dirtiness not; half the file mapped,
+    // its first quarter faulted in.
+    let mut map = script::page_map(48, CellState::Cached);
+    map.totals.dirty = None;
+    map.totals.writeback = None;
+    let mut mapping = vec![MapCell::Unmapped; script::CELLS];
+    for (i, m) in mapping.iter_mut().enumerate().take(script::CELLS / 2) {
+        *m = if i < script::CELLS / 4 {
+            MapCell::Faulted
+        } else {
+            MapCell::Mapped
+        };
+    }
+    app.handle(Event::Sample(Snapshot {
+        at: Duration::from_millis(60),
+        system: SystemMem::default(),
+        file: Some(map),
+        mapping: Some(mapping),
+    }));
+    let t = panel(&app, 70, 10, "page_map", false);
+    insta::assert_snapshot!("page_map_mapping_mincore", t.backend());
+    let text = shown(&t);
+    assert!(text.contains("not yet durable: unknown"), "{text}");
+    assert!(text.contains("dirty ?"), "unknown is ?, never 0: {text}");
+    assert!(text.contains('◆'), "{text}");
+}
+
+#[test]
+fn screen_80x24_narration_tab_fills_the_body() {
+    let mut app = scripted(Lang::En, false, []);
+    for _ in 0..4 {
+        app.act(Action::FocusNext);
+    }
+    assert_eq!(app.focus, iotour::app::Focus::Narration);
+    insta::assert_snapshot!("screen_80x24_narration_tab", screen(&app, 80, 24).backend());
+}
+
+#[test]
+fn paused_timeline_holds_still() {
+    let mut app = scripted(Lang::En, false, []);
+    app.act(Action::TogglePause);
+    let before = shown(&screen(&app, 160, 48));
+    // Ten seconds later, paused: the timeline has not scrolled the work away.
+    app.handle(Event::Tick(Duration::from_secs(12)));
+    let after = shown(&screen(&app, 160, 48));
+    let row = |s: &str| {
+        s.lines()
+            .find(|l| l.contains("syscall "))
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(row(&before), row(&after));
+    assert!(after.contains("last activity"));
+}
+
+#[test]
+fn data_path_every_route_at_every_size_stays_inside_its_panel() {
+    use iotour_core::model::{CopyKind, Place, Transfer};
+    let mut app = scripted(Lang::En, false, []);
+    // O_DIRECT (disk ↔ user buffer) and scatter-gather DMA (page cache → NIC)
+    // besides the scripted path: every route the panel knows.
+    let odd = vec![
+        Transfer {
+            from: Place::Disk,
+            to: Place::UserBuffer,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Transfer {
+            from: Place::UserBuffer,
+            to: Place::Disk,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Transfer {
+            from: Place::PageCache,
+            to: Place::Nic,
+            kind: CopyKind::Dma,
+            bytes: 4096,
+        },
+        Transfer {
+            from: Place::PageCache,
+            to: Place::SocketBuffer,
+            kind: CopyKind::Cpu,
+            bytes: 4096,
+        },
+    ];
+    app.handle(Event::Exec(ExecEvent::Slice(
+        iotour_core::engine::SliceReport {
+            step: 3,
+            slice: 9,
+            done: 60,
+            total: 64,
+            at: Duration::from_millis(1340),
+            measured: Default::default(),
+            copies: odd,
+        },
+    )));
+    for w in (20..=120).step_by(7) {
+        for h in (3..=30).step_by(3) {
+            let draw =
+                |area, buf: &mut Buffer| draw_panel("data_path", view(&app), false, area, buf);
+            assert_stays_inside(w, h, draw, "data_path");
+        }
+    }
+}
+
+#[test]
+fn every_panel_at_every_size_stays_inside_its_area() {
+    let app = scripted(Lang::Zh, false, script::finish());
+    let v = view(&app);
+    // The data path has a test of its own, with every route it can draw.
+    for name in ["header", "switches", "page_map", "charts", "narration"] {
+        for w in (1..=100).step_by(9) {
+            for h in (1..=30).step_by(4) {
+                assert_stays_inside(w, h, |area, buf| draw_panel(name, v, true, area, buf), name);
+            }
+        }
+    }
+}
