@@ -41,7 +41,7 @@ pub enum Error {
 }
 
 /// Everything `inspect` needs besides the paths.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {
     pub walk: WalkOptions,
     pub range: Option<range::ByteRange>,
@@ -229,4 +229,38 @@ mod tests {
         assert_eq!(report.files[0].pages, Some(1));
         assert_eq!(report.exit_code(), 0);
     }
+}
+
+/// Why [`map_of`] has no map.
+#[derive(Debug, thiserror::Error)]
+pub enum MapError {
+    #[error("cannot open: {0}")]
+    Open(std::io::Error),
+    #[error("cannot stat: {0}")]
+    Stat(std::io::Error),
+    #[error("page map: {0}")]
+    Map(std::io::Error),
+}
+
+/// The page map of the file at `path` in `cells` cells, over `range` of it
+/// (the whole file when `None`); opened read-only as [`file::measure`] does.
+pub fn map_of(
+    path: &std::path::Path,
+    range: Option<range::ByteRange>,
+    cells: usize,
+    probe: &Probe,
+) -> Result<report::MapView, MapError> {
+    let f = file::open_read_only(path, false).map_err(MapError::Open)?;
+    let size = f.metadata().map_err(MapError::Stat)?.len();
+    let (off, len) = range.map_or((0, size), |r| r.clamp(size));
+    let map = probe
+        .pages
+        .map_range(&f, off, len, cells.max(1))
+        .map_err(MapError::Map)?;
+    let page = crate::probe::pages::page_size();
+    Ok(report::MapView {
+        path: path.display().to_string(),
+        offset: off / page * page,
+        map,
+    })
 }

@@ -44,7 +44,7 @@ const UNITS: &[(&str, u64)] = &[
 /// Parse a size in bytes.
 ///
 /// ```
-/// use iotour::size::parse_size;
+/// use iotour_core::size::parse_size;
 /// assert_eq!(parse_size("64MiB"), Ok(64 << 20));
 /// assert_eq!(parse_size(" 4 KiB "), Ok(4096));
 /// assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));

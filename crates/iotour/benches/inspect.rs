@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use iotour::inspect::{Options, Probe, inspect};
 use iotour_core::inspect::report::SortKey;
 use iotour_core::inspect::walk::WalkOptions;
+use iotour_core::inspect::{Options, Probe, inspect};
 use iotour_core::probe::Disabled;
 use iotour_core::probe::pages::{PageProbe, PagesSource};
 

@@ -4,7 +4,9 @@
 //!
 //! `cargo bench --bench render`
 
+// The tests' scripted run; the bench uses part of it.
 #[path = "../tests/support/script.rs"]
+#[allow(dead_code)]
 mod script;
 
 use std::hint::black_box;

@@ -11,7 +11,9 @@
 //! is this program itself (it re-executes itself as the CLI), so the figures
 //! are the release build's. Exit 1 when a comparison fails.
 
+// The tests' witnesses; this example uses part of them.
 #[path = "../tests/support/witness.rs"]
+#[allow(dead_code)]
 mod witness;
 
 use std::path::{Path, PathBuf};

@@ -1,28 +1,46 @@
-//! The TUI's state machine. [`App::handle`] takes one [`Event`] and returns
-//! the [`Effect`]s the loop must carry out (start an engine, send it a
-//! command, quit); it does no I/O itself, so every transition is testable
-//! with fake events.
+//! The program's one state machine. Every screen — picker, run, compare,
+//! replay (a run or compare screen fed from a recording), inspect, stats —
+//! is a [`Screen`] of one [`App`]. [`App::handle`] takes one [`Event`] and
+//! returns the [`Effect`]s the loop must carry out (start an engine or a
+//! measurer, send a command, quit); it does no I/O itself, so every
+//! transition is testable with fake events.
+//!
+//! ```text
+//! Event ──► App::handle ──► screen state (picker / run / compare / inspect / stats)
+//!                 └──────► Vec<Effect> ──► the loop (crate::tui) starts and stops producers
+//! ```
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use iotour_core::engine::{Command, Speed};
+use iotour_core::inspect::range::ByteRange;
 use iotour_core::scenario::{Lang, Plan};
 
 pub mod action;
+pub mod compare;
 pub mod event;
 pub mod flow;
 pub mod history;
+pub mod inspect;
 pub mod pages;
 pub mod picker;
 pub mod run;
+pub mod stats;
 pub mod timeline;
 
 pub use action::Action;
-pub use event::{Event, Input, StopReason};
+pub use compare::CompareState;
+pub use event::{Event, Input, Inspected, StopReason};
+pub use inspect::{InspectSetup, InspectState};
 pub use picker::PickerState;
 pub use run::{RunState, Status};
+pub use stats::{StatsSetup, StatsState};
+
+/// SIGINT's number: Ctrl-C, a key in raw mode, ends the program as SIGINT would.
+const SIGINT: i32 = 2;
 
 /// What the loop must do for the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,23 +53,32 @@ pub enum Effect {
         speed: Speed,
         paused: bool,
     },
+    /// A command for the running engine.
     Send(Command),
-    /// Stop the running engine (back to the picker).
+    /// Start measuring files for inspect screen `epoch` (a report at once,
+    /// then one every `setup.every` after the last).
+    Inspect {
+        epoch: u64,
+        setup: InspectSetup,
+    },
+    /// Measure every file again now.
+    InspectRefresh,
+    /// Measure `path`'s page map at the size of the screen's map area.
+    InspectMap {
+        epoch: u64,
+        path: PathBuf,
+        range: Option<ByteRange>,
+    },
+    /// Start sampling /proc for stats screen `epoch`: a sample at once, then
+    /// one every `every`.
+    Stats {
+        epoch: u64,
+        every: Duration,
+    },
+    /// Stop every producer the current screen started (its engine, its
+    /// measurer or sampler): leaving the screen.
     Stop,
-    /// Hand the terminal to another tool until it ends, then come back to
-    /// the picker.
-    Open(Tool),
     Quit,
-}
-
-/// A view of its own that the picker opens: the same as the command of that
-/// name run from a shell, on the same terminal.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tool {
-    /// `iotour inspect PATH`.
-    Inspect(PathBuf),
-    /// `iotour stats`.
-    Stats,
 }
 
 /// The panel that has focus: highlighted on a large screen, the one shown on
@@ -84,12 +111,27 @@ impl Focus {
 pub enum Screen {
     Picker,
     Run(Box<RunState>),
+    Compare(Box<CompareState>),
+    Inspect(Box<InspectState>),
+    Stats(Box<StatsState>),
+}
+
+/// How the program ended, for its exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// `q` (or Esc) where there is nothing to go back to: the screen's own result.
+    Quit,
+    /// Ctrl-C or a signal from outside: 128 + the signal.
+    Signal(i32),
+    /// The terminal went away: 1.
+    InputClosed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct App {
     pub screen: Screen,
-    /// Present when the program started on the picker; `q` in a run returns to it.
+    /// Present when the program started on the picker; `q` on another
+    /// screen returns to it.
     pub picker: Option<PickerState>,
     pub lang: Lang,
     pub predict: bool,
@@ -97,9 +139,9 @@ pub struct App {
     pub focus: Focus,
     /// The speed a new run starts at (the last one chosen).
     pub speed: Speed,
-    pub quit: bool,
-    /// Why the program was told to stop from outside, if it was.
-    pub stopped: Option<StopReason>,
+    /// Set once the program must end, with why.
+    pub ending: Option<Ending>,
+    /// Producers are numbered; a screen listens to its own number only.
     epoch: u64,
 }
 
@@ -113,13 +155,12 @@ impl App {
             help: false,
             focus: Focus::DataPath,
             speed,
-            quit: false,
-            stopped: None,
+            ending: None,
             epoch: 0,
         }
     }
 
-    /// The run view on one scenario; the returned effect starts it.
+    /// The run screen on one scenario; the returned effect starts it.
     pub fn single(plan: Plan, lang: Lang, predict: bool, speed: Speed) -> (App, Vec<Effect>) {
         let mut app = App::base(lang, predict, speed);
         let effects = app.start(plan);
@@ -133,39 +174,105 @@ impl App {
         app
     }
 
+    /// The side-by-side screen over `plans`, run one after another.
+    pub fn compare(plans: Vec<Plan>, lang: Lang, speed: Speed) -> (App, Vec<Effect>) {
+        let mut app = App::base(lang, false, speed);
+        let (state, effects) = CompareState::new(plans, speed, app.epoch + 1);
+        app.epoch = state.next_epoch();
+        app.screen = Screen::Compare(Box::new(state));
+        (app, effects)
+    }
+
+    /// The inspect screen on `setup`.
+    pub fn inspect(setup: InspectSetup, lang: Lang) -> (App, Vec<Effect>) {
+        let mut app = App::base(lang, false, Speed::One);
+        let effect = app.open_inspect(setup);
+        (app, vec![effect])
+    }
+
+    /// The stats dashboard.
+    pub fn stats(setup: StatsSetup, lang: Lang) -> (App, Vec<Effect>) {
+        let mut app = App::base(lang, false, Speed::One);
+        let effect = app.open_stats(setup);
+        (app, vec![effect])
+    }
+
+    pub fn quit(&self) -> bool {
+        self.ending.is_some()
+    }
+
     pub fn run(&self) -> Option<&RunState> {
         match &self.screen {
             Screen::Run(r) => Some(r),
-            Screen::Picker => None,
+            _ => None,
         }
     }
 
     /// Whether the screen changes with time alone (pulses travelling,
     /// highlights fading, the timeline scrolling), so each tick must redraw.
     pub fn animating(&self) -> bool {
-        self.run().is_some_and(RunState::animating)
+        match &self.screen {
+            Screen::Run(run) => run.animating(),
+            Screen::Compare(c) => c.runs.get(c.current).is_some_and(RunState::animating),
+            _ => false,
+        }
+    }
+
+    /// The keymap of the current screen (the footer and help draw it too).
+    pub fn keys(&self) -> &'static [action::Binding] {
+        match self.screen {
+            Screen::Picker => action::PICKER_KEYS,
+            Screen::Run(_) => action::RUN_KEYS,
+            Screen::Compare(_) => action::COMPARE_KEYS,
+            Screen::Inspect(_) => action::INSPECT_KEYS,
+            Screen::Stats(_) => action::STATS_KEYS,
+        }
+    }
+
+    fn next_epoch(&mut self) -> u64 {
+        self.epoch += 1;
+        self.epoch
     }
 
     fn start(&mut self, plan: Plan) -> Vec<Effect> {
-        self.epoch += 1;
-        let run = RunState::new(plan, self.epoch, self.speed, self.predict);
+        let epoch = self.next_epoch();
+        let run = RunState::new(plan, epoch, self.speed, self.predict);
         let effect = run.start_effect();
         self.screen = Screen::Run(Box::new(run));
         vec![effect]
+    }
+
+    fn open_inspect(&mut self, setup: InspectSetup) -> Effect {
+        let (state, effect) = InspectState::new(setup, self.next_epoch());
+        self.screen = Screen::Inspect(Box::new(state));
+        effect
+    }
+
+    fn open_stats(&mut self, setup: StatsSetup) -> Effect {
+        let (state, effect) = StatsState::new(setup, self.next_epoch());
+        self.screen = Screen::Stats(Box::new(state));
+        effect
     }
 
     pub fn handle(&mut self, event: Event) -> Vec<Effect> {
         let predict = self.predict;
         match (event, &mut self.screen) {
             (Event::Input(Input::Key(key)), _) => self.key(key),
+            (Event::Input(Input::Resize(..)), Screen::Inspect(s)) => s.map_effect(),
             (Event::Input(Input::Resize(..)), _) => vec![],
             (Event::Stop(reason), _) => {
-                self.quit = true;
-                self.stopped = Some(reason);
-                vec![Effect::Quit]
+                self.ending = Some(match reason {
+                    StopReason::Signal(sig) => Ending::Signal(sig),
+                    StopReason::InputClosed => Ending::InputClosed,
+                });
+                vec![Effect::Stop, Effect::Quit]
             }
             (Event::Tick(t), Screen::Run(run)) => {
                 run.tick(t);
+                vec![]
+            }
+            (Event::Tick(t), Screen::Compare(c)) => {
+                c.tick(t);
                 vec![]
             }
             (Event::EngineStarted { epoch, at }, Screen::Run(run)) => {
@@ -180,8 +287,50 @@ impl App {
                 run.sample(s);
                 vec![]
             }
-            // Engine events that outlive their run view (back on the picker).
-            (_, Screen::Picker) => vec![],
+            (Event::EngineStarted { epoch, at }, Screen::Compare(c)) => {
+                c.run_event(compare::RunEvent::Started { epoch, at })
+            }
+            (Event::EngineRefused { epoch, error }, Screen::Compare(c)) => {
+                c.run_event(compare::RunEvent::Refused { epoch, error })
+            }
+            (Event::Exec(e), Screen::Compare(c)) => c.run_event(compare::RunEvent::Exec(e)),
+            (Event::Sample(s), Screen::Compare(c)) => c.run_event(compare::RunEvent::Sample(s)),
+            (Event::EngineRefused { epoch, error }, Screen::Inspect(s)) if epoch == s.epoch => {
+                s.report(Err(error), String::new(), "")
+            }
+            (Event::EngineRefused { epoch, error }, Screen::Stats(s)) if epoch == s.epoch => {
+                s.failure = Some(error);
+                vec![]
+            }
+            (
+                Event::Inspected(Inspected::Report {
+                    epoch,
+                    report,
+                    clock,
+                    source,
+                }),
+                Screen::Inspect(s),
+            ) if epoch == s.epoch => s.report(report, clock, source),
+            (Event::Inspected(Inspected::Map { epoch, map }), Screen::Inspect(s))
+                if epoch == s.epoch =>
+            {
+                s.map(map);
+                vec![]
+            }
+            (
+                Event::Stats {
+                    epoch,
+                    sample,
+                    clock,
+                },
+                Screen::Stats(s),
+            ) if epoch == s.epoch => {
+                s.sample(*sample, clock);
+                vec![]
+            }
+            // Events of producers whose screen is gone, and ticks where
+            // nothing animates.
+            _ => vec![],
         }
     }
 
@@ -189,13 +338,14 @@ impl App {
         if key.kind != KeyEventKind::Press {
             return vec![];
         }
-        let on_picker = matches!(self.screen, Screen::Picker);
-        if let (true, Some(p)) = (on_picker, self.picker.as_mut()) {
-            let ctrl_c =
-                key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c');
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            return self.act(Action::Quit);
+        }
+        if let (Screen::Picker, Some(p)) = (&self.screen, self.picker.as_mut()) {
             // The key that dismisses a notice does only that: Esc or q
             // pressed to clear an error must not quit the program.
-            if p.notice.take().is_some() && !ctrl_c {
+            if p.notice.take().is_some() {
                 return vec![];
             }
             if p.inspect_path.is_some() {
@@ -205,11 +355,7 @@ impl App {
                 return self.filter_key(key);
             }
         }
-        let keymap = match self.screen {
-            Screen::Picker => action::PICKER_KEYS,
-            Screen::Run(_) => action::RUN_KEYS,
-        };
-        match action::lookup(keymap, key) {
+        match action::lookup(self.keys(), key) {
             Some(a) => self.act(a),
             None => vec![],
         }
@@ -219,14 +365,18 @@ impl App {
         let Some(p) = self.picker.as_mut() else {
             return vec![];
         };
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            return self.act(Action::Quit);
+        if key.modifiers.contains(KeyModifiers::CONTROL) {
+            // As in a shell: Ctrl-U empties the line.
+            if key.code == KeyCode::Char('u') {
+                p.clear_filter();
+                p.filtering = true;
+            }
+            return vec![];
         }
         match key.code {
             KeyCode::Esc => {
                 p.filtering = false;
-                p.filter.clear();
-                p.selected = 0;
+                p.clear_filter();
             }
             KeyCode::Enter => p.filtering = false,
             KeyCode::Backspace => p.backspace(),
@@ -247,11 +397,8 @@ impl App {
             return vec![];
         };
         if key.modifiers.contains(KeyModifiers::CONTROL) {
-            match key.code {
-                KeyCode::Char('c') => return self.act(Action::Quit),
-                // As in a shell: Ctrl-U empties the line.
-                KeyCode::Char('u') => path.clear(),
-                _ => {}
+            if key.code == KeyCode::Char('u') {
+                path.clear();
             }
             return vec![];
         }
@@ -263,7 +410,12 @@ impl App {
                 if typed.is_empty() {
                     p.notice = Some("inspect: no path given".into());
                 } else {
-                    return vec![Effect::Open(Tool::Inspect(expand_home(typed)))];
+                    let setup = InspectSetup {
+                        paths: vec![expand_home(typed)],
+                        options: iotour_core::inspect::Options::default(),
+                        every: Duration::from_secs(1),
+                    };
+                    return vec![self.open_inspect(setup)];
                 }
             }
             KeyCode::Backspace => {
@@ -275,26 +427,18 @@ impl App {
         vec![]
     }
 
-    /// A tool opened from the picker failed before or while showing; the
-    /// picker shows why until the next key.
-    pub fn tool_failed(&mut self, error: String) {
-        if let Some(p) = self.picker.as_mut() {
-            p.notice = Some(error);
-        }
-    }
-
     pub fn act(&mut self, action: Action) -> Vec<Effect> {
         if self.help && !matches!(action, Action::Quit) {
             // The overlay swallows keys; ? or q closes it.
-            if matches!(action, Action::Help | Action::Back) {
+            if matches!(action, Action::Help | Action::Back | Action::Escape) {
                 self.help = false;
             }
             return vec![];
         }
         match action {
             Action::Quit => {
-                self.quit = true;
-                vec![Effect::Quit]
+                self.ending = Some(Ending::Signal(SIGINT));
+                vec![Effect::Stop, Effect::Quit]
             }
             Action::Help => {
                 self.help = true;
@@ -307,24 +451,25 @@ impl App {
                 };
                 vec![]
             }
+            Action::Back => self.back(),
+            Action::Escape => {
+                if let (Screen::Picker, Some(p)) = (&self.screen, self.picker.as_mut())
+                    && !p.filter.is_empty()
+                {
+                    // As in htop and less: Esc clears the filter before it quits.
+                    p.clear_filter();
+                    return vec![];
+                }
+                self.back()
+            }
             Action::Predict => {
                 self.predict = !self.predict;
                 let predict = self.predict;
                 match &mut self.screen {
                     Screen::Run(run) => run.predict_changed(predict),
-                    Screen::Picker => vec![],
+                    _ => vec![],
                 }
             }
-            Action::Back => match (&self.screen, &self.picker) {
-                (Screen::Run(_), Some(_)) => {
-                    self.screen = Screen::Picker;
-                    vec![Effect::Stop]
-                }
-                _ => {
-                    self.quit = true;
-                    vec![Effect::Quit]
-                }
-            },
             Action::FocusNext => {
                 self.focus = self.focus.cycle(1);
                 vec![]
@@ -333,46 +478,51 @@ impl App {
                 self.focus = self.focus.cycle(-1);
                 vec![]
             }
-            Action::Faster | Action::Slower => {
-                let Screen::Run(run) = &mut self.screen else {
-                    return vec![];
-                };
-                let speed = if action == Action::Faster {
-                    run.speed.faster()
-                } else {
-                    run.speed.slower()
-                };
-                self.speed = speed;
-                run.set_speed(speed)
-            }
-            Action::TogglePause => self.with_run(RunState::toggle_pause),
-            Action::NextStep => self.with_run(RunState::next_step),
-            Action::NextSlice => self.with_run(RunState::next_slice),
-            Action::Restart => match &self.screen {
-                Screen::Run(run) => {
-                    let plan = run.plan.clone();
-                    self.start(plan)
-                }
-                Screen::Picker => vec![],
-            },
-            Action::Up
-            | Action::Down
-            | Action::Select
-            | Action::StartFilter
-            | Action::Inspect
-            | Action::Stats => self.picker_act(action),
+            _ => self.screen_act(action),
         }
     }
 
-    fn with_run(&mut self, f: impl FnOnce(&mut RunState) -> Vec<Effect>) -> Vec<Effect> {
+    /// `q` / Esc: back to the picker when there is one, else quit.
+    fn back(&mut self) -> Vec<Effect> {
+        let on_picker = matches!(self.screen, Screen::Picker);
+        if let (false, Some(_)) = (on_picker, &self.picker) {
+            self.screen = Screen::Picker;
+            return vec![Effect::Stop];
+        }
+        self.ending = Some(Ending::Quit);
+        vec![Effect::Stop, Effect::Quit]
+    }
+
+    fn screen_act(&mut self, action: Action) -> Vec<Effect> {
         match &mut self.screen {
-            Screen::Run(run) => f(run),
-            Screen::Picker => vec![],
+            Screen::Run(run) => match action {
+                Action::Faster | Action::Slower => {
+                    let speed = if action == Action::Faster {
+                        run.speed.faster()
+                    } else {
+                        run.speed.slower()
+                    };
+                    self.speed = speed;
+                    run.set_speed(speed)
+                }
+                Action::TogglePause => run.toggle_pause(),
+                Action::NextStep => run.next_step(),
+                Action::NextSlice => run.next_slice(),
+                Action::Restart => {
+                    let plan = run.plan.clone();
+                    self.start(plan)
+                }
+                _ => vec![],
+            },
+            Screen::Compare(c) => c.act(action),
+            Screen::Inspect(s) => s.act(action),
+            Screen::Stats(_) => vec![],
+            Screen::Picker => self.picker_act(action),
         }
     }
 
     fn picker_act(&mut self, action: Action) -> Vec<Effect> {
-        let (Screen::Picker, Some(p)) = (&self.screen, self.picker.as_mut()) else {
+        let Some(p) = self.picker.as_mut() else {
             return vec![];
         };
         match action {
@@ -381,7 +531,13 @@ impl App {
             Action::StartFilter => p.filtering = true,
             // The working directory, as `iotour inspect .` would; editable.
             Action::Inspect => p.inspect_path = Some(".".into()),
-            Action::Stats => return vec![Effect::Open(Tool::Stats)],
+            Action::Stats => {
+                let setup = StatsSetup {
+                    every: Duration::from_secs(1),
+                    top: 10,
+                };
+                return vec![self.open_stats(setup)];
+            }
             Action::Select => {
                 if let Some(plan) = p.selected_plan().cloned() {
                     return self.start(plan);

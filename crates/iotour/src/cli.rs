@@ -99,8 +99,61 @@ fn not_linux() -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Seconds as typed (`0.5`, `2`) into a duration; at least 10 ms, so a
+/// refresh loop cannot spin.
+pub fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if !v.is_finite() || v < 0.01 {
+        return Err(format!("`{s}`: must be at least 0.01 seconds"));
+    }
+    Ok(std::time::Duration::from_secs_f64(v))
+}
+
+/// The clock of the `--watch` refresh loops: a sleep that ends early when a
+/// signal arrives (through the one signal path), so a loop stops between
+/// two refreshes, never halfway through printing one.
+pub struct Watch {
+    signals: std::sync::mpsc::Receiver<i32>,
+    _subscription: crate::tui::signals::Subscription,
+}
+
+impl Watch {
+    pub fn new() -> Watch {
+        let (tx, signals) = std::sync::mpsc::channel();
+        let _subscription = crate::tui::signals::subscribe(tx, |sig| sig);
+        Watch {
+            signals,
+            _subscription,
+        }
+    }
+
+    /// Sleep for `d`; the signal that ended it early, if one did.
+    pub fn sleep(&self, d: std::time::Duration) -> Option<i32> {
+        self.signals.recv_timeout(d).ok()
+    }
+}
+
+impl Default for Watch {
+    fn default() -> Self {
+        Watch::new()
+    }
+}
+
+/// Exit code for a command ended by signal `sig`: 128 + the signal number.
+pub fn signal_exit(sig: i32) -> ExitCode {
+    ExitCode::from((128 + sig).clamp(0, 255) as u8)
+}
+
 /// Parse the command line and run it.
 pub fn main() -> ExitCode {
+    // First, so that no signal of the whole run can be missed.
+    if let Err(e) = crate::tui::signals::install() {
+        eprintln!("iotour: cannot watch for signals: {e}");
+        return ExitCode::from(1);
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::List(args)) => list::run(&cli.global, args),

@@ -14,9 +14,6 @@ use iotour_core::model::CopyKind;
 use iotour_core::outcome::{RunOutcome, StepOutcome};
 use iotour_core::scenario::{Catalog, Op, Plan};
 
-pub mod live;
-pub mod screen;
-pub mod session;
 pub mod table;
 
 /// Where a figure comes from.

@@ -1,7 +1,5 @@
-//! `iotour inspect` for people: the table and page map as text ([`table`]),
-//! and the live view on a terminal ([`live`]). The measuring is
-//! [`iotour_core::inspect`]'s.
+//! `iotour inspect` for people: the table and page map as text ([`table`]).
+//! The measuring is [`iotour_core::inspect`]'s; the live screen is
+//! [`crate::app::inspect`] drawn by [`crate::ui::inspect`].
 
-pub mod live;
 pub mod table;
-pub mod watch;

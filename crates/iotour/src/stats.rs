@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-pub mod live;
 pub mod report;
 pub mod text;
 

@@ -1,12 +1,19 @@
-//! The live terminal UI: sets the terminal up, runs the event loop and
-//! restores the terminal on every exit path.
+//! The program's one loop on a terminal, for every screen: sets the terminal
+//! up, feeds the [`App`] every [`Event`] from one channel, carries out the
+//! [`Effect`]s it returns, draws, and restores the terminal on every exit
+//! path.
 //!
-//! One channel carries every [`Event`]: keys and resizes from the `input`
-//! thread, frames from `tick`, signals from `signals`, and the engine's
-//! worker and sampler events. The loop hands each event to [`App::handle`]
-//! and carries out the [`Effect`]s it returns. It draws only when something
-//! changed: at once after a key, otherwise at most at the frame rate while
-//! something moves and at 10 Hz while the screen is still.
+//! ```text
+//! input ─┐  (keys, resizes; hang-up ends the program)
+//! tick ──┤  (animation clock)
+//! signals┤  (SIGTERM, SIGINT, SIGHUP: the one signal path, see signals.rs)
+//! engine ┤  exec + sampler (or a replay)      ──► channel ──► App::handle ──► Effects
+//! inspect┤  inspect + inspect-map                                │
+//! stats ─┘                                                      ui::render
+//! ```
+//! It draws only when something changed: at once after a key, otherwise at
+//! most at the frame rate while something moves and at 10 Hz while the
+//! screen is still.
 
 use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
@@ -14,32 +21,27 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use ratatui::Terminal;
+use ratatui::layout::Rect;
 
-use crate::app::{App, Effect, Event, Status, StopReason, Tool};
+use crate::app::{App, Effect, Ending, Event, Screen, StopReason};
 use crate::ui::{self, Theme};
 use iotour_core::engine::{Command, Speed};
-use iotour_core::scenario::{Lang, Plan};
+use iotour_core::scenario::Plan;
 
 /// Redraw interval of a screen where nothing moves but data arrives.
 const STILL_INTERVAL: Duration = Duration::from_millis(100);
 
+pub mod clock;
 #[cfg(target_os = "linux")]
 pub mod engine_link;
+pub mod input;
+#[cfg(target_os = "linux")]
 pub mod producers;
+pub mod signals;
 pub mod terminal;
-pub mod tools;
 
 #[cfg(target_os = "linux")]
-pub use engine_link::{EngineLauncher, pick_and_run, run_scenario};
-
-/// How the TUI starts; the engine's settings travel separately.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TuiOptions {
-    /// Narration language at start (`l` switches).
-    pub lang: Lang,
-    /// Start in predict mode (`--predict`; `p` switches).
-    pub predict: bool,
-}
+pub use engine_link::EngineLauncher;
 
 /// A running engine as the loop sees it. Dropping it must stop the engine
 /// and join its threads, so no event of it arrives afterwards.
@@ -47,7 +49,8 @@ pub trait EngineHandle {
     fn send(&self, cmd: Command);
 }
 
-/// Starts engines; the real one wraps `engine::start`, tests pass fakes.
+/// Starts engines; the real one wraps `engine::start`, a replay feeds a
+/// recording, tests pass fakes.
 pub trait Launcher {
     type Handle: EngineHandle;
     fn launch(
@@ -59,92 +62,59 @@ pub trait Launcher {
     ) -> Result<Self::Handle, String>;
 }
 
-/// Run one scenario in the run view until the user quits.
-pub fn run_scenario_with<L: Launcher>(
-    plan: Plan,
-    launcher: L,
-    speed: Speed,
-    opts: TuiOptions,
-) -> anyhow::Result<ExitCode> {
-    let (app, effects) = App::single(plan, opts.lang, opts.predict, speed);
-    run_app(app, effects, launcher)
-}
-
-/// The picker over `plans`; Enter runs one, `q` in the run goes back.
-pub fn pick_and_run_with<L: Launcher>(
-    plans: Vec<Plan>,
-    launcher: L,
-    speed: Speed,
-    opts: TuiOptions,
-) -> anyhow::Result<ExitCode> {
-    let app = App::picker(plans, opts.lang, opts.predict, speed);
-    run_app(app, Vec::new(), launcher)
-}
-
-fn run_app<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::Result<ExitCode> {
+/// Run `app` on the terminal until it ends; `effects` are its first (what
+/// its constructor asked for). Returns the app as it ended, for the exit
+/// code, and the launcher (a recording one has a file to finish).
+pub fn run<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::Result<(App, L)> {
     let theme = Theme::from_env();
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
+    let _signals = signals::subscribe(tx.clone(), |sig| Event::Stop(StopReason::Signal(sig)));
     let mut session = terminal::Session::start().context("cannot set the terminal up")?;
-    let mut producers =
-        producers::Producers::spawn(&tx, started).context("cannot start the input threads")?;
+    input::spawn(tx.clone()).context("cannot start the input thread")?;
+    #[cfg(target_os = "linux")]
+    producers::spawn_tick(tx.clone(), started).context("cannot start the tick thread")?;
     let mut lp = Loop::new(app, launcher, tx, started);
-    let mut effects = effects;
-    let result = loop {
-        let result = lp.run(
-            &mut session.terminal,
-            &rx,
-            std::mem::take(&mut effects),
-            &theme,
-        );
-        let (Ok(()), Some(tool)) = (&result, lp.tool.take()) else {
-            break result;
-        };
-        // The view speaks the language the picker shows (`l` switches it).
-        let lang = lp.app.lang;
-        let settle = || lp.settle_before_tool(&rx);
-        match tools::open(&tool, lang, &mut session.terminal, producers, settle) {
-            Ok((restarted, outcome)) => {
-                producers = restarted;
-                lp.tool_ended(outcome);
-            }
-            Err(e) => {
-                // Without producers there is nothing to stop below.
-                drop(lp.engine.take());
-                drop(session);
-                return Err(anyhow::Error::new(e).context("cannot restart the input threads"));
-            }
-        }
-    };
-    // The engine first (its abort removes the working directory), then the
-    // producers, then the terminal (Session's drop).
-    drop(lp.engine.take());
-    producers.stop();
+    let result = lp.run(&mut session.terminal, &rx, effects, &theme);
+    // The producers first (the engine's abort removes the working
+    // directory), then the terminal (Session's drop). The input and tick
+    // threads are not joined: they end with the process.
+    lp.stop_producers();
     drop(session);
     result?;
-    Ok(exit_code(&lp.app))
+    Ok((lp.app, lp.launcher))
 }
 
-/// 128 + signal for a signal; 1 when the run failed or an expectation did not hold.
-fn exit_code(app: &App) -> ExitCode {
-    if let Some(StopReason::Signal(sig)) = app.stopped {
-        return ExitCode::from(128 + sig as u8);
+/// The exit code of an app that ended: 128 + the signal for a signal or
+/// Ctrl-C; 1 when the terminal went away, a run failed or an expectation did
+/// not hold; inspect's own code (2 for paths it could not measure).
+pub fn exit_code(app: &App) -> ExitCode {
+    match app.ending {
+        Some(Ending::Signal(sig)) => return ExitCode::from((128 + sig).clamp(0, 255) as u8),
+        Some(Ending::InputClosed) => return ExitCode::from(1),
+        Some(Ending::Quit) | None => {}
     }
-    match app.run().map(|r| &r.status) {
-        Some(Status::Failed | Status::Done { ok: false }) => ExitCode::from(1),
+    match &app.screen {
+        Screen::Run(r) if r.failed() => ExitCode::from(1),
+        Screen::Compare(c) if c.failed() => ExitCode::from(1),
+        Screen::Inspect(s) => ExitCode::from(s.exit_code()),
         _ => ExitCode::SUCCESS,
     }
 }
 
+/// The loop's state besides the app: the producers its effects started.
 pub struct Loop<L: Launcher> {
     pub app: App,
-    launcher: L,
+    pub launcher: L,
     engine: Option<L::Handle>,
-    /// A view the app asked for; [`Loop::run`] returns so the caller can
-    /// hand it the terminal.
-    pub tool: Option<Tool>,
+    #[cfg(target_os = "linux")]
+    inspector: Option<producers::Inspector>,
+    #[cfg(target_os = "linux")]
+    stats: Option<producers::StatsSampler>,
     tx: Sender<Event>,
     started: Instant,
+    /// The screen's size at the last draw: inspect's map is measured to fit it.
+    area: Rect,
 }
 
 impl<L: Launcher> Loop<L> {
@@ -153,14 +123,18 @@ impl<L: Launcher> Loop<L> {
             app,
             launcher,
             engine: None,
-            tool: None,
+            #[cfg(target_os = "linux")]
+            inspector: None,
+            #[cfg(target_os = "linux")]
+            stats: None,
             tx,
             started,
+            area: Rect::new(0, 0, 120, 40),
         }
     }
 
     /// Draw, wait for events, handle them (a whole batch before the next
-    /// draw), until the app quits or asks for a [`Tool`].
+    /// draw), until the app ends.
     pub fn run<B: ratatui::backend::Backend>(
         &mut self,
         terminal: &mut Terminal<B>,
@@ -171,22 +145,26 @@ impl<L: Launcher> Loop<L> {
     where
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        if let Ok(size) = terminal.size() {
+            self.area = Rect::new(0, 0, size.width, size.height);
+        }
         self.apply(effects);
         let mut dirty = true;
         let mut urgent = true;
         let mut last_draw: Option<Instant> = None;
-        while !self.app.quit && self.tool.is_none() {
+        while !self.app.quit() {
             // Keys redraw at once; data and animation at most at the frame
             // rate, and a still screen (paused, nothing moving) at 10 Hz, so
             // 20 Hz samples do not cost 20 full frames a second.
             let interval = if self.app.animating() {
-                Duration::from_millis(1000 / producers::FPS)
+                Duration::from_millis(1000 / 30)
             } else {
                 STILL_INTERVAL
             };
             let due = last_draw.is_none_or(|t| t.elapsed() >= interval);
             if dirty && (urgent || due) {
-                terminal.draw(|f| ui::render(f, &self.app, theme))?;
+                let frame = terminal.draw(|f| ui::render(f, &self.app, theme))?;
+                self.area = frame.area;
                 terminal.backend_mut().flush()?;
                 dirty = false;
                 urgent = false;
@@ -197,7 +175,7 @@ impl<L: Launcher> Loop<L> {
             while let Some(ev) = next {
                 urgent |= matches!(ev, Event::Input(_));
                 dirty |= self.handle(ev);
-                if self.app.quit || self.tool.is_some() {
+                if self.app.quit() {
                     break;
                 }
                 next = rx.try_recv().ok();
@@ -208,6 +186,9 @@ impl<L: Launcher> Loop<L> {
 
     /// Handle one event; true when the screen must be redrawn.
     pub fn handle(&mut self, ev: Event) -> bool {
+        if let Event::Input(crate::app::Input::Resize(w, h)) = ev {
+            self.area = Rect::new(0, 0, w, h);
+        }
         let redraw = match &ev {
             // A tick changes only what animates; a still screen is not redrawn.
             Event::Tick(_) => self.app.animating(),
@@ -218,34 +199,19 @@ impl<L: Launcher> Loop<L> {
         redraw
     }
 
-    /// Before a tool takes the terminal, with the producers joined: what
-    /// they queued is all in. Keys typed ahead were meant for the picker and
-    /// ticks are stale, so both go; a stop request is handled. Whether the
-    /// tool should still open.
-    pub fn settle_before_tool(&mut self, rx: &Receiver<Event>) -> bool {
-        while let Ok(ev) = rx.try_recv() {
-            if matches!(ev, Event::Stop(_)) {
-                self.handle(ev);
-            }
-        }
-        !self.app.quit
-    }
-
-    /// Back from a tool.
-    pub fn tool_ended(&mut self, outcome: tools::Outcome) {
-        match outcome {
-            tools::Outcome::Back => {}
-            tools::Outcome::Quit => {
-                self.app.act(crate::app::Action::Quit);
-            }
-            tools::Outcome::Failed(error) => self.app.tool_failed(error),
-            tools::Outcome::Signal(sig) => {
-                self.handle(Event::Stop(StopReason::Signal(sig)));
-            }
+    /// Stop the engine (it removes its working directory) and the screen's
+    /// measurers.
+    pub fn stop_producers(&mut self) {
+        drop(self.engine.take());
+        #[cfg(target_os = "linux")]
+        {
+            self.inspector = None;
+            self.stats = None;
         }
     }
 
-    fn apply(&mut self, effects: Vec<Effect>) {
+    /// Carry out `effects` (what the app asked for).
+    pub fn apply(&mut self, effects: Vec<Effect>) {
         for e in effects {
             match e {
                 Effect::Start {
@@ -253,40 +219,107 @@ impl<L: Launcher> Loop<L> {
                     plan,
                     speed,
                     paused,
-                } => start_engine(&mut self.engine, &self.tx, self.started, epoch, |tx| {
-                    self.launcher.launch(*plan, speed, paused, tx)
-                }),
+                } => self.start_engine(epoch, *plan, speed, paused),
                 Effect::Send(cmd) => {
                     if let Some(h) = &self.engine {
                         h.send(cmd);
                     }
                 }
-                Effect::Stop => drop(self.engine.take()),
-                Effect::Open(tool) => self.tool = Some(tool),
+                Effect::Stop => self.stop_producers(),
                 Effect::Quit => {}
+                #[cfg(target_os = "linux")]
+                Effect::Inspect { epoch, setup } => {
+                    self.stop_producers();
+                    match producers::Inspector::start(epoch, setup, self.tx.clone()) {
+                        Ok(i) => self.inspector = Some(i),
+                        Err(error) => self.refused(epoch, error),
+                    }
+                }
+                #[cfg(target_os = "linux")]
+                Effect::InspectRefresh => {
+                    if let Some(i) = &self.inspector {
+                        i.refresh();
+                    }
+                }
+                #[cfg(target_os = "linux")]
+                Effect::InspectMap { path, range, .. } => {
+                    if let Some(i) = &self.inspector {
+                        i.map(producers::MapAsk {
+                            path,
+                            range,
+                            cells: ui::inspect::map_cells(self.area),
+                        });
+                    }
+                }
+                #[cfg(target_os = "linux")]
+                Effect::Stats { epoch, every } => {
+                    self.stop_producers();
+                    match producers::StatsSampler::start(epoch, every, self.tx.clone()) {
+                        Ok(s) => self.stats = Some(s),
+                        Err(error) => self.refused(epoch, error),
+                    }
+                }
+                // Elsewhere inspect and stats do not exist (they read
+                // Linux's /proc and cachestat).
+                #[cfg(not(target_os = "linux"))]
+                Effect::Inspect { .. }
+                | Effect::InspectRefresh
+                | Effect::InspectMap { .. }
+                | Effect::Stats { .. } => {}
+            }
+        }
+    }
+
+    /// A producer could not start: the screen hears of it on the channel.
+    #[cfg(target_os = "linux")]
+    fn refused(&mut self, epoch: u64, error: String) {
+        let _ = self.tx.send(Event::EngineRefused { epoch, error });
+    }
+
+    /// Stop any running engine (joining it), announce `EngineStarted` on the
+    /// channel, then start the new one: every event of the old engine is
+    /// queued ahead of the marker, so the app can tell them from the new
+    /// engine's.
+    fn start_engine(&mut self, epoch: u64, plan: Plan, speed: Speed, paused: bool) {
+        self.stop_producers();
+        let at = self.started.elapsed();
+        let _ = self.tx.send(Event::EngineStarted { epoch, at });
+        match self.launcher.launch(plan, speed, paused, self.tx.clone()) {
+            Ok(h) => self.engine = Some(h),
+            Err(error) => {
+                let _ = self.tx.send(Event::EngineRefused { epoch, error });
             }
         }
     }
 }
 
-/// Carry out [`Effect::Start`] for a loop that keeps its engine in `slot`.
-/// The old engine is joined before `EngineStarted` is sent, so all of its
-/// events are queued ahead of the marker and the app can tell them from the
-/// new engine's.
-pub(crate) fn start_engine<H>(
-    slot: &mut Option<H>,
-    tx: &Sender<Event>,
-    started: Instant,
-    epoch: u64,
-    launch: impl FnOnce(Sender<Event>) -> Result<H, String>,
-) {
-    drop(slot.take());
-    let at = started.elapsed();
-    let _ = tx.send(Event::EngineStarted { epoch, at });
-    match launch(tx.clone()) {
-        Ok(h) => *slot = Some(h),
-        Err(error) => {
-            let _ = tx.send(Event::EngineRefused { epoch, error });
-        }
+/// The launcher of screens that run no scenario (inspect, stats): asked to
+/// start one, it says why not.
+pub struct NoEngine;
+
+/// The handle [`NoEngine`] never gives.
+pub enum NoHandle {}
+
+impl EngineHandle for NoHandle {
+    fn send(&self, _: Command) {
+        match *self {}
     }
+}
+
+impl Launcher for NoEngine {
+    type Handle = NoHandle;
+
+    fn launch(&mut self, _: Plan, _: Speed, _: bool, _: Sender<Event>) -> Result<NoHandle, String> {
+        Err("this screen runs no scenario".into())
+    }
+}
+
+/// [`run`], then the exit code of how the app ended.
+pub fn run_to_exit<L: Launcher>(
+    app: App,
+    effects: Vec<Effect>,
+    launcher: L,
+) -> anyhow::Result<(ExitCode, L)> {
+    let (app, launcher) = run(app, effects, launcher)?;
+    Ok((exit_code(&app), launcher))
 }

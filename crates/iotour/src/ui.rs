@@ -1,5 +1,6 @@
 //! Drawing: one panel per file under `ui/`, each a read-only view of the app
-//! state. Nothing here reads a clock or the kernel.
+//! state, and one file per screen that is not the run view (`compare`,
+//! `inspect`, `stats`). Nothing here reads a clock or the kernel.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -11,13 +12,16 @@ use crate::app::{App, Focus, RunState, Screen};
 use iotour_core::scenario::Lang;
 
 pub mod charts;
+pub mod compare;
 pub mod data_path;
 pub mod footer;
 pub mod header;
 pub mod help;
+pub mod inspect;
 pub mod narration;
 pub mod page_map;
 pub mod picker;
+pub mod stats;
 pub mod switches;
 pub mod text;
 pub mod theme;
@@ -79,16 +83,49 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 /// ├ narration ────────────────────────────────────┤
 /// └ footer ───────────────────────────────────────┘
 /// ```
+/// The compare, inspect and stats screens draw themselves (see their files).
 /// Any screen: the help overlay (`?`) on top; below 60×18, a "terminal too
 /// small" notice instead of panels.
 pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
-    let buf = frame.buffer_mut();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        too_small(area, buf, app.lang, theme);
-        return;
-    }
+    render_to(area, frame.buffer_mut(), app, theme);
+}
+
+/// [`render`] into a buffer (the tests' and the benchmark's way in).
+pub fn render_to(area: Rect, buf: &mut ratatui::buffer::Buffer, app: &App, theme: &Theme) {
+    let back = app.picker.is_some();
     match &app.screen {
+        // These have minimum sizes of their own.
+        Screen::Inspect(state) => {
+            (&inspect::InspectView {
+                state,
+                lang: app.lang,
+                back,
+                theme,
+            })
+                .render(area, buf);
+        }
+        Screen::Stats(state) => {
+            (&stats::StatsView {
+                state,
+                lang: app.lang,
+                back,
+                theme,
+            })
+                .render(area, buf);
+        }
+        _ if area.width < MIN_WIDTH || area.height < MIN_HEIGHT => {
+            too_small(area, buf, app.lang, theme);
+            return;
+        }
+        Screen::Compare(state) => {
+            (&compare::CompareView {
+                state,
+                lang: app.lang,
+                theme,
+            })
+                .render(area, buf);
+        }
         Screen::Picker => {
             if let Some(p) = &app.picker {
                 picker::Picker {
@@ -111,10 +148,7 @@ pub fn render(frame: &mut Frame, app: &App, theme: &Theme) {
         }
     }
     if app.help {
-        let keys = match app.screen {
-            Screen::Picker => crate::app::action::PICKER_KEYS,
-            Screen::Run(_) => crate::app::action::RUN_KEYS,
-        };
+        let keys = app.keys();
         let source_notes = app
             .run()
             .and_then(|r| r.environment.as_ref())

@@ -6,11 +6,10 @@ use std::sync::Arc;
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use iotour::app::{Effect, Event, Input};
-use iotour::compare::live::CompareView;
-use iotour::compare::session::Driver;
-use iotour::compare::{Figure, screen};
+use iotour::app::{App, CompareState, Effect, Event, Input, Screen};
+use iotour::compare::Figure;
 use iotour::replay::ReplayLauncher;
+use iotour::tui::Loop;
 use iotour::ui::Theme;
 use iotour_core::engine::Speed;
 use iotour_core::record::Recording;
@@ -47,9 +46,9 @@ fn record_compare(dir: &std::path::Path) -> (Recording, serde_json::Value) {
     )
 }
 
-fn screen_text(view: &CompareView, w: u16, h: u16) -> String {
+fn screen_text(app: &App, w: u16, h: u16) -> String {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| screen::render(f, view, &Theme::new(false)))
+    term.draw(|f| iotour::ui::render(f, app, &Theme::new(false)))
         .unwrap();
     let buf = term.backend().buffer().clone();
     (0..h)
@@ -67,29 +66,33 @@ fn the_side_by_side_view_runs_each_scenario_in_turn_to_the_same_totals() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let (recording, headless) = record_compare(dir.path());
     let plans = recording.plans().unwrap();
-    let (view, effects) = CompareView::new(plans, Lang::En, Speed::Max);
+    let (app, effects) = App::compare(plans, Lang::En, Speed::Max);
     assert!(matches!(effects[..], [Effect::Start { epoch: 1, .. }]));
     let (tx, rx) = channel();
-    let mut driver = Driver::new(
-        view,
+    let mut lp = Loop::new(
+        app,
         ReplayLauncher::new(Arc::new(recording)),
         tx,
         Instant::now(),
     );
-    driver.apply(effects);
+    lp.apply(effects);
+    let view = |lp: &Loop<ReplayLauncher>| match &lp.app.screen {
+        Screen::Compare(c) => (**c).clone(),
+        other => panic!("{other:?}"),
+    };
     let mut saw_second_start = false;
-    while !driver.view.done() {
+    while !view(&lp).done() {
         let ev = rx.recv_timeout(Duration::from_secs(10)).expect("an event");
         if let Event::EngineStarted { epoch: 2, .. } = ev {
-            assert!(driver.view.runs[0].finished(), "B starts after A is done");
+            assert!(view(&lp).runs[0].finished(), "B starts after A is done");
             saw_second_start = true;
         }
-        driver.handle(ev);
+        lp.handle(ev);
     }
-    driver.stop();
+    lp.stop_producers();
     assert!(saw_second_start);
-    assert_eq!(driver.view.current, 1);
-    let c = driver.view.comparison().expect("both finished");
+    assert_eq!(view(&lp).current, 1);
+    let c = view(&lp).comparison().expect("both finished");
     assert_eq!(c.scenarios.len(), 2);
     for (i, s) in c.scenarios.iter().enumerate() {
         for f in Figure::ALL {
@@ -103,7 +106,7 @@ fn the_side_by_side_view_runs_each_scenario_in_turn_to_the_same_totals() {
         }
     }
 
-    let big = screen_text(&driver.view, 200, 56);
+    let big = screen_text(&lp.app, 200, 56);
     for want in [
         " A unbuffered-write — Unbuffered writes",
         " B buffered-write — Buffered writes",
@@ -122,21 +125,21 @@ fn the_side_by_side_view_runs_each_scenario_in_turn_to_the_same_totals() {
     );
 
     // 80×24: the panels, and Tab shows the totals instead.
-    let small = screen_text(&driver.view, 80, 24);
+    let small = screen_text(&lp.app, 80, 24);
     assert!(
         small.contains("data path") && !small.contains("B/A"),
         "{small}"
     );
-    driver.handle(Event::Input(Input::Key(KeyEvent::from(KeyCode::Tab))));
-    let small = screen_text(&driver.view, 80, 24);
+    lp.handle(Event::Input(Input::Key(KeyEvent::from(KeyCode::Tab))));
+    let small = screen_text(&lp.app, 80, 24);
     assert!(
         small.contains("B/A") && small.contains("syscalls"),
         "{small}"
     );
-    driver.handle(Event::Input(Input::Key(KeyEvent::from(KeyCode::Char('q')))));
-    assert!(driver.view.quit);
     // Too small to draw: says so.
-    assert!(screen_text(&driver.view, 40, 10).contains("terminal too small"));
+    assert!(screen_text(&lp.app, 40, 10).contains("terminal too small"));
+    lp.handle(Event::Input(Input::Key(KeyEvent::from(KeyCode::Char('q')))));
+    assert!(lp.app.quit());
 }
 
 #[test]
@@ -155,21 +158,27 @@ fn events_of_the_first_engine_do_not_reach_the_second_scenario() {
             _ => None,
         })
         .expect("a sample");
-    let (mut view, _) = CompareView::new(recording.plans().unwrap(), Lang::En, Speed::Max);
-    view.handle(Event::EngineStarted {
+    let (mut app, _) = App::compare(recording.plans().unwrap(), Lang::En, Speed::Max);
+    app.handle(Event::EngineStarted {
         epoch: 1,
         at: Duration::ZERO,
     });
     let iotour_core::record::Recorded::Exec(fin) = finished_a.event else {
         unreachable!()
     };
-    let effects = view.handle(Event::Exec(*fin));
+    let effects = app.handle(Event::Exec(*fin));
     assert!(
         matches!(effects[..], [Effect::Start { epoch: 2, .. }]),
         "{effects:?}"
     );
     // A's sampler is still sending until its engine is joined: B ignores it.
-    let before = view.runs[1].clone();
-    view.handle(Event::Sample(sample_a));
-    assert_eq!(view.runs[1], before);
+    let runs = |app: &App| -> CompareState {
+        match &app.screen {
+            Screen::Compare(c) => (**c).clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let before = runs(&app).runs[1].clone();
+    app.handle(Event::Sample(sample_a));
+    assert_eq!(runs(&app).runs[1], before);
 }

@@ -6,13 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "support/unprivileged.rs"]
-mod unprivileged;
+use crate::support::unprivileged;
 
 use unprivileged::NobodyCopy;
 
-#[path = "support/headless.rs"]
-mod headless;
+use crate::support::headless;
 
 use headless::{BIN, entries, iotour, iotour_cmd, json_report, scenario, scratch, signal_and_wait};
 

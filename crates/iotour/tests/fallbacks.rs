@@ -14,8 +14,7 @@ use std::process::{Command, Output};
 
 use iotour_core::scenario::catalog::builtin_ids;
 
-#[path = "support/unprivileged.rs"]
-mod unprivileged;
+use crate::support::unprivileged;
 
 use unprivileged::NobodyCopy;
 

@@ -7,8 +7,7 @@
 //! Parts that need root (perf tracepoints) or a missing tool print why they
 //! are skipped and pass; everything they could check is then unchecked.
 
-#[path = "support/witness.rs"]
-mod witness;
+use crate::support::witness;
 
 use std::path::{Path, PathBuf};
 

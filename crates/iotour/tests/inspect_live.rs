@@ -4,10 +4,8 @@
 
 use std::fs::{self, File};
 use std::io::Write;
-use std::path::Path;
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
 use pty::{Pty, WAIT};
 
@@ -20,7 +18,7 @@ fn spawn(args: &[&str]) -> Pty {
 }
 
 fn files() -> tempfile::TempDir {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-files");
+    let base = crate::support::root().join("target/test-files");
     fs::create_dir_all(&base).unwrap();
     let dir = tempfile::tempdir_in(base).unwrap();
     let mut clean = File::create(dir.path().join("a-clean")).unwrap();
@@ -65,7 +63,12 @@ fn sigterm_ends_the_live_view_and_restores_the_terminal() {
     pty.wait_for("page map: ", WAIT).unwrap();
     pty.signal(libc::SIGTERM);
     let status = pty.wait_exit(WAIT).unwrap();
-    assert_eq!(status.code(), Some(0), "{}", pty.contents());
+    assert_eq!(
+        status.code(),
+        Some(128 + libc::SIGTERM),
+        "{}",
+        pty.contents()
+    );
     pty.assert_restored();
 }
 

@@ -6,13 +6,12 @@
 use std::fs::{self, File};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+
 use std::process::Output;
 
 use serde_json::Value;
 
-#[path = "support/unprivileged.rs"]
-mod unprivileged;
+use crate::support::unprivileged;
 
 use unprivileged::{as_nobody, chown_to_nobody, has_setpriv, is_root};
 
@@ -44,7 +43,7 @@ fn a_file_nobody_could_write_is_unknown_with_the_reason() {
     if !can_run() {
         return;
     }
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-files");
+    let base = crate::support::root().join("target/test-files");
     fs::create_dir_all(&base).unwrap();
     let dir = tempfile::tempdir_in(base).unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();

@@ -39,7 +39,7 @@ fn inspecting_changes_neither_the_page_cache_nor_the_file_times() {
 
 /// `false` when only someone else's writeback changed the counts.
 fn attempt_once() -> bool {
-    let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-files");
+    let base = crate::support::root().join("target/test-files");
     fs::create_dir_all(&base).unwrap();
     let dir = tempfile::tempdir_in(base).unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();

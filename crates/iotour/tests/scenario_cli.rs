@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
+    crate::support::root()
+        .join("crates/core/tests/fixtures")
         .join(rel)
 }
 
@@ -197,8 +197,8 @@ fn list_shows_broken_user_scenarios_with_their_error() {
 #[test]
 fn list_reads_dot_scenarios_and_skips_copies_of_the_builtins() {
     // Run from the repository root: ./scenarios/ is the built-ins directory.
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let items = list_json(root, &[]);
+    let root = crate::support::root();
+    let items = list_json(&root, &[]);
     let ids: Vec<&str> = items.iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(
         ids.iter().filter(|id| **id == "unbuffered-write").count(),

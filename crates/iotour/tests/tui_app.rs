@@ -1,8 +1,7 @@
 //! The TUI's state machine driven by fake events: pause, step, slice,
 //! restart, speed, predict, language, picker, and engine errors.
 
-#[path = "support/script.rs"]
-mod script;
+use crate::support::script;
 
 use std::time::Duration;
 
@@ -176,7 +175,7 @@ fn engine_errors_show_as_failure_and_the_app_stays_usable() {
         &app.act(Action::Restart)[..],
         [Effect::Start { epoch: 2, .. }]
     ));
-    assert!(!app.quit);
+    assert!(!app.quit());
 }
 
 #[test]
@@ -217,9 +216,10 @@ fn language_help_and_quit() {
     // The overlay swallows keys until closed.
     assert!(app.act(Action::TogglePause).is_empty());
     app.act(Action::Back);
-    assert!(!app.help && !app.quit);
-    assert_eq!(app.act(Action::Back), [Effect::Quit]);
-    assert!(app.quit);
+    assert!(!app.help && !app.quit());
+    assert_eq!(app.act(Action::Back), [Effect::Stop, Effect::Quit]);
+    assert!(app.quit());
+    assert_eq!(app.ending, Some(iotour::app::Ending::Quit));
 }
 
 #[test]
@@ -255,7 +255,10 @@ fn picker_filters_runs_and_comes_back() {
     assert!(matches!(app.screen, Screen::Picker));
     // Late events of the stopped run are ignored on the picker.
     feed(&mut app, script::finish());
-    assert_eq!(feed(&mut app, [key(KeyCode::Char('q'))]), [Effect::Quit]);
+    assert_eq!(
+        feed(&mut app, [key(KeyCode::Char('q'))]),
+        [Effect::Stop, Effect::Quit]
+    );
 }
 
 #[test]
@@ -290,7 +293,7 @@ fn events_naming_a_step_outside_the_plan_are_dropped() {
 
 #[test]
 fn picker_opens_inspect_on_a_typed_path_and_stats_at_once() {
-    use iotour::app::Tool;
+    use iotour::app::Screen;
     use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
     use std::path::PathBuf;
     let key = |c| {
@@ -301,10 +304,15 @@ fn picker_opens_inspect_on_a_typed_path_and_stats_at_once() {
     };
     let chars = |s: &str| s.chars().map(|c| key(KeyCode::Char(c))).collect::<Vec<_>>();
     let mut app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
-    assert_eq!(
-        feed(&mut app, [key(KeyCode::Char('s'))]),
-        [Effect::Open(Tool::Stats)]
+    let effects = feed(&mut app, [key(KeyCode::Char('s'))]);
+    assert!(
+        matches!(&effects[..], [Effect::Stats { epoch: 1, .. }]),
+        "{effects:?}"
     );
+    assert!(matches!(app.screen, Screen::Stats(_)));
+    // `q` goes back to the picker and stops the sampler.
+    assert_eq!(feed(&mut app, [key(KeyCode::Char('q'))]), [Effect::Stop]);
+    assert!(matches!(app.screen, Screen::Picker));
     // `i` asks for a path, starting from the working directory.
     assert!(feed(&mut app, [key(KeyCode::Char('i'))]).is_empty());
     assert_eq!(
@@ -315,37 +323,79 @@ fn picker_opens_inspect_on_a_typed_path_and_stats_at_once() {
     let mut typing = vec![key(KeyCode::Backspace)];
     typing.extend(chars("/var/qs"));
     assert!(feed(&mut app, typing).is_empty());
-    assert!(!app.quit);
+    assert!(!app.quit());
     let ctrl_u = Event::Input(iotour::app::Input::Key(KeyEvent::new(
         KeyCode::Char('u'),
         KeyModifiers::CONTROL,
     )));
     feed(&mut app, [ctrl_u]);
     feed(&mut app, chars("/tmp "));
-    assert_eq!(
-        feed(&mut app, [key(KeyCode::Enter)]),
-        [Effect::Open(Tool::Inspect(PathBuf::from("/tmp")))]
-    );
+    let effects = feed(&mut app, [key(KeyCode::Enter)]);
+    match &effects[..] {
+        [Effect::Inspect { epoch: 2, setup }] => {
+            assert_eq!(setup.paths, [PathBuf::from("/tmp")]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(app.screen, Screen::Inspect(_)));
     assert_eq!(app.picker.as_ref().unwrap().inspect_path, None);
+    assert_eq!(feed(&mut app, [key(KeyCode::Esc)]), [Effect::Stop]);
     // Esc cancels; an empty path is refused with a notice, not opened.
     feed(&mut app, [key(KeyCode::Char('i')), key(KeyCode::Esc)]);
     assert_eq!(app.picker.as_ref().unwrap().inspect_path, None);
     feed(&mut app, [key(KeyCode::Char('i')), key(KeyCode::Backspace)]);
     assert!(feed(&mut app, [key(KeyCode::Enter)]).is_empty());
     assert!(app.picker.as_ref().unwrap().notice.is_some());
-    feed(&mut app, [key(KeyCode::Esc)]);
-    // A tool's failure shows until the next key, which only dismisses it.
-    app.tool_failed("stats: no /proc".into());
-    assert_eq!(
-        app.picker.as_ref().unwrap().notice.as_deref(),
-        Some("stats: no /proc")
-    );
+    // The key that dismisses the notice does only that.
     assert!(feed(&mut app, [key(KeyCode::Char('q'))]).is_empty());
-    assert!(!app.quit);
+    assert!(!app.quit());
     assert_eq!(app.picker.as_ref().unwrap().notice, None);
     // Tools are the picker's: the run view's `s` is a slice.
     let effects = feed(&mut app, [key(KeyCode::Enter)]);
     assert!(matches!(&effects[..], [Effect::Start { .. }]));
     let effects = feed(&mut app, [key(KeyCode::Char('s'))]);
-    assert!(!effects.iter().any(|e| matches!(e, Effect::Open(_))));
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Stats { .. })));
+}
+
+#[test]
+fn esc_clears_the_picker_filter_before_it_quits() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let key = |c, m| Event::Input(iotour::app::Input::Key(KeyEvent::new(c, m)));
+    let plain = |c| key(c, KeyModifiers::NONE);
+    let mut app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    feed(
+        &mut app,
+        [plain(KeyCode::Char('/')), plain(KeyCode::Char('x'))],
+    );
+    // Ctrl-U in the filter clears it instead of typing a `u`.
+    feed(&mut app, [key(KeyCode::Char('u'), KeyModifiers::CONTROL)]);
+    assert_eq!(app.picker.as_ref().unwrap().filter, "");
+    feed(&mut app, [plain(KeyCode::Char('y')), plain(KeyCode::Enter)]);
+    assert_eq!(app.picker.as_ref().unwrap().filter, "y");
+    // Not typing any more: the first Esc clears the filter, the second quits.
+    assert!(feed(&mut app, [plain(KeyCode::Esc)]).is_empty());
+    assert_eq!(app.picker.as_ref().unwrap().filter, "");
+    assert!(!app.quit());
+    assert_eq!(
+        feed(&mut app, [plain(KeyCode::Esc)]),
+        [Effect::Stop, Effect::Quit]
+    );
+}
+
+#[test]
+fn ctrl_c_ends_every_screen_as_sigint_does() {
+    use iotour::app::Ending;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let ctrl_c = || {
+        Event::Input(iotour::app::Input::Key(KeyEvent::new(
+            KeyCode::Char('c'),
+            KeyModifiers::CONTROL,
+        )))
+    };
+    let (mut run_app, _) = single(false);
+    let mut picker = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
+    for app in [&mut run_app, &mut picker] {
+        assert_eq!(feed(app, [ctrl_c()]), [Effect::Stop, Effect::Quit]);
+        assert_eq!(app.ending, Some(Ending::Signal(2)));
+    }
 }

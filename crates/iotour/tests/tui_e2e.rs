@@ -5,8 +5,7 @@
 
 use std::os::unix::process::ExitStatusExt;
 
-#[path = "support/pty.rs"]
-mod pty;
+use crate::support::pty;
 
 use pty::{Pty, WAIT};
 

@@ -2,14 +2,13 @@
 //! joins the old engine before the new one starts, and a stop signal ends
 //! the loop with the right exit status.
 
-#[path = "support/script.rs"]
-mod script;
+use crate::support::script;
 
 use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use iotour::app::{App, Event, Input, StopReason};
+use iotour::app::{App, Ending, Event, Input, StopReason};
 use iotour::tui::{EngineHandle, Launcher, Loop};
 use iotour::ui::Theme;
 use iotour_core::engine::{Command, Speed};
@@ -110,8 +109,8 @@ fn keys_become_engine_commands_and_restart_joins_first() {
             Seen::Dropped,
         ]
     );
-    assert!(app.quit);
-    assert_eq!(app.stopped, Some(StopReason::Signal(15)));
+    assert!(app.quit());
+    assert_eq!(app.ending, Some(Ending::Signal(15)));
     // The restarted run listens: the loop announced it on the channel.
     assert!(app.run().unwrap().listening);
 }
@@ -139,53 +138,26 @@ fn a_refused_launch_shows_as_a_failed_run() {
 }
 
 #[test]
-fn a_tool_from_the_picker_returns_the_loop_and_keys_typed_ahead_are_dropped() {
-    use iotour::app::Tool;
-    use iotour::tui::tools::Outcome;
+fn stats_from_the_picker_samples_until_q_and_a_signal_inside_ends_the_program() {
+    use iotour::app::Screen;
     let fake = Fake::default();
     let (tx, rx) = mpsc::channel();
     let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
     let mut lp = Loop::new(app, fake.clone(), tx.clone(), Instant::now());
-    // `s` opens stats; the `q` typed right behind it was queued before the
-    // view took the keys, and must not quit the picker afterwards.
-    tx.send(key('s')).unwrap();
-    tx.send(key('q')).unwrap();
-    let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    lp.run(&mut t, &rx, vec![], &Theme::new(false)).unwrap();
-    assert_eq!(lp.tool.take(), Some(Tool::Stats));
-    assert!(lp.settle_before_tool(&rx), "the view may open");
-    assert!(rx.try_recv().is_err(), "the typed-ahead key was dropped");
-    lp.tool_ended(Outcome::Back);
-    assert!(!lp.app.quit);
-    // A failure is shown on the picker; Ctrl-C inside the view quits.
-    lp.tool_ended(Outcome::Failed("stats: boom".into()));
-    assert_eq!(
-        lp.app.picker.as_ref().unwrap().notice.as_deref(),
-        Some("stats: boom")
-    );
-    lp.tool_ended(Outcome::Quit);
-    assert!(lp.app.quit);
-    assert_eq!(lp.app.stopped, None);
+    lp.handle(key('s'));
+    assert!(matches!(lp.app.screen, Screen::Stats(_)));
+    // The loop started the real sampler: its first reading arrives.
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("a reading of /proc");
+    assert!(matches!(first, Event::Stats { epoch: 1, .. }), "{first:?}");
+    lp.handle(first);
+    lp.handle(key('q'));
+    assert!(matches!(lp.app.screen, Screen::Picker));
+    assert!(!lp.app.quit());
+    // A signal on the stats screen ends the program with 128 + it.
+    lp.handle(key('s'));
+    lp.handle(Event::Stop(StopReason::Signal(1)));
+    assert_eq!(lp.app.ending, Some(Ending::Signal(1)));
     assert!(fake.log.lock().unwrap().is_empty(), "no engine was started");
-}
-
-#[test]
-fn a_signal_queued_before_a_tool_keeps_it_closed_and_one_inside_ends_the_program() {
-    use iotour::tui::tools::Outcome;
-    let (tx, rx) = mpsc::channel();
-    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
-    let mut lp = Loop::new(app, Fake::default(), tx.clone(), Instant::now());
-    // The signal thread queued SIGTERM just before it was stopped: the view
-    // must not open and hold it until someone presses q.
-    tx.send(key('j')).unwrap();
-    tx.send(Event::Stop(StopReason::Signal(15))).unwrap();
-    assert!(!lp.settle_before_tool(&rx));
-    assert!(lp.app.quit);
-    assert_eq!(lp.app.stopped, Some(StopReason::Signal(15)));
-
-    let app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
-    let mut lp = Loop::new(app, Fake::default(), tx, Instant::now());
-    lp.tool_ended(Outcome::Signal(1));
-    assert!(lp.app.quit);
-    assert_eq!(lp.app.stopped, Some(StopReason::Signal(1)));
 }

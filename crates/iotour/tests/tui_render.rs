@@ -3,8 +3,7 @@
 //! Colour is off so the snapshots show what NO_COLOR users see: glyphs, not
 //! colours, must carry every distinction.
 
-#[path = "support/script.rs"]
-mod script;
+use crate::support::script;
 
 use std::time::Duration;
 
@@ -362,8 +361,8 @@ fn picker_preview_wraps_and_marks_cuts() {
     assert!(text.contains(" 4. send"), "{text}");
 }
 
-/// `i` turns the top line into the path prompt; a tool's failure takes the
-/// line until the next key.
+/// `i` turns the top line into the path prompt; a notice takes the line
+/// until the next key.
 #[test]
 fn picker_top_line_prompts_for_a_path_and_shows_a_failure() {
     let mut app = App::picker(vec![script::plan()], Lang::En, false, Speed::One);
@@ -380,11 +379,8 @@ fn picker_top_line_prompts_for_a_path_and_shows_a_failure() {
     );
     assert!(shown(&screen(&app, 80, 24)).contains("i inspect"));
     app.picker.as_mut().unwrap().inspect_path = None;
-    app.tool_failed("stats: cannot read /proc/vmstat".into());
-    assert_eq!(
-        top(&app).trim_end(),
-        " iotour · stats: cannot read /proc/vmstat"
-    );
+    app.picker.as_mut().unwrap().notice = Some("inspect: no path given".into());
+    assert_eq!(top(&app).trim_end(), " iotour · inspect: no path given");
 }
 
 #[test]

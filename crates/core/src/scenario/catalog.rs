@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn embedded_list_matches_the_directory() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
         let mut on_disk: Vec<String> = fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn the_builtins_dir_itself_is_not_listed_twice() {
-        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let here = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
         let catalog = Catalog::load_from(Some(&here), std::slice::from_ref(&here));
         assert_eq!(catalog.entries().len(), Catalog::builtin().entries().len());
         assert!(

@@ -19,6 +19,8 @@ pub enum Action {
     Predict,
     /// Close the overlay, leave the run view, or quit, whichever is innermost.
     Back,
+    /// Esc on the picker: clear the filter when there is one, else as `Back`.
+    Escape,
     /// Ctrl-C: leave the program from anywhere.
     Quit,
     Up,
@@ -29,6 +31,16 @@ pub enum Action {
     Inspect,
     /// Open the `iotour stats` dashboard.
     Stats,
+    /// First file (inspect).
+    Top,
+    /// Last file (inspect).
+    Bottom,
+    /// Next sort order of the files (inspect).
+    NextSort,
+    /// Measure again now (inspect).
+    Refresh,
+    /// On a small screen: the panels or the totals table (compare).
+    ToggleTotals,
 }
 
 /// One row of a keymap: the keys, how the footer names them, what they do.
@@ -87,7 +99,44 @@ pub const PICKER_KEYS: &[Binding] = &[
     bind(&[KeyCode::Char('p')], "p", "predict", Action::Predict, "predict mode"),
     bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
     bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
-    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "quit", Action::Back, "quit"),
+    bind(&[KeyCode::Char('q')], "q", "quit", Action::Back, "quit"),
+    bind(&[KeyCode::Esc], "esc", "", Action::Escape, "clear the filter, or quit"),
+];
+
+/// Keys of the side-by-side view, in the order the footer shows them.
+#[rustfmt::skip]
+pub const COMPARE_KEYS: &[Binding] = &[
+    bind(&[KeyCode::Char(' ')], "space", "pause", Action::TogglePause, "pause / resume the scenario that is running"),
+    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", "step", Action::NextStep, "run its next step (paused)"),
+    bind(&[KeyCode::Char('s')], "s", "slice", Action::NextSlice, "run one slice (paused)"),
+    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+/-", "speed", Action::Faster, "faster"),
+    bind(&[KeyCode::Char('-')], "", "", Action::Slower, "slower"),
+    bind(&[KeyCode::Tab], "tab", "panels/totals", Action::ToggleTotals, "on a small screen: the panels or the totals"),
+    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
+    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
+];
+
+/// Keys of the inspect screen.
+#[rustfmt::skip]
+pub const INSPECT_KEYS: &[Binding] = &[
+    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑↓", "select", Action::Up, "previous file"),
+    bind(&[KeyCode::Down, KeyCode::Char('j')], "", "", Action::Down, "next file"),
+    bind(&[KeyCode::Home, KeyCode::Char('g')], "g/G", "first/last", Action::Top, "first file"),
+    bind(&[KeyCode::End, KeyCode::Char('G')], "", "", Action::Bottom, "last file"),
+    bind(&[KeyCode::Char('s')], "s", "sort", Action::NextSort, "sort by path, dirty pages, cached pages"),
+    bind(&[KeyCode::Char('r')], "r", "refresh", Action::Refresh, "measure again now"),
+    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
+    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
+];
+
+/// Keys of the stats dashboard.
+#[rustfmt::skip]
+pub const STATS_KEYS: &[Binding] = &[
+    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
+    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
 ];
 
 /// The action a key press means in `keymap`. Releases and repeats of other
@@ -135,7 +184,13 @@ mod tests {
 
     #[test]
     fn no_key_is_bound_twice_in_one_keymap() {
-        for map in [RUN_KEYS, PICKER_KEYS] {
+        for map in [
+            RUN_KEYS,
+            PICKER_KEYS,
+            COMPARE_KEYS,
+            INSPECT_KEYS,
+            STATS_KEYS,
+        ] {
             let mut seen = Vec::new();
             for k in map.iter().flat_map(|b| b.keys) {
                 assert!(!seen.contains(k), "{k:?} bound twice");

@@ -1,12 +1,18 @@
-//! The one event type of the TUI: everything the loop reacts to arrives on a
-//! single channel as an [`Event`], from named producer threads (`input`,
-//! `tick`), the engine's worker and sampler, and the loop itself.
+//! The one event type of the program's loop: everything the App reacts to
+//! arrives on a single channel as an [`Event`], from named producer threads
+//! (`input`, `tick`, `signals`), the engine's worker and sampler (or a
+//! replay), the `inspect` measurer and the `stats` sampler.
+//!
+//! Producers stamp what they know (run time, the time of day of a reading);
+//! widgets never read a clock, so a frame depends on events alone.
 
 use std::time::Duration;
 
 use ratatui::crossterm::event::KeyEvent;
 
 use iotour_core::engine::{ExecEvent, Snapshot};
+use iotour_core::inspect::report::{InspectReport, MapView};
+use iotour_core::stats::sample::Sample;
 
 // Each event is moved once, through the channel; boxing the large variants
 // would cost an allocation per slice and sample for no gain.
@@ -28,20 +34,49 @@ pub enum Event {
         epoch: u64,
         at: Duration,
     },
-    /// `engine::start` refused to start engine number `epoch`.
+    /// The engine, replay or measurer numbered `epoch` could not start.
     EngineRefused {
         epoch: u64,
         error: String,
     },
-    /// The program must end: a signal arrived or the input thread died.
+    /// From the `inspect` measurer of screen `epoch`.
+    Inspected(Inspected),
+    /// From the `stats` sampler of screen `epoch`: one reading of /proc.
+    Stats {
+        epoch: u64,
+        sample: Box<Sample>,
+        /// Time of day (UTC, `HH:MM:SS`) of the reading.
+        clock: String,
+    },
+    /// The program must end: a signal arrived or the terminal went away.
     Stop(StopReason),
+}
+
+/// What the `inspect` measurer sends (a report or a map, once a second at
+/// most: boxing the report would buy nothing).
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inspected {
+    /// Every file measured again (or why the paths could not be).
+    Report {
+        epoch: u64,
+        report: Result<InspectReport, String>,
+        clock: String,
+        /// Where the page states came from (`cachestat`, `mincore`).
+        source: &'static str,
+    },
+    /// The selected file's page map at the size the screen asked for.
+    Map {
+        epoch: u64,
+        map: Result<MapView, String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopReason {
-    /// SIGTERM, SIGHUP or SIGINT (sent from outside; Ctrl-C in raw mode is a key).
+    /// SIGTERM, SIGHUP or SIGINT from outside (Ctrl-C in raw mode is a key).
     Signal(i32),
-    /// The terminal's input could not be read any more.
+    /// The terminal hung up, or its input reached end-of-file or an error.
     InputClosed,
 }
 

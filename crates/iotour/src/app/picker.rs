@@ -70,6 +70,11 @@ impl PickerState {
         self.selected = 0;
     }
 
+    pub fn clear_filter(&mut self) {
+        self.filter.clear();
+        self.selected = 0;
+    }
+
     pub fn backspace(&mut self) {
         self.filter.pop();
         self.selected = 0;

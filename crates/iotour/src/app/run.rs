@@ -146,6 +146,11 @@ impl RunState {
         matches!(self.status, Status::Done { .. } | Status::Failed)
     }
 
+    /// The run stopped early or an expectation did not hold.
+    pub fn failed(&self) -> bool {
+        matches!(self.status, Status::Failed | Status::Done { ok: false })
+    }
+
     /// Whether step `index`'s figures are hidden: predict mode keeps the
     /// answer to a step's question back until the step has run.
     pub fn hidden(&self, index: usize, predict: bool) -> bool {

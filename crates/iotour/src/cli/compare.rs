@@ -12,12 +12,12 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
-use super::Global;
-use super::run::{Outcome, engine_config, localize, run_headless_recorded, signal_exit};
-use crate::compare::live::CompareView;
-use crate::compare::{Comparison, session, table};
+use super::run::{Outcome, engine_config, localize, run_headless_recorded};
+use super::{Global, signal_exit};
+use crate::app::App;
+use crate::compare::{Comparison, table};
 use crate::record::RecordingLauncher;
-use crate::tui::EngineLauncher;
+use crate::tui::{self, EngineLauncher};
 use iotour_core::engine::{EngineConfig, Speed};
 use iotour_core::record::{Recorder, ScenarioFile};
 use iotour_core::scenario::{Catalog, Lang, Plan};
@@ -128,12 +128,12 @@ fn side_by_side(
     };
     let hz = config.sample_hz;
     let engines = EngineLauncher::new(config);
-    let (view, effects) = CompareView::new(plans.clone(), lang, args.speed);
+    let (app, effects) = App::compare(plans.clone(), lang, args.speed);
     match &args.record {
-        None => Ok(session::run(view, effects, engines)?.0),
+        None => Ok(tui::run_to_exit(app, effects, engines)?.0),
         Some(path) => {
             let launcher = RecordingLauncher::sequence(engines, path, &plans, hz)?;
-            let (code, launcher) = session::run(view, effects, launcher)?;
+            let (code, launcher) = tui::run_to_exit(app, effects, launcher)?;
             launcher.finish()?;
             Ok(code)
         }

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::Global;
-use crate::inspect::watch::{Stop, clock, parse_seconds};
-use crate::inspect::{self, table};
+use super::{Global, Watch, parse_seconds, signal_exit};
+use crate::app::{App, InspectSetup};
+use crate::inspect::table;
+use crate::tui::{self, NoEngine, clock::time_of_day as clock};
 use iotour_core::inspect::range::ByteRange;
 use iotour_core::inspect::report::SortKey;
 use iotour_core::inspect::walk::WalkOptions;
@@ -91,7 +92,16 @@ pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let live = stdout.is_terminal() && std::io::stdin().is_terminal();
     if live && !args.json && !args.plain && args.watch.is_none() {
-        return inspect::live::run(&args.paths, &opts, &probe, args.refresh, lang);
+        // Bad input (a --range over several files) is said before the
+        // terminal is taken.
+        measure::inspect(&args.paths, &opts, &probe)?;
+        let setup = InspectSetup {
+            paths: args.paths,
+            options: opts,
+            every: args.refresh,
+        };
+        let (app, effects) = App::inspect(setup, lang);
+        return Ok(tui::run_to_exit(app, effects, NoEngine)?.0);
     }
     let Some(every) = args.watch else {
         let report = measure::inspect(&args.paths, &opts, &probe)?;
@@ -101,7 +111,7 @@ pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
             report.exit_code(),
         ));
     };
-    let stop = Stop::on_signals()?;
+    let watch = Watch::new();
     let clear = stdout.is_terminal() && !args.json;
     loop {
         let report = measure::inspect(&args.paths, &opts, &probe)?;
@@ -122,8 +132,11 @@ pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
             .lock()
             .write_all(text.as_bytes())
             .and_then(|()| stdout.lock().flush());
-        if written.is_err() || !stop.sleep(every) {
+        if written.is_err() {
             return Ok(finish(written, code));
+        }
+        if let Some(sig) = watch.sleep(every) {
+            return Ok(signal_exit(sig));
         }
     }
 }

@@ -12,11 +12,11 @@ use clap::Args;
 
 use super::Global;
 use super::run::{TuiFlags, localize};
-use crate::compare::live::CompareView;
-use crate::compare::{Comparison, session, table as compare_table};
+use crate::app::App;
+use crate::compare::{Comparison, table as compare_table};
 use crate::replay::ReplayLauncher;
 use crate::report::{RunReport, json, table};
-use crate::tui::{self, TuiOptions};
+use crate::tui;
 use iotour_core::outcome::RunOutcome;
 use iotour_core::record::Recording;
 
@@ -39,19 +39,13 @@ pub fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let plans = rec.plans()?;
     let lang = super::list::lang(global);
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
-        let opts = TuiOptions {
-            lang,
-            predict: args.tui.predict,
-        };
         let launcher = ReplayLauncher::new(Arc::new(rec));
         let speed = args.tui.speed;
-        return match <[_; 1]>::try_from(plans) {
-            Ok([plan]) => tui::run_scenario_with(plan, launcher, speed, opts),
-            Err(plans) => {
-                let (view, effects) = CompareView::new(plans, lang, speed);
-                Ok(session::run(view, effects, launcher)?.0)
-            }
+        let (app, effects) = match <[_; 1]>::try_from(plans) {
+            Ok([plan]) => App::single(plan, lang, args.tui.predict, speed),
+            Err(plans) => App::compare(plans, lang, speed),
         };
+        return Ok(tui::run_to_exit(app, effects, launcher)?.0);
     }
     let mut runs: Vec<(RunOutcome, _)> = Vec::new();
     for (i, (report, plan)) in rec.reports().into_iter().zip(plans).enumerate() {

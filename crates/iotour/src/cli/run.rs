@@ -12,28 +12,22 @@ use std::path::PathBuf;
 #[cfg(target_os = "linux")]
 use std::process::ExitCode;
 #[cfg(target_os = "linux")]
-use std::sync::Arc;
-#[cfg(target_os = "linux")]
-use std::sync::atomic::{AtomicUsize, Ordering};
-#[cfg(target_os = "linux")]
-use std::sync::mpsc::{RecvTimeoutError, channel};
-#[cfg(target_os = "linux")]
-use std::time::Duration;
+use std::sync::mpsc::channel;
 
 #[cfg(target_os = "linux")]
 use anyhow::Context as _;
 use clap::Args;
 
 #[cfg(target_os = "linux")]
-use super::Global;
+use super::{Global, signal_exit};
+#[cfg(target_os = "linux")]
+use crate::app::App;
 #[cfg(target_os = "linux")]
 use crate::record::RecordingLauncher;
 #[cfg(target_os = "linux")]
 use crate::report::{json, table};
 #[cfg(target_os = "linux")]
 use crate::tui;
-#[cfg(target_os = "linux")]
-use crate::tui::TuiOptions;
 #[cfg(target_os = "linux")]
 use iotour_core::engine::EngineConfig;
 use iotour_core::engine::Speed;
@@ -104,21 +98,12 @@ pub(super) fn parse_speed(s: &str) -> Result<Speed, String> {
     })
 }
 
-#[cfg(target_os = "linux")]
-impl TuiFlags {
-    fn options(&self, lang: Lang) -> TuiOptions {
-        TuiOptions {
-            lang,
-            predict: self.predict,
-        }
-    }
-}
-
 /// The events a headless run listens to (samples are ignored).
 #[cfg(target_os = "linux")]
 enum Headless {
     Exec(Box<ExecEvent>),
     Sample,
+    Signal(i32),
 }
 
 #[cfg(target_os = "linux")]
@@ -187,6 +172,7 @@ pub fn run_headless_keeping(
     keep: bool,
 ) -> (anyhow::Result<Outcome>, Option<Recorder>) {
     let (tx, rx) = channel::<Headless>();
+    let _signals = tui::signals::subscribe(tx.clone(), Headless::Signal);
     let id = plan.id.clone();
     let (started, tee) = match recorder {
         Some((rec, index)) => match record::tee(rec, index, tx) {
@@ -209,58 +195,34 @@ fn drive(
     rx: &std::sync::mpsc::Receiver<Headless>,
     keep: bool,
 ) -> anyhow::Result<Outcome> {
-    let signal = Arc::new(AtomicUsize::new(0));
-    let mut ids = Vec::new();
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        let id = signal_hook::flag::register_usize(sig, Arc::clone(&signal), sig as usize)
-            .context("installing the signal handler")?;
-        ids.push(id);
-    }
-    let result = (|| {
-        loop {
-            let sig = signal.load(Ordering::SeqCst);
-            if sig != 0 {
+    loop {
+        let Ok(ev) = rx.recv() else {
+            drop(engine);
+            anyhow::bail!("{id}: the engine stopped without a report");
+        };
+        match ev {
+            Headless::Signal(sig) => {
                 // Aborts the worker, joins both threads, removes the workdir.
                 engine.abort();
-                return Ok(Outcome::Signalled(sig as i32));
+                return Ok(Outcome::Signalled(sig));
             }
-            match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(Headless::Exec(e)) => match *e {
-                    ExecEvent::Finished(report) => {
-                        if keep && let Some(dir) = engine.keep_workdir() {
-                            eprintln!("iotour: kept the working directory {}", dir.display());
-                        }
-                        drop(engine);
-                        return Ok(Outcome::Report(Box::new(report)));
+            Headless::Exec(e) => match *e {
+                ExecEvent::Finished(report) => {
+                    if keep && let Some(dir) = engine.keep_workdir() {
+                        eprintln!("iotour: kept the working directory {}", dir.display());
                     }
-                    ExecEvent::Failed { error, .. } => {
-                        drop(engine);
-                        anyhow::bail!("{id}: {error}");
-                    }
-                    _ => {}
-                },
-                Ok(_) | Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
                     drop(engine);
-                    anyhow::bail!("{id}: the engine stopped without a report");
+                    return Ok(Outcome::Report(Box::new(report)));
                 }
-            }
+                ExecEvent::Failed { error, .. } => {
+                    drop(engine);
+                    anyhow::bail!("{id}: {error}");
+                }
+                _ => {}
+            },
+            Headless::Sample => {}
         }
-    })();
-    for id in ids {
-        signal_hook::low_level::unregister(id);
     }
-    result
-}
-
-/// Exit code for a run killed by `sig`: 128 + the signal number.
-#[cfg(target_os = "linux")]
-pub fn signal_exit(sig: i32) -> ExitCode {
-    ExitCode::from((128 + sig).clamp(0, 255) as u8)
 }
 
 #[cfg(target_os = "linux")]
@@ -275,15 +237,15 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
             speed: args.tui.speed,
             ..config
         };
-        let opts = args.tui.options(lang);
+        let (app, effects) = App::single(plan, lang, args.tui.predict, config.speed);
         let Some(path) = args.record else {
-            return tui::run_scenario(plan, config, opts);
+            let launcher = tui::EngineLauncher::new(config);
+            return Ok(tui::run_to_exit(app, effects, launcher)?.0);
         };
-        let speed = config.speed;
         let hz = config.sample_hz;
         let launcher = RecordingLauncher::new(tui::EngineLauncher::new(config), path, hz);
         let errors = launcher.errors();
-        let code = tui::run_scenario_with(plan, launcher, speed, opts)?;
+        let code = tui::run_to_exit(app, effects, launcher)?.0;
         if let Some(e) = errors.lock().ok().and_then(|mut e| e.take()) {
             return Err(e.into());
         }
@@ -347,7 +309,9 @@ pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
             speed: flags.speed,
             ..engine_config(global)?
         };
-        return tui::pick_and_run(plans, config, flags.options(lang));
+        let app = App::picker(plans, lang, flags.predict, flags.speed);
+        let launcher = tui::EngineLauncher::new(config);
+        return Ok(tui::run_to_exit(app, Vec::new(), launcher)?.0);
     }
     println!("Scenarios:");
     for e in catalog.entries() {

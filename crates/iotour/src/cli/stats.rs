@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::Global;
-use crate::inspect::watch::{Stop, clock, parse_seconds};
+use super::{Global, Watch, parse_seconds, signal_exit};
+use crate::app::{App, StatsSetup};
 use crate::stats::report::StatsReport;
 use crate::stats::text;
+use crate::tui::{self, NoEngine, clock::time_of_day as clock};
 use iotour_core::scenario::Lang;
 use iotour_core::stats::sample::Sample;
 
@@ -39,26 +40,21 @@ pub fn run(global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if terminal && !args.json && !args.plain && args.watch.is_none() {
         // One sample per --interval, each the rate window of the next.
-        return crate::stats::live::run(args.interval, args.interval, args.top, lang);
+        let setup = StatsSetup {
+            every: args.interval,
+            top: args.top,
+        };
+        let (app, effects) = App::stats(setup, lang);
+        return Ok(tui::run_to_exit(app, effects, NoEngine)?.0);
     }
-    // Only a refresh loop catches Ctrl-C (to stop between refreshes); a
-    // one-shot interrupted mid-window dies as usual, printing nothing.
-    let stop = match args.watch {
-        Some(_) => Some(Stop::on_signals()?),
-        None => None,
-    };
-    let sleep = |d: Duration| match &stop {
-        Some(stop) => stop.sleep(d),
-        None => {
-            std::thread::sleep(d);
-            true
-        }
-    };
+    // A signal ends the wait for the first window, or a refresh loop
+    // between two refreshes, never halfway through printing one.
+    let watch = Watch::new();
     let stdout = std::io::stdout();
     let clear = args.watch.is_some() && stdout.is_terminal() && !args.json;
     let mut before = Sample::read();
-    if !sleep(args.interval) {
-        return Ok(ExitCode::SUCCESS);
+    if let Some(sig) = watch.sleep(args.interval) {
+        return Ok(signal_exit(sig));
     }
     loop {
         let now = Sample::read();
@@ -90,8 +86,8 @@ pub fn run(global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         };
         before = now;
-        if !sleep(every) {
-            return Ok(ExitCode::SUCCESS);
+        if let Some(sig) = watch.sleep(every) {
+            return Ok(signal_exit(sig));
         }
     }
 }

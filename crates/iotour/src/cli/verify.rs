@@ -19,8 +19,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::Global;
-use super::run::{Outcome, engine_config, run_headless, signal_exit};
+use super::run::{Outcome, engine_config, run_headless};
+use super::{Global, signal_exit};
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::Catalog;
 use iotour_core::scenario::catalog::builtin_ids;

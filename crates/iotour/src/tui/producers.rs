@@ -1,146 +1,183 @@
-//! The named threads that feed the loop's channel besides the engine:
-//! `input` (keys and resizes), `tick` (the animation clock) and `signals`
-//! (SIGTERM, SIGHUP, SIGINT). Each stops when its send fails (the loop is
-//! gone) or when the shared stop flag is set; sleeps are short, so stopping
-//! never waits long.
+//! The producer threads that screens start and stop through [`Effect`]s,
+//! besides the engine: `tick` (the animation clock, for the TUI's life),
+//! `inspect` and `inspect-map` (an inspect screen's measurements) and
+//! `stats` (a stats screen's readings of /proc). Each sends its results as
+//! [`Event`]s on the loop's channel and stops when a send fails or its
+//! handle is dropped.
+//!
+//! [`Effect`]: crate::app::Effect
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::Sender;
-use std::thread::{self, JoinHandle};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::thread;
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
-#[cfg(unix)]
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-#[cfg(unix)]
-use signal_hook::iterator::{Handle, Signals};
+use iotour_core::inspect::range::ByteRange;
+use iotour_core::inspect::{self, Probe};
+use iotour_core::stats::sample::Sample;
 
-use crate::app::{Event, Input, StopReason};
+use super::clock::time_of_day;
+use crate::app::{Event, InspectSetup, Inspected};
 
 /// Frames per second of the animation clock.
 pub const FPS: u64 = 30;
-/// How often a blocked producer looks at the stop flag.
-const POLL: Duration = Duration::from_millis(50);
 
-/// The running producers; [`Producers::stop`] ends and joins them.
-pub struct Producers {
-    stop: Arc<AtomicBool>,
-    /// SIGTERM, SIGHUP, SIGINT (Unix; elsewhere Ctrl-C arrives as a key).
-    #[cfg(unix)]
-    signals: Handle,
-    threads: Vec<JoinHandle<()>>,
-    /// What [`Producers::paused`] needs to start them again.
-    tx: Sender<Event>,
-    epoch: Instant,
-}
-
-impl Producers {
-    pub fn spawn(tx: &Sender<Event>, epoch: Instant) -> std::io::Result<Producers> {
-        #[cfg(unix)]
-        let signals = Signals::new([SIGTERM, SIGHUP, SIGINT])?;
-        let mut p = Producers {
-            stop: Arc::new(AtomicBool::new(false)),
-            #[cfg(unix)]
-            signals: signals.handle(),
-            threads: Vec::new(),
-            tx: tx.clone(),
-            epoch,
-        };
-        // A thread that fails to start must not leave the others running
-        // with nobody to stop them.
-        match p.start_threads(
-            #[cfg(unix)]
-            signals,
-        ) {
-            Ok(()) => Ok(p),
-            Err(e) => {
-                p.stop();
-                Err(e)
-            }
-        }
-    }
-
-    fn start_threads(&mut self, #[cfg(unix)] mut signals: Signals) -> std::io::Result<()> {
-        let (s, t) = (self.stop.clone(), self.tx.clone());
-        self.threads.push(
-            thread::Builder::new()
-                .name("input".into())
-                .spawn(move || input(&t, &s))?,
-        );
-        let (s, t, epoch) = (self.stop.clone(), self.tx.clone(), self.epoch);
-        self.threads.push(
-            thread::Builder::new()
-                .name("tick".into())
-                .spawn(move || tick(&t, &s, epoch))?,
-        );
-        #[cfg(unix)]
-        {
-            let t = self.tx.clone();
-            self.threads.push(
-                thread::Builder::new()
-                    .name("signals".into())
-                    .spawn(move || {
-                        // Ends when the handle is closed (forever() then returns).
-                        if let Some(sig) = signals.forever().next() {
-                            let _ = t.send(Event::Stop(StopReason::Signal(sig)));
-                        }
-                    })?,
-            );
-        }
-        Ok(())
-    }
-
-    /// Stop the producers, run `f` (which may read the terminal itself),
-    /// then start them again on the same channel and clock.
-    pub fn paused<T>(self, f: impl FnOnce() -> T) -> std::io::Result<(Producers, T)> {
-        let (tx, epoch) = (self.tx.clone(), self.epoch);
-        self.stop();
-        let out = f();
-        Ok((Producers::spawn(&tx, epoch)?, out))
-    }
-
-    pub fn stop(self) {
-        self.stop.store(true, Ordering::Relaxed);
-        #[cfg(unix)]
-        self.signals.close();
-        for t in self.threads {
-            let _ = t.join();
-        }
-    }
-}
-
-fn input(tx: &Sender<Event>, stop: &AtomicBool) {
-    while !stop.load(Ordering::Relaxed) {
-        let ready = match event::poll(POLL) {
-            Ok(r) => r,
-            Err(_) => {
-                let _ = tx.send(Event::Stop(StopReason::InputClosed));
+/// Start the animation clock: a [`Event::Tick`] per frame, with the time
+/// since `epoch`, until the loop hangs up.
+pub fn spawn_tick(tx: Sender<Event>, epoch: Instant) -> std::io::Result<()> {
+    let frame = Duration::from_millis(1000 / FPS);
+    thread::Builder::new().name("tick".into()).spawn(move || {
+        loop {
+            thread::sleep(frame);
+            if tx.send(Event::Tick(epoch.elapsed())).is_err() {
                 return;
             }
-        };
-        if !ready {
-            continue;
         }
-        let ev = match event::read() {
-            Ok(TermEvent::Key(k)) if k.kind == KeyEventKind::Press => Event::Input(Input::Key(k)),
-            Ok(TermEvent::Resize(w, h)) => Event::Input(Input::Resize(w, h)),
-            Ok(_) => continue,
-            Err(_) => Event::Stop(StopReason::InputClosed),
+    })?;
+    Ok(())
+}
+
+/// What the `inspect` thread is asked.
+enum Ask {
+    Report,
+}
+
+/// A page map wanted by the screen.
+pub struct MapAsk {
+    pub path: PathBuf,
+    pub range: Option<ByteRange>,
+    pub cells: usize,
+}
+
+/// An inspect screen's measurers. Dropping it abandons a measurement in
+/// progress without waiting for the threads: one call can block for long (a
+/// stat on a hung NFS mount), and leaving the screen must not. The threads
+/// end by themselves once that call returns, since their channels are closed.
+pub struct Inspector {
+    asks: Sender<Ask>,
+    maps: Sender<MapAsk>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Inspector {
+    pub fn start(epoch: u64, setup: InspectSetup, tx: Sender<Event>) -> Result<Inspector, String> {
+        let probe = Probe::from_env().map_err(|e| e.to_string())?;
+        let (asks, asked) = mpsc::channel::<Ask>();
+        let (maps, mapped) = mpsc::channel::<MapAsk>();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&cancel);
+        let (report_tx, map_probe) = (tx.clone(), probe.clone());
+        // The table's own map is not drawn: the screen asks for the
+        // selected file's map at its own size instead.
+        let options = inspect::Options {
+            map_cells: 0,
+            ..setup.options
         };
-        let closed = matches!(ev, Event::Stop(_));
-        if tx.send(ev).is_err() || closed {
-            return;
-        }
+        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+            thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map(drop)
+                .map_err(|e| format!("cannot start the {name} thread: {e}"))
+        };
+        spawn(
+            "inspect",
+            Box::new(move || {
+                let mut wait = Duration::ZERO;
+                loop {
+                    match asked.recv_timeout(wait) {
+                        Ok(Ask::Report) | Err(RecvTimeoutError::Timeout) => {}
+                        Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                    // Asks that came while measuring are answered by this one.
+                    while asked.try_recv().is_ok() {}
+                    let report = inspect::inspect_until(&setup.paths, &options, &probe, &flag)
+                        .map_err(|e| e.to_string());
+                    if flag.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let ev = Event::Inspected(Inspected::Report {
+                        epoch,
+                        report,
+                        clock: time_of_day(),
+                        source: probe.pages.source().as_str(),
+                    });
+                    if report_tx.send(ev).is_err() {
+                        return;
+                    }
+                    wait = setup.every;
+                }
+            }),
+        )?;
+        spawn(
+            "inspect-map",
+            Box::new(move || {
+                while let Ok(mut ask) = mapped.recv() {
+                    // Only the latest ask matters (the selection moved on).
+                    while let Ok(newer) = mapped.try_recv() {
+                        ask = newer;
+                    }
+                    let map = inspect::map_of(&ask.path, ask.range, ask.cells, &map_probe)
+                        .map_err(|e| e.to_string());
+                    if tx
+                        .send(Event::Inspected(Inspected::Map { epoch, map }))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            }),
+        )?;
+        Ok(Inspector { asks, maps, cancel })
+    }
+
+    /// Measure every file again now (or right after the measurement under way).
+    pub fn refresh(&self) {
+        let _ = self.asks.send(Ask::Report);
+    }
+
+    pub fn map(&self, ask: MapAsk) {
+        let _ = self.maps.send(ask);
     }
 }
 
-fn tick(tx: &Sender<Event>, stop: &AtomicBool, epoch: Instant) {
-    let frame = Duration::from_millis(1000 / FPS);
-    while !stop.load(Ordering::Relaxed) {
-        thread::sleep(frame);
-        if tx.send(Event::Tick(epoch.elapsed())).is_err() {
-            return;
-        }
+impl Drop for Inspector {
+    fn drop(&mut self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A stats screen's sampler: a reading of /proc at once, then one every
+/// `every`, until dropped.
+pub struct StatsSampler {
+    _stop: Sender<()>,
+}
+
+impl StatsSampler {
+    pub fn start(epoch: u64, every: Duration, tx: Sender<Event>) -> Result<StatsSampler, String> {
+        let (stop, stopped) = mpsc::channel::<()>();
+        thread::Builder::new()
+            .name("stats".into())
+            .spawn(move || {
+                loop {
+                    let sample = Box::new(Sample::read());
+                    let ev = Event::Stats {
+                        epoch,
+                        sample,
+                        clock: time_of_day(),
+                    };
+                    if tx.send(ev).is_err() {
+                        return;
+                    }
+                    // The handle's drop closes the channel and wakes this at once.
+                    if !matches!(stopped.recv_timeout(every), Err(RecvTimeoutError::Timeout)) {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the stats thread: {e}"))?;
+        Ok(StatsSampler { _stop: stop })
     }
 }

@@ -1,7 +1,6 @@
 //! The iotour binary run headless from tests: scratch directories on a
 //! disk-backed filesystem, scenario files written for one test, runs in a
 //! working directory of the test's choosing.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output};

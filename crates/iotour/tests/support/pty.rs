@@ -8,7 +8,6 @@
 //! assert!(pty.wait_exit(WAIT).unwrap().success());
 //! pty.assert_restored();
 //! ```
-#![allow(dead_code)]
 
 use std::fmt;
 use std::fs::File;

@@ -4,7 +4,6 @@
 //! exercise every panel with realistic figures and no kernel.
 
 // Each test crate and the bench use a different part of it.
-#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ use iotour_core::scenario::{
     Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, Step, Text, Via,
 };
 
-use super::Event;
+use iotour::app::Event;
 
 pub const PAGE: u64 = 4096;
 /// Cells of the scripted page map (a 4 MiB file, 16 pages per cell).

@@ -1,7 +1,6 @@
 //! Running iotour as `nobody` (uid and gid 65534) through setpriv(1), which
 //! only root can do: how the tests meet what an ordinary user meets (no
 //! tracefs, EPERM from cachestat on other users' files, unreadable /proc).
-#![allow(dead_code)]
 
 use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;

@@ -25,7 +25,6 @@
 //! windows per step from the strace run of the same scenario (slicing is
 //! deterministic: it depends only on each op's size) and checks that both
 //! runs saw the same number of windows.
-#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -10,23 +10,35 @@
 //! ```
 //! Below 40 rows the panels and the totals share the body (Tab switches).
 
-use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table, Widget};
 
-use super::live::{COMPARE_KEYS, CompareView};
-use super::table::{letter, rows};
-use crate::app::Status;
+use crate::app::action::COMPARE_KEYS;
+use crate::app::{CompareState, Status};
+use crate::compare::Figure;
+use crate::compare::table::{letter, rows};
 use crate::ui::{self, Theme, View, data_path, footer, header, page_map, panel_block, text::tr};
+use iotour_core::scenario::Lang;
 
 /// Rows from which panels and totals are shown together.
 pub const TALL: u16 = 40;
 
-pub fn render(frame: &mut Frame, view: &CompareView, theme: &Theme) {
-    let area = frame.area();
-    let buf = frame.buffer_mut();
+/// What the compare screen draws from.
+pub struct CompareView<'a> {
+    pub state: &'a CompareState,
+    pub lang: Lang,
+    pub theme: &'a Theme,
+}
+
+impl Widget for &CompareView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        render(area, buf, self, self.theme);
+    }
+}
+
+fn render(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, theme: &Theme) {
     if area.width < ui::MIN_WIDTH || area.height < ui::MIN_HEIGHT {
         Line::from(format!(
             "{} {}×{}",
@@ -43,7 +55,7 @@ pub fn render(frame: &mut Frame, view: &CompareView, theme: &Theme) {
         Constraint::Fill(1),
         Constraint::Length(1),
     ]));
-    let current = &view.runs[view.current];
+    let current = &view.state.runs[view.state.current];
     let v = View {
         run: current,
         lang: view.lang,
@@ -58,7 +70,7 @@ pub fn render(frame: &mut Frame, view: &CompareView, theme: &Theme) {
         lang: view.lang,
     }
     .render(foot, buf);
-    let totals_h = (super::Figure::ALL.len() + 4) as u16;
+    let totals_h = (Figure::ALL.len() + 4) as u16;
     if area.height >= TALL {
         let [panels, totals] = body.layout(&Layout::vertical([
             Constraint::Fill(1),
@@ -66,7 +78,7 @@ pub fn render(frame: &mut Frame, view: &CompareView, theme: &Theme) {
         ]));
         draw_columns(panels, buf, view, theme);
         draw_totals(totals, buf, view, theme);
-    } else if view.show_totals {
+    } else if view.state.show_totals {
         draw_totals(body, buf, view, theme);
     } else {
         draw_columns(body, buf, view, theme);
@@ -74,11 +86,11 @@ pub fn render(frame: &mut Frame, view: &CompareView, theme: &Theme) {
 }
 
 /// One line naming each scenario by its letter with its state.
-fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView, t: &Theme) {
+fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme) {
     let mut spans = vec![Span::raw(" ")];
-    for (i, run) in view.runs.iter().enumerate() {
+    for (i, run) in view.state.runs.iter().enumerate() {
         let (state, style) = match run.status {
-            Status::Starting if i > view.current => ("waiting", t.muted),
+            Status::Starting if i > view.state.current => ("waiting", t.muted),
             Status::Starting => ("starting", t.muted),
             Status::Running => ("running", t.running),
             Status::Paused => ("paused", t.paused),
@@ -95,10 +107,10 @@ fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView, t: &Theme) {
 }
 
 /// A column per scenario: its data path above its page map.
-fn draw_columns(area: Rect, buf: &mut Buffer, view: &CompareView, theme: &Theme) {
-    let n = view.runs.len().max(1) as u32;
+fn draw_columns(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, theme: &Theme) {
+    let n = view.state.runs.len().max(1) as u32;
     let cols = area.layout_vec(&Layout::horizontal((0..n).map(|_| Constraint::Ratio(1, n))));
-    for (i, (col, run)) in cols.iter().zip(&view.runs).enumerate() {
+    for (i, (col, run)) in cols.iter().zip(&view.state.runs).enumerate() {
         let [label, dp, pm] = col.layout(&Layout::vertical([
             Constraint::Length(1),
             Constraint::Percentage(55),
@@ -133,7 +145,7 @@ fn draw_columns(area: Rect, buf: &mut Buffer, view: &CompareView, theme: &Theme)
 }
 
 /// The totals and ratios of the scenarios done so far.
-fn draw_totals(area: Rect, buf: &mut Buffer, view: &CompareView, t: &Theme) {
+fn draw_totals(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme) {
     let title = Line::from(vec![
         Span::styled(" totals ", t.title),
         Span::styled("measured ", t.measured),
@@ -141,7 +153,7 @@ fn draw_totals(area: Rect, buf: &mut Buffer, view: &CompareView, t: &Theme) {
         Span::styled("· ratio to A ", t.muted),
     ]);
     let block = panel_block(title, false, t);
-    let Some(c) = view.comparison() else {
+    let Some(c) = view.state.comparison() else {
         let inner = block.inner(area);
         block.render(area, buf);
         Line::styled(

@@ -14,7 +14,6 @@
 //! └──────────────────────────────────────────────────────────────────────┘
 //! ```
 
-use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
@@ -22,11 +21,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Row, Table, TableState, Widget};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use super::Live;
+use crate::app::inspect::{InspectState, MapMissing};
 use crate::inspect::table::{count, with_pct};
 use crate::ui::Theme;
 use crate::ui::text::tr;
-use iotour_core::inspect::report::{FileReport, SortKey, Totals};
+use iotour_core::inspect::report::{FileReport, InspectReport, SortKey, Totals};
 use iotour_core::probe::pages::{CellState, page_size};
 use iotour_core::scenario::Lang;
 use iotour_core::size::format_size;
@@ -72,65 +71,87 @@ fn look(state: CellState, t: &Theme) -> (&'static str, Style) {
     }
 }
 
-/// Draw the whole screen.
-pub fn render(frame: &mut Frame, live: &Live, theme: &Theme) {
-    render_to(frame.area(), frame.buffer_mut(), live, theme);
+/// What the inspect screen draws from.
+pub struct InspectView<'a> {
+    pub state: &'a InspectState,
+    pub lang: Lang,
+    /// `q` goes back to the picker (else it quits).
+    pub back: bool,
+    pub theme: &'a Theme,
 }
 
-/// The screen before the first report: a big tree takes a moment to walk.
-pub fn render_waiting(frame: &mut Frame, path: &str, lang: Lang, theme: &Theme) {
-    let area = frame.area();
-    render_waiting_to(area, frame.buffer_mut(), path, lang, theme);
+/// The screen with its report: what the panels below draw.
+struct View<'a> {
+    s: &'a InspectState,
+    report: &'a InspectReport,
+    lang: Lang,
+    back: bool,
 }
 
-/// The same into a buffer (the tests' way in).
-pub fn render_waiting_to(area: Rect, buf: &mut Buffer, path: &str, lang: Lang, theme: &Theme) {
-    let measuring = match lang {
-        Lang::En => format!("measuring {path} …"),
-        Lang::Zh => format!("正在测量 {path} …"),
+impl Widget for &InspectView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = self.theme;
+        let Some(report) = &self.state.report else {
+            waiting(area, buf, self, theme);
+            return;
+        };
+        let v = View {
+            s: self.state,
+            report,
+            lang: self.lang,
+            back: self.back,
+        };
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let (w, h) = (area.width, area.height);
+            let small = match v.lang {
+                Lang::En => format!(
+                    "terminal too small ({w}×{h}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
+                    if v.back { "goes back" } else { "quits" }
+                ),
+                Lang::Zh => format!(
+                    "终端太小（{w}×{h}，至少需要 {MIN_WIDTH}×{MIN_HEIGHT}）· q {}",
+                    if v.back { "返回" } else { "退出" }
+                ),
+            };
+            Paragraph::new(small).style(theme.muted).render(area, buf);
+            return;
+        }
+        let [head, files, map, foot] = areas(area);
+        header(head, buf, &v, theme);
+        table(files, buf, &v, theme);
+        page_map(map, buf, &v, theme);
+        footer(foot, buf, &v, theme);
+    }
+}
+
+/// The screen before the first report (a big tree takes a moment to walk),
+/// or instead of it when the paths could not be measured at all.
+fn waiting(area: Rect, buf: &mut Buffer, v: &InspectView<'_>, theme: &Theme) {
+    let (lang, path) = (v.lang, v.state.waiting_for());
+    let status = match (&v.state.failure, lang) {
+        (Some(e), _) => Line::styled(e.clone(), theme.error),
+        (None, Lang::En) => Line::raw(format!("measuring {path} …")),
+        (None, Lang::Zh) => Line::raw(format!("正在测量 {path} …")),
+    };
+    let exit = match (v.back, lang) {
+        (true, _) => tr(lang, " back", " 返回"),
+        (false, _) => tr(lang, " quit", " 退出"),
     };
     let lines = vec![
         Line::styled("iotour inspect", theme.title),
-        Line::raw(measuring),
+        status,
         Line::raw(""),
-        Line::from(vec![
-            Span::styled("q", theme.key),
-            Span::raw(tr(lang, " back", " 返回")),
-        ]),
+        Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)]),
     ];
     Paragraph::new(lines).render(area, buf);
 }
 
-/// Draw into a buffer (the tests' way in).
-pub fn render_to(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let (w, h) = (area.width, area.height);
-        let small = match live.lang {
-            Lang::En => format!(
-                "terminal too small ({w}×{h}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
-                if live.back { "goes back" } else { "quits" }
-            ),
-            Lang::Zh => format!(
-                "终端太小（{w}×{h}，至少需要 {MIN_WIDTH}×{MIN_HEIGHT}）· q {}",
-                if live.back { "返回" } else { "退出" }
-            ),
-        };
-        Paragraph::new(small).style(theme.muted).render(area, buf);
-        return;
-    }
-    let [head, files, map, foot] = areas(area);
-    header(head, buf, live, theme);
-    table(files, buf, live, theme);
-    page_map(map, buf, live, theme);
-    footer(foot, buf, live, theme);
-}
-
-fn header(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
-    let t = &live.report.totals;
-    let (n, source, secs, at) = (t.files, live.source, live.every.as_secs_f64(), &live.at);
+fn header(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
+    let t = &v.report.totals;
+    let (n, source, secs, at) = (t.files, v.s.source, v.s.setup.every.as_secs_f64(), &v.s.at);
     let mut spans = vec![
         Span::styled("iotour inspect", theme.title),
-        Span::raw(match live.lang {
+        Span::raw(match v.lang {
             Lang::En => format!(
                 " · {n} file{} · {source} · every {secs:.2} s · {at} UTC",
                 if n == 1 { "" } else { "s" },
@@ -141,14 +162,14 @@ fn header(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     if t.errors > 0 {
         let errors = t.errors;
         spans.push(Span::styled(
-            match live.lang {
+            match v.lang {
                 Lang::En => format!(" · {errors} with errors"),
                 Lang::Zh => format!(" · {errors} 个出错"),
             },
             theme.error,
         ));
     }
-    if let Some(note) = live.report.notes.first() {
+    if let Some(note) = v.report.notes.first() {
         spans.push(Span::styled(format!(" · {note}"), theme.fallback_badge));
     }
     Line::from(spans).render(area, buf);
@@ -191,8 +212,8 @@ fn totals_cells(t: &Totals, wide: bool, lang: Lang) -> [String; 7] {
     ]
 }
 
-fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
-    let lang = live.lang;
+fn table(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
+    let lang = v.lang;
     let [list, total] = area.layout(&Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(1),
@@ -245,7 +266,7 @@ fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
         h
     })
     .style(theme.title);
-    let rows = live.report.files.iter().map(|f| {
+    let rows = v.report.files.iter().map(|f| {
         let mut c = cells(f, wide);
         c[6] = keep_tail(&c[6], path_width);
         match &f.error {
@@ -262,9 +283,9 @@ fn table(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
         .header(head)
         .column_spacing(1)
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
-    let mut state = TableState::new().with_selected(Some(live.selected));
+    let mut state = TableState::new().with_selected(Some(v.s.selected));
     ratatui::widgets::StatefulWidget::render(table, list, buf, &mut state);
-    Table::new([row(totals_cells(&live.report.totals, wide, lang))], widths)
+    Table::new([row(totals_cells(&v.report.totals, wide, lang))], widths)
         .column_spacing(1)
         .style(theme.title)
         .render(total, buf);
@@ -290,9 +311,9 @@ fn keep_tail(s: &str, width: usize) -> String {
     format!("…{tail}")
 }
 
-fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
-    let lang = live.lang;
-    let title = match &live.map {
+fn page_map(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
+    let lang = v.lang;
+    let title = match &v.s.map {
         Ok(v) => {
             let cell = v.map.pages_per_cell;
             let (path, from, bytes) = (
@@ -318,12 +339,14 @@ fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     if inner.is_empty() {
         return;
     }
-    let view = match &live.map {
+    let view = match &v.s.map {
         Ok(v) => v,
-        Err(why) => {
-            Paragraph::new(why.as_str())
-                .style(theme.muted)
-                .render(inner, buf);
+        Err(missing) => {
+            let why = match missing {
+                MapMissing::Measuring => tr(lang, "measuring…", "测量中…"),
+                MapMissing::Failed(why) => why.as_str(),
+            };
+            Paragraph::new(why).style(theme.muted).render(inner, buf);
             return;
         }
     };
@@ -379,15 +402,15 @@ fn page_map(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
     Paragraph::new(lines).render(inner, buf);
 }
 
-fn footer(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
-    let lang = live.lang;
-    let sort = match live.sort {
+fn footer(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
+    let lang = v.lang;
+    let sort = match v.s.sort {
         SortKey::Path => tr(lang, "path", "路径"),
         SortKey::Dirty => tr(lang, "dirty", "脏页"),
         SortKey::Cached => tr(lang, "cached", "已缓存"),
     };
     let key = |k: &'static str| Span::styled(k, theme.key);
-    let exit = match live.back {
+    let exit = match v.back {
         true => tr(lang, " back  ", " 返回  "),
         false => tr(lang, " quit  ", " 退出  "),
     };
@@ -410,7 +433,8 @@ fn footer(area: Rect, buf: &mut Buffer, live: &Live, theme: &Theme) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inspect::live::tests::live;
+    use crate::app::inspect::InspectState;
+    use crate::app::inspect::tests::state;
     use iotour_core::inspect::report::MapView;
     use iotour_core::probe::pages::{PageCounts, PageMap};
 
@@ -426,18 +450,42 @@ mod tests {
             .join("\n")
     }
 
+    /// A screen as the App would hold it, in a language, opened from the
+    /// picker (`back`) or not.
+    struct Live {
+        s: InspectState,
+        lang: Lang,
+        back: bool,
+    }
+
+    fn live() -> Live {
+        let mut s = state();
+        s.at = String::new();
+        Live {
+            s,
+            lang: Lang::En,
+            back: false,
+        }
+    }
+
     fn draw(w: u16, h: u16, l: &Live) -> Buffer {
         let area = Rect::new(0, 0, w, h);
         let mut buf = Buffer::empty(area);
-        render_to(area, &mut buf, l, &Theme::new(false));
+        let view = InspectView {
+            state: &l.s,
+            lang: l.lang,
+            back: l.back,
+            theme: &Theme::new(false),
+        };
+        (&view).render(area, &mut buf);
         buf
     }
 
     /// `b` selected, with one cell of each state but cached in its map.
     fn with_map(mut l: Live) -> Live {
-        l.at = "09:00:00".into();
-        l.selected = 1;
-        l.map = Ok(MapView {
+        l.s.at = "09:00:00".into();
+        l.s.selected = 1;
+        l.s.map = Ok(MapView {
             path: "b".into(),
             offset: 0,
             map: PageMap {
@@ -489,9 +537,9 @@ mod tests {
     #[test]
     fn fits_80_by_24() {
         let mut l = live();
-        l.at = "09:00:00".into();
+        l.s.at = "09:00:00".into();
         let screen = text(&draw(80, 24, &l));
-        for f in &l.report.files {
+        for f in &l.s.report.as_ref().unwrap().files {
             let row = screen
                 .lines()
                 .find(|r| r.trim_end().ends_with(&format!(" {}", f.path)))
@@ -510,7 +558,9 @@ mod tests {
     #[test]
     fn a_map_that_cannot_be_drawn_says_why() {
         let mut l = live();
-        l.map = Err("page-cache state unknown: cachestat(2) answered EPERM".into());
+        l.s.map = Err(MapMissing::Failed(
+            "page-cache state unknown: cachestat(2) answered EPERM".into(),
+        ));
         let screen = text(&draw(110, 30, &l));
         assert!(screen.contains("cachestat(2) answered EPERM"), "{screen}");
     }
@@ -568,8 +618,9 @@ mod tests {
     }
 
     fn zh_live() -> Live {
-        let mut l = with_map(live().in_lang(Lang::Zh));
-        l.report.files[2].path = "/数据/日志文件".into();
+        let mut l = with_map(live());
+        l.lang = Lang::Zh;
+        l.s.report.as_mut().unwrap().files[2].path = "/数据/日志文件".into();
         l
     }
 
@@ -635,10 +686,15 @@ mod tests {
 
     #[test]
     fn chinese_waiting_and_too_small() {
-        let area = Rect::new(0, 0, 40, 6);
-        let mut buf = Buffer::empty(area);
-        render_waiting_to(area, &mut buf, "/srv", Lang::Zh, &Theme::new(false));
-        let screen: Vec<String> = cells_of(&buf).iter().map(|r| joined(r)).collect();
+        let mut waiting = live();
+        waiting.s.report = None;
+        waiting.s.setup.paths = vec!["/srv".into()];
+        waiting.lang = Lang::Zh;
+        waiting.back = true;
+        let screen: Vec<String> = cells_of(&draw(40, 6, &waiting))
+            .iter()
+            .map(|r| joined(r))
+            .collect();
         assert!(screen[1].starts_with("正在测量 /srv …"), "{screen:?}");
         assert!(screen[3].starts_with("q 返回"), "{screen:?}");
         let mut l = zh_live();

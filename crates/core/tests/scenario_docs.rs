@@ -7,7 +7,7 @@ use iotour_core::scenario::schema::{
 use iotour_core::scenario::{Key, Op};
 
 fn docs() -> String {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/scenarios.md")).unwrap()
+    std::fs::read_to_string(crate::support::root().join("docs/scenarios.md")).unwrap()
 }
 
 #[test]

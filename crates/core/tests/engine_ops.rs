@@ -3,10 +3,8 @@
 //! Exact syscall counts need the tracepoint (root, tracefs): those asserts say
 //! so and are checked against the engine's own count otherwise.
 
-#[path = "support/engine.rs"]
-mod common;
-#[path = "support/small_fs.rs"]
-mod small_fs;
+use crate::support::engine as common;
+use crate::support::small_fs;
 
 use std::time::{Duration, Instant};
 

@@ -8,8 +8,7 @@ use iotour_core::engine::{EngineConfig, ExecEvent, SliceReport};
 use iotour_core::probe::Disabled;
 use iotour_core::scenario::{Op, Plan};
 
-#[path = "support/engine.rs"]
-mod support;
+use crate::support::engine as support;
 
 use support::{Ev, config, plan, step};
 

@@ -12,8 +12,7 @@ use iotour_core::engine::{ExecEvent, Snapshot};
 use iotour_core::scenario::Op;
 
 // Only the plan and the settings: this test needs an event type of its own.
-#[path = "support/engine.rs"]
-mod support;
+use crate::support::engine as support;
 
 enum Ev {
     Exec(Box<ExecEvent>),

@@ -1,6 +1,5 @@
 //! Helpers shared by the engine tests: build plans in Rust, run them to the
 //! end and collect what the engine sent.
-#![allow(dead_code)]
 
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;

@@ -11,7 +11,6 @@
 //! q quit                                                            footer
 //! ```
 
-use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
@@ -21,7 +20,8 @@ use ratatui::widgets::{
 };
 use unicode_width::UnicodeWidthStr;
 
-use super::Dashboard;
+use crate::app::stats::StatsState;
+use crate::stats::report::StatsReport;
 use crate::stats::text;
 use crate::ui::Theme;
 use crate::ui::text::tr;
@@ -30,13 +30,40 @@ use iotour_core::scenario::Lang;
 pub const MIN_WIDTH: u16 = 60;
 pub const MIN_HEIGHT: u16 = 20;
 
-/// Draw the whole screen.
-pub fn render(frame: &mut Frame, d: &Dashboard, theme: &Theme) {
-    render_to(frame.area(), frame.buffer_mut(), d, theme);
+/// What the stats screen draws from.
+pub struct StatsView<'a> {
+    pub state: &'a StatsState,
+    pub lang: Lang,
+    /// `q` goes back to the picker (else it quits).
+    pub back: bool,
+    pub theme: &'a Theme,
 }
 
-/// Draw into a buffer (the tests' way in).
-pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
+/// The screen with its latest report: what the parts below draw.
+struct Dashboard<'a> {
+    s: &'a StatsState,
+    latest: &'a StatsReport,
+    lang: Lang,
+    back: bool,
+}
+
+impl Widget for &StatsView<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let Some(latest) = &self.state.latest else {
+            waiting(area, buf, self);
+            return;
+        };
+        let d = Dashboard {
+            s: self.state,
+            latest,
+            lang: self.lang,
+            back: self.back,
+        };
+        draw(area, buf, &d, self.theme);
+    }
+}
+
+fn draw(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     let lang = d.lang;
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         Paragraph::new(too_small(area, d.back, lang))
@@ -46,7 +73,7 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
     }
     let section = |f: fn(&mut String, &crate::stats::report::StatsReport, Lang)| {
         let mut s = String::new();
-        f(&mut s, &d.latest, lang);
+        f(&mut s, d.latest, lang);
         s.trim_start_matches('\n').trim_end().to_string()
     };
     let state_text = section(text::state);
@@ -76,7 +103,7 @@ pub fn render_to(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
         Constraint::Length(bottom_h),
         Constraint::Length(1),
     ]));
-    let (secs, at) = (d.every.as_secs_f64(), &d.at);
+    let (secs, at) = (d.s.setup.every.as_secs_f64(), &d.s.at);
     Line::from(vec![
         Span::styled("iotour stats", theme.title),
         Span::raw(match lang {
@@ -118,38 +145,24 @@ fn too_small(area: Rect, back: bool, lang: Lang) -> String {
 }
 
 /// The screen before the first window has passed: rates need two samples.
-pub fn render_waiting(
-    frame: &mut Frame,
-    window: std::time::Duration,
-    back: bool,
-    lang: Lang,
-    theme: &Theme,
-) {
-    render_waiting_to(frame.area(), frame.buffer_mut(), window, back, lang, theme);
-}
-
-/// The same into a buffer (the tests' way in).
-pub fn render_waiting_to(
-    area: Rect,
-    buf: &mut Buffer,
-    window: std::time::Duration,
-    back: bool,
-    lang: Lang,
-    theme: &Theme,
-) {
-    let secs = window.as_secs_f64();
-    let waiting = match lang {
-        Lang::En => format!("measuring the first {secs:.2} s window: rates need two samples…"),
-        Lang::Zh => format!("正在测量第一个 {secs:.2} 秒的窗口：速率需要两次采样…"),
+fn waiting(area: Rect, buf: &mut Buffer, v: &StatsView<'_>) {
+    let (lang, theme) = (v.lang, v.theme);
+    let secs = v.state.setup.every.as_secs_f64();
+    let status = match (&v.state.failure, lang) {
+        (Some(e), _) => e.clone(),
+        (None, Lang::En) => {
+            format!("measuring the first {secs:.2} s window: rates need two samples…")
+        }
+        (None, Lang::Zh) => format!("正在测量第一个 {secs:.2} 秒的窗口：速率需要两次采样…"),
     };
     let mut lines = vec![Line::styled("iotour stats", theme.title)];
     lines.extend(
-        crate::ui::text::wrap(&waiting, area.width.max(1) as usize)
+        crate::ui::text::wrap(&status, area.width.max(1) as usize)
             .into_iter()
             .map(Line::raw),
     );
     lines.push(Line::raw(""));
-    lines.push(footer(back, lang, theme));
+    lines.push(footer(v.back, lang, theme));
     Paragraph::new(lines).render(area, buf);
 }
 
@@ -230,27 +243,27 @@ fn clip(mut lines: Vec<Line<'static>>, rows: u16, lang: Lang) -> Vec<Line<'stati
     lines
 }
 
-fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
+fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     let lang = d.lang;
-    let n = d.history.len();
-    let dirty: Vec<(f64, f64)> = d
-        .history
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (i as f64, p.dirty_kb as f64))
-        .collect();
-    let both: Vec<(f64, f64)> = d
-        .history
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (i as f64, p.dirty_writeback_kb as f64))
-        .collect();
-    let peak = d
-        .history
-        .iter()
-        .map(|p| p.dirty_writeback_kb)
-        .max()
-        .unwrap_or(0);
+    let n = d.s.history.len();
+    let dirty: Vec<(f64, f64)> =
+        d.s.history
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as f64, p.dirty_kb as f64))
+            .collect();
+    let both: Vec<(f64, f64)> =
+        d.s.history
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i as f64, p.dirty_writeback_kb as f64))
+            .collect();
+    let peak =
+        d.s.history
+            .iter()
+            .map(|p| p.dirty_writeback_kb)
+            .max()
+            .unwrap_or(0);
     // The thresholds are often a hundred times the dirty data: scaling the
     // chart to them would flatten the curve, so a threshold is drawn only
     // when it is within reach, and named in the title otherwise.
@@ -321,9 +334,35 @@ fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard, theme: &Theme) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::live::tests::dashboard;
+    use crate::app::stats::tests::state;
 
-    fn text_of(w: u16, h: u16, d: &Dashboard) -> String {
+    /// A dashboard as the App would hold it, in a language, opened from the
+    /// picker (`back`) or not.
+    struct Dash {
+        s: StatsState,
+        lang: Lang,
+        back: bool,
+    }
+
+    fn dashboard() -> Dash {
+        Dash {
+            s: state(),
+            lang: Lang::En,
+            back: false,
+        }
+    }
+
+    fn render_to(area: Rect, buf: &mut Buffer, d: &Dash, theme: &Theme) {
+        let view = StatsView {
+            state: &d.s,
+            lang: d.lang,
+            back: d.back,
+            theme,
+        };
+        (&view).render(area, buf);
+    }
+
+    fn text_of(w: u16, h: u16, d: &Dash) -> String {
         let area = Rect::new(0, 0, w, h);
         let mut buf = Buffer::empty(area);
         render_to(area, &mut buf, d, &Theme::new(false));
@@ -410,7 +449,7 @@ mod tests {
     #[test]
     fn a_threshold_within_reach_is_drawn_not_named() {
         let mut d = dashboard();
-        d.latest.background_threshold_kb = Some(45_000);
+        d.s.latest.as_mut().unwrap().background_threshold_kb = Some(45_000);
         let screen = text_of(160, 40, &d);
         assert!(!screen.contains("off the top"), "{screen}");
         assert!(screen.contains("│background threshold│"), "{screen}"); // the legend
@@ -435,7 +474,7 @@ mod tests {
             .collect()
     }
 
-    fn zh_screen(w: u16, h: u16, d: &Dashboard) -> Vec<(String, Vec<u16>)> {
+    fn zh_screen(w: u16, h: u16, d: &Dash) -> Vec<(String, Vec<u16>)> {
         let area = Rect::new(0, 0, w, h);
         let mut buf = Buffer::empty(area);
         render_to(area, &mut buf, d, &Theme::new(false));
@@ -506,8 +545,11 @@ mod tests {
     fn chinese_waiting_screen() {
         let area = Rect::new(0, 0, 30, 8);
         let mut buf = Buffer::empty(area);
-        let wait = std::time::Duration::from_secs(1);
-        render_waiting_to(area, &mut buf, wait, true, Lang::Zh, &Theme::new(false));
+        let mut d = dashboard();
+        d.s.latest = None;
+        d.lang = Lang::Zh;
+        d.back = true;
+        render_to(area, &mut buf, &d, &Theme::new(false));
         let screen: String = rows_of(&buf)
             .into_iter()
             .map(|(r, _)| r)

@@ -77,7 +77,7 @@ fn error_points_into(text: &str) -> Result<(), TestCaseError> {
 fn seeds() -> Vec<String> {
     let mut out = Vec::new();
     for dir in [
-        "scenarios",
+        "../../scenarios",
         "tests/fixtures/valid",
         "tests/fixtures/invalid",
     ] {

@@ -1,0 +1,16 @@
+//! The core's integration tests: one binary, one module per subject (the
+//! scenario format and its fixtures, the engine against the real kernel).
+//! Shared helpers are in `support`.
+
+mod support;
+
+mod engine_fallback_calls;
+mod engine_ops;
+mod engine_probe;
+mod engine_sigbus;
+mod engine_worker_panic;
+mod lessons;
+mod parser_props;
+mod scenario_builtins;
+mod scenario_docs;
+mod scenario_fixtures;
