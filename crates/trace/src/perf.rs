@@ -30,6 +30,8 @@ pub(crate) struct Spec {
     /// Disabled until the target's exec (command mode).
     pub enable_on_exec: bool,
     pub wakeup_bytes: u32,
+    /// A sampling event (records into a buffer) or a plain counter.
+    pub sampling: bool,
 }
 
 fn attr(spec: Spec) -> perf_event_attr {
@@ -37,22 +39,26 @@ fn attr(spec: Spec) -> perf_event_attr {
         type_: sys::bindings::PERF_TYPE_TRACEPOINT,
         size: std::mem::size_of::<perf_event_attr>() as u32,
         config: spec.tracepoint_id,
-        sample_type: u64::from(
-            sys::bindings::PERF_SAMPLE_IDENTIFIER
-                | sys::bindings::PERF_SAMPLE_TID
-                | sys::bindings::PERF_SAMPLE_TIME
-                | sys::bindings::PERF_SAMPLE_RAW,
-        ),
         ..perf_event_attr::default()
     };
-    a.__bindgen_anon_1.sample_period = 1;
-    a.__bindgen_anon_2.wakeup_watermark = spec.wakeup_bytes;
-    a.set_watermark(1);
+    if spec.sampling {
+        // No PERF_SAMPLE_IDENTIFIER: the raw record's common_type field is
+        // the tracepoint id already, and 8 bytes less per record is 8% more
+        // calls per buffer.
+        a.sample_type = u64::from(
+            sys::bindings::PERF_SAMPLE_TID
+                | sys::bindings::PERF_SAMPLE_TIME
+                | sys::bindings::PERF_SAMPLE_RAW,
+        );
+        a.__bindgen_anon_1.sample_period = 1;
+        a.__bindgen_anon_2.wakeup_watermark = spec.wakeup_bytes;
+        a.set_watermark(1);
+        a.set_sample_id_all(1);
+        a.set_use_clockid(1);
+        a.clockid = libc::CLOCK_MONOTONIC;
+        a.set_task(u64::from(spec.task));
+    }
     a.set_inherit(1);
-    a.set_sample_id_all(1);
-    a.set_use_clockid(1);
-    a.clockid = libc::CLOCK_MONOTONIC;
-    a.set_task(u64::from(spec.task));
     a.set_disabled(u64::from(spec.enable_on_exec));
     a.set_enable_on_exec(u64::from(spec.enable_on_exec));
     a
@@ -80,15 +86,16 @@ pub(crate) fn open(spec: Spec, pid: i32, cpu: i32) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// The id the kernel stamps on this event's records (PERF_SAMPLE_IDENTIFIER;
-/// inherited copies report their parent's id).
-pub(crate) fn event_id(fd: &OwnedFd) -> io::Result<u64> {
-    let mut id = 0u64;
-    // SAFETY: the ioctl writes one u64 into `id`.
-    if unsafe { sys::ioctls::ID(fd.as_raw_fd(), &raw mut id) } < 0 {
+/// The value of a counting event (inherited children's counts included once
+/// they have exited).
+pub(crate) fn read_count(fd: &OwnedFd) -> io::Result<u64> {
+    let mut v = 0u64;
+    // SAFETY: reading one u64 (read_format 0) into a live u64.
+    let n = unsafe { libc::read(fd.as_raw_fd(), (&raw mut v).cast(), 8) };
+    if n != 8 {
         return Err(io::Error::last_os_error());
     }
-    Ok(id)
+    Ok(v)
 }
 
 /// Send `fd`'s records into `leader`'s ring buffer (same CPU).
@@ -131,6 +138,7 @@ pub(crate) fn probe() -> Result<(), String> {
         task: false,
         enable_on_exec: true,
         wakeup_bytes: 1,
+        sampling: true,
     };
     match open(spec, 0, -1) {
         Ok(_) => Ok(()),

@@ -122,7 +122,7 @@ mod tests {
         // SAFETY: gettid has no preconditions.
         let tid = unsafe { libc::gettid() };
         let c = read_thread(pid, tid).unwrap();
-        assert!(c.minor_faults.unwrap() > 0);
+        assert!(c.minor_faults.is_some() && c.rchar.is_some());
         assert!(c.voluntary_ctx_switches.is_some());
         let zero = since(c, c);
         assert_eq!(zero.minor_faults, Some(0));

@@ -22,7 +22,6 @@ const RECORD_LOST_SAMPLES: u32 = 13;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Record<'a> {
     Sample {
-        id: u64,
         pid: i32,
         tid: i32,
         time: u64,
@@ -31,7 +30,6 @@ pub(crate) enum Record<'a> {
     Fork {
         pid: i32,
         ppid: i32,
-        tid: i32,
         time: u64,
     },
     Exit {
@@ -178,19 +176,17 @@ fn u64_at(b: &[u8], off: usize) -> Option<u64> {
     Some(u64::from_ne_bytes(b.get(off..off + 8)?.try_into().ok()?))
 }
 
-/// Decode a record body for sample_type IDENTIFIER|TID|TIME|RAW with
-/// sample_id_all (non-sample records end in pid,tid / time / identifier).
+/// Decode a record body for sample_type TID|TIME|RAW with sample_id_all
+/// (non-sample records end in pid,tid and time).
 fn parse(kind: u32, b: &[u8]) -> Option<Record<'_>> {
     match kind {
         RECORD_SAMPLE => {
-            let id = u64_at(b, 0)?;
-            let pid = u32_at(b, 8)? as i32;
-            let tid = u32_at(b, 12)? as i32;
-            let time = u64_at(b, 16)?;
-            let raw_len = u32_at(b, 24)? as usize;
-            let raw = b.get(28..28 + raw_len)?;
+            let pid = u32_at(b, 0)? as i32;
+            let tid = u32_at(b, 4)? as i32;
+            let time = u64_at(b, 8)?;
+            let raw_len = u32_at(b, 16)? as usize;
+            let raw = b.get(20..20 + raw_len)?;
             Some(Record::Sample {
-                id,
                 pid,
                 tid,
                 time,
@@ -203,12 +199,7 @@ fn parse(kind: u32, b: &[u8]) -> Option<Record<'_>> {
             let tid = u32_at(b, 8)? as i32;
             let time = u64_at(b, 16)?;
             Some(if kind == RECORD_FORK {
-                Record::Fork {
-                    pid,
-                    ppid,
-                    tid,
-                    time,
-                }
+                Record::Fork { pid, ppid, time }
             } else {
                 Record::Exit { pid, tid, time }
             })
