@@ -9,32 +9,32 @@ use std::sync::mpsc;
 use iotour_trace::{BackendChoice, FileFilter, Stdio, Target, TraceConfig, TraceEvent};
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+    let mut cli = std::env::args().skip(1);
     let mut config = TraceConfig::command(Vec::<String>::new());
     let mut stdio = Stdio::Inherit;
     let mut pid = None;
     let mut argv = Vec::new();
-    while let Some(a) = args.next() {
+    while let Some(a) = cli.next() {
         match a.as_str() {
             "--backend" => {
-                config.backend = match args.next().as_deref() {
+                config.backend = match cli.next().as_deref() {
                     Some("perf") => BackendChoice::Perf,
                     Some("ptrace") => BackendChoice::Ptrace,
                     _ => BackendChoice::Auto,
                 };
             }
-            "--files" => match FileFilter::new(&args.next().unwrap_or_default()) {
+            "--files" => match FileFilter::new(&cli.next().unwrap_or_default()) {
                 Ok(f) => config.files = Some(f),
                 Err(e) => {
                     eprintln!("{e}");
                     return ExitCode::from(2);
                 }
             },
-            "--hz" => config.sample_hz = args.next().and_then(|s| s.parse().ok()).unwrap_or(10),
-            "--log" => stdio = Stdio::File(args.next().unwrap_or_default().into()),
-            "--pid" => pid = args.next().and_then(|s| s.parse().ok()),
+            "--hz" => config.sample_hz = cli.next().and_then(|s| s.parse().ok()).unwrap_or(10),
+            "--log" => stdio = Stdio::File(cli.next().unwrap_or_default().into()),
+            "--pid" => pid = cli.next().and_then(|s| s.parse().ok()),
             "--" => {
-                argv.extend(args.by_ref());
+                argv.extend(cli.by_ref());
             }
             other => {
                 eprintln!("unknown argument {other}");
@@ -64,6 +64,9 @@ fn main() -> ExitCode {
         }
     };
     let _ = drain.join();
-    println!("{}", serde_json::to_string_pretty(&report).expect("a report serializes"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).expect("a report serializes")
+    );
     ExitCode::from(report.exit_code.unwrap_or(0).clamp(0, 255) as u8)
 }

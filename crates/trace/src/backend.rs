@@ -9,9 +9,9 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::sync::mpsc::SyncSender;
 
+use crate::TraceError;
 use crate::config::TraceConfig;
 use crate::emit::Emitter;
-use crate::TraceError;
 
 /// What a backend's tracer thread hands back once the target runs under
 /// trace (or why it could not get there).

@@ -19,6 +19,7 @@ struct CachestatRange {
 
 #[repr(C)]
 #[derive(Default)]
+#[allow(clippy::struct_field_names)] // the kernel's names (struct cachestat)
 struct Cachestat {
     nr_cache: u64,
     nr_dirty: u64,

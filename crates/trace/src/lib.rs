@@ -23,5 +23,5 @@ pub use error::TraceError;
 pub use event::{
     Backend, ExitStatus, PageState, SampleSource, SyscallEvent, ThreadCounters, TraceEvent,
 };
-pub use tracer::{Tracer, start};
 pub use report::{FileReport, ThreadReport, Totals, TraceAccumulator, TraceReport};
+pub use tracer::{Tracer, start};

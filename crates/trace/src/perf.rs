@@ -144,8 +144,7 @@ pub(crate) fn probe() -> Result<(), String> {
         Ok(_) => Ok(()),
         Err(e) => {
             let paranoid = std::fs::read_to_string("/proc/sys/kernel/perf_event_paranoid")
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_else(|_| "?".into());
+                .map_or_else(|_| "?".into(), |s| s.trim().to_owned());
             Err(format!(
                 "perf_event_open(raw_syscalls:sys_enter, PERF_SAMPLE_RAW) failed: {e} (perf_event_paranoid={paranoid}; raw tracepoint samples need root or CAP_PERFMON, or paranoid=-1)"
             ))

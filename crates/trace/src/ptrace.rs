@@ -150,10 +150,6 @@ impl Driver {
         }
     }
 
-    pub(crate) fn exec_seen(&self) -> bool {
-        self.exec_seen
-    }
-
     /// Handle stops until the main task has exec'd (true) or every task is
     /// gone (false): the start of a command.
     pub(crate) fn run_until_exec(&mut self, hooks: &mut impl Hooks) -> bool {
@@ -258,14 +254,11 @@ impl Driver {
                     } else {
                         tgid_of(new).unwrap_or(pid)
                     };
-                    if !self.tasks.contains_key(&new) {
-                        self.tasks.insert(
-                            new,
-                            Task {
-                                pid: new_pid,
-                                in_syscall: false,
-                            },
-                        );
+                    if let std::collections::hash_map::Entry::Vacant(slot) = self.tasks.entry(new) {
+                        slot.insert(Task {
+                            pid: new_pid,
+                            in_syscall: false,
+                        });
                         hooks.new_task(pid, new, new_pid, new_pid != pid);
                     }
                 }

@@ -68,10 +68,6 @@ impl Registry {
         self.lock().threads.remove(&tid);
     }
 
-    pub(crate) fn thread_pid(&self, tid: i32) -> Option<i32> {
-        self.lock().threads.get(&tid).map(|t| t.pid)
-    }
-
     pub(crate) fn add_file(&self, f: Arc<Followed>) {
         self.lock().files.push(f);
     }

@@ -100,7 +100,7 @@ pub struct TraceAccumulator {
     syscalls: BTreeMap<&'static str, u64>,
     total_syscalls: u64,
     threads: BTreeMap<i32, ThreadAcc>,
-    files: Vec<FileAcc>,
+    files: Vec<FileReport>,
     file_index: HashMap<Arc<str>, usize>,
     error: Option<String>,
 }
@@ -111,11 +111,6 @@ struct ThreadAcc {
     name: Option<Arc<str>>,
     syscalls: u64,
     counters: Option<ThreadCounters>,
-}
-
-#[derive(Debug)]
-struct FileAcc {
-    report: FileReport,
 }
 
 impl TraceAccumulator {
@@ -173,12 +168,7 @@ impl TraceAccumulator {
             TraceEvent::Follow { path, .. } => {
                 self.file_entry(path);
             }
-            TraceEvent::FileSample {
-                path,
-                pages,
-                source,
-                ..
-            } => {
+            TraceEvent::FileSample { path, pages, .. } => {
                 let f = self.file_entry(path);
                 f.cached_pages = Some(pages.cached);
                 f.dirty_pages = Some(pages.dirty);
@@ -187,7 +177,6 @@ impl TraceAccumulator {
                     f.size = pages.size;
                 }
                 f.peak_dirty_pages = Some(f.peak_dirty_pages.unwrap_or(0).max(pages.dirty));
-                let _ = source;
             }
             TraceEvent::DirtiedWithoutWrite { path, pages, .. } => {
                 self.file_entry(path).dirtied_without_write_pages += pages;
@@ -217,36 +206,31 @@ impl TraceAccumulator {
     }
 
     fn file_entry(&mut self, path: &Arc<str>) -> &mut FileReport {
-        let i = match self.file_index.get(path) {
-            Some(&i) => i,
-            None => {
-                self.files.push(FileAcc {
-                    report: FileReport {
-                        path: path.clone(),
-                        syscalls: BTreeMap::new(),
-                        bytes_read: 0,
-                        bytes_written: 0,
-                        sync_calls: 0,
-                        size: None,
-                        cached_pages: None,
-                        dirty_pages: None,
-                        writeback_pages: None,
-                        peak_dirty_pages: None,
-                        map_faults: (self.backend == Some(Backend::Perf)).then_some(0),
-                        dirtied_without_write_pages: 0,
-                    },
-                });
-                self.file_index.insert(path.clone(), self.files.len() - 1);
-                self.files.len() - 1
-            }
-        };
-        &mut self.files[i].report
+        if let Some(&i) = self.file_index.get(path) {
+            return &mut self.files[i];
+        }
+        self.files.push(FileReport {
+            path: path.clone(),
+            syscalls: BTreeMap::new(),
+            bytes_read: 0,
+            bytes_written: 0,
+            sync_calls: 0,
+            size: None,
+            cached_pages: None,
+            dirty_pages: None,
+            writeback_pages: None,
+            peak_dirty_pages: None,
+            map_faults: (self.backend == Some(Backend::Perf)).then_some(0),
+            dirtied_without_write_pages: 0,
+        });
+        self.file_index.insert(path.clone(), self.files.len() - 1);
+        self.files.last_mut().expect("just pushed")
     }
 
     /// Only followed files get an entry (a `Follow` event made it).
     fn file_mut(&mut self, path: &Arc<str>) -> Option<&mut FileReport> {
         let i = *self.file_index.get(path)?;
-        Some(&mut self.files[i].report)
+        Some(&mut self.files[i])
     }
 
     /// The report as of the events pushed so far.
@@ -307,7 +291,7 @@ impl TraceAccumulator {
             totals,
             syscalls: self.syscalls.clone(),
             threads,
-            files: self.files.iter().map(|f| f.report.clone()).collect(),
+            files: self.files.clone(),
             notes: self.notes.clone(),
             error: self.error.clone(),
         }

@@ -6,7 +6,7 @@
 
 use crate::syscall_table;
 
-const BPF_LD_W_ABS: u16 = 0x00 | 0x00 | 0x20; // BPF_LD | BPF_W | BPF_ABS
+const BPF_LD_W_ABS: u16 = 0x20; // BPF_LD (0) | BPF_W (0) | BPF_ABS (0x20)
 const BPF_JEQ_K: u16 = 0x05 | 0x10; // BPF_JMP | BPF_JEQ | BPF_K
 #[cfg(target_arch = "x86_64")]
 const BPF_JGE_K: u16 = 0x05 | 0x30; // BPF_JMP | BPF_JGE | BPF_K
@@ -97,7 +97,11 @@ impl Filter {
                 BPF_LD_W_ABS => acc = if i.k == DATA_ARCH { arch } else { nr },
                 BPF_RET_K => return i.k,
                 code => {
-                    let taken = if code == BPF_JEQ_K { acc == i.k } else { acc >= i.k };
+                    let taken = if code == BPF_JEQ_K {
+                        acc == i.k
+                    } else {
+                        acc >= i.k
+                    };
                     pc += usize::from(if taken { i.jt } else { i.jf });
                 }
             }
@@ -113,7 +117,9 @@ mod tests {
     fn stops_on_file_calls_only() {
         let f = Filter::new();
         let nr = |n| syscall_table::number(n).unwrap() as u32;
-        for name in ["write", "openat", "fsync", "mmap", "close", "execve", "pread64"] {
+        for name in [
+            "write", "openat", "fsync", "mmap", "close", "execve", "pread64",
+        ] {
             assert_eq!(f.verdict(AUDIT_ARCH, nr(name)), SECCOMP_RET_TRACE, "{name}");
         }
         for name in ["getpid", "getppid", "futex", "clock_nanosleep", "brk"] {

@@ -143,10 +143,6 @@ impl Session {
         }
     }
 
-    pub(crate) fn emitter(&self) -> &Emitter {
-        &self.emit
-    }
-
     /// Start tracking a process: resolve every descriptor it has now
     /// (attach, or the exec'd command's inherited ones).
     pub(crate) fn add_process(&mut self, pid: i32) {
@@ -224,7 +220,8 @@ impl Session {
     }
 
     /// A finished call: apply what it did to the tables and emit it.
-    pub(crate) fn complete(&mut self, call: &Call, resolved: Resolved, trust: &impl Trust) {
+    #[allow(clippy::too_many_lines)] // one arm per effect on the tables
+    pub(crate) fn complete(&mut self, call: &Call, resolved: &Resolved, trust: &impl Trust) {
         let info = syscall_table::info(call.nr);
         let class = info.class;
         let mut fd = resolved.fd.as_ref().map(|(fd, _)| *fd);
@@ -240,12 +237,8 @@ impl Session {
                     self.proc(call.pid).fds.insert(new, entry);
                 }
             }
-            Effect::Dup => {
-                if let (Some(new), Some((_, old))) = (call.ok_ret(), resolved.fd.as_ref()) {
-                    self.proc(call.pid).fds.insert(new as i32, old.clone());
-                }
-            }
-            Effect::DupTo => {
+            // dup returns the copy; dup2/dup3 return the slot they filled.
+            Effect::Dup | Effect::DupTo => {
                 if let (Some(new), Some((_, old))) = (call.ok_ret(), resolved.fd.as_ref()) {
                     self.proc(call.pid).fds.insert(new as i32, old.clone());
                 }
@@ -281,7 +274,7 @@ impl Session {
                     self.exec(call.pid);
                 }
             }
-            Effect::Map => self.map(call, &resolved),
+            Effect::Map => self.map(call, resolved),
             Effect::Unmap => self.unmap(call.pid, call.args[0], call.args[1]),
             Effect::Remap => {
                 if let (Some(new), Some(file)) = (call.ret, resolved.mapped.as_ref())
@@ -289,7 +282,9 @@ impl Session {
                 {
                     let (old, old_len, new_len) = (call.args[0], call.args[1], call.args[2]);
                     let shared = self.procs.get(&call.pid).is_some_and(|p| {
-                        p.maps.iter().any(|m| m.start <= old && old < m.end && m.shared)
+                        p.maps
+                            .iter()
+                            .any(|m| m.start <= old && old < m.end && m.shared)
                     });
                     self.unmap(call.pid, old, old_len);
                     self.proc(call.pid).maps.push(Mapping {
@@ -323,10 +318,15 @@ impl Session {
             bytes,
             ret: call.ret,
             start: self.emit.at(call.start_ns),
-            duration: call.end_ns.map(|e| self.emit.epoch.since(e) - self.emit.at(call.start_ns)),
+            duration: call.end_ns.map(|e| {
+                self.emit
+                    .epoch
+                    .since(e)
+                    .saturating_sub(self.emit.at(call.start_ns))
+            }),
         }));
         if class.io {
-            for f in touched_files(&resolved) {
+            for f in touched_files(resolved) {
                 if self.around_calls {
                     self.sample(&f, SampleSource::AfterCall, false);
                 } else if !self.touched.iter().any(|t| Arc::ptr_eq(t, &f)) {
@@ -460,8 +460,12 @@ impl Session {
             let Some(ident) = info.ident else {
                 return false;
             };
-            fs::metadata(format!("/proc/{pid}/fd/{fd}"))
-                .is_ok_and(|m| (std::os::linux::fs::MetadataExt::st_dev(&m), std::os::linux::fs::MetadataExt::st_ino(&m)) == ident)
+            fs::metadata(format!("/proc/{pid}/fd/{fd}")).is_ok_and(|m| {
+                (
+                    std::os::linux::fs::MetadataExt::st_dev(&m),
+                    std::os::linux::fs::MetadataExt::st_ino(&m),
+                ) == ident
+            })
         });
     }
 

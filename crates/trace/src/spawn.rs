@@ -15,9 +15,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::TraceError;
 use crate::config::Stdio;
 use crate::seccomp::Filter;
-use crate::TraceError;
 
 /// A forked child blocked before exec.
 pub(crate) struct Child {
@@ -57,7 +57,8 @@ fn is_executable(p: &Path) -> bool {
 }
 
 fn cstring(s: &OsStr, what: &str) -> Result<CString, TraceError> {
-    CString::new(s.as_bytes()).map_err(|_| TraceError::Config(format!("{what} contains a NUL byte")))
+    CString::new(s.as_bytes())
+        .map_err(|_| TraceError::Config(format!("{what} contains a NUL byte")))
 }
 
 fn prepare(argv: &[String], stdio: &Stdio) -> Result<Prepared, TraceError> {
@@ -111,7 +112,9 @@ fn prepare(argv: &[String], stdio: &Stdio) -> Result<Prepared, TraceError> {
                 .open(log)
                 .map_err(|e| TraceError::os(format!("open log file {}", log.display()), e))?;
             let f = OwnedFd::from(f);
-            let f2 = f.try_clone().map_err(|e| TraceError::os("dup log file", e))?;
+            let f2 = f
+                .try_clone()
+                .map_err(|e| TraceError::os("dup log file", e))?;
             redirects.push((open_null(false)?, 0));
             redirects.push((f, 1));
             redirects.push((f2, 2));
@@ -140,7 +143,11 @@ fn pipe() -> Result<(OwnedFd, OwnedFd), TraceError> {
 /// Fork `argv`; the child waits for [`Child::release`] before it execs.
 /// The calling thread becomes the child's parent, which matters to ptrace
 /// and to `waitpid(__WNOTHREAD)`.
-pub(crate) fn spawn(argv: &[String], stdio: &Stdio, filter: Option<&Filter>) -> Result<Child, TraceError> {
+pub(crate) fn spawn(
+    argv: &[String],
+    stdio: &Stdio,
+    filter: Option<&Filter>,
+) -> Result<Child, TraceError> {
     let p = prepare(argv, stdio)?;
     let (go_r, go_w) = pipe()?;
     let (err_r, err_w) = pipe()?;
@@ -260,6 +267,9 @@ impl Child {
             3 => "install the seccomp filter",
             _ => "exec",
         };
-        Some(format!("could not {stage}: {}", io::Error::from_raw_os_error(code[1])))
+        Some(format!(
+            "could not {stage}: {}",
+            io::Error::from_raw_os_error(code[1])
+        ))
     }
 }

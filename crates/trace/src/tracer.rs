@@ -19,13 +19,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Sender};
 use std::thread::{self, JoinHandle};
 
+use crate::TraceError;
 use crate::backend::{self, Job, Running};
 use crate::clock::Epoch;
 use crate::config::{Target, TraceConfig};
 use crate::emit::Emitter;
 use crate::event::{Backend, TraceEvent};
 use crate::report::{TraceAccumulator, TraceReport};
-use crate::TraceError;
 
 /// A running trace. Dropping it stops the trace (kills a started command,
 /// detaches from an attached process) and joins its threads.
@@ -36,7 +36,7 @@ pub struct Tracer {
     stop: Arc<AtomicBool>,
     waker: Option<OwnedFd>,
     emit: Option<Emitter>,
-    tracer: Option<JoinHandle<()>>,
+    thread: Option<JoinHandle<()>>,
     forwarder: Option<JoinHandle<TraceAccumulator>>,
 }
 
@@ -44,6 +44,7 @@ pub struct Tracer {
 /// exec'd (a command that cannot be exec'd is an error here), or every
 /// thread of an attached process is traced. Events flow to `events` until
 /// the trace ends; a closed receiver does not stop the trace.
+#[allow(clippy::needless_pass_by_value)] // owned, as a caller hands it over; each backend attempt gets a copy
 pub fn start<E: From<TraceEvent> + Send + 'static>(
     config: TraceConfig,
     events: Sender<E>,
@@ -91,8 +92,8 @@ pub fn start<E: From<TraceEvent> + Send + 'static>(
         let handle = thread::Builder::new()
             .name(name.into())
             .spawn(move || match backend {
-                Backend::Perf => backend::perf::run(job),
-                Backend::Ptrace => backend::ptrace::run(job),
+                Backend::Perf => backend::perf::run(&job),
+                Backend::Ptrace => backend::ptrace::run(&job),
             })
             .map_err(|e| TraceError::os("spawn the tracer thread", e))?;
         match ready_rx.recv() {
@@ -104,7 +105,7 @@ pub fn start<E: From<TraceEvent> + Send + 'static>(
                     stop,
                     waker,
                     emit: Some(emit),
-                    tracer: Some(handle),
+                    thread: Some(handle),
                     forwarder: Some(forwarder),
                 });
             }
@@ -175,14 +176,14 @@ impl Tracer {
     }
 
     fn join(&mut self) -> Result<TraceReport, TraceError> {
-        let panicked = self.tracer.take().is_some_and(|h| h.join().is_err());
-        if let Some(emit) = self.emit.take() {
-            if panicked {
-                emit.send(TraceEvent::Failed {
-                    error: "the tracer thread panicked".into(),
-                    at: emit.now(),
-                });
-            }
+        let panicked = self.thread.take().is_some_and(|h| h.join().is_err());
+        if let Some(emit) = self.emit.take()
+            && panicked
+        {
+            emit.send(TraceEvent::Failed {
+                error: "the tracer thread panicked".into(),
+                at: emit.now(),
+            });
         }
         self.waker.take();
         let acc = self
@@ -197,7 +198,7 @@ impl Tracer {
 
 impl Drop for Tracer {
     fn drop(&mut self) {
-        if self.tracer.is_some() {
+        if self.thread.is_some() {
             self.request_stop();
             let _ = self.join();
         }

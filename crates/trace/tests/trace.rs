@@ -8,7 +8,9 @@ use std::process::{Command, Stdio as PStdio};
 use std::sync::mpsc;
 
 use iotour_trace::{Backend, BackendChoice, FileFilter, Stdio, Target, TraceConfig, TraceError};
-use support::{calls, config, file, is_root, run, skip_unless_root, tempdir, workload, workload_argv};
+use support::{
+    calls, config, file, is_root, run, skip_unless_root, tempdir, workload, workload_argv,
+};
 
 fn backends() -> Vec<BackendChoice> {
     let mut v = vec![BackendChoice::Ptrace];
@@ -71,7 +73,10 @@ fn per_file_counts_are_exact() {
         let t = &report.threads[0];
         assert!(t.minor_faults.is_some() && t.voluntary_ctx_switches.is_some());
         assert!(report.totals.wchar.unwrap() >= 10_000);
-        assert!(matches!(events.first(), Some(iotour_trace::TraceEvent::Started { .. })));
+        assert!(matches!(
+            events.first(),
+            Some(iotour_trace::TraceEvent::Started { .. })
+        ));
         assert!(matches!(
             events.last(),
             Some(iotour_trace::TraceEvent::Exited { .. })
@@ -99,11 +104,7 @@ fn threads_are_followed() {
         assert_eq!(calls(f, "write"), 50, "{backend:?}");
         assert_eq!(f.bytes_written, 500);
         assert!(report.threads.len() >= 2, "{:?}", report.threads);
-        let writer = report
-            .threads
-            .iter()
-            .find(|t| t.tid != report.pid)
-            .unwrap();
+        let writer = report.threads.iter().find(|t| t.tid != report.pid).unwrap();
         assert!(writer.syscalls >= 50);
     }
 }
@@ -146,7 +147,11 @@ fn attach_counts_exactly_from_attach_on() {
         // keep the zombie for the parent. The status is in the report.
         assert!(child.try_wait().is_err());
         check_files_workload(&report, dir.path());
-        assert!(report.command.iter().any(|a| a == "wait"), "{:?}", report.command);
+        assert!(
+            report.command.iter().any(|a| a == "wait"),
+            "{:?}",
+            report.command
+        );
         drop(rx);
     }
 }
@@ -183,7 +188,8 @@ fn stop_detaches_and_the_program_runs_on() {
 fn stop_kills_a_started_command() {
     for backend in backends() {
         let (tx, _rx) = mpsc::channel::<iotour_trace::TraceEvent>();
-        let tracer = iotour_trace::start(config(backend, vec!["sleep".into(), "30".into()]), tx).unwrap();
+        let tracer =
+            iotour_trace::start(config(backend, vec!["sleep".into(), "30".into()]), tx).unwrap();
         let report = tracer.stop().unwrap();
         assert_eq!(report.exit_code, Some(137), "{backend:?}");
     }
@@ -197,7 +203,10 @@ fn files_filter_by_glob() {
         cfg.files = Some(FileFilter::new("**/dat?").unwrap());
         let (report, _) = run(cfg);
         let paths: Vec<&str> = report.files.iter().map(|f| f.path.as_ref()).collect();
-        assert_eq!(paths, vec![dir.path().join("data").display().to_string().as_str()]);
+        assert_eq!(
+            paths,
+            vec![dir.path().join("data").display().to_string().as_str()]
+        );
         assert_eq!(calls(&report.files[0], "write"), 100);
     }
 }
@@ -208,7 +217,11 @@ fn output_goes_to_the_log_file() {
     let log = dir.path().join("out.log");
     let cfg = TraceConfig {
         target: Target::Command {
-            argv: vec!["sh".into(), "-c".into(), "echo to-stdout; echo to-stderr >&2".into()],
+            argv: vec![
+                "sh".into(),
+                "-c".into(),
+                "echo to-stdout; echo to-stderr >&2".into(),
+            ],
             stdio: Stdio::File(log.clone()),
         },
         backend: BackendChoice::Ptrace,
@@ -217,7 +230,10 @@ fn output_goes_to_the_log_file() {
     };
     let (report, _) = run(cfg);
     assert_eq!(report.exit_code, Some(0));
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "to-stdout\nto-stderr\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "to-stdout\nto-stderr\n"
+    );
     // The log is a regular file the program writes: followed like any other.
     assert_eq!(calls(file(&report, &log), "write"), 2);
 }
@@ -240,7 +256,10 @@ fn perf_loses_nothing_in_a_tight_loop() {
     }
     let dir = tempdir();
     let n = 200_000;
-    let (report, _) = run(config(BackendChoice::Perf, workload_argv("getppid", dir.path(), Some(n))));
+    let (report, _) = run(config(
+        BackendChoice::Perf,
+        workload_argv("getppid", dir.path(), Some(n)),
+    ));
     assert_eq!(report.backend, Some(Backend::Perf));
     assert_eq!(report.lost_events, 0);
     assert_eq!(report.syscalls["getppid"], n);
@@ -252,7 +271,10 @@ fn perf_loses_nothing_in_a_tight_loop() {
 #[test]
 fn ptrace_sees_only_filtered_calls() {
     let dir = tempdir();
-    let (report, _) = run(config(BackendChoice::Ptrace, workload_argv("getppid", dir.path(), Some(1000))));
+    let (report, _) = run(config(
+        BackendChoice::Ptrace,
+        workload_argv("getppid", dir.path(), Some(1000)),
+    ));
     assert_eq!(report.backend, Some(Backend::Ptrace));
     assert_eq!(report.syscalls.get("getppid"), None);
     assert!(report.notes.iter().any(|n| n.contains("seccomp filter")));
@@ -294,8 +316,19 @@ fn unprivileged_auto_picks_ptrace_and_attach_to_root_is_refused() {
     let work = public_copy(workload(), dir.path());
     let d = dir.path().display().to_string();
 
-    let out = as_nobody(&[trace.to_str().unwrap(), "--", work.to_str().unwrap(), "files", &d]);
-    assert_eq!(out.status.code(), Some(7), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = as_nobody(&[
+        trace.to_str().unwrap(),
+        "--",
+        work.to_str().unwrap(),
+        "files",
+        &d,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["backend"], "ptrace");
     let notes = report["notes"].to_string();
@@ -315,6 +348,12 @@ fn unprivileged_auto_picks_ptrace_and_attach_to_root_is_refused() {
     sleeper.wait().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(125), "{err}");
-    assert!(err.contains(&format!("cannot attach to pid {pid}")), "{err}");
-    assert!(err.contains("belongs to uid 0 and you are uid 65534"), "{err}");
+    assert!(
+        err.contains(&format!("cannot attach to pid {pid}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("belongs to uid 0 and you are uid 65534"),
+        "{err}"
+    );
 }

@@ -2,10 +2,10 @@
 
 use std::collections::VecDeque;
 
+use crate::TraceError;
 use crate::config::BackendChoice;
 use crate::event::Backend;
 use crate::perf;
-use crate::TraceError;
 
 /// The backends to try in order; `notes` gets the reason for each choice.
 pub(crate) fn order(
@@ -29,7 +29,10 @@ pub(crate) fn order(
         }
         BackendChoice::Auto => match perf::probe() {
             Ok(()) => {
-                notes.push("backend perf: perf_event_open on raw_syscalls works for this user (auto)".into());
+                notes.push(
+                    "backend perf: perf_event_open on raw_syscalls works for this user (auto)"
+                        .into(),
+                );
                 Ok(VecDeque::from([Backend::Perf, Backend::Ptrace]))
             }
             Err(why) => {

@@ -232,7 +232,7 @@ impl Reader {
             }
             if finish {
                 for (_, (call, resolved)) in std::mem::take(&mut self.enters) {
-                    self.session.complete(&call, resolved, &self.releases);
+                    self.session.complete(&call, &resolved, &self.releases);
                 }
                 self.session.finish();
                 self.account_lost();
@@ -250,12 +250,18 @@ impl Reader {
             match perf::read_count(fd) {
                 Ok(n) => made[*kind as usize] += n,
                 Err(e) => {
-                    self.emit.note(format!("perf: cannot read a counter ({e}); lost_events counts LOST records only"));
+                    self.emit.note(format!(
+                        "perf: cannot read a counter ({e}); lost_events counts LOST records only"
+                    ));
                     return;
                 }
             }
         }
-        let missing: u64 = made.iter().zip(&self.seen).map(|(m, s)| m.saturating_sub(*s)).sum();
+        let missing: u64 = made
+            .iter()
+            .zip(&self.seen)
+            .map(|(m, s)| m.saturating_sub(*s))
+            .sum();
         if missing > self.reported_lost {
             self.emit.send(TraceEvent::Lost {
                 count: missing - self.reported_lost,
@@ -329,7 +335,11 @@ impl Reader {
                     }
                     if let Some(ev) = decode(kind, layout, pid, tid, time, raw) {
                         if let Ev::Enter {
-                            pid, nr, args, time, ..
+                            pid,
+                            nr,
+                            args,
+                            time,
+                            ..
                         } = ev
                         {
                             releases.note(pid, nr, &args, time);
@@ -387,7 +397,7 @@ impl Reader {
             } => {
                 if let Some((call, resolved)) = self.enters.remove(&tid) {
                     // Its exit was lost.
-                    self.session.complete(&call, resolved, &self.releases);
+                    self.session.complete(&call, &resolved, &self.releases);
                 }
                 let call = Call {
                     tid,
@@ -401,7 +411,7 @@ impl Reader {
                 let resolved = self.session.resolve_call(&call, &self.releases);
                 let class = syscall_table::info(nr).class;
                 if class.no_return && class.effect != Effect::Exec {
-                    self.session.complete(&call, resolved, &self.releases);
+                    self.session.complete(&call, &resolved, &self.releases);
                 } else {
                     self.enters.insert(tid, (call, resolved));
                 }
@@ -414,7 +424,7 @@ impl Reader {
                         call.ret = Some(ret);
                         call.end_ns = Some(time);
                     }
-                    self.session.complete(&call, resolved, &self.releases);
+                    self.session.complete(&call, &resolved, &self.releases);
                 }
             }
             Ev::Fault {
@@ -423,7 +433,7 @@ impl Reader {
             Ev::Fork { pid, ppid, .. } => self.session.fork(ppid, pid),
             Ev::TaskExit { pid, tid, .. } => {
                 if let Some((call, resolved)) = self.enters.remove(&tid) {
-                    self.session.complete(&call, resolved, &self.releases);
+                    self.session.complete(&call, &resolved, &self.releases);
                 }
                 if pid == tid {
                     self.session.exit_process(pid);
@@ -489,7 +499,9 @@ fn open_events(
     let cpus = perf::online_cpus();
     let share = TOTAL_PAGES / cpus.len().max(1);
     // The largest power of two within the share (buffers must be 2^n pages).
-    let mut pages = DATA_PAGES.min(1 << (usize::BITS - 1 - share.max(1).leading_zeros())).max(64);
+    let mut pages = DATA_PAGES
+        .min(1 << (usize::BITS - 1 - share.max(1).leading_zeros()))
+        .max(64);
     // SAFETY: sysconf has no preconditions.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
     for cpu in cpus {
@@ -652,7 +664,11 @@ fn tracepoints(notes: &mut Vec<String>) -> Result<(Vec<(Kind, u64)>, Layout), Tr
     // exceptions:page_fault_user exists on x86 only.
     let fault = if cfg!(target_arch = "x86_64") {
         Format::load("exceptions", "page_fault_user")
-            .map_err(|e| notes.push(format!("perf: no page-fault events ({e}); map_faults stay 0")))
+            .map_err(|e| {
+                notes.push(format!(
+                    "perf: no page-fault events ({e}); map_faults stay 0"
+                ));
+            })
             .ok()
     } else {
         notes.push("perf: no page-fault tracepoint on this arch; map_faults stay 0".into());
@@ -668,7 +684,7 @@ fn tracepoints(notes: &mut Vec<String>) -> Result<(Vec<(Kind, u64)>, Layout), Tr
 
 /// The tracer thread's body: set up, run the leash (or wait), finish.
 #[allow(clippy::too_many_lines)] // one linear setup sequence, commented step by step
-pub(crate) fn run(job: Job) {
+pub(crate) fn run(job: &Job) {
     let mut notes = job.notes.clone();
     let (formats, layout) = match tracepoints(&mut notes) {
         Ok(t) => t,
@@ -739,7 +755,13 @@ pub(crate) fn run(job: Job) {
             let (tids, driver) = match attach::seize_all(pid, Stops::None.options()) {
                 Ok(tids) => match attach::Waker::spawn() {
                     Ok(w) => {
-                        let d = Driver::for_attached(Stops::None, pid, &tids, job.stop.clone(), Some(w.pid));
+                        let d = Driver::for_attached(
+                            Stops::None,
+                            pid,
+                            &tids,
+                            job.stop.clone(),
+                            Some(w.pid),
+                        );
                         (tids, Some((d, w)))
                     }
                     Err(e) => {
@@ -818,7 +840,12 @@ pub(crate) fn run(job: Job) {
         ..
     } = events;
     let kinds: HashMap<u16, Kind> = formats.iter().map(|&(k, id)| (id as u16, k)).collect();
-    let mut session = Session::new(job.emit.clone(), job.config.files.clone(), registry.clone(), false);
+    let mut session = Session::new(
+        job.emit.clone(),
+        job.config.files.clone(),
+        registry.clone(),
+        false,
+    );
     if matches!(job.config.target, Target::Pid(_)) {
         session.add_process(pid);
     }
@@ -866,24 +893,30 @@ pub(crate) fn run(job: Job) {
         if started {
             let _ = job.ready.send(Ok(Running { pid, waker: None }));
         } else {
-            let why = c.exec_error().unwrap_or_else(|| "it ended before exec".into());
+            let why = c
+                .exec_error()
+                .unwrap_or_else(|| "it ended before exec".into());
             let _ = job.ready.send(Err(TraceError::Spawn {
                 program: argv[0].clone(),
                 source: std::io::Error::other(why),
             }));
         }
     }
-    let mut sampler = Sampler::start(job.config.sample_hz, registry.clone(), job.emit.clone(), true)
-        .map_err(|e| job.emit.note(format!("no sampler clock: {e}")))
-        .ok();
+    let mut sampler = Sampler::start(
+        job.config.sample_hz,
+        registry.clone(),
+        job.emit.clone(),
+        true,
+    )
+    .map_err(|e| job.emit.note(format!("no sampler clock: {e}")))
+    .ok();
 
     // 4. Until the target is gone.
-    let end = match driver.as_mut() {
-        Some(d) => Some(d.run(&mut leash)),
-        None => {
-            wait_unleashed(pid, child.is_some(), &job.stop);
-            None
-        }
+    let end = if let Some(d) = driver.as_mut() {
+        Some(d.run(&mut leash))
+    } else {
+        wait_unleashed(pid, child.is_some(), &job.stop);
+        None
     };
     if let Some(s) = sampler.as_mut() {
         s.stop();
@@ -895,7 +928,9 @@ pub(crate) fn run(job: Job) {
     match end {
         Some(end) => super::ptrace::report_end(&job.emit, end),
         None if child.is_some() => {}
-        None => job.emit.note("perf: detached or ended; the exit status was not seen without the leash"),
+        None => job
+            .emit
+            .note("perf: detached or ended; the exit status was not seen without the leash"),
     }
 }
 

@@ -53,7 +53,7 @@ impl Hooks for PtraceHooks {
         if let Some((mut call, resolved)) = self.pending.remove(&tid) {
             call.ret = Some(ret);
             call.end_ns = Some(at_ns);
-            self.session.complete(&call, resolved, &Stopped);
+            self.session.complete(&call, &resolved, &Stopped);
         }
     }
 
@@ -75,7 +75,7 @@ impl Hooks for PtraceHooks {
     fn exiting(&mut self, tid: i32, _pid: i32) {
         // exit/exit_group stopped at entry and never return.
         if let Some((call, resolved)) = self.pending.remove(&tid) {
-            self.session.complete(&call, resolved, &Stopped);
+            self.session.complete(&call, &resolved, &Stopped);
         }
         self.registry.sample_thread(tid, &self.emit);
         self.registry.remove_thread(tid);
@@ -102,7 +102,7 @@ fn new_hooks(session: Session, registry: &Arc<Registry>, emit: &Emitter, main: i
 }
 
 /// The tracer thread's body.
-pub(crate) fn run(job: Job) {
+pub(crate) fn run(job: &Job) {
     let registry = Arc::new(Registry::default());
     let session = Session::new(
         job.emit.clone(),
@@ -112,8 +112,8 @@ pub(crate) fn run(job: Job) {
     );
     let hooks = new_hooks(session, &registry, &job.emit, 0);
     let started = match &job.config.target {
-        Target::Command { argv, stdio } => start_command(&job, argv, stdio, hooks),
-        Target::Pid(pid) => start_attach(&job, *pid, hooks),
+        Target::Command { argv, stdio } => start_command(job, argv, stdio, hooks),
+        Target::Pid(pid) => start_attach(job, *pid, hooks),
     };
     let (mut driver, mut hooks) = match started {
         Ok(s) => s,
@@ -122,9 +122,14 @@ pub(crate) fn run(job: Job) {
             return;
         }
     };
-    let mut sampler = Sampler::start(job.config.sample_hz, registry.clone(), job.emit.clone(), true)
-        .map_err(|e| job.emit.note(format!("no sampler clock: {e}")))
-        .ok();
+    let mut sampler = Sampler::start(
+        job.config.sample_hz,
+        registry.clone(),
+        job.emit.clone(),
+        true,
+    )
+    .map_err(|e| job.emit.note(format!("no sampler clock: {e}")))
+    .ok();
     let end = driver.run(&mut hooks);
     if let Some(s) = sampler.as_mut() {
         s.stop();
@@ -193,7 +198,11 @@ fn start_command(
     Ok((driver, hooks))
 }
 
-fn start_attach(job: &Job, pid: i32, mut hooks: PtraceHooks) -> Result<(Driver, PtraceHooks), TraceError> {
+fn start_attach(
+    job: &Job,
+    pid: i32,
+    mut hooks: PtraceHooks,
+) -> Result<(Driver, PtraceHooks), TraceError> {
     let tids = attach::seize_all(pid, Stops::AllSyscalls.options())?;
     let mut waker = match attach::Waker::spawn() {
         Ok(w) => w,
@@ -221,7 +230,13 @@ fn start_attach(job: &Job, pid: i32, mut hooks: PtraceHooks) -> Result<(Driver, 
     for &tid in &tids {
         hooks.registry.add_thread(pid, tid, false);
     }
-    let driver = Driver::for_attached(Stops::AllSyscalls, pid, &tids, job.stop.clone(), Some(waker.pid));
+    let driver = Driver::for_attached(
+        Stops::AllSyscalls,
+        pid,
+        &tids,
+        job.stop.clone(),
+        Some(waker.pid),
+    );
     let _ = job.ready.send(Ok(Running {
         pid,
         waker: waker.take_pipe(),

@@ -31,7 +31,9 @@ impl Format {
             if root {
                 format!("tracepoint {system}:{name} not found in {TRACEFS}")
             } else {
-                format!("{TRACEFS}/events/{system}/{name}/format is not readable (tracefs is root-only)")
+                format!(
+                    "{TRACEFS}/events/{system}/{name}/format is not readable (tracefs is root-only)"
+                )
             }
         })?;
         Format::parse(&text).ok_or_else(|| format!("cannot parse the format of {system}:{name}"))

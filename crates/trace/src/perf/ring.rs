@@ -58,6 +58,8 @@ unsafe impl Send for Ring {}
 
 impl Ring {
     /// Map `1 + data_pages` pages of `fd` (data_pages a power of two).
+    // The header page is page-aligned, so its u64 fields are 8-aligned.
+    #[allow(clippy::cast_ptr_alignment)]
     pub(crate) fn map(fd: OwnedFd, data_pages: usize) -> io::Result<Ring> {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
@@ -106,12 +108,14 @@ impl Ring {
         &self.fd
     }
 
+    #[allow(clippy::cast_ptr_alignment)] // page-aligned header, see `map`
     fn head(&self) -> &AtomicU64 {
         // SAFETY: data_head is an aligned u64 in the mapped header page,
         // written by the kernel; AtomicU64 has the same layout.
         unsafe { &*self.base.add(DATA_HEAD).cast::<AtomicU64>() }
     }
 
+    #[allow(clippy::cast_ptr_alignment)] // page-aligned header, see `map`
     fn tail(&self) -> &AtomicU64 {
         // SAFETY: as for `head`; data_tail is ours to write.
         unsafe { &*self.base.add(DATA_TAIL).cast::<AtomicU64>() }
@@ -195,11 +199,15 @@ fn parse(kind: u32, b: &[u8]) -> Option<Record<'_>> {
         }
         RECORD_FORK | RECORD_EXIT => {
             let pid = u32_at(b, 0)? as i32;
-            let ppid = u32_at(b, 4)? as i32;
+            let parent = u32_at(b, 4)? as i32;
             let tid = u32_at(b, 8)? as i32;
             let time = u64_at(b, 16)?;
             Some(if kind == RECORD_FORK {
-                Record::Fork { pid, ppid, time }
+                Record::Fork {
+                    pid,
+                    ppid: parent,
+                    time,
+                }
             } else {
                 Record::Exit { pid, tid, time }
             })

@@ -33,8 +33,9 @@ pub(crate) fn seize_all(pid: i32, options: libc::c_int) -> Result<Vec<i32>, Trac
                 // A thread that exited between listing and seizing.
                 Err(e) if e.raw_os_error() == Some(libc::ESRCH) && tid != pid => {}
                 // A thread born from one already seized is auto-attached.
-                Err(_) if procfs::status_field(tid, "TracerPid").as_deref()
-                    == Some(&std::process::id().to_string()) =>
+                Err(_)
+                    if procfs::status_field(tid, "TracerPid").as_deref()
+                        == Some(&std::process::id().to_string()) =>
                 {
                     seized.insert(tid);
                 }
@@ -74,7 +75,10 @@ pub(crate) fn why_refused(pid: i32, e: &io::Error) -> String {
     let euid = unsafe { libc::geteuid() };
     let has_cap = has_cap_sys_ptrace();
     if let Some(uids) = procfs::status_field(pid, "Uid") {
-        let owner: Vec<u32> = uids.split_whitespace().filter_map(|u| u.parse().ok()).collect();
+        let owner: Vec<u32> = uids
+            .split_whitespace()
+            .filter_map(|u| u.parse().ok())
+            .collect();
         if !has_cap && owner.iter().any(|&u| u != euid) {
             reasons.push(format!(
                 "it belongs to uid {} and you are uid {euid}, without CAP_SYS_PTRACE; run as that user or as root",

@@ -89,7 +89,7 @@ pub(crate) fn seize(tid: i32, options: libc::c_int) -> io::Result<()> {
             libc::PTRACE_SEIZE,
             tid,
             std::ptr::null_mut::<libc::c_void>(),
-            options as libc::c_long,
+            libc::c_long::from(options),
         )
     };
     if rc == 0 {
@@ -126,7 +126,7 @@ pub(crate) fn restart(tid: i32, step: bool, sig: i32) {
             req,
             tid,
             std::ptr::null_mut::<libc::c_void>(),
-            sig as libc::c_long,
+            libc::c_long::from(sig),
         )
     };
 }
@@ -138,12 +138,12 @@ pub(crate) fn detach(tid: i32, sig: i32) {
             libc::PTRACE_DETACH,
             tid,
             std::ptr::null_mut::<libc::c_void>(),
-            sig as libc::c_long,
+            libc::c_long::from(sig),
         )
     };
 }
 
-pub(crate) fn event_msg(tid: i32) -> Option<u64> {
+pub(crate) fn event_msg(tid: i32) -> Option<libc::c_ulong> {
     let mut msg: libc::c_ulong = 0;
     // SAFETY: the kernel writes one unsigned long into `msg`.
     let rc = unsafe {
@@ -154,7 +154,7 @@ pub(crate) fn event_msg(tid: i32) -> Option<u64> {
             &raw mut msg,
         )
     };
-    (rc == 0).then_some(u64::from(msg))
+    (rc == 0).then_some(msg)
 }
 
 /// The next state change of any task traced by, or child of, this thread.

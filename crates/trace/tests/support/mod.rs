@@ -5,7 +5,9 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::mpsc;
 
-use iotour_trace::{BackendChoice, FileReport, Stdio, Target, TraceConfig, TraceEvent, TraceReport};
+use iotour_trace::{
+    BackendChoice, FileReport, Stdio, Target, TraceConfig, TraceEvent, TraceReport,
+};
 
 /// The workload binary (tests/support/workload.c), compiled with cc into
 /// cargo's per-target temp dir on first use.
