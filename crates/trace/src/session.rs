@@ -82,7 +82,18 @@ pub(crate) struct Resolved {
 #[derive(Debug, Default, Clone, Copy)]
 struct Witness {
     last_dirty: Option<u64>,
+    /// A write-family call on the file since the last sample (sampled or
+    /// not): a rise in dirty pages then proves nothing.
+    wrote_since: bool,
+    last_sample_ns: u64,
 }
+
+/// Read/write-family calls are sampled around at most once per file per
+/// this interval: cachestat walks the whole file, so sampling around every
+/// one of 200,000 appends to a growing file would cost O(calls x pages).
+/// Every other I/O call (fsync, msync, ftruncate, ...) is sampled around
+/// each time.
+const AROUND_MIN_NS: u64 = 1_000_000;
 
 /// Whether a descriptor resolved through /proc now shows what the program
 /// had at `since_ns`.
@@ -211,11 +222,14 @@ impl Session {
 
     /// ptrace's entry stop: sample the followed files the call will touch.
     pub(crate) fn before(&mut self, call: &Call, resolved: &Resolved) {
-        if !self.around_calls || !syscall_table::info(call.nr).class.io {
+        let class = syscall_table::info(call.nr).class;
+        if !self.around_calls || !class.io {
             return;
         }
         for f in touched_files(resolved) {
-            self.sample(&f, SampleSource::BeforeCall, true);
+            if self.due(&f, class.direction) {
+                self.sample(&f, SampleSource::BeforeCall, true);
+            }
         }
     }
 
@@ -325,10 +339,17 @@ impl Session {
                     .saturating_sub(self.emit.at(call.start_ns))
             }),
         }));
+        if matches!(class.direction, Direction::Write | Direction::Copy)
+            && let Some(f) = resolved.fd.as_ref().and_then(|(_, i)| i.followed.as_ref())
+        {
+            self.witness.entry(f.path.clone()).or_default().wrote_since = true;
+        }
         if class.io {
             for f in touched_files(resolved) {
                 if self.around_calls {
-                    self.sample(&f, SampleSource::AfterCall, false);
+                    if self.due(&f, class.direction) {
+                        self.sample(&f, SampleSource::AfterCall, false);
+                    }
                 } else if !self.touched.iter().any(|t| Arc::ptr_eq(t, &f)) {
                     self.touched.push(f);
                 }
@@ -385,6 +406,14 @@ impl Session {
         }
     }
 
+    /// Whether a call of this direction on `f` gets samples around it now.
+    fn due(&self, f: &Arc<Followed>, direction: Direction) -> bool {
+        direction == Direction::None
+            || self.witness.get(&f.path).is_none_or(|w| {
+                crate::clock::now_ns().saturating_sub(w.last_sample_ns) >= AROUND_MIN_NS
+            })
+    }
+
     fn sample(&mut self, f: &Arc<Followed>, source: SampleSource, check: bool) {
         let Ok(pages) = cachestat::sample(&f.file) else {
             return;
@@ -392,6 +421,7 @@ impl Session {
         if self.around_calls {
             let w = self.witness.entry(f.path.clone()).or_default();
             if check
+                && !w.wrote_since
                 && let Some(last) = w.last_dirty
                 && pages.dirty > last
             {
@@ -402,6 +432,8 @@ impl Session {
                 });
             }
             w.last_dirty = Some(pages.dirty);
+            w.wrote_since = false;
+            w.last_sample_ns = crate::clock::now_ns();
         }
         self.emit.send(TraceEvent::FileSample {
             path: f.path.clone(),

@@ -169,7 +169,7 @@ fn start_command(
         "ptrace: a seccomp filter stops the program only on file, mapping and sync calls; other calls (getpid, futex, ...) are neither seen nor counted".into(),
     );
     notes.push(
-        "ptrace: durations include two tracer stops per call; page-cache state is sampled with the program stopped, before and after each I/O call; faults per mapping are not seen (null)".into(),
+        "ptrace: durations include two tracer stops per call; page-cache state is sampled with the program stopped, before and after each I/O call (read/write-family calls at most once per file per millisecond); faults per mapping are not seen (null)".into(),
     );
     hooks.main = child.pid;
     let mut driver = Driver::for_child(Stops::Seccomp, child.pid, job.stop.clone());
