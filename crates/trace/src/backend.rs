@@ -19,6 +19,9 @@ pub(crate) struct Running {
     pub pid: i32,
     /// Attach mode: closing this wakes the tracer thread to detach.
     pub waker: Option<OwnedFd>,
+    /// Command mode: a pidfd of the child, so that a stop request can kill
+    /// it without racing a reap and a reuse of its pid.
+    pub pidfd: Option<OwnedFd>,
 }
 
 /// Everything a backend's tracer thread needs.

@@ -26,6 +26,29 @@ pub(crate) struct Child {
     exec_error: OwnedFd,
 }
 
+/// A pidfd for `pid` (Linux 5.3+), `None` when the kernel has none.
+pub(crate) fn pidfd(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open takes no pointers.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: a non-negative return is a new descriptor nobody else owns.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// SIGKILL through a pidfd: never reaches another process, even if the
+/// child was reaped and its pid reused.
+pub(crate) fn kill(pidfd: &OwnedFd) {
+    // SAFETY: no pointers besides a null siginfo; a dead process gives ESRCH.
+    unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            std::ptr::null::<libc::siginfo_t>(),
+            0u32,
+        );
+    }
+}
+
 struct Prepared {
     path: CString,
     _argv: Vec<CString>,

@@ -35,6 +35,7 @@ pub struct Tracer {
     own_child: bool,
     stop: Arc<AtomicBool>,
     waker: Option<OwnedFd>,
+    pidfd: Option<OwnedFd>,
     emit: Option<Emitter>,
     thread: Option<JoinHandle<()>>,
     forwarder: Option<JoinHandle<TraceAccumulator>>,
@@ -97,13 +98,14 @@ pub fn start<E: From<TraceEvent> + Send + 'static>(
             })
             .map_err(|e| TraceError::os("spawn the tracer thread", e))?;
         match ready_rx.recv() {
-            Ok(Ok(Running { pid, waker })) => {
+            Ok(Ok(Running { pid, waker, pidfd })) => {
                 return Ok(Tracer {
                     pid,
                     backend,
                     own_child,
                     stop,
                     waker,
+                    pidfd,
                     emit: Some(emit),
                     thread: Some(handle),
                     forwarder: Some(forwarder),
@@ -165,11 +167,10 @@ impl Tracer {
 
     fn request_stop(&mut self) {
         self.stop.store(true, Ordering::Release);
-        if self.own_child {
-            // SAFETY: kill has no memory preconditions. The pid is our own
-            // child and is not reaped before the tracer thread ends, so it
-            // cannot name another process.
-            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        if self.own_child
+            && let Some(pidfd) = &self.pidfd
+        {
+            crate::spawn::kill(pidfd);
         }
         // Closing the waker's pipe makes the tracer thread's waitpid return.
         self.waker.take();

@@ -809,6 +809,7 @@ pub(crate) fn run(job: &Job) {
             let running = Running {
                 pid,
                 waker: waker.and_then(|mut w| w.take_pipe()),
+                pidfd: None,
             };
             // Attach mode hands the waker over now; see below for command mode.
             let _ = job.ready.send(Ok(running));
@@ -891,7 +892,11 @@ pub(crate) fn run(job: &Job) {
                 None => true,
             };
         if started {
-            let _ = job.ready.send(Ok(Running { pid, waker: None }));
+            let _ = job.ready.send(Ok(Running {
+                pid,
+                waker: None,
+                pidfd: spawn::pidfd(pid),
+            }));
         } else {
             let why = c
                 .exec_error()
@@ -915,8 +920,7 @@ pub(crate) fn run(job: &Job) {
     let end = if let Some(d) = driver.as_mut() {
         Some(d.run(&mut leash))
     } else {
-        wait_unleashed(pid, child.is_some(), &job.stop);
-        None
+        wait_unleashed(pid, child.is_some(), &job.stop).map(crate::ptrace::End::Exited)
     };
     if let Some(s) = sampler.as_mut() {
         s.stop();
@@ -927,28 +931,33 @@ pub(crate) fn run(job: &Job) {
     drop(followers);
     match end {
         Some(end) => super::ptrace::report_end(&job.emit, end),
-        None if child.is_some() => {}
         None => job
             .emit
             .note("perf: detached or ended; the exit status was not seen without the leash"),
     }
 }
 
-/// No leash: wait for the process to go away (pidfd), or a stop request.
-fn wait_unleashed(pid: i32, own_child: bool, stop: &std::sync::atomic::AtomicBool) {
+/// No leash: wait for the process to go away (waitpid for our own child,
+/// which gives its status; a pidfd otherwise), or a stop request.
+fn wait_unleashed(
+    pid: i32,
+    own_child: bool,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Option<crate::event::ExitStatus> {
     if own_child {
-        // Our child: waitpid gives the status, but we cannot report it in
-        // order with the reader's events before Finish; it is the same
-        // status the caller's wait sees anyway.
         let mut status = 0;
         // SAFETY: waiting for our own child.
-        unsafe { libc::waitpid(pid, &raw mut status, libc::__WALL) };
-        return;
+        let r = unsafe { libc::waitpid(pid, &raw mut status, libc::__WALL) };
+        return if r == pid {
+            crate::event::ExitStatus::from_wait(status)
+        } else {
+            None
+        };
     }
     // SAFETY: pidfd_open takes no pointers.
     let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
     if fd < 0 {
-        return;
+        return None;
     }
     // SAFETY: a descriptor the kernel just returned to us.
     let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
@@ -960,7 +969,8 @@ fn wait_unleashed(pid: i32, own_child: bool, stop: &std::sync::atomic::AtomicBoo
         };
         // SAFETY: one live pollfd.
         if unsafe { libc::poll(&raw mut p, 1, 50) } > 0 {
-            return;
+            return None;
         }
     }
+    None
 }

@@ -194,6 +194,7 @@ fn start_command(
     let _ = job.ready.send(Ok(Running {
         pid: child.pid,
         waker: None,
+        pidfd: spawn::pidfd(child.pid),
     }));
     Ok((driver, hooks))
 }
@@ -240,6 +241,7 @@ fn start_attach(
     let _ = job.ready.send(Ok(Running {
         pid,
         waker: waker.take_pipe(),
+        pidfd: None,
     }));
     Ok((driver, hooks))
 }
