@@ -63,11 +63,18 @@ pub fn start<E: From<TraceEvent> + Send + 'static>(
         .spawn(move || {
             let mut acc = TraceAccumulator::new();
             let mut open = true;
-            for ev in rx {
-                acc.push(&ev);
-                if open {
-                    open = events.send(E::from(ev)).is_ok();
+            // Take events in bursts: after each burst, sleep a millisecond
+            // instead of parking on the channel, so a producer sending one
+            // event per traced call does not pay a futex wake-up (and a
+            // context switch on a 2-CPU machine) per call. Latency <= 1 ms.
+            while let Ok(first) = rx.recv() {
+                for ev in std::iter::once(first).chain(rx.try_iter()) {
+                    acc.push(&ev);
+                    if open {
+                        open = events.send(E::from(ev)).is_ok();
+                    }
                 }
+                thread::sleep(std::time::Duration::from_millis(1));
             }
             acc
         })
