@@ -388,6 +388,14 @@ impl Driver {
     }
 }
 
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = self.waker.take() {
+            attach::reap_waker(pid);
+        }
+    }
+}
+
 fn tgid_of(tid: i32) -> Option<i32> {
     procfs::status_field(tid, "Tgid")?.parse().ok()
 }

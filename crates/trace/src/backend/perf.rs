@@ -754,13 +754,13 @@ pub(crate) fn run(job: &Job) {
             let pid = *pid;
             let (tids, driver) = match attach::seize_all(pid, Stops::None.options()) {
                 Ok(tids) => match attach::Waker::spawn() {
-                    Ok(w) => {
+                    Ok(mut w) => {
                         let d = Driver::for_attached(
                             Stops::None,
                             pid,
                             &tids,
                             job.stop.clone(),
-                            Some(w.pid),
+                            w.take_pid(),
                         );
                         (tids, Some((d, w)))
                     }

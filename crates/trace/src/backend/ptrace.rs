@@ -236,7 +236,7 @@ fn start_attach(
         pid,
         &tids,
         job.stop.clone(),
-        Some(waker.pid),
+        waker.take_pid(),
     );
     let _ = job.ready.send(Ok(Running {
         pid,

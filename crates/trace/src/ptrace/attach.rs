@@ -120,7 +120,8 @@ fn has_cap_sys_ptrace() -> bool {
 /// waitpid blocked in the driver returns and sees a stop request. No
 /// signal reaches the traced program for this.
 pub(crate) struct Waker {
-    pub pid: i32,
+    /// Until handed to the driver (which then reaps it), ours to reap.
+    pid: Option<i32>,
     pipe: Option<OwnedFd>,
 }
 
@@ -154,11 +155,38 @@ impl Waker {
             }
         }
         drop(r);
-        Ok(Waker { pid, pipe: Some(w) })
+        Ok(Waker {
+            pid: Some(pid),
+            pipe: Some(w),
+        })
     }
 
     /// The write end: closing it wakes the driver.
     pub(crate) fn take_pipe(&mut self) -> Option<OwnedFd> {
         self.pipe.take()
+    }
+
+    /// The child's pid, for the driver to wait on; the driver reaps it.
+    pub(crate) fn take_pid(&mut self) -> Option<i32> {
+        self.pid.take()
+    }
+}
+
+/// Kill and reap a waker child still running, so it never lingers as a
+/// zombie (init may not reap what it inherits).
+pub(crate) fn reap_waker(pid: i32) {
+    // SAFETY: `pid` is our unreaped child, so it names no other process;
+    // waitpid takes a null status pointer.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL);
+    }
+}
+
+impl Drop for Waker {
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid.take() {
+            reap_waker(pid);
+        }
     }
 }
