@@ -32,6 +32,9 @@ pub(crate) enum Stops {
     Seccomp,
     /// Every entry and exit (PTRACE_SYSCALL throughout).
     AllSyscalls,
+    /// Seccomp stops at entry only (the perf leash's slot-release stops):
+    /// the hook runs, the call goes on with no exit stop.
+    SeccompEntry,
     /// None: events only.
     None,
 }
@@ -45,7 +48,9 @@ impl Stops {
             | libc::PTRACE_O_TRACEEXEC
             | libc::PTRACE_O_TRACEEXIT;
         match self {
-            Stops::Seccomp => base | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL,
+            Stops::Seccomp | Stops::SeccompEntry => {
+                base | libc::PTRACE_O_TRACESECCOMP | libc::PTRACE_O_EXITKILL
+            }
             Stops::AllSyscalls | Stops::None => base,
         }
     }
@@ -240,7 +245,7 @@ impl Driver {
         match event {
             libc::PTRACE_EVENT_SECCOMP => {
                 if let Some(info) = sys::syscall_info(tid).filter(|i| i.op == Op::Seccomp) {
-                    self.set_in_syscall(tid, true);
+                    self.set_in_syscall(tid, self.stops == Stops::Seccomp);
                     if program {
                         hooks.syscall_entry(tid, pid, &info, now);
                     }
@@ -335,7 +340,7 @@ impl Driver {
         let step = match self.stops {
             Stops::AllSyscalls => true,
             Stops::Seccomp => in_syscall,
-            Stops::None => false,
+            Stops::None | Stops::SeccompEntry => false,
         };
         sys::restart(tid, step, sig);
     }

@@ -53,6 +53,18 @@ impl Filter {
         Filter::for_numbers(&syscall_table::trapped_numbers())
     }
 
+    /// The perf backend's filter: only calls that free a descriptor slot
+    /// (close, close_range, dup2/dup3 onto a slot, exec's close-on-exec),
+    /// so the reader can resolve the slot's file before it is gone.
+    pub(crate) fn slot_releasing() -> Filter {
+        let nrs: Vec<u32> = ["close", "close_range", "dup2", "dup3", "execve", "execveat"]
+            .iter()
+            .filter_map(|n| syscall_table::number(n))
+            .map(|n| n as u32)
+            .collect();
+        Filter::for_numbers(&nrs)
+    }
+
     fn for_numbers(nrs: &[u32]) -> Filter {
         assert!(nrs.len() < 250, "a jump offset must fit in a u8");
         let mut f = vec![

@@ -19,6 +19,10 @@ use crate::TraceError;
 use crate::config::Stdio;
 use crate::seccomp::Filter;
 
+/// The go byte: exec with the seccomp filter, or without it.
+const GO_FILTERED: u8 = 1;
+const GO_PLAIN: u8 = 2;
+
 /// A forked child blocked before exec.
 pub(crate) struct Child {
     pub pid: i32,
@@ -238,7 +242,7 @@ unsafe fn child(p: &Prepared, go: [i32; 2], err: i32, prog: Option<&libc::sock_f
         // Rust ignores SIGPIPE in its own processes; the program must not
         // inherit that.
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-        if let Some(prog) = prog {
+        if let Some(prog) = prog.filter(|_| b == GO_FILTERED) {
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
                 fail(2);
             }
@@ -258,10 +262,12 @@ unsafe fn child(p: &Prepared, go: [i32; 2], err: i32, prog: Option<&libc::sock_f
 }
 
 impl Child {
-    /// Let the child go on to exec.
-    pub(crate) fn release(&mut self) -> Result<(), TraceError> {
+    /// Let the child go on to exec; with `filter` it installs the seccomp
+    /// filter first. Only a traced child may have it: a SECCOMP_RET_TRACE
+    /// call with no tracer fails with ENOSYS.
+    pub(crate) fn release(&mut self, filter: bool) -> Result<(), TraceError> {
         if let Some(go) = self.go.take() {
-            let b = [1u8];
+            let b = [if filter { GO_FILTERED } else { GO_PLAIN }];
             // SAFETY: writing one byte from a live buffer to our pipe end.
             if unsafe { libc::write(go.as_raw_fd(), b.as_ptr().cast(), 1) } != 1 {
                 return Err(TraceError::last_os("release the child"));

@@ -183,11 +183,13 @@ fn classify(name: &str) -> Class {
             trap: true,
             ..Class::default()
         },
-        "socket" | "socketpair" | "accept" | "accept4" | "pipe" | "pipe2" | "eventfd"
-        | "eventfd2" | "epoll_create" | "epoll_create1" | "memfd_create" | "signalfd"
-        | "signalfd4" | "timerfd_create" | "inotify_init" | "inotify_init1" | "fanotify_init"
-        | "userfaultfd" | "pidfd_open" | "pidfd_getfd" | "perf_event_open" | "io_uring_setup"
-        | "open_tree" | "fsopen" | "fsmount" | "fspick" | "mq_open" | "memfd_secret" => Class {
+        // pipe, pipe2 and socketpair return 0 and write their descriptors
+        // to memory: the table learns them lazily, on first use.
+        "socket" | "accept" | "accept4" | "eventfd" | "eventfd2" | "epoll_create"
+        | "epoll_create1" | "memfd_create" | "signalfd" | "signalfd4" | "timerfd_create"
+        | "inotify_init" | "inotify_init1" | "fanotify_init" | "userfaultfd" | "pidfd_open"
+        | "pidfd_getfd" | "perf_event_open" | "io_uring_setup" | "open_tree" | "fsopen"
+        | "fsmount" | "fspick" | "mq_open" | "memfd_secret" => Class {
             effect: Effect::NewFd,
             ..Class::default()
         },
@@ -285,6 +287,16 @@ mod tests {
         assert!(!info(getpid).class.trap);
         assert!(trapped_numbers().contains(&(write as u32)));
         assert!(!trapped_numbers().contains(&(getpid as u32)));
+    }
+
+    #[test]
+    fn only_calls_returning_a_descriptor_invalidate_the_slot() {
+        assert_eq!(info(number("socket").unwrap()).class.effect, Effect::NewFd);
+        assert_eq!(info(number("pipe2").unwrap()).class.effect, Effect::None);
+        assert_eq!(
+            info(number("socketpair").unwrap()).class.effect,
+            Effect::None
+        );
     }
 
     #[test]

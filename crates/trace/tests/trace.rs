@@ -157,6 +157,51 @@ fn attach_counts_exactly_from_attach_on() {
 }
 
 #[test]
+fn dup_copies_follow_the_file() {
+    for backend in backends() {
+        let dir = tempdir();
+        let (report, _) = run(config(backend, workload_argv("dup", dir.path(), None)));
+        assert_eq!(report.exit_code, Some(0));
+        let f = file(&report, &dir.path().join("dup"));
+        assert_eq!(calls(f, "write"), 15, "{backend:?}");
+        assert_eq!(calls(f, "dup2"), 1);
+        assert_eq!(calls(f, "fcntl"), 1);
+        assert_eq!(calls(f, "close"), 2);
+        assert_eq!(f.bytes_written, 150);
+    }
+}
+
+#[test]
+fn a_file_opened_before_attach_is_resolved() {
+    for backend in backends() {
+        let dir = tempdir();
+        let mut child = Command::new(workload())
+            .args(["openwait", &dir.path().display().to_string()])
+            .stdin(PStdio::piped())
+            .spawn()
+            .unwrap();
+        // Attach only once the file is open: its descriptor must come from
+        // the scan at attach.
+        let early = dir.path().join("early");
+        while !early.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let (tx, _rx) = mpsc::channel::<iotour_trace::TraceEvent>();
+        let cfg = TraceConfig {
+            backend,
+            ..TraceConfig::pid(child.id() as i32)
+        };
+        let tracer = iotour_trace::start(cfg, tx).unwrap();
+        child.stdin.take().unwrap().write_all(b"g").unwrap();
+        let report = tracer.wait().unwrap();
+        assert_eq!(report.exit_code, Some(0));
+        let f = file(&report, &early);
+        assert_eq!(calls(f, "write"), 20, "{backend:?}");
+        assert_eq!(calls(f, "openat"), 0);
+    }
+}
+
+#[test]
 fn stop_detaches_and_the_program_runs_on() {
     for backend in backends() {
         let mut child = Command::new("sleep").arg("30").spawn().unwrap();

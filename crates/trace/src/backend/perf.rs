@@ -37,9 +37,11 @@ use crate::emit::Emitter;
 use crate::event::{Backend, TraceEvent};
 use crate::perf::ring::{Record, Ring};
 use crate::perf::{self, Format, Kind, Spec};
+use crate::ptrace::sys::SyscallInfo;
 use crate::ptrace::{Driver, Hooks, Stops, attach, sys};
 use crate::registry::Registry;
 use crate::sampler::Sampler;
+use crate::seccomp::Filter;
 use crate::session::{Call, Resolved, Session, Trust};
 use crate::syscall_table::{self, Effect};
 use crate::{procfs, spawn};
@@ -55,6 +57,9 @@ const TOTAL_PAGES: usize = 65536;
 const CHUNK: usize = 16_384;
 /// How far behind the drain a record must be before it is processed.
 const SLACK_NS: u64 = 2_000_000;
+/// A barrier's slack: the program is stopped, and a record is in flight on
+/// another CPU for microseconds at most, so the fold need not wait SLACK_NS.
+const BARRIER_SLACK_NS: u64 = 50_000;
 /// Longest the reader sleeps without a wakeup (keeps a live view moving).
 const POLL_MS: i32 = 20;
 
@@ -210,17 +215,23 @@ impl Reader {
                     Control::Finish => finish = true,
                 }
             }
-            if let Some(at) = barriers.iter().map(|b| b.0).max() {
+            let barrier_at = barriers.iter().map(|b| b.0).max();
+            if let Some(at) = barrier_at {
                 // Records of other CPUs up to `at` must have been written.
-                let until = at + SLACK_NS;
+                let until = at + BARRIER_SLACK_NS;
                 while clock::now_ns() < until {
                     thread::sleep(Duration::from_nanos(until - clock::now_ns()));
                 }
             }
+            let slack = if barrier_at.is_some() {
+                BARRIER_SLACK_NS
+            } else {
+                SLACK_NS
+            };
             let cutoff = if finish {
                 u64::MAX
             } else {
-                clock::now_ns().saturating_sub(SLACK_NS)
+                clock::now_ns().saturating_sub(slack)
             };
             self.drain();
             self.process(cutoff);
@@ -610,6 +621,12 @@ fn poke(wake: &OwnedFd) {
 }
 
 impl Hooks for Leash {
+    /// A seccomp stop on a call that frees a descriptor slot: fold
+    /// everything before it while the slot still holds its file.
+    fn syscall_entry(&mut self, _tid: i32, _pid: i32, _info: &SyscallInfo, _at_ns: u64) {
+        self.barrier(None);
+    }
+
     fn new_task(&mut self, _parent_pid: i32, tid: i32, pid: i32, _new_process: bool) {
         self.registry.add_thread(pid, tid, true);
         *self.alive.entry(pid).or_default() += 1;
@@ -715,7 +732,8 @@ pub(crate) fn run(job: &Job) {
     // 1. The target, stopped (command) or seized (attach), and its events.
     let (pid, command, events, mut driver, mut child) = match &job.config.target {
         Target::Command { argv, stdio } => {
-            let child = match spawn::spawn(argv, stdio, None) {
+            let filter = Filter::slot_releasing();
+            let child = match spawn::spawn(argv, stdio, Some(&filter)) {
                 Ok(c) => c,
                 Err(e) => {
                     let _ = job.ready.send(Err(e));
@@ -729,7 +747,7 @@ pub(crate) fn run(job: &Job) {
                 // handshake pipe closes.
                 unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::__WALL) };
             };
-            let leashed = sys::seize(pid, Stops::None.options() | libc::PTRACE_O_EXITKILL);
+            let leashed = sys::seize(pid, Stops::SeccompEntry.options());
             let events = match open_events(&[pid], &formats, true) {
                 Ok(ev) => ev,
                 Err(why) => {
@@ -739,7 +757,11 @@ pub(crate) fn run(job: &Job) {
                 }
             };
             let driver = match leashed {
-                Ok(()) => Some(Driver::for_child(Stops::None, pid, job.stop.clone())),
+                Ok(()) => Some(Driver::for_child(
+                    Stops::SeccompEntry,
+                    pid,
+                    job.stop.clone(),
+                )),
                 Err(e) => {
                     notes.push(format!(
                         "perf: no ptrace leash ({}); descriptors of a process that exits quickly may stay unresolved",
@@ -789,9 +811,11 @@ pub(crate) fn run(job: &Job) {
             let events = match open_events(&tids, &formats, false) {
                 Ok(ev) => ev,
                 Err(why) => {
-                    if let Some((mut d, _)) = driver {
-                        let _ = &mut d;
-                    }
+                    // A task not yet in its interrupt stop refuses the
+                    // detach; it is let go when this thread, its tracer,
+                    // exits a moment later (the kernel detaches a dead
+                    // tracer's tracees). Dropping the driver reaps the waker.
+                    drop(driver);
                     for &t in &tids {
                         sys::detach(t, 0);
                     }
@@ -886,7 +910,7 @@ pub(crate) fn run(job: &Job) {
     // 3. Command mode: let it exec, and only then report it running.
     if let (Some(c), Target::Command { argv, .. }) = (child.as_mut(), &job.config.target) {
         registry.add_thread(pid, pid, false);
-        let started = c.release().is_ok()
+        let started = c.release(driver.is_some()).is_ok()
             && match driver.as_mut() {
                 Some(d) => d.run_until_exec(&mut leash),
                 None => true,

@@ -181,7 +181,7 @@ fn start_command(
         notes,
         at: job.emit.now(),
     });
-    child.release()?;
+    child.release(true)?;
     if !driver.run_until_exec(&mut hooks) {
         let why = child
             .exec_error()

@@ -6,6 +6,10 @@
  *   fork    DIR      a child opens DIR/child and does 30 writes, exits 3; exit 0
  *   kill    DIR      raise SIGKILL
  *   wait    DIR      read 1 byte from stdin, then as `files`
+ *   dup     DIR      open DIR/dup; 5 writes each through dup2(fd, 10),
+ *                    fcntl(F_DUPFD, 20) and, after closing fd and 10, the
+ *                    F_DUPFD copy; exit 0
+ *   openwait DIR     open DIR/early, read 1 byte from stdin, 20 writes; exit 0
  *   getppid DIR N    N getppid() between two marker getpid() calls; exit 0
  *   writes  DIR N    N write(64 B) to DIR/bench; exit 0
  *   mix     DIR N    N getpid() with one write(64 B) to DIR/mix every 1000; exit 0
@@ -83,6 +87,25 @@ int main(int argc, char **argv) {
         char b;
         if (read(0, &b, 1) != 1) return 130;
         return files(dir);
+    }
+    if (!strcmp(mode, "dup")) {
+        int fd = open_in(dir, "dup");
+        if (dup2(fd, 10) != 10) return 160;
+        for (int i = 0; i < 5; i++) if (write(10, buf, 10) != 10) return 161;
+        int d = fcntl(fd, F_DUPFD, 20);
+        if (d < 20) return 162;
+        for (int i = 0; i < 5; i++) if (write(d, buf, 10) != 10) return 163;
+        close(fd);
+        close(10);
+        for (int i = 0; i < 5; i++) if (write(d, buf, 10) != 10) return 164;
+        return 0;
+    }
+    if (!strcmp(mode, "openwait")) {
+        int fd = open_in(dir, "early");
+        char b;
+        if (read(0, &b, 1) != 1) return 170;
+        for (int i = 0; i < 20; i++) if (write(fd, buf, 10) != 10) return 171;
+        return 0;
     }
     if (!strcmp(mode, "getppid")) {
         syscall(SYS_getpid);
