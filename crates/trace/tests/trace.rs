@@ -194,6 +194,8 @@ fn a_file_opened_before_attach_is_resolved() {
         let tracer = iotour_trace::start(cfg, tx).unwrap();
         child.stdin.take().unwrap().write_all(b"g").unwrap();
         let report = tracer.wait().unwrap();
+        // Reaped by the tracer (see attach_counts_exactly_from_attach_on).
+        assert!(child.try_wait().is_err());
         assert_eq!(report.exit_code, Some(0));
         let f = file(&report, &early);
         assert_eq!(calls(f, "write"), 20, "{backend:?}");
