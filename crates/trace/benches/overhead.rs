@@ -8,6 +8,8 @@
 //!   each of them.
 //! - `mix 1000000`: 1,000,000 getpid() with one 64-byte write every 1000:
 //!   the seccomp filter lets getpid through, strace stops on all of it.
+//! - `openclose 20000`: 20,000 x (open, write 1 byte, close): the perf
+//!   backend stops on each close to resolve the descriptor first.
 //!
 //! Each figure is the wall time from start to the end of the report (or to
 //! the reference tool's exit), best of `runs`. Run: `cargo bench`.
@@ -124,7 +126,11 @@ fn main() {
         std::thread::available_parallelism().map_or(0, usize::from),
         uname()
     );
-    for (mode, n, slow_runs) in [("writes", 200_000u64, 1usize), ("mix", 1_000_000, 1)] {
+    for (mode, n, slow_runs) in [
+        ("writes", 200_000u64, 1usize),
+        ("mix", 1_000_000, 1),
+        ("openclose", 20_000, 1),
+    ] {
         let argv = vec![
             bin.display().to_string(),
             mode.to_owned(),

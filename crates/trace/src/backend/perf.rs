@@ -219,8 +219,14 @@ impl Reader {
             if let Some(at) = barrier_at {
                 // Records of other CPUs up to `at` must have been written.
                 let until = at + BARRIER_SLACK_NS;
-                while clock::now_ns() < until {
-                    thread::sleep(Duration::from_nanos(until - clock::now_ns()));
+                // One clock reading per check: reading it twice could make
+                // the difference underflow into a sleep of centuries.
+                loop {
+                    let now = clock::now_ns();
+                    if now >= until {
+                        break;
+                    }
+                    thread::sleep(Duration::from_nanos(until - now));
                 }
             }
             let slack = if barrier_at.is_some() {

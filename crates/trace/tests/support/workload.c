@@ -12,6 +12,7 @@
  *   openwait DIR     open DIR/early, read 1 byte from stdin, 20 writes; exit 0
  *   getppid DIR N    N getppid() between two marker getpid() calls; exit 0
  *   writes  DIR N    N write(64 B) to DIR/bench; exit 0
+ *   openclose DIR N  N x (open DIR/oc, write 1 B, close); exit 0
  *   mix     DIR N    N getpid() with one write(64 B) to DIR/mix every 1000; exit 0
  */
 #define _GNU_SOURCE
@@ -117,6 +118,16 @@ int main(int argc, char **argv) {
         int fd = open_in(dir, "bench");
         for (long i = 0; i < n; i++)
             if (write(fd, buf, 64) != 64) return 140;
+        return 0;
+    }
+    if (!strcmp(mode, "openclose")) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/oc", dir);
+        for (long i = 0; i < n; i++) {
+            int fd = open(path, O_CREAT | O_WRONLY | O_APPEND, 0644);
+            if (fd < 0 || write(fd, buf, 1) != 1) return 180;
+            close(fd);
+        }
         return 0;
     }
     if (!strcmp(mode, "mix")) {
