@@ -36,3 +36,8 @@ pub mod scenario;
 pub mod size;
 #[cfg(target_os = "linux")]
 pub mod stats;
+/// Tracing any program's I/O path (perf and ptrace backends): the
+/// `iotour-trace` crate, kept separate so its unsafe-heavy kernel interfaces
+/// build and test on their own.
+#[cfg(target_os = "linux")]
+pub use iotour_trace as trace;
