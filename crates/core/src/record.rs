@@ -16,6 +16,9 @@
 //! - `exec` is an [`ExecEvent`], `sample` a [`Snapshot`], both in their serde
 //!   form; unknown figures are `null`, never 0.
 //! - `scenario_files` holds each scenario's TOML, so a replay needs no files.
+//! - A recording of `iotour trace` (version 2) has no scenarios: its header's
+//!   `trace` names the traced command, and each line holds a `trace` event
+//!   (a [`TraceEvent`](crate::trace::TraceEvent) in its serde form).
 //!
 //! [`Recorder`] writes; [`tee`] puts one between the engine and any consumer
 //! (headless run, compare, TUI); [`Recording::load`] reads a file back.
@@ -39,8 +42,11 @@ pub use writer::Recorder;
 
 /// The first line's `format`.
 pub const FORMAT: &str = "iotour-recording";
-/// The format version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The format version this build writes.
+pub const VERSION: u32 = 2;
+/// The versions this build reads: 2 added trace recordings, and nothing of
+/// version 1 changed.
+pub const READS: [u32; 2] = [1, 2];
 
 /// The first line of a recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +64,16 @@ pub struct Header {
     /// Scenario ids in run order; a line's `scenario` indexes this.
     pub scenarios: Vec<String>,
     pub scenario_files: Vec<ScenarioFile>,
+    /// A trace recording: the traced program (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceHeader>,
+}
+
+/// What a trace recording traced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceHeader {
+    /// The command line, or the attached process's.
+    pub command: Vec<String>,
 }
 
 /// A scenario's source text, as it was when recorded.
@@ -106,6 +122,8 @@ pub struct Line {
 pub enum Recorded {
     Exec(Box<ExecEvent>),
     Sample(Snapshot),
+    #[cfg(target_os = "linux")]
+    Trace(Box<crate::trace::TraceEvent>),
 }
 
 /// A borrowed [`Recorded`]: what the recorder writes without copying the event.
@@ -114,6 +132,8 @@ pub enum Recorded {
 pub enum RecordedRef<'a> {
     Exec(&'a ExecEvent),
     Sample(&'a Snapshot),
+    #[cfg(target_os = "linux")]
+    Trace(&'a crate::trace::TraceEvent),
 }
 
 impl RecordedRef<'_> {
@@ -121,6 +141,8 @@ impl RecordedRef<'_> {
     pub fn at(self) -> Option<Duration> {
         match self {
             RecordedRef::Sample(s) => Some(s.at),
+            #[cfg(target_os = "linux")]
+            RecordedRef::Trace(t) => Some(t.at()),
             RecordedRef::Exec(e) => match e {
                 ExecEvent::Ready { at, .. }
                 | ExecEvent::StepStarted { at, .. }
@@ -137,6 +159,8 @@ impl Recorded {
         match self {
             Recorded::Exec(e) => RecordedRef::Exec(e),
             Recorded::Sample(s) => RecordedRef::Sample(s),
+            #[cfg(target_os = "linux")]
+            Recorded::Trace(t) => RecordedRef::Trace(t),
         }
     }
 
@@ -152,7 +176,7 @@ impl Recorded {
                 ExecEvent::Finished(r) => Some(r),
                 _ => None,
             },
-            Recorded::Sample(_) => None,
+            _ => None,
         }
     }
 }

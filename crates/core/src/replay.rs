@@ -116,6 +116,9 @@ where
     for l in lines {
         match &l.event {
             Recorded::Sample(s) => send(E::from(s.clone()))?,
+            // A trace recording has no scenario to feed.
+            #[cfg(target_os = "linux")]
+            Recorded::Trace(_) => {}
             Recorded::Exec(e) => match &**e {
                 ExecEvent::StepStarted { .. } => {
                     control.gate_step()?;

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which backend measured the trace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     Perf,
@@ -25,7 +25,7 @@ impl Backend {
 }
 
 /// How the traced program ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExitStatus {
     Code(i32),
     Signal(i32),
@@ -81,8 +81,53 @@ pub struct SyscallEvent {
     pub duration: Option<Duration>,
 }
 
+/// [`SyscallEvent`] as read back from a recording: its name is owned there
+/// and becomes the syscall table's static name again.
+#[derive(Deserialize)]
+struct SyscallRecord {
+    tid: i32,
+    pid: i32,
+    name: String,
+    nr: i64,
+    fd: Option<i32>,
+    path: Option<Arc<str>>,
+    source_fd: Option<i32>,
+    source_path: Option<Arc<str>>,
+    bytes: Option<u64>,
+    ret: Option<i64>,
+    #[serde(with = "nanos")]
+    start: Duration,
+    #[serde(with = "nanos_opt")]
+    duration: Option<Duration>,
+}
+
+impl<'de> Deserialize<'de> for SyscallEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        SyscallRecord::deserialize(d).map(SyscallEvent::from)
+    }
+}
+
+impl From<SyscallRecord> for SyscallEvent {
+    fn from(r: SyscallRecord) -> Self {
+        SyscallEvent {
+            tid: r.tid,
+            pid: r.pid,
+            name: static_name(r.name),
+            nr: r.nr,
+            fd: r.fd,
+            path: r.path,
+            source_fd: r.source_fd,
+            source_path: r.source_path,
+            bytes: r.bytes,
+            ret: r.ret,
+            start: r.start,
+            duration: r.duration,
+        }
+    }
+}
+
 /// Page-cache state of one file, from cachestat(2) on our own descriptor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PageState {
     pub cached: u64,
     pub dirty: u64,
@@ -94,7 +139,7 @@ pub struct PageState {
 }
 
 /// Why a file sample was taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SampleSource {
     /// Just before an I/O call on the file (the tracee was stopped).
@@ -109,7 +154,7 @@ pub enum SampleSource {
 
 /// Counters of one thread since it came under trace (attach or exec).
 /// Each is `None` when its /proc file could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ThreadCounters {
     pub minor_faults: Option<u64>,
     pub major_faults: Option<u64>,
@@ -122,7 +167,7 @@ pub struct ThreadCounters {
 }
 
 /// Everything a trace reports, one channel in time order per producer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum TraceEvent {
     /// The target runs under trace. `notes` say which backend was chosen, why
@@ -224,13 +269,29 @@ impl TraceEvent {
     }
 }
 
+/// A syscall name read back (from a recording) as the table's own static
+/// name; a name this build does not know is kept once, leaked: there are a
+/// few hundred names at most.
+fn static_name(name: String) -> &'static str {
+    match crate::syscall_table::number(&name) {
+        Some(nr) => crate::syscall_table::name(nr),
+        None => Box::leak(name.into_boxed_str()),
+    }
+}
+
 /// `Duration` as integer nanoseconds.
 pub(crate) mod nanos {
     use std::time::Duration;
 
+    use serde::Deserialize;
+
     #[allow(clippy::trivially_copy_pass_by_ref)] // serde's `with` signature
     pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u64(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_nanos)
     }
 }
 
@@ -243,6 +304,47 @@ pub(crate) mod nanos_opt {
         match d {
             Some(d) => s.serialize_some(&u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)),
             None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        use serde::Deserialize;
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_nanos))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_read_back_as_they_were_written() {
+        let events = [
+            TraceEvent::Syscall(SyscallEvent {
+                tid: 2,
+                pid: 1,
+                name: "pwrite64",
+                nr: crate::syscall_table::number("pwrite64").unwrap(),
+                fd: Some(3),
+                path: Some("/tmp/a".into()),
+                source_fd: None,
+                source_path: None,
+                bytes: Some(100),
+                ret: Some(100),
+                start: Duration::from_nanos(5),
+                duration: None,
+            }),
+            TraceEvent::Exited {
+                status: ExitStatus::Signal(9),
+                at: Duration::from_millis(3),
+            },
+        ];
+        for e in events {
+            let text = serde_json::to_string(&e).unwrap();
+            let back: TraceEvent = serde_json::from_str(&text).unwrap();
+            assert_eq!(back, e, "{text}");
         }
     }
 }

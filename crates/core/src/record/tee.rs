@@ -16,7 +16,7 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use super::{Recorded, RecordedRef, Recorder};
+use super::{RecordedRef, Recorder};
 use crate::engine::{ExecEvent, Snapshot};
 
 /// An event type that may hold something to record.
@@ -25,23 +25,30 @@ pub trait Recordable {
 }
 
 /// What the engine sends into a [`tee`].
-pub struct Teed(Recorded);
+#[allow(clippy::large_enum_variant)] // moved once, through the channel
+pub enum Teed {
+    Exec(ExecEvent),
+    Sample(Snapshot),
+}
 
 impl From<ExecEvent> for Teed {
     fn from(e: ExecEvent) -> Self {
-        Teed(Recorded::Exec(Box::new(e)))
+        Teed::Exec(e)
     }
 }
 
 impl From<Snapshot> for Teed {
     fn from(s: Snapshot) -> Self {
-        Teed(Recorded::Sample(s))
+        Teed::Sample(s)
     }
 }
 
 impl Recordable for Teed {
     fn recorded(&self) -> Option<RecordedRef<'_>> {
-        Some(self.0.as_ref())
+        Some(match self {
+            Teed::Exec(e) => RecordedRef::Exec(e),
+            Teed::Sample(s) => RecordedRef::Sample(s),
+        })
     }
 }
 
@@ -60,9 +67,9 @@ pub fn tee<E>(
 where
     E: From<ExecEvent> + From<Snapshot> + Send + 'static,
 {
-    spawn(recorder, scenario, downstream, |Teed(event)| match event {
-        Recorded::Exec(e) => E::from(*e),
-        Recorded::Sample(s) => E::from(s),
+    spawn(recorder, scenario, downstream, |event| match event {
+        Teed::Exec(e) => E::from(e),
+        Teed::Sample(s) => E::from(s),
     })
 }
 

@@ -63,6 +63,7 @@ impl Recorder {
             sample_hz,
             scenarios: scenarios.iter().map(|s| s.id.clone()).collect(),
             scenario_files: scenarios,
+            trace: None,
         };
         Recorder {
             path: path.to_path_buf(),
@@ -72,6 +73,23 @@ impl Recorder {
             pending: Some(Vec::new()),
             error: None,
         }
+    }
+
+    /// Create (or truncate) `path` for a recording of a trace of `command`.
+    /// The header is written at once: a trace has no `ready` to wait for.
+    pub fn create_trace(
+        path: &Path,
+        command: Vec<String>,
+        sample_hz: u32,
+    ) -> Result<Recorder, RecordError> {
+        let mut rec = Recorder::create(path, Vec::new(), sample_hz)?;
+        rec.header.trace = Some(super::TraceHeader { command });
+        rec.header.kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+            .ok()
+            .map(|k| k.trim().to_string());
+        rec.header.page_size = Some(crate::probe::pages::page_size());
+        rec.flush_pending();
+        Ok(rec)
     }
 
     /// Append one event of scenario `scenario` (an index into the header's list).
