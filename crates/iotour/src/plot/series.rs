@@ -89,6 +89,9 @@ impl RunSeries {
                     }
                     _ => {}
                 },
+                // A trace recording's lines have no scenario to plot here.
+                #[cfg(target_os = "linux")]
+                Recorded::Trace(_) => {}
             }
         }
         points.sort_by(|a, b| a.ms.total_cmp(&b.ms));
