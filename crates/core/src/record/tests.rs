@@ -267,6 +267,7 @@ fn the_tee_passes_every_event_on_and_records_it_as_its_scenario() {
         match e {
             Recorded::Exec(e) => tx.send((*e).into()).unwrap(),
             Recorded::Sample(s) => tx.send(s.into()).unwrap(),
+            Recorded::Trace(_) => unreachable!("events() holds engine events"),
         }
     }
     drop(tx);
@@ -277,6 +278,7 @@ fn the_tee_passes_every_event_on_and_records_it_as_its_scenario() {
         .map(|e| match e {
             Recorded::Exec(e) => Consumer::Exec(*e),
             Recorded::Sample(s) => Consumer::Sample(s),
+            Recorded::Trace(_) => unreachable!("events() holds engine events"),
         })
         .collect();
     assert_eq!(passed, want);
