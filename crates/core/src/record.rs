@@ -206,7 +206,7 @@ pub enum RecordError {
     #[error("{}: not an iotour recording (its first line has no \"format\":\"{FORMAT}\")", path.display())]
     NotARecording { path: PathBuf },
     #[error(
-        "{}: a version {found} recording (written by iotour {written_by}); this iotour {ours} reads version {VERSION} only: open it with iotour {written_by}",
+        "{}: a version {found} recording (written by iotour {written_by}); this iotour {ours} reads versions 1 and 2 only: open it with iotour {written_by}",
         path.display(),
         ours = env!("CARGO_PKG_VERSION")
     )]

@@ -160,7 +160,7 @@ fn the_header_is_the_first_line_and_unknowns_are_null() {
     let mut lines = text.lines();
     let header: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     assert_eq!(header["format"], "iotour-recording");
-    assert_eq!(header["version"], 1);
+    assert_eq!(header["version"], VERSION);
     let sample: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
     assert_eq!(sample["scenario"], 0);
     assert_eq!(sample["at"], 1_500);
@@ -197,13 +197,13 @@ fn load_text(text: &str) -> Result<Recording, RecordError> {
 #[test]
 fn another_format_version_names_the_version_it_needs() {
     let err = load_text(
-        "{\"format\":\"iotour-recording\",\"version\":2,\"iotour_version\":\"0.9.0\",\"new\":1}\n",
+        "{\"format\":\"iotour-recording\",\"version\":3,\"iotour_version\":\"0.9.0\",\"new\":1}\n",
     )
     .unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
-            "old.jsonl: a version 2 recording (written by iotour 0.9.0); this iotour {} reads version 1 only: open it with iotour 0.9.0",
+            "old.jsonl: a version 3 recording (written by iotour 0.9.0); this iotour {} reads versions 1 and 2 only: open it with iotour 0.9.0",
             env!("CARGO_PKG_VERSION")
         )
     );
