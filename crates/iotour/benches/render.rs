@@ -60,7 +60,7 @@ impl Launcher for Sampler {
         _: Speed,
         _: bool,
         events: mpsc::Sender<Event>,
-    ) -> Result<Idle, String> {
+    ) -> Result<Idle, iotour::app::Failure> {
         thread::spawn(move || {
             let start = Instant::now();
             loop {

@@ -1,13 +1,16 @@
 //! The command line: one enum of subcommands, one `run` function each, in
-//! `cli/<name>.rs`.
-//!
-//! Exit codes: 0 success, 1 an expectation failed (or a run step failed),
-//! 2 bad input (a scenario that does not parse, a bad flag, a missing file).
+//! `cli/<name>.rs`. Each returns how it ended as an [`Exit`]; [`main`] turns
+//! that into the exit status of the contract in [`crate::exit`] (0 success,
+//! 1 failed, 2 bad input, 128 + N signal N, 141 a closed standard output).
+//! Everything a command prints goes through [`output`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::{self, Exit};
+use output::{err_line, is_closed_pipe};
 
 mod check;
 #[cfg(target_os = "linux")]
@@ -15,6 +18,7 @@ mod compare;
 #[cfg(target_os = "linux")]
 mod inspect;
 mod list;
+pub mod output;
 mod replay;
 mod report;
 mod run;
@@ -90,13 +94,13 @@ pub enum Command {
 
 /// `iotour` with no subcommand where scenarios cannot run.
 #[cfg(not(target_os = "linux"))]
-fn not_linux() -> anyhow::Result<ExitCode> {
-    println!(
+fn not_linux() -> anyhow::Result<Exit> {
+    output::Output::new().line(
         "iotour runs scenarios on Linux only. Here: `iotour replay FILE` and \
          `iotour report FILE --svg OUT.svg` on a recording made with --record, \
-         `iotour list` and `iotour check FILE`."
-    );
-    Ok(ExitCode::SUCCESS)
+         `iotour list` and `iotour check FILE`.",
+    )?;
+    Ok(Exit::Status(exit::SUCCESS))
 }
 
 /// Seconds as typed (`0.5`, `2`) into a duration; at least 10 ms, so a
@@ -142,20 +146,35 @@ impl Default for Watch {
     }
 }
 
-/// Exit code for a command ended by signal `sig`: 128 + the signal number.
-pub fn signal_exit(sig: i32) -> ExitCode {
-    ExitCode::from((128 + sig).clamp(0, 255) as u8)
-}
-
-/// Parse the command line and run it.
+/// Parse the command line and run it; the exit status of the contract in
+/// [`crate::exit`].
 pub fn main() -> ExitCode {
     // First, so that no signal of the whole run can be missed.
     if let Err(e) = crate::tui::signals::install() {
-        eprintln!("iotour: cannot watch for signals: {e}");
-        return ExitCode::from(1);
+        err_line(&format!("iotour: cannot watch for signals: {e}"));
+        return ExitCode::from(exit::FAILED);
     }
     let cli = Cli::parse();
-    let result = match cli.command {
+    let mut ending = match dispatch(cli) {
+        Ok(ending) => ending,
+        // Quietly, as `yes | head -1` ends: the reader wanted no more.
+        Err(err) if is_closed_pipe(&err) => Exit::ClosedPipe,
+        Err(err) => {
+            err_line(&format!("iotour: {err:#}"));
+            Exit::Status(exit::BAD_INPUT)
+        }
+    };
+    // A signal ends the program with 128 + N however late it came: while
+    // the working file was being removed after the last step, or while the
+    // report was printed.
+    if let Some(sig) = crate::tui::signals::received() {
+        ending = Exit::Signal(sig);
+    }
+    ending.code()
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
         Some(Command::List(args)) => list::run(&cli.global, args),
         #[cfg(target_os = "linux")]
         Some(Command::Run(args)) => run::run(&cli.global, args),
@@ -174,12 +193,5 @@ pub fn main() -> ExitCode {
         None => run::default(&cli.global, &cli.tui),
         #[cfg(not(target_os = "linux"))]
         None => not_linux(),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("iotour: {err:#}");
-            ExitCode::from(2)
-        }
     }
 }

@@ -11,12 +11,14 @@
 pub mod app;
 pub mod cli;
 pub mod compare;
+pub mod exit;
 #[cfg(target_os = "linux")]
 pub mod inspect;
 pub mod plot;
 pub mod record;
 pub mod replay;
 pub mod report;
+pub mod sanitize;
 #[cfg(target_os = "linux")]
 pub mod stats;
 pub mod tui;

@@ -102,18 +102,27 @@ fn missing_and_unreadable_files_are_errors_while_the_rest_is_reported() {
     ];
     // Root reads any file; to meet a file that cannot be opened, run as
     // nobody and give nobody the rest of the tree.
-    let out = if is_root() {
+    let run = |args: &[&str]| {
+        if is_root() {
+            as_nobody(BIN).args(args).output().unwrap()
+        } else {
+            Command::new(BIN).args(args).output().unwrap()
+        }
+    };
+    if is_root() {
         if !has_setpriv() {
             eprintln!("skipping: root, and no setpriv to drop privileges");
             return;
         }
         chown_to_nobody(dir.path());
         chown_to_nobody(&good);
-        as_nobody(BIN).args(args).output().unwrap()
-    } else {
-        Command::new(BIN).args(args).output().unwrap()
-    };
+    }
+    // Without the missing path: what could not be read makes it exit 1.
+    let out = run(&args[..3]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // The missing path named too: bad input, 2; the rest is still reported.
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
     let v = json(&out);
     let files = v["files"].as_array().unwrap();
     let by = |name: &str| -> &Value {
@@ -158,7 +167,13 @@ fn exit_codes_say_whether_everything_was_inspected() {
     write_file(&b, 100);
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
     assert_eq!(inspect(&[a]).status.code(), Some(0));
-    assert_eq!(inspect(&[a, "/nonexistent/iotour"]).status.code(), Some(1));
+    // A named path that does not exist is bad input, as for every command;
+    // the others are still reported.
+    let out = inspect(&["--json", a, "/nonexistent/iotour"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(json(&out)["totals"]["missing"], 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/iotour"), "{err}");
     for bad in [
         vec![],
         vec!["--sort", "size", a],

@@ -79,7 +79,7 @@ pub struct RunState {
     pub environment: Option<Environment>,
     pub status: Status,
     /// Why the run could not start or go on.
-    pub failure: Option<String>,
+    pub failure: Option<super::Failure>,
     pub speed: Speed,
     /// The step in progress, or the last one that ran (1-based).
     pub current: Option<usize>,
@@ -204,7 +204,7 @@ impl RunState {
         vec![]
     }
 
-    pub fn engine_refused(&mut self, epoch: u64, error: String) {
+    pub fn engine_refused(&mut self, epoch: u64, error: super::Failure) {
         if epoch == self.epoch {
             self.status = Status::Failed;
             self.failure = Some(error);
@@ -264,7 +264,7 @@ impl RunState {
             ExecEvent::Failed { error, at } => {
                 self.advance(at);
                 self.status = Status::Failed;
-                self.failure = Some(error);
+                self.failure = Some(super::Failure::msg(error));
                 self.gate = None;
             }
         }

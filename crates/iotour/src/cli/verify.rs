@@ -15,12 +15,13 @@
 //!
 //! Exit 0 when nothing failed, 1 when any failed, 2 on bad input.
 
-use std::process::ExitCode;
-
 use clap::Args;
 
+use super::Global;
+use super::output::Output;
 use super::run::{Outcome, engine_config, run_headless};
-use super::{Global, signal_exit};
+use crate::exit::{self, Exit};
+use crate::sanitize::safe;
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::Catalog;
 use iotour_core::scenario::catalog::builtin_ids;
@@ -139,7 +140,7 @@ pub fn verdict(report: &RunOutcome) -> String {
     }
 }
 
-pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let names: Vec<String> = if args.scenarios.is_empty() {
         builtin_ids().map(str::to_string).collect()
@@ -150,6 +151,7 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     for name in &names {
         plans.push(catalog.resolve(name).map_err(|e| anyhow::anyhow!("{e}"))?);
     }
+    let out = Output::new();
     let (mut failed, mut unknown) = (0, 0);
     for plan in plans {
         let id = plan.id.clone();
@@ -160,17 +162,17 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     Verdict::Fail => failed += 1,
                     Verdict::Unknown => unknown += 1,
                 }
-                println!("{}", verdict(&r));
+                out.line(&verdict(&r))?;
             }
-            Ok(Outcome::Signalled(sig)) => return Ok(signal_exit(sig)),
+            Ok(Outcome::Signalled(sig)) => return Ok(Exit::Signal(sig)),
             Err(e) => {
                 failed += 1;
-                println!("FAIL {id}: {e:#}");
+                out.line(&format!("FAIL {}: {e:#}", safe(&id)))?;
             }
         }
     }
     if unknown > 0 {
-        println!(
+        out.line(&format!(
             "{unknown} scenario(s) could not be fully checked: a measurement source is missing \
              or switched off; unknown values are not passes{}",
             if args.strict {
@@ -178,14 +180,14 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             } else {
                 " (--strict counts them as failed)"
             }
-        );
+        ))?;
         if args.strict {
             failed += unknown;
         }
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
+    Ok(Exit::Status(if failed == 0 {
+        exit::SUCCESS
     } else {
-        ExitCode::from(1)
-    })
+        exit::FAILED
+    }))
 }

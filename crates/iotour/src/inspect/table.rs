@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use unicode_width::UnicodeWidthStr;
 
+use crate::sanitize::safe;
 use crate::ui::text::tr;
 use iotour_core::inspect::report::{FileReport, InspectReport, MapView, Totals};
 use iotour_core::probe::pages::CellState;
@@ -62,6 +63,9 @@ pub fn render_in(report: &InspectReport, page_size: u64, lang: Lang) -> String {
     for note in &report.notes {
         let _ = writeln!(out, "{}{note}", tr(lang, "note: ", "注："));
     }
+    for note in mount_notes(report, lang) {
+        let _ = writeln!(out, "{}{note}", tr(lang, "note: ", "注："));
+    }
     let _ = writeln!(
         out,
         "{} {} {} {} {} {} {}  {}  {}",
@@ -111,10 +115,10 @@ fn row(out: &mut String, f: &FileReport) {
         count(f.evicted),
         count(f.recently_evicted),
         f.source.unwrap_or("-"),
-        f.path,
+        safe(&f.path),
     );
     if let Some(err) = &f.error {
-        let _ = write!(out, "  ({err})");
+        let _ = write!(out, "  ({})", safe(err));
     }
     out.push('\n');
 }
@@ -187,9 +191,57 @@ fn summary(out: &mut String, t: &Totals, page_size: u64, lang: Lang) {
     let _ = writeln!(out, "{}", parts.join(tr(lang, "; ", "；")));
 }
 
+/// How many mount points were left out and which (a few), in `lang`: the
+/// table's and the live view's note.
+pub fn mount_notes(report: &InspectReport, lang: Lang) -> Vec<String> {
+    const SHOWN: usize = 6;
+    let list = |paths: Vec<String>| {
+        let more = paths.len().saturating_sub(SHOWN);
+        let mut l: Vec<String> = paths.into_iter().take(SHOWN).collect();
+        if more > 0 {
+            l.push(match lang {
+                Lang::En => format!("{more} more"),
+                Lang::Zh => format!("另 {more} 个"),
+            });
+        }
+        l.join(", ")
+    };
+    let mut notes = Vec::new();
+    let pseudo = &report.mounts.pseudo;
+    if !pseudo.is_empty() {
+        let n = pseudo.len();
+        let paths = list(
+            pseudo
+                .iter()
+                .map(|(p, kind)| format!("{} {kind}", safe(p)))
+                .collect(),
+        );
+        notes.push(match lang {
+            Lang::En => format!(
+                "{n} pseudo filesystem{} not entered ({paths}): kernel state, no file pages; name one to look inside",
+                if n == 1 { "" } else { "s" }
+            ),
+            Lang::Zh => format!("未进入 {n} 个伪文件系统（{paths}）：内核状态，没有文件页；要查看请直接指定它"),
+        });
+    }
+    let other = &report.mounts.other;
+    if !other.is_empty() {
+        let n = other.len();
+        let paths = list(other.iter().map(|p| safe(p).into_owned()).collect());
+        notes.push(match lang {
+            Lang::En => format!(
+                "{n} other filesystem{} not entered (--one-file-system): {paths}",
+                if n == 1 { "" } else { "s" }
+            ),
+            Lang::Zh => format!("未进入 {n} 个其他文件系统（--one-file-system）：{paths}"),
+        });
+    }
+    notes
+}
+
 fn map(out: &mut String, view: &MapView, page_size: u64, lang: Lang) {
     let m = &view.map;
-    let path = &view.path;
+    let path = safe(&view.path);
     if m.cells.is_empty() {
         let _ = match lang {
             Lang::En => writeln!(out, "\nmap of {path}: no pages in range"),
@@ -275,6 +327,7 @@ mod tests {
                 },
             }),
             notes: vec!["a note".into()],
+            mounts: Default::default(),
         }
     }
 

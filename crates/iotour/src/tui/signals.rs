@@ -12,6 +12,7 @@
 //! [`GRACE`] after the first signal the `signals` thread restores the
 //! terminal and exits with 128 + the signal itself.
 
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::Sender;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -35,6 +36,18 @@ struct Delivery {
 
 static DELIVERY: OnceLock<Mutex<Delivery>> = OnceLock::new();
 
+/// The first signal caught (0: none yet).
+static FIRST: AtomicI32 = AtomicI32::new(0);
+
+/// The first signal caught since [`install`], if any: whatever the program
+/// was doing when it came, it ends with 128 + this (see `cli::main`).
+pub fn received() -> Option<i32> {
+    match FIRST.load(Ordering::SeqCst) {
+        0 => None,
+        sig => Some(sig),
+    }
+}
+
 fn delivery() -> std::sync::MutexGuard<'static, Delivery> {
     DELIVERY
         .get_or_init(Mutex::default)
@@ -55,6 +68,7 @@ pub fn install() -> std::io::Result<()> {
         .spawn(move || {
             let mut first = true;
             for sig in signals.forever() {
+                let _ = FIRST.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
                 deliver(sig);
                 if std::mem::take(&mut first) {
                     arm_safety_net(sig);
@@ -82,10 +96,10 @@ fn arm_safety_net(sig: i32) {
         .spawn(move || {
             std::thread::sleep(GRACE);
             super::terminal::restore();
-            eprintln!(
+            crate::cli::output::err_line(&format!(
                 "iotour: still running {} s after signal {sig}; ending now",
                 GRACE.as_secs()
-            );
+            ));
             std::process::exit(128 + sig);
         });
     if spawned.is_err() {

@@ -23,6 +23,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::inspect::{InspectState, MapMissing};
 use crate::inspect::table::{count, with_pct};
+use crate::sanitize::safe;
 use crate::ui::Theme;
 use crate::ui::text::tr;
 use iotour_core::inspect::report::{FileReport, InspectReport, SortKey, Totals};
@@ -129,7 +130,7 @@ impl Widget for &InspectView<'_> {
 fn waiting(area: Rect, buf: &mut Buffer, v: &InspectView<'_>, theme: &Theme) {
     let (lang, path) = (v.lang, v.state.waiting_for());
     let status = match (&v.state.failure, lang) {
-        (Some(e), _) => Line::styled(e.clone(), theme.error),
+        (Some(e), _) => Line::styled(safe(&format!("{e:#}")).into_owned(), theme.error),
         (None, Lang::En) => Line::raw(format!("measuring {path} …")),
         (None, Lang::Zh) => Line::raw(format!("正在测量 {path} …")),
     };
@@ -343,8 +344,8 @@ fn page_map(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
         Ok(v) => v,
         Err(missing) => {
             let why = match missing {
-                MapMissing::Measuring => tr(lang, "measuring…", "测量中…"),
-                MapMissing::Failed(why) => why.as_str(),
+                MapMissing::Measuring => tr(lang, "measuring…", "测量中…").to_string(),
+                MapMissing::Failed(why) => safe(&format!("{why:#}")).into_owned(),
             };
             Paragraph::new(why).style(theme.muted).render(inner, buf);
             return;
@@ -558,9 +559,9 @@ mod tests {
     #[test]
     fn a_map_that_cannot_be_drawn_says_why() {
         let mut l = live();
-        l.s.map = Err(MapMissing::Failed(
-            "page-cache state unknown: cachestat(2) answered EPERM".into(),
-        ));
+        l.s.map = Err(MapMissing::Failed(crate::app::Failure::msg(
+            "page-cache state unknown: cachestat(2) answered EPERM",
+        )));
         let screen = text(&draw(110, 30, &l));
         assert!(screen.contains("cachestat(2) answered EPERM"), "{screen}");
     }

@@ -33,7 +33,7 @@ impl Narration<'_> {
     fn failure(&self, index: Option<usize>) -> Option<String> {
         let run = self.view.run;
         if let Some(e) = &run.failure {
-            return Some(e.clone());
+            return Some(format!("{e:#}"));
         }
         let i = index?;
         match &run.steps.get(i - 1)?.state {

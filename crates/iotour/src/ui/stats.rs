@@ -149,7 +149,7 @@ fn waiting(area: Rect, buf: &mut Buffer, v: &StatsView<'_>) {
     let (lang, theme) = (v.lang, v.theme);
     let secs = v.state.setup.every.as_secs_f64();
     let status = match (&v.state.failure, lang) {
-        (Some(e), _) => e.clone(),
+        (Some(e), _) => format!("{e:#}"),
         (None, Lang::En) => {
             format!("measuring the first {secs:.2} s window: rates need two samples…")
         }
