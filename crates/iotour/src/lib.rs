@@ -12,6 +12,7 @@ pub mod app;
 pub mod cli;
 pub mod compare;
 pub mod exit;
+pub mod figures;
 #[cfg(target_os = "linux")]
 pub mod inspect;
 pub mod plot;

@@ -172,9 +172,18 @@ impl<L: Launcher> Loop<L> {
             };
             let due = last_draw.is_none_or(|t| t.elapsed() >= interval);
             if dirty && (urgent || due) {
-                let frame = terminal.draw(|f| ui::render(f, &self.app, theme))?;
-                self.area = frame.area;
-                terminal.backend_mut().flush()?;
+                // A terminal that cannot be written to has gone away (a
+                // closed pty answers EIO): that ends the program as a
+                // hang-up does, not as an error of ours.
+                let drawn = terminal
+                    .draw(|f| ui::render(f, &self.app, theme))
+                    .map(|frame| frame.area)
+                    .and_then(|area| terminal.backend_mut().flush().map(|()| area));
+                let Ok(area) = drawn else {
+                    self.handle(Event::Stop(StopReason::InputClosed));
+                    break;
+                };
+                self.area = area;
                 dirty = false;
                 urgent = false;
                 last_draw = Some(Instant::now());

@@ -65,7 +65,7 @@ fn run_table_names_sources_and_marks_each_expectation() {
     assert!(text.contains("sources: syscalls="), "{text}");
     assert!(text.contains("(modeled)"), "{text}");
     assert!(
-        text.contains("✓ step 2 file_dirty_pages == 0 (actual 0)"),
+        text.contains("✓ step 2 dirty pages of the file: 0, expected exactly 0"),
         "{text}"
     );
     assert!(!text.contains('✗'), "{text}");
@@ -123,13 +123,13 @@ expect = { file_dirty_pages = ">= 256" }
     assert_eq!(run.status.code(), Some(1), "{text}");
     assert_eq!(
         text.trim(),
-        "FAIL wrong: step 2 file_dirty_pages >= 256 (actual 0)"
+        "FAIL wrong: step 2 dirty pages of the file: 0, expected at least 256"
     );
     let run = iotour(&["run", p.to_str().unwrap(), "--headless"], wd.path());
     assert_eq!(run.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&run.stdout)
-            .contains("✗ step 2 file_dirty_pages >= 256 (actual 0)")
+            .contains("✗ step 2 dirty pages of the file: 0, expected at least 256")
     );
 }
 

@@ -19,6 +19,7 @@ mod report_svg;
 mod robustness;
 mod scenario_cli;
 mod stats_cli;
+mod terminal_loss;
 mod tui_app;
 mod tui_e2e;
 mod tui_loop;

@@ -1,8 +1,8 @@
 //! `iotour verify [SCENARIO...]`: run scenarios headless (all built-ins when
 //! none is named) and print one verdict line each:
 //! - `PASS id (n steps, m checks)`: every expectation was measured and held;
-//! - `FAIL id: step 3 file_dirty_pages >= 256 (actual 12)`: one did not hold
-//!   (or a step failed);
+//! - `FAIL id: step 3 dirty pages of the file: 12, expected at least 256`:
+//!   one did not hold (or a step failed), in words and units;
 //! - `UNKNOWN id (n steps, 5 of 7 checks held; unknown: step 1 wchar, ...;
 //!   sources: io=unavailable)`: nothing failed, but some expectations could
 //!   not be checked because a measurement source is missing or switched off
@@ -21,9 +21,11 @@ use super::Global;
 use super::output::Output;
 use super::run::{Outcome, engine_config, run_headless};
 use crate::exit::{self, Exit};
+use crate::figures;
 use crate::sanitize::safe;
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::Catalog;
+use iotour_core::scenario::Lang;
 use iotour_core::scenario::catalog::builtin_ids;
 
 #[derive(Debug, Args)]
@@ -72,7 +74,7 @@ pub fn verdict(report: &RunOutcome) -> String {
     match judge(report) {
         Verdict::Pass => format!(
             "PASS {} ({} steps, {} checks)",
-            report.scenario,
+            safe(&report.scenario),
             report.steps.len(),
             checks
         ),
@@ -90,7 +92,7 @@ pub fn verdict(report: &RunOutcome) -> String {
                     s.expect
                         .iter()
                         .filter(|x| x.actual.is_none())
-                        .map(move |x| format!("step {} {}", s.index, x.key))
+                        .map(move |x| format!("step {} {}", s.index, safe(&x.key)))
                 })
                 .collect();
             let src = &report.environment.sources;
@@ -103,11 +105,11 @@ pub fn verdict(report: &RunOutcome) -> String {
             ]
             .iter()
             .filter(|(_, used, best)| used != best)
-            .map(|(k, used, _)| format!("{k}={used}"))
+            .map(|(k, used, _)| format!("{k}={}", safe(used)))
             .collect();
             format!(
                 "UNKNOWN {} ({} steps, {held} of {checks} checks held; unknown: {}; sources: {})",
-                report.scenario,
+                safe(&report.scenario),
                 report.steps.len(),
                 unknown.join(", "),
                 if fallbacks.is_empty() {
@@ -121,21 +123,23 @@ pub fn verdict(report: &RunOutcome) -> String {
             for s in &report.steps {
                 if let Some(err) = &s.error {
                     return format!(
-                        "FAIL {}: step {} ({}) error: {err}",
-                        report.scenario, s.index, s.op
+                        "FAIL {}: step {} ({}) error: {}",
+                        safe(&report.scenario),
+                        s.index,
+                        safe(&s.op),
+                        safe(err)
                     );
                 }
                 if let Some(x) = s.expect.iter().find(|x| !x.ok && x.actual.is_some()) {
-                    let actual = x
-                        .actual
-                        .map_or_else(|| "unknown".to_string(), |v| v.to_string());
                     return format!(
-                        "FAIL {}: step {} {} {} (actual {actual})",
-                        report.scenario, s.index, x.key, x.rule
+                        "FAIL {}: step {} {}",
+                        safe(&report.scenario),
+                        s.index,
+                        figures::expectation(&x.key, &x.rule, x.actual, Lang::En)
                     );
                 }
             }
-            format!("FAIL {}: the run stopped early", report.scenario)
+            format!("FAIL {}: the run stopped early", safe(&report.scenario))
         }
     }
 }

@@ -9,9 +9,10 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use super::text::{opt_count, tr, wrap};
+use super::text::{tr, wrap};
 use super::{View, panel_block};
 use crate::app::run::StepState;
+use crate::figures;
 
 pub struct Narration<'a> {
     pub view: View<'a>,
@@ -219,33 +220,47 @@ impl Narration<'_> {
         let report = view.report.as_ref();
         let mut expectations: Vec<(Line<'static>, Priority)> = Vec::new();
         for (n, e) in step.expect.iter().enumerate() {
-            let kind = if e.key.is_modeled() {
-                tr(v.lang, " (modeled)", "（模型）")
-            } else {
-                ""
-            };
-            // While hidden, the rule's number would give the answer away.
-            let rule = if hidden {
-                format!("  {}{kind} → ", e.key)
-            } else {
-                format!("  {} {}{kind} → ", e.key, e.rule)
-            };
-            let mut spans = vec![Span::styled(rule, t.muted)];
-            let mut priority = Priority::Essential;
-            match report.and_then(|r| r.expect.get(n)) {
-                _ if hidden => spans.push(Span::styled(tr(v.lang, "hidden", "隐藏"), t.question)),
-                Some(r) => {
-                    priority = Priority::Result;
-                    spans.push(Span::styled(opt_count(r.actual), t.measured));
-                    spans.push(if r.ok {
-                        Span::styled(" ✓", t.ok)
+            let (key, rule) = (e.key.as_str(), e.rule.to_string());
+            // The mark, then the expectation in words, wrapped under itself.
+            let (mark, text, style, priority) = match report.and_then(|r| r.expect.get(n)) {
+                // While hidden, the rule's number would give the answer away.
+                _ if hidden => (
+                    Span::styled("?", t.question),
+                    format!(
+                        "{}: {}",
+                        figures::name(e.key, v.lang),
+                        tr(v.lang, "hidden", "隐藏")
+                    ),
+                    t.question,
+                    Priority::Essential,
+                ),
+                Some(r) => (
+                    if r.ok {
+                        Span::styled("✓", t.ok)
                     } else {
-                        Span::styled(" ✗", t.fail)
-                    });
-                }
-                None => spans.push(Span::styled("…", t.muted)),
+                        Span::styled("✗", t.fail)
+                    },
+                    figures::expectation(key, &rule, r.actual, v.lang),
+                    t.measured,
+                    Priority::Result,
+                ),
+                None => (
+                    Span::styled("…", t.muted),
+                    figures::pending(key, &rule, v.lang),
+                    t.muted,
+                    Priority::Essential,
+                ),
+            };
+            for (k, part) in wrap(&text, width.saturating_sub(4)).into_iter().enumerate() {
+                let lead = if k == 0 { mark.clone() } else { Span::raw(" ") };
+                let line = Line::from(vec![
+                    Span::raw("  "),
+                    lead,
+                    Span::raw(" "),
+                    Span::styled(part, style),
+                ]);
+                expectations.push((line, priority));
             }
-            expectations.push((Line::from(spans), priority));
         }
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
