@@ -188,13 +188,18 @@ fn sigint_and_sigterm_abort_and_remove_the_workdir() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Wait for the working directory to appear (the run has started).
+        // Wait for the working file to be there (the run is set up and in
+        // its sleep step: the file is made before the first step).
         let deadline = Instant::now() + Duration::from_secs(10);
-        while is_empty_dir(wd.path()) {
+        let has_file = || {
+            std::fs::read_dir(wd.path())
+                .unwrap()
+                .any(|d| d.unwrap().path().join("file").exists())
+        };
+        while !has_file() {
             assert!(Instant::now() < deadline, "the run never started");
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(200));
         let (status, took) = signal_and_wait(&mut child, sig);
         assert!(took < Duration::from_secs(2), "{took:?}");
         assert_eq!(status.code(), Some(code), "signal {sig}");

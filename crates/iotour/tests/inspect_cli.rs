@@ -324,3 +324,51 @@ fn watch_with_json_prints_one_object_per_line() {
     );
     assert_eq!(status.code(), Some(128 + libc::SIGTERM));
 }
+
+/// `inspect /` stays out of /proc, /sys and the other pseudo filesystems
+/// (told by type) and says how many it left out; named, /proc is walked;
+/// `-x` enters no other filesystem at all.
+#[test]
+fn pseudo_filesystems_are_left_out_unless_named_and_x_stays_on_one() {
+    let out = Command::new(BIN)
+        .args(["inspect", "--json", "--max-depth", "1", "/"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    let skipped = v["totals"]["pseudo_filesystems_skipped"].as_u64().unwrap();
+    assert!(skipped >= 2, "/proc and /sys at least: {}", v["totals"]);
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with("/proc/") || p.starts_with("/sys/")),
+        "{paths:?}"
+    );
+    let text = Command::new(BIN)
+        .args(["inspect", "--plain", "--max-depth", "1", "/"])
+        .env("LANG", "C")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("pseudo filesystems not entered"), "{text}");
+    assert!(text.contains("/proc proc"), "{text}");
+    // Named, it is walked.
+    let out = Command::new(BIN)
+        .args(["inspect", "--json", "/proc/self/status"])
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["files"][0]["path"], "/proc/self/status");
+    // -x: the mounts below / are other filesystems, pseudo or not.
+    let out = Command::new(BIN)
+        .args(["inspect", "--json", "-x", "--max-depth", "1", "/"])
+        .output()
+        .unwrap();
+    let t = &json(&out)["totals"];
+    assert_eq!(t["pseudo_filesystems_skipped"], 0, "{t}");
+    assert!(t["other_filesystems_skipped"].as_u64().unwrap() >= 2, "{t}");
+}

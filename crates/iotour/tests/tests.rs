@@ -5,9 +5,11 @@
 
 mod support;
 
+mod closed_pipes;
 mod compare_cli;
 mod compare_view;
 mod engine_cli;
+mod escapes;
 mod fallbacks;
 mod fidelity;
 mod inspect_cli;

@@ -244,6 +244,10 @@ fn pseudo_type(
         return None;
     }
     // SAFETY: statfs returned 0, so it wrote the whole struct.
+    #[allow(
+        clippy::useless_conversion,
+        reason = "f_type is an i64 on x86_64 glibc, a narrower type elsewhere"
+    )]
     let magic = i64::from(unsafe { st.assume_init() }.f_type);
     if let Some((_, name)) = PSEUDO.iter().find(|(m, _)| *m == magic) {
         return Some(name);

@@ -69,7 +69,13 @@ pub fn letter(i: usize) -> char {
 pub fn render(c: &Comparison) -> String {
     let mut out = String::new();
     for (i, s) in c.scenarios.iter().enumerate() {
-        let _ = writeln!(out, "{}  {} — {}", letter(i), s.id, s.title);
+        let _ = writeln!(
+            out,
+            "{}  {} — {}",
+            letter(i),
+            crate::sanitize::safe(&s.id),
+            crate::sanitize::safe(&s.title)
+        );
     }
     let rows = rows(c);
     let cols = rows[0].len();

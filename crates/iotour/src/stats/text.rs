@@ -370,7 +370,8 @@ pub(crate) fn writers(out: &mut String, r: &StatsReport, lang: Lang) {
             w.pid,
             format!("{}/s", format_size(w.write_bytes_per_s as u64)),
             format!("{}/s", format_size(w.cancelled_write_bytes_per_s as u64)),
-            w.comm
+            // Any process may name itself anything, escapes included.
+            crate::sanitize::safe(&w.comm)
         );
     }
 }

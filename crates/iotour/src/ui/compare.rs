@@ -19,6 +19,7 @@ use crate::app::action::COMPARE_KEYS;
 use crate::app::{CompareState, Status};
 use crate::compare::Figure;
 use crate::compare::table::{letter, rows};
+use crate::sanitize::safe;
 use crate::ui::{self, Theme, View, data_path, footer, header, page_map, panel_block, text::tr};
 use iotour_core::scenario::Lang;
 
@@ -99,7 +100,7 @@ fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme)
             Status::Failed => ("✗ failed", t.fail),
         };
         spans.push(Span::styled(format!("{} ", letter(i)), t.key));
-        spans.push(Span::styled(format!("{} ", run.plan.id), t.title));
+        spans.push(Span::styled(format!("{} ", safe(&run.plan.id)), t.title));
         spans.push(Span::styled(state, style));
         spans.push(Span::styled("   ", t.muted));
     }
@@ -118,9 +119,9 @@ fn draw_columns(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, theme: &Th
         ]));
         Line::from(vec![
             Span::styled(format!(" {} ", letter(i)), theme.key),
-            Span::styled(run.plan.id.clone(), theme.title),
+            Span::styled(safe(&run.plan.id).into_owned(), theme.title),
             Span::styled(
-                format!(" — {}", run.plan.meta.title.get(view.lang)),
+                format!(" — {}", safe(run.plan.meta.title.get(view.lang))),
                 theme.muted,
             ),
         ])

@@ -10,6 +10,7 @@ use ratatui::widgets::Widget;
 use super::View;
 use super::text::tr;
 use crate::app::Status;
+use crate::sanitize::safe;
 
 pub struct Header<'a> {
     pub view: View<'a>,
@@ -72,7 +73,7 @@ impl Widget for &Header<'_> {
         let sep = || Span::styled(" │ ", t.muted);
         let mut top = vec![
             Span::styled(" iotour · ", t.muted),
-            Span::styled(run.plan.meta.title.get(v.lang).to_string(), t.title),
+            Span::styled(safe(run.plan.meta.title.get(v.lang)).into_owned(), t.title),
             sep(),
             Span::raw(step),
             sep(),

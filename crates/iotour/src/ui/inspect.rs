@@ -128,7 +128,7 @@ impl Widget for &InspectView<'_> {
 /// The screen before the first report (a big tree takes a moment to walk),
 /// or instead of it when the paths could not be measured at all.
 fn waiting(area: Rect, buf: &mut Buffer, v: &InspectView<'_>, theme: &Theme) {
-    let (lang, path) = (v.lang, v.state.waiting_for());
+    let (lang, path) = (v.lang, safe(&v.state.waiting_for()).into_owned());
     let status = match (&v.state.failure, lang) {
         (Some(e), _) => Line::styled(safe(&format!("{e:#}")).into_owned(), theme.error),
         (None, Lang::En) => Line::raw(format!("measuring {path} …")),
@@ -170,8 +170,12 @@ fn header(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
             theme.error,
         ));
     }
-    if let Some(note) = v.report.notes.first() {
-        spans.push(Span::styled(format!(" · {note}"), theme.fallback_badge));
+    let mounts = crate::inspect::table::mount_notes(v.report, v.lang);
+    if let Some(note) = v.report.notes.first().or(mounts.first()) {
+        spans.push(Span::styled(
+            format!(" · {}", safe(note)),
+            theme.fallback_badge,
+        ));
     }
     Line::from(spans).render(area, buf);
 }
@@ -197,7 +201,7 @@ fn cells(f: &FileReport, wide: bool) -> [String; 7] {
         share(f.dirty, f.pages, wide),
         share(f.writeback, f.pages, wide),
         count(f.evicted),
-        f.path.clone(),
+        safe(&f.path).into_owned(),
     ]
 }
 
@@ -274,7 +278,7 @@ fn table(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
             // The reason follows the path (and is shown whole in the map
             // panel when the file is selected).
             Some(e) => {
-                c[6] = format!("{}  ({e})", c[6]);
+                c[6] = format!("{}  ({})", c[6], safe(e));
                 row(c).style(theme.muted)
             }
             None => row(c),
@@ -318,7 +322,7 @@ fn page_map(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
         Ok(v) => {
             let cell = v.map.pages_per_cell;
             let (path, from, bytes) = (
-                &v.path,
+                safe(&v.path),
                 format_size(v.offset),
                 format_size(cell * page_size()),
             );

@@ -13,6 +13,7 @@ use super::text::{tr, wrap};
 use super::{View, panel_block};
 use crate::app::run::StepState;
 use crate::figures;
+use crate::sanitize::{Newlines, safe, sanitize};
 
 pub struct Narration<'a> {
     pub view: View<'a>,
@@ -34,15 +35,16 @@ impl Narration<'_> {
     fn failure(&self, index: Option<usize>) -> Option<String> {
         let run = self.view.run;
         if let Some(e) = &run.failure {
-            return Some(format!("{e:#}"));
+            return Some(safe(&format!("{e:#}")).into_owned());
         }
         let i = index?;
         match &run.steps.get(i - 1)?.state {
             StepState::Failed(e) => Some(format!(
-                "{} {i} ({}) {}: {e}",
+                "{} {i} ({}) {}: {}",
                 tr(self.view.lang, "step", "步骤"),
                 run.plan.steps[i - 1].op.name(),
                 tr(self.view.lang, "failed", "失败"),
+                safe(e),
             )),
             _ => None,
         }
@@ -178,7 +180,11 @@ impl Narration<'_> {
         };
         let mut context: Vec<Line<'static>> = Vec::new();
         if let (true, Some(ask)) = (v.predict, &step.ask) {
-            let q = format!("? {}: {}", tr(v.lang, "Predict", "先预测"), ask.get(v.lang));
+            let q = format!(
+                "? {}: {}",
+                tr(v.lang, "Predict", "先预测"),
+                sanitize(ask.get(v.lang), Newlines::Keep)
+            );
             wrapped(&q, t.question, &mut out);
             if run.gate == Some(i) {
                 wrapped(
@@ -203,14 +209,18 @@ impl Narration<'_> {
             }
         }
         if let Some(say) = &step.say {
-            wrapped(say.get(v.lang), Style::new(), &mut out);
+            wrapped(
+                &sanitize(say.get(v.lang), Newlines::Keep),
+                Style::new(),
+                &mut out,
+            );
         }
         if let Some(java) = &run.plan.meta.java {
-            wrapped(&format!("Java: {java}"), t.muted, &mut context);
+            wrapped(&format!("Java: {}", safe(java)), t.muted, &mut context);
         }
         if let Some(calls) = &step.calls {
             wrapped(
-                &format!("{}: {calls}", tr(v.lang, "calls", "调用链")),
+                &format!("{}: {}", tr(v.lang, "calls", "调用链"), safe(calls)),
                 t.muted,
                 &mut context,
             );
@@ -265,7 +275,7 @@ impl Narration<'_> {
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
             for note in report.iter().flat_map(|r| &r.modeled.notes) {
-                let text = format!("{}: {note}", tr(v.lang, "model", "模型"));
+                let text = format!("{}: {}", tr(v.lang, "model", "模型"), safe(note));
                 wrapped(&text, t.modeled, &mut out);
             }
         }

@@ -11,6 +11,7 @@ use super::text::{fit, tr, wrap};
 use super::{Theme, footer::Footer, panel_block};
 use crate::app::PickerState;
 use crate::app::action::PICKER_KEYS;
+use crate::sanitize::{Newlines, safe, sanitize};
 use iotour_core::scenario::Lang;
 
 pub struct Picker<'a> {
@@ -32,7 +33,7 @@ impl Widget for &Picker<'_> {
         let mut top = vec![Span::styled(" iotour · ", t.muted)];
         if let Some(notice) = &s.notice {
             // Until the next key, the line is the notice's: it may be long.
-            top.push(Span::styled(notice.clone(), t.error));
+            top.push(Span::styled(safe(notice).into_owned(), t.error));
         } else if let Some(path) = &s.inspect_path {
             top.extend([
                 Span::styled(tr(self.lang, "inspect path: ", "查看路径："), t.title),
@@ -113,8 +114,8 @@ impl Widget for &Picker<'_> {
             let text = format!(
                 "{} {}  [{}]",
                 if selected { "▸" } else { " " },
-                p.meta.title.get(self.lang),
-                p.meta.tags.join(", ")
+                safe(p.meta.title.get(self.lang)),
+                safe(&p.meta.tags.join(", "))
             );
             buf.set_stringn(
                 inner.x,
@@ -146,16 +147,16 @@ impl Widget for &Picker<'_> {
         let w = pinner.width as usize;
         let mut lines: Vec<Line> = Vec::new();
         lines.push(Line::styled(
-            format!("{} ({})", p.meta.title.get(self.lang), p.id),
+            format!("{} ({})", safe(p.meta.title.get(self.lang)), safe(&p.id)),
             t.title,
         ));
         lines.extend(
-            wrap(p.meta.summary.get(self.lang), w)
+            wrap(&sanitize(p.meta.summary.get(self.lang), Newlines::Keep), w)
                 .into_iter()
                 .map(Line::raw),
         );
         if let Some(java) = &p.meta.java {
-            lines.push(Line::styled(format!("Java: {java}"), t.muted));
+            lines.push(Line::styled(format!("Java: {}", safe(java)), t.muted));
         }
         lines.push(Line::raw(""));
         // Each step's say text, wrapped; when the rows run out every step
@@ -166,7 +167,12 @@ impl Widget for &Picker<'_> {
             .map(|st| {
                 st.say
                     .as_ref()
-                    .map(|say| wrap(say.get(self.lang), w.saturating_sub(4)))
+                    .map(|say| {
+                        wrap(
+                            &sanitize(say.get(self.lang), Newlines::Keep),
+                            w.saturating_sub(4),
+                        )
+                    })
                     .unwrap_or_default()
             })
             .collect();
