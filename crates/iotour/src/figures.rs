@@ -50,36 +50,30 @@ fn unit(key: Key) -> Unit {
 
 /// The figure's name in words.
 pub fn name(key: Key, lang: Lang) -> &'static str {
-    let (en, zh) = match key {
-        Key::DurationNs => ("duration", "耗时"),
-        Key::Syscalls => ("syscalls", "系统调用"),
-        Key::VoluntaryCtxSwitches => ("voluntary context switches", "主动上下文切换"),
-        Key::InvoluntaryCtxSwitches => ("involuntary context switches", "被动上下文切换"),
-        Key::MinorFaults => ("minor page faults", "次缺页"),
-        Key::MajorFaults => ("major page faults", "主缺页"),
-        Key::Rchar => ("bytes read (rchar)", "读取字节（rchar）"),
-        Key::Wchar => ("bytes written (wchar)", "写入字节（wchar）"),
-        Key::ReadBytes => ("bytes read from disk", "从磁盘读取的字节"),
-        Key::WriteBytes => ("bytes written to disk", "写入磁盘的字节"),
-        Key::FileCachedPages => ("cached pages of the file", "文件的已缓存页"),
-        Key::FileDirtyPages => ("dirty pages of the file", "文件的脏页"),
-        Key::FileWritebackPages => ("pages of the file under writeback", "文件回写中的页"),
-        Key::SystemDirtyKb => ("dirty memory, system-wide", "全系统脏内存"),
-        Key::SystemWritebackKb => ("memory under writeback, system-wide", "全系统回写中内存"),
-        Key::RssKb => ("resident memory (RSS)", "常驻内存（RSS）"),
-        Key::ModeSwitches => ("mode switches (modeled)", "模式切换（模型）"),
-        Key::CpuCopies => ("CPU copies (modeled)", "CPU 拷贝次数（模型）"),
-        Key::DmaCopies => ("DMA copies (modeled)", "DMA 拷贝次数（模型）"),
-        Key::CpuCopyBytes => (
-            "bytes copied by the CPU (modeled)",
-            "CPU 拷贝的字节（模型）",
-        ),
-        Key::DmaCopyBytes => ("bytes moved by DMA (modeled)", "DMA 传输的字节（模型）"),
+    let message = match key {
+        Key::DurationNs => k!("figures.duration_ns"),
+        Key::Syscalls => k!("figures.syscalls"),
+        Key::VoluntaryCtxSwitches => k!("figures.voluntary_ctx_switches"),
+        Key::InvoluntaryCtxSwitches => k!("figures.involuntary_ctx_switches"),
+        Key::MinorFaults => k!("figures.minor_faults"),
+        Key::MajorFaults => k!("figures.major_faults"),
+        Key::Rchar => k!("figures.rchar"),
+        Key::Wchar => k!("figures.wchar"),
+        Key::ReadBytes => k!("figures.read_bytes"),
+        Key::WriteBytes => k!("figures.write_bytes"),
+        Key::FileCachedPages => k!("figures.file_cached_pages"),
+        Key::FileDirtyPages => k!("figures.file_dirty_pages"),
+        Key::FileWritebackPages => k!("figures.file_writeback_pages"),
+        Key::SystemDirtyKb => k!("figures.system_dirty_kb"),
+        Key::SystemWritebackKb => k!("figures.system_writeback_kb"),
+        Key::RssKb => k!("figures.rss_kb"),
+        Key::ModeSwitches => k!("figures.mode_switches"),
+        Key::CpuCopies => k!("figures.cpu_copies"),
+        Key::DmaCopies => k!("figures.dma_copies"),
+        Key::CpuCopyBytes => k!("figures.cpu_copy_bytes"),
+        Key::DmaCopyBytes => k!("figures.dma_copy_bytes"),
     };
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
+    crate::i18n::text(lang, message)
 }
 
 /// `v` in the figure's unit: `10,486`, `1 MiB`, `1,048,577 B`, `12,345 KiB`,
@@ -138,19 +132,13 @@ pub fn duration(ns: u64) -> String {
 /// What the rule asks, in words: `expected exactly 10,486`, `expected under 3 s`.
 pub fn rule(key: Key, rule: Rule, lang: Lang) -> String {
     let v = |n| value(key, n);
-    match (lang, rule) {
-        (Lang::En, Rule::Eq(n)) => format!("expected exactly {}", v(n)),
-        (Lang::En, Rule::Ge(n)) => format!("expected at least {}", v(n)),
-        (Lang::En, Rule::Le(n)) => format!("expected at most {}", v(n)),
-        (Lang::En, Rule::Gt(n)) => format!("expected more than {}", v(n)),
-        (Lang::En, Rule::Lt(n)) => format!("expected under {}", v(n)),
-        (Lang::En, Rule::Range(a, b)) => format!("expected {} to {}", v(a), v(b)),
-        (Lang::Zh, Rule::Eq(n)) => format!("应恰好为 {}", v(n)),
-        (Lang::Zh, Rule::Ge(n)) => format!("应至少为 {}", v(n)),
-        (Lang::Zh, Rule::Le(n)) => format!("应至多为 {}", v(n)),
-        (Lang::Zh, Rule::Gt(n)) => format!("应大于 {}", v(n)),
-        (Lang::Zh, Rule::Lt(n)) => format!("应小于 {}", v(n)),
-        (Lang::Zh, Rule::Range(a, b)) => format!("应在 {} 到 {} 之间", v(a), v(b)),
+    match rule {
+        Rule::Eq(n) => t!(lang, "figures.rule_eq", v = v(n)),
+        Rule::Ge(n) => t!(lang, "figures.rule_ge", v = v(n)),
+        Rule::Le(n) => t!(lang, "figures.rule_le", v = v(n)),
+        Rule::Gt(n) => t!(lang, "figures.rule_gt", v = v(n)),
+        Rule::Lt(n) => t!(lang, "figures.rule_lt", v = v(n)),
+        Rule::Range(a, b) => t!(lang, "figures.rule_range", a = v(a), b = v(b)),
     }
 }
 
@@ -168,15 +156,17 @@ pub fn expectation(key: &str, rule_text: &str, actual: Option<u64>, lang: Lang) 
         let actual = actual.map_or_else(|| "?".to_string(), |v| v.to_string());
         return safe(&format!("{key} {rule_text} (actual {actual})")).into_owned();
     };
-    let measured = match (actual, lang) {
-        (Some(v), _) => value(k, v),
-        (None, Lang::En) => "unknown (not measured here)".to_string(),
-        (None, Lang::Zh) => "未知（此处无法测量）".to_string(),
+    let measured = match actual {
+        Some(v) => value(k, v),
+        None => t!(lang, "figures.unknown").to_string(),
     };
-    match lang {
-        Lang::En => format!("{}: {measured}, {}", name(k, lang), rule(k, r, lang)),
-        Lang::Zh => format!("{}：{measured}，{}", name(k, lang), rule(k, r, lang)),
-    }
+    t!(
+        lang,
+        "figures.expectation",
+        name = name(k, lang),
+        value = measured,
+        rule = rule(k, r, lang)
+    )
 }
 
 /// An expectation before its step ran (the value not known yet): the name
@@ -185,10 +175,12 @@ pub fn pending(key: &str, rule_text: &str, lang: Lang) -> String {
     let Some((k, r)) = parsed(key, rule_text) else {
         return safe(&format!("{key} {rule_text}")).into_owned();
     };
-    match lang {
-        Lang::En => format!("{}, {}", name(k, lang), rule(k, r, lang)),
-        Lang::Zh => format!("{}，{}", name(k, lang), rule(k, r, lang)),
-    }
+    t!(
+        lang,
+        "figures.pending",
+        name = name(k, lang),
+        rule = rule(k, r, lang)
+    )
 }
 
 /// The figure's name for a key as written (`key` itself if unknown).

@@ -8,6 +8,9 @@
 //! channel → [`app`] state → [`ui`] widgets; [`report`] projects the
 //! engine's outcomes into the JSON schema.
 
+#[macro_use]
+pub mod i18n;
+
 pub mod app;
 pub mod cli;
 pub mod compare;

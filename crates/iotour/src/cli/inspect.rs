@@ -131,10 +131,13 @@ pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<Exit> {
         let mut text = format(&report, args.json, lang)?;
         if !args.json {
             let (secs, at) = (every.as_secs_f64(), clock());
-            text = match lang {
-                Lang::En => format!("iotour inspect, every {secs:.2}s, at {at} UTC\n{text}\n"),
-                Lang::Zh => format!("iotour inspect，每 {secs:.2} 秒，{at} UTC\n{text}\n"),
-            };
+            let head = t!(
+                lang,
+                "cli.inspect_every",
+                secs = format!("{secs:.2}"),
+                at = at
+            );
+            text = format!("{head}\n{text}\n");
         }
         if clear {
             // Like watch(1): each refresh replaces the last.

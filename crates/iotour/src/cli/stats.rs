@@ -12,7 +12,6 @@ use crate::exit::{self, Exit};
 use crate::stats::report::StatsReport;
 use crate::stats::text;
 use crate::tui::{self, NoEngine, clock::time_of_day as clock};
-use iotour_core::scenario::Lang;
 use iotour_core::stats::sample::Sample;
 
 #[derive(Debug, Args)]
@@ -67,10 +66,13 @@ pub fn run(global: &Global, args: StatsArgs) -> anyhow::Result<Exit> {
         };
         if let (Some(every), false) = (args.watch, args.json) {
             let (secs, at) = (every.as_secs_f64(), clock());
-            text = match lang {
-                Lang::En => format!("iotour stats, every {secs:.2}s, at {at} UTC\n\n{text}\n"),
-                Lang::Zh => format!("iotour stats，每 {secs:.2} 秒，{at} UTC\n\n{text}\n"),
-            };
+            let head = t!(
+                lang,
+                "cli.stats_every",
+                secs = format!("{secs:.2}"),
+                at = at
+            );
+            text = format!("{head}\n\n{text}\n");
         }
         if clear {
             out.clear_screen()?;

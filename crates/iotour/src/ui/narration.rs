@@ -9,7 +9,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use super::text::{tr, wrap};
+use super::text::wrap;
 use super::{View, panel_block};
 use crate::app::run::StepState;
 use crate::figures;
@@ -41,9 +41,9 @@ impl Narration<'_> {
         match &run.steps.get(i - 1)?.state {
             StepState::Failed(e) => Some(format!(
                 "{} {i} ({}) {}: {}",
-                tr(self.view.lang, "step", "步骤"),
+                t!(self.view.lang, "narration.step"),
                 run.plan.steps[i - 1].op.name(),
-                tr(self.view.lang, "failed", "失败"),
+                t!(self.view.lang, "narration.failed"),
                 safe(e),
             )),
             _ => None,
@@ -58,14 +58,14 @@ impl Widget for &Narration<'_> {
         let run = v.run;
         let index = self.step_index();
         let mut title = vec![Span::styled(
-            format!(" {} ", tr(v.lang, "narration", "讲解")),
+            format!(" {} ", t!(v.lang, "narration.narration")),
             t.title,
         )];
         if let Some(i) = index {
             title.push(Span::styled(
                 format!(
                     "· {} {i}/{}: {} ",
-                    tr(v.lang, "step", "步骤"),
+                    t!(v.lang, "narration.step"),
                     run.plan.steps.len(),
                     run.plan.steps[i - 1].op.name()
                 ),
@@ -93,7 +93,7 @@ impl Widget for &Narration<'_> {
                 .borders(Borders::ALL)
                 .border_style(t.fail)
                 .title(Span::styled(
-                    format!(" ✗ {} ", tr(v.lang, "error", "错误")),
+                    format!(" ✗ {} ", t!(v.lang, "narration.error")),
                     t.fail,
                 ));
             Paragraph::new(lines).block(err_block).render(err_area, buf);
@@ -106,14 +106,7 @@ impl Widget for &Narration<'_> {
         let rows = inner.height as usize;
         let more = |n: usize| {
             Line::styled(
-                format!(
-                    "… {n} {}",
-                    tr(
-                        v.lang,
-                        "more lines: Tab to the narration tab",
-                        "行未显示：按 Tab 切到讲解页"
-                    )
-                ),
+                format!("… {n} {}", t!(v.lang, "narration.more_lines_tab_to_the")),
                 t.muted,
             )
         };
@@ -182,27 +175,19 @@ impl Narration<'_> {
         if let (true, Some(ask)) = (v.predict, &step.ask) {
             let q = format!(
                 "? {}: {}",
-                tr(v.lang, "Predict", "先预测"),
+                t!(v.lang, "narration.predict"),
                 sanitize(ask.get(v.lang), Newlines::Keep)
             );
             wrapped(&q, t.question, &mut out);
             if run.gate == Some(i) {
                 wrapped(
-                    tr(
-                        v.lang,
-                        "Make your guess, then press space to run the step and reveal the answer.",
-                        "先说出你的答案，再按空格运行这一步并揭晓。",
-                    ),
+                    t!(v.lang, "narration.make_your_guess_then_press"),
                     t.muted,
                     &mut out,
                 );
             } else if hidden {
                 wrapped(
-                    tr(
-                        v.lang,
-                        "Figures hidden until the step has run.",
-                        "这一步运行完之前隐藏数字。",
-                    ),
+                    t!(v.lang, "narration.figures_hidden_until_the_step"),
                     t.muted,
                     &mut out,
                 );
@@ -220,7 +205,7 @@ impl Narration<'_> {
         }
         if let Some(calls) = &step.calls {
             wrapped(
-                &format!("{}: {}", tr(v.lang, "calls", "调用链"), safe(calls)),
+                &format!("{}: {}", t!(v.lang, "narration.calls"), safe(calls)),
                 t.muted,
                 &mut context,
             );
@@ -239,7 +224,7 @@ impl Narration<'_> {
                     format!(
                         "{}: {}",
                         figures::name(e.key, v.lang),
-                        tr(v.lang, "hidden", "隐藏")
+                        t!(v.lang, "narration.hidden")
                     ),
                     t.question,
                     Priority::Essential,
@@ -275,7 +260,7 @@ impl Narration<'_> {
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
             for note in report.iter().flat_map(|r| &r.modeled.notes) {
-                let text = format!("{}: {}", tr(v.lang, "model", "模型"), safe(note));
+                let text = format!("{}: {}", t!(v.lang, "narration.model"), safe(note));
                 wrapped(&text, t.modeled, &mut out);
             }
         }

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::text::{fit, tr, wrap};
+use super::text::{fit, wrap};
 use super::{Theme, footer::Footer, panel_block};
 use crate::app::PickerState;
 use crate::app::action::PICKER_KEYS;
@@ -36,21 +36,14 @@ impl Widget for &Picker<'_> {
             top.push(Span::styled(safe(notice).into_owned(), t.error));
         } else if let Some(path) = &s.inspect_path {
             top.extend([
-                Span::styled(tr(self.lang, "inspect path: ", "查看路径："), t.title),
+                Span::styled(t!(self.lang, "picker.inspect_path"), t.title),
                 Span::raw(path.clone()),
                 Span::styled("▏", t.key),
-                Span::styled(
-                    tr(
-                        self.lang,
-                        "  enter open · esc cancel · ctrl-u clear",
-                        "  回车打开 · esc 取消 · ctrl-u 清空",
-                    ),
-                    t.muted,
-                ),
+                Span::styled(t!(self.lang, "picker.enter_open_esc_cancel_ctrl"), t.muted),
             ]);
         } else {
             top.extend([
-                Span::styled(tr(self.lang, "choose a scenario", "选择一个场景"), t.title),
+                Span::styled(t!(self.lang, "picker.choose_a_scenario"), t.title),
                 Span::styled("  / ", t.key),
             ]);
             if s.filtering || !s.filter.is_empty() {
@@ -59,12 +52,12 @@ impl Widget for &Picker<'_> {
                     top.push(Span::styled("▏", t.key));
                 }
             } else {
-                top.push(Span::styled(tr(self.lang, "filter", "筛选"), t.muted));
+                top.push(Span::styled(t!(self.lang, "picker.filter"), t.muted));
             }
         }
         if self.predict && s.notice.is_none() {
             top.push(Span::styled(
-                format!("  {}", tr(self.lang, "predict mode", "预测模式")),
+                format!("  {}", t!(self.lang, "picker.predict_mode")),
                 t.question,
             ));
         }
@@ -84,7 +77,7 @@ impl Widget for &Picker<'_> {
             Line::styled(
                 format!(
                     " {} ({}) ",
-                    tr(self.lang, "scenarios", "场景"),
+                    t!(self.lang, "picker.scenarios"),
                     visible.len()
                 ),
                 t.title,
@@ -127,17 +120,13 @@ impl Widget for &Picker<'_> {
         }
         if visible.is_empty() {
             Line::styled(
-                tr(
-                    self.lang,
-                    "no scenario matches the filter",
-                    "没有匹配筛选的场景",
-                ),
+                t!(self.lang, "picker.no_scenario_matches_the_filter"),
                 t.muted,
             )
             .render(inner, buf);
         }
         let preview = panel_block(
-            Line::styled(format!(" {} ", tr(self.lang, "preview", "预览")), t.title),
+            Line::styled(format!(" {} ", t!(self.lang, "picker.preview")), t.title),
             false,
             t,
         );

@@ -4,16 +4,6 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use iotour_core::scenario::Lang;
-
-/// Pick the label for `lang`.
-pub fn tr(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
-}
-
 /// `12,345`.
 pub fn count(n: u64) -> String {
     let s = n.to_string();
