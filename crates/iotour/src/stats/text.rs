@@ -37,8 +37,8 @@ pub fn render(r: &StatsReport) -> String {
     render_in(r, Lang::En)
 }
 
-/// The whole report as text in `lang`, ending in a newline. The notes come
-/// from the probes and stay English (as in `--json`); their prefix follows `lang`.
+/// The whole report as text in `lang`, ending in a newline, notes included
+/// (in `lang` too; `--json` has them in English).
 pub fn render_in(r: &StatsReport, lang: Lang) -> String {
     let mut out = String::new();
     state(&mut out, r, lang);
@@ -46,10 +46,18 @@ pub fn render_in(r: &StatsReport, lang: Lang) -> String {
     rates(&mut out, r, lang);
     pressure(&mut out, r, lang);
     writers(&mut out, r, lang);
-    for note in &r.notes {
+    for note in notes(r, lang) {
         let _ = writeln!(out, "{}{note}", note_label(lang));
     }
     out
+}
+
+/// The report's notes in `lang`.
+pub(crate) fn notes(r: &StatsReport, lang: Lang) -> Vec<String> {
+    match &r.unreadable {
+        Some(u) => vec![u.note(lang)],
+        None => r.notes.clone(),
+    }
 }
 
 /// `note: ` / `注：` (a full-width colon after Chinese).
@@ -362,7 +370,7 @@ mod tests {
             "写回存储设备的脏页",
             "未知：/proc/pressure/io not present",
             "写入最多的进程",
-            "注：7 of 11",
+            "注：11 个进程中有 7 个的 /proc/PID/io 无法读取",
         ] {
             assert!(text.contains(want), "{want}\n{text}");
         }

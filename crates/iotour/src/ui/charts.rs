@@ -9,7 +9,7 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 
-use super::text::bytes;
+use iotour_core::size::format_size as bytes;
 use super::{View, panel_block};
 use crate::app::timeline::BUCKET;
 

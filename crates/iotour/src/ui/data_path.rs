@@ -9,7 +9,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 
-use super::text::{bytes, fit};
+use super::text::fit;
+use iotour_core::size::format_size as bytes;
 use super::{View, panel_block};
 use crate::app::flow::{EdgeKey, EdgeView, PULSE};
 use iotour_core::model::{CopyKind, Place};

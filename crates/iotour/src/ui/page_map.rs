@@ -8,7 +8,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{bytes, count, opt_count};
+use super::text::{count, opt_count};
+use iotour_core::size::format_size as bytes;
 use super::{Theme, View, panel_block};
 use crate::app::pages::Change;
 use iotour_core::engine::MapCell;

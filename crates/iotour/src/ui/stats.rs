@@ -78,7 +78,7 @@ fn draw(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     let state_text = section(text::state);
     let rates_text = format!("{}\n\n{}", section(text::rates), section(text::pressure));
     let mut notes = section(text::writers);
-    for note in &d.latest.notes {
+    for note in text::notes(d.latest, lang) {
         notes.push_str(&format!("\n{}{note}", text::note_label(lang)));
     }
     // Each text gets the rows it needs once wrapped at its width; the chart
@@ -516,7 +516,7 @@ mod tests {
                     "Dirty 与 Dirty+Writeback，最近 1 次采样，后台回写阈值 97.7 MiB 高出图顶",
                     "2.00 秒内的速率",
                     "写入最多的进程",
-                    "注：7 of 11 processes",
+                    "注：11 个进程中有 7 个",
                 ] {
                     assert!(screen.contains(want), "{want}\n{screen}");
                 }
