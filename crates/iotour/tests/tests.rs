@@ -20,6 +20,7 @@ mod replay;
 mod report_svg;
 mod robustness;
 mod scenario_cli;
+mod screens;
 mod stats_cli;
 mod terminal_loss;
 mod tui_app;

@@ -9,9 +9,9 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 
-use iotour_core::size::format_size as bytes;
 use super::{View, panel_block};
 use crate::app::timeline::BUCKET;
+use iotour_core::size::format_size as bytes;
 
 pub struct Charts<'a> {
     pub view: View<'a>,

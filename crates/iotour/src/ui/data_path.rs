@@ -10,10 +10,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 
 use super::text::fit;
-use iotour_core::size::format_size as bytes;
 use super::{View, panel_block};
 use crate::app::flow::{EdgeKey, EdgeView, PULSE};
 use iotour_core::model::{CopyKind, Place};
+use iotour_core::size::format_size as bytes;
 
 mod route;
 

@@ -9,11 +9,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::text::{count, opt_count};
-use iotour_core::size::format_size as bytes;
 use super::{Theme, View, panel_block};
 use crate::app::pages::Change;
 use iotour_core::engine::MapCell;
 use iotour_core::probe::pages::CellState;
+use iotour_core::size::format_size as bytes;
 
 pub struct PageMapPanel<'a> {
     pub view: View<'a>,
