@@ -261,7 +261,6 @@ impl App {
         match (event, &mut self.screen) {
             (Event::Input(Input::Key(key)), _) => self.key(key),
             (Event::Input(Input::Resize(..)), Screen::Inspect(s)) => s.map_effect(),
-            (Event::Input(Input::Resize(..)), _) => vec![],
             (Event::Stop(reason), _) => {
                 self.ending = Some(match reason {
                     StopReason::Signal(sig) => Ending::Signal(sig),

@@ -127,10 +127,10 @@ pub struct Watch {
 impl Watch {
     pub fn new() -> Watch {
         let (tx, signals) = std::sync::mpsc::channel();
-        let _subscription = crate::tui::signals::subscribe(tx, |sig| sig);
+        let subscription = crate::tui::signals::subscribe(tx, |sig| sig);
         Watch {
             signals,
-            _subscription,
+            _subscription: subscription,
         }
     }
 
@@ -175,20 +175,20 @@ pub fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
-        Some(Command::List(args)) => list::run(&cli.global, args),
+        Some(Command::List(args)) => list::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
         Some(Command::Run(args)) => run::run(&cli.global, args),
-        Some(Command::Check(args)) => check::run(&cli.global, args),
-        Some(Command::Report(args)) => report::run(&cli.global, args),
-        Some(Command::Replay(args)) => replay::run(&cli.global, args),
+        Some(Command::Check(args)) => check::run(&cli.global, &args),
+        Some(Command::Report(args)) => report::run(&cli.global, &args),
+        Some(Command::Replay(args)) => replay::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
-        Some(Command::Compare(args)) => compare::run(&cli.global, args),
+        Some(Command::Compare(args)) => compare::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
-        Some(Command::Verify(args)) => verify::run(&cli.global, args),
+        Some(Command::Verify(args)) => verify::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
         #[cfg(target_os = "linux")]
-        Some(Command::Stats(args)) => stats::run(&cli.global, args),
+        Some(Command::Stats(args)) => stats::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
         None => run::default(&cli.global, &cli.tui),
         #[cfg(not(target_os = "linux"))]

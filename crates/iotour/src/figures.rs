@@ -113,13 +113,7 @@ pub fn duration(ns: u64) -> String {
         n if n < 1_000_000_000 => (n as f64 / 1e6, "ms"),
         n => (n as f64 / 1e9, "s"),
     };
-    let decimals = if v < 10.0 {
-        2
-    } else if v < 100.0 {
-        1
-    } else {
-        0
-    };
+    let decimals = if v < 10.0 { 2 } else { usize::from(v < 100.0) };
     let text = format!("{v:.decimals$}");
     let text = if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.')

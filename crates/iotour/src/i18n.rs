@@ -93,15 +93,12 @@ pub fn fill(template: &str, args: &[(&str, &dyn Display)]) -> String {
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| (v, close))
         });
-        match named {
-            Some((v, close)) => {
-                out.push_str(&v.to_string());
-                rest = &after[close + 1..];
-            }
-            None => {
-                out.push('{');
-                rest = after;
-            }
+        if let Some((v, close)) = named {
+            out.push_str(&v.to_string());
+            rest = &after[close + 1..];
+        } else {
+            out.push('{');
+            rest = after;
         }
     }
     out.push_str(rest);

@@ -62,7 +62,7 @@ fn a_recorded_run_replays_to_the_same_final_state() {
     let mut launcher =
         RecordingLauncher::new(EngineLauncher::new(config(dir.path())), file.clone(), 50);
     let (handle, rx) = start(&mut live, effects, &mut launcher);
-    for e in rx.iter() {
+    for e in &rx {
         let done = is_finished(&e);
         live.handle(e);
         if done {
@@ -86,7 +86,7 @@ fn a_recorded_run_replays_to_the_same_final_state() {
     let (handle, rx) = start(&mut replay, effects, &mut launcher);
     // The feeder drops its sender at the end of the recording.
     let mut n = 0;
-    for e in rx.iter() {
+    for e in &rx {
         replay.handle(e);
         n += 1;
     }
@@ -126,22 +126,22 @@ fn a_paused_replay_moves_only_when_stepped() {
     // The steps started up to `until` (a step_done of that index, or the
     // finished report), in order, and whether the marker came first.
     let started = |rx: &Receiver<Event>, until: Option<usize>| -> (Vec<usize>, Vec<usize>) {
-        let (mut before, mut after, mut marked) = (Vec::new(), Vec::new(), false);
+        let (mut early, mut late, mut seen_marker) = (Vec::new(), Vec::new(), false);
         loop {
             let e = rx
                 .recv_timeout(Duration::from_secs(20))
                 .expect("the replay went on");
             match e {
-                ref m if is_marker(m) => marked = true,
+                ref m if is_marker(m) => seen_marker = true,
                 Event::Exec(ExecEvent::StepStarted { index, .. }) => {
-                    if marked { &mut after } else { &mut before }.push(index);
+                    if seen_marker { &mut late } else { &mut early }.push(index);
                 }
                 Event::Exec(ExecEvent::StepDone(ref r)) if Some(r.index) == until => break,
                 Event::Exec(ExecEvent::Finished(_)) if until.is_none() => break,
                 _ => {}
             }
         }
-        (before, after)
+        (early, late)
     };
     tx.send(marker()).unwrap();
     handle.send(Command::NextStep);

@@ -374,7 +374,7 @@ chunk = "8MiB"
                     events: libc::POLLIN,
                     revents: 0,
                 };
-                if libc::poll(&mut pfd, 1, 1000) <= 0 {
+                if libc::poll(&raw mut pfd, 1, 1000) <= 0 {
                     continue;
                 }
                 let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());

@@ -90,7 +90,7 @@ fn inspect_report() -> InspectReport {
         totals,
         map: None,
         notes: vec![],
-        mounts: Default::default(),
+        mounts: iotour_core::inspect::report::SkippedMounts::default(),
     }
 }
 

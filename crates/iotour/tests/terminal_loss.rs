@@ -53,13 +53,14 @@ fn cpu(pid: u32) -> Option<Duration> {
 
 /// Whether `pid` (our child) has exited, without reaping it.
 fn exited(pid: u32) -> bool {
+    // SAFETY: siginfo_t is plain data, for which all zeroes is a value.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     // SAFETY: waitid on our own child with WNOWAIT only reports its state.
     let rc = unsafe {
         libc::waitid(
             libc::P_PID,
             pid,
-            &mut info,
+            &raw mut info,
             libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
         )
     };

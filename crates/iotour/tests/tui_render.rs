@@ -487,7 +487,7 @@ fn data_path_every_route_at_every_size_stays_inside_its_panel() {
             done: 60,
             total: 64,
             at: Duration::from_millis(1340),
-            measured: Default::default(),
+            measured: iotour_core::outcome::Readings::default(),
             copies: odd,
         },
     )));

@@ -219,7 +219,7 @@ pub(crate) mod tests {
             totals,
             map: None,
             notes: vec![],
-            mounts: Default::default(),
+            mounts: iotour_core::inspect::report::SkippedMounts::default(),
         }
     }
 

@@ -250,7 +250,7 @@ impl RunState {
                 }
                 self.status = self.paused_or_running();
             }
-            ExecEvent::Slice(slice) => self.slice(slice),
+            ExecEvent::Slice(slice) => self.slice(&slice),
             ExecEvent::StepDone(report) => return self.step_done(report, predict),
             ExecEvent::Finished(report) => {
                 self.status = if report.steps.iter().any(|s| s.error.is_some()) {
@@ -280,7 +280,7 @@ impl RunState {
         self.pages.update(s.file, s.mapping, s.at);
     }
 
-    fn slice(&mut self, s: SliceReport) {
+    fn slice(&mut self, s: &SliceReport) {
         self.advance(s.at);
         self.current = Some(s.step);
         self.timeline.record(s.at, &s.measured);

@@ -17,7 +17,7 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
 }
 
-pub fn run(_global: &Global, args: CheckArgs) -> anyhow::Result<Exit> {
+pub fn run(_global: &Global, args: &CheckArgs) -> anyhow::Result<Exit> {
     let out = Output::new();
     let mut checked = 0;
     let mut failed = 0;

@@ -41,7 +41,7 @@ pub struct CompareArgs {
     pub speed: Speed,
 }
 
-pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &Global, args: &CompareArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let plans = args
         .scenarios
@@ -51,7 +51,7 @@ pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<Exit> {
     let config = engine_config(global)?;
     let lang = super::list::lang(global);
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
-        return side_by_side(plans, config, lang, args);
+        return side_by_side(&plans, config, lang, args);
     }
     let mut recorder = match &args.record {
         Some(path) => {
@@ -115,10 +115,10 @@ pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<Exit> {
 /// The TUI: each scenario's data path and page map side by side, the totals
 /// and ratios below as each one finishes.
 fn side_by_side(
-    plans: Vec<Plan>,
+    plans: &[Plan],
     config: EngineConfig,
     lang: Lang,
-    args: CompareArgs,
+    args: &CompareArgs,
 ) -> anyhow::Result<Exit> {
     let config = EngineConfig {
         speed: args.speed,
@@ -126,11 +126,11 @@ fn side_by_side(
     };
     let hz = config.sample_hz;
     let engines = EngineLauncher::new(config);
-    let (app, effects) = App::compare(plans.clone(), lang, args.speed);
+    let (app, effects) = App::compare(plans.to_vec(), lang, args.speed);
     match &args.record {
         None => Ok(tui::run_to_exit(app, effects, engines)?.0),
         Some(path) => {
-            let launcher = RecordingLauncher::sequence(engines, path, &plans, hz)?;
+            let launcher = RecordingLauncher::sequence(engines, path, plans, hz)?;
             let (code, launcher) = tui::run_to_exit(app, effects, launcher)?;
             launcher.finish()?;
             Ok(code)

@@ -44,6 +44,10 @@ impl From<SortArg> for SortKey {
 const MAP_CELLS: usize = 4 * table::MAP_COLUMNS;
 
 #[derive(Debug, Args)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each bool is a command-line flag"
+)]
 pub struct InspectArgs {
     /// Files and directories (directories are walked recursively, hidden files included).
     #[arg(required = true, value_name = "PATH")]

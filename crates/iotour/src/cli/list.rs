@@ -1,6 +1,8 @@
 //! `iotour list [--json]`: every scenario in teaching order, broken ones
 //! included with their error so a typo in a user file is seen, not hidden.
 
+use std::fmt::Write as _;
+
 use clap::Args;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
@@ -72,7 +74,7 @@ pub fn lang(global: &Global) -> Lang {
     Lang::choose(global.lang.map(Lang::from))
 }
 
-pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &Global, args: &ListArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     for problem in catalog.problems() {
         err_line(&format!("iotour: warning: {problem}"));
@@ -127,11 +129,12 @@ fn table(items: &[ListItem]) -> String {
     if !broken.is_empty() {
         out.push_str("\nbroken (run `iotour check FILE` for details):\n");
         for item in broken {
-            out.push_str(&format!(
-                "  {}  {}\n",
+            let _ = writeln!(
+                out,
+                "  {}  {}",
                 safe(&item.id),
                 safe(item.error.as_deref().unwrap_or_default())
-            ));
+            );
         }
     }
     out

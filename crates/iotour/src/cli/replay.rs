@@ -35,7 +35,7 @@ pub struct ReplayArgs {
     pub tui: TuiFlags,
 }
 
-pub fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
     let rec = Recording::load(&args.recording)?;
     let plans = rec.plans()?;
     let lang = super::list::lang(global);
@@ -64,13 +64,11 @@ pub fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<Exit> {
     }
     let out = Output::new();
     if args.json {
-        match runs.as_slice() {
-            [(report, _)] => out.line(&json::render(report)?)?,
-            _ => {
-                let reports: Vec<RunReport> =
-                    runs.iter().map(|(r, _)| RunReport::from(r)).collect();
-                out.line(&json_pretty(&reports)?)?;
-            }
+        if let [(report, _)] = runs.as_slice() {
+            out.line(&json::render(report)?)?;
+        } else {
+            let reports: Vec<RunReport> = runs.iter().map(|(r, _)| RunReport::from(r)).collect();
+            out.line(&json_pretty(&reports)?)?;
         }
     } else {
         for (report, _) in &runs {

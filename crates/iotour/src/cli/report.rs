@@ -21,7 +21,7 @@ pub struct ReportArgs {
     pub svg: PathBuf,
 }
 
-pub fn run(_global: &Global, args: ReportArgs) -> anyhow::Result<Exit> {
+pub fn run(_global: &Global, args: &ReportArgs) -> anyhow::Result<Exit> {
     let rec = Recording::load(&args.recording)?;
     let text = render(&rec)?;
     std::fs::write(&args.svg, text).with_context(|| format!("{}", args.svg.display()))?;

@@ -14,6 +14,8 @@ use std::sync::mpsc::channel;
 
 #[cfg(target_os = "linux")]
 use anyhow::Context as _;
+use std::fmt::Write as _;
+
 use clap::Args;
 
 #[cfg(target_os = "linux")]
@@ -332,11 +334,12 @@ pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<Exit> {
     }
     let mut text = String::from("Scenarios:\n");
     for e in catalog.entries() {
-        text.push_str(&format!(
-            "  {:<24} {}\n",
+        let _ = writeln!(
+            text,
+            "  {:<24} {}",
             safe(&e.id),
             safe(e.title(lang).unwrap_or("(does not parse)"))
-        ));
+        );
     }
     text.push_str("\nRun one:  iotour run <id> --headless   (add --json for the full report)\n");
     text.push_str("Check all: iotour verify\n");

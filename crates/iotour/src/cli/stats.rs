@@ -34,7 +34,7 @@ pub struct StatsArgs {
     pub top: usize,
 }
 
-pub fn run(global: &Global, args: StatsArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &Global, args: &StatsArgs) -> anyhow::Result<Exit> {
     // Text follows --lang (else the locale); JSON is always the same.
     let lang = super::list::lang(global);
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();

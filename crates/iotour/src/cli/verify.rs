@@ -144,7 +144,7 @@ pub fn verdict(report: &RunOutcome) -> String {
     }
 }
 
-pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let names: Vec<String> = if args.scenarios.is_empty() {
         builtin_ids().map(str::to_string).collect()

@@ -11,7 +11,7 @@ fn value(f: Figure, v: Option<u64>) -> String {
     match (f, v) {
         (_, None) => "?".into(),
         (Figure::DurationNs, Some(ns)) => duration(ns),
-        (Figure::ThroughputBytesPerSec, Some(b)) => format!("{:.1} MiB/s", b as f64 / 1048576.0),
+        (Figure::ThroughputBytesPerSec, Some(b)) => format!("{:.1} MiB/s", b as f64 / 1_048_576.0),
         (_, Some(v)) => v.to_string(),
     }
 }

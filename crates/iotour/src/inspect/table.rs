@@ -300,7 +300,7 @@ mod tests {
                 },
             }),
             notes: vec!["a note".into()],
-            mounts: Default::default(),
+            mounts: iotour_core::inspect::report::SkippedMounts::default(),
         }
     }
 

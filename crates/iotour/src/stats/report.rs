@@ -103,6 +103,10 @@ pub struct Writer {
 
 impl StatsReport {
     /// State at `b`, rates from `a` to `b`, the `top` busiest writers.
+    #[allow(
+        clippy::many_single_char_names,
+        reason = "a and b are the two samples, m the memory reading"
+    )]
     pub fn between(a: &Sample, b: &Sample, top: usize) -> StatsReport {
         let secs = b.at.duration_since(a.at).as_secs_f64();
         let rate = |i: usize| -> Option<f64> {
@@ -121,7 +125,7 @@ impl StatsReport {
             throttle_from_kb: m
                 .background_threshold_kb
                 .zip(m.threshold_kb)
-                .map(|(bg, hard)| (bg + hard) / 2),
+                .map(|(bg, hard)| u64::midpoint(bg, hard)),
         };
         let mut writers: Vec<Writer> = b
             .procs
@@ -236,6 +240,10 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::float_cmp,
+        reason = "the rates are exact by construction (whole bytes over 2 s)"
+    )]
     fn rates_distances_and_writers_from_two_samples() {
         let (a, b) = samples();
         let r = StatsReport::between(&a, &b, 10);

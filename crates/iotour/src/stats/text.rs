@@ -101,36 +101,33 @@ pub(crate) fn state(out: &mut String, r: &StatsReport, lang: Lang) {
     let _ = writeln!(out, "  {:<16} {:>10}", "Writeback", kb(r.writeback_kb));
     let dw = r.dirty_kb.zip(r.writeback_kb).map(|(d, w)| d + w);
     let _ = write!(out, "  {:<16} {:>10}", "Dirty+Writeback", kb(dw));
-    match (
+    if let (Some(p), Some(n), Some(hard), Some(from)) = (
         r.distance.dirty_writeback_pct_of_threshold,
         dw,
         r.threshold_kb,
         r.distance.throttle_from_kb,
     ) {
-        (Some(p), Some(n), Some(hard), Some(from)) => {
-            let verdict = if n >= hard {
-                t!(lang, "stats_text.writers_are_blocked_until_writeback").to_string()
-            } else if n >= from {
-                t!(lang, "stats_text.writers_are_being_throttled").to_string()
-            } else {
-                let more = kb(Some(from - n));
-                t!(lang, "stats_text.unthrottled_for", more = more)
-            };
-            let (p, hard, from) = (pct(p), kb(Some(hard)), kb(Some(from)));
-            let line = t!(
-                lang,
-                "stats_text.of_the_hard_threshold",
-                p = p,
-                hard = hard,
-                from = from,
-                verdict = verdict
-            );
-            let _ = writeln!(out, "{line}");
-        }
-        _ => {
-            let unknown = t!(lang, "stats_text.hard_threshold_unknown");
-            let _ = writeln!(out, "   {unknown}");
-        }
+        let verdict = if n >= hard {
+            t!(lang, "stats_text.writers_are_blocked_until_writeback").to_string()
+        } else if n >= from {
+            t!(lang, "stats_text.writers_are_being_throttled").to_string()
+        } else {
+            let more = kb(Some(from - n));
+            t!(lang, "stats_text.unthrottled_for", more = more)
+        };
+        let (p, hard, from) = (pct(p), kb(Some(hard)), kb(Some(from)));
+        let line = t!(
+            lang,
+            "stats_text.of_the_hard_threshold",
+            p = p,
+            hard = hard,
+            from = from,
+            verdict = verdict
+        );
+        let _ = writeln!(out, "{line}");
+    } else {
+        let unknown = t!(lang, "stats_text.hard_threshold_unknown");
+        let _ = writeln!(out, "   {unknown}");
     }
 }
 

@@ -72,7 +72,7 @@ fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let owner = UI_THREAD.lock().map(|t| *t).unwrap_or(None);
+            let owner = UI_THREAD.lock().map_or(None, |t| *t);
             let here = thread::current();
             if owner.is_none_or(|id| id == here.id()) {
                 restore();

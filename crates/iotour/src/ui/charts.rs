@@ -95,7 +95,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, Line::from(caption), buf), buf);
+            .render(title_row(area, &Line::from(caption), buf), buf);
     }
 
     /// The system's Dirty and Writeback against the kernel's thresholds:
@@ -169,7 +169,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, Line::from(caption), buf), buf);
+            .render(title_row(area, &Line::from(caption), buf), buf);
     }
 
     /// The samples in the window; in predict mode, none taken while the
@@ -245,7 +245,7 @@ impl Charts<'_> {
                     .style(t.muted),
             )
             .legend_position(None)
-            .render(title_row(area, caption, buf), buf);
+            .render(title_row(area, &caption, buf), buf);
     }
 }
 
@@ -272,11 +272,11 @@ fn time_axis(x0: f64, x1: f64, style: Style) -> Axis<'static> {
 }
 
 /// Writes a one-line caption and returns the area below it.
-fn title_row(area: Rect, caption: Line, buf: &mut Buffer) -> Rect {
+fn title_row(area: Rect, caption: &Line, buf: &mut Buffer) -> Rect {
     if area.height < 2 {
         return area;
     }
-    buf.set_line(area.x, area.y, &caption, area.width);
+    buf.set_line(area.x, area.y, caption, area.width);
     Rect::new(area.x, area.y + 1, area.width, area.height - 1)
 }
 

@@ -76,8 +76,8 @@ impl Widget for &DataPath<'_> {
         let boxes = layout(inner, self.has_network());
         self.boundaries(&boxes, buf);
         for (key, edge) in &run.flow.edges {
-            if let Some(route) = route(&boxes, key) {
-                draw_edge(&route, key, edge, hidden, v, inner, buf);
+            if let Some(route) = route(&boxes, *key) {
+                draw_edge(&route, *key, edge, hidden, v, inner, buf);
             }
         }
         for p in Place::ALL {
@@ -256,9 +256,13 @@ fn draw_box(r: Rect, name: &str, style: Style, buf: &mut Buffer) {
     }
 }
 
+#[allow(
+    clippy::many_single_char_names,
+    reason = "k, e, v: the edge key, its view, the run view"
+)]
 fn draw_edge(
     route: &Route,
-    k: &EdgeKey,
+    k: EdgeKey,
     e: &EdgeView,
     hidden: bool,
     v: &View,

@@ -62,15 +62,15 @@ impl Widget for &Header<'_> {
             }
             None => format!("{} –/{n}", t!(v.lang, "header.step")),
         };
-        let sep = || Span::styled(" │ ", t.muted);
+        let separator = || Span::styled(" │ ", t.muted);
         let mut top = vec![
             Span::styled(" iotour · ", t.muted),
             Span::styled(safe(run.plan.meta.title.get(v.lang)).into_owned(), t.title),
-            sep(),
+            separator(),
             Span::raw(step),
-            sep(),
+            separator(),
             Span::styled(state, style),
-            sep(),
+            separator(),
             Span::raw(format!(
                 "{} {}",
                 t!(v.lang, "header.speed"),
@@ -78,7 +78,7 @@ impl Widget for &Header<'_> {
             )),
         ];
         if v.predict {
-            top.push(sep());
+            top.push(separator());
             top.push(Span::styled(t!(v.lang, "header.predict_2"), t.question));
         }
         buf.set_line(area.x, area.y, &Line::from(top), area.width);

@@ -416,9 +416,10 @@ fn footer(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
         SortKey::Cached => t!(lang, "inspect.cached_2"),
     };
     let key = |k: &'static str| Span::styled(k, theme.key);
-    let exit = match v.back {
-        true => t!(lang, "inspect.back_2"),
-        false => t!(lang, "inspect.quit_2"),
+    let exit = if v.back {
+        t!(lang, "inspect.back_2")
+    } else {
+        t!(lang, "inspect.quit_2")
     };
     Line::from(vec![
         key("q"),

@@ -159,6 +159,10 @@ fn fit(
 }
 
 impl Narration<'_> {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the narration in reading order: question, say, context, expectations, notes"
+    )]
     fn lines(&self, i: usize, width: usize) -> Vec<(Line<'static>, Priority)> {
         let v = &self.view;
         let t = v.theme;

@@ -22,6 +22,10 @@ pub struct Picker<'a> {
 }
 
 impl Widget for &Picker<'_> {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one screen drawn top to bottom: list, preview, footer"
+    )]
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let s = self.state;

@@ -11,6 +11,8 @@
 //! q quit                                                            footer
 //! ```
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
@@ -79,7 +81,7 @@ fn draw(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     let rates_text = format!("{}\n\n{}", section(text::rates), section(text::pressure));
     let mut notes = section(text::writers);
     for note in text::notes(d.latest, lang) {
-        notes.push_str(&format!("\n{}{note}", text::note_label(lang)));
+        let _ = write!(notes, "\n{}{note}", text::note_label(lang));
     }
     // Each text gets the rows it needs once wrapped at its width; the chart
     // takes what is left (at least a few rows).
@@ -123,9 +125,10 @@ fn draw(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
 
 /// `q quit` (or `q back` when opened from the TUI).
 fn footer(back: bool, lang: Lang, theme: &Theme) -> Line<'static> {
-    let exit = match back {
-        true => t!(lang, "stats.back"),
-        false => t!(lang, "stats.quit"),
+    let exit = if back {
+        t!(lang, "stats.back")
+    } else {
+        t!(lang, "stats.quit")
     };
     Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)])
 }

@@ -103,7 +103,7 @@ impl Widget for &Switches<'_> {
             }
             buf.set_stringn(inner.x, y, row.label, LABEL_W as usize - 1, row.style);
             for c in 0..cols {
-                let idx = now_idx.checked_sub((cols - 1 - c) as u64);
+                let idx = now_idx.checked_sub(u64::from(cols - 1 - c));
                 let shown = idx.filter(|i| hide_from.is_none_or(|h| *i < h));
                 let bucket = shown.and_then(|i| v.run.timeline.at(i));
                 let (sym, style) = match bucket.map(row.value) {
@@ -117,7 +117,7 @@ impl Widget for &Switches<'_> {
             }
             y += 1;
         }
-        let span_s = cols as f64 * BUCKET.as_secs_f64();
+        let span_s = f64::from(cols) * BUCKET.as_secs_f64();
         if y < bottom && cols > 12 {
             let end = if v.run.status == Status::Running {
                 t!(v.lang, "switches.now")

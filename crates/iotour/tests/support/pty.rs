@@ -176,9 +176,9 @@ impl Pty {
         let raw = Arc::new(Mutex::new(Vec::new()));
         let raw_sink = Arc::clone(&raw);
         let hang = Arc::new(AtomicBool::new(false));
-        let hung = Arc::clone(&hang);
+        let hang_flag = Arc::clone(&hang);
         let reader = thread::spawn(move || {
-            let mut buf = [0u8; 65536];
+            let mut buf = vec![0u8; 65536];
             loop {
                 // Wait a little at a time, so a hang-up can close this copy.
                 let mut fds = [libc::pollfd {
@@ -188,7 +188,7 @@ impl Pty {
                 }];
                 // SAFETY: one valid pollfd for an fd this thread owns.
                 let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 50) };
-                if hung.load(Ordering::SeqCst) {
+                if hang_flag.load(Ordering::SeqCst) {
                     return; // drops `output`: the master's last copy
                 }
                 if ready <= 0 {
@@ -285,6 +285,7 @@ impl Pty {
             .as_ref()
             .expect("the terminal was hung up")
             .as_raw_fd();
+        // SAFETY: TIOCSWINSZ reads the struct we pass, on the master fd we own.
         let rc = unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &size) };
         assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
     }
