@@ -154,7 +154,18 @@ pub fn main() -> ExitCode {
         err_line(&format!("iotour: cannot watch for signals: {e}"));
         return ExitCode::from(exit::FAILED);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version (0) or a usage error (2), printed by clap; into
+        // a closed pipe, as every other output: 141.
+        Err(e) => {
+            let status = u8::try_from(e.exit_code()).unwrap_or(exit::BAD_INPUT);
+            return match e.print() {
+                Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Exit::ClosedPipe.code(),
+                _ => ExitCode::from(status),
+            };
+        }
+    };
     let mut ending = match dispatch(cli) {
         Ok(ending) => ending,
         // Quietly, as `yes | head -1` ends: the reader wanted no more.

@@ -74,8 +74,10 @@ fn every_command_ends_quietly_with_141_into_a_closed_pipe() {
     let scenario = crate::support::root().join("scenarios/unbuffered-write.toml");
     let scenario = scenario.to_str().unwrap();
     let r = recording.to_str().unwrap();
-    let commands: [&[&str]; 11] = [
+    let commands: [&[&str]; 13] = [
         &[],
+        &["--help"],
+        &["--version"],
         &["list"],
         &["list", "--json"],
         &["check", scenario],
