@@ -46,8 +46,8 @@ fn count(v: f64) -> String {
     }
 }
 
-fn draw_err<E: std::fmt::Debug>(e: E) -> PlotError {
-    PlotError::Draw(format!("{e:?}"))
+fn draw_err<E: std::error::Error + Send + Sync + 'static>(e: E) -> PlotError {
+    PlotError::Draw(Box::new(e))
 }
 
 /// The whole picture for `runs` (one column each) as SVG text.
