@@ -299,6 +299,11 @@ fn a_killed_tmux_session_leaves_no_iotour_running() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    let socket_path = String::from_utf8_lossy(
+        &tmux(&["display-message", "-p", "-t", "x", "#{socket_path}"]).stdout,
+    )
+    .trim()
+    .to_string();
     let running = ours();
     assert_eq!(running.len(), 1, "{running:?}");
     let t = Instant::now();
@@ -314,5 +319,9 @@ fn a_killed_tmux_session_leaves_no_iotour_running() {
     }
     eprintln!("tmux kill-session: iotour gone after {:?}", t.elapsed());
     tmux(&["kill-server"]);
+    // The server is gone; its socket file stays unless removed.
+    if !socket_path.is_empty() {
+        let _ = std::fs::remove_file(&socket_path);
+    }
     assert!(left(wd.path()).is_empty(), "{:?}", left(wd.path()));
 }
