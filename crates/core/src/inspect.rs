@@ -169,11 +169,23 @@ pub fn inspect_until(
     let mut totals = Totals::over(&files);
     totals.symlinks_not_followed = walked.symlinks_not_followed;
     totals.duplicates = duplicates + walked.directories_revisited;
+    totals.pseudo_filesystems_skipped = walked.pseudo_skipped.len() as u64;
+    totals.other_filesystems_skipped = walked.other_fs_skipped.len() as u64;
+    totals.missing = walked.missing;
+    let shown = |p: &std::path::Path| p.display().to_string();
     let mut report = InspectReport {
         files,
         totals,
         map,
         notes: probe.note.iter().cloned().collect(),
+        mounts: report::SkippedMounts {
+            pseudo: walked
+                .pseudo_skipped
+                .iter()
+                .map(|(p, k)| (shown(p), *k))
+                .collect(),
+            other: walked.other_fs_skipped.iter().map(|p| shown(p)).collect(),
+        },
     };
     report.sort(opts.sort);
     Ok(report)
@@ -240,6 +252,10 @@ pub enum MapError {
     Stat(std::io::Error),
     #[error("page map: {0}")]
     Map(std::io::Error),
+    /// The mincore fallback would have to map a file it could not open
+    /// with O_NOATIME (see [`file::MINCORE_WOULD_TOUCH_ATIME`]).
+    #[error("{}", file::MINCORE_WOULD_TOUCH_ATIME)]
+    WouldTouchAtime,
 }
 
 /// The page map of the file at `path` in `cells` cells, over `range` of it
@@ -253,6 +269,9 @@ pub fn map_of(
     let f = file::open_read_only(path, false).map_err(MapError::Open)?;
     let size = f.metadata().map_err(MapError::Stat)?.len();
     let (off, len) = range.map_or((0, size), |r| r.clamp(size));
+    if probe.pages.source() == PagesSource::Mincore && len > 0 && !file::opened_noatime(&f) {
+        return Err(MapError::WouldTouchAtime);
+    }
     let map = probe
         .pages
         .map_range(&f, off, len, cells.max(1))

@@ -221,6 +221,14 @@ pub enum RecordError {
         line: usize,
         error: serde_json::Error,
     },
+    /// A recorded verdict that its own step's figures contradict: the file
+    /// was edited or damaged, and replaying it would teach something false.
+    #[error("{}:{line}: corrupt recording: {message}", path.display())]
+    BadVerdict {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("{}: scenario `{id}` recorded in the file does not parse: {message}", path.display())]
     BadScenario {
         path: PathBuf,

@@ -123,7 +123,7 @@ fn settle() {
 }
 
 fn mbps(d: Duration) -> f64 {
-    BYTES as f64 / (1 << 20) as f64 / d.as_secs_f64()
+    BYTES as f64 / f64::from(1 << 20) / d.as_secs_f64()
 }
 
 /// CPU time (ns) of this process's thread named `name`, from schedstat.

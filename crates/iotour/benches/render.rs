@@ -60,7 +60,7 @@ impl Launcher for Sampler {
         _: Speed,
         _: bool,
         events: mpsc::Sender<Event>,
-    ) -> Result<Idle, String> {
+    ) -> Result<Idle, iotour::app::Failure> {
         thread::spawn(move || {
             let start = Instant::now();
             loop {
@@ -81,9 +81,10 @@ impl Launcher for Sampler {
 }
 
 fn cpu_time() -> Duration {
+    // SAFETY: rusage is plain integers, for which all zeroes is a value.
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut ru) };
     let us =
         |tv: libc::timeval| Duration::from_micros(tv.tv_sec as u64 * 1_000_000 + tv.tv_usec as u64);
     us(ru.ru_utime) + us(ru.ru_stime)
@@ -111,7 +112,8 @@ fn idle_cpu() {
         thread::sleep(Duration::from_millis(2500));
         let (cpu0, wall0) = (cpu_time(), Instant::now());
         thread::sleep(Duration::from_secs(3));
-        let share = (cpu_time() - cpu0).as_secs_f64() / wall0.elapsed().as_secs_f64();
+        let share =
+            cpu_time().checked_sub(cpu0).unwrap().as_secs_f64() / wall0.elapsed().as_secs_f64();
         let _ = stopper.send(Event::Stop(StopReason::InputClosed));
         share
     });

@@ -22,6 +22,7 @@ use iotour_core::scenario::{Lang, Plan};
 pub mod action;
 pub mod compare;
 pub mod event;
+pub mod failure;
 pub mod flow;
 pub mod history;
 pub mod inspect;
@@ -34,6 +35,7 @@ pub mod timeline;
 pub use action::Action;
 pub use compare::CompareState;
 pub use event::{Event, Input, Inspected, StopReason};
+pub use failure::Failure;
 pub use inspect::{InspectSetup, InspectState};
 pub use picker::PickerState;
 pub use run::{RunState, Status};
@@ -259,7 +261,6 @@ impl App {
         match (event, &mut self.screen) {
             (Event::Input(Input::Key(key)), _) => self.key(key),
             (Event::Input(Input::Resize(..)), Screen::Inspect(s)) => s.map_effect(),
-            (Event::Input(Input::Resize(..)), _) => vec![],
             (Event::Stop(reason), _) => {
                 self.ending = Some(match reason {
                     StopReason::Signal(sig) => Ending::Signal(sig),

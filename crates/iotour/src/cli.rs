@@ -1,13 +1,16 @@
 //! The command line: one enum of subcommands, one `run` function each, in
-//! `cli/<name>.rs`.
-//!
-//! Exit codes: 0 success, 1 an expectation failed (or a run step failed),
-//! 2 bad input (a scenario that does not parse, a bad flag, a missing file).
+//! `cli/<name>.rs`. Each returns how it ended as an [`Exit`]; [`main`] turns
+//! that into the exit status of the contract in [`crate::exit`] (0 success,
+//! 1 failed, 2 bad input, 128 + N signal N, 141 a closed standard output).
+//! Everything a command prints goes through [`output`].
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::exit::{self, Exit};
+use output::{err_line, is_closed_pipe};
 
 mod check;
 #[cfg(target_os = "linux")]
@@ -15,6 +18,7 @@ mod compare;
 #[cfg(target_os = "linux")]
 mod inspect;
 mod list;
+pub mod output;
 mod replay;
 mod report;
 mod run;
@@ -90,13 +94,13 @@ pub enum Command {
 
 /// `iotour` with no subcommand where scenarios cannot run.
 #[cfg(not(target_os = "linux"))]
-fn not_linux() -> anyhow::Result<ExitCode> {
-    println!(
+fn not_linux() -> anyhow::Result<Exit> {
+    output::Output::new().line(
         "iotour runs scenarios on Linux only. Here: `iotour replay FILE` and \
          `iotour report FILE --svg OUT.svg` on a recording made with --record, \
-         `iotour list` and `iotour check FILE`."
-    );
-    Ok(ExitCode::SUCCESS)
+         `iotour list` and `iotour check FILE`.",
+    )?;
+    Ok(Exit::Status(exit::SUCCESS))
 }
 
 /// Seconds as typed (`0.5`, `2`) into a duration; at least 10 ms, so a
@@ -123,10 +127,10 @@ pub struct Watch {
 impl Watch {
     pub fn new() -> Watch {
         let (tx, signals) = std::sync::mpsc::channel();
-        let _subscription = crate::tui::signals::subscribe(tx, |sig| sig);
+        let subscription = crate::tui::signals::subscribe(tx, |sig| sig);
         Watch {
             signals,
-            _subscription,
+            _subscription: subscription,
         }
     }
 
@@ -142,44 +146,63 @@ impl Default for Watch {
     }
 }
 
-/// Exit code for a command ended by signal `sig`: 128 + the signal number.
-pub fn signal_exit(sig: i32) -> ExitCode {
-    ExitCode::from((128 + sig).clamp(0, 255) as u8)
-}
-
-/// Parse the command line and run it.
+/// Parse the command line and run it; the exit status of the contract in
+/// [`crate::exit`].
 pub fn main() -> ExitCode {
     // First, so that no signal of the whole run can be missed.
     if let Err(e) = crate::tui::signals::install() {
-        eprintln!("iotour: cannot watch for signals: {e}");
-        return ExitCode::from(1);
+        err_line(&format!("iotour: cannot watch for signals: {e}"));
+        return ExitCode::from(exit::FAILED);
     }
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Some(Command::List(args)) => list::run(&cli.global, args),
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version (0) or a usage error (2), printed by clap; into
+        // a closed pipe, as every other output: 141.
+        Err(e) => {
+            let status = u8::try_from(e.exit_code()).unwrap_or(exit::BAD_INPUT);
+            return match e.print() {
+                Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => Exit::ClosedPipe.code(),
+                _ => ExitCode::from(status),
+            };
+        }
+    };
+    let mut ending = match dispatch(cli) {
+        Ok(ending) => ending,
+        // Quietly, as `yes | head -1` ends: the reader wanted no more.
+        Err(err) if is_closed_pipe(&err) => Exit::ClosedPipe,
+        Err(err) => {
+            err_line(&format!("iotour: {err:#}"));
+            Exit::Status(exit::BAD_INPUT)
+        }
+    };
+    // A signal ends the program with 128 + N however late it came: while
+    // the working file was being removed after the last step, or while the
+    // report was printed.
+    if let Some(sig) = crate::tui::signals::received() {
+        ending = Exit::Signal(sig);
+    }
+    ending.code()
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
+    match cli.command {
+        Some(Command::List(args)) => list::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
         Some(Command::Run(args)) => run::run(&cli.global, args),
-        Some(Command::Check(args)) => check::run(&cli.global, args),
-        Some(Command::Report(args)) => report::run(&cli.global, args),
-        Some(Command::Replay(args)) => replay::run(&cli.global, args),
+        Some(Command::Check(args)) => check::run(&cli.global, &args),
+        Some(Command::Report(args)) => report::run(&cli.global, &args),
+        Some(Command::Replay(args)) => replay::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
-        Some(Command::Compare(args)) => compare::run(&cli.global, args),
+        Some(Command::Compare(args)) => compare::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
-        Some(Command::Verify(args)) => verify::run(&cli.global, args),
+        Some(Command::Verify(args)) => verify::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
         #[cfg(target_os = "linux")]
-        Some(Command::Stats(args)) => stats::run(&cli.global, args),
+        Some(Command::Stats(args)) => stats::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
         None => run::default(&cli.global, &cli.tui),
         #[cfg(not(target_os = "linux"))]
         None => not_linux(),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            eprintln!("iotour: {err:#}");
-            ExitCode::from(2)
-        }
     }
 }

@@ -8,15 +8,21 @@
 //! channel → [`app`] state → [`ui`] widgets; [`report`] projects the
 //! engine's outcomes into the JSON schema.
 
+#[macro_use]
+pub mod i18n;
+
 pub mod app;
 pub mod cli;
 pub mod compare;
+pub mod exit;
+pub mod figures;
 #[cfg(target_os = "linux")]
 pub mod inspect;
 pub mod plot;
 pub mod record;
 pub mod replay;
 pub mod report;
+pub mod sanitize;
 #[cfg(target_os = "linux")]
 pub mod stats;
 pub mod tui;

@@ -29,6 +29,6 @@ pub use series::RunSeries;
 pub enum PlotError {
     #[error("the recording has no scenario to draw")]
     Empty,
-    #[error("drawing failed: {0}")]
-    Draw(String),
+    #[error("drawing failed")]
+    Draw(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

@@ -10,7 +10,7 @@ use iotour_core::record::Recording;
 use iotour_core::replay::{self, Replay};
 use iotour_core::scenario::Plan;
 
-use crate::app::Event;
+use crate::app::{Event, Failure};
 use crate::tui::{EngineHandle, Launcher};
 
 /// Starts replays of the scenarios of one recording.
@@ -39,7 +39,7 @@ impl Launcher for ReplayLauncher {
         speed: Speed,
         paused: bool,
         events: Sender<Event>,
-    ) -> Result<Replay, String> {
-        replay::start(&self.recording, &plan.id, speed, paused, events).map_err(|e| e.to_string())
+    ) -> Result<Replay, Failure> {
+        replay::start(&self.recording, &plan.id, speed, paused, events).map_err(Failure::new)
     }
 }

@@ -15,7 +15,6 @@
 //! most at the frame rate while something moves and at 10 Hz while the
 //! screen is still.
 
-use std::process::ExitCode;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,8 @@ use anyhow::Context;
 use ratatui::Terminal;
 use ratatui::layout::Rect;
 
-use crate::app::{App, Effect, Ending, Event, Screen, StopReason};
+use crate::app::{App, Effect, Ending, Event, Failure, Screen, StopReason};
+use crate::exit::{self, Exit};
 use crate::ui::{self, Theme};
 use iotour_core::engine::{Command, Speed};
 use iotour_core::scenario::Plan;
@@ -50,7 +50,8 @@ pub trait EngineHandle {
 }
 
 /// Starts engines; the real one wraps `engine::start`, a replay feeds a
-/// recording, tests pass fakes.
+/// recording, tests pass fakes. Why one could not start reaches the screen
+/// as a [`Failure`], its error type and causes kept.
 pub trait Launcher {
     type Handle: EngineHandle;
     fn launch(
@@ -59,7 +60,7 @@ pub trait Launcher {
         speed: Speed,
         paused: bool,
         events: Sender<Event>,
-    ) -> Result<Self::Handle, String>;
+    ) -> Result<Self::Handle, Failure>;
 }
 
 /// Run `app` on the terminal until it ends; `effects` are its first (what
@@ -80,6 +81,14 @@ pub fn run<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::
     // directory), then the terminal (Session's drop). The input and tick
     // threads are not joined: they end with the process.
     lp.stop_producers();
+    // A signal that came while they stopped (a big working file takes a
+    // while to remove) still ends the program as that signal.
+    if let Some(sig) = rx.try_iter().find_map(|e| match e {
+        Event::Stop(StopReason::Signal(sig)) => Some(sig),
+        _ => None,
+    }) {
+        lp.app.ending = Some(Ending::Signal(sig));
+    }
     drop(session);
     result?;
     Ok((lp.app, lp.launcher))
@@ -88,18 +97,18 @@ pub fn run<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::
 /// The exit code of an app that ended: 128 + the signal for a signal or
 /// Ctrl-C; 1 when the terminal went away, a run failed or an expectation did
 /// not hold; inspect's own code (2 for paths it could not measure).
-pub fn exit_code(app: &App) -> ExitCode {
+pub fn exit_code(app: &App) -> Exit {
     match app.ending {
-        Some(Ending::Signal(sig)) => return ExitCode::from((128 + sig).clamp(0, 255) as u8),
-        Some(Ending::InputClosed) => return ExitCode::from(1),
+        Some(Ending::Signal(sig)) => return Exit::Signal(sig),
+        Some(Ending::InputClosed) => return Exit::Status(exit::FAILED),
         Some(Ending::Quit) | None => {}
     }
-    match &app.screen {
-        Screen::Run(r) if r.failed() => ExitCode::from(1),
-        Screen::Compare(c) if c.failed() => ExitCode::from(1),
-        Screen::Inspect(s) => ExitCode::from(s.exit_code()),
-        _ => ExitCode::SUCCESS,
-    }
+    Exit::Status(match &app.screen {
+        Screen::Run(r) if r.failed() => exit::FAILED,
+        Screen::Compare(c) if c.failed() => exit::FAILED,
+        Screen::Inspect(s) => s.exit_code(),
+        _ => exit::SUCCESS,
+    })
 }
 
 /// The loop's state besides the app: the producers its effects started.
@@ -163,9 +172,18 @@ impl<L: Launcher> Loop<L> {
             };
             let due = last_draw.is_none_or(|t| t.elapsed() >= interval);
             if dirty && (urgent || due) {
-                let frame = terminal.draw(|f| ui::render(f, &self.app, theme))?;
-                self.area = frame.area;
-                terminal.backend_mut().flush()?;
+                // A terminal that cannot be written to has gone away (a
+                // closed pty answers EIO): that ends the program as a
+                // hang-up does, not as an error of ours.
+                let drawn = terminal
+                    .draw(|f| ui::render(f, &self.app, theme))
+                    .map(|frame| frame.area)
+                    .and_then(|area| terminal.backend_mut().flush().map(|()| area));
+                let Ok(area) = drawn else {
+                    self.handle(Event::Stop(StopReason::InputClosed));
+                    break;
+                };
+                self.area = area;
                 dirty = false;
                 urgent = false;
                 last_draw = Some(Instant::now());
@@ -272,7 +290,7 @@ impl<L: Launcher> Loop<L> {
 
     /// A producer could not start: the screen hears of it on the channel.
     #[cfg(target_os = "linux")]
-    fn refused(&mut self, epoch: u64, error: String) {
+    fn refused(&mut self, epoch: u64, error: Failure) {
         let _ = self.tx.send(Event::EngineRefused { epoch, error });
     }
 
@@ -297,6 +315,11 @@ impl<L: Launcher> Loop<L> {
 /// start one, it says why not.
 pub struct NoEngine;
 
+/// What [`NoEngine`] answers.
+#[derive(Debug, thiserror::Error)]
+#[error("this screen runs no scenario")]
+pub struct NoScenario;
+
 /// The handle [`NoEngine`] never gives.
 pub enum NoHandle {}
 
@@ -309,8 +332,14 @@ impl EngineHandle for NoHandle {
 impl Launcher for NoEngine {
     type Handle = NoHandle;
 
-    fn launch(&mut self, _: Plan, _: Speed, _: bool, _: Sender<Event>) -> Result<NoHandle, String> {
-        Err("this screen runs no scenario".into())
+    fn launch(
+        &mut self,
+        _: Plan,
+        _: Speed,
+        _: bool,
+        _: Sender<Event>,
+    ) -> Result<NoHandle, Failure> {
+        Err(Failure::new(NoScenario))
     }
 }
 
@@ -319,7 +348,7 @@ pub fn run_to_exit<L: Launcher>(
     app: App,
     effects: Vec<Effect>,
     launcher: L,
-) -> anyhow::Result<(ExitCode, L)> {
+) -> anyhow::Result<(Exit, L)> {
     let (app, launcher) = run(app, effects, launcher)?;
     Ok((exit_code(&app), launcher))
 }

@@ -239,13 +239,12 @@ fn draw_panel(
 
 /// The panel names a small screen switches between.
 pub fn panel_title(which: Focus, lang: Lang) -> &'static str {
-    use text::tr;
     match which {
-        Focus::DataPath => tr(lang, "data path", "数据路径"),
-        Focus::Switches => tr(lang, "switches", "切换"),
-        Focus::PageMap => tr(lang, "page cache", "页缓存"),
-        Focus::Charts => tr(lang, "charts", "图表"),
-        Focus::Narration => tr(lang, "narration", "讲解"),
+        Focus::DataPath => t!(lang, "ui.data_path"),
+        Focus::Switches => t!(lang, "ui.switches"),
+        Focus::PageMap => t!(lang, "ui.page_cache"),
+        Focus::Charts => t!(lang, "ui.charts"),
+        Focus::Narration => t!(lang, "ui.narration"),
     }
 }
 
@@ -270,10 +269,10 @@ fn tab_bar(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, shown: Fo
 fn too_small(area: Rect, buf: &mut ratatui::buffer::Buffer, lang: Lang, theme: &Theme) {
     let msg = format!(
         "{} {}×{} ({} {MIN_WIDTH}×{MIN_HEIGHT})",
-        text::tr(lang, "terminal too small:", "终端太小："),
+        t!(lang, "ui.terminal_too_small"),
         area.width,
         area.height,
-        text::tr(lang, "need", "至少"),
+        t!(lang, "ui.need"),
     );
     let lines: Vec<Line> = text::wrap(&msg, area.width as usize)
         .into_iter()

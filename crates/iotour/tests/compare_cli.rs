@@ -32,6 +32,10 @@ fn json(out: &Output) -> serde_json::Value {
 }
 
 #[test]
+#[allow(
+    clippy::many_single_char_names,
+    reason = "a, b: the two scenarios' figures, v the JSON"
+)]
 fn compare_ratios_are_the_ratios_of_the_two_runs_totals() {
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let rec = dir.path().join("cmp.jsonl");

@@ -65,7 +65,7 @@ fn run_table_names_sources_and_marks_each_expectation() {
     assert!(text.contains("sources: syscalls="), "{text}");
     assert!(text.contains("(modeled)"), "{text}");
     assert!(
-        text.contains("✓ step 2 file_dirty_pages == 0 (actual 0)"),
+        text.contains("✓ step 2 dirty pages of the file: 0, expected exactly 0"),
         "{text}"
     );
     assert!(!text.contains('✗'), "{text}");
@@ -123,13 +123,13 @@ expect = { file_dirty_pages = ">= 256" }
     assert_eq!(run.status.code(), Some(1), "{text}");
     assert_eq!(
         text.trim(),
-        "FAIL wrong: step 2 file_dirty_pages >= 256 (actual 0)"
+        "FAIL wrong: step 2 dirty pages of the file: 0, expected at least 256"
     );
     let run = iotour(&["run", p.to_str().unwrap(), "--headless"], wd.path());
     assert_eq!(run.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&run.stdout)
-            .contains("✗ step 2 file_dirty_pages >= 256 (actual 0)")
+            .contains("✗ step 2 dirty pages of the file: 0, expected at least 256")
     );
 }
 
@@ -188,13 +188,18 @@ fn sigint_and_sigterm_abort_and_remove_the_workdir() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Wait for the working directory to appear (the run has started).
+        // Wait for the working file to be there (the run is set up and in
+        // its sleep step: the file is made before the first step).
         let deadline = Instant::now() + Duration::from_secs(10);
-        while is_empty_dir(wd.path()) {
+        let has_file = || {
+            std::fs::read_dir(wd.path())
+                .unwrap()
+                .any(|d| d.unwrap().path().join("file").exists())
+        };
+        while !has_file() {
             assert!(Instant::now() < deadline, "the run never started");
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(200));
         let (status, took) = signal_and_wait(&mut child, sig);
         assert!(took < Duration::from_secs(2), "{took:?}");
         assert_eq!(status.code(), Some(code), "signal {sig}");

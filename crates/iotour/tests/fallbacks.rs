@@ -106,7 +106,7 @@ fn check_json(v: &serde_json::Value, null_keys: &[&str], sources: &[(&str, &str)
 /// more run of that scenario alone. Some lessons race the kernel's flusher
 /// (seconds of writeback on a busy shared disk); a fallback that broke a
 /// lesson fails twice, a slow moment does not.
-fn rerun_failures(text: String, again: impl Fn(&str) -> Output) -> String {
+fn rerun_failures(text: &str, again: impl Fn(&str) -> Output) -> String {
     text.lines()
         .map(|l| {
             let Some(id) = l
@@ -151,7 +151,7 @@ fn suite_with(disable: &str, ids: &[&str]) {
 fn verify_with(disable: &str, ids: &[&str], wd: &Path) {
     let (null_keys, sources) = unknown_keys(disable);
     let out = iotour(&["verify"], wd, Some(disable));
-    let text = rerun_failures(String::from_utf8_lossy(&out.stdout).into_owned(), |id| {
+    let text = rerun_failures(&String::from_utf8_lossy(&out.stdout), |id| {
         iotour(&["verify", id], wd, Some(disable))
     });
     assert!(!text.contains("FAIL"), "{disable}:\n{text}");
@@ -266,7 +266,7 @@ fn without_cachestat(c: &mut Command) {
                 || libc::prctl(
                     libc::PR_SET_SECCOMP,
                     libc::SECCOMP_MODE_FILTER,
-                    &prog as *const libc::sock_fprog,
+                    &raw const prog,
                 ) != 0
             {
                 return Err(std::io::Error::last_os_error());
@@ -321,7 +321,7 @@ fn every_builtin_passes_as_an_unprivileged_user() {
     std::thread::scope(|s| {
         s.spawn(|| {
             let out = nobody(&["verify"]);
-            let text = rerun_failures(String::from_utf8_lossy(&out.stdout).into_owned(), |id| {
+            let text = rerun_failures(&String::from_utf8_lossy(&out.stdout), |id| {
                 nobody(&["verify", id])
             });
             assert!(!text.contains("FAIL"), "{text}");

@@ -102,18 +102,27 @@ fn missing_and_unreadable_files_are_errors_while_the_rest_is_reported() {
     ];
     // Root reads any file; to meet a file that cannot be opened, run as
     // nobody and give nobody the rest of the tree.
-    let out = if is_root() {
+    let run = |args: &[&str]| {
+        if is_root() {
+            as_nobody(BIN).args(args).output().unwrap()
+        } else {
+            Command::new(BIN).args(args).output().unwrap()
+        }
+    };
+    if is_root() {
         if !has_setpriv() {
             eprintln!("skipping: root, and no setpriv to drop privileges");
             return;
         }
         chown_to_nobody(dir.path());
         chown_to_nobody(&good);
-        as_nobody(BIN).args(args).output().unwrap()
-    } else {
-        Command::new(BIN).args(args).output().unwrap()
-    };
+    }
+    // Without the missing path: what could not be read makes it exit 1.
+    let out = run(&args[..3]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // The missing path named too: bad input, 2; the rest is still reported.
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
     let v = json(&out);
     let files = v["files"].as_array().unwrap();
     let by = |name: &str| -> &Value {
@@ -158,7 +167,13 @@ fn exit_codes_say_whether_everything_was_inspected() {
     write_file(&b, 100);
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
     assert_eq!(inspect(&[a]).status.code(), Some(0));
-    assert_eq!(inspect(&[a, "/nonexistent/iotour"]).status.code(), Some(1));
+    // A named path that does not exist is bad input, as for every command;
+    // the others are still reported.
+    let out = inspect(&["--json", a, "/nonexistent/iotour"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(json(&out)["totals"]["missing"], 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/iotour"), "{err}");
     for bad in [
         vec![],
         vec!["--sort", "size", a],
@@ -308,4 +323,52 @@ fn watch_with_json_prints_one_object_per_line() {
         libc::SIGTERM,
     );
     assert_eq!(status.code(), Some(128 + libc::SIGTERM));
+}
+
+/// `inspect /` stays out of /proc, /sys and the other pseudo filesystems
+/// (told by type) and says how many it left out; named, /proc is walked;
+/// `-x` enters no other filesystem at all.
+#[test]
+fn pseudo_filesystems_are_left_out_unless_named_and_x_stays_on_one() {
+    let out = Command::new(BIN)
+        .args(["inspect", "--json", "--max-depth", "1", "/"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    let skipped = v["totals"]["pseudo_filesystems_skipped"].as_u64().unwrap();
+    assert!(skipped >= 2, "/proc and /sys at least: {}", v["totals"]);
+    let paths: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p.starts_with("/proc/") || p.starts_with("/sys/")),
+        "{paths:?}"
+    );
+    let text = Command::new(BIN)
+        .args(["inspect", "--plain", "--max-depth", "1", "/"])
+        .env("LANG", "C")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("pseudo filesystems not entered"), "{text}");
+    assert!(text.contains("/proc proc"), "{text}");
+    // Named, it is walked.
+    let out = Command::new(BIN)
+        .args(["inspect", "--json", "/proc/self/status"])
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["files"][0]["path"], "/proc/self/status");
+    // -x: the mounts below / are other filesystems, pseudo or not.
+    let out = Command::new(BIN)
+        .args(["inspect", "--json", "-x", "--max-depth", "1", "/"])
+        .output()
+        .unwrap();
+    let t = &json(&out)["totals"];
+    assert_eq!(t["pseudo_filesystems_skipped"], 0, "{t}");
+    assert!(t["other_filesystems_skipped"].as_u64().unwrap() >= 2, "{t}");
 }

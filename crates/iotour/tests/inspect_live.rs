@@ -22,11 +22,11 @@ fn files() -> tempfile::TempDir {
     fs::create_dir_all(&base).unwrap();
     let dir = tempfile::tempdir_in(base).unwrap();
     let mut clean = File::create(dir.path().join("a-clean")).unwrap();
-    clean.write_all(&[1u8; 16 * 4096]).unwrap();
+    clean.write_all(&vec![1u8; 16 * 4096]).unwrap();
     clean.sync_all().unwrap();
     File::create(dir.path().join("b-dirty"))
         .unwrap()
-        .write_all(&[2u8; 16 * 4096])
+        .write_all(&vec![2u8; 16 * 4096])
         .unwrap();
     dir
 }

@@ -38,6 +38,10 @@ fn inspecting_changes_neither_the_page_cache_nor_the_file_times() {
 }
 
 /// `false` when only someone else's writeback changed the counts.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one setup, then each way of inspecting, then a control"
+)]
 fn attempt_once() -> bool {
     let base = crate::support::root().join("target/test-files");
     fs::create_dir_all(&base).unwrap();

@@ -62,7 +62,7 @@ fn a_recorded_run_replays_to_the_same_final_state() {
     let mut launcher =
         RecordingLauncher::new(EngineLauncher::new(config(dir.path())), file.clone(), 50);
     let (handle, rx) = start(&mut live, effects, &mut launcher);
-    for e in rx.iter() {
+    for e in &rx {
         let done = is_finished(&e);
         live.handle(e);
         if done {
@@ -86,7 +86,7 @@ fn a_recorded_run_replays_to_the_same_final_state() {
     let (handle, rx) = start(&mut replay, effects, &mut launcher);
     // The feeder drops its sender at the end of the recording.
     let mut n = 0;
-    for e in rx.iter() {
+    for e in &rx {
         replay.handle(e);
         n += 1;
     }
@@ -118,23 +118,44 @@ fn a_paused_replay_moves_only_when_stepped() {
     let plan = recording.plans().unwrap().remove(0);
     let mut launcher = ReplayLauncher::new(recording);
     let (tx, rx) = channel();
-    let handle = launcher.launch(plan, Speed::Max, true, tx).unwrap();
-    let started = |rx: &Receiver<Event>| -> Vec<usize> {
-        std::thread::sleep(Duration::from_millis(200));
-        rx.try_iter()
-            .filter_map(|e| match e {
-                Event::Exec(ExecEvent::StepStarted { index, .. }) => Some(index),
-                _ => None,
-            })
-            .collect()
+    let handle = launcher.launch(plan, Speed::Max, true, tx.clone()).unwrap();
+    // A marker on the replay's own channel, sent just before each command:
+    // whatever the replay sent before the command is queued ahead of it.
+    let marker = || Event::Tick(Duration::MAX);
+    let is_marker = |e: &Event| matches!(e, Event::Tick(d) if *d == Duration::MAX);
+    // The steps started up to `until` (a step_done of that index, or the
+    // finished report), in order, and whether the marker came first.
+    let started = |rx: &Receiver<Event>, until: Option<usize>| -> (Vec<usize>, Vec<usize>) {
+        let (mut early, mut late, mut seen_marker) = (Vec::new(), Vec::new(), false);
+        loop {
+            let e = rx
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the replay went on");
+            match e {
+                ref m if is_marker(m) => seen_marker = true,
+                Event::Exec(ExecEvent::StepStarted { index, .. }) => {
+                    if seen_marker { &mut late } else { &mut early }.push(index);
+                }
+                Event::Exec(ExecEvent::StepDone(ref r)) if Some(r.index) == until => break,
+                Event::Exec(ExecEvent::Finished(_)) if until.is_none() => break,
+                _ => {}
+            }
+        }
+        (early, late)
     };
-    assert_eq!(started(&rx), Vec::<usize>::new(), "paused: no step starts");
+    tx.send(marker()).unwrap();
     handle.send(Command::NextStep);
-    assert_eq!(started(&rx), [1]);
+    assert_eq!(
+        started(&rx, Some(1)),
+        (vec![], vec![1]),
+        "paused: no step before the command, then step 1 only"
+    );
+    tx.send(marker()).unwrap();
     handle.send(Command::NextStep);
-    assert_eq!(started(&rx), [2]);
+    assert_eq!(started(&rx, Some(2)), (vec![], vec![2]));
+    tx.send(marker()).unwrap();
     handle.send(Command::Resume);
-    assert_eq!(started(&rx), [3, 4, 5]);
+    assert_eq!(started(&rx, None), (vec![], vec![3, 4, 5]));
     drop(handle);
 }
 
@@ -182,5 +203,125 @@ fn replay_headless_prints_the_recorded_report() {
         text.contains("unbuffered-write — Unbuffered writes"),
         "{text}"
     );
-    assert!(text.contains("✓ step 1 syscalls == 10486"), "{text}");
+    assert!(
+        text.contains("✓ step 1 syscalls: 10,486, expected exactly 10,486"),
+        "{text}"
+    );
+}
+
+/// A recording edited to claim what its figures do not show: replay decides
+/// each verdict again from the recorded figures (a lie about both the figure
+/// and the verdict is shown ✗), and a verdict whose figure disagrees with its
+/// own step's is refused as corrupt, naming the line.
+#[test]
+fn replay_re_checks_recorded_verdicts_against_the_recorded_figures() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let file = dir.path().join("r.jsonl");
+    let bin = env!("CARGO_BIN_EXE_iotour");
+    let made = std::process::Command::new(bin)
+        .args(["run", "unbuffered-write", "--headless", "--record"])
+        .arg(&file)
+        .arg("--workdir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Every step 1 report (step_done, and the one in finished): the
+    // syscalls verdict says ✓ u64::MAX; with `figure`, the step's measured
+    // figure says so too.
+    let edit = |figure: bool| -> (String, usize) {
+        let mut first = 0;
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let at = if v.pointer("/exec/step_done").is_some() {
+                    "/exec/step_done"
+                } else {
+                    "/exec/finished/steps/0"
+                };
+                if let Some(s) = v.pointer_mut(at)
+                    && s["index"] == 1
+                {
+                    if first == 0 {
+                        first = i + 1;
+                    }
+                    let max = serde_json::json!(u64::MAX);
+                    for x in s["expect"].as_array_mut().unwrap() {
+                        if x["key"] == "syscalls" {
+                            x["actual"] = max.clone();
+                            x["ok"] = true.into();
+                        }
+                    }
+                    if figure {
+                        s["measured"]["syscalls"] = max;
+                    }
+                }
+                v.to_string()
+            })
+            .collect();
+        (lines.join("\n") + "\n", first)
+    };
+    let replay = |content: &str| {
+        std::fs::write(&file, content).unwrap();
+        std::process::Command::new(bin)
+            .args(["replay", "--headless"])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let (lied, _) = edit(true);
+    let out = replay(&lied);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{table}");
+    assert!(
+        table.contains("✗ step 1 syscalls: 18,446,744,073,709,551,615, expected exactly 10,486"),
+        "{table}"
+    );
+    assert!(table.trim_end().ends_with("FAILED"), "{table}");
+    let (corrupt, line) = edit(false);
+    let out = replay(&corrupt);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("r.jsonl:{line}: corrupt recording")),
+        "{err}"
+    );
+    assert!(
+        err.contains("the step's recorded figures say 10486"),
+        "{err}"
+    );
+}
+
+/// A recording of another format version is refused, naming its version
+/// and this program's.
+#[test]
+fn a_recording_of_another_version_names_both_versions() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let file = dir.path().join("future.jsonl");
+    std::fs::write(
+        &file,
+        "{\"format\":\"iotour-recording\",\"version\":9,\"iotour_version\":\"9.9.9\"}\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_iotour"))
+        .args(["replay", "--headless"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("a version 9 recording (written by iotour 9.9.9)"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "this iotour {} reads versions 1 and 2",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{err}"
+    );
 }

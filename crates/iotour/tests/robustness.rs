@@ -321,3 +321,100 @@ fn a_kept_workdir_survives_the_next_start() {
     );
     assert_eq!(entries(wd.path()).len(), 1);
 }
+
+/// A signal that arrives while the working file is being removed after the
+/// last step (a big file takes a moment to free) still ends the run with
+/// 128 + N, not with the report's 0. The moment is found with inotify: the
+/// signal is sent when the working file's name is deleted, while the
+/// kernel is still freeing its pages and the directory is still there.
+#[test]
+fn a_signal_during_the_last_removal_still_ends_with_128_plus_n() {
+    let src = scratch();
+    let p = scenario(
+        src.path(),
+        "big-last.toml",
+        r#"[scenario]
+title = "Big last"
+summary = "The last step leaves a big file to remove."
+[file]
+size = "0"
+[[step]]
+op = "write"
+bytes = "768MiB"
+chunk = "8MiB"
+"#,
+    );
+    for (sig, code) in [(libc::SIGTERM, 143), (libc::SIGINT, 130)] {
+        let wd = scratch();
+        let mut child = iotour_cmd(&["run", p.to_str().unwrap(), "--headless"], wd.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let dir = loop {
+            if let Some(d) = entries(wd.path()).first() {
+                break wd.path().join(d);
+            }
+            assert!(Instant::now() < deadline, "the run never started");
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        // SAFETY: plain inotify calls on an fd owned here, a NUL-terminated
+        // path, and a buffer read into within its length.
+        let deleted = unsafe {
+            let fd = libc::inotify_init1(libc::IN_CLOEXEC);
+            assert!(fd >= 0);
+            let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).unwrap();
+            assert!(libc::inotify_add_watch(fd, c.as_ptr(), libc::IN_DELETE) >= 0);
+            let mut buf = [0u8; 4096];
+            let mut seen = false;
+            while !seen && Instant::now() < deadline {
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                if libc::poll(&raw mut pfd, 1, 1000) <= 0 {
+                    continue;
+                }
+                let n = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+                let mut at = 0usize;
+                while n > 0 && at < n as usize {
+                    let ev = std::ptr::read_unaligned(
+                        buf.as_ptr().add(at).cast::<libc::inotify_event>(),
+                    );
+                    let name = std::slice::from_raw_parts(
+                        buf.as_ptr()
+                            .add(at + std::mem::size_of::<libc::inotify_event>()),
+                        ev.len as usize,
+                    );
+                    seen |= name.starts_with(b"file\0");
+                    at += std::mem::size_of::<libc::inotify_event>() + ev.len as usize;
+                }
+            }
+            libc::close(fd);
+            seen
+        };
+        assert!(deleted, "the working file was never removed");
+        let alive = std::fs::read_to_string(format!("/proc/{}/stat", child.id()))
+            .is_ok_and(|s| !s.contains(") Z "));
+        let (status, _) = signal_and_wait(&mut child, sig);
+        eprintln!(
+            "signal {sig} sent as the working file was removed (process {}): exit {:?}",
+            if alive {
+                "still ending"
+            } else {
+                "already a zombie"
+            },
+            status.code()
+        );
+        if alive {
+            assert_eq!(status.code(), Some(code), "signal {sig}");
+        }
+        assert!(
+            entries(wd.path()).is_empty(),
+            "left {:?}",
+            entries(wd.path())
+        );
+    }
+}

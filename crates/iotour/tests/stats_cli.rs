@@ -99,7 +99,7 @@ fn a_process_dirtying_pages_is_a_top_writer() {
     done.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     let v = json(&out);
-    let me = std::process::id() as u64;
+    let me = u64::from(std::process::id());
     let mine = v["top_writers"]
         .as_array()
         .unwrap()

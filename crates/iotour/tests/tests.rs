@@ -5,9 +5,11 @@
 
 mod support;
 
+mod closed_pipes;
 mod compare_cli;
 mod compare_view;
 mod engine_cli;
+mod escapes;
 mod fallbacks;
 mod fidelity;
 mod inspect_cli;
@@ -18,7 +20,9 @@ mod replay;
 mod report_svg;
 mod robustness;
 mod scenario_cli;
+mod screens;
 mod stats_cli;
+mod terminal_loss;
 mod tui_app;
 mod tui_e2e;
 mod tui_loop;

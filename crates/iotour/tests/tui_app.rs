@@ -6,7 +6,7 @@ use crate::support::script;
 use std::time::Duration;
 
 use iotour::app::run::StepState;
-use iotour::app::{Action, App, Effect, Event, Screen, Status};
+use iotour::app::{Action, App, Effect, Event, Failure, Screen, Status};
 use iotour_core::engine::{Command, ExecEvent, Speed};
 use iotour_core::scenario::Lang;
 
@@ -167,7 +167,11 @@ fn engine_errors_show_as_failure_and_the_app_stays_usable() {
     }));
     assert_eq!(run(&app).status, Status::Failed);
     assert_eq!(
-        run(&app).failure.as_deref(),
+        run(&app)
+            .failure
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
         Some("O_DIRECT refused by tmpfs")
     );
     assert!(app.act(Action::TogglePause).is_empty(), "nothing to pause");
@@ -183,7 +187,7 @@ fn a_refused_start_is_a_failure_not_a_crash() {
     let (mut app, _) = single(false);
     app.handle(Event::EngineRefused {
         epoch: 1,
-        error: "file of 2 GiB exceeds --max-size 1 GiB".into(),
+        error: Failure::msg("file of 2 GiB exceeds --max-size 1 GiB"),
     });
     assert_eq!(run(&app).status, Status::Failed);
 }

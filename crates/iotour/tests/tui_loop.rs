@@ -1,6 +1,8 @@
 //! The event loop with a fake engine: effects reach the engine, a restart
 //! joins the old engine before the new one starts, and a stop signal ends
-//! the loop with the right exit status.
+//! the loop with the right exit status. The loop is driven event by event:
+//! every event it queues itself (its `EngineStarted`, a refusal) is handled
+//! before the stop, whatever the scheduler does.
 
 use crate::support::script;
 
@@ -8,7 +10,7 @@ use std::sync::mpsc::{self, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use iotour::app::{App, Ending, Event, Input, StopReason};
+use iotour::app::{App, Ending, Event, Failure, Input, StopReason};
 use iotour::tui::{EngineHandle, Launcher, Loop};
 use iotour::ui::Theme;
 use iotour_core::engine::{Command, Speed};
@@ -53,9 +55,9 @@ impl Launcher for Fake {
         _: Speed,
         paused: bool,
         _: Sender<Event>,
-    ) -> Result<Handle, String> {
+    ) -> Result<Handle, Failure> {
         if self.refuse {
-            return Err("the working file would not fit".into());
+            return Err(Failure::msg("the working file would not fit"));
         }
         self.log.lock().unwrap().push(Seen::Launched { paused });
         Ok(Handle(self.log.clone()))
@@ -69,20 +71,30 @@ fn key(c: char) -> Event {
     )))
 }
 
+/// The loop over `events`, then SIGTERM: each event is handled, then
+/// everything the loop queued while handling it, in channel order (as
+/// `Loop::run` would), and the screen is drawn once at the end.
 fn run(fake: Fake, predict: bool, events: Vec<Event>) -> App {
     let (tx, rx) = mpsc::channel();
     let (app, effects) = App::single(script::plan(), Lang::En, predict, Speed::One);
     let mut lp = Loop::new(app, fake, tx.clone(), Instant::now());
+    lp.apply(effects);
+    let drain = |lp: &mut Loop<Fake>| {
+        while let Ok(queued) = rx.try_recv() {
+            lp.handle(queued);
+        }
+    };
+    drain(&mut lp);
     for e in events {
         tx.send(e).unwrap();
+        drain(&mut lp);
     }
-    // Stop after what the loop itself queues (its EngineStarted, a refusal).
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let _ = tx.send(Event::Stop(StopReason::Signal(15)));
-    });
+    tx.send(Event::Stop(StopReason::Signal(15))).unwrap();
+    drain(&mut lp);
+    assert!(lp.app.quit(), "the stop ended the loop");
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-    lp.run(&mut t, &rx, effects, &Theme::new(false)).unwrap();
+    t.draw(|f| iotour::ui::render(f, &lp.app, &Theme::new(false)))
+        .unwrap();
     lp.app
 }
 
@@ -132,7 +144,7 @@ fn a_refused_launch_shows_as_a_failed_run() {
     let run = app.run().unwrap();
     assert_eq!(run.status, iotour::app::Status::Failed);
     assert_eq!(
-        run.failure.as_deref(),
+        run.failure.as_ref().map(|f| format!("{f:#}")).as_deref(),
         Some("the working file would not fit")
     );
 }

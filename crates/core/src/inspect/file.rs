@@ -5,6 +5,13 @@
 //! read, and nothing is faulted in: cachestat(2) walks the page cache, and
 //! mincore(2) asks about a fresh PROT_READ mapping that is never touched.
 //!
+//! Access times. Opening and cachestat(2) leave a file's atime alone, but
+//! mmap(2) counts as an access (`file_accessed()`): the mincore fallback's
+//! mapping would move the atime unless the file was opened with O_NOATIME,
+//! which the kernel grants only to the owner (or CAP_FOWNER). So on the
+//! fallback a file that could not be opened with O_NOATIME is not mapped:
+//! its residency is reported unknown, with the reason ([`MINCORE_WOULD_TOUCH_ATIME`]).
+//!
 //! The permissions trap. Recent kernels (the fix for cachestat's page-cache
 //! side channel, `can_do_cachestat()` in mm/filemap.c, also in stable
 //! kernels) answer EPERM unless the caller opened the file for writing, owns
@@ -34,6 +41,20 @@ mincore(2) would claim every page resident, so no figure is given)";
 pub const MINCORE_NOT_PERMITTED: &str = "page-cache state unknown: mincore(2) claims every page \
 resident for a file the caller neither owns nor could open for writing";
 
+/// Why residency is unknown on the mincore fallback for a file we could not
+/// open with O_NOATIME.
+pub const MINCORE_WOULD_TOUCH_ATIME: &str = "page-cache state unknown: mincore(2) needs a \
+mapping of the file, and mapping it would update its access time (O_NOATIME, which prevents \
+that, is granted only to the file's owner); inspect changes nothing, so it did not map it";
+
+/// Whether `file` was opened with O_NOATIME (its access time cannot move).
+pub fn opened_noatime(file: &File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_GETFL on an fd owned by `file` only reads its status flags.
+    let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+    flags >= 0 && flags & libc::O_NOATIME != 0
+}
+
 /// What to measure besides the counts.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Want {
@@ -50,7 +71,9 @@ pub fn open_read_only(path: &Path, nofollow: bool) -> io::Result<File> {
     let base = libc::O_NONBLOCK | if nofollow { libc::O_NOFOLLOW } else { 0 };
     let open = |flags: i32| File::options().read(true).custom_flags(flags).open(path);
     match open(base | libc::O_NOATIME) {
-        // O_NOATIME is only for the owner; reading nothing changes no atime anyway.
+        // O_NOATIME is only for the owner. Opening and cachestat change no
+        // atime; a mapping would, so the mincore path checks
+        // [`opened_noatime`] before it maps.
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => open(base),
         other => other,
     }
@@ -110,6 +133,9 @@ pub fn measure(
     };
     if probe.source() == PagesSource::Mincore && !may_see_residency(path, &meta) {
         return Some(unknown(MINCORE_NOT_PERMITTED.into()));
+    }
+    if probe.source() == PagesSource::Mincore && len > 0 && !opened_noatime(&file) {
+        return Some(unknown(MINCORE_WOULD_TOUCH_ATIME.into()));
     }
     let result = match want.map_cells {
         Some(cells) => probe

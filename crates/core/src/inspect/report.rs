@@ -20,6 +20,18 @@ pub struct InspectReport {
     /// Facts about the measurement the reader should know (fallback sources).
     #[serde(skip)]
     pub notes: Vec<String>,
+    /// Mount points the walk did not enter (counted in `totals`).
+    #[serde(skip)]
+    pub mounts: SkippedMounts,
+}
+
+/// The mount points below the named paths that were not entered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SkippedMounts {
+    /// Pseudo filesystems (path, type): entered only when named.
+    pub pseudo: Vec<(String, &'static str)>,
+    /// Other filesystems, with `--one-file-system`.
+    pub other: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -89,6 +101,13 @@ pub struct Totals {
     /// Further names of a file or directory already seen (hard links, links
     /// followed, a path named twice), left out so no page is counted twice.
     pub duplicates: u64,
+    /// Mount points of pseudo filesystems (/proc, /sys, devtmpfs, cgroup,
+    /// tracefs, …) below the named paths, not entered (name one to look in).
+    pub pseudo_filesystems_skipped: u64,
+    /// Mount points of other filesystems not entered (`--one-file-system`).
+    pub other_filesystems_skipped: u64,
+    /// Named paths that do not exist (exit 2).
+    pub missing: u64,
     pub size: Option<u64>,
     pub pages: Option<u64>,
     pub cached: Option<u64>,
@@ -166,9 +185,17 @@ impl InspectReport {
         }
     }
 
-    /// 0: everything asked about was measured; 1: some paths or figures failed.
+    /// 0: everything asked about was measured; 1: some paths or figures
+    /// failed; 2: a named path does not exist (bad input, as a missing file
+    /// is for every command), though the others are still reported.
     pub fn exit_code(&self) -> u8 {
-        if self.totals.errors > 0 { 1 } else { 0 }
+        if self.totals.missing > 0 {
+            2
+        } else if self.totals.errors > 0 {
+            1
+        } else {
+            0
+        }
     }
 }
 
@@ -219,6 +246,7 @@ mod tests {
             totals: Totals::default(),
             map: None,
             notes: vec![],
+            mounts: Default::default(),
         };
         r.sort(SortKey::Dirty);
         let order: Vec<_> = r.files.iter().map(|f| f.path.as_str()).collect();

@@ -3,8 +3,15 @@
 //! directories not followed unless asked, special files listed but never
 //! opened, and every directory entered at most once so that following links
 //! cannot loop.
+//!
+//! Mount points met below a named path: a pseudo filesystem (/proc, /sys,
+//! devtmpfs, cgroup, tracefs, …: told by its type, statfs(2)'s `f_type`,
+//! not by its path) has no page cache of files to show and can be huge or
+//! trigger work (autofs mounts on access), so it is not entered unless it
+//! was named itself; with `one_file_system` (`-x`, as du has it) no other
+//! filesystem is entered at all. Either is counted, and the report says so.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, FileType, Metadata};
 use std::io;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
@@ -20,6 +27,8 @@ pub struct WalkOptions {
     /// command line are always followed (as `find -H` and `du` do): naming one
     /// is asking for its target.
     pub follow: bool,
+    /// Do not enter directories on another filesystem than the named path's.
+    pub one_file_system: bool,
 }
 
 /// One thing found by the walk.
@@ -43,6 +52,12 @@ pub struct Walk {
     pub symlinks_not_followed: u64,
     /// Directories reached a second time (named twice, or a link loop).
     pub directories_revisited: u64,
+    /// Mount points of pseudo filesystems not entered, with their type.
+    pub pseudo_skipped: Vec<(PathBuf, &'static str)>,
+    /// Mount points of other filesystems not entered (`one_file_system`).
+    pub other_fs_skipped: Vec<PathBuf>,
+    /// Named paths that do not exist (bad input, exit 2).
+    pub missing: u64,
 }
 
 /// Walk every path in order.
@@ -58,15 +73,27 @@ pub fn walk_until(paths: &[PathBuf], opts: &WalkOptions, cancel: &AtomicBool) ->
         seen_dirs: HashSet::new(),
         out: Walk::default(),
         cancel,
+        root_dev: 0,
+        fs_types: None,
     };
     for path in paths {
         // Named paths are followed: see `WalkOptions::follow`.
         match fs::metadata(path) {
-            Ok(meta) => w.visit(path.clone(), &meta.file_type(), Some(&meta), 0, false),
-            Err(error) => w.out.entries.push(Entry::Failed {
-                path: path.clone(),
-                error,
-            }),
+            Ok(meta) => {
+                // A named path is entered whatever its filesystem: naming it
+                // is asking about it.
+                w.root_dev = meta.dev();
+                w.visit(path.clone(), &meta.file_type(), Some(&meta), 0, false);
+            }
+            Err(error) => {
+                if error.kind() == io::ErrorKind::NotFound {
+                    w.out.missing += 1;
+                }
+                w.out.entries.push(Entry::Failed {
+                    path: path.clone(),
+                    error,
+                });
+            }
         }
     }
     w.out
@@ -77,6 +104,11 @@ struct Walker<'a> {
     seen_dirs: HashSet<(u64, u64)>,
     out: Walk,
     cancel: &'a AtomicBool,
+    /// The device of the named path being walked.
+    root_dev: u64,
+    /// Filesystem type names by device, from /proc/self/mountinfo, read the
+    /// first time a tmpfs-typed mount is met (devtmpfs has tmpfs's magic).
+    fs_types: Option<HashMap<u64, String>>,
 }
 
 impl Walker<'_> {
@@ -124,6 +156,9 @@ impl Walker<'_> {
                 }
             },
         };
+        if depth > 0 && id.0 != self.root_dev && !self.may_cross(&dir, id.0) {
+            return;
+        }
         if !self.seen_dirs.insert(id) {
             self.out.directories_revisited += 1;
             return;
@@ -145,6 +180,100 @@ impl Walker<'_> {
             }
         }
     }
+}
+
+impl Walker<'_> {
+    /// Whether to enter `dir`, the root of a mount (device `dev`) other than
+    /// the named path's; counts it when not.
+    fn may_cross(&mut self, dir: &Path, dev: u64) -> bool {
+        if self.opts.one_file_system {
+            self.out.other_fs_skipped.push(dir.to_path_buf());
+            return false;
+        }
+        match pseudo_type(dir, dev, &mut self.fs_types) {
+            Some(kind) => {
+                self.out.pseudo_skipped.push((dir.to_path_buf(), kind));
+                false
+            }
+            None => true,
+        }
+    }
+}
+
+/// Pseudo filesystems by statfs(2) magic (include/uapi/linux/magic.h):
+/// kernel state dressed as files, no page cache of file data to show.
+const PSEUDO: &[(i64, &str)] = &[
+    (0x9fa0, "proc"),
+    (0x6265_6572, "sysfs"),
+    (0x1cd1, "devpts"),
+    (0x0027_e0eb, "cgroup"),
+    (0x6367_7270, "cgroup2"),
+    (0x7472_6163, "tracefs"),
+    (0x6462_6720, "debugfs"),
+    (0x7363_6673, "securityfs"),
+    (0xf97c_ff8c, "selinuxfs"),
+    (0x4341_5d53, "smackfs"),
+    (0xcafe_4a11, "bpf"),
+    (0x6165_676c, "pstore"),
+    (0xde5e_81e4, "efivarfs"),
+    (0x6265_6570, "configfs"),
+    (0x6573_5543, "fusectl"),
+    (0x1980_0202, "mqueue"),
+    (0x4249_4e4d, "binfmt_misc"),
+    (0x6e73_6673, "nsfs"),
+    (0x0187, "autofs"),
+    (0x6759_6969, "rpc_pipefs"),
+];
+
+/// tmpfs's magic, which devtmpfs shares: told apart by its name in mountinfo.
+const TMPFS_MAGIC: i64 = 0x0102_1994;
+
+/// The pseudo filesystem type of the mount at `dir`, if it is one.
+fn pseudo_type(
+    dir: &Path,
+    dev: u64,
+    fs_types: &mut Option<HashMap<u64, String>>,
+) -> Option<&'static str> {
+    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
+        return None;
+    };
+    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
+    // SAFETY: `c` is a NUL-terminated path and `st` room for one statfs,
+    // which the call fills in when it returns 0.
+    if unsafe { libc::statfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
+        return None;
+    }
+    // SAFETY: statfs returned 0, so it wrote the whole struct.
+    #[allow(
+        clippy::useless_conversion,
+        reason = "f_type is an i64 on x86_64 glibc, a narrower type elsewhere"
+    )]
+    let magic = i64::from(unsafe { st.assume_init() }.f_type);
+    if let Some((_, name)) = PSEUDO.iter().find(|(m, _)| *m == magic) {
+        return Some(name);
+    }
+    if magic == TMPFS_MAGIC {
+        let types = fs_types.get_or_insert_with(mount_types);
+        if types.get(&dev).is_some_and(|t| t == "devtmpfs") {
+            return Some("devtmpfs");
+        }
+    }
+    None
+}
+
+/// Filesystem type by device number, from /proc/self/mountinfo (empty when
+/// it cannot be read: then a devtmpfs is walked like the tmpfs it looks like).
+fn mount_types() -> HashMap<u64, String> {
+    let text = fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            // id parent major:minor root mountpoint options... - type source super
+            let (head, tail) = line.split_once(" - ")?;
+            let (major, minor) = head.split(' ').nth(2)?.split_once(':')?;
+            let dev = libc::makedev(major.parse().ok()?, minor.parse().ok()?);
+            Some((dev, tail.split(' ').next()?.to_string()))
+        })
+        .collect()
 }
 
 /// A directory's entries sorted by name, with their types from the
@@ -219,13 +348,13 @@ mod tests {
         let d = tree();
         let opts = WalkOptions {
             max_depth: Some(1),
-            follow: false,
+            ..WalkOptions::default()
         };
         let w = walk(&[d.path().to_path_buf()], &opts);
         assert_eq!(names(&w, d.path()), [".hidden", "top"]);
         let opts = WalkOptions {
             max_depth: Some(0),
-            follow: false,
+            ..WalkOptions::default()
         };
         assert!(walk(&[d.path().to_path_buf()], &opts).entries.is_empty());
     }
@@ -234,8 +363,8 @@ mod tests {
     fn following_links_cannot_loop() {
         let d = tree();
         let opts = WalkOptions {
-            max_depth: None,
             follow: true,
+            ..WalkOptions::default()
         };
         let w = walk(&[d.path().to_path_buf()], &opts);
         // The loop link leads back to the root, which is not entered again.
@@ -264,5 +393,54 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        assert_eq!(w.missing, 1);
+    }
+
+    /// / holds /proc and /sys (mounted on every Linux this runs on): a walk
+    /// of / two levels deep stays out of them unless they are named, and a
+    /// walk that stays on one filesystem enters no other mount at all.
+    #[test]
+    fn pseudo_filesystems_are_entered_only_when_named() {
+        let opts = WalkOptions {
+            max_depth: Some(2),
+            ..WalkOptions::default()
+        };
+        let w = walk(&[PathBuf::from("/")], &opts);
+        let skipped: Vec<_> = w
+            .pseudo_skipped
+            .iter()
+            .map(|(p, k)| (p.to_str().unwrap(), *k))
+            .collect();
+        assert!(skipped.contains(&("/proc", "proc")), "{skipped:?}");
+        assert!(skipped.contains(&("/sys", "sysfs")), "{skipped:?}");
+        let under = |w: &Walk, dir: &str| {
+            w.entries.iter().any(|e| match e {
+                Entry::File { path, .. }
+                | Entry::Skipped { path, .. }
+                | Entry::Failed { path, .. } => path.starts_with(dir),
+            })
+        };
+        assert!(!under(&w, "/proc") && !under(&w, "/sys"));
+        // Named, /proc is walked.
+        let named = walk(
+            &[PathBuf::from("/proc/self")],
+            &WalkOptions {
+                max_depth: Some(1),
+                ..opts
+            },
+        );
+        assert!(under(&named, "/proc/self"), "{:?}", named.entries.len());
+        // -x: no other mount, pseudo or not.
+        let x = WalkOptions {
+            one_file_system: true,
+            ..opts
+        };
+        let w = walk(&[PathBuf::from("/")], &x);
+        assert!(w.pseudo_skipped.is_empty());
+        assert!(
+            w.other_fs_skipped.iter().any(|p| p == Path::new("/proc")),
+            "{:?}",
+            w.other_fs_skipped
+        );
     }
 }

@@ -3,9 +3,10 @@
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use super::{FORMAT, Header, Line, READS, RecordError};
-use crate::outcome::RunOutcome;
-use crate::scenario::{Origin, Plan, parse_str};
+use super::{FORMAT, Header, Line, READS, RecordError, Recorded};
+use crate::engine::ExecEvent;
+use crate::outcome::{RunOutcome, StepOutcome, value_of};
+use crate::scenario::{Key, Origin, Plan, Rule, parse_str};
 
 /// A whole recording in memory.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,51 @@ pub struct Recording {
     pub path: PathBuf,
     pub header: Header,
     pub lines: Vec<Line>,
+}
+
+/// Check a line's verdicts against the figures recorded with them, instead
+/// of trusting them: each expectation's key and rule must be ones this build
+/// knows, and its `actual` must be the step's own figure (else the line is
+/// corrupt); whether it held is decided again from the rule, and a run is ok
+/// only if it says so and every step and verdict agrees.
+fn recheck(event: &mut Recorded) -> Result<(), String> {
+    let Recorded::Exec(e) = event else {
+        return Ok(());
+    };
+    match &mut **e {
+        ExecEvent::StepDone(step) => recheck_step(step),
+        ExecEvent::Finished(run) => {
+            for step in &mut run.steps {
+                recheck_step(step)?;
+            }
+            let held = run
+                .steps
+                .iter()
+                .all(|s| s.error.is_none() && s.expect.iter().all(|x| x.ok));
+            run.ok &= held;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn recheck_step(step: &mut StepOutcome) -> Result<(), String> {
+    for v in &mut step.expect {
+        let at = format!("step {} expectation `{} {}`", step.index, v.key, v.rule);
+        let key = Key::parse(&v.key).ok_or_else(|| format!("{at}: `{}` is not a figure", v.key))?;
+        let rule: Rule = v.rule.parse().map_err(|e| format!("{at}: {e}"))?;
+        let figure = value_of(key, &step.measured, &step.modeled);
+        if figure != v.actual {
+            let shown = |x: Option<u64>| x.map_or_else(|| "unknown".to_string(), |n| n.to_string());
+            return Err(format!(
+                "{at}: the verdict says {key} was {}, the step's recorded figures say {}",
+                shown(v.actual),
+                shown(figure)
+            ));
+        }
+        v.ok = step.error.is_none() && v.actual.is_some_and(|n| rule.holds(n));
+    }
+    Ok(())
 }
 
 impl Recording {
@@ -73,7 +119,13 @@ impl Recording {
             if line.trim().is_empty() {
                 continue;
             }
-            events.push(serde_json::from_str::<Line>(&line).map_err(|e| bad(i + 2, e))?);
+            let mut event = serde_json::from_str::<Line>(&line).map_err(|e| bad(i + 2, e))?;
+            recheck(&mut event.event).map_err(|message| RecordError::BadVerdict {
+                path: path.to_path_buf(),
+                line: i + 2,
+                message,
+            })?;
+            events.push(event);
         }
         Ok(Recording {
             path: path.to_path_buf(),

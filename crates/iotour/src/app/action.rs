@@ -48,7 +48,8 @@ pub enum Action {
 pub struct Binding {
     pub keys: &'static [KeyCode],
     pub label: &'static str,
-    /// One word for the footer; `help` is the sentence for the overlay.
+    /// The catalog key of the footer's word (empty: not in the footer);
+    /// `help` is the key of the overlay's sentence.
     pub short: &'static str,
     pub action: Action,
     pub help: &'static str,
@@ -73,70 +74,70 @@ const fn bind(
 /// Keys of the run view, in the order the footer shows them.
 #[rustfmt::skip]
 pub const RUN_KEYS: &[Binding] = &[
-    bind(&[KeyCode::Char(' ')], "space", "pause", Action::TogglePause, "pause / resume"),
-    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", "step", Action::NextStep, "run the next step (paused)"),
-    bind(&[KeyCode::Char('s')], "s", "slice", Action::NextSlice, "run one slice (paused)"),
-    bind(&[KeyCode::Char('r')], "r", "restart", Action::Restart, "restart the scenario"),
-    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+/-", "speed", Action::Faster, "faster"),
-    bind(&[KeyCode::Char('-')], "-", "", Action::Slower, "slower"),
-    bind(&[KeyCode::Tab], "tab", "panel", Action::FocusNext, "next panel"),
-    bind(&[KeyCode::BackTab], "⇧tab", "", Action::FocusPrev, "previous panel"),
-    bind(&[KeyCode::Char('p')], "p", "predict", Action::Predict, "predict mode: ask before a step, reveal after"),
-    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
-    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
-    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
+    bind(&[KeyCode::Char(' ')], "space", k!("footer.pause"), Action::TogglePause, k!("keys.pause_resume")),
+    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", k!("footer.step"), Action::NextStep, k!("keys.next_step")),
+    bind(&[KeyCode::Char('s')], "s", k!("footer.slice"), Action::NextSlice, k!("keys.one_slice")),
+    bind(&[KeyCode::Char('r')], "r", k!("footer.restart"), Action::Restart, k!("keys.restart")),
+    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+/-", k!("footer.speed"), Action::Faster, k!("keys.faster")),
+    bind(&[KeyCode::Char('-')], "-", "", Action::Slower, k!("keys.slower")),
+    bind(&[KeyCode::Tab], "tab", k!("footer.panel"), Action::FocusNext, k!("keys.next_panel")),
+    bind(&[KeyCode::BackTab], "⇧tab", "", Action::FocusPrev, k!("keys.previous_panel")),
+    bind(&[KeyCode::Char('p')], "p", k!("footer.predict"), Action::Predict, k!("keys.predict_ask_reveal")),
+    bind(&[KeyCode::Char('l')], "l", k!("footer.lang"), Action::Language, k!("keys.language")),
+    bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.back"), Action::Back, k!("keys.back_quit")),
 ];
 
 /// Keys of the scenario picker (while not typing a filter).
 #[rustfmt::skip]
 pub const PICKER_KEYS: &[Binding] = &[
-    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑", "up", Action::Up, "previous scenario"),
-    bind(&[KeyCode::Down, KeyCode::Char('j')], "↓", "down", Action::Down, "next scenario"),
-    bind(&[KeyCode::Enter], "enter", "run", Action::Select, "run it"),
-    bind(&[KeyCode::Char('/')], "/", "filter", Action::StartFilter, "filter"),
-    bind(&[KeyCode::Char('i')], "i", "inspect", Action::Inspect, "inspect files' cached and dirty pages (asks for a path)"),
-    bind(&[KeyCode::Char('s')], "s", "stats", Action::Stats, "stats: the system's dirty pages, writeback, thresholds"),
-    bind(&[KeyCode::Char('p')], "p", "predict", Action::Predict, "predict mode"),
-    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
-    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
-    bind(&[KeyCode::Char('q')], "q", "quit", Action::Back, "quit"),
-    bind(&[KeyCode::Esc], "esc", "", Action::Escape, "clear the filter, or quit"),
+    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑", k!("footer.up"), Action::Up, k!("keys.previous_scenario")),
+    bind(&[KeyCode::Down, KeyCode::Char('j')], "↓", k!("footer.down"), Action::Down, k!("keys.next_scenario")),
+    bind(&[KeyCode::Enter], "enter", k!("footer.run"), Action::Select, k!("keys.run_it")),
+    bind(&[KeyCode::Char('/')], "/", k!("footer.filter"), Action::StartFilter, k!("keys.filter")),
+    bind(&[KeyCode::Char('i')], "i", k!("footer.inspect"), Action::Inspect, k!("keys.inspect_files")),
+    bind(&[KeyCode::Char('s')], "s", k!("footer.stats"), Action::Stats, k!("keys.stats_system")),
+    bind(&[KeyCode::Char('p')], "p", k!("footer.predict"), Action::Predict, k!("keys.predict_mode")),
+    bind(&[KeyCode::Char('l')], "l", k!("footer.lang"), Action::Language, k!("keys.language")),
+    bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
+    bind(&[KeyCode::Char('q')], "q", k!("footer.quit"), Action::Back, k!("keys.quit")),
+    bind(&[KeyCode::Esc], "esc", "", Action::Escape, k!("keys.clear_filter")),
 ];
 
 /// Keys of the side-by-side view, in the order the footer shows them.
 #[rustfmt::skip]
 pub const COMPARE_KEYS: &[Binding] = &[
-    bind(&[KeyCode::Char(' ')], "space", "pause", Action::TogglePause, "pause / resume the scenario that is running"),
-    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", "step", Action::NextStep, "run its next step (paused)"),
-    bind(&[KeyCode::Char('s')], "s", "slice", Action::NextSlice, "run one slice (paused)"),
-    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+/-", "speed", Action::Faster, "faster"),
-    bind(&[KeyCode::Char('-')], "", "", Action::Slower, "slower"),
-    bind(&[KeyCode::Tab], "tab", "panels/totals", Action::ToggleTotals, "on a small screen: the panels or the totals"),
-    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
-    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
-    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
+    bind(&[KeyCode::Char(' ')], "space", k!("footer.pause"), Action::TogglePause, k!("keys.pause_resume_running")),
+    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", k!("footer.step"), Action::NextStep, k!("keys.its_next_step")),
+    bind(&[KeyCode::Char('s')], "s", k!("footer.slice"), Action::NextSlice, k!("keys.one_slice")),
+    bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+/-", k!("footer.speed"), Action::Faster, k!("keys.faster")),
+    bind(&[KeyCode::Char('-')], "", "", Action::Slower, k!("keys.slower")),
+    bind(&[KeyCode::Tab], "tab", k!("footer.panels_totals"), Action::ToggleTotals, k!("keys.panels_or_totals")),
+    bind(&[KeyCode::Char('l')], "l", k!("footer.lang"), Action::Language, k!("keys.language")),
+    bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.back"), Action::Back, k!("keys.back_quit")),
 ];
 
 /// Keys of the inspect screen.
 #[rustfmt::skip]
 pub const INSPECT_KEYS: &[Binding] = &[
-    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑↓", "select", Action::Up, "previous file"),
-    bind(&[KeyCode::Down, KeyCode::Char('j')], "", "", Action::Down, "next file"),
-    bind(&[KeyCode::Home, KeyCode::Char('g')], "g/G", "first/last", Action::Top, "first file"),
-    bind(&[KeyCode::End, KeyCode::Char('G')], "", "", Action::Bottom, "last file"),
-    bind(&[KeyCode::Char('s')], "s", "sort", Action::NextSort, "sort by path, dirty pages, cached pages"),
-    bind(&[KeyCode::Char('r')], "r", "refresh", Action::Refresh, "measure again now"),
-    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
-    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
-    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
+    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑↓", k!("footer.select"), Action::Up, k!("keys.previous_file")),
+    bind(&[KeyCode::Down, KeyCode::Char('j')], "", "", Action::Down, k!("keys.next_file")),
+    bind(&[KeyCode::Home, KeyCode::Char('g')], "g/G", k!("footer.first_last"), Action::Top, k!("keys.first_file")),
+    bind(&[KeyCode::End, KeyCode::Char('G')], "", "", Action::Bottom, k!("keys.last_file")),
+    bind(&[KeyCode::Char('s')], "s", k!("footer.sort"), Action::NextSort, k!("keys.sort_by")),
+    bind(&[KeyCode::Char('r')], "r", k!("footer.refresh"), Action::Refresh, k!("keys.measure_again")),
+    bind(&[KeyCode::Char('l')], "l", k!("footer.lang"), Action::Language, k!("keys.language")),
+    bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.back"), Action::Back, k!("keys.back_quit")),
 ];
 
 /// Keys of the stats dashboard.
 #[rustfmt::skip]
 pub const STATS_KEYS: &[Binding] = &[
-    bind(&[KeyCode::Char('l')], "l", "中文", Action::Language, "English / 中文"),
-    bind(&[KeyCode::Char('?')], "?", "help", Action::Help, "help"),
-    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", "back", Action::Back, "back / quit"),
+    bind(&[KeyCode::Char('l')], "l", k!("footer.lang"), Action::Language, k!("keys.language")),
+    bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.back"), Action::Back, k!("keys.back_quit")),
 ];
 
 /// The action a key press means in `keymap`. Releases and repeats of other

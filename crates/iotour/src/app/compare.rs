@@ -28,7 +28,7 @@ pub struct CompareState {
 #[allow(clippy::large_enum_variant)]
 pub enum RunEvent {
     Started { epoch: u64, at: std::time::Duration },
-    Refused { epoch: u64, error: String },
+    Refused { epoch: u64, error: super::Failure },
     Exec(ExecEvent),
     Sample(Snapshot),
 }

@@ -14,6 +14,8 @@ use iotour_core::engine::{ExecEvent, Snapshot};
 use iotour_core::inspect::report::{InspectReport, MapView};
 use iotour_core::stats::sample::Sample;
 
+use super::Failure;
+
 // Each event is moved once, through the channel; boxing the large variants
 // would cost an allocation per slice and sample for no gain.
 #[allow(clippy::large_enum_variant)]
@@ -37,7 +39,7 @@ pub enum Event {
     /// The engine, replay or measurer numbered `epoch` could not start.
     EngineRefused {
         epoch: u64,
-        error: String,
+        error: Failure,
     },
     /// From the `inspect` measurer of screen `epoch`.
     Inspected(Inspected),
@@ -60,7 +62,7 @@ pub enum Inspected {
     /// Every file measured again (or why the paths could not be).
     Report {
         epoch: u64,
-        report: Result<InspectReport, String>,
+        report: Result<InspectReport, Failure>,
         clock: String,
         /// Where the page states came from (`cachestat`, `mincore`).
         source: &'static str,
@@ -68,7 +70,7 @@ pub enum Inspected {
     /// The selected file's page map at the size the screen asked for.
     Map {
         epoch: u64,
-        map: Result<MapView, String>,
+        map: Result<MapView, Failure>,
     },
 }
 

@@ -26,7 +26,7 @@ pub struct EdgeKey {
 
 impl EdgeKey {
     /// `CopyKind` has no order of its own; edges sort by places, then DMA first.
-    fn rank(&self) -> (Place, Place, u8) {
+    fn rank(self) -> (Place, Place, u8) {
         let kind = match self.kind {
             CopyKind::Dma => 0,
             CopyKind::Cpu => 1,
@@ -124,7 +124,7 @@ impl Flow {
 /// The places an op's data can pass through, so the panel can draw the boxes
 /// before the first copy arrives. Copies the engine reports add to these.
 pub fn places_of(op: &Op) -> Vec<Place> {
-    use Place::*;
+    use Place::{Disk, Nic, PageCache, SocketBuffer, UserBuffer};
     match op {
         Op::Write { .. }
         | Op::BufferedWrite { .. }

@@ -9,8 +9,8 @@ use std::time::Duration;
 use iotour_core::inspect::Options;
 use iotour_core::inspect::report::{InspectReport, MapView, SortKey};
 
-use super::Effect;
 use super::action::Action;
+use super::{Effect, Failure};
 
 /// What the measurer needs to start: the paths and how to walk them.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +29,7 @@ pub struct InspectState {
     /// `None` until the first report: a big tree takes a moment to walk.
     pub report: Option<InspectReport>,
     /// Why the paths could not be measured at all (a bad `--range`, …).
-    pub failure: Option<String>,
+    pub failure: Option<Failure>,
     /// Index into `report.files`.
     pub selected: usize,
     pub sort: SortKey,
@@ -47,7 +47,7 @@ pub enum MapMissing {
     /// Asked for, not there yet.
     Measuring,
     /// The selected file was not measured, or its map could not be read.
-    Failed(String),
+    Failed(Failure),
 }
 
 impl InspectState {
@@ -125,7 +125,7 @@ impl InspectState {
     /// when it is still there; the selected file's map is asked for again.
     pub fn report(
         &mut self,
-        report: Result<InspectReport, String>,
+        report: Result<InspectReport, Failure>,
         clock: String,
         source: &'static str,
     ) -> Vec<Effect> {
@@ -146,7 +146,7 @@ impl InspectState {
         self.map_effect()
     }
 
-    pub fn map(&mut self, map: Result<MapView, String>) {
+    pub fn map(&mut self, map: Result<MapView, Failure>) {
         self.map = map.map_err(MapMissing::Failed);
     }
 
@@ -158,12 +158,12 @@ impl InspectState {
             .as_ref()
             .and_then(|r| r.files.get(self.selected))
         else {
-            self.map = Err(MapMissing::Failed("no file".into()));
+            self.map = Err(MapMissing::Failed(Failure::msg("no file")));
             return vec![];
         };
         if !matches!(file.status, iotour_core::inspect::report::Status::Measured) {
             let why = file.error.clone().unwrap_or_else(|| "not measured".into());
-            self.map = Err(MapMissing::Failed(why));
+            self.map = Err(MapMissing::Failed(Failure::msg(why)));
             return vec![];
         }
         if self.map.is_err() {
@@ -219,6 +219,7 @@ pub(crate) mod tests {
             totals,
             map: None,
             notes: vec![],
+            mounts: iotour_core::inspect::report::SkippedMounts::default(),
         }
     }
 
@@ -283,8 +284,8 @@ pub(crate) mod tests {
         };
         let (mut s, _) = InspectState::new(setup, 1);
         assert_eq!(s.waiting_for(), "/nope");
-        s.report(Err("bad --range".into()), String::new(), "");
-        assert_eq!(s.failure.as_deref(), Some("bad --range"));
+        s.report(Err(Failure::msg("bad --range")), String::new(), "");
+        assert_eq!(s.failure, Some(Failure::msg("bad --range")));
         assert_eq!(s.exit_code(), 2);
     }
 }

@@ -27,7 +27,7 @@ pub enum Change {
 
 impl Change {
     fn between(old: CellState, new: CellState) -> Option<Change> {
-        use CellState::*;
+        use CellState::{Cached, Clean, Dirty, NotCached, Writeback};
         match (old, new) {
             (a, b) if a == b => None,
             (_, NotCached) => Some(Change::Evicted),
@@ -66,8 +66,7 @@ impl PageView {
             self.changes = vec![None; new.cells.len()];
         }
         self.changes.resize(new.cells.len(), None);
-        if comparable {
-            let old = self.map.as_ref().expect("comparable implies a map");
+        if let Some(old) = self.map.as_ref().filter(|_| comparable) {
             for (i, &state) in new.cells.iter().enumerate() {
                 let before = old.cells.get(i).copied().unwrap_or(CellState::NotCached);
                 if let Some(c) = Change::between(before, state) {

@@ -79,7 +79,7 @@ pub struct RunState {
     pub environment: Option<Environment>,
     pub status: Status,
     /// Why the run could not start or go on.
-    pub failure: Option<String>,
+    pub failure: Option<super::Failure>,
     pub speed: Speed,
     /// The step in progress, or the last one that ran (1-based).
     pub current: Option<usize>,
@@ -204,7 +204,7 @@ impl RunState {
         vec![]
     }
 
-    pub fn engine_refused(&mut self, epoch: u64, error: String) {
+    pub fn engine_refused(&mut self, epoch: u64, error: super::Failure) {
         if epoch == self.epoch {
             self.status = Status::Failed;
             self.failure = Some(error);
@@ -250,7 +250,7 @@ impl RunState {
                 }
                 self.status = self.paused_or_running();
             }
-            ExecEvent::Slice(slice) => self.slice(slice),
+            ExecEvent::Slice(slice) => self.slice(&slice),
             ExecEvent::StepDone(report) => return self.step_done(report, predict),
             ExecEvent::Finished(report) => {
                 self.status = if report.steps.iter().any(|s| s.error.is_some()) {
@@ -264,7 +264,7 @@ impl RunState {
             ExecEvent::Failed { error, at } => {
                 self.advance(at);
                 self.status = Status::Failed;
-                self.failure = Some(error);
+                self.failure = Some(super::Failure::msg(error));
                 self.gate = None;
             }
         }
@@ -280,7 +280,7 @@ impl RunState {
         self.pages.update(s.file, s.mapping, s.at);
     }
 
-    fn slice(&mut self, s: SliceReport) {
+    fn slice(&mut self, s: &SliceReport) {
         self.advance(s.at);
         self.current = Some(s.step);
         self.timeline.record(s.at, &s.measured);

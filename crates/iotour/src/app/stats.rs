@@ -45,7 +45,7 @@ pub struct StatsState {
     /// Time of day of the latest sample.
     pub at: String,
     /// Why there are no samples (the sampler could not start).
-    pub failure: Option<String>,
+    pub failure: Option<super::Failure>,
 }
 
 impl StatsState {

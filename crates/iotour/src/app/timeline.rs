@@ -52,7 +52,9 @@ impl Timeline {
                 self.buckets.pop_front();
             }
         }
-        let b = self.buckets.back_mut().expect("pushed above");
+        let Some(b) = self.buckets.back_mut() else {
+            return;
+        };
         add(&mut b.syscalls, fresh, m.syscalls);
         add(&mut b.faults, fresh, faults(m));
         add(&mut b.voluntary, fresh, m.voluntary_ctx_switches);

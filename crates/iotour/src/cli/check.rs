@@ -1,11 +1,13 @@
 //! `iotour check FILE...`: validate scenario files without running them.
 
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::Args;
 
 use super::Global;
+use super::output::{Output, err_line};
+use crate::exit::{self, Exit};
+use crate::sanitize::safe;
 use iotour_core::scenario::{ScenarioError, parse_file};
 
 #[derive(Debug, Args)]
@@ -15,7 +17,8 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
 }
 
-pub fn run(_global: &Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
+pub fn run(_global: &Global, args: &CheckArgs) -> anyhow::Result<Exit> {
+    let out = Output::new();
     let mut checked = 0;
     let mut failed = 0;
     for arg in &args.files {
@@ -25,30 +28,32 @@ pub fn run(_global: &Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
                 Ok(path) => match parse_file(&path) {
                     Ok(plan) => {
                         let n = plan.steps.len();
-                        println!(
+                        out.line(&format!(
                             "ok {} ({n} step{})",
-                            path.display(),
+                            safe(&path.display().to_string()),
                             if n == 1 { "" } else { "s" }
-                        );
+                        ))?;
                     }
                     Err(e) => {
                         failed += 1;
-                        eprintln!("{e}\n");
+                        err_line(&format!("{e}\n"));
                     }
                 },
                 Err(message) => {
                     failed += 1;
-                    eprintln!("{message}\n");
+                    err_line(&format!("{message}\n"));
                 }
             }
         }
     }
     if failed == 0 {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Status(exit::SUCCESS));
     }
     let files = if checked == 1 { "file" } else { "files" };
-    eprintln!("iotour: {failed} of {checked} scenario {files} failed the check");
-    Ok(ExitCode::from(2))
+    err_line(&format!(
+        "iotour: {failed} of {checked} scenario {files} failed the check"
+    ));
+    Ok(Exit::Status(exit::BAD_INPUT))
 }
 
 /// A file stands for itself; a directory for its `.toml` files, sorted. An

@@ -5,17 +5,17 @@
 //! Exit codes as `run`: 0 all ran and every expectation held, 1 otherwise,
 //! 2 bad input, 128 + signal when interrupted (the recording keeps what ran).
 
-use std::path::PathBuf;
-use std::process::ExitCode;
-
 use std::io::IsTerminal;
+use std::path::PathBuf;
 
 use clap::Args;
 
+use super::Global;
+use super::output::{Output, err_line, json_pretty};
 use super::run::{Outcome, engine_config, localize, run_headless_recorded};
-use super::{Global, signal_exit};
 use crate::app::App;
 use crate::compare::{Comparison, table};
+use crate::exit::{self, Exit};
 use crate::record::RecordingLauncher;
 use crate::tui::{self, EngineLauncher};
 use iotour_core::engine::{EngineConfig, Speed};
@@ -41,7 +41,7 @@ pub struct CompareArgs {
     pub speed: Speed,
 }
 
-pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: &CompareArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let plans = args
         .scenarios
@@ -51,7 +51,7 @@ pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<ExitCode> {
     let config = engine_config(global)?;
     let lang = super::list::lang(global);
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
-        return side_by_side(plans, config, lang, args);
+        return side_by_side(&plans, config, lang, args);
     }
     let mut recorder = match &args.record {
         Some(path) => {
@@ -92,47 +92,45 @@ pub fn run(global: &Global, args: CompareArgs) -> anyhow::Result<ExitCode> {
     }
     match stopped {
         Some(Ok(sig)) => {
-            eprintln!("iotour: interrupted; the working directory was removed");
-            return Ok(signal_exit(sig));
+            err_line("iotour: interrupted; the working directory was removed");
+            return Ok(Exit::Signal(sig));
         }
         Some(Err(e)) => return Err(e),
         None => {}
     }
     let comparison = Comparison::new(&runs);
+    let out = Output::new();
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&comparison).map_err(anyhow::Error::from)?
-        );
+        out.line(&json_pretty(&comparison)?)?;
     } else {
-        print!("{}", table::render(&comparison));
+        out.print(&table::render(&comparison))?;
     }
-    Ok(if comparison.ok() {
-        ExitCode::SUCCESS
+    Ok(Exit::Status(if comparison.ok() {
+        exit::SUCCESS
     } else {
-        ExitCode::from(1)
-    })
+        exit::FAILED
+    }))
 }
 
 /// The TUI: each scenario's data path and page map side by side, the totals
 /// and ratios below as each one finishes.
 fn side_by_side(
-    plans: Vec<Plan>,
+    plans: &[Plan],
     config: EngineConfig,
     lang: Lang,
-    args: CompareArgs,
-) -> anyhow::Result<ExitCode> {
+    args: &CompareArgs,
+) -> anyhow::Result<Exit> {
     let config = EngineConfig {
         speed: args.speed,
         ..config
     };
     let hz = config.sample_hz;
     let engines = EngineLauncher::new(config);
-    let (app, effects) = App::compare(plans.clone(), lang, args.speed);
+    let (app, effects) = App::compare(plans.to_vec(), lang, args.speed);
     match &args.record {
         None => Ok(tui::run_to_exit(app, effects, engines)?.0),
         Some(path) => {
-            let launcher = RecordingLauncher::sequence(engines, path, &plans, hz)?;
+            let launcher = RecordingLauncher::sequence(engines, path, plans, hz)?;
             let (code, launcher) = tui::run_to_exit(app, effects, launcher)?;
             launcher.finish()?;
             Ok(code)

@@ -1,14 +1,15 @@
 //! `iotour inspect PATH…`: see [`crate::inspect`].
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::{Global, Watch, parse_seconds, signal_exit};
+use super::output::{Output, err_line, json_line};
+use super::{Global, Watch, parse_seconds};
 use crate::app::{App, InspectSetup};
+use crate::exit::Exit;
 use crate::inspect::table;
 use crate::tui::{self, NoEngine, clock::time_of_day as clock};
 use iotour_core::inspect::range::ByteRange;
@@ -43,6 +44,10 @@ impl From<SortArg> for SortKey {
 const MAP_CELLS: usize = 4 * table::MAP_COLUMNS;
 
 #[derive(Debug, Args)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "each bool is a command-line flag"
+)]
 pub struct InspectArgs {
     /// Files and directories (directories are walked recursively, hidden files included).
     #[arg(required = true, value_name = "PATH")]
@@ -73,9 +78,15 @@ pub struct InspectArgs {
     /// a link loop ends.
     #[arg(short = 'L', long)]
     pub follow: bool,
+    /// Stay on the filesystem of each named path: do not descend into
+    /// directories of other mounts (as `du -x`). Pseudo filesystems (/proc,
+    /// /sys, devtmpfs, cgroup, tracefs, …) are left out in any case unless
+    /// named.
+    #[arg(short = 'x', long)]
+    pub one_file_system: bool,
 }
 
-pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<Exit> {
     // Text follows --lang (else the locale); JSON is always the same.
     let lang = super::list::lang(global);
     let probe = Probe::from_env()?;
@@ -83,17 +94,25 @@ pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
         walk: WalkOptions {
             max_depth: args.max_depth,
             follow: args.follow,
+            one_file_system: args.one_file_system,
         },
         range: args.range,
         // The map is drawn in the table only; JSON has no place for it.
         map_cells: if args.json { 0 } else { MAP_CELLS },
         sort: args.sort.into(),
     };
-    let stdout = std::io::stdout();
-    let live = stdout.is_terminal() && std::io::stdin().is_terminal();
+    let out = Output::new();
+    let live = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
     if live && !args.json && !args.plain && args.watch.is_none() {
-        // Bad input (a --range over several files) is said before the
-        // terminal is taken.
+        // Bad input (a path that does not exist, a --range over several
+        // files) is said before the terminal is taken.
+        for path in &args.paths {
+            if let Err(e) = std::fs::metadata(path)
+                && e.kind() == std::io::ErrorKind::NotFound
+            {
+                anyhow::bail!("{}: {e}", path.display());
+            }
+        }
         measure::inspect(&args.paths, &opts, &probe)?;
         let setup = InspectSetup {
             paths: args.paths,
@@ -105,38 +124,47 @@ pub fn run(global: &Global, args: InspectArgs) -> anyhow::Result<ExitCode> {
     }
     let Some(every) = args.watch else {
         let report = measure::inspect(&args.paths, &opts, &probe)?;
-        let text = format(&report, args.json, lang)?;
-        return Ok(finish(
-            stdout.lock().write_all(text.as_bytes()),
-            report.exit_code(),
-        ));
+        out.print(&format(&report, args.json, lang)?)?;
+        say_missing(&report);
+        return Ok(Exit::Status(report.exit_code()));
     };
     let watch = Watch::new();
-    let clear = stdout.is_terminal() && !args.json;
+    let clear = std::io::stdout().is_terminal() && !args.json;
     loop {
         let report = measure::inspect(&args.paths, &opts, &probe)?;
-        let code = report.exit_code();
         let mut text = format(&report, args.json, lang)?;
         if !args.json {
             let (secs, at) = (every.as_secs_f64(), clock());
-            text = match lang {
-                Lang::En => format!("iotour inspect, every {secs:.2}s, at {at} UTC\n{text}\n"),
-                Lang::Zh => format!("iotour inspect，每 {secs:.2} 秒，{at} UTC\n{text}\n"),
-            };
+            let head = t!(
+                lang,
+                "cli.inspect_every",
+                secs = format!("{secs:.2}"),
+                at = at
+            );
+            text = format!("{head}\n{text}\n");
         }
         if clear {
-            // Home and clear, like watch(1): each refresh replaces the last.
-            text.insert_str(0, "\x1b[H\x1b[2J");
+            // Like watch(1): each refresh replaces the last.
+            out.clear_screen()?;
         }
-        let written = stdout
-            .lock()
-            .write_all(text.as_bytes())
-            .and_then(|()| stdout.lock().flush());
-        if written.is_err() {
-            return Ok(finish(written, code));
-        }
+        out.print(&text)?;
         if let Some(sig) = watch.sleep(every) {
-            return Ok(signal_exit(sig));
+            return Ok(Exit::Signal(sig));
+        }
+    }
+}
+
+/// Named paths that do not exist, said on standard error too (they are in
+/// the report, and make the exit code 2).
+fn say_missing(report: &iotour_core::inspect::report::InspectReport) {
+    if report.totals.missing == 0 {
+        return;
+    }
+    for f in &report.files {
+        if let Some(err) = &f.error
+            && err.contains("No such file")
+        {
+            err_line(&format!("iotour: {}: {err}", f.path));
         }
     }
 }
@@ -147,20 +175,8 @@ fn format(
     lang: Lang,
 ) -> anyhow::Result<String> {
     Ok(if json {
-        serde_json::to_string(report)? + "\n"
+        json_line(report)?
     } else {
         table::render_in(report, page_size(), lang)
     })
-}
-
-/// The exit code after writing: a reader that went away (`| head`) is not a
-/// failure of ours.
-fn finish(written: std::io::Result<()>, code: u8) -> ExitCode {
-    match written {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("iotour: writing the report: {e}");
-            ExitCode::from(1)
-        }
-        _ => ExitCode::from(code),
-    }
 }

@@ -1,13 +1,16 @@
 //! `iotour list [--json]`: every scenario in teaching order, broken ones
 //! included with their error so a typo in a user file is seen, not hidden.
 
-use std::process::ExitCode;
+use std::fmt::Write as _;
 
 use clap::Args;
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
+use super::output::{Output, err_line, json_pretty};
 use super::{Global, LangArg};
+use crate::exit::{self, Exit};
+use crate::sanitize::safe;
 use iotour_core::scenario::{Catalog, Entry, Lang, Origin, ScenarioError};
 
 #[derive(Debug, Args)]
@@ -71,22 +74,23 @@ pub fn lang(global: &Global) -> Lang {
     Lang::choose(global.lang.map(Lang::from))
 }
 
-pub fn run(global: &Global, args: ListArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: &ListArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     for problem in catalog.problems() {
-        eprintln!("iotour: warning: {problem}");
+        err_line(&format!("iotour: warning: {problem}"));
     }
     let items: Vec<ListItem> = catalog
         .entries()
         .iter()
         .map(|e| ListItem::new(e, lang(global)))
         .collect();
+    let out = Output::new();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&items)?);
+        out.line(&json_pretty(&items)?)?;
     } else {
-        print!("{}", table(&items));
+        out.print(&table(&items))?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Status(exit::SUCCESS))
 }
 
 /// The scenarios as aligned columns, lessons first, broken files last.
@@ -99,10 +103,10 @@ fn table(items: &[ListItem]) -> String {
         .map(|i| {
             [
                 i.lesson.map_or("-".to_owned(), |n| n.to_string()),
-                i.id.clone(),
-                i.title.clone().unwrap_or_default(),
-                i.tags.join(", "),
-                i.origin.clone(),
+                safe(&i.id).into_owned(),
+                safe(i.title.as_deref().unwrap_or_default()).into_owned(),
+                safe(&i.tags.join(", ")).into_owned(),
+                safe(&i.origin).into_owned(),
             ]
         })
         .collect();
@@ -125,11 +129,12 @@ fn table(items: &[ListItem]) -> String {
     if !broken.is_empty() {
         out.push_str("\nbroken (run `iotour check FILE` for details):\n");
         for item in broken {
-            out.push_str(&format!(
-                "  {}  {}\n",
-                item.id,
-                item.error.as_deref().unwrap_or_default()
-            ));
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                safe(&item.id),
+                safe(item.error.as_deref().unwrap_or_default())
+            );
         }
     }
     out

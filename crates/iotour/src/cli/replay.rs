@@ -5,15 +5,16 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
 
 use super::Global;
+use super::output::{Output, json_pretty};
 use super::run::{TuiFlags, localize};
 use crate::app::App;
 use crate::compare::{Comparison, table as compare_table};
+use crate::exit::{self, Exit};
 use crate::replay::ReplayLauncher;
 use crate::report::{RunReport, json, table};
 use crate::tui;
@@ -34,7 +35,7 @@ pub struct ReplayArgs {
     pub tui: TuiFlags,
 }
 
-pub fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
     let rec = Recording::load(&args.recording)?;
     let plans = rec.plans()?;
     let lang = super::list::lang(global);
@@ -61,27 +62,26 @@ pub fn run(global: &Global, args: ReplayArgs) -> anyhow::Result<ExitCode> {
         localize(&mut report, &plan, lang);
         runs.push((report, plan));
     }
+    let out = Output::new();
     if args.json {
-        match runs.as_slice() {
-            [(report, _)] => println!("{}", json::render(report)),
-            _ => {
-                let reports: Vec<RunReport> =
-                    runs.iter().map(|(r, _)| RunReport::from(r)).collect();
-                println!("{}", serde_json::to_string_pretty(&reports)?);
-            }
+        if let [(report, _)] = runs.as_slice() {
+            out.line(&json::render(report)?)?;
+        } else {
+            let reports: Vec<RunReport> = runs.iter().map(|(r, _)| RunReport::from(r)).collect();
+            out.line(&json_pretty(&reports)?)?;
         }
     } else {
         for (report, _) in &runs {
-            print!("{}", table::render(report));
-            println!();
+            out.print(&table::render(report))?;
+            out.line("")?;
         }
         if runs.len() > 1 {
-            print!("{}", compare_table::render(&Comparison::new(&runs)));
+            out.print(&compare_table::render(&Comparison::new(&runs)))?;
         }
     }
-    Ok(if runs.iter().all(|(r, _)| r.ok) {
-        ExitCode::SUCCESS
+    Ok(Exit::Status(if runs.iter().all(|(r, _)| r.ok) {
+        exit::SUCCESS
     } else {
-        ExitCode::from(1)
-    })
+        exit::FAILED
+    }))
 }

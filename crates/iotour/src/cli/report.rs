@@ -2,12 +2,13 @@
 //! Needs no kernel: it works on any machine the recording is copied to.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::Args;
 
 use super::Global;
+use super::output::err_line;
+use crate::exit::{self, Exit};
 use crate::plot::{RunSeries, svg};
 use iotour_core::record::Recording;
 
@@ -20,12 +21,12 @@ pub struct ReportArgs {
     pub svg: PathBuf,
 }
 
-pub fn run(_global: &Global, args: ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(_global: &Global, args: &ReportArgs) -> anyhow::Result<Exit> {
     let rec = Recording::load(&args.recording)?;
     let text = render(&rec)?;
     std::fs::write(&args.svg, text).with_context(|| format!("{}", args.svg.display()))?;
-    eprintln!("wrote {}", args.svg.display());
-    Ok(ExitCode::SUCCESS)
+    err_line(&format!("wrote {}", args.svg.display()));
+    Ok(Exit::Status(exit::SUCCESS))
 }
 
 /// The SVG of every scenario in `rec`, side by side.

@@ -10,22 +10,28 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 #[cfg(target_os = "linux")]
-use std::process::ExitCode;
-#[cfg(target_os = "linux")]
 use std::sync::mpsc::channel;
 
 #[cfg(target_os = "linux")]
 use anyhow::Context as _;
+use std::fmt::Write as _;
+
 use clap::Args;
 
 #[cfg(target_os = "linux")]
-use super::{Global, signal_exit};
+use super::Global;
+#[cfg(target_os = "linux")]
+use super::output::{Output, err_line};
 #[cfg(target_os = "linux")]
 use crate::app::App;
+#[cfg(target_os = "linux")]
+use crate::exit::{self, Exit};
 #[cfg(target_os = "linux")]
 use crate::record::RecordingLauncher;
 #[cfg(target_os = "linux")]
 use crate::report::{json, table};
+#[cfg(target_os = "linux")]
+use crate::sanitize::safe;
 #[cfg(target_os = "linux")]
 use crate::tui;
 #[cfg(target_os = "linux")]
@@ -209,9 +215,21 @@ fn drive(
             Headless::Exec(e) => match *e {
                 ExecEvent::Finished(report) => {
                     if keep && let Some(dir) = engine.keep_workdir() {
-                        eprintln!("iotour: kept the working directory {}", dir.display());
+                        err_line(&format!(
+                            "iotour: kept the working directory {}",
+                            dir.display()
+                        ));
                     }
+                    // Removes the working directory: a big file takes a
+                    // while, and a signal that came meanwhile still ends the
+                    // run as a signal does.
                     drop(engine);
+                    if let Some(sig) = rx.try_iter().find_map(|e| match e {
+                        Headless::Signal(sig) => Some(sig),
+                        _ => None,
+                    }) {
+                        return Ok(Outcome::Signalled(sig));
+                    }
                     return Ok(Outcome::Report(Box::new(report)));
                 }
                 ExecEvent::Failed { error, .. } => {
@@ -226,7 +244,7 @@ fn drive(
 }
 
 #[cfg(target_os = "linux")]
-pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
     let plan = Catalog::load(&global.scenario_dirs)
         .resolve(&args.scenario)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -265,21 +283,22 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     match outcome? {
         Outcome::Signalled(sig) => {
-            eprintln!("iotour: interrupted; the working directory was removed");
-            Ok(signal_exit(sig))
+            err_line("iotour: interrupted; the working directory was removed");
+            Ok(Exit::Signal(sig))
         }
         Outcome::Report(mut report) => {
             localize(&mut report, &texts, lang);
+            let out = Output::new();
             if args.json {
-                println!("{}", json::render(&report));
+                out.line(&json::render(&report)?)?;
             } else {
-                print!("{}", table::render(&report));
+                out.print(&table::render(&report))?;
             }
-            Ok(if report.ok {
-                ExitCode::SUCCESS
+            Ok(Exit::Status(if report.ok {
+                exit::SUCCESS
             } else {
-                ExitCode::from(1)
-            })
+                exit::FAILED
+            }))
         }
     }
 }
@@ -296,7 +315,7 @@ pub fn localize(report: &mut RunOutcome, plan: &Plan, lang: Lang) {
 /// `iotour` with no subcommand: the scenario picker on a terminal, otherwise
 /// the list of lessons and how to run one.
 #[cfg(target_os = "linux")]
-pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
+pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let lang = super::list::lang(global);
     if std::io::stdout().is_terminal() {
@@ -313,15 +332,17 @@ pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<ExitCode> {
         let launcher = tui::EngineLauncher::new(config);
         return Ok(tui::run_to_exit(app, Vec::new(), launcher)?.0);
     }
-    println!("Scenarios:");
+    let mut text = String::from("Scenarios:\n");
     for e in catalog.entries() {
-        println!(
+        let _ = writeln!(
+            text,
             "  {:<24} {}",
-            e.id,
-            e.title(lang).unwrap_or("(does not parse)")
+            safe(&e.id),
+            safe(e.title(lang).unwrap_or("(does not parse)"))
         );
     }
-    println!("\nRun one:  iotour run <id> --headless   (add --json for the full report)");
-    println!("Check all: iotour verify");
-    Ok(ExitCode::SUCCESS)
+    text.push_str("\nRun one:  iotour run <id> --headless   (add --json for the full report)\n");
+    text.push_str("Check all: iotour verify\n");
+    Output::new().print(&text)?;
+    Ok(Exit::Status(exit::SUCCESS))
 }

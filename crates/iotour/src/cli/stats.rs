@@ -1,17 +1,17 @@
 //! `iotour stats`: see [`crate::stats`].
 
-use std::io::{IsTerminal, Write};
-use std::process::ExitCode;
+use std::io::IsTerminal;
 use std::time::Duration;
 
 use clap::Args;
 
-use super::{Global, Watch, parse_seconds, signal_exit};
+use super::output::{Output, json_line};
+use super::{Global, Watch, parse_seconds};
 use crate::app::{App, StatsSetup};
+use crate::exit::{self, Exit};
 use crate::stats::report::StatsReport;
 use crate::stats::text;
 use crate::tui::{self, NoEngine, clock::time_of_day as clock};
-use iotour_core::scenario::Lang;
 use iotour_core::stats::sample::Sample;
 
 #[derive(Debug, Args)]
@@ -34,7 +34,7 @@ pub struct StatsArgs {
     pub top: usize,
 }
 
-pub fn run(global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: &StatsArgs) -> anyhow::Result<Exit> {
     // Text follows --lang (else the locale); JSON is always the same.
     let lang = super::list::lang(global);
     let terminal = std::io::stdout().is_terminal() && std::io::stdin().is_terminal();
@@ -50,44 +50,40 @@ pub fn run(global: &Global, args: StatsArgs) -> anyhow::Result<ExitCode> {
     // A signal ends the wait for the first window, or a refresh loop
     // between two refreshes, never halfway through printing one.
     let watch = Watch::new();
-    let stdout = std::io::stdout();
-    let clear = args.watch.is_some() && stdout.is_terminal() && !args.json;
+    let out = Output::new();
+    let clear = args.watch.is_some() && std::io::stdout().is_terminal() && !args.json;
     let mut before = Sample::read();
     if let Some(sig) = watch.sleep(args.interval) {
-        return Ok(signal_exit(sig));
+        return Ok(Exit::Signal(sig));
     }
     loop {
         let now = Sample::read();
         let report = StatsReport::between(&before, &now, args.top);
-        let mut out = if args.json {
-            serde_json::to_string(&report)? + "\n"
+        let mut text = if args.json {
+            json_line(&report)?
         } else {
             text::render_in(&report, lang)
         };
         if let (Some(every), false) = (args.watch, args.json) {
             let (secs, at) = (every.as_secs_f64(), clock());
-            out = match lang {
-                Lang::En => format!("iotour stats, every {secs:.2}s, at {at} UTC\n\n{out}\n"),
-                Lang::Zh => format!("iotour stats，每 {secs:.2} 秒，{at} UTC\n\n{out}\n"),
-            };
+            let head = t!(
+                lang,
+                "cli.stats_every",
+                secs = format!("{secs:.2}"),
+                at = at
+            );
+            text = format!("{head}\n\n{text}\n");
         }
         if clear {
-            out.insert_str(0, "\x1b[H\x1b[2J");
+            out.clear_screen()?;
         }
-        let mut lock = stdout.lock();
-        let written = lock.write_all(out.as_bytes()).and_then(|()| lock.flush());
-        drop(lock);
-        match written {
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Err(e.into()),
-            Ok(()) => {}
-        }
+        out.print(&text)?;
         let Some(every) = args.watch else {
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Exit::Status(exit::SUCCESS));
         };
         before = now;
         if let Some(sig) = watch.sleep(every) {
-            return Ok(signal_exit(sig));
+            return Ok(Exit::Signal(sig));
         }
     }
 }

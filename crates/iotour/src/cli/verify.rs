@@ -1,8 +1,8 @@
 //! `iotour verify [SCENARIO...]`: run scenarios headless (all built-ins when
 //! none is named) and print one verdict line each:
 //! - `PASS id (n steps, m checks)`: every expectation was measured and held;
-//! - `FAIL id: step 3 file_dirty_pages >= 256 (actual 12)`: one did not hold
-//!   (or a step failed);
+//! - `FAIL id: step 3 dirty pages of the file: 12, expected at least 256`:
+//!   one did not hold (or a step failed), in words and units;
 //! - `UNKNOWN id (n steps, 5 of 7 checks held; unknown: step 1 wchar, ...;
 //!   sources: io=unavailable)`: nothing failed, but some expectations could
 //!   not be checked because a measurement source is missing or switched off
@@ -15,14 +15,17 @@
 //!
 //! Exit 0 when nothing failed, 1 when any failed, 2 on bad input.
 
-use std::process::ExitCode;
-
 use clap::Args;
 
+use super::Global;
+use super::output::Output;
 use super::run::{Outcome, engine_config, run_headless};
-use super::{Global, signal_exit};
+use crate::exit::{self, Exit};
+use crate::figures;
+use crate::sanitize::safe;
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::Catalog;
+use iotour_core::scenario::Lang;
 use iotour_core::scenario::catalog::builtin_ids;
 
 #[derive(Debug, Args)]
@@ -71,7 +74,7 @@ pub fn verdict(report: &RunOutcome) -> String {
     match judge(report) {
         Verdict::Pass => format!(
             "PASS {} ({} steps, {} checks)",
-            report.scenario,
+            safe(&report.scenario),
             report.steps.len(),
             checks
         ),
@@ -89,7 +92,7 @@ pub fn verdict(report: &RunOutcome) -> String {
                     s.expect
                         .iter()
                         .filter(|x| x.actual.is_none())
-                        .map(move |x| format!("step {} {}", s.index, x.key))
+                        .map(move |x| format!("step {} {}", s.index, safe(&x.key)))
                 })
                 .collect();
             let src = &report.environment.sources;
@@ -102,11 +105,11 @@ pub fn verdict(report: &RunOutcome) -> String {
             ]
             .iter()
             .filter(|(_, used, best)| used != best)
-            .map(|(k, used, _)| format!("{k}={used}"))
+            .map(|(k, used, _)| format!("{k}={}", safe(used)))
             .collect();
             format!(
                 "UNKNOWN {} ({} steps, {held} of {checks} checks held; unknown: {}; sources: {})",
-                report.scenario,
+                safe(&report.scenario),
                 report.steps.len(),
                 unknown.join(", "),
                 if fallbacks.is_empty() {
@@ -120,26 +123,28 @@ pub fn verdict(report: &RunOutcome) -> String {
             for s in &report.steps {
                 if let Some(err) = &s.error {
                     return format!(
-                        "FAIL {}: step {} ({}) error: {err}",
-                        report.scenario, s.index, s.op
+                        "FAIL {}: step {} ({}) error: {}",
+                        safe(&report.scenario),
+                        s.index,
+                        safe(&s.op),
+                        safe(err)
                     );
                 }
                 if let Some(x) = s.expect.iter().find(|x| !x.ok && x.actual.is_some()) {
-                    let actual = x
-                        .actual
-                        .map_or_else(|| "unknown".to_string(), |v| v.to_string());
                     return format!(
-                        "FAIL {}: step {} {} {} (actual {actual})",
-                        report.scenario, s.index, x.key, x.rule
+                        "FAIL {}: step {} {}",
+                        safe(&report.scenario),
+                        s.index,
+                        figures::expectation(&x.key, &x.rule, x.actual, Lang::En)
                     );
                 }
             }
-            format!("FAIL {}: the run stopped early", report.scenario)
+            format!("FAIL {}: the run stopped early", safe(&report.scenario))
         }
     }
 }
 
-pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let names: Vec<String> = if args.scenarios.is_empty() {
         builtin_ids().map(str::to_string).collect()
@@ -150,6 +155,7 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     for name in &names {
         plans.push(catalog.resolve(name).map_err(|e| anyhow::anyhow!("{e}"))?);
     }
+    let out = Output::new();
     let (mut failed, mut unknown) = (0, 0);
     for plan in plans {
         let id = plan.id.clone();
@@ -160,17 +166,17 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
                     Verdict::Fail => failed += 1,
                     Verdict::Unknown => unknown += 1,
                 }
-                println!("{}", verdict(&r));
+                out.line(&verdict(&r))?;
             }
-            Ok(Outcome::Signalled(sig)) => return Ok(signal_exit(sig)),
+            Ok(Outcome::Signalled(sig)) => return Ok(Exit::Signal(sig)),
             Err(e) => {
                 failed += 1;
-                println!("FAIL {id}: {e:#}");
+                out.line(&format!("FAIL {}: {e:#}", safe(&id)))?;
             }
         }
     }
     if unknown > 0 {
-        println!(
+        out.line(&format!(
             "{unknown} scenario(s) could not be fully checked: a measurement source is missing \
              or switched off; unknown values are not passes{}",
             if args.strict {
@@ -178,14 +184,14 @@ pub fn run(global: &Global, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             } else {
                 " (--strict counts them as failed)"
             }
-        );
+        ))?;
         if args.strict {
             failed += unknown;
         }
     }
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
+    Ok(Exit::Status(if failed == 0 {
+        exit::SUCCESS
     } else {
-        ExitCode::from(1)
-    })
+        exit::FAILED
+    }))
 }

@@ -11,7 +11,7 @@ fn value(f: Figure, v: Option<u64>) -> String {
     match (f, v) {
         (_, None) => "?".into(),
         (Figure::DurationNs, Some(ns)) => duration(ns),
-        (Figure::ThroughputBytesPerSec, Some(b)) => format!("{:.1} MiB/s", b as f64 / 1048576.0),
+        (Figure::ThroughputBytesPerSec, Some(b)) => format!("{:.1} MiB/s", b as f64 / 1_048_576.0),
         (_, Some(v)) => v.to_string(),
     }
 }
@@ -69,7 +69,13 @@ pub fn letter(i: usize) -> char {
 pub fn render(c: &Comparison) -> String {
     let mut out = String::new();
     for (i, s) in c.scenarios.iter().enumerate() {
-        let _ = writeln!(out, "{}  {} — {}", letter(i), s.id, s.title);
+        let _ = writeln!(
+            out,
+            "{}  {} — {}",
+            letter(i),
+            crate::sanitize::safe(&s.id),
+            crate::sanitize::safe(&s.title)
+        );
     }
     let rows = rows(c);
     let cols = rows[0].len();

@@ -85,6 +85,10 @@ fn totals_sum_the_steps_and_an_unknown_step_makes_the_total_unknown() {
 }
 
 #[test]
+#[allow(
+    clippy::many_single_char_names,
+    reason = "a, b, c are the scenarios A, B, C"
+)]
 fn ratios_are_b_over_a_and_null_when_unknown_or_divided_by_zero() {
     assert_eq!(ratio(Some(4), Some(1)), Some(0.25));
     assert_eq!(ratio(Some(0), Some(1)), None);
@@ -151,7 +155,7 @@ fn the_table_labels_sources_and_marks_unknowns() {
 
 #[test]
 fn ratio_text_keeps_three_significant_figures() {
-    assert_eq!(table::ratio(Some(0.012345)), "0.0123×");
+    assert_eq!(table::ratio(Some(0.012_345)), "0.0123×");
     assert_eq!(table::ratio(Some(1.0)), "1.00×");
     assert_eq!(table::ratio(Some(81.234)), "81.2×");
     assert_eq!(table::ratio(Some(1234.5)), "1234×");

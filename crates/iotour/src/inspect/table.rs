@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use unicode_width::UnicodeWidthStr;
 
-use crate::ui::text::tr;
+use crate::sanitize::safe;
 use iotour_core::inspect::report::{FileReport, InspectReport, MapView, Totals};
 use iotour_core::probe::pages::CellState;
 use iotour_core::scenario::Lang;
@@ -27,16 +27,9 @@ pub fn glyph(state: CellState) -> char {
     }
 }
 
-pub const LEGEND: &str =
-    "D dirty  W under writeback  # cached, clean  o cached (dirtiness unknown)  . not cached";
-
 /// The legend of the map in `lang`.
 pub fn legend(lang: Lang) -> &'static str {
-    tr(
-        lang,
-        LEGEND,
-        "D 脏  W 回写中  # 已缓存、干净  o 已缓存（脏否未知）  . 未缓存",
-    )
+    t!(lang, "inspect_table.legend")
 }
 
 /// `s` right-aligned in `width` display columns (a Chinese character takes two).
@@ -60,20 +53,23 @@ pub fn render_in(report: &InspectReport, page_size: u64, lang: Lang) -> String {
     let mut out = String::new();
     // Notes first: a fallback source changes how every row should be read.
     for note in &report.notes {
-        let _ = writeln!(out, "{}{note}", tr(lang, "note: ", "注："));
+        let _ = writeln!(out, "{}{note}", t!(lang, "inspect_table.note"));
+    }
+    for note in mount_notes(report, lang) {
+        let _ = writeln!(out, "{}{note}", t!(lang, "inspect_table.note"));
     }
     let _ = writeln!(
         out,
         "{} {} {} {} {} {} {}  {}  {}",
-        right(tr(lang, "SIZE", "大小"), 10),
-        right(tr(lang, "PAGES", "页数"), 9),
-        right(tr(lang, "CACHED", "已缓存"), 16),
-        right(tr(lang, "DIRTY", "脏页"), 16),
-        right(tr(lang, "WRITEBACK", "回写中"), 16),
-        right(tr(lang, "EVICTED", "已驱逐"), 9),
-        right(tr(lang, "RECENT", "近期驱逐"), 9),
-        left(tr(lang, "SOURCE", "数据源"), 9),
-        tr(lang, "PATH", "路径"),
+        right(t!(lang, "inspect_table.size"), 10),
+        right(t!(lang, "inspect_table.pages"), 9),
+        right(t!(lang, "inspect_table.cached"), 16),
+        right(t!(lang, "inspect_table.dirty"), 16),
+        right(t!(lang, "inspect_table.writeback"), 16),
+        right(t!(lang, "inspect_table.evicted"), 9),
+        right(t!(lang, "inspect_table.recent"), 9),
+        left(t!(lang, "inspect_table.source"), 9),
+        t!(lang, "inspect_table.path"),
     );
     for f in &report.files {
         row(&mut out, f);
@@ -111,10 +107,10 @@ fn row(out: &mut String, f: &FileReport) {
         count(f.evicted),
         count(f.recently_evicted),
         f.source.unwrap_or("-"),
-        f.path,
+        safe(&f.path),
     );
     if let Some(err) = &f.error {
-        let _ = write!(out, "  ({err})");
+        let _ = write!(out, "  ({})", safe(err));
     }
     out.push('\n');
 }
@@ -122,10 +118,12 @@ fn row(out: &mut String, f: &FileReport) {
 fn totals_row(out: &mut String, t: &Totals, lang: Lang) {
     let size = t.size.map_or_else(|| "?".to_string(), format_size);
     let n = t.files;
-    let total = match lang {
-        Lang::En => format!("TOTAL ({n} file{})", if n == 1 { "" } else { "s" }),
-        Lang::Zh => format!("合计（{n} 个文件）"),
-    };
+    let total = t!(
+        lang,
+        "inspect_table.total_files",
+        n = n,
+        s = if n == 1 { "" } else { "s" }
+    );
     let _ = writeln!(
         out,
         "{size:>10} {:>9} {} {} {} {:>9} {:>9}  {:<9}  {total}",
@@ -140,61 +138,88 @@ fn totals_row(out: &mut String, t: &Totals, lang: Lang) {
 }
 
 fn summary(out: &mut String, t: &Totals, page_size: u64, lang: Lang) {
-    let zh = lang == Lang::Zh;
-    let mut parts = vec![match zh {
-        false => format!("pages of {page_size} bytes"),
-        true => format!("每页 {page_size} 字节"),
-    }];
+    let mut parts = vec![t!(lang, "inspect_table.pages_of_bytes", size = page_size)];
     if t.errors > 0 {
-        let n = t.errors;
-        parts.push(match zh {
-            false => format!("{n} with errors"),
-            true => format!("{n} 个出错"),
-        });
+        parts.push(t!(lang, "inspect_table.with_errors", n = t.errors));
     }
     let s = |n: u64| if n == 1 { "" } else { "s" };
     if t.skipped > 0 {
         let n = t.skipped;
-        parts.push(match zh {
-            false => format!("{n} special file{} skipped", s(n)),
-            true => format!("跳过 {n} 个特殊文件"),
-        });
+        parts.push(t!(lang, "inspect_table.special_skipped", n = n, s = s(n)));
     }
     if t.symlinks_not_followed > 0 {
         let n = t.symlinks_not_followed;
-        parts.push(match zh {
-            false => format!("{n} symbolic link{} not followed (--follow)", s(n)),
-            true => format!("{n} 个符号链接未跟随（--follow）"),
-        });
+        parts.push(t!(
+            lang,
+            "inspect_table.links_not_followed",
+            n = n,
+            s = s(n)
+        ));
     }
     if t.duplicates > 0 {
         let n = t.duplicates;
-        parts.push(match zh {
-            false => format!("{n} name{} of files or directories already seen", s(n)),
-            true => format!("{n} 个名字指向已见过的文件或目录"),
-        });
+        parts.push(t!(lang, "inspect_table.names_seen", n = n, s = s(n)));
     }
     if t.files > 0 && (t.cached.is_none() || t.dirty.is_none()) {
-        parts.push(
-            tr(
-                lang,
-                "a total is ? when any file's figure is unknown",
-                "任一文件的数值未知时，合计为 ?",
-            )
-            .into(),
-        );
+        parts.push(t!(lang, "inspect_table.a_total_is_when_any").into());
     }
-    let _ = writeln!(out, "{}", parts.join(tr(lang, "; ", "；")));
+    let _ = writeln!(out, "{}", parts.join(t!(lang, "inspect_table.separator")));
+}
+
+/// How many mount points were left out and which (a few), in `lang`: the
+/// table's and the live view's note.
+pub fn mount_notes(report: &InspectReport, lang: Lang) -> Vec<String> {
+    const SHOWN: usize = 6;
+    let list = |paths: Vec<String>| {
+        let more = paths.len().saturating_sub(SHOWN);
+        let mut l: Vec<String> = paths.into_iter().take(SHOWN).collect();
+        if more > 0 {
+            l.push(t!(lang, "inspect_table.more", more = more));
+        }
+        l.join(", ")
+    };
+    let mut notes = Vec::new();
+    let pseudo = &report.mounts.pseudo;
+    if !pseudo.is_empty() {
+        let n = pseudo.len();
+        let paths = list(
+            pseudo
+                .iter()
+                .map(|(p, kind)| format!("{} {kind}", safe(p)))
+                .collect(),
+        );
+        notes.push(t!(
+            lang,
+            "inspect_table.pseudo_not_entered",
+            n = n,
+            s = if n == 1 { "" } else { "s" },
+            paths = paths
+        ));
+    }
+    let other = &report.mounts.other;
+    if !other.is_empty() {
+        let n = other.len();
+        let paths = list(other.iter().map(|p| safe(p).into_owned()).collect());
+        notes.push(t!(
+            lang,
+            "inspect_table.other_not_entered",
+            n = n,
+            s = if n == 1 { "" } else { "s" },
+            paths = paths
+        ));
+    }
+    notes
 }
 
 fn map(out: &mut String, view: &MapView, page_size: u64, lang: Lang) {
     let m = &view.map;
-    let path = &view.path;
+    let path = safe(&view.path);
     if m.cells.is_empty() {
-        let _ = match lang {
-            Lang::En => writeln!(out, "\nmap of {path}: no pages in range"),
-            Lang::Zh => writeln!(out, "\n{path} 的页缓存图：范围内没有页"),
-        };
+        let _ = writeln!(
+            out,
+            "\n{}",
+            t!(lang, "inspect_table.map_empty", path = path)
+        );
         return;
     }
     let cell_bytes = m.pages_per_cell * page_size;
@@ -204,17 +229,17 @@ fn map(out: &mut String, view: &MapView, page_size: u64, lang: Lang) {
         m.pages_per_cell,
         format_size(cell_bytes),
     );
-    let _ = match lang {
-        Lang::En => writeln!(
-            out,
-            "\nmap of {path} from byte {off}: {pages} pages, 1 cell = {per} page{} ({bytes})",
-            if per == 1 { "" } else { "s" },
-        ),
-        Lang::Zh => writeln!(
-            out,
-            "\n{path} 的页缓存图，自第 {off} 字节起：共 {pages} 页，1 格 = {per} 页（{bytes}）",
-        ),
-    };
+    let head = t!(
+        lang,
+        "inspect_table.map_of",
+        path = path,
+        off = off,
+        pages = pages,
+        per = per,
+        s = if per == 1 { "" } else { "s" },
+        bytes = bytes
+    );
+    let _ = writeln!(out, "\n{head}");
     for (i, line) in m.cells.chunks(MAP_COLUMNS).enumerate() {
         let at = view.offset + (i * MAP_COLUMNS) as u64 * cell_bytes;
         let cells: String = line.iter().map(|&c| glyph(c)).collect();
@@ -275,6 +300,7 @@ mod tests {
                 },
             }),
             notes: vec!["a note".into()],
+            mounts: iotour_core::inspect::report::SkippedMounts::default(),
         }
     }
 
@@ -346,6 +372,6 @@ mod tests {
         );
         assert_eq!(map[1], format!("{:>10} |{}|", "0 B", "D#.W".repeat(16)));
         assert_eq!(map[2], format!("{:>10} |o|", "8.0 MiB"));
-        assert_eq!(map[3], LEGEND);
+        assert_eq!(map[3], legend(Lang::En));
     }
 }

@@ -30,8 +30,8 @@ const BARS_HEIGHT: u32 = 210;
 /// Bytes as a short figure (`1.5M`, `64K`, `900`).
 fn bytes(v: f64) -> String {
     match v {
-        v if v >= 1024.0 * 1024.0 * 1024.0 => format!("{:.1}G", v / 1073741824.0),
-        v if v >= 1024.0 * 1024.0 => format!("{:.1}M", v / 1048576.0),
+        v if v >= 1024.0 * 1024.0 * 1024.0 => format!("{:.1}G", v / 1_073_741_824.0),
+        v if v >= 1024.0 * 1024.0 => format!("{:.1}M", v / 1_048_576.0),
         v if v >= 1024.0 => format!("{:.0}K", v / 1024.0),
         v => format!("{v:.0}"),
     }
@@ -46,8 +46,8 @@ fn count(v: f64) -> String {
     }
 }
 
-fn draw_err<E: std::fmt::Debug>(e: E) -> PlotError {
-    PlotError::Draw(format!("{e:?}"))
+fn draw_err<E: std::error::Error + Send + Sync + 'static>(e: E) -> PlotError {
+    PlotError::Draw(Box::new(e))
 }
 
 /// The whole picture for `runs` (one column each) as SVG text.
@@ -205,6 +205,10 @@ fn points(run: &RunSeries, pick: Pick) -> Vec<(f64, f64)> {
         .collect()
 }
 
+#[allow(
+    clippy::similar_names,
+    reason = "y and y2 are the chart's two vertical axes"
+)]
 fn draw_timeline(area: &Area<'_>, run: &RunSeries, shared: &Shared) -> Result<(), PlotError> {
     let x_max = (shared.ms * 1.05).max(1.0);
     let y_max = (shared.file_mib * 1.4).max(1.0);

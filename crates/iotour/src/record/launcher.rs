@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 use std::sync::{Arc, Mutex};
 
-use crate::app::Event;
+use crate::app::{Event, Failure};
 use crate::tui::{EngineHandle, Launcher};
 use iotour_core::engine::{Command, Speed};
 use iotour_core::record::{
@@ -29,6 +29,19 @@ impl Recordable for Event {
             _ => None,
         }
     }
+}
+
+/// Why a recorded launch could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Record(#[from] RecordError),
+    #[error("{0} is not one of the recorded scenarios")]
+    NotRecorded(String),
+    #[error("the previous run is still being recorded")]
+    Busy,
+    #[error("cannot start the recorder")]
+    Tee(#[source] std::io::Error),
 }
 
 pub struct RecordingLauncher<L> {
@@ -151,27 +164,27 @@ impl<L: Launcher> Launcher for RecordingLauncher<L> {
         speed: Speed,
         paused: bool,
         events: Sender<Event>,
-    ) -> Result<Self::Handle, String> {
+    ) -> Result<Self::Handle, Failure> {
         let (recorder, index, slot) = match &self.mode {
             Mode::PerLaunch { path, sample_hz } => {
                 let recorder = ScenarioFile::of(&plan)
                     .and_then(|f| Recorder::create(path, vec![f], *sample_hz))
-                    .map_err(|e| e.to_string())?;
+                    .map_err(|e| Failure::new(LaunchError::Record(e)))?;
                 (recorder, 0, None)
             }
             Mode::Sequence { ids, slot } => {
                 let index = ids
                     .iter()
                     .position(|id| *id == plan.id)
-                    .ok_or_else(|| format!("{} is not one of the recorded scenarios", plan.id))?;
+                    .ok_or_else(|| Failure::new(LaunchError::NotRecorded(plan.id.clone())))?;
                 let recorder = lock(slot)
                     .take()
-                    .ok_or("the previous run is still being recorded")?;
+                    .ok_or_else(|| Failure::new(LaunchError::Busy))?;
                 (recorder, index, Some(Arc::clone(slot)))
             }
         };
-        let (tx, tee) = tee_same(recorder, index, events)
-            .map_err(|e| format!("cannot start the recorder: {e}"))?;
+        let (tx, tee) =
+            tee_same(recorder, index, events).map_err(|e| Failure::new(LaunchError::Tee(e)))?;
         let mut handle = RecordedHandle {
             engine: None,
             tee: Some(tee),
@@ -222,7 +235,7 @@ mod tests {
             _: Speed,
             _: bool,
             events: Sender<Event>,
-        ) -> Result<FakeHandle, String> {
+        ) -> Result<FakeHandle, Failure> {
             self.launches += 1;
             let steps = self.launches;
             Ok(FakeHandle(Some(std::thread::spawn(move || {
@@ -286,7 +299,10 @@ mod tests {
             )
             .err()
             .unwrap();
-        assert!(err.contains("not one of the recorded scenarios"), "{err}");
+        assert!(
+            matches!(err.error().downcast_ref(), Some(LaunchError::NotRecorded(id)) if id == "write-then-fsync"),
+            "{err:#}"
+        );
         launcher.finish().unwrap();
         assert_eq!(rx.try_iter().count(), 3);
         let rec = Recording::load(&path).unwrap();

@@ -5,9 +5,8 @@ use iotour_core::outcome::RunOutcome;
 use super::RunReport;
 
 /// Pretty-printed JSON of a whole run.
-pub fn render(outcome: &RunOutcome) -> String {
-    serde_json::to_string_pretty(&RunReport::from(outcome))
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+pub fn render(outcome: &RunOutcome) -> serde_json::Result<String> {
+    crate::cli::output::json_pretty(&RunReport::from(outcome))
 }
 
 #[cfg(test)]
@@ -51,7 +50,7 @@ mod tests {
             }],
             ok: true,
         };
-        let v: serde_json::Value = serde_json::from_str(&render(&r)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&render(&r).unwrap()).unwrap();
         let m = &v["steps"][0]["measured"];
         assert_eq!(m["syscalls"], 0);
         assert!(m["wchar"].is_null());

@@ -1,9 +1,15 @@
 //! The headless table: a header naming the sources and filesystem, one row
-//! per step, then each expectation with ✓ or ✗. `?` marks an unknown figure.
+//! per step, then each expectation with ✓ or ✗ in words and units
+//! (`✗ step 1 syscalls: 10,487, expected exactly 10,486`). `?` marks an
+//! unknown figure. Every string from the run's report is sanitized: it may
+//! come from a scenario file or a recording.
 
 use std::fmt::Write as _;
 
 use super::{RunOutcome, StepOutcome};
+use crate::figures;
+use crate::sanitize::safe;
+use iotour_core::scenario::Lang;
 
 fn opt(v: Option<u64>) -> String {
     v.map_or_else(|| "?".to_string(), |v| v.to_string())
@@ -39,7 +45,7 @@ fn row(s: &StepOutcome) -> [String; 9] {
     let m = &s.measured;
     [
         s.index.to_string(),
-        s.op.clone(),
+        safe(&s.op).into_owned(),
         opt(m.syscalls),
         pair(m.voluntary_ctx_switches, m.involuntary_ctx_switches),
         pair(m.minor_faults, m.major_faults),
@@ -55,19 +61,27 @@ pub fn render(r: &RunOutcome) -> String {
     let mut out = String::new();
     let e = &r.environment;
     let s = &e.sources;
-    let _ = writeln!(out, "{} — {}", r.scenario, r.title);
+    let _ = writeln!(out, "{} — {}", safe(&r.scenario), safe(&r.title));
     let _ = writeln!(
         out,
         "kernel {}, page {} B, {} at {}",
-        e.kernel, e.page_size, e.filesystem, e.workdir
+        safe(&e.kernel),
+        e.page_size,
+        safe(&e.filesystem),
+        safe(&e.workdir)
     );
     let _ = writeln!(
         out,
         "sources: syscalls={} faults={} ctx={} io={} pages={} system={}",
-        s.syscalls, s.faults, s.ctx_switches, s.io, s.pages, s.system
+        safe(&s.syscalls),
+        safe(&s.faults),
+        safe(&s.ctx_switches),
+        safe(&s.io),
+        safe(&s.pages),
+        safe(&s.system)
     );
     for n in &s.notes {
-        let _ = writeln!(out, "  note: {n}");
+        let _ = writeln!(out, "  note: {}", safe(n));
     }
     let rows: Vec<[String; 9]> = r.steps.iter().map(row).collect();
     let mut widths = HEADERS.map(|h| h.chars().count());
@@ -92,7 +106,7 @@ pub fn render(r: &RunOutcome) -> String {
     for (row, step) in rows.iter().zip(&r.steps) {
         let _ = writeln!(out, "{}", line(row));
         if let Some(err) = &step.error {
-            let _ = writeln!(out, "    error: {err}");
+            let _ = writeln!(out, "    error: {}", safe(err));
         }
     }
     let _ = writeln!(out);
@@ -100,12 +114,10 @@ pub fn render(r: &RunOutcome) -> String {
         for x in &step.expect {
             let _ = writeln!(
                 out,
-                "{} step {} {} {} (actual {})",
+                "{} step {} {}",
                 if x.ok { "✓" } else { "✗" },
                 step.index,
-                x.key,
-                x.rule,
-                opt(x.actual)
+                figures::expectation(&x.key, &x.rule, x.actual, Lang::En)
             );
         }
     }
@@ -174,11 +186,11 @@ mod tests {
         );
         assert!(t.contains("    error: ENOSPC"), "{t}");
         assert!(
-            t.contains("✓ step 1 file_dirty_pages >= 74 (actual ?)"),
+            t.contains("✓ step 1 dirty pages of the file: unknown (not measured here), expected at least 74"),
             "{t}"
         );
         assert!(
-            t.contains("✗ step 2 file_dirty_pages >= 74 (actual ?)"),
+            t.contains("✗ step 2 dirty pages of the file: unknown (not measured here), expected at least 74"),
             "{t}"
         );
         assert!(t.trim_end().ends_with("FAILED"), "{t}");

@@ -28,7 +28,38 @@ pub struct StatsReport {
     pub top_writers: Vec<Writer>,
     /// Processes whose /proc/PID/io could not be read (other users' without root).
     pub processes_unreadable: u64,
+    /// The notes in English, as `--json` prints them.
     pub notes: Vec<String>,
+    /// What the notes say, for saying it in the reader's language.
+    #[serde(skip)]
+    pub unreadable: Option<Unreadable>,
+}
+
+/// Processes whose /proc/PID/io could not be read, of how many, and whether
+/// even root was refused (a container, a security module).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unreadable {
+    pub unreadable: u64,
+    pub total: u64,
+    pub as_root: bool,
+}
+
+impl Unreadable {
+    /// The note in `lang`.
+    pub fn note(&self, lang: iotour_core::scenario::Lang) -> String {
+        let hint = if self.as_root {
+            t!(lang, "stats_report.denied_to_root")
+        } else {
+            t!(lang, "stats_report.other_users")
+        };
+        t!(
+            lang,
+            "stats_report.unreadable",
+            unreadable = self.unreadable,
+            total = self.total,
+            hint = hint
+        )
+    }
 }
 
 /// How far the system is from each threshold. The kernel compares Dirty
@@ -72,6 +103,10 @@ pub struct Writer {
 
 impl StatsReport {
     /// State at `b`, rates from `a` to `b`, the `top` busiest writers.
+    #[allow(
+        clippy::many_single_char_names,
+        reason = "a and b are the two samples, m the memory reading"
+    )]
     pub fn between(a: &Sample, b: &Sample, top: usize) -> StatsReport {
         let secs = b.at.duration_since(a.at).as_secs_f64();
         let rate = |i: usize| -> Option<f64> {
@@ -90,7 +125,7 @@ impl StatsReport {
             throttle_from_kb: m
                 .background_threshold_kb
                 .zip(m.threshold_kb)
-                .map(|(bg, hard)| (bg + hard) / 2),
+                .map(|(bg, hard)| u64::midpoint(bg, hard)),
         };
         let mut writers: Vec<Writer> = b
             .procs
@@ -121,20 +156,16 @@ impl StatsReport {
                 .then(x.pid.cmp(&y.pid))
         });
         writers.truncate(top);
-        let mut notes = Vec::new();
-        let unreadable = b.procs.unreadable;
-        if unreadable > 0 {
-            let total = unreadable + b.procs.readable.len() as u64;
+        let unreadable = (b.procs.unreadable > 0).then(|| Unreadable {
+            unreadable: b.procs.unreadable,
+            total: b.procs.unreadable + b.procs.readable.len() as u64,
             // SAFETY: geteuid has no preconditions and cannot fail.
-            let hint = if unsafe { libc::geteuid() } == 0 {
-                "denied even to root here: a container or a security module"
-            } else {
-                "other users' processes; run as root to see them"
-            };
-            notes.push(format!(
-                "{unreadable} of {total} processes' /proc/PID/io unreadable ({hint})"
-            ));
-        }
+            as_root: unsafe { libc::geteuid() } == 0,
+        });
+        let notes = unreadable
+            .iter()
+            .map(|u| u.note(iotour_core::scenario::Lang::En))
+            .collect();
         let (io_pressure, io_pressure_error) = match &b.pressure {
             Ok(p) => (Some(*p), None),
             Err(e) => (None, Some(e.clone())),
@@ -158,8 +189,9 @@ impl StatsReport {
             io_pressure,
             io_pressure_error,
             top_writers: writers,
-            processes_unreadable: unreadable,
+            processes_unreadable: b.procs.unreadable,
             notes,
+            unreadable,
         }
     }
 }
@@ -208,6 +240,10 @@ pub(crate) mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::float_cmp,
+        reason = "the rates are exact by construction (whole bytes over 2 s)"
+    )]
     fn rates_distances_and_writers_from_two_samples() {
         let (a, b) = samples();
         let r = StatsReport::between(&a, &b, 10);

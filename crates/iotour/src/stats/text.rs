@@ -9,7 +9,6 @@ use std::fmt::Write;
 use unicode_width::UnicodeWidthStr;
 
 use super::report::StatsReport;
-use crate::ui::text::tr;
 use iotour_core::probe::system::DirtySettings;
 use iotour_core::scenario::Lang;
 use iotour_core::size::format_size;
@@ -38,8 +37,8 @@ pub fn render(r: &StatsReport) -> String {
     render_in(r, Lang::En)
 }
 
-/// The whole report as text in `lang`, ending in a newline. The notes come
-/// from the probes and stay English (as in `--json`); their prefix follows `lang`.
+/// The whole report as text in `lang`, ending in a newline, notes included
+/// (in `lang` too; `--json` has them in English).
 pub fn render_in(r: &StatsReport, lang: Lang) -> String {
     let mut out = String::new();
     state(&mut out, r, lang);
@@ -47,22 +46,30 @@ pub fn render_in(r: &StatsReport, lang: Lang) -> String {
     rates(&mut out, r, lang);
     pressure(&mut out, r, lang);
     writers(&mut out, r, lang);
-    for note in &r.notes {
+    for note in notes(r, lang) {
         let _ = writeln!(out, "{}{note}", note_label(lang));
     }
     out
 }
 
+/// The report's notes in `lang`.
+pub(crate) fn notes(r: &StatsReport, lang: Lang) -> Vec<String> {
+    match &r.unreadable {
+        Some(u) => vec![u.note(lang)],
+        None => r.notes.clone(),
+    }
+}
+
 /// `note: ` / `注：` (a full-width colon after Chinese).
 pub(crate) fn note_label(lang: Lang) -> &'static str {
-    tr(lang, "note: ", "注：")
+    t!(lang, "stats_text.note")
 }
 
 pub(crate) fn state(out: &mut String, r: &StatsReport, lang: Lang) {
     let _ = writeln!(
         out,
         "{}",
-        tr(lang, "Dirty page cache, system-wide", "脏页缓存（全系统）")
+        t!(lang, "stats_text.dirty_page_cache_system_wide")
     );
     let _ = write!(out, "  {:<16} {:>10}", "Dirty", kb(r.dirty_kb));
     match (
@@ -72,81 +79,55 @@ pub(crate) fn state(out: &mut String, r: &StatsReport, lang: Lang) {
     ) {
         (Some(p), Some(d), Some(bg)) if d < bg => {
             let (p, bg, more) = (pct(p), kb(Some(bg)), kb(Some(bg - d)));
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "   Dirty is {p} of the background threshold ({bg}): the flusher threads start writing back after {more} more",
-                ),
-                Lang::Zh => writeln!(
-                    out,
-                    "   Dirty 已达后台回写阈值（{bg}）的 {p}：再增加 {more}，flusher 线程就开始回写",
-                ),
-            };
+            let line = t!(
+                lang,
+                "stats_text.below_background",
+                p = p,
+                bg = bg,
+                more = more
+            );
+            let _ = writeln!(out, "{line}");
         }
         (Some(p), Some(_), Some(bg)) => {
             let (p, bg) = (pct(p), kb(Some(bg)));
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "   Dirty is {p} of the background threshold ({bg}): background writeback is under way",
-                ),
-                Lang::Zh => writeln!(
-                    out,
-                    "   Dirty 已达后台回写阈值（{bg}）的 {p}：后台回写正在进行",
-                ),
-            };
+            let line = t!(lang, "stats_text.over_background", p = p, bg = bg);
+            let _ = writeln!(out, "{line}");
         }
         _ => {
-            let unknown = tr(
-                lang,
-                "(background threshold unknown)",
-                "（后台回写阈值未知）",
-            );
+            let unknown = t!(lang, "stats_text.background_threshold_unknown");
             let _ = writeln!(out, "   {unknown}");
         }
     }
     let _ = writeln!(out, "  {:<16} {:>10}", "Writeback", kb(r.writeback_kb));
     let dw = r.dirty_kb.zip(r.writeback_kb).map(|(d, w)| d + w);
     let _ = write!(out, "  {:<16} {:>10}", "Dirty+Writeback", kb(dw));
-    match (
+    if let (Some(p), Some(n), Some(hard), Some(from)) = (
         r.distance.dirty_writeback_pct_of_threshold,
         dw,
         r.threshold_kb,
         r.distance.throttle_from_kb,
     ) {
-        (Some(p), Some(n), Some(hard), Some(from)) => {
-            let verdict = if n >= hard {
-                tr(
-                    lang,
-                    "writers are blocked until writeback catches up",
-                    "写入进程被阻塞，直到回写跟上",
-                )
-                .to_string()
-            } else if n >= from {
-                tr(lang, "writers are being throttled", "写入进程正被限速").to_string()
-            } else {
-                let more = kb(Some(from - n));
-                match lang {
-                    Lang::En => format!("writers run unthrottled for {more} more"),
-                    Lang::Zh => format!("再增加 {more} 之前，写入进程不受限速"),
-                }
-            };
-            let (p, hard, from) = (pct(p), kb(Some(hard)), kb(Some(from)));
-            let _ = match lang {
-                Lang::En => writeln!(
-                    out,
-                    "   {p} of the hard threshold ({hard}); throttling starts at {from} (halfway between the thresholds): {verdict}",
-                ),
-                Lang::Zh => writeln!(
-                    out,
-                    "   已达硬阈值（{hard}）的 {p}；从 {from}（两个阈值的中点）开始限速：{verdict}",
-                ),
-            };
-        }
-        _ => {
-            let unknown = tr(lang, "(hard threshold unknown)", "（硬阈值未知）");
-            let _ = writeln!(out, "   {unknown}");
-        }
+        let verdict = if n >= hard {
+            t!(lang, "stats_text.writers_are_blocked_until_writeback").to_string()
+        } else if n >= from {
+            t!(lang, "stats_text.writers_are_being_throttled").to_string()
+        } else {
+            let more = kb(Some(from - n));
+            t!(lang, "stats_text.unthrottled_for", more = more)
+        };
+        let (p, hard, from) = (pct(p), kb(Some(hard)), kb(Some(from)));
+        let line = t!(
+            lang,
+            "stats_text.of_the_hard_threshold",
+            p = p,
+            hard = hard,
+            from = from,
+            verdict = verdict
+        );
+        let _ = writeln!(out, "{line}");
+    } else {
+        let unknown = t!(lang, "stats_text.hard_threshold_unknown");
+        let _ = writeln!(out, "   {unknown}");
     }
 }
 
@@ -154,11 +135,7 @@ fn settings(out: &mut String, s: &DirtySettings, lang: Lang) {
     let n = |v: Option<u64>| v.map_or_else(|| "?".into(), |v| v.to_string());
     let secs =
         |v: Option<u64>| v.map_or_else(|| "?".into(), |v| format!("{:.2} s", v as f64 / 100.0));
-    let same = tr(
-        lang,
-        "the same as a number of bytes; 0 means the ratio is used",
-        "同上，以字节数表示；0 表示改用比例",
-    );
+    let same = t!(lang, "stats_text.the_same_as_a_number");
     let (expire, every) = (
         secs(s.dirty_expire_centisecs),
         secs(s.dirty_writeback_centisecs),
@@ -167,12 +144,7 @@ fn settings(out: &mut String, s: &DirtySettings, lang: Lang) {
         (
             "dirty_background_ratio",
             n(s.dirty_background_ratio),
-            tr(
-                lang,
-                "% of dirtyable memory at which background writeback starts (unused while dirty_background_bytes is set)",
-                "占可脏化内存的百分比：达到即开始后台回写（设置了 dirty_background_bytes 时不用）",
-            )
-            .to_string(),
+            t!(lang, "stats_text.of_dirtyable_memory_at_which").to_string(),
         ),
         (
             "dirty_background_bytes",
@@ -182,38 +154,21 @@ fn settings(out: &mut String, s: &DirtySettings, lang: Lang) {
         (
             "dirty_ratio",
             n(s.dirty_ratio),
-            tr(
-                lang,
-                "% of dirtyable memory at which a writing process must wait for writeback (unused while dirty_bytes is set)",
-                "占可脏化内存的百分比：达到后写入进程必须等待回写（设置了 dirty_bytes 时不用）",
-            )
-            .to_string(),
+            t!(lang, "stats_text.of_dirtyable_memory_at_which_2").to_string(),
         ),
         ("dirty_bytes", n(s.dirty_bytes), same.to_string()),
         (
             "dirty_expire_centisecs",
             n(s.dirty_expire_centisecs),
-            match lang {
-                Lang::En => format!(
-                    "data dirty for longer than this ({expire}) is written by the next flusher run"
-                ),
-                Lang::Zh => {
-                    format!("脏了超过这么久（{expire}）的数据，由 flusher 下一次运行写回")
-                }
-            },
+            t!(lang, "stats_text.dirty_expire", expire = expire),
         ),
         (
             "dirty_writeback_centisecs",
             n(s.dirty_writeback_centisecs),
-            match lang {
-                Lang::En => format!(
-                    "the flusher threads wake this often ({every}); 0 turns periodic writeback off"
-                ),
-                Lang::Zh => format!("flusher 线程每隔这么久醒来一次（{every}）；0 关闭周期回写"),
-            },
+            t!(lang, "stats_text.flusher_wakes", every = every),
         ),
     ];
-    let _ = writeln!(out, "\n{} (/proc/sys/vm)", tr(lang, "Settings", "设置"));
+    let _ = writeln!(out, "\n{} (/proc/sys/vm)", t!(lang, "stats_text.settings"));
     for (name, value, why) in rows {
         let _ = writeln!(out, "  {name:<26} {value:>6}   {why}");
     }
@@ -221,12 +176,10 @@ fn settings(out: &mut String, s: &DirtySettings, lang: Lang) {
 
 pub(crate) fn rates(out: &mut String, r: &StatsReport, lang: Lang) {
     let secs = r.interval_ms as f64 / 1000.0;
-    let _ = match lang {
-        Lang::En => writeln!(out, "\nRates over {secs:.2} s (/proc/vmstat)"),
-        Lang::Zh => writeln!(out, "\n{secs:.2} 秒内的速率 (/proc/vmstat)"),
-    };
+    let title = t!(lang, "stats_text.rates_over", secs = format!("{secs:.2}"));
+    let _ = writeln!(out, "\n{title}");
     let page_kib = iotour_core::probe::pages::page_size() / 1024;
-    let unit = tr(lang, "pages/s", "页/s");
+    let unit = t!(lang, "stats_text.pages_s");
     let pages = |v: Option<f64>| match v {
         Some(v) => format!(
             "{v:.0} {unit} ({}/s)",
@@ -246,44 +199,32 @@ pub(crate) fn rates(out: &mut String, r: &StatsReport, lang: Lang) {
         (
             "nr_dirtied",
             pages(x.nr_dirtied),
-            tr(lang, "page-cache pages newly dirtied", "新变脏的页缓存页"),
+            t!(lang, "stats_text.page_cache_pages_newly_dirtied"),
         ),
         (
             "nr_written",
             pages(x.nr_written),
-            tr(
-                lang,
-                "dirty pages written back to storage",
-                "写回存储设备的脏页",
-            ),
+            t!(lang, "stats_text.dirty_pages_written_back_to"),
         ),
         (
             "pgfault",
             per_s(x.pgfault),
-            tr(
-                lang,
-                "page faults, minor and major",
-                "缺页异常（次缺页与主缺页）",
-            ),
+            t!(lang, "stats_text.page_faults_minor_and_major"),
         ),
         (
             "pgmajfault",
             per_s(x.pgmajfault),
-            tr(
-                lang,
-                "faults that had to wait for storage",
-                "必须等待存储设备的缺页（主缺页）",
-            ),
+            t!(lang, "stats_text.faults_that_had_to_wait"),
         ),
         (
             "pgpgin",
             kib(x.pgpgin),
-            tr(lang, "read from block devices", "从块设备读入"),
+            t!(lang, "stats_text.read_from_block_devices"),
         ),
         (
             "pgpgout",
             kib(x.pgpgout),
-            tr(lang, "written to block devices", "写到块设备"),
+            t!(lang, "stats_text.written_to_block_devices"),
         ),
     ];
     for (name, value, why) in rows {
@@ -295,11 +236,7 @@ pub(crate) fn pressure(out: &mut String, r: &StatsReport, lang: Lang) {
     let _ = writeln!(
         out,
         "\n{}",
-        tr(
-            lang,
-            "I/O pressure (/proc/pressure/io): share of time tasks were stalled on I/O",
-            "I/O 压力 (/proc/pressure/io)：任务因等待 I/O 而停顿的时间占比",
-        )
+        t!(lang, "stats_text.i_o_pressure_proc_pressure")
     );
     let line = |out: &mut String, name: &str, s: &Stall, what: &str| {
         let _ = writeln!(
@@ -310,14 +247,10 @@ pub(crate) fn pressure(out: &mut String, r: &StatsReport, lang: Lang) {
     };
     match (&r.io_pressure, &r.io_pressure_error) {
         (Some(p), _) => {
-            let some = tr(lang, "at least one task waiting", "至少一个任务在等待");
+            let some = t!(lang, "stats_text.at_least_one_task_waiting");
             line(out, "some", &p.some, some);
             if let Some(full) = &p.full {
-                let all = tr(
-                    lang,
-                    "every non-idle task waiting at once",
-                    "所有非空闲任务同时在等待",
-                );
+                let all = t!(lang, "stats_text.every_non_idle_task_waiting");
                 line(out, "full", full, all);
             }
         }
@@ -326,7 +259,7 @@ pub(crate) fn pressure(out: &mut String, r: &StatsReport, lang: Lang) {
             let _ = writeln!(
                 out,
                 "  {}{}",
-                tr(lang, "unknown: ", "未知："),
+                t!(lang, "stats_text.unknown"),
                 why.as_deref().unwrap_or("not read")
             );
         }
@@ -334,24 +267,12 @@ pub(crate) fn pressure(out: &mut String, r: &StatsReport, lang: Lang) {
 }
 
 pub(crate) fn writers(out: &mut String, r: &StatsReport, lang: Lang) {
-    let _ = writeln!(
-        out,
-        "\n{}",
-        tr(
-            lang,
-            "Top writers (/proc/PID/io: bytes dirtied, and dirtied then thrown away before writeback)",
-            "写入最多的进程 (/proc/PID/io：弄脏的字节数，以及弄脏后未等回写就被丢弃的字节数)",
-        )
-    );
+    let _ = writeln!(out, "\n{}", t!(lang, "stats_text.top_writers_proc_pid_io"));
     if r.top_writers.is_empty() {
         let _ = writeln!(
             out,
             "  {}",
-            tr(
-                lang,
-                "no readable process dirtied page-cache pages in the window",
-                "这段时间内没有可读取的进程弄脏页缓存页",
-            )
+            t!(lang, "stats_text.no_readable_process_dirtied_page")
         );
         return;
     }
@@ -359,9 +280,9 @@ pub(crate) fn writers(out: &mut String, r: &StatsReport, lang: Lang) {
         out,
         "  {:>8}  {}  {}  {}",
         "PID",
-        pad_left(tr(lang, "WRITE/s", "写入/s"), 14),
-        pad_left(tr(lang, "CANCELLED/s", "丢弃/s"), 14),
-        tr(lang, "COMMAND", "命令"),
+        pad_left(t!(lang, "stats_text.write_s"), 14),
+        pad_left(t!(lang, "stats_text.cancelled_s"), 14),
+        t!(lang, "stats_text.command"),
     );
     for w in &r.top_writers {
         let _ = writeln!(
@@ -370,7 +291,8 @@ pub(crate) fn writers(out: &mut String, r: &StatsReport, lang: Lang) {
             w.pid,
             format!("{}/s", format_size(w.write_bytes_per_s as u64)),
             format!("{}/s", format_size(w.cancelled_write_bytes_per_s as u64)),
-            w.comm
+            // Any process may name itself anything, escapes included.
+            crate::sanitize::safe(&w.comm)
         );
     }
 }
@@ -445,7 +367,7 @@ mod tests {
             "写回存储设备的脏页",
             "未知：/proc/pressure/io not present",
             "写入最多的进程",
-            "注：7 of 11",
+            "注：11 个进程中有 7 个的 /proc/PID/io 无法读取",
         ] {
             assert!(text.contains(want), "{want}\n{text}");
         }

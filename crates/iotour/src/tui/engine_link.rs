@@ -4,7 +4,7 @@
 use std::sync::mpsc::Sender;
 
 use super::{EngineHandle, Launcher};
-use crate::app::Event;
+use crate::app::{Event, Failure};
 use iotour_core::engine::{self, Command, Engine, EngineConfig, Speed};
 use iotour_core::scenario::Plan;
 
@@ -33,12 +33,12 @@ impl Launcher for EngineLauncher {
         speed: Speed,
         paused: bool,
         events: Sender<Event>,
-    ) -> Result<Engine, String> {
+    ) -> Result<Engine, Failure> {
         let config = EngineConfig {
             speed,
             start_paused: paused,
             ..self.config.clone()
         };
-        engine::start(plan, config, events).map_err(|e| e.to_string())
+        engine::start(plan, config, events).map_err(Failure::new)
     }
 }

@@ -76,9 +76,8 @@ fn wait(fd: BorrowedFd<'_>) -> Result<bool, Closed> {
         tv_nsec: i64::from(WAKE.subsec_nanos()),
     };
     match poll(&mut fds, Some(&timeout)) {
-        Ok(0) => return Ok(false),
+        Ok(0) | Err(rustix::io::Errno::INTR) => return Ok(false),
         Ok(_) => {}
-        Err(rustix::io::Errno::INTR) => return Ok(false),
         Err(_) => return Err(Closed),
     }
     let revents = fds[0].revents();

@@ -19,7 +19,16 @@ use iotour_core::inspect::{self, Probe};
 use iotour_core::stats::sample::Sample;
 
 use super::clock::time_of_day;
-use crate::app::{Event, InspectSetup, Inspected};
+use crate::app::{Event, Failure, InspectSetup, Inspected};
+
+/// A producer thread that could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the {thread} thread")]
+pub struct SpawnError {
+    pub thread: &'static str,
+    #[source]
+    pub source: std::io::Error,
+}
 
 /// Frames per second of the animation clock.
 pub const FPS: u64 = 30;
@@ -62,8 +71,8 @@ pub struct Inspector {
 }
 
 impl Inspector {
-    pub fn start(epoch: u64, setup: InspectSetup, tx: Sender<Event>) -> Result<Inspector, String> {
-        let probe = Probe::from_env().map_err(|e| e.to_string())?;
+    pub fn start(epoch: u64, setup: InspectSetup, tx: Sender<Event>) -> Result<Inspector, Failure> {
+        let probe = Probe::from_env().map_err(Failure::new)?;
         let (asks, asked) = mpsc::channel::<Ask>();
         let (maps, mapped) = mpsc::channel::<MapAsk>();
         let cancel = Arc::new(AtomicBool::new(false));
@@ -75,12 +84,17 @@ impl Inspector {
             map_cells: 0,
             ..setup.options
         };
-        let spawn = |name: &str, f: Box<dyn FnOnce() + Send>| {
+        let spawn = |name: &'static str, f: Box<dyn FnOnce() + Send>| {
             thread::Builder::new()
                 .name(name.into())
                 .spawn(f)
                 .map(drop)
-                .map_err(|e| format!("cannot start the {name} thread: {e}"))
+                .map_err(|source| {
+                    Failure::new(SpawnError {
+                        thread: name,
+                        source,
+                    })
+                })
         };
         spawn(
             "inspect",
@@ -94,7 +108,7 @@ impl Inspector {
                     // Asks that came while measuring are answered by this one.
                     while asked.try_recv().is_ok() {}
                     let report = inspect::inspect_until(&setup.paths, &options, &probe, &flag)
-                        .map_err(|e| e.to_string());
+                        .map_err(Failure::new);
                     if flag.load(Ordering::Relaxed) {
                         return;
                     }
@@ -120,7 +134,7 @@ impl Inspector {
                         ask = newer;
                     }
                     let map = inspect::map_of(&ask.path, ask.range, ask.cells, &map_probe)
-                        .map_err(|e| e.to_string());
+                        .map_err(Failure::new);
                     if tx
                         .send(Event::Inspected(Inspected::Map { epoch, map }))
                         .is_err()
@@ -156,7 +170,7 @@ pub struct StatsSampler {
 }
 
 impl StatsSampler {
-    pub fn start(epoch: u64, every: Duration, tx: Sender<Event>) -> Result<StatsSampler, String> {
+    pub fn start(epoch: u64, every: Duration, tx: Sender<Event>) -> Result<StatsSampler, Failure> {
         let (stop, stopped) = mpsc::channel::<()>();
         thread::Builder::new()
             .name("stats".into())
@@ -177,7 +191,12 @@ impl StatsSampler {
                     }
                 }
             })
-            .map_err(|e| format!("cannot start the stats thread: {e}"))?;
+            .map_err(|source| {
+                Failure::new(SpawnError {
+                    thread: "stats",
+                    source,
+                })
+            })?;
         Ok(StatsSampler { _stop: stop })
     }
 }

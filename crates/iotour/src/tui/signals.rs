@@ -12,8 +12,9 @@
 //! [`GRACE`] after the first signal the `signals` thread restores the
 //! terminal and exits with 128 + the signal itself.
 
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -35,6 +36,29 @@ struct Delivery {
 
 static DELIVERY: OnceLock<Mutex<Delivery>> = OnceLock::new();
 
+/// The first signal the `signals` thread took (0: none yet).
+static FIRST: AtomicI32 = AtomicI32::new(0);
+
+/// Set by the signal handler itself, at delivery: a signal the `signals`
+/// thread has not taken yet (a SIGHUP that came with the terminal's
+/// hang-up while the program was already ending) is known all the same.
+fn raw_flag() -> &'static Arc<AtomicUsize> {
+    static RAW: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    RAW.get_or_init(|| Arc::new(AtomicUsize::new(0)))
+}
+
+/// The first signal caught since [`install`], if any: whatever the program
+/// was doing when it came, it ends with 128 + this (see `cli::main`).
+pub fn received() -> Option<i32> {
+    match FIRST.load(Ordering::SeqCst) {
+        0 => match raw_flag().load(Ordering::SeqCst) {
+            0 => None,
+            sig => i32::try_from(sig).ok(),
+        },
+        sig => Some(sig),
+    }
+}
+
 fn delivery() -> std::sync::MutexGuard<'static, Delivery> {
     DELIVERY
         .get_or_init(Mutex::default)
@@ -50,11 +74,16 @@ pub fn install() -> std::io::Result<()> {
         return Ok(());
     }
     let mut signals = Signals::new([SIGTERM, SIGINT, SIGHUP])?;
+    for sig in [SIGTERM, SIGINT, SIGHUP] {
+        // The numbers are small and positive: the casts are exact.
+        signal_hook::flag::register_usize(sig, Arc::clone(raw_flag()), sig as usize)?;
+    }
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             let mut first = true;
             for sig in signals.forever() {
+                let _ = FIRST.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
                 deliver(sig);
                 if std::mem::take(&mut first) {
                     arm_safety_net(sig);
@@ -82,10 +111,10 @@ fn arm_safety_net(sig: i32) {
         .spawn(move || {
             std::thread::sleep(GRACE);
             super::terminal::restore();
-            eprintln!(
+            crate::cli::output::err_line(&format!(
                 "iotour: still running {} s after signal {sig}; ending now",
                 GRACE.as_secs()
-            );
+            ));
             std::process::exit(128 + sig);
         });
     if spawned.is_err() {

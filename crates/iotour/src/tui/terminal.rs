@@ -5,14 +5,47 @@
 //! terminal is touched so a panic during setup restores too.
 
 use std::io::{self, BufWriter, Stdout, Write};
-use std::sync::{Mutex, Once};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
 use std::thread::{self, ThreadId};
 
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::{cursor, execute, terminal};
 
-pub type Backend = CrosstermBackend<BufWriter<Stdout>>;
+pub type Backend = CrosstermBackend<TermOut>;
+
+/// Standard output for the backend, buffered; once [`TermOut::quiet`] is
+/// set it swallows everything. The session sets it after restoring, so
+/// that ratatui's `Terminal` drop, which shows the cursor and prints with
+/// `eprintln!` when that fails, cannot fail (and panic, on a terminal that
+/// went away and a standard error that is that same dead terminal).
+pub struct TermOut {
+    out: BufWriter<Stdout>,
+    quiet: Arc<AtomicBool>,
+}
+
+impl TermOut {
+    fn quiet(&self) -> bool {
+        self.quiet.load(Ordering::Relaxed)
+    }
+}
+
+impl Write for TermOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.quiet() {
+            return Ok(buf.len());
+        }
+        self.out.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.quiet() {
+            return Ok(());
+        }
+        self.out.flush()
+    }
+}
 
 /// Leave raw mode and the alternate screen and show the cursor. Safe to call
 /// more than once (the panic hook and the drop may both run).
@@ -39,7 +72,7 @@ fn install_panic_hook() {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let owner = UI_THREAD.lock().map(|t| *t).unwrap_or(None);
+            let owner = UI_THREAD.lock().map_or(None, |t| *t);
             let here = thread::current();
             if owner.is_none_or(|id| id == here.id()) {
                 restore();
@@ -57,6 +90,7 @@ fn install_panic_hook() {
 /// The terminal in raw mode on the alternate screen; restored on drop.
 pub struct Session {
     pub terminal: Terminal<Backend>,
+    quiet: Arc<AtomicBool>,
 }
 
 impl Session {
@@ -66,13 +100,17 @@ impl Session {
             *t = Some(thread::current().id());
         }
         terminal::enable_raw_mode()?;
-        let mut out = BufWriter::with_capacity(64 * 1024, io::stdout());
+        let quiet = Arc::new(AtomicBool::new(false));
+        let mut out = TermOut {
+            out: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            quiet: Arc::clone(&quiet),
+        };
         if let Err(e) = execute!(out, terminal::EnterAlternateScreen, cursor::Hide) {
             restore();
             return Err(e);
         }
         match Terminal::new(CrosstermBackend::new(out)) {
-            Ok(terminal) => Ok(Session { terminal }),
+            Ok(terminal) => Ok(Session { terminal, quiet }),
             Err(e) => {
                 restore();
                 Err(e)
@@ -85,12 +123,14 @@ impl Drop for Session {
     fn drop(&mut self) {
         let _ = self.terminal.backend_mut().flush();
         restore();
+        self.quiet.store(true, Ordering::Relaxed);
         if let Ok(mut t) = UI_THREAD.lock() {
             *t = None;
         }
         if let Ok(mut kept) = DEFERRED.lock() {
             for message in kept.drain(..) {
-                eprintln!("{message}");
+                // Not eprintln!: on a terminal that went away it would panic.
+                crate::cli::output::err_line(&message);
             }
         }
     }

@@ -9,9 +9,9 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 
-use super::text::{bytes, tr};
 use super::{View, panel_block};
 use crate::app::timeline::BUCKET;
+use iotour_core::size::format_size as bytes;
 
 pub struct Charts<'a> {
     pub view: View<'a>,
@@ -26,7 +26,7 @@ impl Widget for &Charts<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
         let title = Line::from(Span::styled(
-            format!(" {} ", tr(v.lang, "charts", "图表")),
+            format!(" {} ", t!(v.lang, "charts.charts")),
             v.theme.title,
         ));
         let block = panel_block(title, self.focused, v.theme);
@@ -74,16 +74,16 @@ impl Charts<'_> {
         }
         let ymax = dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max) * 1.2;
         let mut caption = vec![
-            Span::styled(format!("{} MiB ", tr(v.lang, "file", "文件")), t.muted),
-            Span::styled(format!("⣿{} ", tr(v.lang, "dirty", "脏")), t.dirty_page),
+            Span::styled(format!("{} MiB ", t!(v.lang, "charts.file")), t.muted),
+            Span::styled(format!("⣿{} ", t!(v.lang, "charts.dirty")), t.dirty_page),
             Span::styled(
-                format!("▄{}", tr(v.lang, "writeback", "回写")),
+                format!("▄{}", t!(v.lang, "charts.writeback")),
                 t.writeback_page,
             ),
         ];
         if dirty.is_empty() && !self.view.run.history.points.is_empty() {
             caption.push(Span::styled(
-                format!("  {}", tr(v.lang, "(unknown)", "（未知）")),
+                format!("  {}", t!(v.lang, "charts.unknown")),
                 t.muted,
             ));
         }
@@ -95,7 +95,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, Line::from(caption), buf), buf);
+            .render(title_row(area, &Line::from(caption), buf), buf);
     }
 
     /// The system's Dirty and Writeback against the kernel's thresholds:
@@ -125,11 +125,11 @@ impl Charts<'_> {
         let mut off_scale = Vec::new();
         for (name, kb) in [
             (
-                tr(v.lang, "bg", "后台"),
+                t!(v.lang, "charts.bg"),
                 system.and_then(|s| s.background_threshold_kb),
             ),
             (
-                tr(v.lang, "hard", "强制"),
+                t!(v.lang, "charts.hard"),
                 system.and_then(|s| s.threshold_kb),
             ),
         ] {
@@ -151,7 +151,7 @@ impl Charts<'_> {
             sets.push(dataset(pts, t.threshold, Marker::Bar));
         }
         let mut caption = vec![
-            Span::styled(format!("{} MiB ", tr(v.lang, "system", "系统")), t.muted),
+            Span::styled(format!("{} MiB ", t!(v.lang, "charts.system")), t.muted),
             Span::styled("⣿Dirty ", t.dirty_page),
             Span::styled("•Writeback ", t.writeback_page),
         ];
@@ -169,7 +169,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, Line::from(caption), buf), buf);
+            .render(title_row(area, &Line::from(caption), buf), buf);
     }
 
     /// The samples in the window; in predict mode, none taken while the
@@ -223,19 +223,16 @@ impl Charts<'_> {
             dataset(&flt, t.page_fault, Marker::Dot),
         ];
         let mut caption = Line::from(vec![
-            Span::styled(format!("{} ", tr(v.lang, "log", "对数")), t.muted),
+            Span::styled(format!("{} ", t!(v.lang, "charts.log")), t.muted),
             Span::styled(
-                format!("⣿{} ", tr(v.lang, "syscalls/s", "系统调用/秒")),
+                format!("⣿{} ", t!(v.lang, "charts.syscalls_s")),
                 t.kernel_mode,
             ),
-            Span::styled(
-                format!("•{}", tr(v.lang, "faults/s", "缺页/秒")),
-                t.page_fault,
-            ),
+            Span::styled(format!("•{}", t!(v.lang, "charts.faults_s")), t.page_fault),
         ]);
         if hide_from.is_some() {
             caption.push_span(Span::styled(
-                format!(" {}", tr(v.lang, "(hidden)", "（隐藏）")),
+                format!(" {}", t!(v.lang, "charts.hidden")),
                 t.question,
             ));
         }
@@ -248,7 +245,7 @@ impl Charts<'_> {
                     .style(t.muted),
             )
             .legend_position(None)
-            .render(title_row(area, caption, buf), buf);
+            .render(title_row(area, &caption, buf), buf);
     }
 }
 
@@ -275,11 +272,11 @@ fn time_axis(x0: f64, x1: f64, style: Style) -> Axis<'static> {
 }
 
 /// Writes a one-line caption and returns the area below it.
-fn title_row(area: Rect, caption: Line, buf: &mut Buffer) -> Rect {
+fn title_row(area: Rect, caption: &Line, buf: &mut Buffer) -> Rect {
     if area.height < 2 {
         return area;
     }
-    buf.set_line(area.x, area.y, &caption, area.width);
+    buf.set_line(area.x, area.y, caption, area.width);
     Rect::new(area.x, area.y + 1, area.width, area.height - 1)
 }
 

@@ -19,7 +19,8 @@ use crate::app::action::COMPARE_KEYS;
 use crate::app::{CompareState, Status};
 use crate::compare::Figure;
 use crate::compare::table::{letter, rows};
-use crate::ui::{self, Theme, View, data_path, footer, header, page_map, panel_block, text::tr};
+use crate::sanitize::safe;
+use crate::ui::{self, Theme, View, data_path, footer, header, page_map, panel_block};
 use iotour_core::scenario::Lang;
 
 /// Rows from which panels and totals are shown together.
@@ -42,7 +43,7 @@ fn render(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, theme: &Theme) {
     if area.width < ui::MIN_WIDTH || area.height < ui::MIN_HEIGHT {
         Line::from(format!(
             "{} {}×{}",
-            tr(view.lang, "terminal too small:", "终端太小："),
+            t!(view.lang, "compare.terminal_too_small"),
             area.width,
             area.height
         ))
@@ -99,7 +100,7 @@ fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme)
             Status::Failed => ("✗ failed", t.fail),
         };
         spans.push(Span::styled(format!("{} ", letter(i)), t.key));
-        spans.push(Span::styled(format!("{} ", run.plan.id), t.title));
+        spans.push(Span::styled(format!("{} ", safe(&run.plan.id)), t.title));
         spans.push(Span::styled(state, style));
         spans.push(Span::styled("   ", t.muted));
     }
@@ -118,9 +119,9 @@ fn draw_columns(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, theme: &Th
         ]));
         Line::from(vec![
             Span::styled(format!(" {} ", letter(i)), theme.key),
-            Span::styled(run.plan.id.clone(), theme.title),
+            Span::styled(safe(&run.plan.id).into_owned(), theme.title),
             Span::styled(
-                format!(" — {}", run.plan.meta.title.get(view.lang)),
+                format!(" — {}", safe(run.plan.meta.title.get(view.lang))),
                 theme.muted,
             ),
         ])
@@ -156,15 +157,8 @@ fn draw_totals(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme) 
     let Some(c) = view.state.comparison() else {
         let inner = block.inner(area);
         block.render(area, buf);
-        Line::styled(
-            tr(
-                view.lang,
-                "the totals appear as each scenario finishes",
-                "每个场景结束后显示总计",
-            ),
-            t.muted,
-        )
-        .render(inner, buf);
+        Line::styled(t!(view.lang, "compare.the_totals_appear_as_each"), t.muted)
+            .render(inner, buf);
         return;
     };
     let cells = rows(&c);

@@ -9,10 +9,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Widget};
 
-use super::text::{bytes, fit, tr};
+use super::text::fit;
 use super::{View, panel_block};
 use crate::app::flow::{EdgeKey, EdgeView, PULSE};
 use iotour_core::model::{CopyKind, Place};
+use iotour_core::size::format_size as bytes;
 
 mod route;
 
@@ -34,11 +35,8 @@ impl Widget for &DataPath<'_> {
         let hidden = run.current.is_some_and(|i| run.hidden(i, v.predict));
         let (cpu, dma) = run.flow.step_copies();
         let mut title = vec![
-            Span::styled(
-                format!(" {} ", tr(v.lang, "data path", "数据路径")),
-                t.title,
-            ),
-            Span::styled(tr(v.lang, "modeled ", "模型推算 "), t.modeled),
+            Span::styled(format!(" {} ", t!(v.lang, "data_path.data_path")), t.title),
+            Span::styled(t!(v.lang, "data_path.modeled"), t.modeled),
         ];
         if cpu + dma > 0 {
             let n = if hidden {
@@ -51,8 +49,8 @@ impl Widget for &DataPath<'_> {
                     "· {}{} ({} CPU, {} DMA) ",
                     n,
                     match (cpu + dma, hidden) {
-                        (1, false) => tr(v.lang, "copy this step", "次拷贝（本步）"),
-                        _ => tr(v.lang, "copies this step", "次拷贝（本步）"),
+                        (1, false) => t!(v.lang, "data_path.copy_this_step"),
+                        _ => t!(v.lang, "data_path.copies_this_step"),
                     },
                     if hidden { "?".into() } else { cpu.to_string() },
                     if hidden { "?".into() } else { dma.to_string() },
@@ -67,11 +65,8 @@ impl Widget for &DataPath<'_> {
             return;
         }
         if run.flow.places.is_empty() {
-            Line::styled(
-                tr(v.lang, "this scenario moves no data", "本场景不搬运数据"),
-                t.muted,
-            )
-            .render(inner, buf);
+            Line::styled(t!(v.lang, "data_path.this_scenario_moves_no_data"), t.muted)
+                .render(inner, buf);
             return;
         }
         if inner.height < MIN_ROWS || inner.width < 30 {
@@ -81,8 +76,8 @@ impl Widget for &DataPath<'_> {
         let boxes = layout(inner, self.has_network());
         self.boundaries(&boxes, buf);
         for (key, edge) in &run.flow.edges {
-            if let Some(route) = route(&boxes, key) {
-                draw_edge(&route, key, edge, hidden, v, inner, buf);
+            if let Some(route) = route(&boxes, *key) {
+                draw_edge(&route, *key, edge, hidden, v, inner, buf);
             }
         }
         for p in Place::ALL {
@@ -116,13 +111,13 @@ impl DataPath<'_> {
         for (y, upper, lower) in [
             (
                 b.user_line,
-                tr(lang, "user", "用户态"),
-                tr(lang, "kernel", "内核态"),
+                t!(lang, "data_path.user"),
+                t!(lang, "data_path.kernel"),
             ),
             (
                 b.hw_line,
-                tr(lang, "kernel", "内核态"),
-                tr(lang, "hardware", "硬件"),
+                t!(lang, "data_path.kernel"),
+                t!(lang, "data_path.hardware"),
             ),
         ] {
             for x in b.left..b.right {
@@ -210,7 +205,7 @@ impl DataPath<'_> {
         }
         if lines.is_empty() {
             lines.push(Line::styled(
-                tr(v.lang, "no copies yet", "尚无拷贝"),
+                t!(v.lang, "data_path.no_copies_yet"),
                 v.theme.muted,
             ));
         }
@@ -222,17 +217,17 @@ impl DataPath<'_> {
 
 fn place_name(p: Place, lang: iotour_core::scenario::Lang) -> &'static str {
     match p {
-        Place::Disk => tr(lang, "disk", "磁盘"),
-        Place::PageCache => tr(lang, "page cache", "页缓存"),
-        Place::UserBuffer => tr(lang, "user buffer", "用户缓冲区"),
-        Place::SocketBuffer => tr(lang, "socket buffer", "套接字缓冲区"),
-        Place::Nic => tr(lang, "NIC", "网卡"),
+        Place::Disk => t!(lang, "data_path.disk"),
+        Place::PageCache => t!(lang, "data_path.page_cache"),
+        Place::UserBuffer => t!(lang, "data_path.user_buffer"),
+        Place::SocketBuffer => t!(lang, "data_path.socket_buffer"),
+        Place::Nic => t!(lang, "data_path.nic"),
     }
 }
 
 fn edge_style(kind: CopyKind, v: &View) -> (Style, &'static str) {
     match kind {
-        CopyKind::Cpu => (v.theme.cpu_copy, tr(v.lang, "CPU copy", "CPU 拷贝")),
+        CopyKind::Cpu => (v.theme.cpu_copy, t!(v.lang, "data_path.cpu_copy")),
         CopyKind::Dma => (v.theme.dma_copy, "DMA"),
     }
 }
@@ -261,9 +256,13 @@ fn draw_box(r: Rect, name: &str, style: Style, buf: &mut Buffer) {
     }
 }
 
+#[allow(
+    clippy::many_single_char_names,
+    reason = "k, e, v: the edge key, its view, the run view"
+)]
 fn draw_edge(
     route: &Route,
-    k: &EdgeKey,
+    k: EdgeKey,
     e: &EdgeView,
     hidden: bool,
     v: &View,

@@ -16,37 +16,21 @@ pub struct Footer<'a> {
     pub lang: Lang,
 }
 
-/// The footer word in the chosen language (the keymaps hold English).
+/// The footer word in the chosen language (the keymaps hold its key).
 fn word(short: &'static str, lang: Lang) -> &'static str {
-    if lang == Lang::En {
-        return short;
-    }
-    match short {
-        "pause" => "暂停",
-        "step" => "单步",
-        "slice" => "切片",
-        "restart" => "重来",
-        "speed" => "速度",
-        "panel" => "面板",
-        "predict" => "预测",
-        "中文" => "English",
-        "help" => "帮助",
-        "back" => "返回",
-        "quit" => "退出",
-        "up" => "上",
-        "down" => "下",
-        "run" => "运行",
-        "filter" => "筛选",
-        "next" => "下一个",
-        "inspect" => "查看",
-        "stats" => "统计",
-        other => other,
-    }
+    crate::i18n::text(lang, short)
 }
 
 /// Footer words dropped first when the line is too narrow: the rest (predict,
 /// language, help, back) are what a lecturer reaches for.
-const DROP_FIRST: [&str; 6] = ["speed", "restart", "slice", "panel", "filter", "step"];
+const DROP_FIRST: [&str; 6] = [
+    k!("footer.speed"),
+    k!("footer.restart"),
+    k!("footer.slice"),
+    k!("footer.panel"),
+    k!("footer.filter"),
+    k!("footer.step"),
+];
 
 impl Widget for &Footer<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {

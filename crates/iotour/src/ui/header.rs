@@ -8,8 +8,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::View;
-use super::text::tr;
 use crate::app::Status;
+use crate::sanitize::safe;
 
 pub struct Header<'a> {
     pub view: View<'a>,
@@ -40,20 +40,13 @@ impl Widget for &Header<'_> {
             return;
         }
         let (state, style) = match &run.status {
-            Status::Starting => (tr(v.lang, "… starting", "… 启动中"), t.muted),
-            Status::Running => (tr(v.lang, "▶ running", "▶ 运行中"), t.running),
-            Status::Paused if run.gate.is_some() => (tr(v.lang, "? predict", "? 预测"), t.question),
-            Status::Paused => (tr(v.lang, "⏸ paused", "⏸ 已暂停"), t.paused),
-            Status::Done { ok: true } => (tr(v.lang, "✓ done", "✓ 完成"), t.ok),
-            Status::Done { ok: false } => (
-                tr(
-                    v.lang,
-                    "✗ done, an expectation failed",
-                    "✗ 完成，有预期未满足",
-                ),
-                t.fail,
-            ),
-            Status::Failed => (tr(v.lang, "✗ failed", "✗ 失败"), t.fail),
+            Status::Starting => (t!(v.lang, "header.starting"), t.muted),
+            Status::Running => (t!(v.lang, "header.running"), t.running),
+            Status::Paused if run.gate.is_some() => (t!(v.lang, "header.predict"), t.question),
+            Status::Paused => (t!(v.lang, "header.paused"), t.paused),
+            Status::Done { ok: true } => (t!(v.lang, "header.done"), t.ok),
+            Status::Done { ok: false } => (t!(v.lang, "header.done_an_expectation_failed"), t.fail),
+            Status::Failed => (t!(v.lang, "header.failed"), t.fail),
         };
         let n = run.plan.steps.len();
         // Held before a question, the header names the step about to run.
@@ -65,28 +58,28 @@ impl Widget for &Header<'_> {
                     .filter(|_| run.current == Some(i))
                     .map(|(d, tot)| format!(" {}%", d * 100 / tot.max(1)))
                     .unwrap_or_default();
-                format!("{} {i}/{n} {op}{pct}", tr(v.lang, "step", "步骤"))
+                format!("{} {i}/{n} {op}{pct}", t!(v.lang, "header.step"))
             }
-            None => format!("{} –/{n}", tr(v.lang, "step", "步骤")),
+            None => format!("{} –/{n}", t!(v.lang, "header.step")),
         };
-        let sep = || Span::styled(" │ ", t.muted);
+        let separator = || Span::styled(" │ ", t.muted);
         let mut top = vec![
             Span::styled(" iotour · ", t.muted),
-            Span::styled(run.plan.meta.title.get(v.lang).to_string(), t.title),
-            sep(),
+            Span::styled(safe(run.plan.meta.title.get(v.lang)).into_owned(), t.title),
+            separator(),
             Span::raw(step),
-            sep(),
+            separator(),
             Span::styled(state, style),
-            sep(),
+            separator(),
             Span::raw(format!(
                 "{} {}",
-                tr(v.lang, "speed", "速度"),
+                t!(v.lang, "header.speed"),
                 run.speed.label()
             )),
         ];
         if v.predict {
-            top.push(sep());
-            top.push(Span::styled(tr(v.lang, "predict", "预测"), t.question));
+            top.push(separator());
+            top.push(Span::styled(t!(v.lang, "header.predict_2"), t.question));
         }
         buf.set_line(area.x, area.y, &Line::from(top), area.width);
         if area.height < 2 {
@@ -95,7 +88,7 @@ impl Widget for &Header<'_> {
         let mut badges = vec![Span::raw(" ")];
         match &run.environment {
             None => badges.push(Span::styled(
-                tr(v.lang, "sources: not known yet", "数据源：尚未知"),
+                t!(v.lang, "header.sources_not_known_yet"),
                 t.muted,
             )),
             Some(env) => {
@@ -118,7 +111,7 @@ impl Widget for &Header<'_> {
                         format!(
                             "fs: {} {}",
                             env.filesystem,
-                            tr(v.lang, "(in memory, no disk)", "（在内存中，无磁盘）")
+                            t!(v.lang, "header.in_memory_no_disk")
                         ),
                         t.fallback_badge,
                     ));

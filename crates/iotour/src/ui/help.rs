@@ -7,7 +7,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
 
 use super::Theme;
-use super::text::tr;
 use crate::app::action::Binding;
 use iotour_core::scenario::Lang;
 
@@ -28,26 +27,17 @@ impl Widget for &Help<'_> {
             .map(|b| {
                 Line::from(vec![
                     Span::styled(format!("{:>8}  ", key_names(b.keys)), t.key),
-                    Span::raw(b.help),
+                    Span::raw(crate::i18n::text(self.lang, b.help)),
                 ])
             })
             .collect();
         lines.push(Line::raw(""));
-        for (en, zh) in [
-            (
-                "Figures in bold are measured by the kernel; blue italic ones are modeled from the op's copy path. '?' means the source could not measure it.",
-                "粗体数字由内核测得；蓝色斜体数字由操作的拷贝路径推算。“?”表示数据源无法测量。",
-            ),
-            (
-                "A mode switch enters the kernel on the same thread (syscall, fault); a context switch hands the CPU to another thread.",
-                "模式切换是同一线程进入内核（系统调用、缺页）；上下文切换是把 CPU 交给另一个线程。",
-            ),
-        ] {
-            lines.push(Line::styled(tr(self.lang, en, zh), t.muted));
+        for key in [k!("help.figures"), k!("help.switches")] {
+            lines.push(Line::styled(crate::i18n::text(self.lang, key), t.muted));
         }
         for note in self.source_notes {
             lines.push(Line::styled(
-                format!("{}: {note}", tr(self.lang, "source", "数据源")),
+                format!("{}: {note}", t!(self.lang, "help.source")),
                 t.fallback_badge,
             ));
         }
@@ -63,7 +53,7 @@ impl Widget for &Help<'_> {
                     .border_type(BorderType::Double)
                     .border_style(t.focus_border)
                     .title(Span::styled(
-                        format!(" {} ", tr(self.lang, "keys", "按键")),
+                        format!(" {} ", t!(self.lang, "help.keys")),
                         t.title,
                     ))
                     .title_bottom(Span::styled(" ? / q ", t.muted)),

@@ -23,8 +23,8 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::app::inspect::{InspectState, MapMissing};
 use crate::inspect::table::{count, with_pct};
+use crate::sanitize::safe;
 use crate::ui::Theme;
-use crate::ui::text::tr;
 use iotour_core::inspect::report::{FileReport, InspectReport, SortKey, Totals};
 use iotour_core::probe::pages::{CellState, page_size};
 use iotour_core::scenario::Lang;
@@ -103,16 +103,20 @@ impl Widget for &InspectView<'_> {
         };
         if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
             let (w, h) = (area.width, area.height);
-            let small = match v.lang {
-                Lang::En => format!(
-                    "terminal too small ({w}×{h}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
-                    if v.back { "goes back" } else { "quits" }
-                ),
-                Lang::Zh => format!(
-                    "终端太小（{w}×{h}，至少需要 {MIN_WIDTH}×{MIN_HEIGHT}）· q {}",
-                    if v.back { "返回" } else { "退出" }
-                ),
+            let q = if v.back {
+                t!(v.lang, "ui.q_goes_back")
+            } else {
+                t!(v.lang, "ui.q_quits")
             };
+            let small = t!(
+                v.lang,
+                "ui.too_small_q",
+                w = w,
+                h = h,
+                min_w = MIN_WIDTH,
+                min_h = MIN_HEIGHT,
+                q = q
+            );
             Paragraph::new(small).style(theme.muted).render(area, buf);
             return;
         }
@@ -127,15 +131,14 @@ impl Widget for &InspectView<'_> {
 /// The screen before the first report (a big tree takes a moment to walk),
 /// or instead of it when the paths could not be measured at all.
 fn waiting(area: Rect, buf: &mut Buffer, v: &InspectView<'_>, theme: &Theme) {
-    let (lang, path) = (v.lang, v.state.waiting_for());
+    let (lang, path) = (v.lang, safe(&v.state.waiting_for()).into_owned());
     let status = match (&v.state.failure, lang) {
-        (Some(e), _) => Line::styled(e.clone(), theme.error),
-        (None, Lang::En) => Line::raw(format!("measuring {path} …")),
-        (None, Lang::Zh) => Line::raw(format!("正在测量 {path} …")),
+        (Some(e), _) => Line::styled(safe(&format!("{e:#}")).into_owned(), theme.error),
+        (None, _) => Line::raw(t!(lang, "inspect.measuring_path", path = path)),
     };
     let exit = match (v.back, lang) {
-        (true, _) => tr(lang, " back", " 返回"),
-        (false, _) => tr(lang, " quit", " 退出"),
+        (true, _) => t!(lang, "inspect.back"),
+        (false, _) => t!(lang, "inspect.quit"),
     };
     let lines = vec![
         Line::styled("iotour inspect", theme.title),
@@ -151,26 +154,29 @@ fn header(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
     let (n, source, secs, at) = (t.files, v.s.source, v.s.setup.every.as_secs_f64(), &v.s.at);
     let mut spans = vec![
         Span::styled("iotour inspect", theme.title),
-        Span::raw(match v.lang {
-            Lang::En => format!(
-                " · {n} file{} · {source} · every {secs:.2} s · {at} UTC",
-                if n == 1 { "" } else { "s" },
-            ),
-            Lang::Zh => format!(" · {n} 个文件 · {source} · 每 {secs:.2} 秒 · {at} UTC"),
-        }),
+        Span::raw(t!(
+            v.lang,
+            "inspect.files_source_every",
+            n = n,
+            s = if n == 1 { "" } else { "s" },
+            source = source,
+            secs = format!("{secs:.2}"),
+            at = at
+        )),
     ];
     if t.errors > 0 {
         let errors = t.errors;
         spans.push(Span::styled(
-            match v.lang {
-                Lang::En => format!(" · {errors} with errors"),
-                Lang::Zh => format!(" · {errors} 个出错"),
-            },
+            t!(v.lang, "inspect.with_errors", errors = errors),
             theme.error,
         ));
     }
-    if let Some(note) = v.report.notes.first() {
-        spans.push(Span::styled(format!(" · {note}"), theme.fallback_badge));
+    let mounts = crate::inspect::table::mount_notes(v.report, v.lang);
+    if let Some(note) = v.report.notes.first().or(mounts.first()) {
+        spans.push(Span::styled(
+            format!(" · {}", safe(note)),
+            theme.fallback_badge,
+        ));
     }
     Line::from(spans).render(area, buf);
 }
@@ -196,7 +202,7 @@ fn cells(f: &FileReport, wide: bool) -> [String; 7] {
         share(f.dirty, f.pages, wide),
         share(f.writeback, f.pages, wide),
         count(f.evicted),
-        f.path.clone(),
+        safe(&f.path).into_owned(),
     ]
 }
 
@@ -208,7 +214,7 @@ fn totals_cells(t: &Totals, wide: bool, lang: Lang) -> [String; 7] {
         share(t.dirty, t.pages, wide),
         share(t.writeback, t.pages, wide),
         count(t.evicted),
-        tr(lang, "TOTAL", "合计").into(),
+        t!(lang, "inspect.total").into(),
     ]
 }
 
@@ -253,16 +259,16 @@ fn table(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
     let num = num as usize;
     let head = Row::new({
         let mut h = vec![
-            pad(tr(lang, "SIZE", "大小"), 10),
-            pad(tr(lang, "PAGES", "页数"), 9),
-            pad(tr(lang, "CACHED", "已缓存"), num),
-            pad(tr(lang, "DIRTY", "脏页"), num),
-            pad(tr(lang, "WRITEBACK", "回写中"), num),
+            pad(t!(lang, "inspect.size"), 10),
+            pad(t!(lang, "inspect.pages"), 9),
+            pad(t!(lang, "inspect.cached"), num),
+            pad(t!(lang, "inspect.dirty"), num),
+            pad(t!(lang, "inspect.writeback"), num),
         ];
         if wide {
-            h.push(pad(tr(lang, "EVICTED", "已驱逐"), 9));
+            h.push(pad(t!(lang, "inspect.evicted"), 9));
         }
-        h.push(tr(lang, "PATH", "路径").to_string());
+        h.push(t!(lang, "inspect.path").to_string());
         h
     })
     .style(theme.title);
@@ -273,7 +279,7 @@ fn table(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
             // The reason follows the path (and is shown whole in the map
             // panel when the file is selected).
             Some(e) => {
-                c[6] = format!("{}  ({e})", c[6]);
+                c[6] = format!("{}  ({})", c[6], safe(e));
                 row(c).style(theme.muted)
             }
             None => row(c),
@@ -317,21 +323,21 @@ fn page_map(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
         Ok(v) => {
             let cell = v.map.pages_per_cell;
             let (path, from, bytes) = (
-                &v.path,
+                safe(&v.path),
                 format_size(v.offset),
                 format_size(cell * page_size()),
             );
-            match lang {
-                Lang::En => format!(
-                    " page map: {path} · from {from} · 1 cell = {cell} page{} ({bytes}) ",
-                    if cell == 1 { "" } else { "s" },
-                ),
-                Lang::Zh => {
-                    format!(" 页缓存图：{path} · 自 {from} 起 · 1 格 = {cell} 页（{bytes}） ")
-                }
-            }
+            t!(
+                lang,
+                "inspect.page_map_of",
+                path = path,
+                from = from,
+                cell = cell,
+                s = if cell == 1 { "" } else { "s" },
+                bytes = bytes
+            )
         }
-        Err(_) => tr(lang, " page map ", " 页缓存图 ").into(),
+        Err(_) => t!(lang, "inspect.page_map").into(),
     };
     let block = map_block(Line::styled(title, theme.title), theme);
     let inner = block.inner(area);
@@ -343,8 +349,8 @@ fn page_map(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
         Ok(v) => v,
         Err(missing) => {
             let why = match missing {
-                MapMissing::Measuring => tr(lang, "measuring…", "测量中…"),
-                MapMissing::Failed(why) => why.as_str(),
+                MapMissing::Measuring => t!(lang, "inspect.measuring").to_string(),
+                MapMissing::Failed(why) => safe(&format!("{why:#}")).into_owned(),
             };
             Paragraph::new(why).style(theme.muted).render(inner, buf);
             return;
@@ -380,14 +386,14 @@ fn page_map(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
         })
         .collect();
     let legend: Vec<Span> = [
-        (CellState::Dirty, tr(lang, "dirty", "脏")),
-        (CellState::Writeback, tr(lang, "writeback", "回写中")),
-        (CellState::Clean, tr(lang, "clean", "干净")),
+        (CellState::Dirty, t!(lang, "inspect.dirty_2")),
+        (CellState::Writeback, t!(lang, "inspect.writeback_2")),
+        (CellState::Clean, t!(lang, "inspect.clean")),
         (
             CellState::Cached,
-            tr(lang, "cached (dirtiness unknown)", "已缓存（脏否未知）"),
+            t!(lang, "inspect.cached_dirtiness_unknown"),
         ),
-        (CellState::NotCached, tr(lang, "not cached", "未缓存")),
+        (CellState::NotCached, t!(lang, "inspect.not_cached")),
     ]
     .into_iter()
     .flat_map(|(s, name)| {
@@ -405,27 +411,25 @@ fn page_map(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
 fn footer(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
     let lang = v.lang;
     let sort = match v.s.sort {
-        SortKey::Path => tr(lang, "path", "路径"),
-        SortKey::Dirty => tr(lang, "dirty", "脏页"),
-        SortKey::Cached => tr(lang, "cached", "已缓存"),
+        SortKey::Path => t!(lang, "inspect.path_2"),
+        SortKey::Dirty => t!(lang, "inspect.dirty_3"),
+        SortKey::Cached => t!(lang, "inspect.cached_2"),
     };
     let key = |k: &'static str| Span::styled(k, theme.key);
-    let exit = match v.back {
-        true => tr(lang, " back  ", " 返回  "),
-        false => tr(lang, " quit  ", " 退出  "),
+    let exit = if v.back {
+        t!(lang, "inspect.back_2")
+    } else {
+        t!(lang, "inspect.quit_2")
     };
     Line::from(vec![
         key("q"),
         Span::raw(exit),
         key("↑↓"),
-        Span::raw(tr(lang, " select  ", " 选择  ")),
+        Span::raw(t!(lang, "inspect.select")),
         key("s"),
-        Span::raw(match lang {
-            Lang::En => format!(" sort: {sort}  "),
-            Lang::Zh => format!(" 排序：{sort}  "),
-        }),
+        Span::raw(t!(lang, "inspect.sort_by", sort = sort)),
         key("r"),
-        Span::raw(tr(lang, " refresh", " 刷新")),
+        Span::raw(t!(lang, "inspect.refresh")),
     ])
     .render(area, buf);
 }
@@ -558,9 +562,9 @@ mod tests {
     #[test]
     fn a_map_that_cannot_be_drawn_says_why() {
         let mut l = live();
-        l.s.map = Err(MapMissing::Failed(
-            "page-cache state unknown: cachestat(2) answered EPERM".into(),
-        ));
+        l.s.map = Err(MapMissing::Failed(crate::app::Failure::msg(
+            "page-cache state unknown: cachestat(2) answered EPERM",
+        )));
         let screen = text(&draw(110, 30, &l));
         assert!(screen.contains("cachestat(2) answered EPERM"), "{screen}");
     }

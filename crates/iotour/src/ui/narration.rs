@@ -9,9 +9,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 
-use super::text::{opt_count, tr, wrap};
+use super::text::wrap;
 use super::{View, panel_block};
 use crate::app::run::StepState;
+use crate::figures;
+use crate::sanitize::{Newlines, safe, sanitize};
 
 pub struct Narration<'a> {
     pub view: View<'a>,
@@ -33,15 +35,16 @@ impl Narration<'_> {
     fn failure(&self, index: Option<usize>) -> Option<String> {
         let run = self.view.run;
         if let Some(e) = &run.failure {
-            return Some(e.clone());
+            return Some(safe(&format!("{e:#}")).into_owned());
         }
         let i = index?;
         match &run.steps.get(i - 1)?.state {
             StepState::Failed(e) => Some(format!(
-                "{} {i} ({}) {}: {e}",
-                tr(self.view.lang, "step", "步骤"),
+                "{} {i} ({}) {}: {}",
+                t!(self.view.lang, "narration.step"),
                 run.plan.steps[i - 1].op.name(),
-                tr(self.view.lang, "failed", "失败"),
+                t!(self.view.lang, "narration.failed"),
+                safe(e),
             )),
             _ => None,
         }
@@ -55,14 +58,14 @@ impl Widget for &Narration<'_> {
         let run = v.run;
         let index = self.step_index();
         let mut title = vec![Span::styled(
-            format!(" {} ", tr(v.lang, "narration", "讲解")),
+            format!(" {} ", t!(v.lang, "narration.narration")),
             t.title,
         )];
         if let Some(i) = index {
             title.push(Span::styled(
                 format!(
                     "· {} {i}/{}: {} ",
-                    tr(v.lang, "step", "步骤"),
+                    t!(v.lang, "narration.step"),
                     run.plan.steps.len(),
                     run.plan.steps[i - 1].op.name()
                 ),
@@ -90,7 +93,7 @@ impl Widget for &Narration<'_> {
                 .borders(Borders::ALL)
                 .border_style(t.fail)
                 .title(Span::styled(
-                    format!(" ✗ {} ", tr(v.lang, "error", "错误")),
+                    format!(" ✗ {} ", t!(v.lang, "narration.error")),
                     t.fail,
                 ));
             Paragraph::new(lines).block(err_block).render(err_area, buf);
@@ -103,14 +106,7 @@ impl Widget for &Narration<'_> {
         let rows = inner.height as usize;
         let more = |n: usize| {
             Line::styled(
-                format!(
-                    "… {n} {}",
-                    tr(
-                        v.lang,
-                        "more lines: Tab to the narration tab",
-                        "行未显示：按 Tab 切到讲解页"
-                    )
-                ),
+                format!("… {n} {}", t!(v.lang, "narration.more_lines_tab_to_the")),
                 t.muted,
             )
         };
@@ -163,6 +159,10 @@ fn fit(
 }
 
 impl Narration<'_> {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the narration in reading order: question, say, context, expectations, notes"
+    )]
     fn lines(&self, i: usize, width: usize) -> Vec<(Line<'static>, Priority)> {
         let v = &self.view;
         let t = v.theme;
@@ -177,39 +177,39 @@ impl Narration<'_> {
         };
         let mut context: Vec<Line<'static>> = Vec::new();
         if let (true, Some(ask)) = (v.predict, &step.ask) {
-            let q = format!("? {}: {}", tr(v.lang, "Predict", "先预测"), ask.get(v.lang));
+            let q = format!(
+                "? {}: {}",
+                t!(v.lang, "narration.predict"),
+                sanitize(ask.get(v.lang), Newlines::Keep)
+            );
             wrapped(&q, t.question, &mut out);
             if run.gate == Some(i) {
                 wrapped(
-                    tr(
-                        v.lang,
-                        "Make your guess, then press space to run the step and reveal the answer.",
-                        "先说出你的答案，再按空格运行这一步并揭晓。",
-                    ),
+                    t!(v.lang, "narration.make_your_guess_then_press"),
                     t.muted,
                     &mut out,
                 );
             } else if hidden {
                 wrapped(
-                    tr(
-                        v.lang,
-                        "Figures hidden until the step has run.",
-                        "这一步运行完之前隐藏数字。",
-                    ),
+                    t!(v.lang, "narration.figures_hidden_until_the_step"),
                     t.muted,
                     &mut out,
                 );
             }
         }
         if let Some(say) = &step.say {
-            wrapped(say.get(v.lang), Style::new(), &mut out);
+            wrapped(
+                &sanitize(say.get(v.lang), Newlines::Keep),
+                Style::new(),
+                &mut out,
+            );
         }
         if let Some(java) = &run.plan.meta.java {
-            wrapped(&format!("Java: {java}"), t.muted, &mut context);
+            wrapped(&format!("Java: {}", safe(java)), t.muted, &mut context);
         }
         if let Some(calls) = &step.calls {
             wrapped(
-                &format!("{}: {calls}", tr(v.lang, "calls", "调用链")),
+                &format!("{}: {}", t!(v.lang, "narration.calls"), safe(calls)),
                 t.muted,
                 &mut context,
             );
@@ -219,38 +219,52 @@ impl Narration<'_> {
         let report = view.report.as_ref();
         let mut expectations: Vec<(Line<'static>, Priority)> = Vec::new();
         for (n, e) in step.expect.iter().enumerate() {
-            let kind = if e.key.is_modeled() {
-                tr(v.lang, " (modeled)", "（模型）")
-            } else {
-                ""
-            };
-            // While hidden, the rule's number would give the answer away.
-            let rule = if hidden {
-                format!("  {}{kind} → ", e.key)
-            } else {
-                format!("  {} {}{kind} → ", e.key, e.rule)
-            };
-            let mut spans = vec![Span::styled(rule, t.muted)];
-            let mut priority = Priority::Essential;
-            match report.and_then(|r| r.expect.get(n)) {
-                _ if hidden => spans.push(Span::styled(tr(v.lang, "hidden", "隐藏"), t.question)),
-                Some(r) => {
-                    priority = Priority::Result;
-                    spans.push(Span::styled(opt_count(r.actual), t.measured));
-                    spans.push(if r.ok {
-                        Span::styled(" ✓", t.ok)
+            let (key, rule) = (e.key.as_str(), e.rule.to_string());
+            // The mark, then the expectation in words, wrapped under itself.
+            let (mark, text, style, priority) = match report.and_then(|r| r.expect.get(n)) {
+                // While hidden, the rule's number would give the answer away.
+                _ if hidden => (
+                    Span::styled("?", t.question),
+                    format!(
+                        "{}: {}",
+                        figures::name(e.key, v.lang),
+                        t!(v.lang, "narration.hidden")
+                    ),
+                    t.question,
+                    Priority::Essential,
+                ),
+                Some(r) => (
+                    if r.ok {
+                        Span::styled("✓", t.ok)
                     } else {
-                        Span::styled(" ✗", t.fail)
-                    });
-                }
-                None => spans.push(Span::styled("…", t.muted)),
+                        Span::styled("✗", t.fail)
+                    },
+                    figures::expectation(key, &rule, r.actual, v.lang),
+                    t.measured,
+                    Priority::Result,
+                ),
+                None => (
+                    Span::styled("…", t.muted),
+                    figures::pending(key, &rule, v.lang),
+                    t.muted,
+                    Priority::Essential,
+                ),
+            };
+            for (k, part) in wrap(&text, width.saturating_sub(4)).into_iter().enumerate() {
+                let lead = if k == 0 { mark.clone() } else { Span::raw(" ") };
+                let line = Line::from(vec![
+                    Span::raw("  "),
+                    lead,
+                    Span::raw(" "),
+                    Span::styled(part, style),
+                ]);
+                expectations.push((line, priority));
             }
-            expectations.push((Line::from(spans), priority));
         }
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
             for note in report.iter().flat_map(|r| &r.modeled.notes) {
-                let text = format!("{}: {note}", tr(v.lang, "model", "模型"));
+                let text = format!("{}: {}", t!(v.lang, "narration.model"), safe(note));
                 wrapped(&text, t.modeled, &mut out);
             }
         }

@@ -8,11 +8,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{bytes, count, opt_count, tr};
+use super::text::{count, opt_count};
 use super::{Theme, View, panel_block};
 use crate::app::pages::Change;
 use iotour_core::engine::MapCell;
 use iotour_core::probe::pages::CellState;
+use iotour_core::size::format_size as bytes;
 
 pub struct PageMapPanel<'a> {
     pub view: View<'a>,
@@ -35,10 +36,7 @@ impl Widget for &PageMapPanel<'_> {
         let v = &self.view;
         let t = v.theme;
         let title = Line::from(Span::styled(
-            format!(
-                " {} ",
-                tr(v.lang, "page cache: the working file", "页缓存：工作文件")
-            ),
+            format!(" {} ", t!(v.lang, "page_map.page_cache_the_working_file")),
             t.title,
         ));
         let block = panel_block(title, self.focused, t);
@@ -49,11 +47,8 @@ impl Widget for &PageMapPanel<'_> {
         }
         let pages = &v.run.pages;
         let Some(map) = &pages.map else {
-            Line::styled(
-                tr(v.lang, "waiting for the first sample…", "等待第一次采样…"),
-                t.muted,
-            )
-            .render(inner, buf);
+            Line::styled(t!(v.lang, "page_map.waiting_for_the_first_sample"), t.muted)
+                .render(inner, buf);
             return;
         };
         let page_size = v.run.environment.as_ref().map(|e| e.page_size);
@@ -71,28 +66,23 @@ impl Widget for &PageMapPanel<'_> {
         let at_risk = match (totals.dirty, totals.writeback, page_size) {
             _ if hidden => "?".to_string(),
             (Some(d), Some(w), Some(ps)) => bytes((d + w) * ps),
-            _ => tr(
-                v.lang,
-                "unknown (source cannot see dirty pages)",
-                "未知（数据源看不到脏页）",
-            )
-            .into(),
+            _ => t!(v.lang, "page_map.unknown_source_cannot_see_dirty").into(),
         };
         let mut head = vec![
             Line::from(vec![
-                Span::styled(tr(v.lang, "not yet durable: ", "尚未落盘："), t.title),
+                Span::styled(t!(v.lang, "page_map.not_yet_durable"), t.title),
                 Span::styled(at_risk, t.dirty_page),
             ]),
             Line::from(vec![Span::styled(
                 format!(
                     "{} {} · {} {} · {} {} · {} {}",
                     count(map.pages),
-                    tr(v.lang, "pages", "页"),
-                    tr(v.lang, "cached", "已缓存"),
+                    t!(v.lang, "page_map.pages"),
+                    t!(v.lang, "page_map.cached"),
                     shown(totals.cached),
-                    tr(v.lang, "dirty", "脏"),
+                    t!(v.lang, "page_map.dirty"),
                     shown(totals.dirty),
-                    tr(v.lang, "writeback", "回写中"),
+                    t!(v.lang, "page_map.writeback"),
                     shown(totals.writeback),
                 ),
                 t.measured,
@@ -176,11 +166,11 @@ fn legend(v: &View) -> Vec<Line<'static>> {
     let lang = v.lang;
     let mut first = Vec::new();
     for (state, name) in [
-        (CellState::NotCached, tr(lang, "not cached", "未缓存")),
-        (CellState::Cached, tr(lang, "cached", "已缓存")),
-        (CellState::Clean, tr(lang, "clean", "干净")),
-        (CellState::Dirty, tr(lang, "dirty", "脏")),
-        (CellState::Writeback, tr(lang, "writeback", "回写中")),
+        (CellState::NotCached, t!(lang, "page_map.not_cached")),
+        (CellState::Cached, t!(lang, "page_map.cached")),
+        (CellState::Clean, t!(lang, "page_map.clean")),
+        (CellState::Dirty, t!(lang, "page_map.dirty")),
+        (CellState::Writeback, t!(lang, "page_map.writeback")),
     ] {
         let (sym, style) = cell_look(state, t);
         first.push(Span::styled(sym, style));
@@ -190,23 +180,23 @@ fn legend(v: &View) -> Vec<Line<'static>> {
     let per_cell = map.map_or(0, |m| m.pages_per_cell);
     let mut second = vec![
         Span::styled("◆", t.title),
-        Span::raw(format!(" {}  ", tr(lang, "faulted in", "已映射入页表"))),
+        Span::raw(format!(" {}  ", t!(lang, "page_map.faulted_in"))),
         Span::styled(
             "▁",
             t.title.add_modifier(ratatui::style::Modifier::UNDERLINED),
         ),
-        Span::raw(format!(" {}  ", tr(lang, "mapped", "已映射"))),
+        Span::raw(format!(" {}  ", t!(lang, "page_map.mapped"))),
         Span::styled(" ", t.changed_cell),
-        Span::raw(format!(" {}", tr(lang, "just changed", "刚刚变化"))),
+        Span::raw(format!(" {}", t!(lang, "page_map.just_changed"))),
     ];
     if per_cell > 0 {
         let text = if per_cell == 1 {
-            format!("  · 1 {}", tr(lang, "page/cell", "页/格"))
+            format!("  · 1 {}", t!(lang, "page_map.page_cell"))
         } else {
             format!(
                 "  · ≥{} {}",
                 count(per_cell),
-                tr(lang, "pages/cell", "页/格")
+                t!(lang, "page_map.pages_cell")
             )
         };
         second.push(Span::styled(text, t.muted));
@@ -224,31 +214,11 @@ fn legend(v: &View) -> Vec<Line<'static>> {
     {
         {
             let said = match c {
-                Change::Dirtied => tr(
-                    lang,
-                    "highlighted: pages this work just dirtied",
-                    "高亮：刚被写脏的页",
-                ),
-                Change::Cleaned => tr(
-                    lang,
-                    "highlighted: pages just cleaned (written to disk)",
-                    "高亮：刚写回磁盘、变干净的页",
-                ),
-                Change::Cached => tr(
-                    lang,
-                    "highlighted: pages just read into the cache",
-                    "高亮：刚读入缓存的页",
-                ),
-                Change::WritebackStarted => tr(
-                    lang,
-                    "highlighted: writeback just started",
-                    "高亮：刚开始回写的页",
-                ),
-                Change::Evicted => tr(
-                    lang,
-                    "highlighted: pages just evicted",
-                    "高亮：刚被逐出的页",
-                ),
+                Change::Dirtied => t!(lang, "page_map.highlighted_pages_this_work_just"),
+                Change::Cleaned => t!(lang, "page_map.highlighted_pages_just_cleaned_written"),
+                Change::Cached => t!(lang, "page_map.highlighted_pages_just_read_into"),
+                Change::WritebackStarted => t!(lang, "page_map.highlighted_writeback_just_started"),
+                Change::Evicted => t!(lang, "page_map.highlighted_pages_just_evicted"),
             };
             lines.push(Line::styled(said, t.paused));
         }

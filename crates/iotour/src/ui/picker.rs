@@ -7,10 +7,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 
-use super::text::{fit, tr, wrap};
+use super::text::{fit, wrap};
 use super::{Theme, footer::Footer, panel_block};
 use crate::app::PickerState;
 use crate::app::action::PICKER_KEYS;
+use crate::sanitize::{Newlines, safe, sanitize};
 use iotour_core::scenario::Lang;
 
 pub struct Picker<'a> {
@@ -21,6 +22,10 @@ pub struct Picker<'a> {
 }
 
 impl Widget for &Picker<'_> {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one screen drawn top to bottom: list, preview, footer"
+    )]
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let s = self.state;
@@ -32,24 +37,17 @@ impl Widget for &Picker<'_> {
         let mut top = vec![Span::styled(" iotour · ", t.muted)];
         if let Some(notice) = &s.notice {
             // Until the next key, the line is the notice's: it may be long.
-            top.push(Span::styled(notice.clone(), t.error));
+            top.push(Span::styled(safe(notice).into_owned(), t.error));
         } else if let Some(path) = &s.inspect_path {
             top.extend([
-                Span::styled(tr(self.lang, "inspect path: ", "查看路径："), t.title),
+                Span::styled(t!(self.lang, "picker.inspect_path"), t.title),
                 Span::raw(path.clone()),
                 Span::styled("▏", t.key),
-                Span::styled(
-                    tr(
-                        self.lang,
-                        "  enter open · esc cancel · ctrl-u clear",
-                        "  回车打开 · esc 取消 · ctrl-u 清空",
-                    ),
-                    t.muted,
-                ),
+                Span::styled(t!(self.lang, "picker.enter_open_esc_cancel_ctrl"), t.muted),
             ]);
         } else {
             top.extend([
-                Span::styled(tr(self.lang, "choose a scenario", "选择一个场景"), t.title),
+                Span::styled(t!(self.lang, "picker.choose_a_scenario"), t.title),
                 Span::styled("  / ", t.key),
             ]);
             if s.filtering || !s.filter.is_empty() {
@@ -58,12 +56,12 @@ impl Widget for &Picker<'_> {
                     top.push(Span::styled("▏", t.key));
                 }
             } else {
-                top.push(Span::styled(tr(self.lang, "filter", "筛选"), t.muted));
+                top.push(Span::styled(t!(self.lang, "picker.filter"), t.muted));
             }
         }
         if self.predict && s.notice.is_none() {
             top.push(Span::styled(
-                format!("  {}", tr(self.lang, "predict mode", "预测模式")),
+                format!("  {}", t!(self.lang, "picker.predict_mode")),
                 t.question,
             ));
         }
@@ -83,7 +81,7 @@ impl Widget for &Picker<'_> {
             Line::styled(
                 format!(
                     " {} ({}) ",
-                    tr(self.lang, "scenarios", "场景"),
+                    t!(self.lang, "picker.scenarios"),
                     visible.len()
                 ),
                 t.title,
@@ -113,8 +111,8 @@ impl Widget for &Picker<'_> {
             let text = format!(
                 "{} {}  [{}]",
                 if selected { "▸" } else { " " },
-                p.meta.title.get(self.lang),
-                p.meta.tags.join(", ")
+                safe(p.meta.title.get(self.lang)),
+                safe(&p.meta.tags.join(", "))
             );
             buf.set_stringn(
                 inner.x,
@@ -126,17 +124,13 @@ impl Widget for &Picker<'_> {
         }
         if visible.is_empty() {
             Line::styled(
-                tr(
-                    self.lang,
-                    "no scenario matches the filter",
-                    "没有匹配筛选的场景",
-                ),
+                t!(self.lang, "picker.no_scenario_matches_the_filter"),
                 t.muted,
             )
             .render(inner, buf);
         }
         let preview = panel_block(
-            Line::styled(format!(" {} ", tr(self.lang, "preview", "预览")), t.title),
+            Line::styled(format!(" {} ", t!(self.lang, "picker.preview")), t.title),
             false,
             t,
         );
@@ -146,16 +140,16 @@ impl Widget for &Picker<'_> {
         let w = pinner.width as usize;
         let mut lines: Vec<Line> = Vec::new();
         lines.push(Line::styled(
-            format!("{} ({})", p.meta.title.get(self.lang), p.id),
+            format!("{} ({})", safe(p.meta.title.get(self.lang)), safe(&p.id)),
             t.title,
         ));
         lines.extend(
-            wrap(p.meta.summary.get(self.lang), w)
+            wrap(&sanitize(p.meta.summary.get(self.lang), Newlines::Keep), w)
                 .into_iter()
                 .map(Line::raw),
         );
         if let Some(java) = &p.meta.java {
-            lines.push(Line::styled(format!("Java: {java}"), t.muted));
+            lines.push(Line::styled(format!("Java: {}", safe(java)), t.muted));
         }
         lines.push(Line::raw(""));
         // Each step's say text, wrapped; when the rows run out every step
@@ -166,7 +160,12 @@ impl Widget for &Picker<'_> {
             .map(|st| {
                 st.say
                     .as_ref()
-                    .map(|say| wrap(say.get(self.lang), w.saturating_sub(4)))
+                    .map(|say| {
+                        wrap(
+                            &sanitize(say.get(self.lang), Newlines::Keep),
+                            w.saturating_sub(4),
+                        )
+                    })
                     .unwrap_or_default()
             })
             .collect();

@@ -11,6 +11,8 @@
 //! q quit                                                            footer
 //! ```
 
+use std::fmt::Write as _;
+
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
@@ -24,7 +26,6 @@ use crate::app::stats::StatsState;
 use crate::stats::report::StatsReport;
 use crate::stats::text;
 use crate::ui::Theme;
-use crate::ui::text::tr;
 use iotour_core::scenario::Lang;
 
 pub const MIN_WIDTH: u16 = 60;
@@ -79,8 +80,8 @@ fn draw(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     let state_text = section(text::state);
     let rates_text = format!("{}\n\n{}", section(text::rates), section(text::pressure));
     let mut notes = section(text::writers);
-    for note in &d.latest.notes {
-        notes.push_str(&format!("\n{}{note}", text::note_label(lang)));
+    for note in text::notes(d.latest, lang) {
+        let _ = write!(notes, "\n{}{note}", text::note_label(lang));
     }
     // Each text gets the rows it needs once wrapped at its width; the chart
     // takes what is left (at least a few rows).
@@ -106,10 +107,12 @@ fn draw(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     let (secs, at) = (d.s.setup.every.as_secs_f64(), &d.s.at);
     Line::from(vec![
         Span::styled("iotour stats", theme.title),
-        Span::raw(match lang {
-            Lang::En => format!(" · every {secs:.2} s · {at} UTC"),
-            Lang::Zh => format!(" · 每 {secs:.2} 秒 · {at} UTC"),
-        }),
+        Span::raw(t!(
+            lang,
+            "stats.every_at",
+            secs = format!("{secs:.2}"),
+            at = at
+        )),
     ])
     .render(head, buf);
     Paragraph::new(clip(state_lines, state.height, lang)).render(state, buf);
@@ -122,9 +125,10 @@ fn draw(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
 
 /// `q quit` (or `q back` when opened from the TUI).
 fn footer(back: bool, lang: Lang, theme: &Theme) -> Line<'static> {
-    let exit = match back {
-        true => tr(lang, " back", " 返回"),
-        false => tr(lang, " quit", " 退出"),
+    let exit = if back {
+        t!(lang, "stats.back")
+    } else {
+        t!(lang, "stats.quit")
     };
     Line::from(vec![Span::styled("q", theme.key), Span::raw(exit)])
 }
@@ -132,16 +136,20 @@ fn footer(back: bool, lang: Lang, theme: &Theme) -> Line<'static> {
 /// What a screen below the minimum size says instead.
 fn too_small(area: Rect, back: bool, lang: Lang) -> String {
     let (w, h) = (area.width, area.height);
-    match lang {
-        Lang::En => format!(
-            "terminal too small ({w}×{h}; needs {MIN_WIDTH}×{MIN_HEIGHT}) · q {}",
-            if back { "goes back" } else { "quits" }
-        ),
-        Lang::Zh => format!(
-            "终端太小（{w}×{h}，至少需要 {MIN_WIDTH}×{MIN_HEIGHT}）· q {}",
-            if back { "返回" } else { "退出" }
-        ),
-    }
+    let q = if back {
+        t!(lang, "ui.q_goes_back")
+    } else {
+        t!(lang, "ui.q_quits")
+    };
+    t!(
+        lang,
+        "ui.too_small_q",
+        w = w,
+        h = h,
+        min_w = MIN_WIDTH,
+        min_h = MIN_HEIGHT,
+        q = q
+    )
 }
 
 /// The screen before the first window has passed: rates need two samples.
@@ -149,11 +157,8 @@ fn waiting(area: Rect, buf: &mut Buffer, v: &StatsView<'_>) {
     let (lang, theme) = (v.lang, v.theme);
     let secs = v.state.setup.every.as_secs_f64();
     let status = match (&v.state.failure, lang) {
-        (Some(e), _) => e.clone(),
-        (None, Lang::En) => {
-            format!("measuring the first {secs:.2} s window: rates need two samples…")
-        }
-        (None, Lang::Zh) => format!("正在测量第一个 {secs:.2} 秒的窗口：速率需要两次采样…"),
+        (Some(e), _) => format!("{e:#}"),
+        (None, _) => t!(lang, "stats.measuring_first", secs = format!("{secs:.2}")),
     };
     let mut lines = vec![Line::styled("iotour stats", theme.title)];
     lines.extend(
@@ -235,10 +240,7 @@ fn clip(mut lines: Vec<Line<'static>>, rows: u16, lang: Lang) -> Vec<Line<'stati
     if lines.len() > rows && rows > 0 {
         let more = lines.len() - rows + 1;
         lines.truncate(rows - 1);
-        lines.push(Line::raw(match lang {
-            Lang::En => format!("… {more} more lines (taller terminal, or --plain)"),
-            Lang::Zh => format!("… 还有 {more} 行（加高终端，或用 --plain）"),
-        }));
+        lines.push(Line::raw(t!(lang, "stats.more_lines", more = more)));
     }
     lines
 }
@@ -292,7 +294,7 @@ fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     if let Some(bg) = &bg {
         sets.push(
             Dataset::default()
-                .name(tr(lang, "background threshold", "后台回写阈值"))
+                .name(t!(lang, "stats.background_threshold"))
                 .graph_type(GraphType::Line)
                 .style(theme.threshold)
                 .data(bg),
@@ -301,7 +303,7 @@ fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     if let Some(from) = &from {
         sets.push(
             Dataset::default()
-                .name(tr(lang, "throttling starts", "开始限速"))
+                .name(t!(lang, "stats.throttling_starts"))
                 .graph_type(GraphType::Line)
                 .style(theme.threshold)
                 .data(from),
@@ -310,14 +312,16 @@ fn chart(area: Rect, buf: &mut Buffer, d: &Dashboard<'_>, theme: &Theme) {
     let bg_kb = text::kb(d.latest.background_threshold_kb);
     let off_chart = match (bg.is_none(), lang) {
         (false, _) => String::new(),
-        (true, Lang::En) => format!(", background threshold {bg_kb} off the top"),
-        (true, Lang::Zh) => format!("，后台回写阈值 {bg_kb} 高出图顶"),
+        (true, _) => t!(lang, "stats.bg_off_the_top", bg = bg_kb),
     };
     let plural = if n == 1 { "" } else { "s" };
-    let title = match lang {
-        Lang::En => format!(" Dirty and Dirty+Writeback, last {n} sample{plural}{off_chart} "),
-        Lang::Zh => format!(" Dirty 与 Dirty+Writeback，最近 {n} 次采样{off_chart} "),
-    };
+    let title = t!(
+        lang,
+        "stats.chart_title",
+        n = n,
+        s = plural,
+        off_chart = off_chart
+    );
     let block = Block::new()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
@@ -515,7 +519,7 @@ mod tests {
                     "Dirty 与 Dirty+Writeback，最近 1 次采样，后台回写阈值 97.7 MiB 高出图顶",
                     "2.00 秒内的速率",
                     "写入最多的进程",
-                    "注：7 of 11 processes",
+                    "注：11 个进程中有 7 个",
                 ] {
                     assert!(screen.contains(want), "{want}\n{screen}");
                 }

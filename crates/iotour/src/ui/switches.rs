@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{opt_count, tr};
+use super::text::opt_count;
 use super::{View, panel_block};
 use crate::app::Status;
 use crate::app::timeline::{BUCKET, Bucket, faults};
@@ -45,11 +45,7 @@ impl Widget for &Switches<'_> {
         let title = Line::from(vec![Span::styled(
             format!(
                 " {} ",
-                tr(
-                    v.lang,
-                    "mode switches vs context switches",
-                    "模式切换 与 上下文切换"
-                )
+                t!(v.lang, "switches.mode_switches_vs_context_switches")
             ),
             t.title,
         )]);
@@ -61,25 +57,25 @@ impl Widget for &Switches<'_> {
         }
         let rows = [
             Row {
-                label: tr(v.lang, "syscall", "系统调用"),
+                label: t!(v.lang, "switches.syscall"),
                 style: t.kernel_mode,
                 value: |b| b.syscalls,
                 glyph: level,
             },
             Row {
-                label: tr(v.lang, "page fault", "缺页"),
+                label: t!(v.lang, "switches.page_fault"),
                 style: t.page_fault,
                 value: |b| b.faults,
                 glyph: level,
             },
             Row {
-                label: tr(v.lang, "ctx vol", "自愿切换"),
+                label: t!(v.lang, "switches.ctx_vol"),
                 style: t.ctx_voluntary,
                 value: |b| b.voluntary,
                 glyph: |n| if n > 1 { "┃" } else { "│" },
             },
             Row {
-                label: tr(v.lang, "ctx invol", "非自愿切换"),
+                label: t!(v.lang, "switches.ctx_invol"),
                 style: t.ctx_involuntary,
                 value: |b| b.involuntary,
                 glyph: |_| "╳",
@@ -107,7 +103,7 @@ impl Widget for &Switches<'_> {
             }
             buf.set_stringn(inner.x, y, row.label, LABEL_W as usize - 1, row.style);
             for c in 0..cols {
-                let idx = now_idx.checked_sub((cols - 1 - c) as u64);
+                let idx = now_idx.checked_sub(u64::from(cols - 1 - c));
                 let shown = idx.filter(|i| hide_from.is_none_or(|h| *i < h));
                 let bucket = shown.and_then(|i| v.run.timeline.at(i));
                 let (sym, style) = match bucket.map(row.value) {
@@ -121,12 +117,12 @@ impl Widget for &Switches<'_> {
             }
             y += 1;
         }
-        let span_s = cols as f64 * BUCKET.as_secs_f64();
+        let span_s = f64::from(cols) * BUCKET.as_secs_f64();
         if y < bottom && cols > 12 {
             let end = if v.run.status == Status::Running {
-                tr(v.lang, "now", "现在")
+                t!(v.lang, "switches.now")
             } else {
-                tr(v.lang, "last activity", "最后活动")
+                t!(v.lang, "switches.last_activity")
             };
             let axis = format!("← {span_s:.0} s   {end}");
             let w = unicode_width::UnicodeWidthStr::width(axis.as_str()) as u16;
@@ -166,9 +162,9 @@ impl Switches<'_> {
             "",
             step.map_or_else(String::new, |(i, _)| format!(
                 "{} {i}",
-                tr(v.lang, "step", "步骤")
+                t!(v.lang, "switches.step")
             )),
-            tr(v.lang, "total", "合计"),
+            t!(v.lang, "switches.total"),
         );
         let row = |label: &str, style: Style, f: fn(&Readings) -> Option<u64>| {
             Line::from(vec![
@@ -178,22 +174,18 @@ impl Switches<'_> {
             ])
         };
         let mode = |m: &Readings| Some(m.syscalls? + faults(m)?);
-        let caption = tr(
-            v.lang,
-            "mode switch: this thread enters the kernel and comes back · context switch: the CPU goes to another thread",
-            "模式切换：本线程进入内核再返回 · 上下文切换：CPU 交给另一个线程",
-        );
+        let caption = t!(v.lang, "switches.mode_switch_this_thread_enters");
         let mut lines = vec![
             Line::styled(header, t.muted),
-            row(tr(v.lang, "syscalls", "系统调用"), t.kernel_mode, |m| {
+            row(t!(v.lang, "switches.syscalls"), t.kernel_mode, |m| {
                 m.syscalls
             }),
-            row(tr(v.lang, "page faults", "缺页异常"), t.page_fault, faults),
+            row(t!(v.lang, "switches.page_faults"), t.page_fault, faults),
             // Syscalls plus faults is a model of the switches, not a count
             // the kernel gives: drawn and labelled as modeled.
             Line::from(vec![
                 Span::styled(
-                    format!("{:<18}", tr(v.lang, "= mode switches", "= 模式切换")),
+                    format!("{:<18}", t!(v.lang, "switches.mode_switches")),
                     t.modeled,
                 ),
                 Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.modeled),
@@ -201,15 +193,15 @@ impl Switches<'_> {
                     format!("{:>12}", fmt(Some(&total), mode, hidden)),
                     t.modeled,
                 ),
-                Span::styled(tr(v.lang, " (modeled)", "（模型）"), t.modeled),
+                Span::styled(t!(v.lang, "switches.modeled"), t.modeled),
             ]),
             row(
-                tr(v.lang, "voluntary ctx sw", "自愿上下文切换"),
+                t!(v.lang, "switches.voluntary_ctx_sw"),
                 t.ctx_voluntary,
                 |m| m.voluntary_ctx_switches,
             ),
             row(
-                tr(v.lang, "involuntary ctx sw", "非自愿上下文切换"),
+                t!(v.lang, "switches.involuntary_ctx_sw"),
                 t.ctx_involuntary,
                 |m| m.involuntary_ctx_switches,
             ),

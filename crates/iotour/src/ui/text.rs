@@ -4,16 +4,6 @@
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use iotour_core::scenario::Lang;
-
-/// Pick the label for `lang`.
-pub fn tr(lang: Lang, en: &'static str, zh: &'static str) -> &'static str {
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
-}
-
 /// `12,345`.
 pub fn count(n: u64) -> String {
     let s = n.to_string();
@@ -30,21 +20,6 @@ pub fn count(n: u64) -> String {
 /// A count, or `?` when the source could not measure it.
 pub fn opt_count(n: Option<u64>) -> String {
     n.map_or_else(|| "?".to_string(), count)
-}
-
-/// `512 B`, `4.0 KiB`, `1.5 MiB`, `2.0 GiB`.
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1024.0;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS[unit])
 }
 
 /// Wrap `text` to lines of at most `width` display columns. Words stay whole
@@ -142,9 +117,24 @@ mod tests {
         assert_eq!(count(10486), "10,486");
         assert_eq!(count(999), "999");
         assert_eq!(opt_count(None), "?");
+    }
+
+    /// The program's one byte formatter (`iotour_core::size::format_size`,
+    /// which every panel and table uses) at its boundaries: a unit changes
+    /// where the rounded figure would reach 1024, never showing "1024.0 KiB".
+    #[test]
+    fn bytes_change_unit_at_the_rounded_boundary() {
+        use iotour_core::size::format_size as bytes;
+        assert_eq!(bytes(0), "0 B");
         assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1024), "1.0 KiB");
+        assert_eq!(bytes((1 << 20) - 1), "1.0 MiB");
+        assert_eq!(bytes((1 << 20) - 52), "1023.9 KiB");
         assert_eq!(bytes(1 << 20), "1.0 MiB");
+        assert_eq!(bytes((1 << 30) - 1), "1.0 GiB");
         assert_eq!(bytes(3 << 29), "1.5 GiB");
+        assert_eq!(bytes((1 << 40) - 1), "1.0 TiB");
+        assert_eq!(bytes(u64::MAX), "16.0 EiB");
     }
 
     #[test]

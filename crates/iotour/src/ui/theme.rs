@@ -1,91 +1,132 @@
-//! Styles named by what they mean, not by colour. Only the terminal's own
-//! named colours are used (no white or black), so the palette follows the
+//! Styles named by what they mean, not by colour, read from the theme
+//! embedded from `assets/themes/dark.toml`. Only the terminal's own named
+//! colours are used (no white or black), so the palette follows the
 //! terminal's dark or light scheme; with `NO_COLOR` every style keeps only
 //! its modifiers, and glyphs carry the distinctions colour would.
 
-use ratatui::style::{Color, Modifier, Style};
+use std::collections::HashMap;
+use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Theme {
-    pub title: Style,
-    pub border: Style,
-    pub focus_border: Style,
-    pub muted: Style,
-    pub key: Style,
-    pub badge: Style,
+use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+
+/// The theme as written.
+pub const DARK: &str = include_str!("../../../../assets/themes/dark.toml");
+
+/// One style as a theme file writes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    fg: Option<String>,
+    #[serde(default)]
+    modifiers: Vec<String>,
+}
+
+fn modifier(name: &str) -> Result<Modifier, String> {
+    Ok(match name {
+        "bold" => Modifier::BOLD,
+        "dim" => Modifier::DIM,
+        "italic" => Modifier::ITALIC,
+        "underlined" => Modifier::UNDERLINED,
+        "reversed" => Modifier::REVERSED,
+        other => return Err(format!("unknown modifier `{other}`")),
+    })
+}
+
+impl Spec {
+    fn style(&self, color: bool) -> Result<Style, String> {
+        let mut style = Style::new();
+        if let Some(fg) = &self.fg {
+            let c = Color::from_str(fg).map_err(|_| format!("unknown colour `{fg}`"))?;
+            if color {
+                style = style.fg(c);
+            }
+        }
+        for m in &self.modifiers {
+            style = style.add_modifier(modifier(m)?);
+        }
+        Ok(style)
+    }
+}
+
+/// The theme's styles, each named by its meaning; the theme file has a
+/// table of the same name for each.
+macro_rules! styles {
+    ($($(#[$doc:meta])* $name:ident,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct Theme {
+            $($(#[$doc])* pub $name: Style,)*
+        }
+
+        impl Theme {
+            /// The names of every style, as the theme file writes them.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// A theme from its TOML text: every style must be there, and
+            /// nothing else; `color: false` drops every colour.
+            pub fn parse(text: &str, color: bool) -> Result<Theme, String> {
+                let mut specs: HashMap<String, Spec> =
+                    toml::from_str(text).map_err(|e| e.to_string())?;
+                if let Some(extra) = specs.keys().find(|k| !Self::NAMES.contains(&k.as_str())) {
+                    return Err(format!("`{extra}` is not a style of the theme"));
+                }
+                let mut take = |name: &str| -> Result<Style, String> {
+                    specs
+                        .remove(name)
+                        .ok_or_else(|| format!("the theme has no `{name}`"))?
+                        .style(color)
+                        .map_err(|e| format!("{name}: {e}"))
+                };
+                Ok(Theme {
+                    $($name: take(stringify!($name))?,)*
+                })
+            }
+        }
+    };
+}
+
+styles! {
+    title,
+    border,
+    focus_border,
+    muted,
+    key,
+    badge,
     /// A measurement source that fell back to something weaker.
-    pub fallback_badge: Style,
-    pub running: Style,
-    pub paused: Style,
-    pub ok: Style,
-    pub fail: Style,
-    pub error: Style,
-    pub question: Style,
+    fallback_badge,
+    running,
+    paused,
+    ok,
+    fail,
+    error,
+    question,
     /// Figures read from the kernel, and figures derived from a model.
-    pub measured: Style,
-    pub modeled: Style,
-    pub place: Style,
-    pub cpu_copy: Style,
-    pub dma_copy: Style,
-    pub pulse: Style,
-    pub boundary: Style,
+    measured,
+    modeled,
+    place,
+    cpu_copy,
+    dma_copy,
+    pulse,
+    boundary,
     /// Entries into the kernel: syscalls and page faults (mode switches).
-    pub kernel_mode: Style,
-    pub page_fault: Style,
-    pub ctx_voluntary: Style,
-    pub ctx_involuntary: Style,
-    pub not_cached: Style,
-    pub cached_page: Style,
-    pub clean_page: Style,
-    pub dirty_page: Style,
-    pub writeback_page: Style,
-    pub changed_cell: Style,
-    pub threshold: Style,
+    kernel_mode,
+    page_fault,
+    ctx_voluntary,
+    ctx_involuntary,
+    not_cached,
+    cached_page,
+    clean_page,
+    dirty_page,
+    writeback_page,
+    changed_cell,
+    threshold,
 }
 
 impl Theme {
+    /// The embedded theme, in colour or (`color: false`) without.
     pub fn new(color: bool) -> Theme {
-        let c = |fg: Color| {
-            if color {
-                Style::new().fg(fg)
-            } else {
-                Style::new()
-            }
-        };
-        let b = Modifier::BOLD;
-        Theme {
-            title: Style::new().add_modifier(b),
-            border: Style::new(),
-            focus_border: c(Color::Cyan).add_modifier(b),
-            muted: Style::new().add_modifier(Modifier::DIM),
-            key: c(Color::Cyan).add_modifier(b),
-            badge: c(Color::Green),
-            fallback_badge: c(Color::Yellow).add_modifier(b | Modifier::ITALIC),
-            running: c(Color::Green).add_modifier(b),
-            paused: c(Color::Yellow).add_modifier(b),
-            ok: c(Color::Green).add_modifier(b),
-            fail: c(Color::Red).add_modifier(b),
-            error: c(Color::Red),
-            question: c(Color::Magenta).add_modifier(b),
-            measured: Style::new().add_modifier(b),
-            modeled: c(Color::Blue).add_modifier(Modifier::ITALIC),
-            place: Style::new().add_modifier(b),
-            cpu_copy: c(Color::Magenta),
-            dma_copy: c(Color::Blue),
-            pulse: c(Color::Yellow).add_modifier(b),
-            boundary: c(Color::Cyan).add_modifier(Modifier::DIM),
-            kernel_mode: c(Color::Cyan),
-            page_fault: c(Color::Magenta),
-            ctx_voluntary: c(Color::Green),
-            ctx_involuntary: c(Color::Red),
-            not_cached: Style::new().add_modifier(Modifier::DIM),
-            cached_page: c(Color::Blue),
-            clean_page: c(Color::Green),
-            dirty_page: c(Color::Red).add_modifier(b),
-            writeback_page: c(Color::Yellow).add_modifier(b),
-            changed_cell: Style::new().add_modifier(Modifier::REVERSED),
-            threshold: c(Color::Red).add_modifier(Modifier::DIM),
-        }
+        // The embedded file is checked by a test; a broken one draws plain.
+        Theme::parse(DARK, color).unwrap_or_default()
     }
 
     /// Colour unless `NO_COLOR` is set to anything non-empty (no-color.org).
@@ -98,6 +139,37 @@ impl Theme {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedded_theme_has_every_style_and_bad_ones_are_refused() {
+        assert!(
+            Theme::parse(DARK, true).is_ok(),
+            "{:?}",
+            Theme::parse(DARK, true)
+        );
+        assert_eq!(Theme::NAMES.len(), 31);
+        let one = |extra: &str| Theme::parse(&format!("{DARK}\n{extra}"), true).unwrap_err();
+        assert!(one("[mauve]\nfg = \"red\"").contains("`mauve` is not a style"));
+        let missing = DARK.replace("[threshold]", "[ignored_now]");
+        assert!(Theme::parse(&missing, true).is_err());
+        let bad = DARK.replace("fg = \"cyan\"", "fg = \"puce\"");
+        assert!(
+            Theme::parse(&bad, true)
+                .unwrap_err()
+                .contains("unknown colour `puce`")
+        );
+        let t = Theme::new(true);
+        assert_eq!(
+            t.dirty_page,
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+        );
+        assert_eq!(
+            t.fallback_badge,
+            Style::new()
+                .fg(Color::Yellow)
+                .add_modifier(Modifier::BOLD | Modifier::ITALIC)
+        );
+    }
 
     #[test]
     fn no_color_keeps_modifiers_and_drops_every_colour() {

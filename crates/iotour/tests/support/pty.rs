@@ -15,6 +15,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -31,9 +32,26 @@ const POLL: Duration = Duration::from_millis(50);
 /// iotour running in a pty of its own; killed on drop.
 pub struct Pty {
     child: Child,
-    master: File,
+    /// `None` once [`Pty::hang_up`] closed it.
+    master: Option<File>,
     parser: Arc<Mutex<vt100::Parser>>,
+    /// Every byte the program wrote, as it came.
+    raw: Arc<Mutex<Vec<u8>>>,
     reader: Option<thread::JoinHandle<()>>,
+    /// Tells the reader to close its copy of the master and end.
+    hang: Arc<AtomicBool>,
+}
+
+/// Whether the pty is the program's controlling terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Session {
+    /// As a shell gives it: closing the master hangs the terminal up and the
+    /// kernel sends SIGHUP to the program (the session leader).
+    Controlling,
+    /// Standard input, output and error are the pty, but the program has no
+    /// controlling terminal (a session of its own without TIOCSCTTY): closing
+    /// the master sends no signal, and the program only reads EIO / end-of-file.
+    NotControlling,
 }
 
 /// A wait that ran out: what was awaited, and the screen as it was then.
@@ -114,6 +132,17 @@ fn nonzero(n: u16) -> std::num::NonZeroU16 {
 impl Pty {
     /// Start iotour with `args` in a `cols`×`rows` pty (TERM=xterm-256color, NO_COLOR unset, then `env`).
     pub fn spawn(args: &[&str], cols: u16, rows: u16, env: &[(&str, &str)]) -> Pty {
+        Pty::spawn_in(Session::Controlling, args, cols, rows, env)
+    }
+
+    /// [`Pty::spawn`], with the pty as controlling terminal or not.
+    pub fn spawn_in(
+        session: Session,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+        env: &[(&str, &str)],
+    ) -> Pty {
         let (master, slave) = open_pty(cols, rows);
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_iotour"));
         cmd.args(args)
@@ -125,10 +154,11 @@ impl Pty {
             .stderr(Stdio::from(slave));
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
-            cmd.pre_exec(|| {
+            let controlling = session == Session::Controlling;
+            cmd.pre_exec(move || {
                 // A session of its own with the pty as controlling terminal,
-                // as a shell would give it.
-                if libc::setsid() < 0 || libc::ioctl(0, libc::TIOCSCTTY, 0) < 0 {
+                // as a shell would give it (or without one).
+                if libc::setsid() < 0 || (controlling && libc::ioctl(0, libc::TIOCSCTTY, 0) < 0) {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
@@ -143,29 +173,73 @@ impl Pty {
         )));
         let mut output = File::from(master.try_clone().unwrap());
         let sink = Arc::clone(&parser);
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        let raw_sink = Arc::clone(&raw);
+        let hang = Arc::new(AtomicBool::new(false));
+        let hang_flag = Arc::clone(&hang);
         let reader = thread::spawn(move || {
-            let mut buf = [0u8; 65536];
-            // EIO once the child and every slave fd are gone.
-            while let Ok(n) = output.read(&mut buf) {
-                if n == 0 {
-                    break;
+            let mut buf = vec![0u8; 65536];
+            loop {
+                // Wait a little at a time, so a hang-up can close this copy.
+                let mut fds = [libc::pollfd {
+                    fd: output.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                }];
+                // SAFETY: one valid pollfd for an fd this thread owns.
+                let ready = unsafe { libc::poll(fds.as_mut_ptr(), 1, 50) };
+                if hang_flag.load(Ordering::SeqCst) {
+                    return; // drops `output`: the master's last copy
                 }
-                sink.lock().unwrap().process(&buf[..n]);
+                if ready <= 0 {
+                    continue;
+                }
+                // EIO once the child and every slave fd are gone.
+                match output.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        sink.lock().unwrap().process(&buf[..n]);
+                        raw_sink.lock().unwrap().extend_from_slice(&buf[..n]);
+                    }
+                }
             }
         });
         Pty {
             child,
-            master: File::from(master),
+            master: Some(File::from(master)),
             parser,
+            raw,
             reader: Some(reader),
+            hang,
         }
     }
 
     /// Type `bytes` (keys, escape sequences), then pause as a person would between keys.
     pub fn send(&mut self, bytes: &[u8]) {
-        self.master.write_all(bytes).unwrap();
-        self.master.flush().unwrap();
+        let master = self.master.as_mut().expect("the terminal was hung up");
+        master.write_all(bytes).unwrap();
+        master.flush().unwrap();
         thread::sleep(KEY_PAUSE);
+    }
+
+    /// Close the terminal as a closed window or a dropped ssh session does:
+    /// every fd of the master side, at once.
+    pub fn hang_up(&mut self) {
+        self.hang.store(true, Ordering::SeqCst);
+        if let Some(reader) = self.reader.take() {
+            reader.join().unwrap();
+        }
+        self.master = None;
+    }
+
+    /// The program's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Every byte the program wrote to the terminal so far.
+    pub fn raw(&self) -> Vec<u8> {
+        self.raw.lock().unwrap().clone()
     }
 
     /// A copy of the screen as drawn so far (cells, colours, cursor, modes).
@@ -206,7 +280,13 @@ impl Pty {
         parser.set_size(nonzero(rows), nonzero(cols));
         let size = winsize(cols, rows);
         // SAFETY: TIOCSWINSZ reads the struct we pass.
-        let rc = unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
+        let fd = self
+            .master
+            .as_ref()
+            .expect("the terminal was hung up")
+            .as_raw_fd();
+        // SAFETY: TIOCSWINSZ reads the struct we pass, on the master fd we own.
+        let rc = unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &size) };
         assert_eq!(rc, 0, "TIOCSWINSZ: {}", std::io::Error::last_os_error());
     }
 

@@ -29,6 +29,10 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+#[allow(
+    clippy::unnecessary_wraps,
+    reason = "every optional text of a step is made with it"
+)]
 fn text(en: &str, zh: &str) -> Option<Text> {
     Some(Text {
         en: en.into(),

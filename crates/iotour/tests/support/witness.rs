@@ -597,6 +597,10 @@ pub fn parse_perf(text: &str) -> Result<Vec<WindowEvents>, String> {
 /// Run `scenario` under `perf record` (every event sampled) and compare each
 /// step's faults and context switches. `windows_per_step` comes from the
 /// strace run.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one witness run, then a row per figure"
+)]
 pub fn faults_vs_perf(
     iotour: &Iotour,
     scenario: &Path,
@@ -747,15 +751,7 @@ pub fn cachestat(path: &Path) -> std::io::Result<(u64, u64, u64)> {
     let mut st = Stat::default();
     // SAFETY: both pointers are to live, correctly laid out structs; 451 is
     // cachestat on every architecture; the kernel reads `range`, writes `st`.
-    let rc = unsafe {
-        libc::syscall(
-            451,
-            f.as_raw_fd(),
-            &range as *const Range,
-            &mut st as *mut Stat,
-            0u32,
-        )
-    };
+    let rc = unsafe { libc::syscall(451, f.as_raw_fd(), &raw const range, &raw mut st, 0u32) };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -801,6 +797,10 @@ pub fn prefix(scenario: &str, k: usize) -> String {
 
 /// For each prefix of `PAGES_SCENARIO`: run it keeping the working file, then
 /// compare the last step's page state with fincore, vmtouch and cachestat.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one witness run, then a row per figure"
+)]
 pub fn pages_vs_tools(iotour: &Iotour, dir: &Path) -> Found {
     let steps = PAGES_SCENARIO.matches("[[step]]").count();
     let mut found = Found::default();
@@ -1051,8 +1051,7 @@ pub fn run_all(iotour: &Iotour, base: &Path) -> (Found, String) {
     found.extend(twice(|| system_vs_meminfo(iotour, &pages, dir.path())));
     let machine = iotour
         .run_json(&[], &counts, dir.path(), &[])
-        .map(|r| machine(&r))
-        .unwrap_or_else(|e| format!("unknown ({e})"));
+        .map_or_else(|e| format!("unknown ({e})"), |r| machine(&r));
     (found, machine)
 }
 

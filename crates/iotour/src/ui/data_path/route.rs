@@ -72,10 +72,10 @@ fn straight(from: (u16, u16), to: (u16, u16)) -> Vec<(u16, u16)> {
     let mut out = vec![from];
     let (mut x, mut y) = from;
     while (x, y) != to {
-        if x != to.0 {
-            x = if to.0 > x { x + 1 } else { x - 1 };
-        } else {
+        if x == to.0 {
             y = if to.1 > y { y + 1 } else { y - 1 };
+        } else {
+            x = if to.0 > x { x + 1 } else { x - 1 };
         }
         out.push((x, y));
     }
@@ -95,9 +95,17 @@ fn polyline(points: &[(u16, u16)]) -> Vec<(u16, u16)> {
 /// Vertical edges run in the gap between bands: downward ones at the box's
 /// second column, upward ones two columns right; labels sit right of both,
 /// the downward label on the gap's first row and the upward on its last.
-pub(super) fn route(b: &Boxes, k: &EdgeKey) -> Option<Route> {
+#[allow(
+    clippy::many_single_char_names,
+    reason = "b, k, x: the boxes, the edge, a column"
+)]
+#[allow(
+    clippy::match_same_arms,
+    reason = "a table of edges, one row each, reads as the diagram does"
+)]
+pub(super) fn route(b: &Boxes, k: EdgeKey) -> Option<Route> {
+    use Place::{Disk, Nic, PageCache, SocketBuffer, UserBuffer};
     let (from, to) = (b.of(k.from), b.of(k.to));
-    use Place::*;
     let vertical = |upper: Rect, lower: Rect, down: bool, col: u16| {
         let x = col + if down { 1 } else { 3 };
         let top = upper.y + upper.height;
@@ -193,12 +201,17 @@ pub(super) fn line_symbol(
     at: (u16, u16),
     next: Option<(u16, u16)>,
 ) -> &'static str {
-    let dir = |o: (u16, u16)| (o.0 as i32 - at.0 as i32, o.1 as i32 - at.1 as i32);
+    let dir = |o: (u16, u16)| {
+        (
+            i32::from(o.0) - i32::from(at.0),
+            i32::from(o.1) - i32::from(at.1),
+        )
+    };
     let mut dirs: Vec<(i32, i32)> = prev.into_iter().chain(next).map(dir).collect();
     dirs.sort_unstable();
     match dirs.as_slice() {
-        [(-1, 0), (1, 0)] | [(-1, 0)] | [(1, 0)] => "─",
-        [(0, -1), (0, 1)] | [(0, -1)] | [(0, 1)] => "│",
+        [(-1, 0), (1, 0)] | [(-1 | 1, 0)] => "─",
+        [(0, -1), (0, 1)] | [(0, -1 | 1)] => "│",
         [(0, 1), (1, 0)] => "┌",
         [(-1, 0), (0, 1)] => "┐",
         [(0, -1), (1, 0)] => "└",
