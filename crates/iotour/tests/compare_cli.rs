@@ -182,7 +182,7 @@ fn run_record_holds_the_report_that_run_printed() {
                 iotour_core::engine::ExecEvent::StepStarted { index, .. } => Some(*index),
                 _ => None,
             },
-            iotour_core::record::Recorded::Sample(_) => None,
+            _ => None,
         })
         .collect();
     assert_eq!(starts, (1..=report.steps.len()).collect::<Vec<_>>());

@@ -155,7 +155,7 @@ fn events_of_the_first_engine_do_not_reach_the_second_scenario() {
         .scenario_lines(0)
         .find_map(|l| match &l.event {
             iotour_core::record::Recorded::Sample(s) => Some(s.clone()),
-            iotour_core::record::Recorded::Exec(_) => None,
+            _ => None,
         })
         .expect("a sample");
     let (mut app, _) = App::compare(recording.plans().unwrap(), Lang::En, Speed::Max);
