@@ -142,3 +142,45 @@ where
     }
     Ok(())
 }
+
+/// Replay a trace recording into `events` at its recorded pace, `speed`
+/// times faster (`Speed::Max`: at once). The events are the recorded
+/// [`TraceEvent`](crate::trace::TraceEvent)s, times and all.
+#[cfg(target_os = "linux")]
+pub fn start_trace<E>(
+    recording: &Arc<Recording>,
+    speed: Speed,
+    events: Sender<E>,
+) -> Result<Replay, ReplayError>
+where
+    E: From<crate::trace::TraceEvent> + Send + 'static,
+{
+    let control = Arc::new(Control::new(speed, false));
+    let (rec, ctl) = (Arc::clone(recording), Arc::clone(&control));
+    let thread = std::thread::Builder::new()
+        .name("replay".into())
+        .spawn(move || {
+            let mut last = Duration::ZERO;
+            for line in &rec.lines {
+                let Recorded::Trace(e) = &line.event else {
+                    continue;
+                };
+                let at = e.at();
+                let wait = at.saturating_sub(last);
+                last = last.max(at);
+                if let Some(factor) = crate::engine::control::speed_factor(ctl.speed())
+                    && ctl.sleep(wait.div_f64(factor)).is_err()
+                {
+                    return;
+                }
+                if ctl.is_aborted() || events.send(E::from((**e).clone())).is_err() {
+                    return;
+                }
+            }
+        })
+        .map_err(ReplayError::Spawn)?;
+    Ok(Replay {
+        control,
+        thread: Some(thread),
+    })
+}

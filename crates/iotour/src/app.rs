@@ -31,6 +31,8 @@ pub mod picker;
 pub mod run;
 pub mod stats;
 pub mod timeline;
+#[cfg(target_os = "linux")]
+pub mod trace;
 
 pub use action::Action;
 pub use compare::CompareState;
@@ -77,6 +79,11 @@ pub enum Effect {
         epoch: u64,
         every: Duration,
     },
+    /// Start the trace this screen was opened for (the loop knows what to
+    /// trace, or which recording to replay).
+    Trace {
+        epoch: u64,
+    },
     /// Stop every producer the current screen started (its engine, its
     /// measurer or sampler): leaving the screen.
     Stop,
@@ -116,6 +123,8 @@ pub enum Screen {
     Compare(Box<CompareState>),
     Inspect(Box<InspectState>),
     Stats(Box<StatsState>),
+    #[cfg(target_os = "linux")]
+    Trace(Box<trace::TraceState>),
 }
 
 /// How the program ended, for its exit code.
@@ -199,6 +208,15 @@ impl App {
         (app, vec![effect])
     }
 
+    /// The trace screen (`iotour trace`, or the replay of a trace recording).
+    #[cfg(target_os = "linux")]
+    pub fn trace(setup: trace::TraceSetup, lang: Lang) -> (App, Vec<Effect>) {
+        let mut app = App::base(lang, false, Speed::One);
+        let (state, effect) = trace::TraceState::new(setup, app.next_epoch());
+        app.screen = Screen::Trace(Box::new(state));
+        (app, vec![effect])
+    }
+
     pub fn quit(&self) -> bool {
         self.ending.is_some()
     }
@@ -228,6 +246,8 @@ impl App {
             Screen::Compare(_) => action::COMPARE_KEYS,
             Screen::Inspect(_) => action::INSPECT_KEYS,
             Screen::Stats(_) => action::STATS_KEYS,
+            #[cfg(target_os = "linux")]
+            Screen::Trace(_) => action::TRACE_KEYS,
         }
     }
 
@@ -274,6 +294,22 @@ impl App {
             }
             (Event::Tick(t), Screen::Compare(c)) => {
                 c.tick(t);
+                vec![]
+            }
+            #[cfg(target_os = "linux")]
+            (Event::Tick(t), Screen::Trace(s)) => s.tick(t),
+            #[cfg(target_os = "linux")]
+            (Event::Trace(e), Screen::Trace(s)) => s.event(&e),
+            #[cfg(target_os = "linux")]
+            (Event::Inspected(Inspected::Map { epoch, map }), Screen::Trace(s))
+                if epoch == s.epoch =>
+            {
+                s.map(map.ok());
+                vec![]
+            }
+            #[cfg(target_os = "linux")]
+            (Event::EngineRefused { epoch, error }, Screen::Trace(s)) if epoch == s.epoch => {
+                s.refused(&error);
                 vec![]
             }
             (Event::EngineStarted { epoch, at }, Screen::Run(run)) => {
@@ -518,6 +554,8 @@ impl App {
             Screen::Compare(c) => c.act(action),
             Screen::Inspect(s) => s.act(action),
             Screen::Stats(_) => vec![],
+            #[cfg(target_os = "linux")]
+            Screen::Trace(s) => s.act(action),
             Screen::Picker => self.picker_act(action),
         }
     }

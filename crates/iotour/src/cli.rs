@@ -25,6 +25,8 @@ mod run;
 #[cfg(target_os = "linux")]
 mod stats;
 #[cfg(target_os = "linux")]
+mod trace;
+#[cfg(target_os = "linux")]
 mod verify;
 
 #[derive(Debug, Parser)]
@@ -90,6 +92,10 @@ pub enum Command {
     /// Show the system's dirty-page state and who is writing.
     #[cfg(target_os = "linux")]
     Stats(stats::StatsArgs),
+    /// Trace any program: its syscalls, the files they touch and those
+    /// files' page cache (`iotour trace -- CMD [ARGS...]` or `--pid PID`).
+    #[cfg(target_os = "linux")]
+    Trace(trace::TraceArgs),
 }
 
 /// `iotour` with no subcommand where scenarios cannot run.
@@ -200,6 +206,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Inspect(args)) => inspect::run(&cli.global, args),
         #[cfg(target_os = "linux")]
         Some(Command::Stats(args)) => stats::run(&cli.global, &args),
+        #[cfg(target_os = "linux")]
+        Some(Command::Trace(args)) => trace::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
         None => run::default(&cli.global, &cli.tui),
         #[cfg(not(target_os = "linux"))]

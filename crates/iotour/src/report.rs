@@ -15,6 +15,8 @@ use iotour_core::outcome::{
 
 pub mod json;
 pub mod table;
+#[cfg(target_os = "linux")]
+pub mod trace;
 
 /// The whole result of one scenario run.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -39,6 +39,8 @@ pub mod input;
 pub mod producers;
 pub mod signals;
 pub mod terminal;
+#[cfg(target_os = "linux")]
+pub mod trace;
 
 #[cfg(target_os = "linux")]
 pub use engine_link::EngineLauncher;
@@ -107,6 +109,8 @@ pub fn exit_code(app: &App) -> Exit {
         Screen::Run(r) if r.failed() => exit::FAILED,
         Screen::Compare(c) if c.failed() => exit::FAILED,
         Screen::Inspect(s) => s.exit_code(),
+        #[cfg(target_os = "linux")]
+        Screen::Trace(s) => s.exit_code(),
         _ => exit::SUCCESS,
     })
 }
@@ -120,6 +124,17 @@ pub struct Loop<L: Launcher> {
     inspector: Option<producers::Inspector>,
     #[cfg(target_os = "linux")]
     stats: Option<producers::StatsSampler>,
+    /// What the trace screen traces, until its `Effect::Trace` starts it.
+    #[cfg(target_os = "linux")]
+    pub trace_source: Option<trace::Source>,
+    #[cfg(target_os = "linux")]
+    tracing: Option<trace::Running>,
+    /// The page map of the trace screen's selected file.
+    #[cfg(target_os = "linux")]
+    mapper: Option<producers::Mapper>,
+    /// Why a trace recording could not be written (said after the screen).
+    #[cfg(target_os = "linux")]
+    pub trace_error: Option<iotour_core::record::RecordError>,
     tx: Sender<Event>,
     started: Instant,
     /// The screen's size at the last draw: inspect's map is measured to fit it.
@@ -136,6 +151,14 @@ impl<L: Launcher> Loop<L> {
             inspector: None,
             #[cfg(target_os = "linux")]
             stats: None,
+            #[cfg(target_os = "linux")]
+            trace_source: None,
+            #[cfg(target_os = "linux")]
+            tracing: None,
+            #[cfg(target_os = "linux")]
+            mapper: None,
+            #[cfg(target_os = "linux")]
+            trace_error: None,
             tx,
             started,
             area: Rect::new(0, 0, 120, 40),
@@ -225,6 +248,12 @@ impl<L: Launcher> Loop<L> {
         {
             self.inspector = None;
             self.stats = None;
+            self.mapper = None;
+            if let Some(running) = self.tracing.take()
+                && let Err(e) = running.stop()
+            {
+                self.trace_error.get_or_insert(e);
+            }
         }
     }
 
@@ -267,8 +296,16 @@ impl<L: Launcher> Loop<L> {
                             range,
                             cells: ui::inspect::map_cells(self.area),
                         });
+                    } else if let Some(m) = &self.mapper {
+                        m.map(producers::MapAsk {
+                            path,
+                            range,
+                            cells: ui::trace::map_cells(self.area),
+                        });
                     }
                 }
+                #[cfg(target_os = "linux")]
+                Effect::Trace { epoch } => self.start_trace(epoch),
                 #[cfg(target_os = "linux")]
                 Effect::Stats { epoch, every } => {
                     self.stop_producers();
@@ -283,8 +320,29 @@ impl<L: Launcher> Loop<L> {
                 Effect::Inspect { .. }
                 | Effect::InspectRefresh
                 | Effect::InspectMap { .. }
-                | Effect::Stats { .. } => {}
+                | Effect::Stats { .. }
+                | Effect::Trace { .. } => {}
             }
+        }
+    }
+
+    /// Start the trace screen's tracer (or replay) and its page-map thread.
+    #[cfg(target_os = "linux")]
+    fn start_trace(&mut self, epoch: u64) {
+        self.stop_producers();
+        let Some(source) = self.trace_source.take() else {
+            return;
+        };
+        match iotour_core::inspect::Probe::from_env() {
+            Ok(probe) => match producers::Mapper::start(epoch, probe, self.tx.clone()) {
+                Ok(m) => self.mapper = Some(m),
+                Err(e) => return self.refused(epoch, e),
+            },
+            Err(e) => return self.refused(epoch, Failure::new(e)),
+        }
+        match source.start(self.tx.clone()) {
+            Ok(running) => self.tracing = Some(running),
+            Err(e) => self.refused(epoch, e),
         }
     }
 

@@ -25,6 +25,8 @@ pub mod stats;
 pub mod switches;
 pub mod text;
 pub mod theme;
+#[cfg(target_os = "linux")]
+pub mod trace;
 
 pub use theme::Theme;
 
@@ -117,6 +119,15 @@ pub fn render_to(area: Rect, buf: &mut ratatui::buffer::Buffer, app: &App, theme
         _ if area.width < MIN_WIDTH || area.height < MIN_HEIGHT => {
             too_small(area, buf, app.lang, theme);
             return;
+        }
+        #[cfg(target_os = "linux")]
+        Screen::Trace(state) => {
+            (&trace::TraceView {
+                state,
+                lang: app.lang,
+                theme,
+            })
+                .render(area, buf);
         }
         Screen::Compare(state) => {
             (&compare::CompareView {

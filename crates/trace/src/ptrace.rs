@@ -191,7 +191,9 @@ impl Driver {
     }
 
     fn kill_all(&mut self) {
-        for &tid in self.tasks.keys() {
+        // A tid of 0 or less would name a process group or every process:
+        // never one of ours.
+        for &tid in self.tasks.keys().filter(|t| **t > 0) {
             // SAFETY: kill has no memory preconditions; a stale tid gets ESRCH.
             unsafe { libc::kill(tid, libc::SIGKILL) };
         }

@@ -87,7 +87,7 @@ pub struct FileReport {
 
 /// Folds [`TraceEvent`]s into a [`TraceReport`]; a UI feeds it the events it
 /// receives and calls [`TraceAccumulator::report`] whenever it draws.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct TraceAccumulator {
     command: Vec<String>,
     pid: i32,
@@ -105,7 +105,7 @@ pub struct TraceAccumulator {
     error: Option<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 struct ThreadAcc {
     pid: i32,
     name: Option<Arc<str>>,

@@ -264,6 +264,11 @@ pub fn number(name: &str) -> Option<i64> {
     name.parse::<Sysno>().ok().map(|s| i64::from(s.id()))
 }
 
+/// Whether syscall `nr` is of the fsync family (waits for the device).
+pub fn is_sync(nr: i64) -> bool {
+    info(nr).class.sync
+}
+
 /// The name of syscall `nr` on this arch, "unknown" if the table lacks it.
 pub fn name(nr: i64) -> &'static str {
     info(nr).name

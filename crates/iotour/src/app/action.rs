@@ -41,6 +41,8 @@ pub enum Action {
     Refresh,
     /// On a small screen: the panels or the totals table (compare).
     ToggleTotals,
+    /// Back through the history (trace: a second earlier).
+    StepBack,
 }
 
 /// One row of a keymap: the keys, how the footer names them, what they do.
@@ -140,6 +142,19 @@ pub const STATS_KEYS: &[Binding] = &[
     bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.back"), Action::Back, k!("keys.back_quit")),
 ];
 
+/// Keys of the trace screen.
+#[rustfmt::skip]
+pub const TRACE_KEYS: &[Binding] = &[
+    bind(&[KeyCode::Up, KeyCode::Char('k')], "↑↓", k!("footer.select"), Action::Up, k!("keys.previous_file")),
+    bind(&[KeyCode::Down, KeyCode::Char('j')], "", "", Action::Down, k!("keys.next_file")),
+    bind(&[KeyCode::Char(' ')], "space", k!("footer.freeze"), Action::TogglePause, k!("keys.freeze_view")),
+    bind(&[KeyCode::Char('b'), KeyCode::Left], "b/n", k!("footer.history"), Action::StepBack, k!("keys.second_earlier")),
+    bind(&[KeyCode::Char('n'), KeyCode::Right], "", "", Action::NextStep, k!("keys.second_later")),
+    bind(&[KeyCode::Char('l')], "l", k!("footer.lang"), Action::Language, k!("keys.language")),
+    bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
+    bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.quit"), Action::Back, k!("keys.stop_tracing")),
+];
+
 /// The action a key press means in `keymap`. Releases and repeats of other
 /// kinds are ignored (some terminals report both press and release).
 pub fn lookup(keymap: &[Binding], key: KeyEvent) -> Option<Action> {
@@ -191,6 +206,7 @@ mod tests {
             COMPARE_KEYS,
             INSPECT_KEYS,
             STATS_KEYS,
+            TRACE_KEYS,
         ] {
             let mut seen = Vec::new();
             for k in map.iter().flat_map(|b| b.keys) {

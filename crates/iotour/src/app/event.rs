@@ -50,6 +50,9 @@ pub enum Event {
         /// Time of day (UTC, `HH:MM:SS`) of the reading.
         clock: String,
     },
+    /// From the tracer (or a trace recording's replay).
+    #[cfg(target_os = "linux")]
+    Trace(Box<iotour_core::trace::TraceEvent>),
     /// The program must end: a signal arrived or the terminal went away.
     Stop(StopReason),
 }
@@ -91,6 +94,13 @@ pub enum Input {
 impl From<ExecEvent> for Event {
     fn from(e: ExecEvent) -> Self {
         Event::Exec(e)
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl From<iotour_core::trace::TraceEvent> for Event {
+    fn from(e: iotour_core::trace::TraceEvent) -> Self {
+        Event::Trace(Box::new(e))
     }
 }
 

@@ -37,8 +37,12 @@ pub struct ReplayArgs {
 
 pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
     let rec = Recording::load(&args.recording)?;
-    let plans = rec.plans()?;
     let lang = super::list::lang(global);
+    #[cfg(target_os = "linux")]
+    if rec.header.trace.is_some() {
+        return trace(rec, args, lang);
+    }
+    let plans = rec.plans()?;
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
         let launcher = ReplayLauncher::new(Arc::new(rec));
         let speed = args.tui.speed;
@@ -84,4 +88,33 @@ pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
     } else {
         exit::FAILED
     }))
+}
+
+/// A trace recording: the trace screen played at the recorded pace, or the
+/// report the recorded events fold into (the same fold `iotour trace` uses,
+/// so the numbers are the ones it printed).
+#[cfg(target_os = "linux")]
+fn trace(
+    rec: Recording,
+    args: &ReplayArgs,
+    lang: iotour_core::scenario::Lang,
+) -> anyhow::Result<Exit> {
+    use iotour_core::record::Recorded;
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        return tui::trace::replay(rec, args.tui.speed, lang);
+    }
+    let mut acc = iotour_core::trace::TraceAccumulator::new();
+    for line in &rec.lines {
+        if let Recorded::Trace(e) = &line.event {
+            acc.push(e);
+        }
+    }
+    let report = acc.report();
+    let out = Output::new();
+    if args.json {
+        out.line(&json_pretty(&report)?)?;
+    } else {
+        out.print(&crate::report::trace::render(&report))?;
+    }
+    Ok(Exit::Status(exit::SUCCESS))
 }

@@ -26,6 +26,8 @@ impl Recordable for Event {
         match self {
             Event::Exec(e) => Some(RecordedRef::Exec(e)),
             Event::Sample(s) => Some(RecordedRef::Sample(s)),
+            #[cfg(target_os = "linux")]
+            Event::Trace(t) => Some(RecordedRef::Trace(t)),
             _ => None,
         }
     }

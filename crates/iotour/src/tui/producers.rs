@@ -66,15 +66,56 @@ pub struct MapAsk {
 /// end by themselves once that call returns, since their channels are closed.
 pub struct Inspector {
     asks: Sender<Ask>,
-    maps: Sender<MapAsk>,
+    maps: Mapper,
     cancel: Arc<AtomicBool>,
+}
+
+/// Measures one file's page map at a time, on a thread `page-map` (the
+/// inspect screen's selected file, the trace screen's). Dropped, it lets
+/// the thread end once a measurement under way returns.
+pub struct Mapper {
+    asks: Sender<MapAsk>,
+}
+
+impl Mapper {
+    pub fn start(epoch: u64, probe: Probe, tx: Sender<Event>) -> Result<Mapper, Failure> {
+        let (asks, asked) = mpsc::channel::<MapAsk>();
+        thread::Builder::new()
+            .name("page-map".into())
+            .spawn(move || {
+                while let Ok(mut ask) = asked.recv() {
+                    // Only the latest ask matters (the selection moved on).
+                    while let Ok(newer) = asked.try_recv() {
+                        ask = newer;
+                    }
+                    let map = inspect::map_of(&ask.path, ask.range, ask.cells, &probe)
+                        .map_err(Failure::new);
+                    if tx
+                        .send(Event::Inspected(Inspected::Map { epoch, map }))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+            })
+            .map_err(|source| {
+                Failure::new(SpawnError {
+                    thread: "page-map",
+                    source,
+                })
+            })?;
+        Ok(Mapper { asks })
+    }
+
+    pub fn map(&self, ask: MapAsk) {
+        let _ = self.asks.send(ask);
+    }
 }
 
 impl Inspector {
     pub fn start(epoch: u64, setup: InspectSetup, tx: Sender<Event>) -> Result<Inspector, Failure> {
         let probe = Probe::from_env().map_err(Failure::new)?;
         let (asks, asked) = mpsc::channel::<Ask>();
-        let (maps, mapped) = mpsc::channel::<MapAsk>();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&cancel);
         let (report_tx, map_probe) = (tx.clone(), probe.clone());
@@ -125,25 +166,7 @@ impl Inspector {
                 }
             }),
         )?;
-        spawn(
-            "inspect-map",
-            Box::new(move || {
-                while let Ok(mut ask) = mapped.recv() {
-                    // Only the latest ask matters (the selection moved on).
-                    while let Ok(newer) = mapped.try_recv() {
-                        ask = newer;
-                    }
-                    let map = inspect::map_of(&ask.path, ask.range, ask.cells, &map_probe)
-                        .map_err(Failure::new);
-                    if tx
-                        .send(Event::Inspected(Inspected::Map { epoch, map }))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
-            }),
-        )?;
+        let maps = Mapper::start(epoch, map_probe, tx)?;
         Ok(Inspector { asks, maps, cancel })
     }
 
@@ -153,7 +176,7 @@ impl Inspector {
     }
 
     pub fn map(&self, ask: MapAsk) {
-        let _ = self.maps.send(ask);
+        self.maps.map(ask);
     }
 }
 

@@ -61,7 +61,7 @@ pub fn map_cells(screen: Rect) -> usize {
 }
 
 /// The same glyphs as the run view's page map, so the map reads without colour.
-fn look(state: CellState, t: &Theme) -> (&'static str, Style) {
+pub(crate) fn look(state: CellState, t: &Theme) -> (&'static str, Style) {
     match state {
         CellState::NotCached => ("·", t.not_cached),
         CellState::Cached => ("▒", t.cached_page),
@@ -299,7 +299,7 @@ fn table(area: Rect, buf: &mut Buffer, v: &View<'_>, theme: &Theme) {
 
 /// The end of `s` in at most `width` columns (a Chinese character takes
 /// two): a file's name says more than the directories above it.
-fn keep_tail(s: &str, width: usize) -> String {
+pub(crate) fn keep_tail(s: &str, width: usize) -> String {
     if s.width() <= width || width == 0 {
         return s.to_string();
     }

@@ -175,6 +175,10 @@ impl Waker {
 /// Kill and reap a waker child still running, so it never lingers as a
 /// zombie (init may not reap what it inherits).
 pub(crate) fn reap_waker(pid: i32) {
+    // 0 or less would name a process group or every process.
+    if pid <= 0 {
+        return;
+    }
     // SAFETY: `pid` is our unreaped child, so it names no other process;
     // waitpid takes a null status pointer.
     unsafe {
