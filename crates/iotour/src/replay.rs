@@ -40,6 +40,6 @@ impl Launcher for ReplayLauncher {
         paused: bool,
         events: Sender<Event>,
     ) -> Result<Replay, String> {
-        replay::start(&self.recording, &plan.id, speed, paused, events).map_err(|e| e.to_string())
+        replay::start(&self.recording, plan.id(), speed, paused, events).map_err(|e| e.to_string())
     }
 }

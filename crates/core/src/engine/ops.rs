@@ -221,51 +221,28 @@ impl Ctx<'_> {
     }
 }
 
-/// Prepare an op to run (outside any measured window).
+/// Prepare an op to run (outside any measured window): the engine's one
+/// dispatch on the vocabulary (see `scenario::ops`).
 pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> {
-    Ok(match *op {
-        Op::Write { bytes, chunk } => Box::new(write::Write::new(ctx, bytes, chunk, None)?),
-        Op::BufferedWrite {
-            bytes,
-            chunk,
-            buffer,
-        } => Box::new(write::Write::new(ctx, bytes, chunk, Some(buffer))?),
-        Op::Pwrite {
-            bytes,
-            chunk,
-            offset,
-            pattern,
-        } => Box::new(write::Pwrite::new(ctx, bytes, chunk, offset, pattern)?),
-        Op::Read {
-            bytes,
-            chunk,
-            offset,
-        } => Box::new(read::Read::new(ctx, bytes, chunk, offset)?),
+    Ok(match op {
+        Op::Write(o) => Box::new(write::Write::new(ctx, o.bytes, o.chunk, None)?),
+        Op::BufferedWrite(o) => Box::new(write::Write::new(ctx, o.bytes, o.chunk, Some(o.buffer))?),
+        Op::Pwrite(o) => Box::new(write::Pwrite::new(ctx, o)?),
+        Op::Read(o) => Box::new(read::Read::new(ctx, o)?),
         Op::Fsync => once(sync::Flush::Fsync),
         Op::Fdatasync => once(sync::Flush::Fdatasync),
-        Op::SyncFileRange { wait } => once(sync::Flush::SyncFileRange { wait }),
+        Op::SyncFileRange(o) => once(sync::Flush::SyncFileRange { wait: o.wait }),
         Op::DropCache => once(sync::Flush::DropCache),
-        Op::Reopen { flags } => once(misc::Reopen { flags }),
-        Op::Mmap {
-            bytes,
-            offset,
-            shared,
-            write,
-            populate,
-        } => once(mmap::Map::new(ctx, bytes, offset, shared, write, populate)?),
-        Op::Touch {
-            pages,
-            stride,
-            write,
-            target,
-        } => Box::new(mmap::Touch::new(ctx, pages, stride, write, target)?),
-        Op::Msync { asynchronous } => once(mmap::Msync::new(ctx, asynchronous)?),
-        Op::Munmap { target } => once(mmap::Unmap::new(ctx, target)?),
-        Op::AnonMmap { bytes } => once(anon::Alloc::new(bytes, false)),
-        Op::Malloc { bytes } => once(anon::Alloc::new(bytes, true)),
-        Op::Send { bytes, chunk, via } => Box::new(send::Send::new(ctx, bytes, chunk, via)?),
-        Op::Sleep { ms } => Box::new(misc::Sleep::new(ms)),
-        Op::WaitWriteback { timeout_ms } => Box::new(misc::WaitWriteback::new(timeout_ms)),
+        Op::Reopen(o) => once(misc::Reopen { flags: o.flags }),
+        Op::Mmap(o) => once(mmap::Map::new(ctx, o)?),
+        Op::Touch(o) => Box::new(mmap::Touch::new(ctx, o)?),
+        Op::Msync(o) => once(mmap::Msync::new(ctx, o.asynchronous)?),
+        Op::Munmap(o) => once(mmap::Unmap::new(ctx, o.target)?),
+        Op::AnonMmap(o) => once(anon::Alloc::new(o.bytes, false)),
+        Op::Malloc(o) => once(anon::Alloc::new(o.bytes, true)),
+        Op::Send(o) => Box::new(send::Send::new(ctx, o)?),
+        Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
+        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(o.timeout_ms)),
         Op::Note => once(misc::Note),
     })
 }

@@ -94,14 +94,19 @@ where
     // The probe must be opened on this thread: its counters are per thread.
     let probe = ThreadProbe::open(&setup.disabled);
     let stop = || shared.control.is_aborted();
-    let file = match workdir::prefill(&setup.file_path, plan.file.size, plan.file.cached, &stop) {
+    let file = match workdir::prefill(
+        &setup.file_path,
+        plan.file().size,
+        plan.file().cached,
+        &stop,
+    ) {
         Ok(f) => f,
         Err(_) if shared.control.is_aborted() => return,
         Err(e) => {
             let _ = tx.send(E::from(ExecEvent::Failed {
                 error: format!(
                     "setting up the working file ({} bytes in {}): {e}",
-                    plan.file.size,
+                    plan.file().size,
                     setup.workdir.display()
                 ),
                 at: shared.at(),
@@ -149,7 +154,7 @@ where
     }
     let mut reports = Vec::new();
     let mut ok = true;
-    for (i, step) in plan.steps.iter().enumerate() {
+    for (i, step) in plan.steps().iter().enumerate() {
         match w.step(i + 1, step) {
             Ok(r) => {
                 let failed = r.error.is_some();
@@ -168,10 +173,10 @@ where
         }
     }
     let report = RunOutcome {
-        scenario: plan.id.clone(),
-        title: plan.meta.title.en.clone(),
+        scenario: plan.id().to_owned(),
+        title: plan.meta().title.en.clone(),
         environment,
-        ok: ok && reports.len() == plan.steps.len(),
+        ok: ok && reports.len() == plan.steps().len(),
         steps: reports,
     };
     w.emit(ExecEvent::Finished(report));
@@ -321,18 +326,8 @@ impl<E: From<ExecEvent>> Worker<E> {
     /// it: write-back (pages cleaned) always; cache misses only when
     /// read_bytes is not measured.
     fn slice_needs_counts(&self, op: &Op) -> bool {
-        match op {
-            Op::Fsync
-            | Op::Fdatasync
-            | Op::SyncFileRange { .. }
-            | Op::DropCache
-            | Op::Msync { .. }
-            | Op::WaitWriteback { .. } => true,
-            Op::Read { .. } | Op::Touch { .. } | Op::Mmap { .. } | Op::Send { .. } => {
-                !self.probe.has_io()
-            }
-            _ => false,
-        }
+        let needs = op.needs();
+        needs.cleaned_pages || (needs.cache_growth && !self.probe.has_io())
     }
 
     fn counts(&self) -> PageCounts {
@@ -366,8 +361,9 @@ impl<E: From<ExecEvent>> Worker<E> {
                 (Some(b), Some(a)) => Some(b.saturating_sub(a) * self.page_size),
                 _ => None,
             },
-            flags: self.file.flags,
-            private_mapping: private_mapping && matches!(op, Op::Touch { .. }),
+            direct: self.file.flags.direct,
+            synchronous: self.file.flags.synchronous(),
+            private_mapping: private_mapping && matches!(op, Op::Touch(_)),
             page_size: self.page_size,
         }
     }
@@ -434,10 +430,10 @@ impl<E: From<ExecEvent>> Worker<E> {
                 } else {
                     slice_before
                 };
-                let (copies, _) = model::copies(
-                    &step.op,
-                    &self.work(&step.op, &out, &m, &slice_before, &after),
-                );
+                let copies = step
+                    .op
+                    .data_path(&self.work(&step.op, &out, &m, &slice_before, &after))
+                    .copies;
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {
                     step: index,
@@ -489,10 +485,9 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
-        let path = model::data_path(
-            &step.op,
-            &self.work(&step.op, total, &measured, before, &after),
-        );
+        let path = step
+            .op
+            .data_path(&self.work(&step.op, total, &measured, before, &after));
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,

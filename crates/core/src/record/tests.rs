@@ -147,8 +147,8 @@ fn a_recording_loads_back_into_the_same_events() {
     assert_eq!(ats, [1_500, 2_000, 3_000, 4_000, 4_000, 4_000]);
     assert!(r.reports()[0].is_some_and(|rep| rep.ok));
     let plans = r.plans().unwrap();
-    assert_eq!(plans[0].id, "s");
-    assert_eq!(plans[0].steps.len(), 1);
+    assert_eq!(plans[0].id(), "s");
+    assert_eq!(plans[0].steps().len(), 1);
 }
 
 #[test]

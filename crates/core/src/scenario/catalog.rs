@@ -27,12 +27,12 @@ pub struct Entry {
 
 impl Entry {
     pub fn lesson(&self) -> Option<u32> {
-        self.plan.as_ref().ok().and_then(|p| p.meta.lesson)
+        self.plan.as_ref().ok().and_then(|p| p.meta().lesson)
     }
 
     /// The title in `lang` (English when untranslated); `None` when broken.
     pub fn title(&self, lang: Lang) -> Option<&str> {
-        self.plan.as_ref().ok().map(|p| p.meta.title.get(lang))
+        self.plan.as_ref().ok().map(|p| p.meta().title.get(lang))
     }
 }
 
@@ -297,12 +297,12 @@ mod tests {
         let path = write(dir.path(), "mine.toml", MINIMAL);
         let catalog = Catalog::builtin();
         assert_eq!(
-            catalog.resolve("unbuffered-write").unwrap().id,
+            catalog.resolve("unbuffered-write").unwrap().id(),
             "unbuffered-write"
         );
         let mine = catalog.resolve(path.to_str().unwrap()).unwrap();
         assert_eq!(
-            (mine.id.as_str(), mine.origin),
+            (mine.id(), mine.origin().clone()),
             ("mine", Origin::File(path))
         );
         let err = catalog.resolve("unbufered-write").unwrap_err();

@@ -24,7 +24,7 @@ pub fn run(_global: &Global, args: CheckArgs) -> anyhow::Result<ExitCode> {
             match outcome {
                 Ok(path) => match parse_file(&path) {
                     Ok(plan) => {
-                        let n = plan.steps.len();
+                        let n = plan.steps().len();
                         println!(
                             "ok {} ({n} step{})",
                             path.display(),

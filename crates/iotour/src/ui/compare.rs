@@ -99,7 +99,7 @@ fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme)
             Status::Failed => ("✗ failed", t.fail),
         };
         spans.push(Span::styled(format!("{} ", letter(i)), t.key));
-        spans.push(Span::styled(format!("{} ", run.plan.id), t.title));
+        spans.push(Span::styled(format!("{} ", run.plan.id()), t.title));
         spans.push(Span::styled(state, style));
         spans.push(Span::styled("   ", t.muted));
     }
@@ -118,9 +118,9 @@ fn draw_columns(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, theme: &Th
         ]));
         Line::from(vec![
             Span::styled(format!(" {} ", letter(i)), theme.key),
-            Span::styled(run.plan.id.clone(), theme.title),
+            Span::styled(run.plan.id().to_owned(), theme.title),
             Span::styled(
-                format!(" — {}", run.plan.meta.title.get(view.lang)),
+                format!(" — {}", run.plan.meta().title.get(view.lang)),
                 theme.muted,
             ),
         ])

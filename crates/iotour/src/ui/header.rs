@@ -55,11 +55,11 @@ impl Widget for &Header<'_> {
             ),
             Status::Failed => (tr(v.lang, "✗ failed", "✗ 失败"), t.fail),
         };
-        let n = run.plan.steps.len();
+        let n = run.plan.steps().len();
         // Held before a question, the header names the step about to run.
         let step = match run.gate.or(run.current) {
             Some(i) => {
-                let op = run.plan.steps[i - 1].op.name();
+                let op = run.plan.steps()[i - 1].op.name();
                 let pct = run
                     .progress()
                     .filter(|_| run.current == Some(i))
@@ -72,7 +72,7 @@ impl Widget for &Header<'_> {
         let sep = || Span::styled(" │ ", t.muted);
         let mut top = vec![
             Span::styled(" iotour · ", t.muted),
-            Span::styled(run.plan.meta.title.get(v.lang).to_string(), t.title),
+            Span::styled(run.plan.meta().title.get(v.lang).to_string(), t.title),
             sep(),
             Span::raw(step),
             sep(),

@@ -23,7 +23,7 @@ impl Narration<'_> {
     /// running or last run, else the first.
     fn step_index(&self) -> Option<usize> {
         let run = self.view.run;
-        if run.plan.steps.is_empty() {
+        if run.plan.steps().is_empty() {
             return None;
         }
         Some(run.gate.or(run.current).unwrap_or(1))
@@ -40,7 +40,7 @@ impl Narration<'_> {
             StepState::Failed(e) => Some(format!(
                 "{} {i} ({}) {}: {e}",
                 tr(self.view.lang, "step", "步骤"),
-                run.plan.steps[i - 1].op.name(),
+                run.plan.steps()[i - 1].op.name(),
                 tr(self.view.lang, "failed", "失败"),
             )),
             _ => None,
@@ -63,8 +63,8 @@ impl Widget for &Narration<'_> {
                 format!(
                     "· {} {i}/{}: {} ",
                     tr(v.lang, "step", "步骤"),
-                    run.plan.steps.len(),
-                    run.plan.steps[i - 1].op.name()
+                    run.plan.steps().len(),
+                    run.plan.steps()[i - 1].op.name()
                 ),
                 t.title,
             ));
@@ -167,7 +167,7 @@ impl Narration<'_> {
         let v = &self.view;
         let t = v.theme;
         let run = v.run;
-        let step = &run.plan.steps[i - 1];
+        let step = &run.plan.steps()[i - 1];
         let hidden = run.hidden(i, v.predict);
         let mut out: Vec<Line<'static>> = Vec::new();
         let wrapped = |text: &str, style: Style, out: &mut Vec<Line<'static>>| {
@@ -204,7 +204,7 @@ impl Narration<'_> {
         if let Some(say) = &step.say {
             wrapped(say.get(v.lang), Style::new(), &mut out);
         }
-        if let Some(java) = &run.plan.meta.java {
+        if let Some(java) = &run.plan.meta().java {
             wrapped(&format!("Java: {java}"), t.muted, &mut context);
         }
         if let Some(calls) = &step.calls {

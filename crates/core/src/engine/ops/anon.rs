@@ -12,8 +12,11 @@ pub struct Alloc {
 }
 
 impl Alloc {
-    pub fn new(bytes: u64, malloc: bool) -> Alloc {
-        Alloc { bytes, malloc }
+    pub fn new(bytes: std::num::NonZeroU64, malloc: bool) -> Alloc {
+        Alloc {
+            bytes: bytes.get(),
+            malloc,
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! file) is refused up front with a step error that says why.
 
 use super::{Ctx, OneShot, OpError, Region, RegionKind, Running, SliceOut, sigbus};
-use crate::scenario::Target;
+use crate::scenario::{self, Extent, Target};
 
 /// Map the working file (replacing the current file mapping, if any).
 pub struct Map {
@@ -18,41 +18,34 @@ pub struct Map {
 }
 
 impl Map {
-    pub fn new(
-        ctx: &mut Ctx<'_>,
-        bytes: u64,
-        offset: u64,
-        shared: bool,
-        write: bool,
-        populate: bool,
-    ) -> Result<Map, OpError> {
-        if !offset.is_multiple_of(ctx.page_size) {
-            return Err(OpError::Invalid(format!(
-                "mmap: offset {offset} is not a multiple of the page size ({}): a mapping \
-                 starts on a page boundary",
-                ctx.page_size
-            )));
-        }
-        let file_len = ctx.file.size().map_err(|e| OpError::Os {
-            attempted: "fstat of the working file".into(),
-            source: e,
-        })?;
-        let bytes = if bytes == 0 {
-            file_len.saturating_sub(offset)
-        } else {
-            bytes
+    /// The plan was checked within this machine's limits (`Plan::check_limits`):
+    /// the offset is on a page boundary.
+    pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Mmap) -> Result<Map, OpError> {
+        let offset = op.offset;
+        let bytes = match op.bytes {
+            Extent::Bytes(n) => n.get(),
+            Extent::ToEndOfFile => {
+                // The plan saw a file this long; another process may have
+                // truncated it since.
+                let file_len = ctx.file.size().map_err(|e| OpError::Os {
+                    attempted: "fstat of the working file".into(),
+                    source: e,
+                })?;
+                let bytes = file_len.saturating_sub(offset);
+                if bytes == 0 {
+                    return Err(OpError::Invalid(format!(
+                        "mmap: nothing to map (the file has {file_len} bytes, offset {offset})"
+                    )));
+                }
+                bytes
+            }
         };
-        if bytes == 0 {
-            return Err(OpError::Invalid(format!(
-                "mmap: nothing to map (the file has {file_len} bytes, offset {offset})"
-            )));
-        }
         Ok(Map {
             bytes,
             offset,
-            shared,
-            write,
-            populate,
+            shared: op.shared,
+            write: op.write,
+            populate: op.populate,
         })
     }
 }
@@ -129,14 +122,11 @@ pub struct Touch {
 }
 
 impl Touch {
-    pub fn new(
-        ctx: &mut Ctx<'_>,
-        pages: u64,
-        stride: u64,
-        write: bool,
-        target: Target,
-    ) -> Result<Touch, OpError> {
-        let stride = stride.max(1);
+    /// The plan was checked (`Plan::check_limits`), but the checks that the
+    /// accesses' safety rests on are made again here, against the mapping as
+    /// it is: the file may have been truncated by another process since.
+    pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Touch) -> Result<Touch, OpError> {
+        let (pages, stride, write, target) = (op.pages.get(), op.stride.get(), op.write, op.target);
         let page = ctx.page_size;
         let region = match target {
             Target::File => ctx.file_map.as_ref().ok_or_else(|| {
@@ -148,7 +138,7 @@ impl Touch {
         };
         let region_pages = (region.len as u64).div_ceil(page);
         let last = pages.saturating_sub(1).saturating_mul(stride);
-        if pages > 0 && last >= region_pages {
+        if last >= region_pages {
             return Err(OpError::Invalid(format!(
                 "touch: {pages} pages with stride {stride} reach page {last}, but the region has \
                  only {region_pages} pages"
@@ -172,7 +162,7 @@ impl Touch {
                 source: e,
             })?;
             let file_pages = file_len.div_ceil(page);
-            if pages > 0 && offset / page + last >= file_pages {
+            if offset / page + last >= file_pages {
                 return Err(OpError::Invalid(format!(
                     "touch: page {last} of the mapping is past the end of the file ({file_len} \
                      bytes): touching it would be killed by SIGBUS"
@@ -192,7 +182,7 @@ impl Touch {
 
 impl Running for Touch {
     fn total(&self) -> u64 {
-        self.pages.max(1)
+        self.pages
     }
 
     fn done(&self) -> bool {
@@ -316,10 +306,7 @@ impl Unmap {
         if !present {
             return Err(OpError::Invalid(format!(
                 "munmap target = \"{}\": nothing is mapped there",
-                match target {
-                    Target::File => "file",
-                    Target::Anon => "anon",
-                }
+                target.word()
             )));
         }
         Ok(Unmap { target })

@@ -13,7 +13,7 @@ use std::os::unix::net::UnixStream;
 use std::thread::JoinHandle;
 
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, io_buffer, retry};
-use crate::scenario::Via;
+use crate::scenario::{SendToSocket, Via};
 
 pub struct Send {
     bytes: u64,
@@ -29,7 +29,8 @@ pub struct Send {
 }
 
 impl Send {
-    pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, via: Via) -> Result<Send, OpError> {
+    pub fn new(ctx: &mut Ctx<'_>, op: &SendToSocket) -> Result<Send, OpError> {
+        let (bytes, chunk, via) = (op.bytes.get(), op.chunk.get(), op.via);
         let len = ctx.file.size().map_err(|e| OpError::Os {
             attempted: "fstat of the working file".into(),
             source: e,
@@ -63,7 +64,7 @@ impl Send {
             })?;
         let buf = match via {
             // Never more than the step sends: `chunk` alone is user input.
-            Via::ReadWrite => Some(io_buffer(ctx, chunk.min(bytes.max(1)))?),
+            Via::ReadWrite => Some(io_buffer(ctx, chunk.min(bytes))?),
             _ => None,
         };
         let pipe = match via {
@@ -91,7 +92,7 @@ impl Send {
             chunk,
             via,
             sent: 0,
-            total: bytes.div_ceil(chunk).max(1),
+            total: bytes.div_ceil(chunk),
             sock: Some(sock),
             sink: Some(sink),
             buf,

@@ -1,8 +1,10 @@
 //! `write`, `buffered_write` and `pwrite`: user bytes into the page cache (or,
 //! with O_DIRECT, straight to the device).
 
+use std::num::NonZeroU64;
+
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, check_direct, io_buffer, retry};
-use crate::scenario::Pattern;
+use crate::scenario::{self, Pattern};
 
 /// `write(2)` of `chunk` bytes from one user buffer; with `buffer` set, what
 /// Java's BufferedOutputStream does with the same chunks.
@@ -26,10 +28,11 @@ struct Buffered {
 impl Write {
     pub fn new(
         ctx: &mut Ctx<'_>,
-        bytes: u64,
-        chunk: u64,
-        buffer: Option<u64>,
+        bytes: NonZeroU64,
+        chunk: NonZeroU64,
+        buffer: Option<NonZeroU64>,
     ) -> Result<Write, OpError> {
+        let (bytes, chunk, buffer) = (bytes.get(), chunk.get(), buffer.map(NonZeroU64::get));
         if ctx.file.flags.append {
             ctx.file.pos = ctx.file.size().map_err(|e| OpError::Os {
                 attempted: "fstat of the working file".into(),
@@ -55,7 +58,7 @@ impl Write {
                 )?;
             }
         }
-        let src = io_buffer(ctx, chunk.min(bytes.max(1)))?;
+        let src = io_buffer(ctx, chunk.min(bytes))?;
         let buffered = match buffer {
             Some(b) => Some(Buffered {
                 buf: io_buffer(ctx, b)?,
@@ -67,10 +70,10 @@ impl Write {
             bytes,
             chunk,
             chunks_done: 0,
-            total: bytes.div_ceil(chunk).max(1),
+            total: bytes.div_ceil(chunk),
             src,
             buffered,
-            finished: bytes == 0,
+            finished: false,
         })
     }
 
@@ -190,13 +193,8 @@ pub struct Pwrite {
 }
 
 impl Pwrite {
-    pub fn new(
-        ctx: &mut Ctx<'_>,
-        bytes: u64,
-        chunk: u64,
-        offset: u64,
-        pattern: Pattern,
-    ) -> Result<Pwrite, OpError> {
+    pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Pwrite) -> Result<Pwrite, OpError> {
+        let (bytes, chunk, offset) = (op.bytes.get(), op.chunk.get(), op.offset);
         check_direct(
             ctx.file,
             "pwrite",
@@ -210,8 +208,8 @@ impl Pwrite {
             offset,
             n,
             next: 0,
-            order: (pattern == Pattern::Random).then(|| Permutation::new(n, SEED)),
-            src: io_buffer(ctx, chunk.min(bytes.max(1)))?,
+            order: (op.pattern == Pattern::Random).then(|| Permutation::new(n, SEED)),
+            src: io_buffer(ctx, chunk.min(bytes))?,
         })
     }
 }
@@ -221,7 +219,7 @@ pub const SEED: u64 = 0x10_7001;
 
 impl Running for Pwrite {
     fn total(&self) -> u64 {
-        self.n.max(1)
+        self.n
     }
 
     fn done(&self) -> bool {
