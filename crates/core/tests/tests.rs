@@ -14,3 +14,4 @@ mod parser_props;
 mod scenario_builtins;
 mod scenario_docs;
 mod scenario_fixtures;
+mod scenario_limits;

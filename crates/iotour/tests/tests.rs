@@ -5,6 +5,7 @@
 
 mod support;
 
+mod check_and_run;
 mod compare_cli;
 mod compare_view;
 mod engine_cli;
