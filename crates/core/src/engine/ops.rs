@@ -152,12 +152,22 @@ impl WorkFile {
     }
 }
 
-/// A region of memory the engine mapped or allocated.
+/// A region of memory the engine mapped or allocated. Mappings are
+/// memmap2's, so they are unmapped exactly once (when dropped); their
+/// memory is only ever reached through raw pointers (`touch`), never as a
+/// Rust slice, because another process may change or truncate the file.
 #[derive(Debug)]
 pub struct Region {
-    pub addr: *mut u8,
-    pub len: usize,
+    memory: Memory,
     pub kind: RegionKind,
+}
+
+#[derive(Debug)]
+enum Memory {
+    /// A file or anonymous mapping: munmap(2) when dropped.
+    Mapped(memmap2::MmapRaw),
+    /// From libc malloc: free(3)d, not unmapped.
+    Malloc { ptr: *mut u8, len: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,20 +184,62 @@ pub enum RegionKind {
 }
 
 impl Region {
-    /// Give the region back to the kernel (or to malloc); returns the syscalls
-    /// the engine knows this issued (a `free` may or may not munmap).
+    /// A mapping made with memmap2 (`kind` is `File` or `Anon`).
+    pub fn mapped(map: memmap2::MmapRaw, kind: RegionKind) -> Region {
+        Region {
+            memory: Memory::Mapped(map),
+            kind,
+        }
+    }
+
+    /// A block from libc malloc of `len` bytes, owned (and freed) by the region.
+    ///
+    /// # Safety
+    /// `ptr` came from `libc::malloc(len)` and nothing else frees it.
+    pub unsafe fn malloced(ptr: *mut u8, len: usize) -> Region {
+        Region {
+            memory: Memory::Malloc { ptr, len },
+            kind: RegionKind::Malloc,
+        }
+    }
+
+    pub fn addr(&self) -> *mut u8 {
+        match &self.memory {
+            Memory::Mapped(m) => m.as_mut_ptr(),
+            Memory::Malloc { ptr, .. } => *ptr,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.memory {
+            Memory::Mapped(m) => m.len(),
+            Memory::Malloc { len, .. } => *len,
+        }
+    }
+
+    /// The mapping, when this is one (not a malloc block).
+    pub fn mapping(&self) -> Option<&memmap2::MmapRaw> {
+        match &self.memory {
+            Memory::Mapped(m) => Some(m),
+            Memory::Malloc { .. } => None,
+        }
+    }
+
+    /// Give the region back to the kernel (or to malloc) now; returns the
+    /// syscalls the engine knows this issued (one munmap; a `free` may or
+    /// may not munmap).
     pub fn release(self) -> u64 {
-        match self.kind {
-            RegionKind::Malloc => {
-                // SAFETY: the pointer came from libc::malloc and is freed once
-                // (the region is consumed).
-                unsafe { libc::free(self.addr.cast()) };
-                u64::from(self.len >= anon::MMAP_THRESHOLD as usize)
+        match self.memory {
+            Memory::Malloc { ptr, len } => {
+                // SAFETY: the pointer came from libc::malloc (`malloced`'s
+                // contract) and is freed once: the region is consumed.
+                unsafe { libc::free(ptr.cast()) };
+                u64::from(len >= anon::MMAP_THRESHOLD as usize)
             }
-            _ => {
-                // SAFETY: the region was mapped by us with exactly this length
-                // and nothing refers to it after it is consumed here.
-                unsafe { libc::munmap(self.addr.cast(), self.len) };
+            Memory::Mapped(map) => {
+                // memmap2's Drop is the munmap(2), here, inside the caller's
+                // measured window.
+                drop(map);
                 1
             }
         }
@@ -211,8 +263,8 @@ impl Ctx<'_> {
     pub fn publish_mapping(&self) {
         let info = self.file_map.as_ref().and_then(|r| match r.kind {
             RegionKind::File { offset, .. } => Some(super::MappingInfo {
-                addr: r.addr as usize,
-                len: r.len,
+                addr: r.addr() as usize,
+                len: r.len(),
                 offset,
             }),
             _ => None,

@@ -5,6 +5,8 @@
 //! a page fault (a write to a read-only mapping, a page past the end of the
 //! file) is refused up front with a step error that says why.
 
+use memmap2::{MmapOptions, MmapRaw};
+
 use super::{Ctx, OneShot, OpError, Region, RegionKind, Running, SliceOut, sigbus};
 use crate::scenario::{self, Extent, Target};
 
@@ -59,47 +61,43 @@ impl OneShot for Map {
             ctx.publish_mapping();
             calls += old.release();
         }
-        let mut prot = libc::PROT_READ;
-        if self.write {
-            prot |= libc::PROT_WRITE;
-        }
-        let mut flags = if self.shared {
-            libc::MAP_SHARED
-        } else {
-            libc::MAP_PRIVATE
-        };
-        if self.populate {
-            flags |= libc::MAP_POPULATE;
-        }
         let len = self.bytes as usize;
+        let mut options = MmapOptions::new();
+        options.offset(self.offset).len(len);
+        if self.populate {
+            options.populate();
+        }
+        let file = &ctx.file.file;
         calls += 1;
-        // SAFETY: mapping our own fd; the kernel picks the address; the
-        // region is only accessed through `Touch` within its bounds.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                prot,
-                flags,
-                ctx.file.fd(),
-                self.offset as libc::off_t,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(OpError::last(format!(
+        // SAFETY: memmap2's maps are unsafe because the file may change
+        // under them. The region is never turned into a Rust reference: it
+        // is reached through raw volatile accesses in `Touch`, within its
+        // bounds, and a page cut off by a truncation is caught by the SIGBUS
+        // guard. Each arm is one mmap(2) (PROT_READ, plus PROT_WRITE for
+        // `write`; MAP_SHARED or MAP_PRIVATE; MAP_POPULATE for `populate`).
+        let mapped = unsafe {
+            match (self.shared, self.write) {
+                (true, false) => options.map(file).map(MmapRaw::from),
+                (true, true) => options.map_mut(file).map(MmapRaw::from),
+                (false, true) => options.map_copy(file).map(MmapRaw::from),
+                (false, false) => options.map_copy_read_only(file).map(MmapRaw::from),
+            }
+        }
+        .map_err(|e| OpError::Os {
+            attempted: format!(
                 "mmap(2) of {len} bytes of the working file at offset {}",
                 self.offset
-            )));
-        }
-        *ctx.file_map = Some(Region {
-            addr: p.cast(),
-            len,
-            kind: RegionKind::File {
+            ),
+            source: e,
+        })?;
+        *ctx.file_map = Some(Region::mapped(
+            mapped,
+            RegionKind::File {
                 offset: self.offset,
                 shared: self.shared,
                 write: self.write,
             },
-        });
+        ));
         ctx.publish_mapping();
         *out = SliceOut {
             units: 1,
@@ -136,7 +134,7 @@ impl Touch {
                 OpError::Invalid("touch target = \"anon\": there is no anonymous region (add an anon_mmap or malloc step first)".into())
             })?,
         };
-        let region_pages = (region.len as u64).div_ceil(page);
+        let region_pages = (region.len() as u64).div_ceil(page);
         let last = pages.saturating_sub(1).saturating_mul(stride);
         if last >= region_pages {
             return Err(OpError::Invalid(format!(
@@ -202,7 +200,7 @@ impl Running for Touch {
         // any moment: a page past its end raises SIGBUS, which the guard
         // turns into a failed step (see `sigbus`).
         let guard = (self.target == Target::File && self.guarded)
-            .then(|| sigbus::arm(region.addr as usize, region.len));
+            .then(|| sigbus::arm(region.addr() as usize, region.len()));
         let mut done = self.next;
         for i in self.next..end {
             let off = i as usize * self.stride as usize * page;
@@ -211,7 +209,7 @@ impl Running for Touch {
             // of a file mapping past the (possibly since truncated) end of
             // the file is caught by the SIGBUS guard.
             unsafe {
-                let p = region.addr.add(off);
+                let p = region.addr().add(off);
                 if self.write {
                     std::ptr::write_volatile(p, b'x');
                 } else {
@@ -234,7 +232,7 @@ impl Running for Touch {
             ..SliceOut::default()
         };
         if let Some(addr) = fault {
-            let page_no = (addr - region.addr as usize) / page;
+            let page_no = (addr - region.addr() as usize) / page;
             let len = ctx
                 .file
                 .size()
@@ -268,20 +266,21 @@ impl Msync {
 
 impl OneShot for Msync {
     fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
-        let r = ctx
+        let map = ctx
             .file_map
             .as_ref()
+            .and_then(Region::mapping)
             .ok_or_else(|| OpError::Invalid("msync: the file mapping is gone".into()))?;
-        let flags = if self.asynchronous {
-            libc::MS_ASYNC
+        // memmap2's flush is msync(2) of the whole mapping: MS_SYNC, or MS_ASYNC.
+        let flushed = if self.asynchronous {
+            map.flush_async()
         } else {
-            libc::MS_SYNC
+            map.flush()
         };
-        // SAFETY: the whole of a live mapping we made.
-        let rc = unsafe { libc::msync(r.addr.cast(), r.len, flags) };
-        if rc != 0 {
-            return Err(OpError::last(format!("msync(2) of {} bytes", r.len)));
-        }
+        flushed.map_err(|e| OpError::Os {
+            attempted: format!("msync(2) of {} bytes", map.len()),
+            source: e,
+        })?;
         *out = SliceOut {
             units: 1,
             calls: 1,

@@ -12,6 +12,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::thread::JoinHandle;
 
+use memmap2::{Mmap, MmapOptions};
+
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, io_buffer, retry};
 use crate::scenario::{SendToSocket, Via};
 
@@ -25,7 +27,8 @@ pub struct Send {
     sink: Option<JoinHandle<u64>>,
     buf: Option<AlignedBuf>,
     pipe: Option<(OwnedFd, OwnedFd)>,
-    map: Option<(*mut u8, usize)>,
+    /// mmap_write's read-only shared mapping of the first `bytes`.
+    map: Option<Mmap>,
 }
 
 impl Send {
@@ -145,32 +148,25 @@ impl Send {
                 out.bytes += n as u64;
             }
             Via::MmapWrite => {
-                let (base, _) = match self.map {
-                    Some(m) => m,
-                    None => {
-                        out.calls += 1;
-                        let map_len = self.bytes as usize;
-                        // SAFETY: a fresh read-only shared mapping of our own
-                        // fd, within the file (checked in `new`).
-                        let p = unsafe {
-                            libc::mmap(
-                                std::ptr::null_mut(),
-                                map_len,
-                                libc::PROT_READ,
-                                libc::MAP_SHARED,
-                                file_fd,
-                                0,
-                            )
-                        };
-                        if p == libc::MAP_FAILED {
-                            return Err(OpError::last(format!(
-                                "mmap(2) of {map_len} bytes of the working file"
-                            )));
-                        }
-                        self.map = Some((p.cast(), map_len));
-                        (p.cast::<u8>(), map_len)
-                    }
-                };
+                if self.map.is_none() {
+                    out.calls += 1;
+                    let map_len = self.bytes as usize;
+                    // SAFETY: memmap2's map is unsafe because the file may
+                    // change under it; the mapping is only read by write(2)
+                    // (the kernel copies from it, never a Rust reference),
+                    // within the file (checked in `new`). One mmap(2).
+                    let map = unsafe { MmapOptions::new().len(map_len).map(&ctx.file.file) }
+                        .map_err(|e| OpError::Os {
+                            attempted: format!("mmap(2) of {map_len} bytes of the working file"),
+                            source: e,
+                        })?;
+                    self.map = Some(map);
+                }
+                let base = self
+                    .map
+                    .as_ref()
+                    .map(|m| m.as_ptr())
+                    .ok_or_else(|| OpError::Invalid("send: the mapping is gone".into()))?;
                 // SAFETY: `off + len ≤ bytes`, the mapping's length.
                 let ptr = unsafe { base.add(off as usize) };
                 self.write_sock(ptr, len, &mut out.calls)?;
@@ -271,13 +267,13 @@ impl Running for Send {
             out.units += 1;
         }
         if self.done()
-            && let Some((p, len)) = self.map.take()
+            && let Some(map) = self.map.take()
         {
             // mmap_write's munmap is part of the op (a Java MappedByteBuffer
-            // would be unmapped when collected).
+            // would be unmapped when collected): memmap2's Drop, here, inside
+            // the measured window.
             out.calls += 1;
-            // SAFETY: unmapping exactly the mapping made in `one_chunk`.
-            unsafe { libc::munmap(p.cast(), len) };
+            drop(map);
         }
         Ok(())
     }
@@ -290,10 +286,8 @@ impl Running for Send {
 
 impl Send {
     fn cleanup(&mut self) {
-        if let Some((p, len)) = self.map.take() {
-            // SAFETY: unmapping exactly the mapping we made, once.
-            unsafe { libc::munmap(p.cast(), len) };
-        }
+        // A step that failed mid-way: unmapped outside any window.
+        self.map = None;
         // Closing our end ends the sink's read loop.
         self.sock = None;
         if let Some(h) = self.sink.take() {

@@ -52,6 +52,10 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
     if start != 0 && (start..end).contains(&addr) {
         let page = PAGE.load(Ordering::Relaxed);
         let at = addr & !(page - 1);
+        // Not memmap2: this needs MAP_FIXED over one page of a live mapping,
+        // which memmap2 cannot express, and a signal handler may make no
+        // allocation or lock, only the bare syscall. memmap2's Drop of the
+        // mapping later unmaps its whole range, this page included.
         // SAFETY: replaces one page inside a mapping the engine owns and
         // will unmap as a whole; a raw syscall, safe in a signal handler.
         let rc = unsafe {
