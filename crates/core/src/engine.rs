@@ -148,8 +148,9 @@ pub(crate) struct Published {
 pub(crate) struct Shared {
     pub control: Control,
     mapping: Mutex<Published>,
-    /// Set once the working file exists.
-    pub file_path: Mutex<Option<PathBuf>>,
+    /// The sampler's own read-only fd of the working file, opened by the
+    /// worker through the working directory's fd once the file exists.
+    pub sampler_file: Mutex<Option<std::fs::File>>,
     pub start: Instant,
 }
 
@@ -159,7 +160,7 @@ impl Shared {
         Shared {
             control,
             mapping: Mutex::new(Published::default()),
-            file_path: Mutex::new(None),
+            sampler_file: Mutex::new(None),
             start: Instant::now(),
         }
     }
@@ -232,7 +233,7 @@ where
         workdir: None,
     };
     let setup = runner::Setup {
-        file_path: workdir.file_path(),
+        dir: workdir.dir(),
         workdir: workdir.path().to_path_buf(),
         fs: workdir.fs.clone(),
         workdir_notes: workdir.notes.clone(),
@@ -323,8 +324,8 @@ impl Engine {
         if let Some(h) = self.sampler.take() {
             let _ = h.join();
         }
-        // Dropping the TempDir removes the directory and the file (unless
-        // `keep_workdir` was called).
+        // Dropping the Workdir removes the file and the directory through
+        // their fds (unless `keep_workdir` was called).
         self.workdir = None;
     }
 }

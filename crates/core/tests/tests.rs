@@ -8,6 +8,7 @@ mod engine_fallback_calls;
 mod engine_ops;
 mod engine_probe;
 mod engine_sigbus;
+mod engine_workdir_attack;
 mod engine_worker_panic;
 mod lessons;
 mod parser_props;

@@ -6,8 +6,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 
 use crate::probe::pages::PageProbe;
@@ -131,7 +130,8 @@ impl<T: OneShot> Running for Once<T> {
 #[derive(Debug)]
 pub struct WorkFile {
     pub file: File,
-    pub path: PathBuf,
+    /// The working directory: `reopen` opens the file through it.
+    pub dir: Arc<OwnedFd>,
     pub flags: OpenFlags,
     /// The fd's file position as the engine tracks it (it issues every call).
     pub pos: u64,

@@ -3,6 +3,7 @@
 //! the window. Pacing sleeps, channel sends and page-state reads all happen
 //! between windows.
 
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -21,7 +22,10 @@ use crate::scenario::{Op, OpenFlags, Plan, Step};
 
 /// What `start` hands the worker.
 pub struct Setup {
-    pub file_path: PathBuf,
+    /// The working directory, opened when it was made: the file is created
+    /// and opened through it, never by path.
+    pub dir: Arc<OwnedFd>,
+    /// Where it is, for messages and the report.
     pub workdir: PathBuf,
     pub fs: FsInfo,
     pub workdir_notes: Vec<String>,
@@ -94,12 +98,9 @@ where
     // The probe must be opened on this thread: its counters are per thread.
     let probe = ThreadProbe::open(&setup.disabled);
     let stop = || shared.control.is_aborted();
-    let file = match workdir::prefill(
-        &setup.file_path,
-        plan.file().size,
-        plan.file().cached,
-        &stop,
-    ) {
+    let made = workdir::create_file(&setup.dir)
+        .and_then(|f| workdir::prefill(f, plan.file().size, plan.file().cached, &stop));
+    let file = match made {
         Ok(f) => f,
         Err(_) if shared.control.is_aborted() => return,
         Err(e) => {
@@ -114,10 +115,13 @@ where
             return;
         }
     };
+    // The sampler's own fd (a read-only open file description, as a
+    // separate reader would have), through the directory's fd.
     *shared
-        .file_path
+        .sampler_file
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(setup.file_path.clone());
+        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+        workdir::open_file(&setup.dir, rustix::fs::OFlags::RDONLY).ok();
     let pages = PageProbe::detect(&setup.disabled, &file);
     let (dio_mem, dio_off, dio_note) = match ops::dio_align(&file) {
         Some((m, o)) => (m, o, None),
@@ -135,7 +139,7 @@ where
         pages,
         file: WorkFile {
             file,
-            path: setup.file_path,
+            dir: setup.dir,
             flags: OpenFlags::default(),
             pos: 0,
             dio_offset_align: dio_off,

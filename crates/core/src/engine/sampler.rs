@@ -30,18 +30,15 @@ where
         if shared.control.is_aborted() {
             return;
         }
-        if file.is_none() {
-            let path = shared
-                .file_path
+        if file.is_none()
+            && let Some(f) = shared
+                .sampler_file
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            if let Some(p) = path
-                && let Ok(f) = File::open(p)
-            {
-                let probe = PageProbe::detect(&disabled, &f);
-                file = Some((f, probe));
-            }
+                .take()
+        {
+            let probe = PageProbe::detect(&disabled, &f);
+            file = Some((f, probe));
         }
         let map = file.as_ref().and_then(|(f, p)| p.map(f, CELLS).ok());
         let mapping = match (&map, &pagemap) {
