@@ -41,6 +41,7 @@ static PAGE: AtomicUsize = AtomicUsize::new(4096);
 struct Previous(libc::sigaction);
 // SAFETY: plain data written once before the handler is installed, then only read.
 unsafe impl Sync for Previous {}
+// SAFETY: as above: plain data, written once before the handler is installed.
 unsafe impl Send for Previous {}
 static PREVIOUS: OnceLock<Previous> = OnceLock::new();
 static INSTALL: Once = Once::new();
