@@ -75,7 +75,7 @@ pub struct EngineConfig {
     pub start_paused: bool,
     /// Sampler frequency (clamped to 1..=1000).
     pub sample_hz: u32,
-    /// Measurement sources switched off (IOTOUR_DISABLE).
+    /// Measurement sources switched off (`IOTOUR_DISABLE`).
     pub disabled: Disabled,
 }
 
@@ -245,7 +245,7 @@ where
     engine.exec = Some(
         std::thread::Builder::new()
             .name("exec".into())
-            .spawn(move || runner::run(plan, setup, sh, tx))
+            .spawn(move || runner::run(&plan, setup, sh, tx))
             .map_err(|e| EngineError::Spawn {
                 thread: "exec",
                 source: e,
@@ -257,7 +257,7 @@ where
     engine.sampler = Some(
         std::thread::Builder::new()
             .name("sampler".into())
-            .spawn(move || sampler::run(sh, hz, disabled, events))
+            .spawn(move || sampler::run(&sh, hz, &disabled, &events))
             .map_err(|e| EngineError::Spawn {
                 thread: "sampler",
                 source: e,
@@ -267,7 +267,7 @@ where
 }
 
 /// Refuse a plan whose anonymous mappings, all touched, would not fit in
-/// `available` bytes of memory (MemAvailable). Only a run can know this.
+/// `available` bytes of memory (`MemAvailable`). Only a run can know this.
 pub fn validate_memory(plan: &Plan, available: u64) -> Result<(), EngineError> {
     let need = plan.footprint().anon_bytes;
     if need > available {
@@ -419,11 +419,13 @@ impl Speed {
         }
     }
 
+    #[must_use]
     pub fn faster(self) -> Speed {
         let i = Speed::ALL.iter().position(|s| *s == self).unwrap_or(0);
         Speed::ALL[(i + 1).min(Speed::ALL.len() - 1)]
     }
 
+    #[must_use]
     pub fn slower(self) -> Speed {
         let i = Speed::ALL.iter().position(|s| *s == self).unwrap_or(0);
         Speed::ALL[i.saturating_sub(1)]

@@ -66,19 +66,19 @@ pub struct Transfer {
 pub struct Work {
     /// Bytes through the op's main path (written, read, sent).
     pub bytes: u64,
-    /// Bytes memcpy'd inside user space (buffered_write's chunk → buffer).
+    /// Bytes memcpy'd inside user space (`buffered_write`'s chunk → buffer).
     pub user_copy_bytes: u64,
     /// Pages touched (touch).
     pub pages: u64,
     /// Bytes the device read into the page cache (cache misses, readahead
-    /// included): read_bytes when measured, else the growth of cached pages.
+    /// included): `read_bytes` when measured, else the growth of cached pages.
     pub disk_read_bytes: Option<u64>,
     /// Bytes written back: dirty + writeback pages before minus after, × page
     /// size. `None` when dirtiness is unknown (no cachestat).
     pub flushed_bytes: Option<u64>,
-    /// The working file was open with O_DIRECT when the op ran.
+    /// The working file was open with `O_DIRECT` when the op ran.
     pub direct: bool,
-    /// ... with O_SYNC or O_DSYNC.
+    /// ... with `O_SYNC` or `O_DSYNC`.
     pub synchronous: bool,
     /// For touch: whether the file mapping is private (private writes copy).
     pub private_mapping: bool,

@@ -783,9 +783,10 @@ fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
         // 1.5 MiB of the 2 MiB gone: the 1 MiB write runs out after ~512 KiB.
         std::fs::write(fs.path().join("filler"), vec![1u8; 3 << 19]).unwrap();
         engine.send(Command::Resume);
-        let r = match wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_)))) {
-            Ev::Exec(ExecEvent::Finished(r)) => r,
-            _ => unreachable!(),
+        let Ev::Exec(ExecEvent::Finished(r)) =
+            wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_))))
+        else {
+            unreachable!()
         };
         drop(engine);
         let s = &r.steps[0];
@@ -824,7 +825,7 @@ fn samples_arrive_on_their_own_clock() {
     let t = Instant::now();
     let (_, samples) = run_with_events(file(1 << 20).op(sleep(600)).build(), c);
     let secs = t.elapsed().as_secs_f64();
-    let n = samples.len() as f64;
+    let n = f64::from(u32::try_from(samples.len()).unwrap());
     // 50 Hz for the whole run, give or take scheduling on a busy machine.
     assert!(
         n >= 50.0 * secs * 0.5 && n <= 50.0 * secs * 1.5 + 2.0,

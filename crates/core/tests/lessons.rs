@@ -129,7 +129,7 @@ fn lesson_numbers_are_unique_and_form_one_teaching_order() {
     let dups: Vec<_> = by_number.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(dups.is_empty(), "lesson numbers used twice: {dups:?}");
     let numbers: Vec<u32> = by_number.keys().copied().collect();
-    let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
+    let expected: Vec<u32> = (1..=u32::try_from(numbers.len()).unwrap()).collect();
     assert_eq!(
         numbers, expected,
         "lesson numbers should run 1..=N without gaps"

@@ -42,9 +42,8 @@ fn check<S: Strategy>(
 
 /// The error of `text`, if any, must be a diagnostic pointing into `text`.
 fn error_points_into(text: &str) -> Result<(), TestCaseError> {
-    let err = match parse_str(text, "prop", Origin::Builtin) {
-        Ok(_) => return Ok(()),
-        Err(e) => e,
+    let Err(err) = parse_str(text, "prop", Origin::Builtin) else {
+        return Ok(());
     };
     let d = match &err {
         ScenarioError::Invalid(d) => d,

@@ -67,12 +67,9 @@ fn check_and_run_refuse_the_same_plans_with_the_same_words() {
         // Parsing alone knows no limits: these are valid scenarios.
         let plan = parse_file(path).unwrap_or_else(|e| panic!("{e}"));
         let limits = Limits::here(want.max_size);
-        let err = match check_file(path, &limits) {
-            Ok(_) => {
-                failures.push(format!("{}: check passed it", path.display()));
-                continue;
-            }
-            Err(e) => e,
+        let Err(err) = check_file(path, &limits) else {
+            failures.push(format!("{}: check passed it", path.display()));
+            continue;
         };
         let at = (err.line().unwrap_or(0), err.column().unwrap_or(0));
         if at != (want.line, want.column) || !err.message().contains(&want.fragment) {

@@ -60,7 +60,7 @@ pub struct SliceOut {
     pub calls: u64,
     /// Bytes the op moved through its main path (written, read, sent).
     pub bytes: u64,
-    /// Bytes copied inside user space (buffered_write's chunk → buffer memcpy).
+    /// Bytes copied inside user space (`buffered_write`'s chunk → buffer memcpy).
     pub user_copy_bytes: u64,
     /// Pages touched (touch).
     pub pages: u64,
@@ -135,7 +135,7 @@ pub struct WorkFile {
     pub flags: OpenFlags,
     /// The fd's file position as the engine tracks it (it issues every call).
     pub pos: u64,
-    /// O_DIRECT alignment of offsets/lengths and of buffer addresses.
+    /// `O_DIRECT` alignment of offsets/lengths and of buffer addresses.
     pub dio_offset_align: u64,
     pub dio_mem_align: u64,
     /// Filesystem name, for error messages.
@@ -234,7 +234,7 @@ impl Region {
                 // SAFETY: the pointer came from libc::malloc (`malloced`'s
                 // contract) and is freed once: the region is consumed.
                 unsafe { libc::free(ptr.cast()) };
-                u64::from(len >= anon::MMAP_THRESHOLD as usize)
+                u64::from(len >= crate::cast::usize(anon::MMAP_THRESHOLD))
             }
             Memory::Mapped(map) => {
                 // memmap2's Drop is the munmap(2), here, inside the caller's
@@ -328,7 +328,7 @@ impl AlignedBuf {
         // SAFETY: `ptr` points to `layout.size()` writable bytes we own.
         unsafe {
             for i in 0..layout.size() {
-                *ptr.add(i) = (i % 251) as u8 + 1;
+                *ptr.add(i) = u8::try_from(i % 251).unwrap_or(0) + 1;
             }
         }
         Ok(AlignedBuf { ptr, len, layout })
@@ -355,13 +355,13 @@ impl Drop for AlignedBuf {
 }
 
 /// The buffer a read/write op uses: page-aligned always (which also satisfies
-/// O_DIRECT on every filesystem with a ≤ page alignment).
+/// `O_DIRECT` on every filesystem with a ≤ page alignment).
 pub fn io_buffer(ctx: &Ctx<'_>, len: u64) -> Result<AlignedBuf, OpError> {
     let align = ctx.file.dio_mem_align.max(ctx.page_size);
-    AlignedBuf::new(len as usize, align as usize)
+    AlignedBuf::new(crate::cast::usize(len), crate::cast::usize(align))
 }
 
-/// With O_DIRECT, requests must be aligned: say exactly what is not.
+/// With `O_DIRECT`, requests must be aligned: say exactly what is not.
 /// `sizes` are every size a call can have: the chunk, the total (its last,
 /// short call is `bytes % chunk`) and, for buffered writes, the buffer.
 pub fn check_direct(
@@ -403,7 +403,7 @@ pub fn retry(calls: &mut u64, mut f: impl FnMut() -> isize) -> Result<usize, io:
         *calls += 1;
         let r = f();
         if r >= 0 {
-            return Ok(r as usize);
+            return Ok(r.unsigned_abs());
         }
         let e = io::Error::last_os_error();
         if e.raw_os_error() != Some(libc::EINTR) {
@@ -412,7 +412,7 @@ pub fn retry(calls: &mut u64, mut f: impl FnMut() -> isize) -> Result<usize, io:
     }
 }
 
-/// The direct-I/O alignment of a file from statx(STATX_DIOALIGN) (Linux 6.1),
+/// The direct-I/O alignment of a file from `statx(STATX_DIOALIGN)` (Linux 6.1),
 /// as (memory, offset); `None` when the kernel or filesystem does not say.
 pub fn dio_align(file: &File) -> Option<(u64, u64)> {
     const STATX_DIOALIGN: u32 = 0x2000;
@@ -434,7 +434,9 @@ pub fn dio_align(file: &File) -> Option<(u64, u64)> {
     if rc != 0 {
         return None;
     }
-    let mask = buf[0] as u32;
+    // stx_mask: the low half of the first word (little- or big-endian alike
+    // once read as a u64 and masked the way the kernel wrote it).
+    let mask = u32::try_from(buf[0] & 0xffff_ffff).unwrap_or(0);
     if mask & STATX_DIOALIGN == 0 {
         return None;
     }

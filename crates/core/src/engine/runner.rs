@@ -86,7 +86,7 @@ impl<E: From<ExecEvent>> Drop for PanicGuard<E> {
     }
 }
 
-pub fn run<E>(plan: Plan, setup: Setup, shared: Arc<Shared>, tx: Sender<E>)
+pub fn run<E>(plan: &Plan, setup: Setup, shared: Arc<Shared>, tx: Sender<E>)
 where
     E: From<ExecEvent> + Send + 'static,
 {
@@ -239,12 +239,14 @@ fn environment(
 /// otherwise fault on the first time a code path runs: the worker's stack and
 /// the program's text. Those faults are the program's, not the lesson's.
 fn prefault() {
-    // Touch the top 512 KiB of this thread's stack (ops use far less).
+    const MADV_POPULATE_READ: i32 = 22;
+    // Touch the top 512 KiB of this thread's stack (ops use far less): the
+    // big array on the stack is the point.
+    #[allow(clippy::large_stack_arrays)]
     let stack = [0u8; 512 * 1024];
     std::hint::black_box(&stack);
     // Populate the page tables of every executable file mapping (the binary,
     // libc, ld.so): MADV_POPULATE_READ (Linux 5.14). Best effort.
-    const MADV_POPULATE_READ: i32 = 22;
     let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
         return;
     };
@@ -274,7 +276,7 @@ pub fn kernel_release() -> String {
     // SAFETY: utsname is plain data; zeroed is valid; uname fills it.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: `u` is a live, writable utsname.
-    if unsafe { libc::uname(&mut u) } != 0 {
+    if unsafe { libc::uname(&raw mut u) } != 0 {
         return "unknown".into();
     }
     // SAFETY: uname NUL-terminates release.
@@ -328,7 +330,7 @@ impl<E: From<ExecEvent>> Worker<E> {
 
     /// Whether a slice's copies depend on page-cache counts before and after
     /// it: write-back (pages cleaned) always; cache misses only when
-    /// read_bytes is not measured.
+    /// `read_bytes` is not measured.
     fn slice_needs_counts(&self, op: &Op) -> bool {
         let needs = op.needs();
         needs.cleaned_pages || (needs.cache_growth && !self.probe.has_io())

@@ -48,7 +48,7 @@ pub struct Workdir {
     /// The directory's name in the parent (`iotour-<pid>-XXXXXX`).
     name: OsString,
     /// The directory itself, opened right after it was made and flock'ed
-    /// (LOCK_EX) while the run lives: every open and unlink goes through it.
+    /// (`LOCK_EX`) while the run lives: every open and unlink goes through it.
     dir: Arc<OwnedFd>,
     /// Where it was made, for messages and reports (never opened again).
     path: PathBuf,
@@ -79,12 +79,14 @@ pub fn fs_info(path: &Path) -> io::Result<FsInfo> {
     let (sfs, svfs) = unsafe {
         let mut sfs: libc::statfs = std::mem::zeroed();
         let mut svfs: libc::statvfs = std::mem::zeroed();
-        if libc::statfs(c.as_ptr(), &mut sfs) != 0 || libc::statvfs(c.as_ptr(), &mut svfs) != 0 {
+        if libc::statfs(c.as_ptr(), &raw mut sfs) != 0
+            || libc::statvfs(c.as_ptr(), &raw mut svfs) != 0
+        {
             return Err(io::Error::last_os_error());
         }
         (sfs, svfs)
     };
-    let magic = sfs.f_type as u64;
+    let magic = u64::try_from(sfs.f_type).unwrap_or(0);
     let (name, memory_backed) = fs_name(magic);
     Ok(FsInfo {
         name,
@@ -143,8 +145,7 @@ fn choose_parent(explicit: Option<&Path>) -> Result<(PathBuf, Vec<String>), Engi
     }
     let tmp = std::env::var_os("TMPDIR")
         .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
     let tmp_info = fs_info(&tmp).ok();
     if let Some(info) = &tmp_info
         && !info.memory_backed
@@ -187,8 +188,7 @@ fn choose_parent(explicit: Option<&Path>) -> Result<(PathBuf, Vec<String>), Engi
 fn fs_info_of(fd: BorrowedFd<'_>) -> io::Result<FsInfo> {
     let sfs = rustix::fs::fstatfs(fd)?;
     let svfs = rustix::fs::fstatvfs(fd)?;
-    #[allow(clippy::useless_conversion)] // f_type is i64 or u32 by architecture
-    let magic = i64::from(sfs.f_type) as u64;
+    let magic = u64::try_from(sfs.f_type).unwrap_or(0);
     let (name, memory_backed) = fs_name(magic);
     Ok(FsInfo {
         name,
@@ -291,7 +291,7 @@ impl Drop for Workdir {
 }
 
 /// Make `iotour-<pid>-XXXXXX` (mode 0700) in `parent` and open it. The name
-/// is opened with O_NOFOLLOW right after mkdirat and checked: a directory,
+/// is opened with `O_NOFOLLOW` right after mkdirat and checked: a directory,
 /// this user's, nothing for the group or others; else someone swapped it in
 /// between and it is refused.
 fn make_private_dir(parent: &OwnedFd) -> io::Result<(OsString, OwnedFd)> {
@@ -326,6 +326,7 @@ fn make_private_dir(parent: &OwnedFd) -> io::Result<(OsString, OwnedFd)> {
 /// retried; the checks after opening, not the name, keep the run safe).
 fn random_suffix(attempt: u32) -> String {
     use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(attempt);
     h.write_u128(
@@ -334,10 +335,9 @@ fn random_suffix(attempt: u32) -> String {
             .map_or(0, |d| d.as_nanos()),
     );
     let mut n = h.finish();
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     (0..6)
         .map(|_| {
-            let c = ALPHABET[(n % ALPHABET.len() as u64) as usize];
+            let c = ALPHABET[crate::cast::usize(n % ALPHABET.len() as u64)];
             n /= ALPHABET.len() as u64;
             char::from(c)
         })
@@ -387,8 +387,8 @@ fn remove_dir_if_same(parent: BorrowedFd<'_>, name: &OsStr, dir: BorrowedFd<'_>)
     Ok(rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR)?)
 }
 
-/// Create the working file in `dir`: a new file (O_EXCL), never through a
-/// symlink (O_NOFOLLOW), read-write, mode 0600.
+/// Create the working file in `dir`: a new file (`O_EXCL`), never through a
+/// symlink (`O_NOFOLLOW`), read-write, mode 0600.
 pub fn create_file(dir: &OwnedFd) -> io::Result<File> {
     let fd = rustix::fs::openat(
         dir,
@@ -399,8 +399,8 @@ pub fn create_file(dir: &OwnedFd) -> io::Result<File> {
     Ok(File::from(fd))
 }
 
-/// Open the working file in `dir` again with `flags` (O_NOFOLLOW and
-/// O_CLOEXEC are added): one openat(2).
+/// Open the working file in `dir` again with `flags` (`O_NOFOLLOW` and
+/// `O_CLOEXEC` are added): one openat(2).
 pub fn open_file(dir: &OwnedFd, flags: OFlags) -> io::Result<File> {
     let fd = rustix::fs::openat(
         dir,
@@ -452,7 +452,7 @@ const CREATION_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 /// its pid does not exist, or the pid exists (reused) but nobody holds the
 /// directory's lock and it is older than `CREATION_GRACE`. A directory
 /// whose lock is held belongs to a live run and is never touched. Each is
-/// opened once (O_NOFOLLOW), judged and emptied through that fd, and
+/// opened once (`O_NOFOLLOW`), judged and emptied through that fd, and
 /// removed by name only while the name is still that directory.
 pub fn sweep(parent: &Path) -> Swept {
     let mut out = Swept::default();
@@ -499,9 +499,12 @@ pub fn sweep(parent: &Path) -> Swept {
         {
             continue;
         }
-        // SAFETY: kill with signal 0 only checks that the pid exists.
-        let alive = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0
-            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        // A pid past pid_t cannot exist.
+        let alive = libc::pid_t::try_from(pid).is_ok_and(|pid| {
+            // SAFETY: kill with signal 0 only checks that the pid exists.
+            (unsafe { libc::kill(pid, 0) }) == 0
+                || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        });
         // Held: a live run. Anything else: not ours to judge.
         if rustix::fs::flock(&dir, FlockOperation::NonBlockingLockExclusive).is_err() {
             continue;
@@ -545,7 +548,7 @@ pub fn prefill(mut f: File, size: u64, cached: bool, stop: &dyn Fn() -> bool) ->
             // Aborted during a long prefill: the caller drops the workdir.
             return Err(io::Error::new(io::ErrorKind::Interrupted, "aborted"));
         }
-        let n = left.min(block.len() as u64) as usize;
+        let n = crate::cast::usize(left.min(block.len() as u64));
         f.write_all(&block[..n])?;
         left -= n as u64;
     }
@@ -559,7 +562,7 @@ pub fn prefill(mut f: File, size: u64, cached: bool, stop: &dyn Fn() -> bool) ->
     Ok(f)
 }
 
-/// fsync, then POSIX_FADV_DONTNEED over the whole file.
+/// fsync, then `POSIX_FADV_DONTNEED` over the whole file.
 pub fn evict(f: &File) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     f.sync_all()?;

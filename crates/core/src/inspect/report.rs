@@ -168,7 +168,7 @@ impl InspectReport {
 
     /// 0: everything asked about was measured; 1: some paths or figures failed.
     pub fn exit_code(&self) -> u8 {
-        if self.totals.errors > 0 { 1 } else { 0 }
+        u8::from(self.totals.errors > 0)
     }
 }
 

@@ -25,7 +25,7 @@ pub struct WalkOptions {
 /// One thing found by the walk.
 #[derive(Debug)]
 pub enum Entry {
-    /// A regular file to measure. `nofollow`: open it with O_NOFOLLOW, so a
+    /// A regular file to measure. `nofollow`: open it with `O_NOFOLLOW`, so a
     /// file swapped for a link after it was listed is not followed either.
     File { path: PathBuf, nofollow: bool },
     /// Listed but deliberately not opened: opening a FIFO can block and
@@ -62,7 +62,7 @@ pub fn walk_until(paths: &[PathBuf], opts: &WalkOptions, cancel: &AtomicBool) ->
     for path in paths {
         // Named paths are followed: see `WalkOptions::follow`.
         match fs::metadata(path) {
-            Ok(meta) => w.visit(path.clone(), &meta.file_type(), Some(&meta), 0, false),
+            Ok(meta) => w.visit(path.clone(), meta.file_type(), Some(&meta), 0, false),
             Err(error) => w.out.entries.push(Entry::Failed {
                 path: path.clone(),
                 error,
@@ -83,7 +83,7 @@ impl Walker<'_> {
     fn visit(
         &mut self,
         path: PathBuf,
-        ft: &FileType,
+        ft: FileType,
         meta: Option<&Metadata>,
         depth: usize,
         nofollow: bool,
@@ -98,7 +98,7 @@ impl Walker<'_> {
                 return;
             }
             match fs::metadata(&path) {
-                Ok(target) => self.visit(path, &target.file_type(), Some(&target), depth, false),
+                Ok(target) => self.visit(path, target.file_type(), Some(&target), depth, false),
                 Err(error) => self.out.entries.push(Entry::Failed { path, error }),
             }
         } else {
@@ -140,7 +140,7 @@ impl Walker<'_> {
         };
         for (path, ft) in children.drain(..) {
             match ft {
-                Ok(ft) => self.visit(path, &ft, None, depth + 1, !self.opts.follow),
+                Ok(ft) => self.visit(path, ft, None, depth + 1, !self.opts.follow),
                 Err(error) => self.out.entries.push(Entry::Failed { path, error }),
             }
         }
@@ -148,7 +148,7 @@ impl Walker<'_> {
 }
 
 /// A directory's entries sorted by name, with their types from the
-/// directory itself (d_type: no stat per file, which is what keeps a walk of
+/// directory itself (`d_type`: no stat per file, which is what keeps a walk of
 /// 10,000 files fast).
 type Children = Vec<(PathBuf, io::Result<FileType>)>;
 
@@ -162,7 +162,7 @@ fn read_sorted(dir: &Path) -> io::Result<Children> {
     Ok(children)
 }
 
-fn special_kind(ft: &FileType) -> &'static str {
+fn special_kind(ft: FileType) -> &'static str {
     if ft.is_fifo() {
         "FIFO"
     } else if ft.is_socket() {

@@ -156,7 +156,10 @@ impl Catalog {
     /// `/` or ends in `.toml`), is read as a file; anything else is an id.
     pub fn resolve(&self, arg: &str) -> Result<Plan, ScenarioError> {
         let path = Path::new(arg);
-        let looks_like_path = arg.contains('/') || arg.ends_with(".toml");
+        let looks_like_path = arg.contains('/')
+            || path
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("toml"));
         if looks_like_path || (self.get(arg).is_none() && path.is_file()) {
             return parse_file(path);
         }

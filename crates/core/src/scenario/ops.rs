@@ -1,6 +1,6 @@
 //! The op vocabulary: every op of the scenario format, each defined once.
 //!
-//! An op family has one file (`write.rs`: write, buffered_write and pwrite;
+//! An op family has one file (`write.rs`: write, `buffered_write` and pwrite;
 //! `mmap.rs`: mmap, touch, msync and munmap; ...). There each op has
 //! - its parameters as a struct, typed so that a value the format refuses
 //!   cannot be held (a size that must be more than 0 is a [`NonZeroU64`]);
@@ -23,6 +23,7 @@
 //! `engine::ops::prepare`, and its row in docs/scenarios.md (the docs test
 //! prints the row to paste).
 
+use std::fmt::Write as _;
 use std::num::NonZeroU64;
 
 use super::walk::{Refusal, Walk};
@@ -61,7 +62,7 @@ pub enum Op {
     Fsync,
     Fdatasync,
     SyncFileRange(SyncFileRange),
-    /// fsync, then POSIX_FADV_DONTNEED on the working file.
+    /// fsync, then `POSIX_FADV_DONTNEED` on the working file.
     DropCache,
     Reopen(Reopen),
     Mmap(Mmap),
@@ -267,7 +268,7 @@ pub fn docs_table() -> String {
         } else {
             format!(" {} ", params.join(", "))
         };
-        out.push_str(&format!("| `{}` |{params}| {} |\n", spec.name, spec.doc));
+        let _ = writeln!(out, "| `{}` |{params}| {} |", spec.name, spec.doc);
     }
     out
 }
@@ -324,6 +325,9 @@ pub(crate) const OFFSET: Param = Param {
 
 /// `n` as a [`NonZeroU64`], for plans built in Rust: panics on 0, which
 /// only a constant written in code can be (the parser refuses 0 in files).
+///
+/// # Panics
+/// On 0 (at compile time, in a constant).
 #[must_use]
 pub const fn nonzero(n: u64) -> NonZeroU64 {
     match NonZeroU64::new(n) {

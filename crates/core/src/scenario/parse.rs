@@ -268,16 +268,18 @@ fn step_values<'a, 'i>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     fn many_steps(n: usize) -> String {
         let mut text = String::from(
             "[scenario]\ntitle = \"Many\"\nsummary = \"Many steps.\"\n[file]\nsize = \"1MiB\"\n",
         );
         for i in 0..n {
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "\n[[step]]\nop = \"read\"\nbytes = 4096\nchunk = 4096\noffset = {}\nsay = \"step {i}\"\n",
                 (i % 256) * 4096
-            ));
+            );
         }
         text
     }

@@ -168,7 +168,7 @@ pub struct Meta {
 pub struct FileSetup {
     /// Initial size in bytes, prefilled with data.
     pub size: u64,
-    /// `false`: its pages are evicted before step 1 (fsync + POSIX_FADV_DONTNEED).
+    /// `false`: its pages are evicted before step 1 (fsync + `POSIX_FADV_DONTNEED`).
     pub cached: bool,
 }
 

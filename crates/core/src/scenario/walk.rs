@@ -36,7 +36,7 @@ impl Limits {
 }
 
 /// The most a plan needs at once, for the checks only the machine at run
-/// time can answer (free disk space, MemAvailable).
+/// time can answer (free disk space, `MemAvailable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Footprint {
     /// The largest the working file gets.
@@ -116,7 +116,7 @@ pub(crate) struct Mapping {
     /// Where in the working file it starts; `None`: anonymous memory.
     pub file_offset: Option<u64>,
     pub writable: bool,
-    /// MAP_PRIVATE and writable: touched pages become anonymous copies.
+    /// `MAP_PRIVATE` and writable: touched pages become anonymous copies.
     pub private_copy: bool,
 }
 
@@ -127,7 +127,7 @@ pub(crate) struct Walk<'l> {
     /// The step being followed (1-based) and its op, for refusals.
     step: usize,
     op: &'static str,
-    /// The working file: length, the fd's position, O_APPEND.
+    /// The working file: length, the fd's position, `O_APPEND`.
     len: u64,
     pos: u64,
     append: bool,
@@ -236,7 +236,7 @@ impl Walk<'_> {
         self.len
     }
 
-    /// `write(2)` of `bytes` at the fd's position (at the end with O_APPEND).
+    /// `write(2)` of `bytes` at the fd's position (at the end with `O_APPEND`).
     pub fn write(&mut self, bytes: u64) {
         if self.append {
             self.pos = self.len;
@@ -261,7 +261,7 @@ impl Walk<'_> {
         self.pos = offset.saturating_add(bytes).min(self.len);
     }
 
-    /// A fresh fd: position 0, O_APPEND or not.
+    /// A fresh fd: position 0, `O_APPEND` or not.
     pub fn reopen(&mut self, append: bool) {
         self.pos = 0;
         self.append = append;

@@ -214,19 +214,19 @@ fn map_extent(bytes: Extent) -> MapFile {
 
 // Setters named as the scenario file's keys.
 impl MapFile {
-    /// MAP_SHARED when true, MAP_PRIVATE (copy on write) when false.
+    /// `MAP_SHARED` when true, `MAP_PRIVATE` (copy on write) when false.
     pub fn shared(mut self, shared: bool) -> Self {
         self.shared = shared;
         self
     }
 
-    /// PROT_WRITE as well as PROT_READ.
+    /// `PROT_WRITE` as well as `PROT_READ`.
     pub fn write(mut self, write: bool) -> Self {
         self.write = write;
         self
     }
 
-    /// MAP_POPULATE: faulted in by the mmap call.
+    /// `MAP_POPULATE`: faulted in by the mmap call.
     pub fn populate(mut self, populate: bool) -> Self {
         self.populate = populate;
         self

@@ -4,7 +4,7 @@ use memmap2::MmapOptions;
 
 use super::{Ctx, OneShot, OpError, Region, RegionKind, SliceOut};
 
-/// glibc's default M_MMAP_THRESHOLD: blocks this big or bigger get their own
+/// glibc's default `M_MMAP_THRESHOLD`: blocks this big or bigger get their own
 /// mmap(2); smaller ones come from the heap (brk) and may need no syscall.
 pub const MMAP_THRESHOLD: u64 = 128 * 1024;
 
@@ -24,7 +24,7 @@ impl Alloc {
 
 impl OneShot for Alloc {
     fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
-        let len = self.bytes as usize;
+        let len = crate::cast::usize(self.bytes);
         let (region, calls) = if self.malloc {
             // SAFETY: malloc has no preconditions; null is checked below.
             let p = unsafe { libc::malloc(len) };

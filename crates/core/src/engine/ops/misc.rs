@@ -15,7 +15,7 @@ pub struct Reopen {
 }
 
 /// The open(2) flags for `flags` (always read-write; `workdir::open_file`
-/// adds O_NOFOLLOW and O_CLOEXEC).
+/// adds `O_NOFOLLOW` and `O_CLOEXEC`).
 pub fn open_flags(flags: OpenFlags) -> OFlags {
     let mut f = OFlags::RDWR;
     if flags.sync {
@@ -149,7 +149,7 @@ impl Running for WaitWriteback {
 
     fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let started = *self.started.get_or_insert_with(Instant::now);
-        let before = started.elapsed().as_millis() as u64;
+        let before = crate::cast::saturating(started.elapsed().as_millis());
         // The mincore fallback is four syscalls per poll, not one.
         let mut calls = 0;
         let counts = ctx
@@ -177,7 +177,7 @@ impl Running for WaitWriteback {
                 .map_err(|_| OpError::Aborted)?;
             calls += 1;
         }
-        let after = (started.elapsed().as_millis() as u64).min(self.timeout_ms);
+        let after = crate::cast::saturating(started.elapsed().as_millis()).min(self.timeout_ms);
         *out = SliceOut {
             units: if self.done {
                 self.timeout_ms.saturating_sub(before).max(1)

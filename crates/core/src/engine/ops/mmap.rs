@@ -61,7 +61,7 @@ impl OneShot for Map {
             ctx.publish_mapping();
             calls += old.release();
         }
-        let len = self.bytes as usize;
+        let len = crate::cast::usize(self.bytes);
         let mut options = MmapOptions::new();
         options.offset(self.offset).len(len);
         if self.populate {
@@ -193,7 +193,7 @@ impl Running for Touch {
             Target::Anon => ctx.anon.last(),
         }
         .ok_or_else(|| OpError::Invalid("touch: the region is gone".into()))?;
-        let page = ctx.page_size as usize;
+        let page = crate::cast::usize(ctx.page_size);
         let end = (self.next + units).min(self.pages);
         let mut sink = 0u8;
         // The file can be truncated under the mapping by another process at
@@ -203,7 +203,7 @@ impl Running for Touch {
             .then(|| sigbus::arm(region.addr() as usize, region.len()));
         let mut done = self.next;
         for i in self.next..end {
-            let off = i as usize * self.stride as usize * page;
+            let off = crate::cast::usize(i) * crate::cast::usize(self.stride) * page;
             // SAFETY: `new` checked that every touched page lies inside the
             // region and that the mapping is writable when writing. A page
             // of a file mapping past the (possibly since truncated) end of

@@ -55,7 +55,8 @@ impl Running for Read {
         if ctx.file.pos != want_pos {
             retry(&mut out.calls, || {
                 // SAFETY: lseek on our own fd has no memory effects.
-                unsafe { libc::lseek(fd, want_pos as libc::off_t, libc::SEEK_SET) as isize }
+                let at = unsafe { libc::lseek(fd, crate::cast::off_t(want_pos), libc::SEEK_SET) };
+                isize::try_from(at).unwrap_or(isize::MAX)
             })
             .map_err(|e| OpError::Os {
                 attempted: format!("lseek(2) to offset {want_pos}"),
@@ -67,7 +68,7 @@ impl Running for Read {
             if self.done() {
                 break;
             }
-            let len = self.chunk.min(self.bytes - self.done_bytes) as usize;
+            let len = crate::cast::usize(self.chunk.min(self.bytes - self.done_bytes));
             let ptr = self.buf.as_mut_ptr();
             let n = retry(&mut out.calls, || {
                 // SAFETY: `ptr` has room for `len ≤ chunk` bytes.

@@ -9,7 +9,7 @@
 //! How it works, and why it is sound:
 //! - While a `touch` of the file mapping runs, it *arms* a guard: the
 //!   mapping's address range, in two atomics.
-//! - The handler (SA_SIGINFO, process-wide) looks at `si_addr`. Inside the
+//! - The handler (`SA_SIGINFO`, process-wide) looks at `si_addr`. Inside the
 //!   armed range, it maps one anonymous zero page over the faulting page
 //!   (`mmap(MAP_FIXED | MAP_ANONYMOUS)`, a plain syscall, async-signal-safe),
 //!   records the address and returns: the faulting access restarts and
@@ -70,7 +70,7 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
                 0,
             )
         };
-        if rc as usize == at {
+        if usize::try_from(rc) == Ok(at) {
             let _ = FAULT.compare_exchange(0, addr, Ordering::SeqCst, Ordering::SeqCst);
             return;
         }
@@ -78,7 +78,7 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
     // Not ours: restore what was there and let the access fault again.
     if let Some(prev) = PREVIOUS.get() {
         // SAFETY: sigaction is async-signal-safe; `prev.0` is a valid action.
-        unsafe { libc::sigaction(sig, &prev.0, std::ptr::null_mut()) };
+        unsafe { libc::sigaction(sig, &raw const prev.0, std::ptr::null_mut()) };
     } else {
         // SAFETY: as above, with the default action.
         unsafe { libc::signal(sig, libc::SIG_DFL) };
@@ -90,28 +90,30 @@ pub fn install() -> bool {
     INSTALL.call_once(|| {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        if page > 0 {
-            PAGE.store(page as usize, Ordering::Relaxed);
+        if let Ok(page) = usize::try_from(page)
+            && page > 0
+        {
+            PAGE.store(page, Ordering::Relaxed);
         }
         // SAFETY: sigaction structs are plain data; zeroed is valid; the
         // handler has the SA_SIGINFO signature.
         unsafe {
             let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut old) != 0 {
+            if libc::sigaction(libc::SIGBUS, std::ptr::null(), &raw mut old) != 0 {
                 return;
             }
             let _ = PREVIOUS.set(Previous(old));
             let mut act: libc::sigaction = std::mem::zeroed();
             act.sa_sigaction = on_sigbus as *const () as usize;
             act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-            libc::sigemptyset(&mut act.sa_mask);
-            libc::sigaction(libc::SIGBUS, &act, std::ptr::null_mut());
+            libc::sigemptyset(&raw mut act.sa_mask);
+            libc::sigaction(libc::SIGBUS, &raw const act, std::ptr::null_mut());
         }
     });
     // SAFETY: reading the current disposition only.
     unsafe {
         let mut cur: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut cur) == 0
+        libc::sigaction(libc::SIGBUS, std::ptr::null(), &raw mut cur) == 0
             && cur.sa_sigaction == on_sigbus as *const () as usize
     }
 }
@@ -127,6 +129,8 @@ pub fn arm(addr: usize, len: usize) -> Armed {
     Armed(())
 }
 
+// The methods take the guard, unused, as proof that it is armed.
+#[allow(clippy::unused_self)]
 impl Armed {
     /// Whether an access faulted since arming (cheap: one atomic load).
     pub fn faulted(&self) -> bool {

@@ -10,7 +10,9 @@ pub struct Reopen {
     pub flags: OpenFlags,
 }
 
-/// The open(2) flags `reopen` may add to O_RDWR.
+/// The open(2) flags `reopen` may add to `O_RDWR`.
+// One bool per flag, as open(2) has them: any combination is valid.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OpenFlags {
     pub sync: bool,
@@ -25,13 +27,13 @@ pub struct OpenFlags {
 )]
 #[strum(serialize_all = "snake_case")]
 pub enum OpenFlag {
-    /// O_SYNC
+    /// `O_SYNC`
     Sync,
-    /// O_DSYNC
+    /// `O_DSYNC`
     Dsync,
-    /// O_DIRECT
+    /// `O_DIRECT`
     Direct,
-    /// O_APPEND
+    /// `O_APPEND`
     Append,
 }
 
@@ -51,7 +53,7 @@ impl OpenFlags {
         out
     }
 
-    /// O_SYNC or O_DSYNC: every write waits for the disk.
+    /// `O_SYNC` or `O_DSYNC`: every write waits for the disk.
     #[must_use]
     pub fn synchronous(self) -> bool {
         self.sync || self.dsync

@@ -12,11 +12,11 @@ pub struct Mmap {
     pub bytes: Extent,
     /// A multiple of the page size.
     pub offset: u64,
-    /// MAP_SHARED; else MAP_PRIVATE (written pages are copied).
+    /// `MAP_SHARED`; else `MAP_PRIVATE` (written pages are copied).
     pub shared: bool,
-    /// PROT_WRITE as well as PROT_READ.
+    /// `PROT_WRITE` as well as `PROT_READ`.
     pub write: bool,
-    /// MAP_POPULATE: fault every page in during the call.
+    /// `MAP_POPULATE`: fault every page in during the call.
     pub populate: bool,
 }
 
@@ -39,7 +39,7 @@ pub struct Touch {
     pub target: Target,
 }
 
-/// Flush the file mapping (MappedByteBuffer.force); `asynchronous` = MS_ASYNC.
+/// Flush the file mapping (MappedByteBuffer.force); `asynchronous` = `MS_ASYNC`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Msync {
     pub asynchronous: bool,

@@ -18,7 +18,7 @@ pub struct SyncFileRange {
     pub wait: bool,
 }
 
-/// fsync, then POSIX_FADV_DONTNEED on the working file.
+/// fsync, then `POSIX_FADV_DONTNEED` on the working file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DropCache;
 

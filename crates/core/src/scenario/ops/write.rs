@@ -1,5 +1,5 @@
 //! `write`, `buffered_write` and `pwrite`: user bytes into the page cache
-//! (or, with O_DIRECT, straight to the device).
+//! (or, with `O_DIRECT`, straight to the device).
 
 use std::num::NonZeroU64;
 
@@ -14,7 +14,7 @@ pub struct Write {
     pub chunk: NonZeroU64,
 }
 
-/// Java's BufferedOutputStream: chunks gather in a user buffer of `buffer`
+/// Java's `BufferedOutputStream`: chunks gather in a user buffer of `buffer`
 /// bytes, `write(2)` when it is full; a chunk ≥ buffer goes straight through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BufferedWrite {
@@ -43,7 +43,7 @@ pub enum Pattern {
     Random,
 }
 
-/// Java's BufferedOutputStream default, which the `buffered_write` lesson mirrors.
+/// Java's `BufferedOutputStream` default, which the `buffered_write` lesson mirrors.
 const DEFAULT_BUFFER: u64 = 8 * 1024;
 
 const BUFFER: Param = Param {
@@ -160,8 +160,8 @@ impl OpDef for Pwrite {
     }
 }
 
-/// Every write: one CPU copy into the page cache, or with O_DIRECT one DMA
-/// from the user buffer; O_SYNC/O_DSYNC add the write-back DMA.
+/// Every write: one CPU copy into the page cache, or with `O_DIRECT` one DMA
+/// from the user buffer; `O_SYNC/O_DSYNC` add the write-back DMA.
 fn into_the_file(work: &Work, path: &mut DataPath) {
     use CopyKind::{Cpu, Dma};
     use Place::{Disk, PageCache, UserBuffer};
