@@ -6,8 +6,9 @@
 //! `E: From<ExecEvent> + From<Snapshot>` and drives it with [`Command`]s.
 //!
 //! ```text
-//! start(plan, config, tx) ── sweep dead runs' workdirs ── validate sizes
-//!    │                        (max_size, statvfs, MemAvailable) ── workdir (0700, flock)
+//! start(plan, config, tx) ── sweep dead runs' workdirs ── validate: the plan's
+//!    │     limits (Plan::check_limits, as `check` does), then statvfs and
+//!    │     MemAvailable ── workdir (0700, flock; its fd held for every open)
 //!    │
 //!    ├─ thread `exec`    prefill file → Ready → per step: StepStarted,
 //!    │                   per slice: [probe.begin · op.slice · probe.end] → Slice,
@@ -45,7 +46,7 @@ use crate::outcome::{Environment, Readings, RunOutcome, StepOutcome};
 use crate::probe::Disabled;
 use crate::probe::pages::PageMap;
 use crate::probe::system::SystemMem;
-use crate::scenario::{Op, Plan};
+use crate::scenario::{Limits, Plan, Refusal};
 
 pub mod control;
 #[cfg(target_os = "linux")]
@@ -74,7 +75,7 @@ pub struct EngineConfig {
     pub start_paused: bool,
     /// Sampler frequency (clamped to 1..=1000).
     pub sample_hz: u32,
-    /// Measurement sources switched off (IOTOUR_DISABLE).
+    /// Measurement sources switched off (`IOTOUR_DISABLE`).
     pub disabled: Disabled,
 }
 
@@ -95,8 +96,10 @@ impl Default for EngineConfig {
 /// (except `Spawn`, after which the workdir is removed again).
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("{what} is {bytes} bytes, over the limit of {max} bytes (raise it with --max-size)")]
-    TooBig { what: String, bytes: u64, max: u64 },
+    /// The plan needs more than this machine's limits allow (`iotour check`
+    /// refuses the same).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     #[error("the working file would grow to {need} bytes but {dir} has only {free} bytes free")]
     NoSpace { need: u64, free: u64, dir: String },
     #[error(
@@ -110,12 +113,6 @@ pub enum EngineError {
         path: PathBuf,
         #[source]
         source: std::io::Error,
-    },
-    #[error("step {step} ({op}): `{field}` is 0 but must be at least 1")]
-    Zero {
-        step: usize,
-        op: &'static str,
-        field: &'static str,
     },
     #[error("could not start the {thread} thread: {source}")]
     Spawn {
@@ -151,8 +148,9 @@ pub(crate) struct Published {
 pub(crate) struct Shared {
     pub control: Control,
     mapping: Mutex<Published>,
-    /// Set once the working file exists.
-    pub file_path: Mutex<Option<PathBuf>>,
+    /// The sampler's own read-only fd of the working file, opened by the
+    /// worker through the working directory's fd once the file exists.
+    pub sampler_file: Mutex<Option<std::fs::File>>,
     pub start: Instant,
 }
 
@@ -162,7 +160,7 @@ impl Shared {
         Shared {
             control,
             mapping: Mutex::new(Published::default()),
-            file_path: Mutex::new(None),
+            sampler_file: Mutex::new(None),
             start: Instant::now(),
         }
     }
@@ -216,7 +214,12 @@ where
     if swept.removed > 0 {
         fs = Workdir::probe_parent(config.workdir_parent.as_deref())?.1;
     }
-    validate(&plan, config.max_size, fs.free_bytes, &parent)?;
+    validate(
+        &plan,
+        &Limits::here(config.max_size),
+        fs.free_bytes,
+        &parent,
+    )?;
     if let Some(available) = crate::probe::system::mem_available() {
         validate_memory(&plan, available)?;
     }
@@ -230,7 +233,7 @@ where
         workdir: None,
     };
     let setup = runner::Setup {
-        file_path: workdir.file_path(),
+        dir: workdir.dir(),
         workdir: workdir.path().to_path_buf(),
         fs: workdir.fs.clone(),
         workdir_notes: workdir.notes.clone(),
@@ -242,7 +245,7 @@ where
     engine.exec = Some(
         std::thread::Builder::new()
             .name("exec".into())
-            .spawn(move || runner::run(plan, setup, sh, tx))
+            .spawn(move || runner::run(&plan, setup, sh, tx))
             .map_err(|e| EngineError::Spawn {
                 thread: "exec",
                 source: e,
@@ -254,7 +257,7 @@ where
     engine.sampler = Some(
         std::thread::Builder::new()
             .name("sampler".into())
-            .spawn(move || sampler::run(sh, hz, disabled, events))
+            .spawn(move || sampler::run(&sh, hz, &disabled, &events))
             .map_err(|e| EngineError::Spawn {
                 thread: "sampler",
                 source: e,
@@ -263,139 +266,25 @@ where
     Ok(engine)
 }
 
-/// The largest the working file gets, following each step's effect on the
-/// file position and length (a plain model of the fd the worker uses).
-pub fn peak_file_size(plan: &Plan) -> u64 {
-    let mut len = plan.file.size;
-    let mut pos = 0u64;
-    let mut append = false;
-    let mut peak = len;
-    for step in &plan.steps {
-        match step.op {
-            Op::Write { bytes, .. } | Op::BufferedWrite { bytes, .. } => {
-                if append {
-                    pos = len;
-                }
-                pos = pos.saturating_add(bytes);
-                len = len.max(pos);
-            }
-            // Linux ignores pwrite's offset on an O_APPEND fd (pwrite(2),
-            // BUGS): every call lands at the end, and the fd position stays.
-            Op::Pwrite { bytes, .. } if append => len = len.saturating_add(bytes),
-            Op::Pwrite { bytes, offset, .. } => len = len.max(offset.saturating_add(bytes)),
-            Op::Read { bytes, offset, .. } => pos = offset.saturating_add(bytes).min(len),
-            Op::Reopen { flags } => {
-                pos = 0;
-                append = flags.append;
-            }
-            _ => {}
-        }
-        peak = peak.max(len);
-    }
-    peak
-}
-
-/// The most anonymous memory the plan has mapped at once: `anon_mmap` and
-/// `malloc` regions live until `munmap target = "anon"` (which frees the
-/// latest), plus a private writable file mapping, whose written pages become
-/// private copies.
-pub fn peak_anon_bytes(plan: &Plan) -> u64 {
-    let mut live: Vec<u64> = Vec::new();
-    let mut private_file = 0u64;
-    let mut peak = 0u64;
-    for step in &plan.steps {
-        match step.op {
-            Op::AnonMmap { bytes } | Op::Malloc { bytes } => live.push(bytes),
-            Op::Munmap {
-                target: crate::scenario::Target::Anon,
-            } => {
-                live.pop();
-            }
-            Op::Munmap {
-                target: crate::scenario::Target::File,
-            } => private_file = 0,
-            Op::Mmap {
-                bytes,
-                shared,
-                write,
-                ..
-            } => private_file = if !shared && write { bytes } else { 0 },
-            _ => {}
-        }
-        let now = live.iter().fold(private_file, |a, b| a.saturating_add(*b));
-        peak = peak.max(now);
-    }
-    peak
-}
-
 /// Refuse a plan whose anonymous mappings, all touched, would not fit in
-/// `available` bytes of memory (MemAvailable).
+/// `available` bytes of memory (`MemAvailable`). Only a run can know this.
 pub fn validate_memory(plan: &Plan, available: u64) -> Result<(), EngineError> {
-    let need = peak_anon_bytes(plan);
+    let need = plan.footprint().anon_bytes;
     if need > available {
         return Err(EngineError::NoMemory { need, available });
     }
     Ok(())
 }
 
-/// Refuse a plan whose file or mappings exceed `max` or the free space.
-pub fn validate(plan: &Plan, max: u64, free: u64, dir: &Path) -> Result<(), EngineError> {
-    let peak = peak_file_size(plan);
-    if peak > max {
-        return Err(EngineError::TooBig {
-            what: "the working file".into(),
-            bytes: peak,
-            max,
-        });
-    }
-    for (i, step) in plan.steps.iter().enumerate() {
-        // The parser refuses these; a plan built in Rust is checked here, once,
-        // so the ops need not each guard against a division by zero.
-        if let Some(field) = step.op.zero_field() {
-            return Err(EngineError::Zero {
-                step: i + 1,
-                op: step.op.name(),
-                field,
-            });
-        }
-        let mapped = match step.op {
-            Op::Mmap { bytes, .. } | Op::AnonMmap { bytes } | Op::Malloc { bytes } => bytes,
-            Op::Send { bytes, .. } => bytes,
-            _ => 0,
-        };
-        if mapped > max {
-            return Err(EngineError::TooBig {
-                what: format!("step {} ({})", i + 1, step.op.name()),
-                bytes: mapped,
-                max,
-            });
-        }
-        // User-space buffers the op allocates.
-        let buffers = match step.op {
-            Op::Write { chunk, .. }
-            | Op::Pwrite { chunk, .. }
-            | Op::Read { chunk, .. }
-            | Op::Send { chunk, .. } => [("chunk", chunk), ("buffer", 0)],
-            Op::BufferedWrite { chunk, buffer, .. } => [("chunk", chunk), ("buffer", buffer)],
-            _ => [("chunk", 0), ("buffer", 0)],
-        };
-        for (name, bytes) in buffers {
-            if bytes > max {
-                return Err(EngineError::TooBig {
-                    what: format!(
-                        "the {name} of step {} ({}), a buffer it allocates,",
-                        i + 1,
-                        step.op.name()
-                    ),
-                    bytes,
-                    max,
-                });
-            }
-        }
-    }
-    if peak > free {
+/// Refuse a plan that needs more than `limits` allow (the check `iotour
+/// check` makes too) or more disk than `free` bytes in `dir` (which only a
+/// run can know).
+pub fn validate(plan: &Plan, limits: &Limits, free: u64, dir: &Path) -> Result<(), EngineError> {
+    plan.check_limits(limits)?;
+    let need = plan.footprint().file_bytes;
+    if need > free {
         return Err(EngineError::NoSpace {
-            need: peak,
+            need,
             free,
             dir: dir.display().to_string(),
         });
@@ -435,8 +324,8 @@ impl Engine {
         if let Some(h) = self.sampler.take() {
             let _ = h.join();
         }
-        // Dropping the TempDir removes the directory and the file (unless
-        // `keep_workdir` was called).
+        // Dropping the Workdir removes the file and the directory through
+        // their fds (unless `keep_workdir` was called).
         self.workdir = None;
     }
 }
@@ -530,11 +419,13 @@ impl Speed {
         }
     }
 
+    #[must_use]
     pub fn faster(self) -> Speed {
         let i = Speed::ALL.iter().position(|s| *s == self).unwrap_or(0);
         Speed::ALL[(i + 1).min(Speed::ALL.len() - 1)]
     }
 
+    #[must_use]
     pub fn slower(self) -> Speed {
         let i = Speed::ALL.iter().position(|s| *s == self).unwrap_or(0);
         Speed::ALL[i.saturating_sub(1)]
@@ -584,33 +475,41 @@ pub enum MapCell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{FileSetup, Meta, Origin, Step, Text};
+    use crate::scenario::{AnonMmap, FileSetup, Meta, Op, Origin, Step, Text, Write, nonzero};
 
     fn plan(size: u64, ops: Vec<Op>) -> Plan {
-        Plan {
-            id: "t".into(),
-            origin: Origin::Builtin,
-            meta: Meta {
-                title: Text::en("t"),
-                summary: Text::en("t"),
-                tags: vec![],
-                java: None,
-                lesson: None,
-            },
-            file: FileSetup { size, cached: true },
-            steps: ops
-                .into_iter()
-                .map(|op| Step {
-                    op,
-                    say: None,
-                    ask: None,
-                    calls: None,
-                    expect: vec![],
-                    line: 0,
-                })
-                .collect(),
-        }
+        let meta = Meta {
+            title: Text::en("t"),
+            summary: Text::en("t"),
+            tags: vec![],
+            java: None,
+            lesson: None,
+        };
+        let steps = ops
+            .into_iter()
+            .map(|op| Step {
+                op,
+                say: None,
+                ask: None,
+                calls: None,
+                expect: vec![],
+                line: 0,
+            })
+            .collect();
+        Plan::new(
+            "t",
+            Origin::Builtin,
+            meta,
+            FileSetup { size, cached: true },
+            steps,
+        )
+        .unwrap()
     }
+
+    const LIMITS: Limits = Limits {
+        max_size: 1 << 30,
+        page_size: 4096,
+    };
 
     #[test]
     fn the_handle_can_move_to_another_thread() {
@@ -620,208 +519,45 @@ mod tests {
     }
 
     #[test]
-    fn peak_size_follows_the_file_position() {
-        let p = plan(
-            1000,
-            vec![
-                Op::Write {
-                    bytes: 500,
-                    chunk: 1,
-                },
-                Op::Write {
-                    bytes: 1000,
-                    chunk: 1,
-                },
-                Op::Reopen {
-                    flags: crate::scenario::OpenFlags {
-                        append: true,
-                        ..Default::default()
-                    },
-                },
-                Op::Write {
-                    bytes: 10,
-                    chunk: 1,
-                },
-            ],
-        );
-        // 0..500 overwrites, 500..1500 extends to 1500, the append adds 10.
-        assert_eq!(peak_file_size(&p), 1510);
-        let p = plan(
-            0,
-            vec![Op::Pwrite {
-                bytes: 10,
-                chunk: 1,
-                offset: 1 << 20,
-                pattern: crate::scenario::Pattern::Random,
-            }],
-        );
-        assert_eq!(peak_file_size(&p), (1 << 20) + 10);
-    }
-
-    #[test]
-    fn peak_size_counts_pwrite_on_an_append_fd_as_growth() {
-        let reopen = |append| Op::Reopen {
-            flags: crate::scenario::OpenFlags {
-                append,
-                ..Default::default()
-            },
-        };
-        let pwrite = |bytes| Op::Pwrite {
-            bytes,
-            chunk: 4096,
-            offset: 0,
-            pattern: crate::scenario::Pattern::Sequential,
-        };
-        // Offset 0 would overwrite in place; with O_APPEND each pwrite grows
-        // the file, until a reopen without append puts the offset back in charge.
-        let p = plan(
-            1000,
-            vec![
-                reopen(true),
-                pwrite(1000),
-                pwrite(1000),
-                reopen(false),
-                pwrite(1000),
-            ],
-        );
-        assert_eq!(peak_file_size(&p), 3000);
-        let e = validate(&p, 2999, 1 << 30, Path::new("/x")).unwrap_err();
-        assert!(matches!(e, EngineError::TooBig { bytes: 3000, .. }), "{e}");
-        // pwrite leaves the fd position alone, so a later write still starts at 0.
-        let p = plan(
-            0,
-            vec![
-                reopen(true),
-                pwrite(100),
-                reopen(false),
-                Op::Write {
-                    bytes: 50,
-                    chunk: 1,
-                },
-            ],
-        );
-        assert_eq!(peak_file_size(&p), 100);
-    }
-
-    #[test]
-    fn anonymous_memory_peak_follows_maps_and_unmaps() {
-        use crate::scenario::Target;
-        let p = plan(
-            0,
-            vec![
-                Op::AnonMmap { bytes: 100 },
-                Op::Malloc { bytes: 50 },
-                Op::Munmap {
-                    target: Target::Anon,
-                },
-                Op::AnonMmap { bytes: 20 },
-                Op::Mmap {
-                    bytes: 1000,
-                    offset: 0,
-                    shared: false,
-                    write: true,
-                    populate: false,
-                },
-                Op::Munmap {
-                    target: Target::File,
-                },
-            ],
-        );
-        // 100 + 50, then 100 + 20 + 1000 (private writable file mapping).
-        assert_eq!(peak_anon_bytes(&p), 1120);
-        assert!(validate_memory(&p, 1120).is_ok());
-        let e = validate_memory(&p, 1119).unwrap_err();
-        assert!(e.to_string().contains("MemAvailable"), "{e}");
-    }
-
-    #[test]
-    fn validation_refuses_too_big_and_too_little_space() {
-        let p = plan(2048, vec![]);
-        let dir = Path::new("/x");
-        assert!(validate(&p, 4096, 1 << 30, dir).is_ok());
-        let e = validate(&p, 1024, 1 << 30, dir).unwrap_err();
-        assert!(matches!(e, EngineError::TooBig { bytes: 2048, .. }), "{e}");
-        let e = validate(&p, 4096, 100, dir).unwrap_err();
-        assert!(e.to_string().contains("only 100 bytes free"), "{e}");
-        let p = plan(
-            0,
-            vec![Op::Mmap {
-                bytes: 1 << 20,
-                offset: 0,
-                shared: true,
-                write: false,
-                populate: false,
-            }],
-        );
-        let e = validate(&p, 4096, 1 << 30, dir).unwrap_err();
-        assert!(e.to_string().contains("step 1 (mmap)"), "{e}");
-    }
-
-    #[test]
-    fn validation_refuses_a_chunk_or_buffer_over_the_cap() {
+    fn validation_refuses_the_limits_then_too_little_space() {
         let dir = Path::new("/x");
         let p = plan(
-            0,
-            vec![Op::Read {
-                bytes: 10,
-                chunk: 1 << 40,
-                offset: 0,
-            }],
+            2048,
+            vec![Op::Write(Write {
+                bytes: nonzero(1000),
+                chunk: nonzero(10),
+            })],
         );
-        let e = validate(&p, 1 << 30, 1 << 30, dir).unwrap_err();
+        assert!(validate(&p, &LIMITS, 1 << 30, dir).is_ok());
+        let small = Limits {
+            max_size: 1024,
+            ..LIMITS
+        };
+        let e = validate(&p, &small, 1 << 30, dir).unwrap_err();
         assert!(
-            e.to_string()
-                .starts_with("the chunk of step 1 (read), a buffer it allocates, is 1099511627776 bytes, over the limit"),
+            matches!(e, EngineError::Refused(Refusal::TooBig { bytes: 2048, .. })),
             "{e}"
         );
-        let p = plan(
-            0,
-            vec![Op::BufferedWrite {
-                bytes: 10,
-                chunk: 1,
-                buffer: 1 << 40,
-            }],
-        );
-        let e = validate(&p, 1 << 30, 1 << 30, dir).unwrap_err();
-        assert!(
-            e.to_string()
-                .contains("the buffer of step 1 (buffered_write)"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn validation_refuses_a_zero_the_parser_would_have_refused() {
-        let dir = Path::new("/x");
-        let p = plan(
-            0,
-            vec![
-                Op::Fsync,
-                Op::Write {
-                    bytes: 10,
-                    chunk: 0,
-                },
-            ],
-        );
-        let e = validate(&p, 1 << 30, 1 << 30, dir).unwrap_err();
+        let e = validate(&p, &LIMITS, 2047, dir).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "step 2 (write): `chunk` is 0 but must be at least 1"
+            "the working file would grow to 2048 bytes but /x has only 2047 bytes free"
         );
-        let touch = Op::Touch {
-            pages: 1,
-            stride: 0,
-            write: false,
-            target: crate::scenario::Target::Anon,
-        };
-        assert_eq!(touch.zero_field(), Some("stride"));
-        let whole_file = Op::Mmap {
-            bytes: 0,
-            offset: 0,
-            shared: true,
-            write: false,
-            populate: false,
-        };
-        assert_eq!(whole_file.zero_field(), None);
+    }
+
+    #[test]
+    fn memory_is_refused_beyond_what_is_available() {
+        let p = plan(
+            0,
+            vec![
+                Op::AnonMmap(AnonMmap {
+                    bytes: nonzero(100),
+                }),
+                Op::AnonMmap(AnonMmap { bytes: nonzero(20) }),
+            ],
+        );
+        assert!(validate_memory(&p, 120).is_ok());
+        let e = validate_memory(&p, 119).unwrap_err();
+        assert!(e.to_string().contains("MemAvailable"), "{e}");
     }
 }

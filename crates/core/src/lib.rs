@@ -24,6 +24,7 @@
 //! scenario format, the event and outcome types, recordings and replay build
 //! on any Unix.
 
+pub mod cast;
 pub mod engine;
 #[cfg(target_os = "linux")]
 pub mod inspect;

@@ -45,10 +45,10 @@ pub struct Environment {
 /// named, and `notes` says why the better source was not used.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sources {
-    /// `tracepoint` (perf raw_syscalls:sys_enter on the worker thread) or
+    /// `tracepoint` (perf `raw_syscalls:sys_enter` on the worker thread) or
     /// `engine` (counted by the engine as it issues them).
     pub syscalls: String,
-    /// `rusage` (getrusage(RUSAGE_THREAD)).
+    /// `rusage` (`getrusage(RUSAGE_THREAD)`).
     pub faults: String,
     pub ctx_switches: String,
     /// `procfs` (/proc/thread-self/io) or `unavailable`.

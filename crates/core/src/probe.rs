@@ -5,7 +5,7 @@
 //! instead of showing a zero.
 //!
 //! - `thread`: per-thread counters of the worker (perf tracepoint for syscalls,
-//!   getrusage(RUSAGE_THREAD), /proc/thread-self/io), read by the worker itself
+//!   `getrusage(RUSAGE_THREAD)`, /proc/thread-self/io), read by the worker itself
 //!   with exact compensation for the reads' own cost.
 //! - `pages`: page-cache state of a file (cachestat(2), mincore fallback).
 //! - `system`: /proc/meminfo and /proc/vmstat (Dirty, Writeback, thresholds).
@@ -21,11 +21,11 @@ pub mod thread;
 /// fallbacks: `IOTOUR_DISABLE=tracepoint,cachestat,procio`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Switchable {
-    /// perf raw_syscalls:sys_enter (falls back to the engine's own count).
+    /// perf `raw_syscalls:sys_enter` (falls back to the engine's own count).
     Tracepoint,
     /// cachestat(2) (falls back to mincore: cached pages only).
     Cachestat,
-    /// /proc/thread-self/io (rchar, wchar, read_bytes, write_bytes become unknown).
+    /// /proc/thread-self/io (rchar, wchar, `read_bytes`, `write_bytes` become unknown).
     Procio,
     /// perf events of every kind (implies tracepoint).
     Perf,
@@ -61,18 +61,15 @@ impl Disabled {
         let mut set = BTreeSet::new();
         for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let found = Switchable::ALL.iter().find(|s| s.as_str() == name);
-            match found {
-                Some(s) => {
-                    set.insert(*s);
-                }
-                None => {
-                    let valid: Vec<_> = Switchable::ALL.iter().map(|s| s.as_str()).collect();
-                    return Err(format!(
-                        "{}: unknown source `{name}` (valid: {})",
-                        Self::ENV,
-                        valid.join(", ")
-                    ));
-                }
+            if let Some(s) = found {
+                set.insert(*s);
+            } else {
+                let valid: Vec<_> = Switchable::ALL.iter().map(|s| s.as_str()).collect();
+                return Err(format!(
+                    "{}: unknown source `{name}` (valid: {})",
+                    Self::ENV,
+                    valid.join(", ")
+                ));
             }
         }
         Ok(Disabled(set))

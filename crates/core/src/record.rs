@@ -87,8 +87,8 @@ impl ScenarioFile {
     /// The source text `plan` was parsed from: the embedded text of a
     /// built-in, else the file it was read from.
     pub fn of(plan: &Plan) -> Result<ScenarioFile, RecordError> {
-        let toml = match &plan.origin {
-            Origin::Builtin => crate::scenario::catalog::builtin_text(&plan.id)
+        let toml = match plan.origin() {
+            Origin::Builtin => crate::scenario::catalog::builtin_text(plan.id())
                 .unwrap_or_default()
                 .to_string(),
             Origin::File(path) => {
@@ -99,7 +99,7 @@ impl ScenarioFile {
             }
         };
         Ok(ScenarioFile {
-            id: plan.id.clone(),
+            id: plan.id().to_owned(),
             toml,
         })
     }

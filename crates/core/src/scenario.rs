@@ -2,8 +2,10 @@
 //! of built-in and user scenarios. The output is a [`Plan`].
 //!
 //! ```text
-//! text ──parse_str──► Plan          (table.rs reads spanned TOML; step.rs builds ops)
-//! file ──parse_file─► Plan
+//! text ──parse_str──► Plan          (table.rs reads spanned TOML; step.rs finds
+//! file ──parse_file─► Plan           each op's Spec in ops/, which builds it;
+//!                                    Plan::new walks the steps: walk.rs)
+//! file ──check_file─► Plan within this machine's Limits (`iotour check`, as `run` does)
 //! built-ins + ./scenarios + --scenarios DIR ──Catalog::load──► entries; resolve(id or path)
 //! ```
 //! Every failure is a [`ScenarioError`] that points at the file, line and column.
@@ -11,19 +13,24 @@
 pub mod catalog;
 pub mod error;
 pub mod expect;
+pub mod ops;
 mod parse;
 pub mod plan;
 pub mod rule;
 pub mod schema;
-mod sequence;
 mod step;
 mod table;
+pub mod walk;
 
 pub use catalog::{Catalog, Entry};
 pub use error::{Diagnostic, ScenarioError};
 pub use expect::{Expectation, Key, Rule};
-pub use parse::{parse_file, parse_str};
-pub use plan::{
-    FileSetup, Lang, Meta, Op, OpenFlags, Origin, Pattern, Plan, Step, Target, Text, Via,
+pub use ops::{
+    AnonMmap, BufferedWrite, Extent, Malloc, Mmap, Msync, Munmap, Op, OpenFlag, OpenFlags, Pattern,
+    Pwrite, Read, Reopen, SendToSocket, Sleep, SyncFileRange, Target, Touch, Via, WaitWriteback,
+    Write, nonzero,
 };
+pub use parse::{check_file, check_str, parse_file, parse_str};
+pub use plan::{FileSetup, Lang, Meta, Origin, Plan, Step, Text};
 pub use rule::{RuleError, parse_rule};
+pub use walk::{Footprint, Limits, Refusal};

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use iotour_core::engine::{EngineConfig, ExecEvent, SliceReport};
 use iotour_core::probe::Disabled;
-use iotour_core::scenario::{Op, Plan};
+use iotour_core::scenario::Plan;
 
 use crate::support::engine as support;
 
-use support::{Ev, config, plan, step};
+use support::{Ev, config, plan, step, wait_writeback};
 
 /// Every slice the run reported, once it finished, with `disable` switched off.
 fn slices(plan: Plan, disable: &str) -> Vec<SliceReport> {
@@ -38,11 +38,7 @@ fn slices(plan: Plan, disable: &str) -> Vec<SliceReport> {
 fn wait_writeback_on_mincore_counts_each_polls_four_syscalls() {
     // mincore cannot see dirtiness, so the op polls until the timeout.
     let s = slices(
-        plan(
-            64 << 10,
-            true,
-            vec![step(Op::WaitWriteback { timeout_ms: 100 })],
-        ),
+        plan(64 << 10, true, vec![step(wait_writeback(100))]),
         "cachestat,tracepoint",
     );
     let calls: Vec<Option<u64>> = s.iter().map(|s| s.measured.syscalls).collect();

@@ -16,13 +16,7 @@ use small_fs::SmallFs;
 
 #[test]
 fn thousand_writes_of_300_bytes_then_fsync() {
-    let plan = file(0)
-        .op(Op::Write {
-            bytes: 300_000,
-            chunk: 300,
-        })
-        .op(Op::Fsync)
-        .build();
+    let plan = file(0).op(write(300_000, 300)).op(Op::Fsync).build();
     let r = run(plan, config());
     let w = &r.steps[0];
     assert_eq!(w.error, None);
@@ -64,15 +58,7 @@ fn thousand_writes_of_300_bytes_then_fsync() {
 fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
     let mut c = config();
     c.disabled = Disabled::parse("tracepoint,procio").unwrap();
-    let r = run(
-        file(0)
-            .op(Op::Write {
-                bytes: 300_000,
-                chunk: 300,
-            })
-            .build(),
-        c,
-    );
+    let r = run(file(0).op(write(300_000, 300)).build(), c);
     assert_eq!(r.environment.sources.syscalls, "engine");
     assert_eq!(r.environment.sources.io, "unavailable");
     assert!(
@@ -98,16 +84,7 @@ fn copies_not_sized_are_unknown_in_expectations() {
         expect(Key::DmaCopyBytes, Rule::Eq(0)),
         expect(Key::CpuCopies, Rule::Eq(0)),
     ];
-    let r = run(
-        file(0)
-            .op(Op::Write {
-                bytes: 1 << 20,
-                chunk: 1 << 16,
-            })
-            .then(sync)
-            .build(),
-        c,
-    );
+    let r = run(file(0).op(write(1 << 20, 1 << 16)).then(sync).build(), c);
     let e = &r.steps[1].expect;
     assert_eq!((e[0].actual, e[0].ok), (None, false), "{e:?}");
     assert_eq!((e[1].actual, e[1].ok), (None, false), "{e:?}");
@@ -124,13 +101,7 @@ fn buffered_write_gathers_chunks_like_buffered_output_stream() {
     // 82nd does not, so each write(2) carries 8,100 bytes: 12 full ones and
     // the 2,800-byte remainder at close = 13 calls for 1,000 chunks.
     let r = run(
-        file(0)
-            .op(Op::BufferedWrite {
-                bytes: 100_000,
-                chunk: 100,
-                buffer: 8192,
-            })
-            .build(),
+        file(0).op(buffered_write(100_000, 100, 8192)).build(),
         config(),
     );
     let s = &r.steps[0];
@@ -146,13 +117,7 @@ fn buffered_write_gathers_chunks_like_buffered_output_stream() {
     );
     // A chunk bigger than the buffer goes straight through: one call each.
     let r = run(
-        file(0)
-            .op(Op::BufferedWrite {
-                bytes: 40_000,
-                chunk: 10_000,
-                buffer: 8192,
-            })
-            .build(),
+        file(0).op(buffered_write(40_000, 10_000, 8192)).build(),
         config(),
     );
     assert_eq!(r.steps[0].measured.syscalls, Some(4));
@@ -163,16 +128,8 @@ fn cold_read_does_disk_dma_and_warm_read_does_not() {
     let r = run(
         file(1 << 20)
             .cold()
-            .op(Op::Read {
-                bytes: 1 << 20,
-                chunk: 4096,
-                offset: 0,
-            })
-            .op(Op::Read {
-                bytes: 1 << 20,
-                chunk: 4096,
-                offset: 0,
-            })
+            .op(read(1 << 20, 4096, 0))
+            .op(read(1 << 20, 4096, 0))
             .build(),
         config(),
     );
@@ -205,11 +162,9 @@ fn cold_read_does_disk_dma_and_warm_read_does_not() {
 fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
     let r = run(
         file(0)
-            .op(Op::AnonMmap { bytes: 64 << 20 })
+            .op(anon_mmap(64 << 20))
             .then(touch(1000).write(true).target(Target::Anon))
-            .op(Op::Munmap {
-                target: Target::Anon,
-            })
+            .op(munmap(Target::Anon))
             .build(),
         config(),
     );
@@ -229,7 +184,7 @@ fn touching_1000_pages_of_a_64_mib_anonymous_mapping_faults_each() {
 fn malloc_then_touch_faults_only_when_touched() {
     let r = run(
         file(0)
-            .op(Op::Malloc { bytes: 16 << 20 })
+            .op(malloc(16 << 20))
             .then(touch(100).stride(2).write(true).target(Target::Anon))
             .build(),
         config(),
@@ -253,13 +208,11 @@ fn file_mapping_faults_show_in_rusage_and_in_the_sampled_map() {
     let page = iotour_core::probe::pages::page_size();
     let (r, events) = run_with_events(
         file(8 << 20)
-            .then(map_file(0).write(true))
+            .then(map_whole_file().write(true))
             .then(touch(256).stride(8).write(true))
-            .op(Op::Msync {
-                asynchronous: false,
-            })
+            .op(msync(false))
             // Keep the mapping alive while the sampler looks.
-            .op(Op::Sleep { ms: 300 })
+            .op(sleep(300))
             .build(),
         config(),
     );
@@ -286,12 +239,7 @@ fn file_mapping_faults_show_in_rusage_and_in_the_sampled_map() {
 fn random_pwrite_writes_every_byte_once() {
     let r = run(
         file(0)
-            .op(Op::Pwrite {
-                bytes: 1 << 20,
-                chunk: 4096,
-                offset: 4096,
-                pattern: Pattern::Random,
-            })
+            .op(pwrite(1 << 20, 4096, 4096, Pattern::Random))
             .build(),
         config(),
     );
@@ -307,15 +255,9 @@ fn random_pwrite_writes_every_byte_once() {
 fn sync_ops_clean_and_drop_cache_empties_the_cache() {
     let r = run(
         file(0)
-            .op(Op::Write {
-                bytes: 1 << 20,
-                chunk: 65536,
-            })
-            .op(Op::SyncFileRange { wait: true })
-            .op(Op::Write {
-                bytes: 1 << 20,
-                chunk: 65536,
-            })
+            .op(write(1 << 20, 65536))
+            .op(sync_file_range(true))
+            .op(write(1 << 20, 65536))
             .op(Op::Fdatasync)
             .op(Op::DropCache)
             .build(),
@@ -336,20 +278,12 @@ fn sync_ops_clean_and_drop_cache_empties_the_cache() {
 fn o_direct_refuses_misaligned_writes_with_a_reason() {
     let r = run(
         file(0)
-            .op(Op::Reopen {
-                flags: OpenFlags {
-                    direct: true,
-                    ..OpenFlags::default()
-                },
-            })
-            .op(Op::Write {
-                bytes: 65536,
-                chunk: 4096,
-            })
-            .op(Op::Write {
-                bytes: 10000,
-                chunk: 4096,
-            })
+            .op(reopen(OpenFlags {
+                direct: true,
+                ..OpenFlags::default()
+            }))
+            .op(write(65536, 4096))
+            .op(write(10000, 4096))
             .build(),
         config(),
     );
@@ -382,12 +316,10 @@ fn o_direct_on_tmpfs_is_a_step_error_saying_so() {
     c.workdir_parent = Some(shm.to_path_buf());
     let r = run(
         file(0)
-            .op(Op::Reopen {
-                flags: OpenFlags {
-                    direct: true,
-                    ..OpenFlags::default()
-                },
-            })
+            .op(reopen(OpenFlags {
+                direct: true,
+                ..OpenFlags::default()
+            }))
             .build(),
         c,
     );
@@ -411,10 +343,7 @@ fn send_four_ways() {
     let bytes = 1u64 << 20;
     let chunk = 65536;
     for via in [Via::ReadWrite, Via::MmapWrite, Via::Sendfile, Via::Splice] {
-        let r = run(
-            file(bytes).op(Op::Send { bytes, chunk, via }).build(),
-            config(),
-        );
+        let r = run(file(bytes).op(send(bytes, chunk, via)).build(), config());
         let s = &r.steps[0];
         assert_eq!(s.error, None, "{via:?}");
         let calls = s.measured.syscalls.unwrap();
@@ -465,10 +394,7 @@ fn an_empty_step_measures_nothing() {
 
 #[test]
 fn expectations_are_checked_and_unknown_fails() {
-    let mut s = step(Op::Write {
-        bytes: 3000,
-        chunk: 300,
-    });
+    let mut s = step(write(3000, 300));
     s.expect = vec![
         expect(Key::Syscalls, Rule::Eq(10)),
         expect(Key::CpuCopyBytes, Rule::Eq(3000)),
@@ -481,10 +407,7 @@ fn expectations_are_checked_and_unknown_fails() {
     assert!(!r.ok);
     let mut c = config();
     c.disabled = Disabled::parse("procio").unwrap();
-    let mut s = step(Op::Write {
-        bytes: 3000,
-        chunk: 300,
-    });
+    let mut s = step(write(3000, 300));
     s.expect = vec![expect(Key::Wchar, Rule::Ge(0))];
     let r = run(file(0).then(s).build(), c);
     assert_eq!(r.steps[0].expect[0].actual, None);
@@ -496,22 +419,35 @@ fn expectations_are_checked_and_unknown_fails() {
 
 #[test]
 fn a_failed_step_stops_the_run() {
-    let r = run(file(0).then(touch(1)).op(Op::Fsync).build(), config());
-    assert_eq!(r.steps.len(), 1);
+    // A write the filesystem's direct-I/O alignment refuses: the plan is
+    // valid on every machine, this one refuses it when the step prepares.
+    let direct = OpenFlags {
+        direct: true,
+        ..OpenFlags::default()
+    };
+    let r = run(
+        file(0)
+            .op(reopen(direct))
+            .op(write(100, 100))
+            .op(Op::Fsync)
+            .build(),
+        config(),
+    );
+    assert_eq!(r.steps.len(), 2, "the fsync never ran");
+    assert_eq!(r.steps[0].error, None);
+    let failed = &r.steps[1];
     assert!(
-        r.steps[0]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("no file mapping")
+        failed.error.as_deref().unwrap().contains("O_DIRECT"),
+        "{:?}",
+        failed.error
     );
     // It never had a measurement window: unknown, not measured zeros.
-    let m = &r.steps[0].measured;
-    assert_eq!(r.steps[0].duration_ns, None);
+    let m = &failed.measured;
+    assert_eq!(failed.duration_ns, None);
     assert_eq!((m.syscalls, m.minor_faults, m.wchar), (None, None, None));
     let json = serde_json::to_value(&r).unwrap();
-    assert!(json["steps"][0]["duration_ns"].is_null());
-    assert!(json["steps"][0]["measured"]["syscalls"].is_null());
+    assert!(json["steps"][1]["duration_ns"].is_null());
+    assert!(json["steps"][1]["measured"]["syscalls"].is_null());
     assert!(!r.ok);
 }
 
@@ -519,11 +455,8 @@ fn a_failed_step_stops_the_run() {
 fn writes_past_eof_grow_the_file_and_the_page_map_follows() {
     let (r, samples) = run_with_events(
         file(4096)
-            .op(Op::Write {
-                bytes: 4 << 20,
-                chunk: 1 << 20,
-            })
-            .op(Op::Sleep { ms: 200 })
+            .op(write(4 << 20, 1 << 20))
+            .op(sleep(200))
             .build(),
         config(),
     );
@@ -540,8 +473,7 @@ fn writes_past_eof_grow_the_file_and_the_page_map_follows() {
 fn abort_during_a_long_sleep_is_prompt_and_removes_the_workdir() {
     let (tx, rx) = std::sync::mpsc::channel::<Ev>();
     let engine =
-        iotour_core::engine::start(file(0).op(Op::Sleep { ms: 60_000 }).build(), config(), tx)
-            .unwrap();
+        iotour_core::engine::start(file(0).op(sleep(60_000)).build(), config(), tx).unwrap();
     let dir = engine.workdir().unwrap().to_path_buf();
     wait_for(&rx, |e| {
         matches!(e, Ev::Exec(ExecEvent::StepStarted { .. }))
@@ -558,17 +490,8 @@ fn paused_engine_runs_exactly_one_slice_per_next_slice() {
     let (tx, rx) = std::sync::mpsc::channel::<Ev>();
     let mut c = config();
     c.start_paused = true;
-    let engine = iotour_core::engine::start(
-        file(0)
-            .op(Op::Write {
-                bytes: 100_000,
-                chunk: 100,
-            })
-            .build(),
-        c,
-        tx,
-    )
-    .unwrap();
+    let engine =
+        iotour_core::engine::start(file(0).op(write(100_000, 100)).build(), c, tx).unwrap();
     wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
     let slices = |rx: &std::sync::mpsc::Receiver<Ev>| {
         let end = Instant::now() + Duration::from_millis(300);
@@ -632,39 +555,24 @@ fn sizes_over_the_cap_are_refused_before_anything_is_written() {
     let mut c = config();
     c.max_size = 1 << 20;
     let err = iotour_core::engine::start(
-        file(0)
-            .op(Op::Write {
-                bytes: 2 << 20,
-                chunk: 4096,
-            })
-            .build(),
+        file(0).op(write(2 << 20, 4096)).build(),
         c.clone(),
         tx.clone(),
     )
     .err()
     .unwrap();
     assert!(err.to_string().contains("--max-size"), "{err}");
-    let err =
-        iotour_core::engine::start(file(0).op(Op::AnonMmap { bytes: 2 << 20 }).build(), c, tx)
-            .err()
-            .unwrap();
+    let err = iotour_core::engine::start(file(0).op(anon_mmap(2 << 20)).build(), c, tx)
+        .err()
+        .unwrap();
     assert!(err.to_string().contains("anon_mmap"), "{err}");
 }
 
 #[test]
 fn slices_add_up_to_their_step() {
     let (tx, rx) = std::sync::mpsc::channel::<Ev>();
-    let engine = iotour_core::engine::start(
-        file(0)
-            .op(Op::Write {
-                bytes: 100_000,
-                chunk: 100,
-            })
-            .build(),
-        config(),
-        tx,
-    )
-    .unwrap();
+    let engine =
+        iotour_core::engine::start(file(0).op(write(100_000, 100)).build(), config(), tx).unwrap();
     let mut slices = Vec::new();
     let report = loop {
         match rx.recv_timeout(Duration::from_secs(60)).unwrap() {
@@ -696,15 +604,7 @@ fn pacing_spreads_a_step_over_the_target_time() {
     let mut c = config();
     c.speed = Speed::Eight;
     let t = Instant::now();
-    let r = run(
-        file(0)
-            .op(Op::Write {
-                bytes: 10_000,
-                chunk: 1,
-            })
-            .build(),
-        c,
-    );
+    let r = run(file(0).op(write(10_000, 1)).build(), c);
     let took = t.elapsed();
     assert_eq!(r.steps[0].measured.syscalls, Some(10_000));
     assert!(
@@ -724,13 +624,10 @@ fn the_sampler_sees_dirty_cells_then_clean_ones() {
     use iotour_core::probe::pages::CellState;
     let (r, samples) = run_with_events(
         file(0)
-            .op(Op::Write {
-                bytes: 8 << 20,
-                chunk: 1 << 20,
-            })
-            .op(Op::Sleep { ms: 200 })
+            .op(write(8 << 20, 1 << 20))
+            .op(sleep(200))
             .op(Op::Fsync)
-            .op(Op::Sleep { ms: 200 })
+            .op(sleep(200))
             .build(),
         config(),
     );
@@ -817,17 +714,11 @@ fn direct_reads_bypass_the_page_cache() {
     let r = run(
         file(1 << 20)
             .cold()
-            .op(Op::Reopen {
-                flags: OpenFlags {
-                    direct: true,
-                    ..OpenFlags::default()
-                },
-            })
-            .op(Op::Read {
-                bytes: 65536,
-                chunk: 4096,
-                offset: 0,
-            })
+            .op(reopen(OpenFlags {
+                direct: true,
+                ..OpenFlags::default()
+            }))
+            .op(read(65536, 4096, 0))
             .build(),
         config(),
     );
@@ -849,17 +740,12 @@ fn direct_reads_bypass_the_page_cache() {
 fn append_and_sync_flags_change_where_and_how_writes_land() {
     let r = run(
         file(8192)
-            .op(Op::Reopen {
-                flags: OpenFlags {
-                    append: true,
-                    sync: true,
-                    ..OpenFlags::default()
-                },
-            })
-            .op(Op::Write {
-                bytes: 4096,
-                chunk: 4096,
-            })
+            .op(reopen(OpenFlags {
+                append: true,
+                sync: true,
+                ..OpenFlags::default()
+            }))
+            .op(write(4096, 4096))
             .build(),
         config(),
     );
@@ -891,24 +777,16 @@ fn enospc_mid_step_is_a_step_error_with_an_exact_count() {
         c.workdir_parent = Some(fs.path().to_path_buf());
         c.start_paused = true;
         c.disabled = Disabled::parse(disabled).unwrap();
-        let engine = iotour_core::engine::start(
-            file(0)
-                .op(Op::Write {
-                    bytes: 1 << 20,
-                    chunk: 65536,
-                })
-                .build(),
-            c,
-            tx,
-        )
-        .unwrap();
+        let engine =
+            iotour_core::engine::start(file(0).op(write(1 << 20, 65536)).build(), c, tx).unwrap();
         wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Ready { .. })));
         // 1.5 MiB of the 2 MiB gone: the 1 MiB write runs out after ~512 KiB.
         std::fs::write(fs.path().join("filler"), vec![1u8; 3 << 19]).unwrap();
         engine.send(Command::Resume);
-        let r = match wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_)))) {
-            Ev::Exec(ExecEvent::Finished(r)) => r,
-            _ => unreachable!(),
+        let Ev::Exec(ExecEvent::Finished(r)) =
+            wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_))))
+        else {
+            unreachable!()
         };
         drop(engine);
         let s = &r.steps[0];
@@ -945,9 +823,9 @@ fn samples_arrive_on_their_own_clock() {
     let mut c = config();
     c.sample_hz = 50;
     let t = Instant::now();
-    let (_, samples) = run_with_events(file(1 << 20).op(Op::Sleep { ms: 600 }).build(), c);
+    let (_, samples) = run_with_events(file(1 << 20).op(sleep(600)).build(), c);
     let secs = t.elapsed().as_secs_f64();
-    let n = samples.len() as f64;
+    let n = f64::from(u32::try_from(samples.len()).unwrap());
     // 50 Hz for the whole run, give or take scheduling on a busy machine.
     assert!(
         n >= 50.0 * secs * 0.5 && n <= 50.0 * secs * 1.5 + 2.0,

@@ -75,26 +75,26 @@ fn reads_and_writes_in_a_window_are_counted_to_the_byte() {
     use std::io::{Read, Write};
     let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
     let path = dir.path().join("f");
-    let mut f = std::fs::File::options()
+    let mut writer = std::fs::File::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(true)
         .open(&path)
         .unwrap();
-    f.write_all(&[9u8; 10_000]).unwrap();
-    let mut r = std::fs::File::open(&path).unwrap();
+    writer.write_all(&[9u8; 10_000]).unwrap();
+    let mut reader = std::fs::File::open(&path).unwrap();
     let mut buf = vec![0u8; 4096];
-    let mut p = ThreadProbe::open(&Disabled::default());
-    if !p.has_io() {
+    let mut probe = ThreadProbe::open(&Disabled::default());
+    if !probe.has_io() {
         eprintln!("no /proc/<tid>/io: skipped");
         return;
     }
     for _ in 0..100 {
-        let b = p.begin();
-        let n = r.read(&mut buf).unwrap();
-        f.write_all(&buf[..123]).unwrap();
-        let m = p.end(&b, 2);
+        let begin = probe.begin();
+        let n = reader.read(&mut buf).unwrap();
+        writer.write_all(&buf[..123]).unwrap();
+        let m = probe.end(&begin, 2);
         assert_eq!(m.syscalls, Some(2), "{m:?}");
         assert_eq!(m.rchar, Some(n as u64), "{m:?}");
         assert_eq!(m.wchar, Some(123), "{m:?}");

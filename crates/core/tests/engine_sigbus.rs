@@ -49,9 +49,10 @@ fn a_file_truncated_under_a_live_mapping_fails_the_step_not_the_process() {
             .set_len(4096)
             .unwrap();
         engine.send(Cmd::Resume);
-        let report = match wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_)))) {
-            Ev::Exec(ExecEvent::Finished(r)) => r,
-            _ => unreachable!(),
+        let Ev::Exec(ExecEvent::Finished(report)) =
+            wait_for(&rx, |e| matches!(e, Ev::Exec(ExecEvent::Finished(_))))
+        else {
+            unreachable!()
         };
         assert!(!report.ok);
         assert_eq!(report.steps.len(), 2, "the run stops at the failed step");

@@ -59,14 +59,14 @@ fn has_chinese(s: &str) -> bool {
 fn every_builtin_parses_and_speaks_both_languages() {
     let mut problems = Vec::new();
     for (id, plan) in plans() {
-        match (&plan.meta.title.zh, &plan.meta.summary.zh) {
+        match (&plan.meta().title.zh, &plan.meta().summary.zh) {
             (Some(t), Some(s)) if has_chinese(t) && has_chinese(s) => {}
             _ => problems.push(format!("{id}: title_zh and summary_zh must be Chinese")),
         }
-        if plan.meta.summary.en.trim().is_empty() {
+        if plan.meta().summary.en.trim().is_empty() {
             problems.push(format!("{id}: empty summary"));
         }
-        for (i, step) in plan.steps.iter().enumerate() {
+        for (i, step) in plan.steps().iter().enumerate() {
             let n = i + 1;
             let op = step.op.name();
             match &step.say {
@@ -96,16 +96,16 @@ fn every_builtin_parses_and_speaks_both_languages() {
 fn every_builtin_proves_something() {
     let mut problems = Vec::new();
     for (id, plan) in plans() {
-        if plan.steps.iter().all(|s| s.expect.is_empty()) {
+        if plan.steps().iter().all(|s| s.expect.is_empty()) {
             problems.push(format!("{id}: no step has an `expect`"));
         }
-        if plan.steps.iter().all(|s| s.op == Op::Note) {
+        if plan.steps().iter().all(|s| s.op == Op::Note) {
             problems.push(format!("{id}: only `note` steps, nothing is measured"));
         }
-        if plan.file.size > MAX_FILE {
+        if plan.file().size > MAX_FILE {
             problems.push(format!(
                 "{id}: a {} byte working file is more than a lesson needs",
-                plan.file.size
+                plan.file().size
             ));
         }
     }
@@ -117,7 +117,7 @@ fn lesson_numbers_are_unique_and_form_one_teaching_order() {
     let mut by_number: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     let mut unnumbered = Vec::new();
     for (id, plan) in plans() {
-        match plan.meta.lesson {
+        match plan.meta().lesson {
             Some(n) => by_number.entry(n).or_default().push(id),
             None => unnumbered.push(id),
         }
@@ -129,7 +129,7 @@ fn lesson_numbers_are_unique_and_form_one_teaching_order() {
     let dups: Vec<_> = by_number.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(dups.is_empty(), "lesson numbers used twice: {dups:?}");
     let numbers: Vec<u32> = by_number.keys().copied().collect();
-    let expected: Vec<u32> = (1..=numbers.len() as u32).collect();
+    let expected: Vec<u32> = (1..=u32::try_from(numbers.len()).unwrap()).collect();
     assert_eq!(
         numbers, expected,
         "lesson numbers should run 1..=N without gaps"
@@ -167,7 +167,7 @@ fn most_lessons_ask_the_student_to_predict() {
     let all = plans();
     let asking = all
         .iter()
-        .filter(|(_, p)| p.steps.iter().any(|s| s.ask.is_some()))
+        .filter(|(_, p)| p.steps().iter().any(|s| s.ask.is_some()))
         .count();
     // Issue 4: "Give most scenarios at least one good question."
     assert!(

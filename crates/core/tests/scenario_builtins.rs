@@ -21,10 +21,10 @@ fn every_builtin_is_a_complete_bilingual_lesson() {
             }
         };
         let id = &entry.id;
-        if plan.meta.title.zh.is_none() || plan.meta.summary.zh.is_none() {
+        if plan.meta().title.zh.is_none() || plan.meta().summary.zh.is_none() {
             problems.push(format!("{id}: needs title_zh and summary_zh"));
         }
-        for (i, step) in plan.steps.iter().enumerate() {
+        for (i, step) in plan.steps().iter().enumerate() {
             match &step.say {
                 None => problems.push(format!(
                     "{id}: step {} (`{}`) has no `say`",
@@ -44,10 +44,10 @@ fn every_builtin_is_a_complete_bilingual_lesson() {
                 problems.push(format!("{id}: step {} has `ask` without `ask_zh`", i + 1));
             }
         }
-        if plan.steps.iter().all(|s| s.expect.is_empty()) {
+        if plan.steps().iter().all(|s| s.expect.is_empty()) {
             problems.push(format!("{id}: no step has an `expect`"));
         }
-        if plan.steps.iter().all(|s| s.op == Op::Note) {
+        if plan.steps().iter().all(|s| s.op == Op::Note) {
             problems.push(format!("{id}: only `note` steps: nothing is measured"));
         }
     }

@@ -1,28 +1,45 @@
-//! docs/scenarios.md is the teacher's reference: it must name every op, every
-//! parameter and every expectation key the parser accepts.
+//! docs/scenarios.md is the teacher's reference: its op table is the one the
+//! vocabulary prints (`ops::docs_table`), and it names every field, flag and
+//! expectation key the parser accepts.
 
-use iotour_core::scenario::schema::{
-    FILE_FIELDS, OPEN_FLAGS, SCENARIO_FIELDS, STEP_FIELDS, op_params,
-};
-use iotour_core::scenario::{Key, Op};
+use iotour_core::scenario::Key;
+use iotour_core::scenario::ops::{SPECS, docs_table};
+use iotour_core::scenario::schema::{FILE_FIELDS, OPEN_FLAGS, SCENARIO_FIELDS, STEP_FIELDS};
 
 fn docs() -> String {
     std::fs::read_to_string(crate::support::root().join("docs/scenarios.md")).unwrap()
 }
 
+/// The lines of the op table in the docs, from its header to its last row.
+fn table_in_docs(docs: &str) -> String {
+    let mut lines = docs
+        .lines()
+        .skip_while(|l| !l.starts_with("| op | parameters"))
+        .take_while(|l| l.starts_with('|'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    lines.push('\n');
+    lines
+}
+
 #[test]
-fn every_op_has_a_row_naming_its_parameters() {
-    let docs = docs();
-    for name in Op::NAMES {
-        let row = docs
+fn the_op_table_is_the_vocabulary() {
+    let want = docs_table();
+    let got = table_in_docs(&docs());
+    assert!(
+        got == want,
+        "docs/scenarios.md's op table differs from the ops' specs (scenario/ops/*.rs); \
+         the table they give is:\n\n{want}"
+    );
+    // Every op and parameter appears in it (the table is derived, so this
+    // only guards the derivation).
+    for spec in SPECS {
+        let row = want
             .lines()
-            .find(|l| l.starts_with(&format!("| `{name}` |")))
-            .unwrap_or_else(|| panic!("docs/scenarios.md has no row for op `{name}`"));
-        for param in op_params(name).unwrap() {
-            assert!(
-                row.contains(&format!("`{param}`")),
-                "the row of `{name}` does not name `{param}`:\n{row}"
-            );
+            .find(|l| l.starts_with(&format!("| `{}` |", spec.name)))
+            .unwrap();
+        for p in spec.params {
+            assert!(row.contains(&format!("`{}`", p.name)), "{row}");
         }
     }
 }

@@ -9,7 +9,7 @@ use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use iotour_core::engine::{self, EngineConfig, ExecEvent, Snapshot, Speed};
-use iotour_core::scenario::{FileSetup, Meta, Op, Origin, Plan, Step, Text};
+use iotour_core::scenario::{FileSetup, Meta, Op, Origin, Plan, Sleep, Step, Text, Write, nonzero};
 
 const BYTES: u64 = 256 << 20;
 const ROUNDS: usize = 5;
@@ -32,26 +32,29 @@ impl From<Snapshot> for Ev {
 }
 
 fn plan(size: u64, op: Op) -> Plan {
-    Plan {
-        id: "bench".into(),
-        origin: Origin::Builtin,
-        meta: Meta {
-            title: Text::en("bench"),
-            summary: Text::en("bench"),
-            tags: vec![],
-            java: None,
-            lesson: None,
-        },
-        file: FileSetup { size, cached: true },
-        steps: vec![Step {
-            op,
-            say: None,
-            ask: None,
-            calls: None,
-            expect: vec![],
-            line: 0,
-        }],
-    }
+    let meta = Meta {
+        title: Text::en("bench"),
+        summary: Text::en("bench"),
+        tags: vec![],
+        java: None,
+        lesson: None,
+    };
+    let step = Step {
+        op,
+        say: None,
+        ask: None,
+        calls: None,
+        expect: vec![],
+        line: 0,
+    };
+    Plan::new(
+        "bench",
+        Origin::Builtin,
+        meta,
+        FileSetup { size, cached: true },
+        vec![step],
+    )
+    .expect("the bench's plan")
 }
 
 fn config(dir: &Path, hz: u32) -> EngineConfig {
@@ -70,10 +73,10 @@ fn engine_write(dir: &Path) -> Duration {
     let e = engine::start(
         plan(
             0,
-            Op::Write {
-                bytes: BYTES,
-                chunk: 4096,
-            },
+            Op::Write(Write {
+                bytes: nonzero(BYTES),
+                chunk: nonzero(4096),
+            }),
         ),
         config(dir, 20),
         tx,
@@ -140,7 +143,12 @@ fn thread_cpu_ns(name: &str) -> Option<u64> {
 
 fn sampler_cost(dir: &Path, hz: u32) -> Option<f64> {
     let (tx, rx) = channel::<Ev>();
-    let e = engine::start(plan(BYTES, Op::Sleep { ms: 3_000 }), config(dir, hz), tx).ok()?;
+    let e = engine::start(
+        plan(BYTES, Op::Sleep(Sleep { ms: 3_000 })),
+        config(dir, hz),
+        tx,
+    )
+    .ok()?;
     // Wait for setup (the 256 MiB prefill) so the sampler maps a full file.
     loop {
         if let Ev::Exec(ev) = rx.recv().ok()?

@@ -160,14 +160,14 @@ impl<T: Serialize> Serialize for PerFigure<T> {
 /// Bytes the scenario's ops move through their main path (from the plan).
 pub fn payload_bytes(plan: &Plan) -> Option<u64> {
     let total: u64 = plan
-        .steps
+        .steps()
         .iter()
-        .map(|s| match s.op {
-            Op::Write { bytes, .. }
-            | Op::BufferedWrite { bytes, .. }
-            | Op::Pwrite { bytes, .. }
-            | Op::Read { bytes, .. }
-            | Op::Send { bytes, .. } => bytes,
+        .map(|s| match &s.op {
+            Op::Write(o) => o.bytes.get(),
+            Op::BufferedWrite(o) => o.bytes.get(),
+            Op::Pwrite(o) => o.bytes.get(),
+            Op::Read(o) => o.bytes.get(),
+            Op::Send(o) => o.bytes.get(),
             _ => 0,
         })
         .sum();

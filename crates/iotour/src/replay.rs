@@ -40,6 +40,6 @@ impl Launcher for ReplayLauncher {
         paused: bool,
         events: Sender<Event>,
     ) -> Result<Replay, Failure> {
-        replay::start(&self.recording, &plan.id, speed, paused, events).map_err(Failure::new)
+        replay::start(&self.recording, plan.id(), speed, paused, events).map_err(Failure::new)
     }
 }

@@ -80,7 +80,7 @@ fn a_recorded_run_replays_to_the_same_final_state() {
     // Replay: no engine, the recording into app B.
     let recording = Arc::new(Recording::load(&file).unwrap());
     let replayed_plan = recording.plans().unwrap().remove(0);
-    assert_eq!(replayed_plan.steps, plan.steps);
+    assert_eq!(replayed_plan.steps(), plan.steps());
     let (mut replay, effects) = App::single(replayed_plan, Lang::En, false, Speed::Max);
     let mut launcher = ReplayLauncher::new(Arc::clone(&recording));
     let (handle, rx) = start(&mut replay, effects, &mut launcher);

@@ -37,11 +37,10 @@ fn name(screen: &str, lang: Lang) -> String {
 }
 
 fn second_plan() -> Plan {
-    let mut p = script::plan();
-    p.id = "scripted-again".into();
-    p.meta.title.en = "The same, once more".into();
-    p.meta.title.zh = Some("同样的，再来一次".into());
-    p
+    let mut meta = script::meta();
+    meta.title.en = "The same, once more".into();
+    meta.title.zh = Some("同样的，再来一次".into());
+    script::plan_as("scripted-again", meta)
 }
 
 fn picker(lang: Lang) -> App {

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod check_and_run;
 mod closed_pipes;
 mod compare_cli;
 mod compare_view;

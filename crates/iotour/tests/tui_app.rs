@@ -235,10 +235,10 @@ fn picker_filters_runs_and_comes_back() {
             KeyModifiers::NONE,
         )))
     };
-    let mut other = script::plan();
-    other.id = "other".into();
-    other.meta.title.en = "Page faults".into();
-    other.meta.tags = vec!["mmap".into()];
+    let mut meta = script::meta();
+    meta.title.en = "Page faults".into();
+    meta.tags = vec!["mmap".into()];
+    let other = script::plan_as("other", meta);
     let mut app = App::picker(vec![script::plan(), other], Lang::En, false, Speed::One);
     feed(
         &mut app,
@@ -253,7 +253,7 @@ fn picker_filters_runs_and_comes_back() {
     // Enter ends the filter; q while filtering would type a q.
     feed(&mut app, [key(KeyCode::Enter)]);
     let effects = feed(&mut app, [key(KeyCode::Enter)]);
-    assert!(matches!(&effects[..], [Effect::Start { epoch: 1, plan, .. }] if plan.id == "other"));
+    assert!(matches!(&effects[..], [Effect::Start { epoch: 1, plan, .. }] if plan.id() == "other"));
     assert!(matches!(app.screen, Screen::Run(_)));
     assert_eq!(feed(&mut app, [key(KeyCode::Char('q'))]), [Effect::Stop]);
     assert!(matches!(app.screen, Screen::Picker));

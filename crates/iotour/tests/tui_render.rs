@@ -341,9 +341,9 @@ fn screen_engine_error() {
 
 #[test]
 fn picker_screen() {
-    let mut other = script::plan();
-    other.id = "other".into();
-    other.meta.title.en = "Page faults".into();
+    let mut meta = script::meta();
+    meta.title.en = "Page faults".into();
+    let other = script::plan_as("other", meta);
     let app = App::picker(vec![script::plan(), other], Lang::En, false, Speed::One);
     insta::assert_snapshot!("picker", screen(&app, 80, 24).backend());
 }

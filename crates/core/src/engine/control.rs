@@ -28,11 +28,11 @@ enum Budget {
     None,
     /// One slice, then pause.
     Slice,
-    /// Granted by NextStep: run the next step to its end, then pause. Survives
+    /// Granted by `NextStep`: run the next step to its end, then pause. Survives
     /// the end of the step that is running when it is granted.
     Step,
     /// A `Step` grant that a step start has taken: this step runs to its end.
-    /// Only [`Control::step_done`] clears it, so a NextStep sent after (or
+    /// Only [`Control::step_done`] clears it, so a `NextStep` sent after (or
     /// while) a step ends is never lost.
     InStep,
 }
@@ -110,7 +110,7 @@ impl Control {
         self.lock().speed
     }
 
-    /// Before a step starts: like [`gate`](Self::gate), but a NextStep grant
+    /// Before a step starts: like [`gate`](Self::gate), but a `NextStep` grant
     /// is taken by this step (it becomes the in-step state).
     pub fn gate_step(&self) -> Result<(), Aborted> {
         self.wait_for_budget(true)
@@ -150,8 +150,8 @@ impl Control {
         }
     }
 
-    /// After a step: the NextStep grant it took is used up. A grant made since
-    /// (a NextStep not yet taken by a step start) stays.
+    /// After a step: the `NextStep` grant it took is used up. A grant made since
+    /// (a `NextStep` not yet taken by a step start) stays.
     pub fn step_done(&self) {
         let mut s = self.lock();
         if s.budget == Budget::InStep {
@@ -166,7 +166,7 @@ impl Control {
     }
 
     /// The pause after a slice that took `work`, per the pacing rule above.
-    /// A step run with NextStep while paused is paced too, so it can be watched.
+    /// A step run with `NextStep` while paused is paced too, so it can be watched.
     ///
     /// The deadline follows the current speed on every wake: a speed change
     /// during the sleep takes effect at once, and a Pause (paused with nothing
@@ -223,7 +223,8 @@ pub fn speed_factor(speed: Speed) -> Option<f64> {
 /// The pacing sleep after one of `slices` slices that took `work`.
 pub fn pause_after_slice(speed: Speed, work: Duration, slices: u64) -> Option<Duration> {
     let factor = speed_factor(speed)?;
-    let per_slice = STEP_TARGET.div_f64(factor * slices.max(1) as f64);
+    let per_slice =
+        STEP_TARGET.div_f64(factor * f64::from(u32::try_from(slices.max(1)).unwrap_or(u32::MAX)));
     per_slice.checked_sub(work).filter(|d| !d.is_zero())
 }
 

@@ -6,8 +6,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 
 use crate::probe::pages::PageProbe;
@@ -61,7 +60,7 @@ pub struct SliceOut {
     pub calls: u64,
     /// Bytes the op moved through its main path (written, read, sent).
     pub bytes: u64,
-    /// Bytes copied inside user space (buffered_write's chunk → buffer memcpy).
+    /// Bytes copied inside user space (`buffered_write`'s chunk → buffer memcpy).
     pub user_copy_bytes: u64,
     /// Pages touched (touch).
     pub pages: u64,
@@ -131,11 +130,12 @@ impl<T: OneShot> Running for Once<T> {
 #[derive(Debug)]
 pub struct WorkFile {
     pub file: File,
-    pub path: PathBuf,
+    /// The working directory: `reopen` opens the file through it.
+    pub dir: Arc<OwnedFd>,
     pub flags: OpenFlags,
     /// The fd's file position as the engine tracks it (it issues every call).
     pub pos: u64,
-    /// O_DIRECT alignment of offsets/lengths and of buffer addresses.
+    /// `O_DIRECT` alignment of offsets/lengths and of buffer addresses.
     pub dio_offset_align: u64,
     pub dio_mem_align: u64,
     /// Filesystem name, for error messages.
@@ -152,12 +152,22 @@ impl WorkFile {
     }
 }
 
-/// A region of memory the engine mapped or allocated.
+/// A region of memory the engine mapped or allocated. Mappings are
+/// memmap2's, so they are unmapped exactly once (when dropped); their
+/// memory is only ever reached through raw pointers (`touch`), never as a
+/// Rust slice, because another process may change or truncate the file.
 #[derive(Debug)]
 pub struct Region {
-    pub addr: *mut u8,
-    pub len: usize,
+    memory: Memory,
     pub kind: RegionKind,
+}
+
+#[derive(Debug)]
+enum Memory {
+    /// A file or anonymous mapping: munmap(2) when dropped.
+    Mapped(memmap2::MmapRaw),
+    /// From libc malloc: free(3)d, not unmapped.
+    Malloc { ptr: *mut u8, len: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,20 +184,62 @@ pub enum RegionKind {
 }
 
 impl Region {
-    /// Give the region back to the kernel (or to malloc); returns the syscalls
-    /// the engine knows this issued (a `free` may or may not munmap).
+    /// A mapping made with memmap2 (`kind` is `File` or `Anon`).
+    pub fn mapped(map: memmap2::MmapRaw, kind: RegionKind) -> Region {
+        Region {
+            memory: Memory::Mapped(map),
+            kind,
+        }
+    }
+
+    /// A block from libc malloc of `len` bytes, owned (and freed) by the region.
+    ///
+    /// # Safety
+    /// `ptr` came from `libc::malloc(len)` and nothing else frees it.
+    pub unsafe fn malloced(ptr: *mut u8, len: usize) -> Region {
+        Region {
+            memory: Memory::Malloc { ptr, len },
+            kind: RegionKind::Malloc,
+        }
+    }
+
+    pub fn addr(&self) -> *mut u8 {
+        match &self.memory {
+            Memory::Mapped(m) => m.as_mut_ptr(),
+            Memory::Malloc { ptr, .. } => *ptr,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match &self.memory {
+            Memory::Mapped(m) => m.len(),
+            Memory::Malloc { len, .. } => *len,
+        }
+    }
+
+    /// The mapping, when this is one (not a malloc block).
+    pub fn mapping(&self) -> Option<&memmap2::MmapRaw> {
+        match &self.memory {
+            Memory::Mapped(m) => Some(m),
+            Memory::Malloc { .. } => None,
+        }
+    }
+
+    /// Give the region back to the kernel (or to malloc) now; returns the
+    /// syscalls the engine knows this issued (one munmap; a `free` may or
+    /// may not munmap).
     pub fn release(self) -> u64 {
-        match self.kind {
-            RegionKind::Malloc => {
-                // SAFETY: the pointer came from libc::malloc and is freed once
-                // (the region is consumed).
-                unsafe { libc::free(self.addr.cast()) };
-                u64::from(self.len >= anon::MMAP_THRESHOLD as usize)
+        match self.memory {
+            Memory::Malloc { ptr, len } => {
+                // SAFETY: the pointer came from libc::malloc (`malloced`'s
+                // contract) and is freed once: the region is consumed.
+                unsafe { libc::free(ptr.cast()) };
+                u64::from(len >= crate::cast::usize(anon::MMAP_THRESHOLD))
             }
-            _ => {
-                // SAFETY: the region was mapped by us with exactly this length
-                // and nothing refers to it after it is consumed here.
-                unsafe { libc::munmap(self.addr.cast(), self.len) };
+            Memory::Mapped(map) => {
+                // memmap2's Drop is the munmap(2), here, inside the caller's
+                // measured window.
+                drop(map);
                 1
             }
         }
@@ -211,8 +263,8 @@ impl Ctx<'_> {
     pub fn publish_mapping(&self) {
         let info = self.file_map.as_ref().and_then(|r| match r.kind {
             RegionKind::File { offset, .. } => Some(super::MappingInfo {
-                addr: r.addr as usize,
-                len: r.len,
+                addr: r.addr() as usize,
+                len: r.len(),
                 offset,
             }),
             _ => None,
@@ -221,51 +273,28 @@ impl Ctx<'_> {
     }
 }
 
-/// Prepare an op to run (outside any measured window).
+/// Prepare an op to run (outside any measured window): the engine's one
+/// dispatch on the vocabulary (see `scenario::ops`).
 pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> {
-    Ok(match *op {
-        Op::Write { bytes, chunk } => Box::new(write::Write::new(ctx, bytes, chunk, None)?),
-        Op::BufferedWrite {
-            bytes,
-            chunk,
-            buffer,
-        } => Box::new(write::Write::new(ctx, bytes, chunk, Some(buffer))?),
-        Op::Pwrite {
-            bytes,
-            chunk,
-            offset,
-            pattern,
-        } => Box::new(write::Pwrite::new(ctx, bytes, chunk, offset, pattern)?),
-        Op::Read {
-            bytes,
-            chunk,
-            offset,
-        } => Box::new(read::Read::new(ctx, bytes, chunk, offset)?),
+    Ok(match op {
+        Op::Write(o) => Box::new(write::Write::new(ctx, o.bytes, o.chunk, None)?),
+        Op::BufferedWrite(o) => Box::new(write::Write::new(ctx, o.bytes, o.chunk, Some(o.buffer))?),
+        Op::Pwrite(o) => Box::new(write::Pwrite::new(ctx, o)?),
+        Op::Read(o) => Box::new(read::Read::new(ctx, o)?),
         Op::Fsync => once(sync::Flush::Fsync),
         Op::Fdatasync => once(sync::Flush::Fdatasync),
-        Op::SyncFileRange { wait } => once(sync::Flush::SyncFileRange { wait }),
+        Op::SyncFileRange(o) => once(sync::Flush::SyncFileRange { wait: o.wait }),
         Op::DropCache => once(sync::Flush::DropCache),
-        Op::Reopen { flags } => once(misc::Reopen { flags }),
-        Op::Mmap {
-            bytes,
-            offset,
-            shared,
-            write,
-            populate,
-        } => once(mmap::Map::new(ctx, bytes, offset, shared, write, populate)?),
-        Op::Touch {
-            pages,
-            stride,
-            write,
-            target,
-        } => Box::new(mmap::Touch::new(ctx, pages, stride, write, target)?),
-        Op::Msync { asynchronous } => once(mmap::Msync::new(ctx, asynchronous)?),
-        Op::Munmap { target } => once(mmap::Unmap::new(ctx, target)?),
-        Op::AnonMmap { bytes } => once(anon::Alloc::new(bytes, false)),
-        Op::Malloc { bytes } => once(anon::Alloc::new(bytes, true)),
-        Op::Send { bytes, chunk, via } => Box::new(send::Send::new(ctx, bytes, chunk, via)?),
-        Op::Sleep { ms } => Box::new(misc::Sleep::new(ms)),
-        Op::WaitWriteback { timeout_ms } => Box::new(misc::WaitWriteback::new(timeout_ms)),
+        Op::Reopen(o) => once(misc::Reopen { flags: o.flags }),
+        Op::Mmap(o) => once(mmap::Map::new(ctx, o)?),
+        Op::Touch(o) => Box::new(mmap::Touch::new(ctx, o)?),
+        Op::Msync(o) => once(mmap::Msync::new(ctx, o.asynchronous)?),
+        Op::Munmap(o) => once(mmap::Unmap::new(ctx, o.target)?),
+        Op::AnonMmap(o) => once(anon::Alloc::new(o.bytes, false)),
+        Op::Malloc(o) => once(anon::Alloc::new(o.bytes, true)),
+        Op::Send(o) => Box::new(send::Send::new(ctx, o)?),
+        Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
+        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(o.timeout_ms)),
         Op::Note => once(misc::Note),
     })
 }
@@ -299,7 +328,7 @@ impl AlignedBuf {
         // SAFETY: `ptr` points to `layout.size()` writable bytes we own.
         unsafe {
             for i in 0..layout.size() {
-                *ptr.add(i) = (i % 251) as u8 + 1;
+                *ptr.add(i) = u8::try_from(i % 251).unwrap_or(0) + 1;
             }
         }
         Ok(AlignedBuf { ptr, len, layout })
@@ -326,13 +355,13 @@ impl Drop for AlignedBuf {
 }
 
 /// The buffer a read/write op uses: page-aligned always (which also satisfies
-/// O_DIRECT on every filesystem with a ≤ page alignment).
+/// `O_DIRECT` on every filesystem with a ≤ page alignment).
 pub fn io_buffer(ctx: &Ctx<'_>, len: u64) -> Result<AlignedBuf, OpError> {
     let align = ctx.file.dio_mem_align.max(ctx.page_size);
-    AlignedBuf::new(len as usize, align as usize)
+    AlignedBuf::new(crate::cast::usize(len), crate::cast::usize(align))
 }
 
-/// With O_DIRECT, requests must be aligned: say exactly what is not.
+/// With `O_DIRECT`, requests must be aligned: say exactly what is not.
 /// `sizes` are every size a call can have: the chunk, the total (its last,
 /// short call is `bytes % chunk`) and, for buffered writes, the buffer.
 pub fn check_direct(
@@ -374,7 +403,7 @@ pub fn retry(calls: &mut u64, mut f: impl FnMut() -> isize) -> Result<usize, io:
         *calls += 1;
         let r = f();
         if r >= 0 {
-            return Ok(r as usize);
+            return Ok(r.unsigned_abs());
         }
         let e = io::Error::last_os_error();
         if e.raw_os_error() != Some(libc::EINTR) {
@@ -383,7 +412,7 @@ pub fn retry(calls: &mut u64, mut f: impl FnMut() -> isize) -> Result<usize, io:
     }
 }
 
-/// The direct-I/O alignment of a file from statx(STATX_DIOALIGN) (Linux 6.1),
+/// The direct-I/O alignment of a file from `statx(STATX_DIOALIGN)` (Linux 6.1),
 /// as (memory, offset); `None` when the kernel or filesystem does not say.
 pub fn dio_align(file: &File) -> Option<(u64, u64)> {
     const STATX_DIOALIGN: u32 = 0x2000;
@@ -405,7 +434,9 @@ pub fn dio_align(file: &File) -> Option<(u64, u64)> {
     if rc != 0 {
         return None;
     }
-    let mask = buf[0] as u32;
+    // stx_mask: the low half of the first word (little- or big-endian alike
+    // once read as a u64 and masked the way the kernel wrote it).
+    let mask = u32::try_from(buf[0] & 0xffff_ffff).unwrap_or(0);
     if mask & STATX_DIOALIGN == 0 {
         return None;
     }

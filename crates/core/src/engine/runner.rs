@@ -3,6 +3,7 @@
 //! the window. Pacing sleeps, channel sends and page-state reads all happen
 //! between windows.
 
+use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
@@ -21,7 +22,10 @@ use crate::scenario::{Op, OpenFlags, Plan, Step};
 
 /// What `start` hands the worker.
 pub struct Setup {
-    pub file_path: PathBuf,
+    /// The working directory, opened when it was made: the file is created
+    /// and opened through it, never by path.
+    pub dir: Arc<OwnedFd>,
+    /// Where it is, for messages and the report.
     pub workdir: PathBuf,
     pub fs: FsInfo,
     pub workdir_notes: Vec<String>,
@@ -82,7 +86,7 @@ impl<E: From<ExecEvent>> Drop for PanicGuard<E> {
     }
 }
 
-pub fn run<E>(plan: Plan, setup: Setup, shared: Arc<Shared>, tx: Sender<E>)
+pub fn run<E>(plan: &Plan, setup: Setup, shared: Arc<Shared>, tx: Sender<E>)
 where
     E: From<ExecEvent> + Send + 'static,
 {
@@ -94,14 +98,16 @@ where
     // The probe must be opened on this thread: its counters are per thread.
     let probe = ThreadProbe::open(&setup.disabled);
     let stop = || shared.control.is_aborted();
-    let file = match workdir::prefill(&setup.file_path, plan.file.size, plan.file.cached, &stop) {
+    let made = workdir::create_file(&setup.dir)
+        .and_then(|f| workdir::prefill(f, plan.file().size, plan.file().cached, &stop));
+    let file = match made {
         Ok(f) => f,
         Err(_) if shared.control.is_aborted() => return,
         Err(e) => {
             let _ = tx.send(E::from(ExecEvent::Failed {
                 error: format!(
                     "setting up the working file ({} bytes in {}): {e}",
-                    plan.file.size,
+                    plan.file().size,
                     setup.workdir.display()
                 ),
                 at: shared.at(),
@@ -109,10 +115,13 @@ where
             return;
         }
     };
+    // The sampler's own fd (a read-only open file description, as a
+    // separate reader would have), through the directory's fd.
     *shared
-        .file_path
+        .sampler_file
         .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(setup.file_path.clone());
+        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+        workdir::open_file(&setup.dir, rustix::fs::OFlags::RDONLY).ok();
     let pages = PageProbe::detect(&setup.disabled, &file);
     let (dio_mem, dio_off, dio_note) = match ops::dio_align(&file) {
         Some((m, o)) => (m, o, None),
@@ -130,7 +139,7 @@ where
         pages,
         file: WorkFile {
             file,
-            path: setup.file_path,
+            dir: setup.dir,
             flags: OpenFlags::default(),
             pos: 0,
             dio_offset_align: dio_off,
@@ -149,7 +158,7 @@ where
     }
     let mut reports = Vec::new();
     let mut ok = true;
-    for (i, step) in plan.steps.iter().enumerate() {
+    for (i, step) in plan.steps().iter().enumerate() {
         match w.step(i + 1, step) {
             Ok(r) => {
                 let failed = r.error.is_some();
@@ -168,10 +177,10 @@ where
         }
     }
     let report = RunOutcome {
-        scenario: plan.id.clone(),
-        title: plan.meta.title.en.clone(),
+        scenario: plan.id().to_owned(),
+        title: plan.meta().title.en.clone(),
         environment,
-        ok: ok && reports.len() == plan.steps.len(),
+        ok: ok && reports.len() == plan.steps().len(),
         steps: reports,
     };
     w.emit(ExecEvent::Finished(report));
@@ -230,12 +239,14 @@ fn environment(
 /// otherwise fault on the first time a code path runs: the worker's stack and
 /// the program's text. Those faults are the program's, not the lesson's.
 fn prefault() {
-    // Touch the top 512 KiB of this thread's stack (ops use far less).
+    const MADV_POPULATE_READ: i32 = 22;
+    // Touch the top 512 KiB of this thread's stack (ops use far less): the
+    // big array on the stack is the point.
+    #[allow(clippy::large_stack_arrays)]
     let stack = [0u8; 512 * 1024];
     std::hint::black_box(&stack);
     // Populate the page tables of every executable file mapping (the binary,
     // libc, ld.so): MADV_POPULATE_READ (Linux 5.14). Best effort.
-    const MADV_POPULATE_READ: i32 = 22;
     let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
         return;
     };
@@ -265,7 +276,7 @@ pub fn kernel_release() -> String {
     // SAFETY: utsname is plain data; zeroed is valid; uname fills it.
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };
     // SAFETY: `u` is a live, writable utsname.
-    if unsafe { libc::uname(&mut u) } != 0 {
+    if unsafe { libc::uname(&raw mut u) } != 0 {
         return "unknown".into();
     }
     // SAFETY: uname NUL-terminates release.
@@ -319,20 +330,10 @@ impl<E: From<ExecEvent>> Worker<E> {
 
     /// Whether a slice's copies depend on page-cache counts before and after
     /// it: write-back (pages cleaned) always; cache misses only when
-    /// read_bytes is not measured.
+    /// `read_bytes` is not measured.
     fn slice_needs_counts(&self, op: &Op) -> bool {
-        match op {
-            Op::Fsync
-            | Op::Fdatasync
-            | Op::SyncFileRange { .. }
-            | Op::DropCache
-            | Op::Msync { .. }
-            | Op::WaitWriteback { .. } => true,
-            Op::Read { .. } | Op::Touch { .. } | Op::Mmap { .. } | Op::Send { .. } => {
-                !self.probe.has_io()
-            }
-            _ => false,
-        }
+        let needs = op.needs();
+        needs.cleaned_pages || (needs.cache_growth && !self.probe.has_io())
     }
 
     fn counts(&self) -> PageCounts {
@@ -366,8 +367,9 @@ impl<E: From<ExecEvent>> Worker<E> {
                 (Some(b), Some(a)) => Some(b.saturating_sub(a) * self.page_size),
                 _ => None,
             },
-            flags: self.file.flags,
-            private_mapping: private_mapping && matches!(op, Op::Touch { .. }),
+            direct: self.file.flags.direct,
+            synchronous: self.file.flags.synchronous(),
+            private_mapping: private_mapping && matches!(op, Op::Touch(_)),
             page_size: self.page_size,
         }
     }
@@ -434,10 +436,10 @@ impl<E: From<ExecEvent>> Worker<E> {
                 } else {
                     slice_before
                 };
-                let (copies, _) = model::copies(
-                    &step.op,
-                    &self.work(&step.op, &out, &m, &slice_before, &after),
-                );
+                let copies = step
+                    .op
+                    .data_path(&self.work(&step.op, &out, &m, &slice_before, &after))
+                    .copies;
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {
                     step: index,
@@ -489,10 +491,9 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
-        let path = model::data_path(
-            &step.op,
-            &self.work(&step.op, total, &measured, before, &after),
-        );
+        let path = step
+            .op
+            .data_path(&self.work(&step.op, total, &measured, before, &after));
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,

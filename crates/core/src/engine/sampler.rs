@@ -5,7 +5,6 @@
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
-use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
@@ -17,7 +16,7 @@ use crate::probe::system::SystemMemReader;
 /// Cells in a sampled page map.
 pub const CELLS: usize = 256;
 
-pub(crate) fn run<E>(shared: Arc<Shared>, hz: u32, disabled: Disabled, tx: Sender<E>)
+pub(crate) fn run<E>(shared: &Shared, hz: u32, disabled: &Disabled, tx: &Sender<E>)
 where
     E: From<Snapshot> + Send + 'static,
 {
@@ -30,22 +29,19 @@ where
         if shared.control.is_aborted() {
             return;
         }
-        if file.is_none() {
-            let path = shared
-                .file_path
+        if file.is_none()
+            && let Some(f) = shared
+                .sampler_file
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            if let Some(p) = path
-                && let Ok(f) = File::open(p)
-            {
-                let probe = PageProbe::detect(&disabled, &f);
-                file = Some((f, probe));
-            }
+                .take()
+        {
+            let probe = PageProbe::detect(disabled, &f);
+            file = Some((f, probe));
         }
         let map = file.as_ref().and_then(|(f, p)| p.map(f, CELLS).ok());
         let mapping = match (&map, &pagemap) {
-            (Some(m), Some(pm)) => stable_mapping_cells(&shared, |info| mapping_cells(m, info, pm)),
+            (Some(m), Some(pm)) => stable_mapping_cells(shared, |info| mapping_cells(m, info, pm)),
             _ => None,
         };
         let sample = Snapshot {
@@ -104,12 +100,14 @@ pub fn mapping_cells(map: &PageMap, info: MappingInfo, pagemap: &File) -> Vec<Ma
             continue;
         }
         let vpage = (info.addr as u64) / page + (lo - first);
-        let n = (hi - lo) as usize;
+        let n = crate::cast::usize(hi - lo);
         buf.resize(n * 8, 0);
         let present = match pagemap.read_at(&mut buf, vpage * 8) {
-            Ok(got) => buf[..got]
-                .chunks_exact(8)
-                .any(|e| u64::from_ne_bytes(e.try_into().expect("8 bytes")) >> 63 == 1),
+            Ok(got) => buf[..got].chunks_exact(8).any(|e| {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(e);
+                u64::from_ne_bytes(word) >> 63 == 1
+            }),
             Err(_) => false,
         };
         out.push(if present {

@@ -14,21 +14,46 @@
 //! it), and the run holds an exclusive `flock` on the directory for its whole
 //! life (released by the kernel however the process ends), which settles the
 //! case of a pid that was reused by another process.
+//!
+//! Everything after creation goes through directory file descriptors, never
+//! a path again: the parent is opened once, the directory is made with
+//! `mkdirat` and opened at once with `O_DIRECTORY | O_NOFOLLOW` (and checked
+//! to be the 0700 directory of this user that was just made), and the file
+//! is created, reopened, unlinked and the directory removed with
+//! `openat`/`unlinkat` relative to those fds (`O_NOFOLLOW` on the file). Who
+//! can write the parent can rename the directory away and put another with
+//! a symlink named `file` in its place; the run goes on in its own directory
+//! regardless, and never opens or removes anything of theirs by name.
 
+use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Seek, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
 
 use super::EngineError;
+
+/// The working file's name in the working directory.
+pub const FILE: &str = "file";
 
 /// The working directory and facts about its filesystem.
 #[derive(Debug)]
 pub struct Workdir {
-    dir: tempfile::TempDir,
-    /// The directory itself, opened and flock'ed (LOCK_EX) while the run lives.
-    _lock: Option<File>,
+    /// The parent directory, opened once.
+    parent: OwnedFd,
+    /// The directory's name in the parent (`iotour-<pid>-XXXXXX`).
+    name: OsString,
+    /// The directory itself, opened right after it was made and flock'ed
+    /// (`LOCK_EX`) while the run lives: every open and unlink goes through it.
+    dir: Arc<OwnedFd>,
+    /// Where it was made, for messages and reports (never opened again).
+    path: PathBuf,
+    /// `keep` was called: leave it on disk.
+    kept: bool,
     pub fs: FsInfo,
     /// Why this place was chosen when it is not the first choice.
     pub notes: Vec<String>,
@@ -54,12 +79,14 @@ pub fn fs_info(path: &Path) -> io::Result<FsInfo> {
     let (sfs, svfs) = unsafe {
         let mut sfs: libc::statfs = std::mem::zeroed();
         let mut svfs: libc::statvfs = std::mem::zeroed();
-        if libc::statfs(c.as_ptr(), &mut sfs) != 0 || libc::statvfs(c.as_ptr(), &mut svfs) != 0 {
+        if libc::statfs(c.as_ptr(), &raw mut sfs) != 0
+            || libc::statvfs(c.as_ptr(), &raw mut svfs) != 0
+        {
             return Err(io::Error::last_os_error());
         }
         (sfs, svfs)
     };
-    let magic = sfs.f_type as u64;
+    let magic = u64::try_from(sfs.f_type).unwrap_or(0);
     let (name, memory_backed) = fs_name(magic);
     Ok(FsInfo {
         name,
@@ -118,8 +145,7 @@ fn choose_parent(explicit: Option<&Path>) -> Result<(PathBuf, Vec<String>), Engi
     }
     let tmp = std::env::var_os("TMPDIR")
         .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
+        .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
     let tmp_info = fs_info(&tmp).ok();
     if let Some(info) = &tmp_info
         && !info.memory_backed
@@ -158,42 +184,49 @@ fn choose_parent(explicit: Option<&Path>) -> Result<(PathBuf, Vec<String>), Engi
     ))
 }
 
+/// statfs (type) and statvfs (free space) of an open directory.
+fn fs_info_of(fd: BorrowedFd<'_>) -> io::Result<FsInfo> {
+    let sfs = rustix::fs::fstatfs(fd)?;
+    let svfs = rustix::fs::fstatvfs(fd)?;
+    let magic = u64::try_from(sfs.f_type).unwrap_or(0);
+    let (name, memory_backed) = fs_name(magic);
+    Ok(FsInfo {
+        name,
+        memory_backed,
+        free_bytes: svfs.f_bavail.saturating_mul(svfs.f_frsize),
+    })
+}
+
 impl Workdir {
     /// Create the private directory (nothing is written yet but the directory).
     pub fn create(explicit_parent: Option<&Path>) -> Result<Workdir, EngineError> {
-        let (parent, notes) = choose_parent(explicit_parent)?;
+        let (parent_path, notes) = choose_parent(explicit_parent)?;
+        let failed = |path: &Path| {
+            let path = path.to_path_buf();
+            move |e: io::Error| EngineError::Workdir { path, source: e }
+        };
         if explicit_parent.is_none() {
             // The cache directory may not exist yet (an explicit one must).
-            std::fs::create_dir_all(&parent).map_err(|e| EngineError::Workdir {
-                path: parent.clone(),
-                source: e,
-            })?;
+            std::fs::create_dir_all(&parent_path).map_err(failed(&parent_path))?;
         }
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("iotour-{}-", std::process::id()))
-            // Created 0700 (not chmod'ed after): never visible with a wider mode.
-            .permissions(std::fs::Permissions::from_mode(0o700))
-            .tempdir_in(&parent)
-            .map_err(|e| EngineError::Workdir {
-                path: parent.clone(),
-                source: e,
-            })?;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).map_err(
-            |e| EngineError::Workdir {
-                path: dir.path().to_path_buf(),
-                source: e,
-            },
-        )?;
-        let fs = fs_info(dir.path()).map_err(|e| EngineError::Workdir {
-            path: dir.path().to_path_buf(),
-            source: e,
-        })?;
+        let parent = rustix::fs::open(
+            &parent_path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| failed(&parent_path)(e.into()))?;
+        let (name, dir) = make_private_dir(&parent).map_err(failed(&parent_path))?;
+        let path = parent_path.join(&name);
+        let fs = fs_info_of(dir.as_fd()).map_err(failed(&path))?;
         // Best effort: a filesystem without flock (some FUSE ones) still has
         // the pid in the name, which settles every case but a reused pid.
-        let lock = lock_dir(dir.path(), false).ok();
+        let _ = rustix::fs::flock(&dir, FlockOperation::LockExclusive);
         Ok(Workdir {
-            dir,
-            _lock: lock,
+            parent,
+            name,
+            dir: Arc::new(dir),
+            path,
+            kept: false,
             fs,
             notes,
         })
@@ -209,45 +242,173 @@ impl Workdir {
         Ok((parent, fs))
     }
 
+    /// Where the directory was made (for messages; it may have been renamed
+    /// since by someone who can write its parent).
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.path
+    }
+
+    /// The directory, for the worker's opens of the working file.
+    pub fn dir(&self) -> Arc<OwnedFd> {
+        Arc::clone(&self.dir)
     }
 
     /// Do not remove the directory on drop; returns its path. A marker file
     /// inside tells later runs' [`sweep`] to leave it alone.
     pub fn keep(&mut self) -> PathBuf {
-        self.dir.disable_cleanup(true);
-        let _ = std::fs::write(
-            self.dir.path().join(KEEP_MARKER),
-            "kept by `iotour run --keep-workdir`: remove this directory yourself\n",
-        );
-        self.dir.path().to_path_buf()
+        self.kept = true;
+        if let Ok(fd) = rustix::fs::openat(
+            &*self.dir,
+            KEEP_MARKER,
+            OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o600),
+        ) {
+            let _ = File::from(fd).write_all(
+                b"kept by `iotour run --keep-workdir`: remove this directory yourself\n",
+            );
+        }
+        self.path.clone()
     }
 
-    pub fn file_path(&self) -> PathBuf {
-        self.dir.path().join("file")
+    /// Remove the file(s) in the directory, through its fd, then the
+    /// directory, by its name in the parent only if that name still is this
+    /// directory. When it was renamed away its contents are gone but the
+    /// empty directory stays where it was moved.
+    fn remove(&self) -> io::Result<()> {
+        remove_contents(self.dir.as_fd())?;
+        remove_dir_if_same(self.parent.as_fd(), &self.name, self.dir.as_fd())
     }
 }
 
-/// Open directory `path` and take an exclusive flock on it; `try_only`:
-/// fail with `WouldBlock` instead of waiting when another process holds it.
-fn lock_dir(path: &Path, try_only: bool) -> io::Result<File> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = File::options()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW)
-        .open(path)?;
-    let op = if try_only {
-        libc::LOCK_EX | libc::LOCK_NB
-    } else {
-        libc::LOCK_EX
-    };
-    // SAFETY: flock on an fd we own.
-    if unsafe { libc::flock(f.as_raw_fd(), op) } != 0 {
-        return Err(io::Error::last_os_error());
+impl Drop for Workdir {
+    fn drop(&mut self) {
+        if !self.kept {
+            // Nothing to tell anyone at this point (the engine is being
+            // dropped); the next run's sweep removes what is left.
+            let _ = self.remove();
+        }
     }
-    Ok(f)
+}
+
+/// Make `iotour-<pid>-XXXXXX` (mode 0700) in `parent` and open it. The name
+/// is opened with `O_NOFOLLOW` right after mkdirat and checked: a directory,
+/// this user's, nothing for the group or others; else someone swapped it in
+/// between and it is refused.
+fn make_private_dir(parent: &OwnedFd) -> io::Result<(OsString, OwnedFd)> {
+    let me = rustix::process::geteuid();
+    for attempt in 0u32.. {
+        let name = format!("iotour-{}-{}", std::process::id(), random_suffix(attempt));
+        match rustix::fs::mkdirat(parent, name.as_str(), Mode::from_raw_mode(0o700)) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::EXIST) if attempt < 100 => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let dir = rustix::fs::openat(
+            parent,
+            name.as_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
+        let st = rustix::fs::fstat(&dir)?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::Directory || st.st_uid != me.as_raw() {
+            return Err(io::Error::other(format!(
+                "{name} was replaced by another user's file between mkdir and open"
+            )));
+        }
+        // mkdirat's mode went through the umask: set it exactly, on the fd.
+        rustix::fs::fchmod(&dir, Mode::from_raw_mode(0o700))?;
+        return Ok((name.into(), dir));
+    }
+    unreachable!("the loop returns or fails within 100 attempts")
+}
+
+/// Six characters that differ between runs and attempts (collisions are
+/// retried; the checks after opening, not the name, keep the run safe).
+fn random_suffix(attempt: u32) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(attempt);
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let mut n = h.finish();
+    (0..6)
+        .map(|_| {
+            let c = ALPHABET[crate::cast::usize(n % ALPHABET.len() as u64)];
+            n /= ALPHABET.len() as u64;
+            char::from(c)
+        })
+        .collect()
+}
+
+/// Unlink everything in the directory `dir` (recursively, through fds; never
+/// following a symlink: a symlink is unlinked itself).
+fn remove_contents(dir: BorrowedFd<'_>) -> io::Result<()> {
+    let mut first_error = None;
+    for entry in rustix::fs::Dir::read_from(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == c"." || name == c".." {
+            continue;
+        }
+        let removed = match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
+            Err(rustix::io::Errno::ISDIR) => rustix::fs::openat(
+                dir,
+                name,
+                OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .map_err(io::Error::from)
+            .and_then(|sub| remove_contents(sub.as_fd()))
+            .and_then(|()| Ok(rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR)?)),
+            other => other.map_err(io::Error::from),
+        };
+        if let Err(e) = removed {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+/// `unlinkat(parent, name, AT_REMOVEDIR)`, only if `name` in `parent` is
+/// still the directory open as `dir` (same device and inode).
+fn remove_dir_if_same(parent: BorrowedFd<'_>, name: &OsStr, dir: BorrowedFd<'_>) -> io::Result<()> {
+    let mine = rustix::fs::fstat(dir)?;
+    let there = rustix::fs::statat(parent, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    if (there.st_dev, there.st_ino) != (mine.st_dev, mine.st_ino) {
+        return Err(io::Error::other(format!(
+            "{} is no longer the working directory (it was renamed away): left alone",
+            name.to_string_lossy()
+        )));
+    }
+    Ok(rustix::fs::unlinkat(parent, name, AtFlags::REMOVEDIR)?)
+}
+
+/// Create the working file in `dir`: a new file (`O_EXCL`), never through a
+/// symlink (`O_NOFOLLOW`), read-write, mode 0600.
+pub fn create_file(dir: &OwnedFd) -> io::Result<File> {
+    let fd = rustix::fs::openat(
+        dir,
+        FILE,
+        OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    Ok(File::from(fd))
+}
+
+/// Open the working file in `dir` again with `flags` (`O_NOFOLLOW` and
+/// `O_CLOEXEC` are added): one openat(2).
+pub fn open_file(dir: &OwnedFd, flags: OFlags) -> io::Result<File> {
+    let fd = rustix::fs::openat(
+        dir,
+        FILE,
+        flags | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    Ok(File::from(fd))
 }
 
 /// A working directory holding this file was kept on purpose (`--keep-workdir`).
@@ -290,18 +451,25 @@ const CREATION_GRACE: std::time::Duration = std::time::Duration::from_secs(60);
 /// and of those only when the run is gone:
 /// its pid does not exist, or the pid exists (reused) but nobody holds the
 /// directory's lock and it is older than `CREATION_GRACE`. A directory
-/// whose lock is held belongs to a live run and is never touched.
+/// whose lock is held belongs to a live run and is never touched. Each is
+/// opened once (`O_NOFOLLOW`), judged and emptied through that fd, and
+/// removed by name only while the name is still that directory.
 pub fn sweep(parent: &Path) -> Swept {
-    use std::os::unix::fs::MetadataExt;
     let mut out = Swept::default();
-    let Ok(entries) = std::fs::read_dir(parent) else {
+    let Ok(parent_fd) = rustix::fs::open(
+        parent,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) else {
         return out;
     };
-    // SAFETY: geteuid has no preconditions.
-    let me = unsafe { libc::geteuid() };
+    let Ok(entries) = rustix::fs::Dir::read_from(&parent_fd) else {
+        return out;
+    };
+    let me = rustix::process::geteuid().as_raw();
     let own_pid = std::process::id();
     for entry in entries.flatten() {
-        let name = entry.file_name();
+        let name = OsStr::from_bytes(entry.file_name().to_bytes()).to_owned();
         let Some(pid) = name
             .to_str()
             .and_then(|n| n.strip_prefix("iotour-"))
@@ -310,57 +478,68 @@ pub fn sweep(parent: &Path) -> Swept {
         else {
             continue;
         };
-        let path = entry.path();
-        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+        if pid == own_pid {
+            continue;
+        }
+        // Not a directory, or a symlink: the open fails and it is not ours to judge.
+        let Ok(dir) = rustix::fs::openat(
+            &parent_fd,
+            name.as_os_str(),
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) else {
             continue;
         };
-        if !meta.is_dir()
-            || meta.uid() != me
-            || meta.mode() & 0o777 != 0o700
-            || pid == own_pid
-            || path.join(KEEP_MARKER).exists()
+        let Ok(st) = rustix::fs::fstat(&dir) else {
+            continue;
+        };
+        if st.st_uid != me
+            || st.st_mode & 0o777 != 0o700
+            || rustix::fs::statat(&dir, KEEP_MARKER, AtFlags::SYMLINK_NOFOLLOW).is_ok()
         {
             continue;
         }
-        // SAFETY: kill with signal 0 only checks that the pid exists.
-        let alive = unsafe { libc::kill(pid as libc::pid_t, 0) } == 0
-            || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        let lock = match lock_dir(&path, true) {
-            Ok(l) => l,
-            // Held: a live run. Anything else: not ours to judge.
-            Err(_) => continue,
-        };
+        // A pid past pid_t cannot exist.
+        let alive = libc::pid_t::try_from(pid).is_ok_and(|pid| {
+            // SAFETY: kill with signal 0 only checks that the pid exists.
+            (unsafe { libc::kill(pid, 0) }) == 0
+                || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+        });
+        // Held: a live run. Anything else: not ours to judge.
+        if rustix::fs::flock(&dir, FlockOperation::NonBlockingLockExclusive).is_err() {
+            continue;
+        }
         if alive {
-            let young = meta
-                .modified()
-                .ok()
-                .and_then(|m| m.elapsed().ok())
-                .is_none_or(|age| age < CREATION_GRACE);
+            let modified = std::time::UNIX_EPOCH
+                + std::time::Duration::new(
+                    u64::try_from(st.st_mtime).unwrap_or(0),
+                    u32::try_from(st.st_mtime_nsec).unwrap_or(0),
+                );
+            let young = modified.elapsed().map_or(true, |age| age < CREATION_GRACE);
             if young {
                 continue;
             }
         }
-        match std::fs::remove_dir_all(&path) {
+        let removed = remove_contents(dir.as_fd())
+            .and_then(|()| remove_dir_if_same(parent_fd.as_fd(), &name, dir.as_fd()));
+        match removed {
             Ok(()) => out.removed += 1,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => out.failed.push(format!("{}: {e}", path.display())),
+            Err(e) => out
+                .failed
+                .push(format!("{}: {e}", parent.join(&name).display())),
         }
-        drop(lock);
     }
     out
 }
 
-/// Create the working file with `size` bytes of data (not a sparse hole: every
-/// block is allocated, as a real file would be) and fsync it, so step 1 starts
-/// from a clean file like one that existed before the program ran (setup's
-/// dirty pages would otherwise show up in the first steps' dirty counts).
-/// With `!cached` its pages are then dropped so step 1 starts cold.
-pub fn prefill(path: &Path, size: u64, cached: bool, stop: &dyn Fn() -> bool) -> io::Result<File> {
-    let mut f = File::options()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(path)?;
+/// Fill the working file `f` (just created, empty) with `size` bytes of
+/// data (not a sparse hole: every block is allocated, as a real file would
+/// be) and fsync it, so step 1 starts from a clean file like one that
+/// existed before the program ran (setup's dirty pages would otherwise show
+/// up in the first steps' dirty counts). With `!cached` its pages are then
+/// dropped so step 1 starts cold.
+pub fn prefill(mut f: File, size: u64, cached: bool, stop: &dyn Fn() -> bool) -> io::Result<File> {
     // A pattern that is not all zeroes, so nothing can treat it as a hole.
     let block: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 251) as u8 + 1).collect();
     let mut left = size;
@@ -369,7 +548,7 @@ pub fn prefill(path: &Path, size: u64, cached: bool, stop: &dyn Fn() -> bool) ->
             // Aborted during a long prefill: the caller drops the workdir.
             return Err(io::Error::new(io::ErrorKind::Interrupted, "aborted"));
         }
-        let n = left.min(block.len() as u64) as usize;
+        let n = crate::cast::usize(left.min(block.len() as u64));
         f.write_all(&block[..n])?;
         left -= n as u64;
     }
@@ -383,7 +562,7 @@ pub fn prefill(path: &Path, size: u64, cached: bool, stop: &dyn Fn() -> bool) ->
     Ok(f)
 }
 
-/// fsync, then POSIX_FADV_DONTNEED over the whole file.
+/// fsync, then `POSIX_FADV_DONTNEED` over the whole file.
 pub fn evict(f: &File) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     f.sync_all()?;
@@ -398,6 +577,14 @@ pub fn evict(f: &File) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Open directory `path` and hold an exclusive flock on it, as a live run does.
+    fn lock(path: &Path) -> OwnedFd {
+        let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY, Mode::empty()).unwrap();
+        rustix::fs::flock(&fd, FlockOperation::LockExclusive).unwrap();
+        fd
+    }
 
     #[test]
     fn filesystem_names_and_memory_backing() {
@@ -420,10 +607,51 @@ mod tests {
         );
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o700);
-        prefill(&wd.file_path(), 10_000, true, &|| false).unwrap();
-        assert_eq!(std::fs::metadata(wd.file_path()).unwrap().len(), 10_000);
+        prefill(create_file(&wd.dir()).unwrap(), 10_000, true, &|| false).unwrap();
+        assert_eq!(std::fs::metadata(path.join(FILE)).unwrap().len(), 10_000);
+        assert!(create_file(&wd.dir()).is_err(), "never an existing file");
         drop(wd);
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_workdir_renamed_away_is_emptied_where_it_went_and_its_usurper_is_left_alone() {
+        let parent = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let wd = Workdir::create(Some(parent.path())).unwrap();
+        let path = wd.path().to_path_buf();
+        prefill(create_file(&wd.dir()).unwrap(), 100, true, &|| false).unwrap();
+        let moved = parent.path().join("moved");
+        std::fs::rename(&path, &moved).unwrap();
+        std::fs::create_dir(&path).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", path.join(FILE)).unwrap();
+        // Opened through the fd, the file is still the run's.
+        assert_eq!(
+            open_file(&wd.dir(), OFlags::RDONLY)
+                .unwrap()
+                .metadata()
+                .unwrap()
+                .len(),
+            100
+        );
+        drop(wd);
+        assert_eq!(std::fs::read_dir(&moved).unwrap().count(), 0, "emptied");
+        assert!(
+            std::fs::symlink_metadata(path.join(FILE))
+                .unwrap()
+                .file_type()
+                .is_symlink(),
+            "not the run's: left alone"
+        );
+    }
+
+    #[test]
+    fn a_kept_workdir_stays_with_its_marker() {
+        let parent = tempfile::tempdir_in(env!("CARGO_MANIFEST_DIR")).unwrap();
+        let mut wd = Workdir::create(Some(parent.path())).unwrap();
+        let path = wd.keep();
+        drop(wd);
+        assert!(path.join(KEEP_MARKER).is_file());
+        assert_eq!(sweep(parent.path()).removed, 0);
     }
 
     #[test]
@@ -462,7 +690,7 @@ mod tests {
         );
         // A lock held by a live run is respected even when its pid looks dead.
         let held = mk("iotour-999999998-dddddd", 0o700);
-        let _lock = lock_dir(&held, false).unwrap();
+        let _lock = lock(&held);
         assert_eq!(sweep(p).removed, 0);
         assert!(held.exists());
     }

@@ -1,9 +1,9 @@
 //! Measuring one file without disturbing it.
 //!
-//! Strictly read-only: the file is opened O_RDONLY (with O_NOATIME when the
-//! kernel allows it: only the owner or CAP_FOWNER may), its data is never
+//! Strictly read-only: the file is opened `O_RDONLY` (with `O_NOATIME` when the
+//! kernel allows it: only the owner or `CAP_FOWNER` may), its data is never
 //! read, and nothing is faulted in: cachestat(2) walks the page cache, and
-//! mincore(2) asks about a fresh PROT_READ mapping that is never touched.
+//! mincore(2) asks about a fresh `PROT_READ` mapping that is never touched.
 //!
 //! Access times. Opening and cachestat(2) leave a file's atime alone, but
 //! mmap(2) counts as an access (`file_accessed()`): the mincore fallback's
@@ -15,8 +15,8 @@
 //! The permissions trap. Recent kernels (the fix for cachestat's page-cache
 //! side channel, `can_do_cachestat()` in mm/filemap.c, also in stable
 //! kernels) answer EPERM unless the caller opened the file for writing, owns
-//! it (or has CAP_FOWNER), or would be allowed to open it for writing (write
-//! permission, or CAP_DAC_OVERRIDE; never on a read-only mount). mincore(2) has applied the
+//! it (or has `CAP_FOWNER`), or would be allowed to open it for writing (write
+//! permission, or `CAP_DAC_OVERRIDE`; never on a read-only mount). mincore(2) has applied the
 //! same rule since Linux 5.0, but instead of failing it reports *every* page
 //! resident. So for such a file nothing about its page cache can be known,
 //! and we say so instead of printing mincore's false 100%.
@@ -64,7 +64,7 @@ pub struct Want {
 }
 
 /// Open `path` read-only without updating its access time where permitted.
-/// `nofollow`: refuse a symbolic link (O_NOFOLLOW).
+/// `nofollow`: refuse a symbolic link (`O_NOFOLLOW`).
 pub fn open_read_only(path: &Path, nofollow: bool) -> io::Result<File> {
     // O_NONBLOCK: if the path became a FIFO since it was listed, opening it
     // must not wait for a writer.
@@ -99,7 +99,7 @@ pub fn measure(
     nofollow: bool,
     probe: &PageProbe,
     want: Want,
-    seen: &mut HashSet<(u64, u64)>,
+    seen: &mut HashSet<(u64, u64), impl std::hash::BuildHasher>,
 ) -> Option<FileMeasure> {
     let name = path.display().to_string();
     let file = match open_read_only(path, nofollow) {
@@ -202,7 +202,7 @@ fn zero_counts(source: PagesSource) -> PageCounts {
 
 /// The kernel's rule for mincore on a file mapping (`can_do_mincore`): the
 /// owner, or anyone who could open the file for writing. Checked with the
-/// effective ids, as the kernel does; CAP_FOWNER without write permission is
+/// effective ids, as the kernel does; `CAP_FOWNER` without write permission is
 /// not detected, which only makes us say "unknown" where we could have known.
 fn may_see_residency(path: &Path, meta: &std::fs::Metadata) -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.

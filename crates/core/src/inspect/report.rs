@@ -191,10 +191,8 @@ impl InspectReport {
     pub fn exit_code(&self) -> u8 {
         if self.totals.missing > 0 {
             2
-        } else if self.totals.errors > 0 {
-            1
         } else {
-            0
+            u8::from(self.totals.errors > 0)
         }
     }
 }
@@ -246,7 +244,7 @@ mod tests {
             totals: Totals::default(),
             map: None,
             notes: vec![],
-            mounts: Default::default(),
+            mounts: SkippedMounts::default(),
         };
         r.sort(SortKey::Dirty);
         let order: Vec<_> = r.files.iter().map(|f| f.path.as_str()).collect();

@@ -34,7 +34,7 @@ pub struct WalkOptions {
 /// One thing found by the walk.
 #[derive(Debug)]
 pub enum Entry {
-    /// A regular file to measure. `nofollow`: open it with O_NOFOLLOW, so a
+    /// A regular file to measure. `nofollow`: open it with `O_NOFOLLOW`, so a
     /// file swapped for a link after it was listed is not followed either.
     File { path: PathBuf, nofollow: bool },
     /// Listed but deliberately not opened: opening a FIFO can block and
@@ -83,7 +83,7 @@ pub fn walk_until(paths: &[PathBuf], opts: &WalkOptions, cancel: &AtomicBool) ->
                 // A named path is entered whatever its filesystem: naming it
                 // is asking about it.
                 w.root_dev = meta.dev();
-                w.visit(path.clone(), &meta.file_type(), Some(&meta), 0, false);
+                w.visit(path.clone(), meta.file_type(), Some(&meta), 0, false);
             }
             Err(error) => {
                 if error.kind() == io::ErrorKind::NotFound {
@@ -115,7 +115,7 @@ impl Walker<'_> {
     fn visit(
         &mut self,
         path: PathBuf,
-        ft: &FileType,
+        ft: FileType,
         meta: Option<&Metadata>,
         depth: usize,
         nofollow: bool,
@@ -130,7 +130,7 @@ impl Walker<'_> {
                 return;
             }
             match fs::metadata(&path) {
-                Ok(target) => self.visit(path, &target.file_type(), Some(&target), depth, false),
+                Ok(target) => self.visit(path, target.file_type(), Some(&target), depth, false),
                 Err(error) => self.out.entries.push(Entry::Failed { path, error }),
             }
         } else {
@@ -175,7 +175,7 @@ impl Walker<'_> {
         };
         for (path, ft) in children.drain(..) {
             match ft {
-                Ok(ft) => self.visit(path, &ft, None, depth + 1, !self.opts.follow),
+                Ok(ft) => self.visit(path, ft, None, depth + 1, !self.opts.follow),
                 Err(error) => self.out.entries.push(Entry::Failed { path, error }),
             }
         }
@@ -234,21 +234,12 @@ fn pseudo_type(
     dev: u64,
     fs_types: &mut Option<HashMap<u64, String>>,
 ) -> Option<&'static str> {
-    let Ok(c) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
-        return None;
-    };
-    let mut st = std::mem::MaybeUninit::<libc::statfs>::uninit();
-    // SAFETY: `c` is a NUL-terminated path and `st` room for one statfs,
-    // which the call fills in when it returns 0.
-    if unsafe { libc::statfs(c.as_ptr(), st.as_mut_ptr()) } != 0 {
-        return None;
-    }
-    // SAFETY: statfs returned 0, so it wrote the whole struct.
+    let st = rustix::fs::statfs(dir).ok()?;
     #[allow(
         clippy::useless_conversion,
         reason = "f_type is an i64 on x86_64 glibc, a narrower type elsewhere"
     )]
-    let magic = i64::from(unsafe { st.assume_init() }.f_type);
+    let magic = i64::from(st.f_type);
     if let Some((_, name)) = PSEUDO.iter().find(|(m, _)| *m == magic) {
         return Some(name);
     }
@@ -277,7 +268,7 @@ fn mount_types() -> HashMap<u64, String> {
 }
 
 /// A directory's entries sorted by name, with their types from the
-/// directory itself (d_type: no stat per file, which is what keeps a walk of
+/// directory itself (`d_type`: no stat per file, which is what keeps a walk of
 /// 10,000 files fast).
 type Children = Vec<(PathBuf, io::Result<FileType>)>;
 
@@ -291,7 +282,7 @@ fn read_sorted(dir: &Path) -> io::Result<Children> {
     Ok(children)
 }
 
-fn special_kind(ft: &FileType) -> &'static str {
+fn special_kind(ft: FileType) -> &'static str {
     if ft.is_fifo() {
         "FIFO"
     } else if ft.is_socket() {

@@ -2,7 +2,7 @@
 //! under writeback.
 //!
 //! cachestat(2) (Linux 6.5) answers all three for any byte range without
-//! touching the data. Without it, mincore(2) on a PROT_READ mapping gives
+//! touching the data. Without it, mincore(2) on a `PROT_READ` mapping gives
 //! residency only, and dirty/writeback are unknown (`None`), never 0.
 //!
 //! A trap vmtouch and pcstat fall into: cachestat answers EPERM for a file the
@@ -134,6 +134,7 @@ struct CachestatRange {
 #[cfg(target_os = "linux")]
 #[repr(C)]
 #[derive(Default)]
+#[allow(clippy::struct_field_names)] // the kernel's struct cachestat, as it names its fields
 struct Cachestat {
     nr_cache: u64,
     nr_dirty: u64,
@@ -157,8 +158,8 @@ fn cachestat(file: &File, off: u64, len: u64) -> io::Result<PageCounts> {
         libc::syscall(
             SYS_CACHESTAT,
             file.as_raw_fd(),
-            &range as *const CachestatRange,
-            &mut out as *mut Cachestat,
+            &raw const range,
+            &raw mut out,
             0u32,
         )
     };
@@ -198,37 +199,34 @@ fn mincore_counts(
         }
         return Ok(0);
     }
-    let map_len = (end - start) as usize;
+    let map_len = crate::cast::usize(end - start);
     *calls += 1;
-    // SAFETY: a fresh PROT_READ mapping of a file we hold open; we never read
-    // through it, only ask the kernel about residency, and unmap it below.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            map_len,
-            libc::PROT_READ,
-            libc::MAP_SHARED,
-            file.as_raw_fd(),
-            start as libc::off_t,
-        )
+    // SAFETY: memmap2's map is unsafe because the file may change under it;
+    // this fresh PROT_READ MAP_SHARED mapping is never read through (no
+    // Rust reference to it is made): the kernel is only asked which of its
+    // pages are resident, and it is unmapped when dropped below. Mapping
+    // faults nothing in, so it does not change what it measures.
+    let map = unsafe {
+        memmap2::MmapOptions::new()
+            .offset(start)
+            .len(map_len)
+            .map(file)?
     };
-    if addr == libc::MAP_FAILED {
-        return Err(io::Error::last_os_error());
-    }
-    let pages = map_len.div_ceil(page as usize);
+    let pages = map_len.div_ceil(crate::cast::usize(page));
     let mut vec = vec![0u8; pages];
-    // SAFETY: `vec` has one byte per page of the mapping, as mincore requires.
-    let rc = unsafe { libc::mincore(addr, map_len, vec.as_mut_ptr()) };
+    // SAFETY: `vec` has one byte per page of the live mapping, as mincore
+    // requires; mincore writes only into `vec`.
+    let rc = unsafe { libc::mincore(map.as_ptr().cast_mut().cast(), map_len, vec.as_mut_ptr()) };
     let err = io::Error::last_os_error();
-    // SAFETY: unmapping exactly what we mapped.
-    unsafe { libc::munmap(addr, map_len) };
+    // munmap(2), counted with mincore's call.
+    drop(map);
     *calls += 2;
     if rc != 0 {
         return Err(err);
     }
     if let Some((per_cell, out)) = cells {
         out.clear();
-        for chunk in vec.chunks(per_cell as usize) {
+        for chunk in vec.chunks(crate::cast::usize(per_cell)) {
             out.push(chunk.iter().filter(|b| *b & 1 == 1).count() as u64);
         }
     }
@@ -303,7 +301,7 @@ impl PageProbe {
         let max_cells = max_cells.max(1) as u64;
         let per_cell = pages.div_ceil(max_cells).max(1);
         let n_cells = pages.div_ceil(per_cell);
-        let mut cells = Vec::with_capacity(n_cells as usize);
+        let mut cells = Vec::with_capacity(crate::cast::usize(n_cells));
         let totals = match self.source {
             PagesSource::Cachestat => {
                 for i in 0..n_cells {
@@ -351,7 +349,7 @@ impl PageProbe {
         let pages = (end - start).div_ceil(page);
         let per_cell = pages.div_ceil(max_cells.max(1) as u64).max(1);
         let n_cells = pages.div_ceil(per_cell);
-        let mut cells = Vec::with_capacity(n_cells as usize);
+        let mut cells = Vec::with_capacity(crate::cast::usize(n_cells));
         let totals = match self.source {
             PagesSource::Cachestat => {
                 // The cells are disjoint and cover the range, so their sum is
@@ -398,7 +396,10 @@ impl PageProbe {
 pub fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 { n as u64 } else { 4096 }
+    match u64::try_from(n) {
+        Ok(n) if n > 0 => n,
+        _ => 4096,
+    }
 }
 
 /// The page size replays and reports assume where there is no sysconf.
@@ -436,7 +437,8 @@ mod tests {
             return;
         }
         let page = page_size();
-        f.write_all_at(&vec![1u8; (page * 10) as usize], 0).unwrap();
+        f.write_all_at(&vec![1u8; crate::cast::usize(page * 10)], 0)
+            .unwrap();
         let c = probe.counts(&f, 0, 0).unwrap();
         assert!(c.cached.unwrap() >= 10, "{c:?}");
         assert!(c.dirty.unwrap() >= 10, "{c:?}");
@@ -448,7 +450,7 @@ mod tests {
 
     #[test]
     fn mincore_reports_residency_and_unknown_dirtiness() {
-        let page = page_size() as usize;
+        let page = crate::cast::usize(page_size());
         let (_d, f) = file_with(page * 8);
         let probe = PageProbe::with_source(PagesSource::Mincore);
         let c = probe.counts(&f, 0, 0).unwrap();
@@ -462,7 +464,7 @@ mod tests {
 
     #[test]
     fn counts_say_how_many_syscalls_they_issued() {
-        let page = page_size() as usize;
+        let page = crate::cast::usize(page_size());
         let (_d, f) = file_with(page * 8);
         let probe = PageProbe::with_source(PagesSource::Mincore);
         let mut calls = 0;
@@ -501,7 +503,7 @@ mod tests {
     #[test]
     fn map_range_counts_only_the_zoomed_range() {
         let page = page_size();
-        let (_d, f) = file_with((page * 64) as usize);
+        let (_d, f) = file_with(crate::cast::usize(page * 64));
         for source in [PagesSource::Cachestat, PagesSource::Mincore] {
             let probe = PageProbe::with_source(source);
             if probe.counts(&f, 0, 0).is_err() {

@@ -22,7 +22,7 @@ pub struct SystemMem {
     pub writeback_kb: Option<u64>,
     /// Above this the flusher threads start background writeback.
     pub background_threshold_kb: Option<u64>,
-    /// Above this a writing process is throttled in balance_dirty_pages.
+    /// Above this a writing process is throttled in `balance_dirty_pages`.
     pub threshold_kb: Option<u64>,
 }
 
@@ -126,7 +126,7 @@ fn read_keys<const N: usize>(
         buf.resize(start + CHUNK, 0);
         let n = loop {
             match file.read(&mut buf[start..]) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 r => break r?,
             }
         };
@@ -158,7 +158,7 @@ fn read_keys<const N: usize>(
     }
 }
 
-/// MemAvailable in bytes: what can be allocated without swapping.
+/// `MemAvailable` in bytes: what can be allocated without swapping.
 pub fn mem_available() -> Option<u64> {
     procfs::Meminfo::current().ok()?.mem_available
 }
@@ -221,9 +221,9 @@ mod tests {
         // of procfs made around it (retried, in case memory moved back and
         // forth in between).
         let agreed = (0..20).any(|_| {
-            let before = vmstat().unwrap()["nr_dirty_threshold"] as u64 * page_kb;
+            let before = crate::cast::unsigned(vmstat().unwrap()["nr_dirty_threshold"]) * page_kb;
             let ours = reader.read().threshold_kb.unwrap();
-            let after = vmstat().unwrap()["nr_dirty_threshold"] as u64 * page_kb;
+            let after = crate::cast::unsigned(vmstat().unwrap()["nr_dirty_threshold"]) * page_kb;
             (before.min(after)..=before.max(after)).contains(&ours)
         });
         assert!(agreed, "the threshold read never matched procfs");

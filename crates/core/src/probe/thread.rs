@@ -9,7 +9,7 @@
 //! - faults and context switches: `getrusage(RUSAGE_THREAD)`. perf's software
 //!   context-switch counters read 0 for a non-root user (kernel excluded), so
 //!   they are not used.
-//! - rchar, wchar, read_bytes, write_bytes: `/proc/self/task/<tid>/io`, opened
+//! - rchar, wchar, `read_bytes`, `write_bytes`: `/proc/self/task/<tid>/io`, opened
 //!   once and `pread` at offset 0 each time.
 //!
 //! The window, and why its own cost is known exactly:
@@ -26,7 +26,7 @@
 //!   count to rchar, so the begin reading excludes itself and the end reading
 //!   includes the begin reading's length. Every `read(tp)` in between is a
 //!   `vfs_read` too and adds its 8 bytes to rchar: rchar delta = work +
-//!   begin_len + 8 (begin tp read) + 8 (end tp read).
+//!   `begin_len` + 8 (begin tp read) + 8 (end tp read).
 //! - Buffers are allocated and touched once up front, so the reads never fault.
 //!
 //! `tests/engine_probe.rs` proves an empty window measures 0 syscalls, 0 bytes
@@ -44,7 +44,7 @@ use crate::outcome::Readings;
 /// Where the syscall count comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyscallSource {
-    /// perf raw_syscalls:sys_enter on the worker thread: exact, every syscall.
+    /// perf `raw_syscalls:sys_enter` on the worker thread: exact, every syscall.
     Tracepoint,
     /// The engine counts the syscalls its ops issue (library-internal calls,
     /// e.g. inside malloc, are estimated).
@@ -130,7 +130,7 @@ pub struct ThreadProbe {
     notes: Vec<String>,
 }
 
-/// Bytes one read of a counting perf fd returns (read_format 0: one u64).
+/// Bytes one read of a counting perf fd returns (`read_format` 0: one u64).
 const TP_READ_LEN: u64 = 8;
 
 impl ThreadProbe {
@@ -247,7 +247,7 @@ impl ThreadProbe {
         let syscalls = self.read_tp();
         let rusage = self.read_rusage();
         let (io, _) = self.read_io();
-        let duration = at.duration_since(begin.at).as_nanos() as u64;
+        let duration = crate::cast::saturating(at.duration_since(begin.at).as_nanos());
 
         let syscalls = match (begin.syscalls, syscalls) {
             // The end read(tp) itself is counted at its entry: subtract 1.
@@ -315,11 +315,11 @@ impl ThreadProbe {
         let n = unsafe {
             libc::read(
                 fd.as_raw_fd(),
-                (&mut v as *mut u64).cast(),
+                (&raw mut v).cast(),
                 std::mem::size_of::<u64>(),
             )
         };
-        (n == TP_READ_LEN as isize).then_some(v)
+        (u64::try_from(n) == Ok(TP_READ_LEN)).then_some(v)
     }
 
     fn read_rusage(&self) -> Option<Rusage> {
@@ -329,12 +329,12 @@ impl ThreadProbe {
         // SAFETY: rusage is plain data; zeroed is a valid value.
         let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: `ru` is a live, writable rusage.
-        let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) };
+        let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &raw mut ru) };
         (rc == 0).then_some(Rusage {
-            minflt: ru.ru_minflt as u64,
-            majflt: ru.ru_majflt as u64,
-            nvcsw: ru.ru_nvcsw as u64,
-            nivcsw: ru.ru_nivcsw as u64,
+            minflt: crate::cast::unsigned(ru.ru_minflt),
+            majflt: crate::cast::unsigned(ru.ru_majflt),
+            nvcsw: crate::cast::unsigned(ru.ru_nvcsw),
+            nivcsw: crate::cast::unsigned(ru.ru_nivcsw),
         })
     }
 
@@ -358,7 +358,7 @@ pub fn gettid() -> i32 {
     unsafe { libc::gettid() }
 }
 
-/// The first 64 bytes of `struct perf_event_attr` (PERF_ATTR_SIZE_VER0): all
+/// The first 64 bytes of `struct perf_event_attr` (`PERF_ATTR_SIZE_VER0)`: all
 /// a counting tracepoint needs. The flags bitfield is left 0: enabled, no
 /// inherit, user and kernel both counted (a tracepoint fires in the kernel).
 #[repr(C)]
@@ -381,7 +381,7 @@ const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 const TRACEFS: &str = "/sys/kernel/tracing";
 const SYS_ENTER_ID: &str = "events/raw_syscalls/sys_enter/id";
 
-/// The tracepoint id of raw_syscalls:sys_enter, mounting tracefs if we are
+/// The tracepoint id of `raw_syscalls:sys_enter`, mounting tracefs if we are
 /// root and it is not mounted. The id file is root-only, so a normal user
 /// gets an error explaining that.
 fn sys_enter_id() -> Result<u64, String> {
@@ -441,7 +441,7 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
     let id = sys_enter_id()?;
     let attr = PerfEventAttr {
         type_: PERF_TYPE_TRACEPOINT,
-        size: std::mem::size_of::<PerfEventAttr>() as u32,
+        size: u32::try_from(std::mem::size_of::<PerfEventAttr>()).unwrap_or(u32::MAX),
         config: id,
         ..PerfEventAttr::default()
     };
@@ -451,7 +451,7 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
     let fd = unsafe {
         libc::syscall(
             libc::SYS_perf_event_open,
-            &attr as *const PerfEventAttr,
+            &raw const attr,
             0,
             -1,
             -1,
@@ -465,7 +465,9 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
         ));
     }
     // SAFETY: the kernel just returned this fd to us and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    let fd = i32::try_from(fd).map_err(|_| format!("perf_event_open returned {fd}"))?;
+    // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 #[cfg(test)]

@@ -27,12 +27,12 @@ pub struct Entry {
 
 impl Entry {
     pub fn lesson(&self) -> Option<u32> {
-        self.plan.as_ref().ok().and_then(|p| p.meta.lesson)
+        self.plan.as_ref().ok().and_then(|p| p.meta().lesson)
     }
 
     /// The title in `lang` (English when untranslated); `None` when broken.
     pub fn title(&self, lang: Lang) -> Option<&str> {
-        self.plan.as_ref().ok().map(|p| p.meta.title.get(lang))
+        self.plan.as_ref().ok().map(|p| p.meta().title.get(lang))
     }
 }
 
@@ -156,7 +156,10 @@ impl Catalog {
     /// `/` or ends in `.toml`), is read as a file; anything else is an id.
     pub fn resolve(&self, arg: &str) -> Result<Plan, ScenarioError> {
         let path = Path::new(arg);
-        let looks_like_path = arg.contains('/') || arg.ends_with(".toml");
+        let looks_like_path = arg.contains('/')
+            || path
+                .extension()
+                .is_some_and(|x| x.eq_ignore_ascii_case("toml"));
         if looks_like_path || (self.get(arg).is_none() && path.is_file()) {
             return parse_file(path);
         }
@@ -297,12 +300,12 @@ mod tests {
         let path = write(dir.path(), "mine.toml", MINIMAL);
         let catalog = Catalog::builtin();
         assert_eq!(
-            catalog.resolve("unbuffered-write").unwrap().id,
+            catalog.resolve("unbuffered-write").unwrap().id(),
             "unbuffered-write"
         );
         let mine = catalog.resolve(path.to_str().unwrap()).unwrap();
         assert_eq!(
-            (mine.id.as_str(), mine.origin),
+            (mine.id(), mine.origin().clone()),
             ("mine", Origin::File(path))
         );
         let err = catalog.resolve("unbufered-write").unwrap_err();

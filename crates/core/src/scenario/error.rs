@@ -11,7 +11,7 @@
 //!   = ops: write, buffered_write, pwrite, ...
 //! ```
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::io;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -99,13 +99,10 @@ fn unknown_message(name: &str, suggestions: &[String], known: &[String]) -> Stri
     );
     if !suggestions.is_empty() {
         let quoted: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
-        out.push_str(&format!(
-            "\n  = help: did you mean {}?",
-            quoted.join(" or ")
-        ));
+        let _ = write!(out, "\n  = help: did you mean {}?", quoted.join(" or "));
     }
     if !known.is_empty() {
-        out.push_str(&format!("\n  = known ids: {}", known.join(", ")));
+        let _ = write!(out, "\n  = known ids: {}", known.join(", "));
     }
     out.push_str(
         "\n  = help: `iotour list` shows every scenario; a path to a .toml file works too",
@@ -161,11 +158,13 @@ impl Diagnostic {
     }
 
     /// Add a note shown under the caret (`help: ...`, `ops: ...`).
+    #[must_use]
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
     }
 
+    #[must_use]
     pub fn notes(mut self, notes: impl IntoIterator<Item = String>) -> Self {
         self.notes.extend(notes);
         self

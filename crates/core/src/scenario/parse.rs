@@ -7,21 +7,48 @@ use std::path::Path;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-use super::error::ScenarioError;
+use super::error::{Diagnostic, ScenarioError};
 use super::plan::{FileSetup, Meta, Origin, Plan, Text};
 use super::schema::{FILE_FIELDS, SCENARIO_FIELDS, TOP_LEVEL};
-use super::sequence::check_sequence;
 use super::step::parse_step;
-use super::table::{Fields, Result, Source, type_name};
+use super::table::{Fields, LineIndex, Result, Source, type_name};
+use super::walk::{Limits, Refusal};
 
 /// Parse scenario `id` from `text`. Messages name the file as `origin` says
 /// (built-ins as `scenarios/<id>.toml`, the path they are embedded from).
 pub fn parse_str(text: &str, id: &str, origin: Origin) -> std::result::Result<Plan, ScenarioError> {
+    parse_within(text, id, origin, None, &LineIndex::new(text))
+}
+
+/// [`parse_str`], then refuse what the plan would need beyond `limits`
+/// ([`Plan::check_limits`], as `iotour run` does), pointing at the step.
+pub fn check_str(
+    text: &str,
+    id: &str,
+    origin: Origin,
+    limits: &Limits,
+) -> std::result::Result<Plan, ScenarioError> {
+    parse_within(text, id, origin, Some(limits), &LineIndex::new(text))
+}
+
+/// Read and check a scenario file as [`check_str`] does: what `iotour check` runs.
+pub fn check_file(path: &Path, limits: &Limits) -> std::result::Result<Plan, ScenarioError> {
+    let (text, id) = read(path)?;
+    check_str(&text, &id, Origin::File(path.to_owned()), limits)
+}
+
+fn parse_within(
+    text: &str,
+    id: &str,
+    origin: Origin,
+    limits: Option<&Limits>,
+    lines: &LineIndex,
+) -> std::result::Result<Plan, ScenarioError> {
     let file = match &origin {
         Origin::Builtin => format!("scenarios/{id}.toml"),
         Origin::File(path) => path.display().to_string(),
     };
-    let src = Source { file: &file, text };
+    let src = Source::new(&file, text, lines);
     let doc = DeTable::parse(text).map_err(|e| {
         // The TOML parser words its messages in lower case without context;
         // say that it is the TOML itself, not the scenario, that is wrong.
@@ -56,25 +83,60 @@ pub fn parse_str(text: &str, id: &str, origin: Origin) -> std::result::Result<Pl
         .enumerate()
         .map(|(i, v)| parse_step(src, v, i + 1))
         .collect::<Result<Vec<_>>>()?;
-    let headers: Vec<Range<usize>> = values.iter().map(Spanned::span).collect();
-    check_sequence(src, &steps, &headers)?;
-    Ok(Plan {
-        id: id.to_owned(),
-        origin,
-        meta,
-        file,
-        steps,
-    })
+    let file_span = root
+        .get("file")
+        .and_then(|f| match f.get_ref() {
+            DeValue::Table(t) => t.get("size").map(Spanned::span),
+            _ => None,
+        })
+        .unwrap_or(0..0);
+    let refused = |r: Refusal| -> ScenarioError {
+        let span = match r.step() {
+            Some(i) => values[i - 1].span(),
+            None => file_span.clone(),
+        };
+        src.error(span, r.to_string()).notes(r.help()).into()
+    };
+    let plan = Plan::new(id, origin, meta, file, steps).map_err(refused)?;
+    if let Some(limits) = limits {
+        plan.check_limits(limits).map_err(refused)?;
+    }
+    Ok(plan)
 }
 
 /// Read and parse a scenario file; its id is the file stem.
 pub fn parse_file(path: &Path) -> std::result::Result<Plan, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::read(path, e))?;
+    let (text, id) = read(path)?;
+    parse_str(&text, &id, Origin::File(path.to_owned()))
+}
+
+/// A scenario file's text and its id (the file stem). Text that is not UTF-8
+/// is refused at the first byte that is not, by line and column.
+fn read(path: &Path) -> std::result::Result<(String, String), ScenarioError> {
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError::read(path, e))?;
     let id = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    parse_str(&text, &id, Origin::File(path.to_owned()))
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((text, id)),
+        Err(e) => Err(not_utf8(&path.display().to_string(), e.as_bytes(), &e.utf8_error()).into()),
+    }
+}
+
+/// "not valid UTF-8 at line L, column C", pointing at the first bad byte.
+/// Everything before it is valid, so the lossy text has the same offsets up
+/// to there, which is all the message needs.
+fn not_utf8(file: &str, bytes: &[u8], e: &std::str::Utf8Error) -> Diagnostic {
+    let at = e.valid_up_to();
+    let text = String::from_utf8_lossy(bytes);
+    let place = Diagnostic::new(file, &text, at..at + 1, "");
+    let message = format!(
+        "not valid UTF-8 at line {}, column {}",
+        place.line, place.column
+    );
+    Diagnostic::new(file, &text, at..at + 1, message)
+        .note("help: save the file as UTF-8 (every scenario file is UTF-8 text)")
 }
 
 /// A sub-table by name, refusing anything else (`scenario = "x"`).
@@ -200,5 +262,80 @@ fn step_values<'a, 'i>(
                 format!("`step` must be [[step]] tables, found {}", type_name(other)),
             )
             .into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write as _;
+
+    fn many_steps(n: usize) -> String {
+        let mut text = String::from(
+            "[scenario]\ntitle = \"Many\"\nsummary = \"Many steps.\"\n[file]\nsize = \"1MiB\"\n",
+        );
+        for i in 0..n {
+            let _ = write!(
+                text,
+                "\n[[step]]\nop = \"read\"\nbytes = 4096\nchunk = 4096\noffset = {}\nsay = \"step {i}\"\n",
+                (i % 256) * 4096
+            );
+        }
+        text
+    }
+
+    /// Checking is linear in the file: the text is scanned once for its lines,
+    /// and each step's line is a binary search (it was a rescan of everything
+    /// before the step, so 20,000 steps took minutes).
+    #[test]
+    fn twenty_thousand_steps_scan_the_text_once() {
+        let n = 20_000;
+        let text = many_steps(n);
+        let lines = LineIndex::new(&text);
+        let plan = parse_within(&text, "many", Origin::Builtin, None, &lines).unwrap();
+        assert_eq!(plan.steps().len(), n);
+        assert_eq!(plan.steps()[n - 1].line, text.lines().count() - 5);
+        // One pass over the text, then about log2(lines) comparisons a step.
+        let line_count = text.lines().count();
+        let per_step = (usize::BITS - line_count.leading_zeros()) as usize;
+        assert!(
+            lines.work() <= text.len() + n * per_step,
+            "{} units of work for {} bytes and {n} steps",
+            lines.work(),
+            text.len()
+        );
+        // The limits check walks the steps once more, and finds no line at all.
+        let limits = Limits {
+            max_size: 1 << 30,
+            page_size: 4096,
+        };
+        let checked = LineIndex::new(&text);
+        parse_within(&text, "many", Origin::Builtin, Some(&limits), &checked).unwrap();
+        assert_eq!(checked.work(), lines.work());
+    }
+
+    #[test]
+    fn a_line_index_finds_each_offset_s_line() {
+        let text = "a\nbc\n\nd";
+        let lines = LineIndex::new(text);
+        let got: Vec<usize> = (0..=text.len()).map(|i| lines.line_of(i)).collect();
+        let want: Vec<usize> = (0..=text.len())
+            .map(|i| text[..i].matches('\n').count() + 1)
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(lines.line_of(1000), 4);
+    }
+
+    #[test]
+    fn invalid_utf8_is_placed_by_line_and_column() {
+        let bytes = b"[scenario]\ntitle = \"caf\xc3\xa9 \xff\"\n";
+        let e = std::str::from_utf8(std::hint::black_box(bytes)).unwrap_err();
+        let d = not_utf8("x.toml", bytes, &e);
+        assert_eq!(d.message, "not valid UTF-8 at line 2, column 15");
+        assert_eq!((d.line, d.column), (2, 15));
+        assert!(
+            d.to_string().starts_with("x.toml:2:15: not valid UTF-8"),
+            "{d}"
+        );
     }
 }

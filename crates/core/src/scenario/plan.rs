@@ -1,22 +1,87 @@
 //! The validated, immutable form of a scenario: what the engine runs.
 //!
-//! Everything here was checked by the parser: sizes are numbers, ops are one of
-//! [`Op`]'s variants with their parameters typed, expectation keys are known
-//! [`Key`](super::expect::Key)s. The engine never sees raw TOML.
+//! A [`Plan`] is made only by [`Plan::new`] (the parser calls it too), which
+//! follows its steps ([`walk`](super::walk)) and refuses one that no machine
+//! could run; its parts are read through accessors and never changed. Ops
+//! are [`Op`]s with typed parameters (a size that must be more than 0 is a
+//! `NonZeroU64`), expectation keys are known [`Key`](super::expect::Key)s.
+//! The engine never sees raw TOML.
 
 use std::path::PathBuf;
 
 use super::expect::Expectation;
+use super::ops::Op;
+use super::walk::{Footprint, Limits, Refusal, walk};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
+    id: String,
+    origin: Origin,
+    meta: Meta,
+    file: FileSetup,
+    steps: Vec<Step>,
+    footprint: Footprint,
+}
+
+impl Plan {
+    /// A plan of `steps` on a working file set up as `file`; refused when a
+    /// step could not run on any machine (see [`Refusal`]).
+    pub fn new(
+        id: impl Into<String>,
+        origin: Origin,
+        meta: Meta,
+        file: FileSetup,
+        steps: Vec<Step>,
+    ) -> Result<Plan, Refusal> {
+        let footprint = walk(&file, &steps, None)?;
+        Ok(Plan {
+            id: id.into(),
+            origin,
+            meta,
+            file,
+            steps,
+            footprint,
+        })
+    }
+
+    /// Refuse what this plan would need beyond `limits`: the check `iotour
+    /// check` and `iotour run` share.
+    pub fn check_limits(&self, limits: &Limits) -> Result<(), Refusal> {
+        walk(&self.file, &self.steps, Some(limits)).map(drop)
+    }
+
     /// The file stem (`unbuffered-write`), used on the command line.
-    pub id: String,
-    pub origin: Origin,
-    pub meta: Meta,
-    pub file: FileSetup,
-    pub steps: Vec<Step>,
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    #[must_use]
+    pub fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    #[must_use]
+    pub fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    #[must_use]
+    pub fn file(&self) -> FileSetup {
+        self.file
+    }
+
+    #[must_use]
+    pub fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
+    /// The most the plan needs at once (file size, anonymous memory).
+    #[must_use]
+    pub fn footprint(&self) -> Footprint {
+        self.footprint
+    }
 }
 
 /// Where a scenario came from, for messages and for `iotour list`.
@@ -103,7 +168,7 @@ pub struct Meta {
 pub struct FileSetup {
     /// Initial size in bytes, prefilled with data.
     pub size: u64,
-    /// `false`: its pages are evicted before step 1 (fsync + POSIX_FADV_DONTNEED).
+    /// `false`: its pages are evicted before step 1 (fsync + `POSIX_FADV_DONTNEED`).
     pub cached: bool,
 }
 
@@ -120,198 +185,6 @@ pub struct Step {
     pub expect: Vec<Expectation>,
     /// 1-based line of the `[[step]]` header in the source file, for messages.
     pub line: usize,
-}
-
-/// One operation on the working file (or an anonymous region, or a socket).
-///
-/// Sizes are bytes. Names match the scenario format exactly (`Op::name`).
-/// Every `bytes`, `chunk`, `buffer`, `pages` and `stride` is at least 1: the
-/// parser refuses 0, and `engine::validate` refuses a plan built in Rust
-/// that breaks the rule ([`Op::zero_field`]), so the ops can rely on it.
-/// (`Mmap { bytes: 0 }`, meaning "to the end of the file", is the exception
-/// the parser never produces.)
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Op {
-    /// `write(2)` of `chunk` bytes until `bytes` are written, from one user buffer.
-    Write {
-        bytes: u64,
-        chunk: u64,
-    },
-    /// Java's BufferedOutputStream: chunks gather in a user buffer of `buffer`
-    /// bytes, `write(2)` when it is full; a chunk ≥ buffer goes straight through.
-    BufferedWrite {
-        bytes: u64,
-        chunk: u64,
-        buffer: u64,
-    },
-    /// Positioned writes starting at `offset`.
-    Pwrite {
-        bytes: u64,
-        chunk: u64,
-        offset: u64,
-        pattern: Pattern,
-    },
-    /// `read(2)` loop from `offset`.
-    Read {
-        bytes: u64,
-        chunk: u64,
-        offset: u64,
-    },
-    Fsync,
-    Fdatasync,
-    /// Start writeback of the whole file; `wait` also waits for it.
-    SyncFileRange {
-        wait: bool,
-    },
-    /// fsync, then POSIX_FADV_DONTNEED on the working file.
-    DropCache,
-    /// Reopen the working file with these flags.
-    Reopen {
-        flags: OpenFlags,
-    },
-    /// Map the working file.
-    Mmap {
-        bytes: u64,
-        offset: u64,
-        shared: bool,
-        write: bool,
-        populate: bool,
-    },
-    /// Read or write one byte in each `stride`-th page of the current mapping.
-    Touch {
-        pages: u64,
-        stride: u64,
-        write: bool,
-        target: Target,
-    },
-    /// Flush the file mapping (MappedByteBuffer.force); `asynchronous` = MS_ASYNC.
-    Msync {
-        asynchronous: bool,
-    },
-    Munmap {
-        target: Target,
-    },
-    /// Anonymous private mapping (what malloc does for large blocks).
-    AnonMmap {
-        bytes: u64,
-    },
-    /// libc malloc, left untouched until `touch target = "anon"`.
-    Malloc {
-        bytes: u64,
-    },
-    /// Move file data into a local socket that a sink thread drains.
-    Send {
-        bytes: u64,
-        chunk: u64,
-        via: Via,
-    },
-    Sleep {
-        ms: u64,
-    },
-    /// Wait until the flusher has cleaned the file or `timeout_ms` passes.
-    WaitWriteback {
-        timeout_ms: u64,
-    },
-    /// Narration only.
-    Note,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pattern {
-    Sequential,
-    /// A seeded, reproducible permutation of the chunk offsets.
-    Random,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    File,
-    Anon,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    ReadWrite,
-    MmapWrite,
-    Sendfile,
-    Splice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct OpenFlags {
-    pub sync: bool,
-    pub dsync: bool,
-    pub direct: bool,
-    pub append: bool,
-}
-
-impl Op {
-    /// The first field that must be at least 1 but is 0, if any (see [`Op`]).
-    pub fn zero_field(&self) -> Option<&'static str> {
-        let fields: &[(&'static str, u64)] = match *self {
-            Op::Write { bytes, chunk }
-            | Op::Pwrite { bytes, chunk, .. }
-            | Op::Read { bytes, chunk, .. }
-            | Op::Send { bytes, chunk, .. } => &[("bytes", bytes), ("chunk", chunk)],
-            Op::BufferedWrite {
-                bytes,
-                chunk,
-                buffer,
-            } => &[("bytes", bytes), ("chunk", chunk), ("buffer", buffer)],
-            Op::Touch { pages, stride, .. } => &[("pages", pages), ("stride", stride)],
-            Op::AnonMmap { bytes } | Op::Malloc { bytes } => &[("bytes", bytes)],
-            _ => &[],
-        };
-        fields.iter().find(|(_, v)| *v == 0).map(|(name, _)| *name)
-    }
-
-    /// The op's name as written in scenario files.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Op::Write { .. } => "write",
-            Op::BufferedWrite { .. } => "buffered_write",
-            Op::Pwrite { .. } => "pwrite",
-            Op::Read { .. } => "read",
-            Op::Fsync => "fsync",
-            Op::Fdatasync => "fdatasync",
-            Op::SyncFileRange { .. } => "sync_file_range",
-            Op::DropCache => "drop_cache",
-            Op::Reopen { .. } => "reopen",
-            Op::Mmap { .. } => "mmap",
-            Op::Touch { .. } => "touch",
-            Op::Msync { .. } => "msync",
-            Op::Munmap { .. } => "munmap",
-            Op::AnonMmap { .. } => "anon_mmap",
-            Op::Malloc { .. } => "malloc",
-            Op::Send { .. } => "send",
-            Op::Sleep { .. } => "sleep",
-            Op::WaitWriteback { .. } => "wait_writeback",
-            Op::Note => "note",
-        }
-    }
-
-    /// Every op name, in the order the docs list them.
-    pub const NAMES: &'static [&'static str] = &[
-        "write",
-        "buffered_write",
-        "pwrite",
-        "read",
-        "fsync",
-        "fdatasync",
-        "sync_file_range",
-        "drop_cache",
-        "reopen",
-        "mmap",
-        "touch",
-        "msync",
-        "munmap",
-        "anon_mmap",
-        "malloc",
-        "send",
-        "sleep",
-        "wait_writeback",
-        "note",
-    ];
 }
 
 #[cfg(test)]

@@ -36,6 +36,14 @@ type MakeRule = fn(u64) -> Rule;
 
 /// Parse one rule. Whitespace around operators and numbers is ignored.
 pub fn parse_rule(text: &str) -> Result<Rule, RuleError> {
+    // Longest operators first so `>=` is not read as `>` followed by `=5`.
+    const OPS: &[(&str, MakeRule)] = &[
+        ("==", Rule::Eq),
+        (">=", Rule::Ge),
+        ("<=", Rule::Le),
+        (">", Rule::Gt),
+        ("<", Rule::Lt),
+    ];
     let whole = 0..text.len();
     let body = text.trim();
     if body.is_empty() {
@@ -45,14 +53,6 @@ pub fn parse_rule(text: &str) -> Result<Rule, RuleError> {
         });
     }
     let body_start = text.len() - text.trim_start().len();
-    // Longest operators first so `>=` is not read as `>` followed by `=5`.
-    const OPS: &[(&str, MakeRule)] = &[
-        ("==", Rule::Eq),
-        (">=", Rule::Ge),
-        ("<=", Rule::Le),
-        (">", Rule::Gt),
-        ("<", Rule::Lt),
-    ];
     for &(op, make) in OPS {
         if let Some(rest) = body.strip_prefix(op) {
             let n = number(rest, body_start + op.len())?;

@@ -8,25 +8,11 @@ use toml::de::DeValue;
 
 use super::error::did_you_mean;
 use super::expect::{Expectation, Key};
-use super::plan::{Op, OpenFlags, Pattern, Step, Target, Text, Via};
+use super::ops::{self, args::Args};
+use super::plan::{Step, Text};
 use super::rule::parse_rule;
-use super::schema::{OPEN_FLAGS, RULE_FORMS, STEP_FIELDS, op_params};
+use super::schema::{RULE_FORMS, STEP_FIELDS};
 use super::table::{Fields, Result, Source, type_name};
-
-const PATTERNS: &[(&str, Pattern)] = &[
-    ("sequential", Pattern::Sequential),
-    ("random", Pattern::Random),
-];
-const TARGETS: &[(&str, Target)] = &[("file", Target::File), ("anon", Target::Anon)];
-const VIAS: &[(&str, Via)] = &[
-    ("read_write", Via::ReadWrite),
-    ("mmap_write", Via::MmapWrite),
-    ("sendfile", Via::Sendfile),
-    ("splice", Via::Splice),
-];
-
-/// Java's BufferedOutputStream default, which the `buffered_write` lesson mirrors.
-const DEFAULT_BUFFER: u64 = 8 * 1024;
 
 /// Parse step number `index` (1-based) from its table; `header` is the span of
 /// its `[[step]]` line.
@@ -49,17 +35,19 @@ pub(super) fn parse_step(
             .into());
     };
     let f = Fields::new(src, table, header.clone(), format!("step {index}"));
+    let names: Vec<&str> = ops::names().collect();
     let (name, name_span) = f.required_string(
         "op",
-        &format!("add `op = \"...\"`; ops: {}", Op::NAMES.join(", ")),
+        &format!("add `op = \"...\"`; ops: {}", names.join(", ")),
     )?;
-    let Some(params) = op_params(&name) else {
+    let Some(spec) = ops::spec(&name) else {
         return Err(src
             .error(name_span, format!("unknown op `{name}`"))
-            .notes(did_you_mean(&name, Op::NAMES.iter().copied()))
-            .note(format!("ops: {}", Op::NAMES.join(", ")))
+            .notes(did_you_mean(&name, names.iter().copied()))
+            .note(format!("ops: {}", names.join(", ")))
             .into());
     };
+    let params: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
     let allowed: Vec<&str> = params.iter().chain(STEP_FIELDS).copied().collect();
     let takes = if params.is_empty() {
         format!("`{name}` takes no parameters")
@@ -76,146 +64,13 @@ pub(super) fn parse_step(
     )?;
     let f = f.named(format!("step {index} (`{name}`)"));
     Ok(Step {
-        op: parse_op(&f, &name)?,
+        op: (spec.parse)(&Args::new(&f))?,
         say: text(&f, "say")?,
         ask: text(&f, "ask")?,
         calls: f.string("calls")?.map(|(s, _)| s),
         expect: expectations(&f)?,
         line: src.line_of(header.start),
     })
-}
-
-fn parse_op(f: &Fields<'_, '_>, name: &str) -> Result<Op> {
-    let bytes = || {
-        f.positive_size(
-            "bytes",
-            "`bytes` is how much data the step moves, e.g. \"1MiB\"",
-        )
-    };
-    let chunk = || f.positive_size("chunk", "`chunk` is the size of each call, e.g. 4096");
-    let offset = || -> Result<u64> { Ok(f.size("offset")?.map_or(0, |(n, _)| n)) };
-    Ok(match name {
-        "write" => Op::Write {
-            bytes: bytes()?,
-            chunk: chunk()?,
-        },
-        "buffered_write" => Op::BufferedWrite {
-            bytes: bytes()?,
-            chunk: chunk()?,
-            buffer: match f.size("buffer")? {
-                None => DEFAULT_BUFFER,
-                Some(_) => f.positive_size("buffer", "")?,
-            },
-        },
-        "pwrite" => Op::Pwrite {
-            bytes: bytes()?,
-            chunk: chunk()?,
-            offset: offset()?,
-            pattern: f.choice("pattern", PATTERNS, Some(Pattern::Sequential))?,
-        },
-        "read" => Op::Read {
-            bytes: bytes()?,
-            chunk: chunk()?,
-            offset: offset()?,
-        },
-        "fsync" => Op::Fsync,
-        "fdatasync" => Op::Fdatasync,
-        "sync_file_range" => Op::SyncFileRange {
-            wait: f.boolean("wait", false)?,
-        },
-        "drop_cache" => Op::DropCache,
-        "reopen" => Op::Reopen {
-            flags: open_flags(f)?,
-        },
-        "mmap" => Op::Mmap {
-            bytes: bytes()?,
-            offset: offset()?,
-            shared: f.boolean("shared", true)?,
-            write: f.boolean("write", false)?,
-            populate: f.boolean("populate", false)?,
-        },
-        "touch" => Op::Touch {
-            pages: positive_count(f, "pages", "`pages` is how many pages to touch")?,
-            stride: match f.count("stride")? {
-                None => 1,
-                Some(_) => positive_count(f, "stride", "")?,
-            },
-            write: f.boolean("write", false)?,
-            target: f.choice("target", TARGETS, Some(Target::File))?,
-        },
-        "msync" => Op::Msync {
-            asynchronous: f.boolean("async", false)?,
-        },
-        "munmap" => Op::Munmap {
-            target: f.choice("target", TARGETS, Some(Target::File))?,
-        },
-        "anon_mmap" => Op::AnonMmap { bytes: bytes()? },
-        "malloc" => Op::Malloc { bytes: bytes()? },
-        "send" => Op::Send {
-            bytes: bytes()?,
-            chunk: chunk()?,
-            via: f.choice("via", VIAS, None)?,
-        },
-        "sleep" => Op::Sleep {
-            ms: required_count(f, "ms", "`ms` is how long to sleep, in milliseconds")?,
-        },
-        "wait_writeback" => Op::WaitWriteback {
-            timeout_ms: required_count(
-                f,
-                "timeout_ms",
-                "`timeout_ms` bounds the wait, in milliseconds",
-            )?,
-        },
-        "note" => Op::Note,
-        // `op_params` already refused every other name; keep the two lists in
-        // step with the test in schema.rs rather than panicking here.
-        other => return Err(f.missing("op", &format!("op `{other}` has no parser"))),
-    })
-}
-
-fn required_count(f: &Fields<'_, '_>, key: &str, hint: &str) -> Result<u64> {
-    f.count(key)?
-        .map(|(n, _)| n)
-        .ok_or_else(|| f.missing(key, hint))
-}
-
-fn positive_count(f: &Fields<'_, '_>, key: &str, hint: &str) -> Result<u64> {
-    let (n, span) = f.count(key)?.ok_or_else(|| f.missing(key, hint))?;
-    if n == 0 {
-        return Err(f
-            .src
-            .error(span, format!("`{key}` must be at least 1"))
-            .into());
-    }
-    Ok(n)
-}
-
-fn open_flags(f: &Fields<'_, '_>) -> Result<OpenFlags> {
-    let mut flags = OpenFlags::default();
-    for (word, span) in f.strings("flags")?.unwrap_or_default() {
-        let slot = match word.as_str() {
-            "sync" => &mut flags.sync,
-            "dsync" => &mut flags.dsync,
-            "direct" => &mut flags.direct,
-            "append" => &mut flags.append,
-            _ => {
-                return Err(f
-                    .src
-                    .error(span, format!("unknown flag `{word}`"))
-                    .notes(did_you_mean(&word, OPEN_FLAGS.iter().copied()))
-                    .note(format!("flags: {}", OPEN_FLAGS.join(", ")))
-                    .into());
-            }
-        };
-        if *slot {
-            return Err(f
-                .src
-                .error(span, format!("flag `{word}` is listed twice"))
-                .into());
-        }
-        *slot = true;
-    }
-    Ok(flags)
 }
 
 /// `say` + `say_zh` (or `ask` + `ask_zh`) → [`Text`]. English is required

@@ -5,6 +5,7 @@
 //! what is valid *there* (the parameters of this op, the keys of `expect`),
 //! which serde's generic "unknown field" cannot do.
 
+use std::cell::Cell;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -15,24 +16,63 @@ use crate::size::{SizeError, parse_size};
 
 pub(super) type Result<T> = std::result::Result<T, ScenarioError>;
 
-/// The text being parsed and the name to show for it.
+/// The text being parsed, the name to show for it, and where its lines start.
 #[derive(Clone, Copy)]
 pub(super) struct Source<'s> {
     pub file: &'s str,
     pub text: &'s str,
+    lines: &'s LineIndex,
 }
 
-impl Source<'_> {
+impl<'s> Source<'s> {
+    pub fn new(file: &'s str, text: &'s str, lines: &'s LineIndex) -> Self {
+        Source { file, text, lines }
+    }
+
     pub fn error(&self, span: Range<usize>, message: impl Into<String>) -> Diagnostic {
         Diagnostic::new(self.file, self.text, span, message)
     }
 
     /// 1-based line of a byte offset.
     pub fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        self.lines.line_of(offset)
+    }
+}
+
+/// Where each line of a text starts, found in one pass. The line of an
+/// offset is then a binary search: finding each step's line by rescanning
+/// the text before it made checking a file quadratic in its steps.
+pub(super) struct LineIndex {
+    /// Byte offset of the start of each line; the first is 0.
+    starts: Vec<usize>,
+    /// Units of work done so far: bytes scanned plus comparisons made, for
+    /// the test that keeps parsing linear.
+    work: Cell<usize>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex {
+            starts,
+            work: Cell::new(text.len()),
+        }
+    }
+
+    /// 1-based line of byte `offset` (offsets past the end: the last line).
+    pub fn line_of(&self, offset: usize) -> usize {
+        let probes = usize::BITS - self.starts.len().leading_zeros();
+        self.work.set(self.work.get() + probes as usize);
+        // The number of lines starting at or before `offset`.
+        self.starts.partition_point(|&s| s <= offset)
+    }
+
+    /// Units of work done so far (see `work`).
+    #[cfg(test)]
+    pub fn work(&self) -> usize {
+        self.work.get()
     }
 }
 
@@ -210,18 +250,6 @@ impl<'a, 'i> Fields<'a, 'i> {
         })
     }
 
-    /// A size that must be written and be more than zero.
-    pub fn positive_size(&self, key: &str, hint: &str) -> Result<u64> {
-        let (n, span) = self.size(key)?.ok_or_else(|| self.missing(key, hint))?;
-        if n == 0 {
-            return Err(self
-                .src
-                .error(span, format!("`{key}` must be more than 0"))
-                .into());
-        }
-        Ok(n)
-    }
-
     pub fn strings(&self, key: &str) -> Result<Option<Vec<At<String>>>> {
         let Some(v) = self.get(key) else {
             return Ok(None);
@@ -248,15 +276,15 @@ impl<'a, 'i> Fields<'a, 'i> {
             .map(Some)
     }
 
-    /// One of a fixed set of words, e.g. `pattern = "random"`.
-    pub fn choice<T: Copy>(
+    /// One of a fixed set of words, e.g. `pattern = "random"`; `default`
+    /// when not written (`None`: required).
+    pub fn word(
         &self,
         key: &str,
-        options: &[(&str, T)],
-        default: Option<T>,
-    ) -> Result<T> {
-        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-        let listed = names
+        words: &[&'static str],
+        default: Option<&'static str>,
+    ) -> Result<&'static str> {
+        let listed = words
             .iter()
             .map(|n| format!("\"{n}\""))
             .collect::<Vec<_>>()
@@ -265,17 +293,13 @@ impl<'a, 'i> Fields<'a, 'i> {
             return default
                 .ok_or_else(|| self.missing(key, &format!("`{key}` is one of {listed}")));
         };
-        options
-            .iter()
-            .find(|(n, _)| *n == word)
-            .map(|&(_, t)| t)
-            .ok_or_else(|| {
-                self.src
-                    .error(span, format!("unknown {key} `{word}`"))
-                    .notes(did_you_mean(&word, names.iter().copied()))
-                    .note(format!("{key}: {listed}"))
-                    .into()
-            })
+        words.iter().copied().find(|n| *n == word).ok_or_else(|| {
+            self.src
+                .error(span, format!("unknown {key} `{word}`"))
+                .notes(did_you_mean(&word, words.iter().copied()))
+                .note(format!("{key}: {listed}"))
+                .into()
+        })
     }
 }
 

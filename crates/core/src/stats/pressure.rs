@@ -1,5 +1,5 @@
 //! Pressure stall information for I/O (/proc/pressure/io, Linux 4.20 with
-//! CONFIG_PSI): the share of time tasks were stalled waiting for I/O.
+//! `CONFIG_PSI)`: the share of time tasks were stalled waiting for I/O.
 
 use serde::Serialize;
 
@@ -84,7 +84,7 @@ mod tests {
             "some avg10=1.50 avg60=0.25 avg300=0.00 total=123456\nfull avg10=0.50 avg60=0.00 avg300=0.00 total=789\n",
         )
         .unwrap();
-        assert_eq!(p.some.avg10, 1.5);
+        assert!((p.some.avg10 - 1.5).abs() < 1e-9);
         assert_eq!(p.some.total_us, 123_456);
         assert_eq!(p.full.unwrap().total_us, 789);
     }

@@ -47,11 +47,11 @@ pub fn read_all() -> ProcIoSample {
             Ok(Some(io)) => {
                 sample.readable.insert(pid, io);
             }
-            Ok(None) => {}
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES) | Some(libc::EPERM)) => {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
                 sample.unreadable += 1;
             }
-            Err(_) => {} // gone, or no task I/O accounting in this kernel
+            // Gone, or no task I/O accounting in this kernel.
+            Ok(None) | Err(_) => {}
         }
     }
     sample
@@ -101,7 +101,7 @@ mod tests {
         let all = read_all();
         let me = all
             .readable
-            .get(&(std::process::id() as i32))
+            .get(&i32::try_from(std::process::id()).unwrap())
             .expect("own /proc/self/io");
         assert!(!me.comm.is_empty());
     }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use iotour_core::engine::{EngineConfig, ExecEvent, Snapshot, Speed};
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::{
-    Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, Step, Target, Text,
+    AnonMmap, BufferedWrite, Expectation, Extent, FileSetup, Key, Malloc, Meta, Mmap, Msync,
+    Munmap, Op, OpenFlags, Origin, Pattern, Plan, Pwrite, Read, Reopen, Rule, SendToSocket, Sleep,
+    Step, SyncFileRange, Target, Text, Touch as TouchOp, Via, WaitWriteback, Write, nonzero,
 };
 
 // Test-only: events are moved once, size does not matter here.
@@ -45,20 +47,102 @@ pub fn expect(key: Key, rule: Rule) -> Expectation {
     Expectation { key, rule }
 }
 
+/// A plan through [`Plan::new`], which refuses a plan no machine could run.
 pub fn plan(size: u64, cached: bool, steps: Vec<Step>) -> Plan {
-    Plan {
-        id: "test".into(),
-        origin: Origin::Builtin,
-        meta: Meta {
-            title: Text::en("test"),
-            summary: Text::en("test"),
-            tags: vec![],
-            java: None,
-            lesson: None,
-        },
-        file: FileSetup { size, cached },
+    let meta = Meta {
+        title: Text::en("test"),
+        summary: Text::en("test"),
+        tags: vec![],
+        java: None,
+        lesson: None,
+    };
+    Plan::new(
+        "test",
+        Origin::Builtin,
+        meta,
+        FileSetup { size, cached },
         steps,
-    }
+    )
+    .unwrap_or_else(|e| panic!("the test's plan is refused: {e}"))
+}
+
+// Ops as a scenario file writes them, sizes as plain numbers (a 0 where the
+// format wants at least 1 panics: a plan cannot hold it).
+
+pub fn write(bytes: u64, chunk: u64) -> Op {
+    Op::Write(Write {
+        bytes: nonzero(bytes),
+        chunk: nonzero(chunk),
+    })
+}
+
+pub fn buffered_write(bytes: u64, chunk: u64, buffer: u64) -> Op {
+    Op::BufferedWrite(BufferedWrite {
+        bytes: nonzero(bytes),
+        chunk: nonzero(chunk),
+        buffer: nonzero(buffer),
+    })
+}
+
+pub fn pwrite(bytes: u64, chunk: u64, offset: u64, pattern: Pattern) -> Op {
+    Op::Pwrite(Pwrite {
+        bytes: nonzero(bytes),
+        chunk: nonzero(chunk),
+        offset,
+        pattern,
+    })
+}
+
+pub fn read(bytes: u64, chunk: u64, offset: u64) -> Op {
+    Op::Read(Read {
+        bytes: nonzero(bytes),
+        chunk: nonzero(chunk),
+        offset,
+    })
+}
+
+pub fn sync_file_range(wait: bool) -> Op {
+    Op::SyncFileRange(SyncFileRange { wait })
+}
+
+pub fn reopen(flags: OpenFlags) -> Op {
+    Op::Reopen(Reopen { flags })
+}
+
+pub fn msync(asynchronous: bool) -> Op {
+    Op::Msync(Msync { asynchronous })
+}
+
+pub fn munmap(target: Target) -> Op {
+    Op::Munmap(Munmap { target })
+}
+
+pub fn anon_mmap(bytes: u64) -> Op {
+    Op::AnonMmap(AnonMmap {
+        bytes: nonzero(bytes),
+    })
+}
+
+pub fn malloc(bytes: u64) -> Op {
+    Op::Malloc(Malloc {
+        bytes: nonzero(bytes),
+    })
+}
+
+pub fn send(bytes: u64, chunk: u64, via: Via) -> Op {
+    Op::Send(SendToSocket {
+        bytes: nonzero(bytes),
+        chunk: nonzero(chunk),
+        via,
+    })
+}
+
+pub fn sleep(ms: u64) -> Op {
+    Op::Sleep(Sleep { ms })
+}
+
+pub fn wait_writeback(timeout_ms: u64) -> Op {
+    Op::WaitWriteback(WaitWriteback { timeout_ms })
 }
 
 /// A plan built step by step: `file(size).then(..).then(..).build()`.
@@ -103,14 +187,23 @@ impl PlanBuilder {
 
 /// An `mmap` step, with the scenario file's defaults: shared, read-only, not populated.
 pub struct MapFile {
-    bytes: u64,
+    bytes: Extent,
     shared: bool,
     write: bool,
     populate: bool,
 }
 
-/// `mmap` `bytes` of the working file (0: all of it) from offset 0.
+/// `mmap` `bytes` of the working file from offset 0.
 pub fn map_file(bytes: u64) -> MapFile {
+    map_extent(Extent::Bytes(nonzero(bytes)))
+}
+
+/// `mmap` all of the working file, as long as it is when the step runs.
+pub fn map_whole_file() -> MapFile {
+    map_extent(Extent::ToEndOfFile)
+}
+
+fn map_extent(bytes: Extent) -> MapFile {
     MapFile {
         bytes,
         shared: true,
@@ -121,19 +214,19 @@ pub fn map_file(bytes: u64) -> MapFile {
 
 // Setters named as the scenario file's keys.
 impl MapFile {
-    /// MAP_SHARED when true, MAP_PRIVATE (copy on write) when false.
+    /// `MAP_SHARED` when true, `MAP_PRIVATE` (copy on write) when false.
     pub fn shared(mut self, shared: bool) -> Self {
         self.shared = shared;
         self
     }
 
-    /// PROT_WRITE as well as PROT_READ.
+    /// `PROT_WRITE` as well as `PROT_READ`.
     pub fn write(mut self, write: bool) -> Self {
         self.write = write;
         self
     }
 
-    /// MAP_POPULATE: faulted in by the mmap call.
+    /// `MAP_POPULATE`: faulted in by the mmap call.
     pub fn populate(mut self, populate: bool) -> Self {
         self.populate = populate;
         self
@@ -142,13 +235,13 @@ impl MapFile {
 
 impl From<MapFile> for Step {
     fn from(m: MapFile) -> Step {
-        step(Op::Mmap {
+        step(Op::Mmap(Mmap {
             bytes: m.bytes,
             offset: 0,
             shared: m.shared,
             write: m.write,
             populate: m.populate,
-        })
+        }))
     }
 }
 
@@ -193,12 +286,12 @@ impl Touch {
 
 impl From<Touch> for Step {
     fn from(t: Touch) -> Step {
-        step(Op::Touch {
-            pages: t.pages,
-            stride: t.stride,
+        step(Op::Touch(TouchOp {
+            pages: nonzero(t.pages),
+            stride: nonzero(t.stride),
             write: t.write,
             target: t.target,
-        })
+        }))
     }
 }
 

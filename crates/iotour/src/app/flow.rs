@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use iotour_core::model::{CopyKind, Place, Transfer};
-use iotour_core::scenario::{Op, Plan, Target, Via};
+use iotour_core::scenario::{Munmap, Op, Plan, SendToSocket, Target, Touch, Via};
 
 /// How long one pulse takes to travel its edge. Long enough for the eye to
 /// follow, short enough that one pulse per slice does not pile up at 1×.
@@ -65,7 +65,7 @@ pub struct Flow {
 
 impl Flow {
     pub fn for_plan(plan: &Plan) -> Flow {
-        let places = plan.steps.iter().flat_map(|s| places_of(&s.op)).collect();
+        let places = plan.steps().iter().flat_map(|s| places_of(&s.op)).collect();
         Flow {
             places,
             edges: BTreeMap::new(),
@@ -126,30 +126,30 @@ impl Flow {
 pub fn places_of(op: &Op) -> Vec<Place> {
     use Place::{Disk, Nic, PageCache, SocketBuffer, UserBuffer};
     match op {
-        Op::Write { .. }
-        | Op::BufferedWrite { .. }
-        | Op::Pwrite { .. }
-        | Op::Read { .. }
-        | Op::Mmap { .. }
-        | Op::Msync { .. } => vec![UserBuffer, PageCache, Disk],
-        Op::Touch { target, .. } | Op::Munmap { target } => match target {
+        Op::Write(_)
+        | Op::BufferedWrite(_)
+        | Op::Pwrite(_)
+        | Op::Read(_)
+        | Op::Mmap(_)
+        | Op::Msync(_) => vec![UserBuffer, PageCache, Disk],
+        Op::Touch(Touch { target, .. }) | Op::Munmap(Munmap { target }) => match target {
             Target::File => vec![UserBuffer, PageCache, Disk],
             Target::Anon => vec![UserBuffer],
         },
         Op::Fsync
         | Op::Fdatasync
-        | Op::SyncFileRange { .. }
+        | Op::SyncFileRange(_)
         | Op::DropCache
-        | Op::WaitWriteback { .. }
-        | Op::Reopen { .. } => vec![PageCache, Disk],
-        Op::AnonMmap { .. } | Op::Malloc { .. } => vec![UserBuffer],
-        Op::Send { via, .. } => match via {
+        | Op::WaitWriteback(_)
+        | Op::Reopen(_) => vec![PageCache, Disk],
+        Op::AnonMmap(_) | Op::Malloc(_) => vec![UserBuffer],
+        Op::Send(SendToSocket { via, .. }) => match via {
             Via::ReadWrite | Via::MmapWrite => {
                 vec![Disk, PageCache, UserBuffer, SocketBuffer, Nic]
             }
             Via::Sendfile | Via::Splice => vec![Disk, PageCache, SocketBuffer, Nic],
         },
-        Op::Sleep { .. } | Op::Note => vec![],
+        Op::Sleep(_) | Op::Note => vec![],
     }
 }
 

@@ -37,14 +37,14 @@ impl PickerState {
             .enumerate()
             .filter(|(_, p)| {
                 needle.is_empty()
-                    || p.id.to_lowercase().contains(&needle)
-                    || p.meta
+                    || p.id().to_lowercase().contains(&needle)
+                    || p.meta()
                         .tags
                         .iter()
                         .any(|t| t.to_lowercase().contains(&needle))
                     || [Lang::En, Lang::Zh].iter().any(|&l| {
-                        p.meta.title.get(l).to_lowercase().contains(&needle)
-                            || p.meta.summary.get(l).to_lowercase().contains(&needle)
+                        p.meta().title.get(l).to_lowercase().contains(&needle)
+                            || p.meta().summary.get(l).to_lowercase().contains(&needle)
                     })
             })
             .map(|(i, _)| i)

@@ -107,7 +107,7 @@ impl RunState {
     /// A run about to start as engine `epoch`; `predict` starts it paused
     /// and stepwise so the first question can be asked.
     pub fn new(plan: Plan, epoch: u64, speed: Speed, predict: bool) -> RunState {
-        let steps = plan.steps.iter().map(|_| StepView::pending()).collect();
+        let steps = plan.steps().iter().map(|_| StepView::pending()).collect();
         RunState {
             flow: Flow::for_plan(&plan),
             plan,
@@ -157,7 +157,7 @@ impl RunState {
         predict
             && self
                 .plan
-                .steps
+                .steps()
                 .get(index - 1)
                 .is_some_and(|s| s.ask.is_some())
             && self
@@ -214,7 +214,7 @@ impl RunState {
     /// A 1-based step number that names a step of the plan. Events with any
     /// other are dropped, so `current` and `gate` always index the plan.
     fn valid(&self, index: usize) -> bool {
-        (1..=self.plan.steps.len()).contains(&index)
+        (1..=self.plan.steps().len()).contains(&index)
     }
 
     pub fn exec(&mut self, ev: ExecEvent, predict: bool) -> Vec<Effect> {
@@ -345,7 +345,7 @@ impl RunState {
     /// question, or ask the engine for the next step.
     fn continue_stepping(&mut self, done: usize, predict: bool) -> Vec<Effect> {
         let next = done + 1;
-        let Some(step) = self.plan.steps.get(next - 1) else {
+        let Some(step) = self.plan.steps().get(next - 1) else {
             return vec![];
         };
         if predict && step.ask.is_some() {

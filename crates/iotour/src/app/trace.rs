@@ -61,7 +61,7 @@ pub struct TraceState {
     acc: TraceAccumulator,
     /// The report as of the last event (folded once per event batch).
     pub latest: TraceReport,
-    /// Each second of trace time: the report then.
+    /// The report at the end of each second of trace time, for b/n.
     pub history: Vec<(Duration, TraceReport)>,
     /// `Some(i)`: the view is frozen on `history[i]` (or the pause moment).
     pub frozen: Option<Frozen>,
@@ -164,8 +164,15 @@ impl TraceState {
 
     /// One event of the trace.
     pub fn event(&mut self, e: &TraceEvent) -> Vec<Effect> {
-        self.acc.push(e);
         let at = e.at();
+        // Each second that ends before this event: the report as it stood.
+        let second = |t: Duration| t.as_secs();
+        while second(at) > second(self.now) {
+            let end = Duration::from_secs(second(self.now) + 1);
+            self.history.push((end, self.latest.clone()));
+            self.now = end;
+        }
+        self.acc.push(e);
         self.now = self.now.max(at);
         match e {
             TraceEvent::Started { pid, backend, .. } => {
@@ -199,11 +206,6 @@ impl TraceState {
             _ => {}
         }
         self.latest = self.acc.report();
-        // A snapshot per second of trace time, for b/n.
-        let second = Duration::from_secs(self.now.as_secs());
-        if self.history.last().is_none_or(|(t, _)| *t < second) {
-            self.history.push((second, self.latest.clone()));
-        }
         vec![]
     }
 
@@ -417,11 +419,11 @@ mod tests {
         s.act(Action::StepBack);
         s.act(Action::StepBack);
         assert_eq!(s.frozen.as_ref().unwrap().index, 0);
-        assert_eq!(s.shown().totals.syscalls, 1);
+        assert_eq!(s.shown().totals.syscalls, 10, "the end of second 0");
         s.act(Action::NextStep);
+        assert_eq!(s.shown().totals.syscalls, 11, "the end of second 1");
         s.act(Action::NextStep);
-        s.act(Action::NextStep);
-        assert!(s.frozen.is_none());
+        assert!(s.frozen.is_none(), "past the last second: live again");
         assert_eq!(s.shown().totals.syscalls, 12);
     }
 

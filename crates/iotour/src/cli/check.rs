@@ -1,4 +1,8 @@
-//! `iotour check FILE...`: validate scenario files without running them.
+//! `iotour check FILE...`: validate scenario files without running them,
+//! within the same limits `run` applies (`--max-size`, this machine's page
+//! size: one check in the core, `Plan::check_limits`, used by both). Free
+//! disk space and available memory are facts of the moment of a run, so
+//! only `run` checks them; `check` says so.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +12,7 @@ use super::Global;
 use super::output::{Output, err_line};
 use crate::exit::{self, Exit};
 use crate::sanitize::safe;
-use iotour_core::scenario::{ScenarioError, parse_file};
+use iotour_core::scenario::{Limits, ScenarioError, check_file};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -17,7 +21,10 @@ pub struct CheckArgs {
     pub files: Vec<PathBuf>,
 }
 
-pub fn run(_global: &Global, args: &CheckArgs) -> anyhow::Result<Exit> {
+pub fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Exit> {
+    let max_size = iotour_core::size::parse_size(&global.max_size)
+        .map_err(|e| anyhow::anyhow!("--max-size {}: {e}", global.max_size))?;
+    let limits = Limits::here(max_size);
     let out = Output::new();
     let mut checked = 0;
     let mut failed = 0;
@@ -25,9 +32,9 @@ pub fn run(_global: &Global, args: &CheckArgs) -> anyhow::Result<Exit> {
         for outcome in expand(arg) {
             checked += 1;
             match outcome {
-                Ok(path) => match parse_file(&path) {
+                Ok(path) => match check_file(&path, &limits) {
                     Ok(plan) => {
-                        let n = plan.steps.len();
+                        let n = plan.steps().len();
                         out.line(&format!(
                             "ok {} ({n} step{})",
                             safe(&path.display().to_string()),
@@ -45,6 +52,12 @@ pub fn run(_global: &Global, args: &CheckArgs) -> anyhow::Result<Exit> {
                 }
             }
         }
+    }
+    if failed < checked {
+        err_line(
+            "note: free disk space and available memory (MemAvailable) are checked only when a \
+             scenario runs",
+        );
     }
     if failed == 0 {
         return Ok(Exit::Status(exit::SUCCESS));

@@ -42,12 +42,12 @@ impl ListItem {
         let plan = entry.plan.as_ref().ok();
         ListItem {
             id: entry.id.clone(),
-            title: plan.map(|p| p.meta.title.get(lang).to_owned()),
-            summary: plan.map(|p| p.meta.summary.get(lang).to_owned()),
-            tags: plan.map(|p| p.meta.tags.clone()).unwrap_or_default(),
+            title: plan.map(|p| p.meta().title.get(lang).to_owned()),
+            summary: plan.map(|p| p.meta().summary.get(lang).to_owned()),
+            tags: plan.map(|p| p.meta().tags.clone()).unwrap_or_default(),
             origin: origin_label(&entry.origin),
             lesson: entry.lesson(),
-            steps: plan.map(|p| p.steps.len()),
+            steps: plan.map(|p| p.steps().len()),
             error: entry.plan.as_ref().err().map(ScenarioError::summary),
         }
     }

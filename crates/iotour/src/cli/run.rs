@@ -179,7 +179,7 @@ pub fn run_headless_keeping(
 ) -> (anyhow::Result<Outcome>, Option<Recorder>) {
     let (tx, rx) = channel::<Headless>();
     let _signals = tui::signals::subscribe(tx.clone(), Headless::Signal);
-    let id = plan.id.clone();
+    let id = plan.id().to_owned();
     let (started, tee) = match recorder {
         Some((rec, index)) => match record::tee(rec, index, tx) {
             Ok((tee_tx, tee)) => (engine::start(plan, config, tee_tx), Some(tee)),
@@ -306,8 +306,8 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
 /// The engine reports narration in English; show it in `lang` where the
 /// scenario has a translation.
 pub fn localize(report: &mut RunOutcome, plan: &Plan, lang: Lang) {
-    report.title = plan.meta.title.get(lang).to_string();
-    for (s, step) in report.steps.iter_mut().zip(&plan.steps) {
+    report.title = plan.meta().title.get(lang).to_string();
+    for (s, step) in report.steps.iter_mut().zip(plan.steps()) {
         s.say = step.say.as_ref().map(|t| t.get(lang).to_string());
     }
 }

@@ -158,7 +158,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
     let out = Output::new();
     let (mut failed, mut unknown) = (0, 0);
     for plan in plans {
-        let id = plan.id.clone();
+        let id = plan.id().to_owned();
         match run_headless(plan, engine_config(global)?) {
             Ok(Outcome::Report(r)) => {
                 match judge(&r) {

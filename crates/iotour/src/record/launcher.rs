@@ -87,7 +87,7 @@ impl<L: Launcher> RecordingLauncher<L> {
         Ok(RecordingLauncher {
             inner,
             mode: Mode::Sequence {
-                ids: plans.iter().map(|p| p.id.clone()).collect(),
+                ids: plans.iter().map(|p| p.id().to_owned()).collect(),
                 slot: Arc::new(Mutex::new(Some(recorder))),
             },
             error: Arc::new(Mutex::new(None)),
@@ -177,8 +177,8 @@ impl<L: Launcher> Launcher for RecordingLauncher<L> {
             Mode::Sequence { ids, slot } => {
                 let index = ids
                     .iter()
-                    .position(|id| *id == plan.id)
-                    .ok_or_else(|| Failure::new(LaunchError::NotRecorded(plan.id.clone())))?;
+                    .position(|id| *id == plan.id())
+                    .ok_or_else(|| Failure::new(LaunchError::NotRecorded(plan.id().to_string())))?;
                 let recorder = lock(slot)
                     .take()
                     .ok_or_else(|| Failure::new(LaunchError::Busy))?;
@@ -270,7 +270,7 @@ mod tests {
         let rec = Recording::load(&path).unwrap();
         assert_eq!(rec.header.scenarios, ["unbuffered-write"]);
         assert_eq!(rec.lines.len(), 2);
-        assert!(rec.plans().unwrap()[0].steps.len() == 2);
+        assert!(rec.plans().unwrap()[0].steps().len() == 2);
         assert!(launcher.errors().lock().unwrap().is_none());
     }
 

@@ -41,9 +41,7 @@ fn by_dirty(files: &[FileReport]) -> Vec<&FileReport> {
     let mut v: Vec<_> = files.iter().collect();
     v.sort_by(|a, b| {
         // `None` sorts below every count, so unknown comes last.
-        b.dirty_pages
-            .cmp(&a.dirty_pages)
-            .then(a.path.cmp(&b.path))
+        b.dirty_pages.cmp(&a.dirty_pages).then(a.path.cmp(&b.path))
     });
     v
 }

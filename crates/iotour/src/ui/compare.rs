@@ -100,7 +100,7 @@ fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme)
             Status::Failed => ("✗ failed", t.fail),
         };
         spans.push(Span::styled(format!("{} ", letter(i)), t.key));
-        spans.push(Span::styled(format!("{} ", safe(&run.plan.id)), t.title));
+        spans.push(Span::styled(format!("{} ", safe(run.plan.id())), t.title));
         spans.push(Span::styled(state, style));
         spans.push(Span::styled("   ", t.muted));
     }
@@ -119,9 +119,9 @@ fn draw_columns(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, theme: &Th
         ]));
         Line::from(vec![
             Span::styled(format!(" {} ", letter(i)), theme.key),
-            Span::styled(safe(&run.plan.id).into_owned(), theme.title),
+            Span::styled(safe(run.plan.id()).into_owned(), theme.title),
             Span::styled(
-                format!(" — {}", safe(run.plan.meta.title.get(view.lang))),
+                format!(" — {}", safe(run.plan.meta().title.get(view.lang))),
                 theme.muted,
             ),
         ])

@@ -48,11 +48,11 @@ impl Widget for &Header<'_> {
             Status::Done { ok: false } => (t!(v.lang, "header.done_an_expectation_failed"), t.fail),
             Status::Failed => (t!(v.lang, "header.failed"), t.fail),
         };
-        let n = run.plan.steps.len();
+        let n = run.plan.steps().len();
         // Held before a question, the header names the step about to run.
         let step = match run.gate.or(run.current) {
             Some(i) => {
-                let op = run.plan.steps[i - 1].op.name();
+                let op = run.plan.steps()[i - 1].op.name();
                 let pct = run
                     .progress()
                     .filter(|_| run.current == Some(i))
@@ -65,7 +65,10 @@ impl Widget for &Header<'_> {
         let separator = || Span::styled(" │ ", t.muted);
         let mut top = vec![
             Span::styled(" iotour · ", t.muted),
-            Span::styled(safe(run.plan.meta.title.get(v.lang)).into_owned(), t.title),
+            Span::styled(
+                safe(run.plan.meta().title.get(v.lang)).into_owned(),
+                t.title,
+            ),
             separator(),
             Span::raw(step),
             separator(),
@@ -91,51 +94,60 @@ impl Widget for &Header<'_> {
                 t!(v.lang, "header.sources_not_known_yet"),
                 t.muted,
             )),
-            Some(env) => {
-                let s = &env.sources;
-                let values = [
-                    &s.syscalls,
-                    &s.faults,
-                    &s.ctx_switches,
-                    &s.io,
-                    &s.pages,
-                    &s.system,
-                ];
-                // Warnings first, so a narrow terminal still shows them: a
-                // filesystem in memory (no dirty pages, no real fsync: the
-                // lesson would mislead), then the sources that fell back.
-                let fs = Span::styled(format!("fs: {}", env.filesystem), t.badge);
-                let mut good = Vec::new();
-                if memory_backed(&env.filesystem) {
-                    badges.push(Span::styled(
-                        format!(
-                            "fs: {} {}",
-                            env.filesystem,
-                            t!(v.lang, "header.in_memory_no_disk")
-                        ),
-                        t.fallback_badge,
-                    ));
-                    badges.push(Span::raw("  "));
-                } else {
-                    good.push(fs);
-                }
-                let mut preferred = Vec::new();
-                for ((family, best), value) in PREFERRED.iter().zip(values) {
-                    let badge = format!("{family}: {value}");
-                    if value == best {
-                        preferred.push(Span::styled(badge, t.badge));
-                    } else {
-                        badges.push(Span::styled(badge, t.fallback_badge));
-                        badges.push(Span::raw("  "));
-                    }
-                }
-                for b in preferred.into_iter().chain(good) {
-                    badges.push(b);
-                    badges.push(Span::raw("  "));
-                }
-                badges.pop();
-            }
+            Some(env) => source_badges(&mut badges, env, v.lang, t),
         }
         buf.set_line(area.x, area.y + 1, &Line::from(badges), area.width);
     }
+}
+
+/// Where each family of figures came from, one badge each: warnings first
+/// (a narrow terminal still shows them), then the preferred sources.
+fn source_badges(
+    badges: &mut Vec<Span<'static>>,
+    env: &iotour_core::outcome::Environment,
+    lang: iotour_core::scenario::Lang,
+    t: &super::Theme,
+) {
+    let s = &env.sources;
+    let values = [
+        &s.syscalls,
+        &s.faults,
+        &s.ctx_switches,
+        &s.io,
+        &s.pages,
+        &s.system,
+    ];
+    // Warnings first, so a narrow terminal still shows them: a
+    // filesystem in memory (no dirty pages, no real fsync: the
+    // lesson would mislead), then the sources that fell back.
+    let fs = Span::styled(format!("fs: {}", env.filesystem), t.badge);
+    let mut good = Vec::new();
+    if memory_backed(&env.filesystem) {
+        badges.push(Span::styled(
+            format!(
+                "fs: {} {}",
+                env.filesystem,
+                t!(lang, "header.in_memory_no_disk")
+            ),
+            t.fallback_badge,
+        ));
+        badges.push(Span::raw("  "));
+    } else {
+        good.push(fs);
+    }
+    let mut preferred = Vec::new();
+    for ((family, best), value) in PREFERRED.iter().zip(values) {
+        let badge = format!("{family}: {value}");
+        if value == best {
+            preferred.push(Span::styled(badge, t.badge));
+        } else {
+            badges.push(Span::styled(badge, t.fallback_badge));
+            badges.push(Span::raw("  "));
+        }
+    }
+    for b in preferred.into_iter().chain(good) {
+        badges.push(b);
+        badges.push(Span::raw("  "));
+    }
+    badges.pop();
 }

@@ -25,7 +25,7 @@ impl Narration<'_> {
     /// running or last run, else the first.
     fn step_index(&self) -> Option<usize> {
         let run = self.view.run;
-        if run.plan.steps.is_empty() {
+        if run.plan.steps().is_empty() {
             return None;
         }
         Some(run.gate.or(run.current).unwrap_or(1))
@@ -42,7 +42,7 @@ impl Narration<'_> {
             StepState::Failed(e) => Some(format!(
                 "{} {i} ({}) {}: {}",
                 t!(self.view.lang, "narration.step"),
-                run.plan.steps[i - 1].op.name(),
+                run.plan.steps()[i - 1].op.name(),
                 t!(self.view.lang, "narration.failed"),
                 safe(e),
             )),
@@ -66,8 +66,8 @@ impl Widget for &Narration<'_> {
                 format!(
                     "· {} {i}/{}: {} ",
                     t!(v.lang, "narration.step"),
-                    run.plan.steps.len(),
-                    run.plan.steps[i - 1].op.name()
+                    run.plan.steps().len(),
+                    run.plan.steps()[i - 1].op.name()
                 ),
                 t.title,
             ));
@@ -167,7 +167,7 @@ impl Narration<'_> {
         let v = &self.view;
         let t = v.theme;
         let run = v.run;
-        let step = &run.plan.steps[i - 1];
+        let step = &run.plan.steps()[i - 1];
         let hidden = run.hidden(i, v.predict);
         let mut out: Vec<Line<'static>> = Vec::new();
         let wrapped = |text: &str, style: Style, out: &mut Vec<Line<'static>>| {
@@ -204,7 +204,7 @@ impl Narration<'_> {
                 &mut out,
             );
         }
-        if let Some(java) = &run.plan.meta.java {
+        if let Some(java) = &run.plan.meta().java {
             wrapped(&format!("Java: {}", safe(java)), t.muted, &mut context);
         }
         if let Some(calls) = &step.calls {

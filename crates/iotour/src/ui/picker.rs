@@ -111,8 +111,8 @@ impl Widget for &Picker<'_> {
             let text = format!(
                 "{} {}  [{}]",
                 if selected { "▸" } else { " " },
-                safe(p.meta.title.get(self.lang)),
-                safe(&p.meta.tags.join(", "))
+                safe(p.meta().title.get(self.lang)),
+                safe(&p.meta().tags.join(", "))
             );
             buf.set_stringn(
                 inner.x,
@@ -140,22 +140,25 @@ impl Widget for &Picker<'_> {
         let w = pinner.width as usize;
         let mut lines: Vec<Line> = Vec::new();
         lines.push(Line::styled(
-            format!("{} ({})", safe(p.meta.title.get(self.lang)), safe(&p.id)),
+            format!("{} ({})", safe(p.meta().title.get(self.lang)), safe(p.id())),
             t.title,
         ));
         lines.extend(
-            wrap(&sanitize(p.meta.summary.get(self.lang), Newlines::Keep), w)
-                .into_iter()
-                .map(Line::raw),
+            wrap(
+                &sanitize(p.meta().summary.get(self.lang), Newlines::Keep),
+                w,
+            )
+            .into_iter()
+            .map(Line::raw),
         );
-        if let Some(java) = &p.meta.java {
+        if let Some(java) = &p.meta().java {
             lines.push(Line::styled(format!("Java: {}", safe(java)), t.muted));
         }
         lines.push(Line::raw(""));
         // Each step's say text, wrapped; when the rows run out every step
         // keeps the same number of lines and a cut one ends in "…".
         let says: Vec<Vec<String>> = p
-            .steps
+            .steps()
             .iter()
             .map(|st| {
                 st.say
@@ -169,14 +172,14 @@ impl Widget for &Picker<'_> {
                     .unwrap_or_default()
             })
             .collect();
-        let room = (pinner.height as usize).saturating_sub(lines.len() + p.steps.len());
+        let room = (pinner.height as usize).saturating_sub(lines.len() + p.steps().len());
         let longest = says.iter().map(Vec::len).max().unwrap_or(0);
         let shown = |cap: usize| says.iter().map(|s| s.len().min(cap)).sum::<usize>();
         let cap = (1..=longest)
             .take_while(|&cap| shown(cap) <= room)
             .last()
             .unwrap_or(1);
-        for (n, (st, say)) in p.steps.iter().zip(&says).enumerate() {
+        for (n, (st, say)) in p.steps().iter().zip(&says).enumerate() {
             let ask = if st.ask.is_some() { " ?" } else { "" };
             lines.push(Line::from(vec![
                 Span::styled(format!("{:>2}. {}", n + 1, st.op.name()), t.key),

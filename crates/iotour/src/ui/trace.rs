@@ -183,17 +183,20 @@ impl TraceView<'_> {
         // Narrow: the read bytes and the peak give way, so the path keeps room.
         let wide = inner.width >= 96;
         let cols: &[(usize, bool)] = &[
-            (6, true),  // calls
-            (9, wide),  // read
-            (9, true),  // written
-            (6, true),  // cached
-            (6, true),  // dirty
-            (5, true),  // writeback
-            (6, wide),  // peak
-            (5, true),  // syncs
+            (6, true), // calls
+            (9, wide), // read
+            (9, true), // written
+            (6, true), // cached
+            (6, true), // dirty
+            (5, true), // writeback
+            (6, wide), // peak
+            (5, true), // syncs
         ];
         let shown: Vec<usize> = cols.iter().filter(|c| c.1).map(|c| c.0).collect();
-        let mut widths: Vec<Constraint> = shown.iter().map(|w| Constraint::Length(*w as u16)).collect();
+        let mut widths: Vec<Constraint> = shown
+            .iter()
+            .map(|w| Constraint::Length(*w as u16))
+            .collect();
         widths.push(Constraint::Fill(1));
         let used: usize = shown.iter().sum::<usize>() + shown.len();
         let path_w = (inner.width as usize).saturating_sub(used);

@@ -15,7 +15,8 @@ use iotour_core::outcome::{
 use iotour_core::probe::pages::{CellState, PageCounts, PageMap};
 use iotour_core::probe::system::SystemMem;
 use iotour_core::scenario::{
-    Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, Step, Text, Via,
+    Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, SendToSocket, Step, Text, Via,
+    Write, nonzero,
 };
 
 use iotour::app::Event;
@@ -40,7 +41,30 @@ fn text(en: &str, zh: &str) -> Option<Text> {
     })
 }
 
+/// The scripted plan's title, summary and tags.
+pub fn meta() -> Meta {
+    Meta {
+        title: Text {
+            en: "Write, fsync, send".into(),
+            zh: Some("写入、fsync、发送".into()),
+        },
+        summary: Text {
+            en: "Dirty pages appear, fsync cleans them; read+send costs four copies, sendfile two."
+                .into(),
+            zh: Some("写入产生脏页，fsync 把它们写回；read+send 四次拷贝，sendfile 两次。".into()),
+        },
+        tags: vec!["write".into(), "zero-copy".into()],
+        java: Some("FileOutputStream.write(byte[])".into()),
+        lesson: Some(1),
+    }
+}
+
 pub fn plan() -> Plan {
+    plan_as("scripted", meta())
+}
+
+/// The scripted steps under another id and meta (a second entry for the picker).
+pub fn plan_as(id: &str, meta: Meta) -> Plan {
     let step = |op, say, ask, calls: Option<&str>, expect| Step {
         op,
         say,
@@ -49,89 +73,85 @@ pub fn plan() -> Plan {
         expect,
         line: 1,
     };
-    Plan {
-        id: "scripted".into(),
-        origin: Origin::Builtin,
-        meta: Meta {
-            title: Text {
-                en: "Write, fsync, send".into(),
-                zh: Some("写入、fsync、发送".into()),
-            },
-            summary: Text {
-                en: "Dirty pages appear, fsync cleans them; read+send costs four copies, sendfile two.".into(),
-                zh: Some("写入产生脏页，fsync 把它们写回；read+send 四次拷贝，sendfile 两次。".into()),
-            },
-            tags: vec!["write".into(), "zero-copy".into()],
-            java: Some("FileOutputStream.write(byte[])".into()),
-            lesson: Some(1),
-        },
-        file: FileSetup {
-            size: 0,
-            cached: true,
-        },
-        steps: vec![
-            step(
-                Op::Write {
-                    bytes: 4 << 20,
-                    chunk: 4096,
-                },
-                text(
-                    "Each write(2) copies 4 KiB from the user buffer into the page cache and returns: the pages are dirty, not yet on disk.",
-                    "每次 write(2) 把 4 KiB 从用户缓冲区拷进页缓存就返回：这些页是脏页，还没有写到磁盘上。",
-                ),
-                text("How many system calls will 4 MiB of 4 KiB writes take?", "4 MiB 按 4 KiB 写，需要多少次系统调用？"),
-                Some("FileOutputStream.write → writeBytes → write(2)"),
-                vec![
-                    Expectation {
-                        key: Key::Syscalls,
-                        rule: Rule::Eq(1024),
-                    },
-                    Expectation {
-                        key: Key::FileDirtyPages,
-                        rule: Rule::Ge(1000),
-                    },
-                ],
+    let steps = vec![
+        step(
+            Op::Write(Write {
+                bytes: nonzero(4 << 20),
+                chunk: nonzero(4096),
+            }),
+            text(
+                "Each write(2) copies 4 KiB from the user buffer into the page cache and returns: the pages are dirty, not yet on disk.",
+                "每次 write(2) 把 4 KiB 从用户缓冲区拷进页缓存就返回：这些页是脏页，还没有写到磁盘上。",
             ),
-            step(
-                Op::Fsync,
-                text("fsync waits until the disk has the data: the pages turn clean.", "fsync 一直等到数据写到磁盘：脏页变干净。"),
-                None,
-                Some("FileChannel.force → fsync(2)"),
-                vec![Expectation {
+            text(
+                "How many system calls will 4 MiB of 4 KiB writes take?",
+                "4 MiB 按 4 KiB 写，需要多少次系统调用？",
+            ),
+            Some("FileOutputStream.write → writeBytes → write(2)"),
+            vec![
+                Expectation {
+                    key: Key::Syscalls,
+                    rule: Rule::Eq(1024),
+                },
+                Expectation {
                     key: Key::FileDirtyPages,
-                    rule: Rule::Eq(0),
-                }],
-            ),
-            step(
-                Op::Send {
-                    bytes: 4 << 20,
-                    chunk: 65536,
-                    via: Via::ReadWrite,
+                    rule: Rule::Ge(1000),
                 },
-                text(
-                    "read + write into a socket: two DMA copies and two CPU copies per chunk.",
-                    "read + write 到套接字：每块两次 DMA 拷贝、两次 CPU 拷贝。",
-                ),
-                text("How many copies does one chunk take on this path?", "这条路径上每块数据要拷贝几次？"),
-                None,
-                vec![Expectation {
-                    key: Key::CpuCopies,
-                    rule: Rule::Eq(2),
-                }],
+            ],
+        ),
+        step(
+            Op::Fsync,
+            text(
+                "fsync waits until the disk has the data: the pages turn clean.",
+                "fsync 一直等到数据写到磁盘：脏页变干净。",
             ),
-            step(
-                Op::Send {
-                    bytes: 4 << 20,
-                    chunk: 65536,
-                    via: Via::Sendfile,
-                },
-                text("sendfile moves the pages to the socket inside the kernel.", "sendfile 在内核里把页直接交给套接字。"),
-                None,
-                None,
-                vec![],
+            None,
+            Some("FileChannel.force → fsync(2)"),
+            vec![Expectation {
+                key: Key::FileDirtyPages,
+                rule: Rule::Eq(0),
+            }],
+        ),
+        step(
+            Op::Send(SendToSocket {
+                bytes: nonzero(4 << 20),
+                chunk: nonzero(65536),
+                via: Via::ReadWrite,
+            }),
+            text(
+                "read + write into a socket: two DMA copies and two CPU copies per chunk.",
+                "read + write 到套接字：每块两次 DMA 拷贝、两次 CPU 拷贝。",
             ),
-        ],
-    }
+            text(
+                "How many copies does one chunk take on this path?",
+                "这条路径上每块数据要拷贝几次？",
+            ),
+            None,
+            vec![Expectation {
+                key: Key::CpuCopies,
+                rule: Rule::Eq(2),
+            }],
+        ),
+        step(
+            Op::Send(SendToSocket {
+                bytes: nonzero(4 << 20),
+                chunk: nonzero(65536),
+                via: Via::Sendfile,
+            }),
+            text(
+                "sendfile moves the pages to the socket inside the kernel.",
+                "sendfile 在内核里把页直接交给套接字。",
+            ),
+            None,
+            None,
+            vec![],
+        ),
+    ];
+    let file = FileSetup {
+        size: 0,
+        cached: true,
+    };
+    Plan::new(id, Origin::Builtin, meta, file, steps).expect("the scripted plan is valid")
 }
 
 /// Facts of the scripted machine; `fallback` swaps in the weaker sources.

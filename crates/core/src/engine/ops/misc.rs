@@ -1,59 +1,59 @@
 //! `reopen`, `sleep`, `wait_writeback` and `note`.
 
-use std::fs::File;
-use std::os::fd::{FromRawFd, IntoRawFd};
-use std::os::unix::ffi::OsStrExt;
+use std::os::fd::IntoRawFd;
 use std::time::{Duration, Instant};
 
+use rustix::fs::OFlags;
+
+use super::super::workdir;
 use super::{Ctx, OneShot, OpError, Running, SliceOut};
 use crate::scenario::OpenFlags;
 
-/// Reopen the working file with extra flags: one open(2) and one close(2).
+/// Reopen the working file with extra flags: one openat(2) and one close(2).
 pub struct Reopen {
     pub flags: OpenFlags,
 }
 
-/// The open(2) flags for `flags` (always read-write, close-on-exec).
-pub fn open_flags(flags: OpenFlags) -> i32 {
-    let mut f = libc::O_RDWR | libc::O_CLOEXEC;
+/// The open(2) flags for `flags` (always read-write; `workdir::open_file`
+/// adds `O_NOFOLLOW` and `O_CLOEXEC`).
+pub fn open_flags(flags: OpenFlags) -> OFlags {
+    let mut f = OFlags::RDWR;
     if flags.sync {
-        f |= libc::O_SYNC;
+        f |= OFlags::SYNC;
     }
     if flags.dsync {
-        f |= libc::O_DSYNC;
+        f |= OFlags::DSYNC;
     }
     if flags.direct {
-        f |= libc::O_DIRECT;
+        f |= OFlags::DIRECT;
     }
     if flags.append {
-        f |= libc::O_APPEND;
+        f |= OFlags::APPEND;
     }
     f
 }
 
 impl OneShot for Reopen {
     fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
-        let path = std::ffi::CString::new(ctx.file.path.as_os_str().as_bytes())
-            .map_err(|_| OpError::Invalid("the working file's path contains NUL".into()))?;
-        let flags = open_flags(self.flags);
-        // SAFETY: `path` is NUL-terminated and outlives the call.
-        let fd = unsafe { libc::open(path.as_ptr(), flags) };
-        if fd < 0 {
-            let e = std::io::Error::last_os_error();
-            if self.flags.direct && e.raw_os_error() == Some(libc::EINVAL) {
-                return Err(OpError::Invalid(format!(
-                    "open(2) with O_DIRECT failed with EINVAL: this filesystem ({}) refuses \
-                     direct I/O (tmpfs has no device to DMA to, so it never supports it)",
-                    ctx.file.fs_name
-                )));
+        // Through the working directory's fd, never `<workdir>/file` by path:
+        // whoever can write the workdir's parent may have renamed the
+        // directory and planted a symlink named `file` where it was.
+        let new = match workdir::open_file(&ctx.file.dir, open_flags(self.flags)) {
+            Ok(f) => f,
+            Err(e) => {
+                if self.flags.direct && e.raw_os_error() == Some(libc::EINVAL) {
+                    return Err(OpError::Invalid(format!(
+                        "open(2) with O_DIRECT failed with EINVAL: this filesystem ({}) refuses \
+                         direct I/O (tmpfs has no device to DMA to, so it never supports it)",
+                        ctx.file.fs_name
+                    )));
+                }
+                return Err(OpError::Os {
+                    attempted: format!("open(2) of the working file with {:?}", self.flags),
+                    source: e,
+                });
             }
-            return Err(OpError::Os {
-                attempted: format!("open(2) of the working file with {:?}", self.flags),
-                source: e,
-            });
-        }
-        // SAFETY: the kernel just returned this fd and nothing else owns it.
-        let new = unsafe { File::from_raw_fd(fd) };
+        };
         // Close the old fd ourselves: exactly one close(2) (a debug build's
         // File drop adds an fcntl check first).
         let old = std::mem::replace(&mut ctx.file.file, new);
@@ -149,7 +149,7 @@ impl Running for WaitWriteback {
 
     fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
         let started = *self.started.get_or_insert_with(Instant::now);
-        let before = started.elapsed().as_millis() as u64;
+        let before = crate::cast::saturating(started.elapsed().as_millis());
         // The mincore fallback is four syscalls per poll, not one.
         let mut calls = 0;
         let counts = ctx
@@ -177,7 +177,7 @@ impl Running for WaitWriteback {
                 .map_err(|_| OpError::Aborted)?;
             calls += 1;
         }
-        let after = (started.elapsed().as_millis() as u64).min(self.timeout_ms);
+        let after = crate::cast::saturating(started.elapsed().as_millis()).min(self.timeout_ms);
         *out = SliceOut {
             units: if self.done {
                 self.timeout_ms.saturating_sub(before).max(1)

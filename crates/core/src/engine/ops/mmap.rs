@@ -5,8 +5,10 @@
 //! a page fault (a write to a read-only mapping, a page past the end of the
 //! file) is refused up front with a step error that says why.
 
+use memmap2::{MmapOptions, MmapRaw};
+
 use super::{Ctx, OneShot, OpError, Region, RegionKind, Running, SliceOut, sigbus};
-use crate::scenario::Target;
+use crate::scenario::{self, Extent, Target};
 
 /// Map the working file (replacing the current file mapping, if any).
 pub struct Map {
@@ -18,41 +20,34 @@ pub struct Map {
 }
 
 impl Map {
-    pub fn new(
-        ctx: &mut Ctx<'_>,
-        bytes: u64,
-        offset: u64,
-        shared: bool,
-        write: bool,
-        populate: bool,
-    ) -> Result<Map, OpError> {
-        if !offset.is_multiple_of(ctx.page_size) {
-            return Err(OpError::Invalid(format!(
-                "mmap: offset {offset} is not a multiple of the page size ({}): a mapping \
-                 starts on a page boundary",
-                ctx.page_size
-            )));
-        }
-        let file_len = ctx.file.size().map_err(|e| OpError::Os {
-            attempted: "fstat of the working file".into(),
-            source: e,
-        })?;
-        let bytes = if bytes == 0 {
-            file_len.saturating_sub(offset)
-        } else {
-            bytes
+    /// The plan was checked within this machine's limits (`Plan::check_limits`):
+    /// the offset is on a page boundary.
+    pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Mmap) -> Result<Map, OpError> {
+        let offset = op.offset;
+        let bytes = match op.bytes {
+            Extent::Bytes(n) => n.get(),
+            Extent::ToEndOfFile => {
+                // The plan saw a file this long; another process may have
+                // truncated it since.
+                let file_len = ctx.file.size().map_err(|e| OpError::Os {
+                    attempted: "fstat of the working file".into(),
+                    source: e,
+                })?;
+                let bytes = file_len.saturating_sub(offset);
+                if bytes == 0 {
+                    return Err(OpError::Invalid(format!(
+                        "mmap: nothing to map (the file has {file_len} bytes, offset {offset})"
+                    )));
+                }
+                bytes
+            }
         };
-        if bytes == 0 {
-            return Err(OpError::Invalid(format!(
-                "mmap: nothing to map (the file has {file_len} bytes, offset {offset})"
-            )));
-        }
         Ok(Map {
             bytes,
             offset,
-            shared,
-            write,
-            populate,
+            shared: op.shared,
+            write: op.write,
+            populate: op.populate,
         })
     }
 }
@@ -66,47 +61,43 @@ impl OneShot for Map {
             ctx.publish_mapping();
             calls += old.release();
         }
-        let mut prot = libc::PROT_READ;
-        if self.write {
-            prot |= libc::PROT_WRITE;
-        }
-        let mut flags = if self.shared {
-            libc::MAP_SHARED
-        } else {
-            libc::MAP_PRIVATE
-        };
+        let len = crate::cast::usize(self.bytes);
+        let mut options = MmapOptions::new();
+        options.offset(self.offset).len(len);
         if self.populate {
-            flags |= libc::MAP_POPULATE;
+            options.populate();
         }
-        let len = self.bytes as usize;
+        let file = &ctx.file.file;
         calls += 1;
-        // SAFETY: mapping our own fd; the kernel picks the address; the
-        // region is only accessed through `Touch` within its bounds.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                prot,
-                flags,
-                ctx.file.fd(),
-                self.offset as libc::off_t,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(OpError::last(format!(
+        // SAFETY: memmap2's maps are unsafe because the file may change
+        // under them. The region is never turned into a Rust reference: it
+        // is reached through raw volatile accesses in `Touch`, within its
+        // bounds, and a page cut off by a truncation is caught by the SIGBUS
+        // guard. Each arm is one mmap(2) (PROT_READ, plus PROT_WRITE for
+        // `write`; MAP_SHARED or MAP_PRIVATE; MAP_POPULATE for `populate`).
+        let mapped = unsafe {
+            match (self.shared, self.write) {
+                (true, false) => options.map(file).map(MmapRaw::from),
+                (true, true) => options.map_mut(file).map(MmapRaw::from),
+                (false, true) => options.map_copy(file).map(MmapRaw::from),
+                (false, false) => options.map_copy_read_only(file).map(MmapRaw::from),
+            }
+        }
+        .map_err(|e| OpError::Os {
+            attempted: format!(
                 "mmap(2) of {len} bytes of the working file at offset {}",
                 self.offset
-            )));
-        }
-        *ctx.file_map = Some(Region {
-            addr: p.cast(),
-            len,
-            kind: RegionKind::File {
+            ),
+            source: e,
+        })?;
+        *ctx.file_map = Some(Region::mapped(
+            mapped,
+            RegionKind::File {
                 offset: self.offset,
                 shared: self.shared,
                 write: self.write,
             },
-        });
+        ));
         ctx.publish_mapping();
         *out = SliceOut {
             units: 1,
@@ -129,14 +120,11 @@ pub struct Touch {
 }
 
 impl Touch {
-    pub fn new(
-        ctx: &mut Ctx<'_>,
-        pages: u64,
-        stride: u64,
-        write: bool,
-        target: Target,
-    ) -> Result<Touch, OpError> {
-        let stride = stride.max(1);
+    /// The plan was checked (`Plan::check_limits`), but the checks that the
+    /// accesses' safety rests on are made again here, against the mapping as
+    /// it is: the file may have been truncated by another process since.
+    pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Touch) -> Result<Touch, OpError> {
+        let (pages, stride, write, target) = (op.pages.get(), op.stride.get(), op.write, op.target);
         let page = ctx.page_size;
         let region = match target {
             Target::File => ctx.file_map.as_ref().ok_or_else(|| {
@@ -146,9 +134,9 @@ impl Touch {
                 OpError::Invalid("touch target = \"anon\": there is no anonymous region (add an anon_mmap or malloc step first)".into())
             })?,
         };
-        let region_pages = (region.len as u64).div_ceil(page);
+        let region_pages = (region.len() as u64).div_ceil(page);
         let last = pages.saturating_sub(1).saturating_mul(stride);
-        if pages > 0 && last >= region_pages {
+        if last >= region_pages {
             return Err(OpError::Invalid(format!(
                 "touch: {pages} pages with stride {stride} reach page {last}, but the region has \
                  only {region_pages} pages"
@@ -172,7 +160,7 @@ impl Touch {
                 source: e,
             })?;
             let file_pages = file_len.div_ceil(page);
-            if pages > 0 && offset / page + last >= file_pages {
+            if offset / page + last >= file_pages {
                 return Err(OpError::Invalid(format!(
                     "touch: page {last} of the mapping is past the end of the file ({file_len} \
                      bytes): touching it would be killed by SIGBUS"
@@ -192,7 +180,7 @@ impl Touch {
 
 impl Running for Touch {
     fn total(&self) -> u64 {
-        self.pages.max(1)
+        self.pages
     }
 
     fn done(&self) -> bool {
@@ -205,23 +193,23 @@ impl Running for Touch {
             Target::Anon => ctx.anon.last(),
         }
         .ok_or_else(|| OpError::Invalid("touch: the region is gone".into()))?;
-        let page = ctx.page_size as usize;
+        let page = crate::cast::usize(ctx.page_size);
         let end = (self.next + units).min(self.pages);
         let mut sink = 0u8;
         // The file can be truncated under the mapping by another process at
         // any moment: a page past its end raises SIGBUS, which the guard
         // turns into a failed step (see `sigbus`).
         let guard = (self.target == Target::File && self.guarded)
-            .then(|| sigbus::arm(region.addr as usize, region.len));
+            .then(|| sigbus::arm(region.addr() as usize, region.len()));
         let mut done = self.next;
         for i in self.next..end {
-            let off = i as usize * self.stride as usize * page;
+            let off = crate::cast::usize(i) * crate::cast::usize(self.stride) * page;
             // SAFETY: `new` checked that every touched page lies inside the
             // region and that the mapping is writable when writing. A page
             // of a file mapping past the (possibly since truncated) end of
             // the file is caught by the SIGBUS guard.
             unsafe {
-                let p = region.addr.add(off);
+                let p = region.addr().add(off);
                 if self.write {
                     std::ptr::write_volatile(p, b'x');
                 } else {
@@ -244,7 +232,7 @@ impl Running for Touch {
             ..SliceOut::default()
         };
         if let Some(addr) = fault {
-            let page_no = (addr - region.addr as usize) / page;
+            let page_no = (addr - region.addr() as usize) / page;
             let len = ctx
                 .file
                 .size()
@@ -278,20 +266,21 @@ impl Msync {
 
 impl OneShot for Msync {
     fn run(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
-        let r = ctx
+        let map = ctx
             .file_map
             .as_ref()
+            .and_then(Region::mapping)
             .ok_or_else(|| OpError::Invalid("msync: the file mapping is gone".into()))?;
-        let flags = if self.asynchronous {
-            libc::MS_ASYNC
+        // memmap2's flush is msync(2) of the whole mapping: MS_SYNC, or MS_ASYNC.
+        let flushed = if self.asynchronous {
+            map.flush_async()
         } else {
-            libc::MS_SYNC
+            map.flush()
         };
-        // SAFETY: the whole of a live mapping we made.
-        let rc = unsafe { libc::msync(r.addr.cast(), r.len, flags) };
-        if rc != 0 {
-            return Err(OpError::last(format!("msync(2) of {} bytes", r.len)));
-        }
+        flushed.map_err(|e| OpError::Os {
+            attempted: format!("msync(2) of {} bytes", map.len()),
+            source: e,
+        })?;
         *out = SliceOut {
             units: 1,
             calls: 1,
@@ -316,10 +305,7 @@ impl Unmap {
         if !present {
             return Err(OpError::Invalid(format!(
                 "munmap target = \"{}\": nothing is mapped there",
-                match target {
-                    Target::File => "file",
-                    Target::Anon => "anon",
-                }
+                target.word()
             )));
         }
         Ok(Unmap { target })

@@ -4,6 +4,7 @@
 //! already, one `lseek(2)` puts it there (and is counted).
 
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, check_direct, io_buffer, retry};
+use crate::scenario;
 
 pub struct Read {
     bytes: u64,
@@ -17,7 +18,8 @@ pub struct Read {
 }
 
 impl Read {
-    pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, offset: u64) -> Result<Read, OpError> {
+    pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Read) -> Result<Read, OpError> {
+        let (bytes, chunk, offset) = (op.bytes.get(), op.chunk.get(), op.offset);
         check_direct(
             ctx.file,
             "read",
@@ -30,10 +32,10 @@ impl Read {
             offset,
             done_bytes: 0,
             calls_done: 0,
-            total: bytes.div_ceil(chunk).max(1),
+            total: bytes.div_ceil(chunk),
             // Never more than the step reads: `chunk` alone is user input.
-            buf: io_buffer(ctx, chunk.min(bytes.max(1)))?,
-            eof: bytes == 0,
+            buf: io_buffer(ctx, chunk.min(bytes))?,
+            eof: false,
         })
     }
 }
@@ -53,7 +55,8 @@ impl Running for Read {
         if ctx.file.pos != want_pos {
             retry(&mut out.calls, || {
                 // SAFETY: lseek on our own fd has no memory effects.
-                unsafe { libc::lseek(fd, want_pos as libc::off_t, libc::SEEK_SET) as isize }
+                let at = unsafe { libc::lseek(fd, crate::cast::off_t(want_pos), libc::SEEK_SET) };
+                isize::try_from(at).unwrap_or(isize::MAX)
             })
             .map_err(|e| OpError::Os {
                 attempted: format!("lseek(2) to offset {want_pos}"),
@@ -65,7 +68,7 @@ impl Running for Read {
             if self.done() {
                 break;
             }
-            let len = self.chunk.min(self.bytes - self.done_bytes) as usize;
+            let len = crate::cast::usize(self.chunk.min(self.bytes - self.done_bytes));
             let ptr = self.buf.as_mut_ptr();
             let n = retry(&mut out.calls, || {
                 // SAFETY: `ptr` has room for `len ≤ chunk` bytes.

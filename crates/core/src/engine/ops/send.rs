@@ -12,8 +12,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::thread::JoinHandle;
 
+use memmap2::{Mmap, MmapOptions};
+
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, io_buffer, retry};
-use crate::scenario::Via;
+use crate::scenario::{SendToSocket, Via};
 
 pub struct Send {
     bytes: u64,
@@ -25,11 +27,13 @@ pub struct Send {
     sink: Option<JoinHandle<u64>>,
     buf: Option<AlignedBuf>,
     pipe: Option<(OwnedFd, OwnedFd)>,
-    map: Option<(*mut u8, usize)>,
+    /// `mmap_write`'s read-only shared mapping of the first `bytes`.
+    map: Option<Mmap>,
 }
 
 impl Send {
-    pub fn new(ctx: &mut Ctx<'_>, bytes: u64, chunk: u64, via: Via) -> Result<Send, OpError> {
+    pub fn new(ctx: &mut Ctx<'_>, op: &SendToSocket) -> Result<Send, OpError> {
+        let (bytes, chunk, via) = (op.bytes.get(), op.chunk.get(), op.via);
         let len = ctx.file.size().map_err(|e| OpError::Os {
             attempted: "fstat of the working file".into(),
             source: e,
@@ -63,7 +67,7 @@ impl Send {
             })?;
         let buf = match via {
             // Never more than the step sends: `chunk` alone is user input.
-            Via::ReadWrite => Some(io_buffer(ctx, chunk.min(bytes.max(1)))?),
+            Via::ReadWrite => Some(io_buffer(ctx, chunk.min(bytes))?),
             _ => None,
         };
         let pipe = match via {
@@ -91,7 +95,7 @@ impl Send {
             chunk,
             via,
             sent: 0,
-            total: bytes.div_ceil(chunk).max(1),
+            total: bytes.div_ceil(chunk),
             sock: Some(sock),
             sink: Some(sink),
             buf,
@@ -123,7 +127,7 @@ impl Send {
     }
 
     fn one_chunk(&mut self, ctx: &mut Ctx<'_>, out: &mut SliceOut) -> Result<(), OpError> {
-        let len = self.chunk.min(self.bytes - self.sent) as usize;
+        let len = crate::cast::usize(self.chunk.min(self.bytes - self.sent));
         let off = self.sent;
         let file_fd = ctx.file.fd();
         let sock = self.sock_fd();
@@ -133,7 +137,7 @@ impl Send {
                 let ptr = buf.as_mut_ptr();
                 let n = retry(&mut out.calls, || {
                     // SAFETY: the buffer holds `chunk ≥ len` bytes.
-                    unsafe { libc::pread(file_fd, ptr.cast(), len, off as libc::off_t) }
+                    unsafe { libc::pread(file_fd, ptr.cast(), len, crate::cast::off_t(off)) }
                 })
                 .map_err(|e| OpError::Os {
                     attempted: format!("pread(2) of {len} bytes at offset {off}"),
@@ -144,43 +148,36 @@ impl Send {
                 out.bytes += n as u64;
             }
             Via::MmapWrite => {
-                let (base, _) = match self.map {
-                    Some(m) => m,
-                    None => {
-                        out.calls += 1;
-                        let map_len = self.bytes as usize;
-                        // SAFETY: a fresh read-only shared mapping of our own
-                        // fd, within the file (checked in `new`).
-                        let p = unsafe {
-                            libc::mmap(
-                                std::ptr::null_mut(),
-                                map_len,
-                                libc::PROT_READ,
-                                libc::MAP_SHARED,
-                                file_fd,
-                                0,
-                            )
-                        };
-                        if p == libc::MAP_FAILED {
-                            return Err(OpError::last(format!(
-                                "mmap(2) of {map_len} bytes of the working file"
-                            )));
-                        }
-                        self.map = Some((p.cast(), map_len));
-                        (p.cast::<u8>(), map_len)
-                    }
-                };
+                if self.map.is_none() {
+                    out.calls += 1;
+                    let map_len = crate::cast::usize(self.bytes);
+                    // SAFETY: memmap2's map is unsafe because the file may
+                    // change under it; the mapping is only read by write(2)
+                    // (the kernel copies from it, never a Rust reference),
+                    // within the file (checked in `new`). One mmap(2).
+                    let map = unsafe { MmapOptions::new().len(map_len).map(&ctx.file.file) }
+                        .map_err(|e| OpError::Os {
+                            attempted: format!("mmap(2) of {map_len} bytes of the working file"),
+                            source: e,
+                        })?;
+                    self.map = Some(map);
+                }
+                let base = self
+                    .map
+                    .as_ref()
+                    .map(|m| m.as_ptr())
+                    .ok_or_else(|| OpError::Invalid("send: the mapping is gone".into()))?;
                 // SAFETY: `off + len ≤ bytes`, the mapping's length.
-                let ptr = unsafe { base.add(off as usize) };
+                let ptr = unsafe { base.add(crate::cast::usize(off)) };
                 self.write_sock(ptr, len, &mut out.calls)?;
                 self.sent += len as u64;
                 out.bytes += len as u64;
             }
             Via::Sendfile => {
-                let mut o = off as libc::off_t;
+                let mut o = crate::cast::off_t(off);
                 let n = retry(&mut out.calls, || {
                     // SAFETY: `o` is a live off_t the kernel updates.
-                    unsafe { libc::sendfile(sock, file_fd, &mut o, len) }
+                    unsafe { libc::sendfile(sock, file_fd, &raw mut o, len) }
                 })
                 .map_err(|e| OpError::Os {
                     attempted: format!("sendfile(2) of {len} bytes at offset {off}"),
@@ -195,60 +192,73 @@ impl Send {
                 out.bytes += n as u64;
             }
             Via::Splice => {
-                let (r, w) = self.pipe.as_ref().expect("splice has a pipe");
-                let (r, w) = (r.as_raw_fd(), w.as_raw_fd());
-                let mut o = off as libc::loff_t;
-                let n = retry(&mut out.calls, || {
-                    // SAFETY: `o` is a live loff_t; no user memory is touched.
-                    unsafe {
-                        libc::splice(
-                            file_fd,
-                            &mut o,
-                            w,
-                            std::ptr::null_mut(),
-                            len,
-                            libc::SPLICE_F_MOVE,
-                        )
-                    }
-                })
-                .map_err(|e| OpError::Os {
-                    attempted: format!("splice(2) of {len} bytes from the file into a pipe"),
-                    source: e,
-                })?;
-                if n == 0 {
-                    return Err(OpError::Invalid(format!(
-                        "splice(2) at offset {off} moved nothing (end of file?)"
-                    )));
-                }
-                let mut moved = 0;
-                while moved < n {
-                    let m = retry(&mut out.calls, || {
-                        // SAFETY: pipe → socket, no user memory is touched.
-                        unsafe {
-                            libc::splice(
-                                r,
-                                std::ptr::null_mut(),
-                                sock,
-                                std::ptr::null_mut(),
-                                n - moved,
-                                libc::SPLICE_F_MOVE,
-                            )
-                        }
-                    })
-                    .map_err(|e| OpError::Os {
-                        attempted: format!(
-                            "splice(2) of {} bytes from the pipe into the socket",
-                            n - moved
-                        ),
-                        source: e,
-                    })?;
-                    moved += m;
-                }
+                let n = self.splice_chunk(file_fd, off, len, &mut out.calls)?;
                 self.sent += n as u64;
                 out.bytes += n as u64;
             }
         }
         Ok(())
+    }
+
+    /// splice(2) `len` bytes at `off` from the file into the pipe, then all
+    /// of them from the pipe into the socket; the bytes moved.
+    fn splice_chunk(
+        &self,
+        file_fd: i32,
+        off: u64,
+        len: usize,
+        calls: &mut u64,
+    ) -> Result<usize, OpError> {
+        let (from_pipe, into_pipe) = self.pipe.as_ref().expect("splice has a pipe");
+        let (from_pipe, into_pipe) = (from_pipe.as_raw_fd(), into_pipe.as_raw_fd());
+        let sock = self.sock_fd();
+        let mut pos = crate::cast::off_t(off);
+        let filled = retry(calls, || {
+            // SAFETY: `pos` is a live loff_t; no user memory is touched.
+            unsafe {
+                libc::splice(
+                    file_fd,
+                    &raw mut pos,
+                    into_pipe,
+                    std::ptr::null_mut(),
+                    len,
+                    libc::SPLICE_F_MOVE,
+                )
+            }
+        })
+        .map_err(|e| OpError::Os {
+            attempted: format!("splice(2) of {len} bytes from the file into a pipe"),
+            source: e,
+        })?;
+        if filled == 0 {
+            return Err(OpError::Invalid(format!(
+                "splice(2) at offset {off} moved nothing (end of file?)"
+            )));
+        }
+        let mut moved = 0;
+        while moved < filled {
+            moved += retry(calls, || {
+                // SAFETY: pipe → socket, no user memory is touched.
+                unsafe {
+                    libc::splice(
+                        from_pipe,
+                        std::ptr::null_mut(),
+                        sock,
+                        std::ptr::null_mut(),
+                        filled - moved,
+                        libc::SPLICE_F_MOVE,
+                    )
+                }
+            })
+            .map_err(|e| OpError::Os {
+                attempted: format!(
+                    "splice(2) of {} bytes from the pipe into the socket",
+                    filled - moved
+                ),
+                source: e,
+            })?;
+        }
+        Ok(filled)
     }
 }
 
@@ -270,13 +280,13 @@ impl Running for Send {
             out.units += 1;
         }
         if self.done()
-            && let Some((p, len)) = self.map.take()
+            && let Some(map) = self.map.take()
         {
             // mmap_write's munmap is part of the op (a Java MappedByteBuffer
-            // would be unmapped when collected).
+            // would be unmapped when collected): memmap2's Drop, here, inside
+            // the measured window.
             out.calls += 1;
-            // SAFETY: unmapping exactly the mapping made in `one_chunk`.
-            unsafe { libc::munmap(p.cast(), len) };
+            drop(map);
         }
         Ok(())
     }
@@ -289,10 +299,8 @@ impl Running for Send {
 
 impl Send {
     fn cleanup(&mut self) {
-        if let Some((p, len)) = self.map.take() {
-            // SAFETY: unmapping exactly the mapping we made, once.
-            unsafe { libc::munmap(p.cast(), len) };
-        }
+        // A step that failed mid-way: unmapped outside any window.
+        self.map = None;
         // Closing our end ends the sink's read loop.
         self.sock = None;
         if let Some(h) = self.sink.take() {

@@ -9,7 +9,7 @@
 //! How it works, and why it is sound:
 //! - While a `touch` of the file mapping runs, it *arms* a guard: the
 //!   mapping's address range, in two atomics.
-//! - The handler (SA_SIGINFO, process-wide) looks at `si_addr`. Inside the
+//! - The handler (`SA_SIGINFO`, process-wide) looks at `si_addr`. Inside the
 //!   armed range, it maps one anonymous zero page over the faulting page
 //!   (`mmap(MAP_FIXED | MAP_ANONYMOUS)`, a plain syscall, async-signal-safe),
 //!   records the address and returns: the faulting access restarts and
@@ -41,6 +41,7 @@ static PAGE: AtomicUsize = AtomicUsize::new(4096);
 struct Previous(libc::sigaction);
 // SAFETY: plain data written once before the handler is installed, then only read.
 unsafe impl Sync for Previous {}
+// SAFETY: as above: plain data, written once before the handler is installed.
 unsafe impl Send for Previous {}
 static PREVIOUS: OnceLock<Previous> = OnceLock::new();
 static INSTALL: Once = Once::new();
@@ -52,6 +53,10 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
     if start != 0 && (start..end).contains(&addr) {
         let page = PAGE.load(Ordering::Relaxed);
         let at = addr & !(page - 1);
+        // Not memmap2: this needs MAP_FIXED over one page of a live mapping,
+        // which memmap2 cannot express, and a signal handler may make no
+        // allocation or lock, only the bare syscall. memmap2's Drop of the
+        // mapping later unmaps its whole range, this page included.
         // SAFETY: replaces one page inside a mapping the engine owns and
         // will unmap as a whole; a raw syscall, safe in a signal handler.
         let rc = unsafe {
@@ -65,7 +70,7 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
                 0,
             )
         };
-        if rc as usize == at {
+        if usize::try_from(rc) == Ok(at) {
             let _ = FAULT.compare_exchange(0, addr, Ordering::SeqCst, Ordering::SeqCst);
             return;
         }
@@ -73,7 +78,7 @@ extern "C" fn on_sigbus(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut
     // Not ours: restore what was there and let the access fault again.
     if let Some(prev) = PREVIOUS.get() {
         // SAFETY: sigaction is async-signal-safe; `prev.0` is a valid action.
-        unsafe { libc::sigaction(sig, &prev.0, std::ptr::null_mut()) };
+        unsafe { libc::sigaction(sig, &raw const prev.0, std::ptr::null_mut()) };
     } else {
         // SAFETY: as above, with the default action.
         unsafe { libc::signal(sig, libc::SIG_DFL) };
@@ -85,28 +90,30 @@ pub fn install() -> bool {
     INSTALL.call_once(|| {
         // SAFETY: sysconf has no preconditions.
         let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-        if page > 0 {
-            PAGE.store(page as usize, Ordering::Relaxed);
+        if let Ok(page) = usize::try_from(page)
+            && page > 0
+        {
+            PAGE.store(page, Ordering::Relaxed);
         }
         // SAFETY: sigaction structs are plain data; zeroed is valid; the
         // handler has the SA_SIGINFO signature.
         unsafe {
             let mut old: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut old) != 0 {
+            if libc::sigaction(libc::SIGBUS, std::ptr::null(), &raw mut old) != 0 {
                 return;
             }
             let _ = PREVIOUS.set(Previous(old));
             let mut act: libc::sigaction = std::mem::zeroed();
             act.sa_sigaction = on_sigbus as *const () as usize;
             act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-            libc::sigemptyset(&mut act.sa_mask);
-            libc::sigaction(libc::SIGBUS, &act, std::ptr::null_mut());
+            libc::sigemptyset(&raw mut act.sa_mask);
+            libc::sigaction(libc::SIGBUS, &raw const act, std::ptr::null_mut());
         }
     });
     // SAFETY: reading the current disposition only.
     unsafe {
         let mut cur: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGBUS, std::ptr::null(), &mut cur) == 0
+        libc::sigaction(libc::SIGBUS, std::ptr::null(), &raw mut cur) == 0
             && cur.sa_sigaction == on_sigbus as *const () as usize
     }
 }
@@ -122,6 +129,8 @@ pub fn arm(addr: usize, len: usize) -> Armed {
     Armed(())
 }
 
+// The methods take the guard, unused, as proof that it is armed.
+#[allow(clippy::unused_self)]
 impl Armed {
     /// Whether an access faulted since arming (cheap: one atomic load).
     pub fn faulted(&self) -> bool {

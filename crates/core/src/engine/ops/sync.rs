@@ -1,5 +1,5 @@
 //! `fsync`, `fdatasync`, `sync_file_range` and `drop_cache`: one call each
-//! (two for drop_cache), in one slice. They block for the whole flush, which
+//! (two for `drop_cache`), in one slice. They block for the whole flush, which
 //! is why the sampler runs on its own thread.
 
 use super::{Ctx, OneShot, OpError, SliceOut, retry};

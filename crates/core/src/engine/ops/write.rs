@@ -1,11 +1,13 @@
 //! `write`, `buffered_write` and `pwrite`: user bytes into the page cache (or,
-//! with O_DIRECT, straight to the device).
+//! with `O_DIRECT`, straight to the device).
+
+use std::num::NonZeroU64;
 
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, check_direct, io_buffer, retry};
-use crate::scenario::Pattern;
+use crate::scenario::{self, Pattern};
 
 /// `write(2)` of `chunk` bytes from one user buffer; with `buffer` set, what
-/// Java's BufferedOutputStream does with the same chunks.
+/// Java's `BufferedOutputStream` does with the same chunks.
 pub struct Write {
     bytes: u64,
     chunk: u64,
@@ -17,7 +19,7 @@ pub struct Write {
     finished: bool,
 }
 
-/// BufferedOutputStream's byte array and its fill count.
+/// `BufferedOutputStream`'s byte array and its fill count.
 struct Buffered {
     buf: AlignedBuf,
     count: usize,
@@ -26,10 +28,11 @@ struct Buffered {
 impl Write {
     pub fn new(
         ctx: &mut Ctx<'_>,
-        bytes: u64,
-        chunk: u64,
-        buffer: Option<u64>,
+        bytes: NonZeroU64,
+        chunk: NonZeroU64,
+        buffer: Option<NonZeroU64>,
     ) -> Result<Write, OpError> {
+        let (bytes, chunk, buffer) = (bytes.get(), chunk.get(), buffer.map(NonZeroU64::get));
         if ctx.file.flags.append {
             ctx.file.pos = ctx.file.size().map_err(|e| OpError::Os {
                 attempted: "fstat of the working file".into(),
@@ -55,7 +58,7 @@ impl Write {
                 )?;
             }
         }
-        let src = io_buffer(ctx, chunk.min(bytes.max(1)))?;
+        let src = io_buffer(ctx, chunk.min(bytes))?;
         let buffered = match buffer {
             Some(b) => Some(Buffered {
                 buf: io_buffer(ctx, b)?,
@@ -67,10 +70,10 @@ impl Write {
             bytes,
             chunk,
             chunks_done: 0,
-            total: bytes.div_ceil(chunk).max(1),
+            total: bytes.div_ceil(chunk),
             src,
             buffered,
-            finished: bytes == 0,
+            finished: false,
         })
     }
 
@@ -135,7 +138,7 @@ impl Running for Write {
         let end = (self.chunks_done + units).min(self.total);
         while self.chunks_done < end && !self.finished {
             let off = self.chunks_done * self.chunk;
-            let len = self.chunk.min(self.bytes - off) as usize;
+            let len = crate::cast::usize(self.chunk.min(self.bytes - off));
             match self.buffered.as_mut() {
                 None => Self::write_all(ctx, self.src.as_ptr(), len, out)?,
                 Some(b) => {
@@ -177,7 +180,7 @@ impl Running for Write {
     }
 }
 
-/// Positioned writes (RandomAccessFile seek + write) from `offset`, in order
+/// Positioned writes (`RandomAccessFile` seek + write) from `offset`, in order
 /// or in a seeded, reproducible permutation of the chunk offsets.
 pub struct Pwrite {
     bytes: u64,
@@ -190,13 +193,8 @@ pub struct Pwrite {
 }
 
 impl Pwrite {
-    pub fn new(
-        ctx: &mut Ctx<'_>,
-        bytes: u64,
-        chunk: u64,
-        offset: u64,
-        pattern: Pattern,
-    ) -> Result<Pwrite, OpError> {
+    pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Pwrite) -> Result<Pwrite, OpError> {
+        let (bytes, chunk, offset) = (op.bytes.get(), op.chunk.get(), op.offset);
         check_direct(
             ctx.file,
             "pwrite",
@@ -210,8 +208,8 @@ impl Pwrite {
             offset,
             n,
             next: 0,
-            order: (pattern == Pattern::Random).then(|| Permutation::new(n, SEED)),
-            src: io_buffer(ctx, chunk.min(bytes.max(1)))?,
+            order: (op.pattern == Pattern::Random).then(|| Permutation::new(n, SEED)),
+            src: io_buffer(ctx, chunk.min(bytes))?,
         })
     }
 }
@@ -221,7 +219,7 @@ pub const SEED: u64 = 0x10_7001;
 
 impl Running for Pwrite {
     fn total(&self) -> u64 {
-        self.n.max(1)
+        self.n
     }
 
     fn done(&self) -> bool {
@@ -234,7 +232,7 @@ impl Running for Pwrite {
         while self.next < end {
             let idx = self.order.as_ref().map_or(self.next, |p| p.at(self.next));
             let rel = idx * self.chunk;
-            let len = self.chunk.min(self.bytes - rel) as usize;
+            let len = crate::cast::usize(self.chunk.min(self.bytes - rel));
             let at = self.offset + rel;
             let mut done = 0usize;
             while done < len {
@@ -246,7 +244,7 @@ impl Running for Pwrite {
                             fd,
                             ptr.add(done).cast(),
                             len - done,
-                            (at + done as u64) as libc::off_t,
+                            crate::cast::off_t(at + done as u64),
                         )
                     }
                 })
@@ -301,7 +299,14 @@ impl Permutation {
             return Permutation { n, a: 1, c: 0 };
         }
         // Start near n·0.618 so neighbours scatter, then find a coprime.
-        let mut a = (n as f64 * 0.618_033_988_7) as u64 % n + splitmix(&mut s) % 7;
+        // Approximate by design: any start near n·0.618 scatters as well.
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            clippy::cast_precision_loss
+        )]
+        let golden = (n as f64 * 0.618_033_988_7) as u64;
+        let mut a = golden % n + splitmix(&mut s) % 7;
         a = a.max(1);
         while gcd(a, n) != 1 {
             a = a % (n - 1) + 1;
@@ -311,7 +316,9 @@ impl Permutation {
     }
 
     pub fn at(&self, i: u64) -> u64 {
-        ((self.a as u128 * i as u128 + self.c as u128) % self.n as u128) as u64
+        let at = (u128::from(self.a) * u128::from(i) + u128::from(self.c)) % u128::from(self.n);
+        // A remainder of a u64 fits in one.
+        u64::try_from(at).unwrap_or(self.n - 1)
     }
 }
 
@@ -323,9 +330,9 @@ mod tests {
     fn permutation_visits_every_index_once() {
         for n in [1u64, 2, 3, 10, 64, 97, 1000, 4096] {
             let p = Permutation::new(n, SEED);
-            let mut seen = vec![false; n as usize];
+            let mut seen = vec![false; crate::cast::usize(n)];
             for i in 0..n {
-                let j = p.at(i) as usize;
+                let j = crate::cast::usize(p.at(i));
                 assert!(!seen[j], "n={n}: {j} twice");
                 seen[j] = true;
             }
