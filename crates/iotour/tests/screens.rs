@@ -182,6 +182,82 @@ fn stats(lang: Lang) -> App {
     app
 }
 
+/// A traced program that wrote 40 pages into one file and fsynced once,
+/// with a page map of that file (the trace screen's own fold of the events).
+fn trace(lang: Lang) -> App {
+    use iotour::app::trace::TraceSetup;
+    use iotour_core::trace::{Backend, PageState, SampleSource, SyscallEvent, TraceEvent};
+    let setup = TraceSetup {
+        command: vec!["./writer".into(), "out.dat".into()],
+        log: Some("/tmp/iotour-trace-demo.log".into()),
+        replay: false,
+    };
+    let (mut app, _) = App::trace(setup, lang);
+    let call = |name: &'static str, at_ms: u64, bytes: Option<u64>| {
+        TraceEvent::Syscall(SyscallEvent {
+            tid: 4242,
+            pid: 4242,
+            name,
+            nr: iotour_core::trace::syscall_table::number(name).unwrap(),
+            fd: Some(3),
+            path: Some("/srv/out.dat".into()),
+            source_fd: None,
+            source_path: None,
+            bytes,
+            ret: Some(bytes.map_or(0, |b| i64::try_from(b).unwrap())),
+            start: Duration::from_millis(at_ms),
+            duration: Some(Duration::from_micros(40)),
+        })
+    };
+    let mut events = vec![
+        TraceEvent::Started {
+            pid: 4242,
+            backend: Backend::Perf,
+            command: vec!["./writer".into(), "out.dat".into()],
+            notes: vec![],
+            at: Duration::ZERO,
+        },
+        TraceEvent::Follow {
+            path: "/srv/out.dat".into(),
+            at: Duration::ZERO,
+        },
+    ];
+    for i in 0..40 {
+        events.push(call("write", 20 * i, Some(4096)));
+    }
+    events.push(call("fsync", 820, None));
+    events.push(TraceEvent::FileSample {
+        path: "/srv/out.dat".into(),
+        pages: PageState {
+            cached: 40,
+            dirty: 8,
+            size: Some(40 * 4096),
+            ..PageState::default()
+        },
+        source: SampleSource::Clock,
+        at: Duration::from_millis(900),
+    });
+    for e in events {
+        app.handle(Event::Trace(Box::new(e)));
+    }
+    let mut cells = vec![CellState::Clean; 32];
+    cells.extend([CellState::Dirty; 8]);
+    app.handle(Event::Inspected(Inspected::Map {
+        epoch: 1,
+        map: Ok(MapView {
+            path: "/srv/out.dat".into(),
+            offset: 0,
+            map: PageMap {
+                pages: 40,
+                pages_per_cell: 1,
+                cells,
+                totals: PageCounts::default(),
+            },
+        }),
+    }));
+    app
+}
+
 fn with_help(mut app: App) -> App {
     app.act(Action::Help);
     app
@@ -190,7 +266,8 @@ fn with_help(mut app: App) -> App {
 #[test]
 fn every_screen_in_both_languages() {
     for lang in [Lang::En, Lang::Zh] {
-        let screens: [(&str, App, (u16, u16)); 8] = [
+        let screens: [(&str, App, (u16, u16)); 9] = [
+            ("trace", trace(lang), (W, H)),
             ("picker", picker(lang), (W, H)),
             ("run", run(lang), (W, H)),
             ("compare", compare(lang), (W, H)),

@@ -24,6 +24,7 @@ mod scenario_cli;
 mod screens;
 mod stats_cli;
 mod terminal_loss;
+mod trace_cli;
 mod tui_app;
 mod tui_e2e;
 mod tui_loop;

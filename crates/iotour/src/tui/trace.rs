@@ -110,10 +110,24 @@ pub fn run(
     };
     let setup = TraceSetup {
         command,
-        log,
+        log: log.clone(),
         replay: false,
     };
-    screen(setup, Source::Live { config, recorder }, lang)
+    let exit = screen(setup, Source::Live { config, recorder }, lang);
+    // The program's output stays where the header said, unless there was none.
+    if let Some(log) = log {
+        match std::fs::metadata(&log) {
+            Ok(m) if m.len() == 0 => {
+                let _ = std::fs::remove_file(&log);
+            }
+            Ok(_) => crate::cli::output::err_line(&format!(
+                "iotour: the traced program's output is in {}",
+                crate::sanitize::safe(&log.display().to_string())
+            )),
+            Err(_) => {}
+        }
+    }
+    exit
 }
 
 /// The trace screen over a trace recording.

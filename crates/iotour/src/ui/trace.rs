@@ -21,6 +21,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Sparkline, Table, TableState, Widget};
 
 use super::inspect::{keep_tail, look};
+use super::text::fit;
 use super::{Theme, footer::Footer, panel_block};
 use crate::app::action::TRACE_KEYS;
 use crate::app::trace::{Phase, TraceState};
@@ -29,6 +30,7 @@ use iotour_core::probe::pages::CellState;
 use iotour_core::scenario::Lang;
 use iotour_core::size::format_size;
 use iotour_core::trace::{ExitStatus, SyscallEvent, syscall_table};
+use unicode_width::UnicodeWidthStr;
 
 /// What the trace screen draws from.
 pub struct TraceView<'a> {
@@ -107,15 +109,14 @@ impl TraceView<'_> {
             &report.command
         };
         let command: Vec<String> = command.iter().map(|a| safe(a).into_owned()).collect();
-        let mut first = vec![
-            Span::styled(" iotour trace ", t.title),
-            Span::raw(format!("· {} ", command.join(" "))),
-        ];
+        // What runs and how it stands first; the command line gets what is
+        // left, shortened, so the state is never cut.
+        let mut status = Vec::new();
         if let Some(pid) = s.pid {
-            first.push(Span::styled(format!("· pid {pid} "), t.muted));
+            status.push(Span::styled(format!("· pid {pid} "), t.muted));
         }
         if let Some(b) = s.backend {
-            first.push(Span::styled(format!("· {} ", b.as_str()), t.badge));
+            status.push(Span::styled(format!("· {} ", b.as_str()), t.badge));
         }
         let (state, style) = match s.phase {
             Phase::Starting => (t!(lang, "trace.starting").to_string(), t.muted),
@@ -128,18 +129,26 @@ impl TraceView<'_> {
             Phase::Detached => (t!(lang, "trace.detached").to_string(), t.muted),
             Phase::Failed => (t!(lang, "trace.failed").to_string(), t.error),
         };
-        first.push(Span::styled(format!("· {state} "), style));
+        status.push(Span::styled(format!("· {state} "), style));
         if let Some(f) = &s.frozen {
-            first.push(Span::styled(
+            status.push(Span::styled(
                 format!("· {} ", t!(lang, "trace.frozen", time = seconds(f.at))),
                 t.paused,
             ));
         }
         let lost = report.lost_events;
-        first.push(Span::styled(
+        status.push(Span::styled(
             format!("· {} ", t!(lang, "trace.lost", n = lost)),
             if lost > 0 { t.fallback_badge } else { t.muted },
         ));
+        let title = " iotour trace ";
+        let used: usize = title.width() + status.iter().map(|sp| sp.content.width()).sum::<usize>();
+        let room = (area.width as usize).saturating_sub(used + 3);
+        let mut first = vec![
+            Span::styled(title, t.title),
+            Span::raw(format!("· {} ", fit(&command.join(" "), room.max(4)))),
+        ];
+        first.extend(status);
         buf.set_line(area.x, area.y, &Line::from(first), area.width);
         let mut second = Vec::new();
         if let Some(e) = &s.failure {
@@ -200,7 +209,8 @@ impl TraceView<'_> {
         widths.push(Constraint::Fill(1));
         let used: usize = shown.iter().sum::<usize>() + shown.len();
         let path_w = (inner.width as usize).saturating_sub(used);
-        let right = |v: String, w: usize| format!("{v:>w$}");
+        // Right-aligned by display width: a Chinese heading takes two columns a character.
+        let right = |v: String, w: usize| format!("{}{v}", " ".repeat(w.saturating_sub(v.width())));
         let pick = |cells: [String; 8]| -> Vec<String> {
             cells
                 .into_iter()

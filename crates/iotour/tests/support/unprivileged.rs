@@ -78,6 +78,11 @@ impl NobodyCopy {
         })
     }
 
+    /// The copy of the binary that nobody runs.
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
     /// The directory nobody works in: the runs' `--workdir`, current directory and HOME.
     pub fn run_dir(&self) -> &Path {
         &self.run_dir
