@@ -2,9 +2,10 @@
 //! I/O path of an unmodified program (see [`iotour_core::trace`]).
 //!
 //! On a terminal this opens the trace screen (the program's output goes to
-//! a log file the header names); with `--headless`, `--json`, or when
-//! standard output is not a terminal, the program keeps its own streams and
-//! the report is printed when it ends.
+//! a log file the header names); with `--headless`, or when standard output
+//! is not a terminal, the program keeps its own streams and the report is
+//! printed when it ends; with `--json` the program's output goes to standard
+//! error, so standard output holds the JSON alone.
 //!
 //! Exit status: the traced program's (128+N when killed by signal N); 128+N
 //! when iotour itself was signalled (an attached program runs on, detached;
@@ -89,7 +90,14 @@ pub fn run(global: &Global, args: &TraceArgs) -> anyhow::Result<Exit> {
         (Some(pid), _) => Target::Pid(pid),
         (None, false) => Target::Command {
             argv: args.command.clone(),
-            stdio: Stdio::Inherit,
+            // Standard output is the one JSON object: the program's own
+            // output goes to standard error instead (and its stdin is
+            // /dev/null).
+            stdio: if args.json {
+                Stdio::File("/dev/stderr".into())
+            } else {
+                Stdio::Inherit
+            },
         },
         (None, true) => anyhow::bail!(
             "nothing to trace: give a command after `--` (iotour trace -- cp a b) or --pid PID"
