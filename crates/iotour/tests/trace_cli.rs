@@ -3,6 +3,7 @@
 //! every backend, as root and as nobody, started and attached, recorded and
 //! replayed, and on a terminal.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
@@ -157,16 +158,29 @@ fn as_nobody_auto_picks_ptrace_and_counts_exactly_and_a_root_pid_is_refused_with
     // The workload must be readable by nobody too.
     let prog = copy.run_dir().join("workload");
     std::fs::copy(workload(), &prog).unwrap();
+    // Standard error is a file only root may open, as CI's log is: the
+    // program's output must reach it through our descriptor, never by
+    // reopening /dev/stderr as nobody.
+    let err_path = std::env::temp_dir().join(format!("iotour-test-stderr-{}", std::process::id()));
+    let err_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .mode(0o600)
+        .open(&err_path)
+        .unwrap();
     let out = as_nobody(copy.bin())
         .args(["trace", "--json", "--"])
         .current_dir(copy.run_dir())
         .arg(&prog)
         .arg("files")
         .arg(copy.run_dir())
+        .stderr(err_file)
         .output()
         .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&err_path);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     assert_eq!(v["backend"], "ptrace", "{v}");
     assert_exact(&v, copy.run_dir());
     let notes = v["notes"].to_string();

@@ -60,6 +60,11 @@ pub enum Stdio {
     /// stdout and stderr appended to this file (created if missing), stdin
     /// from /dev/null: a live view keeps the terminal to itself.
     File(PathBuf),
+    /// stdout and stderr both go to iotour's own stderr (a duplicate of
+    /// descriptor 2, never reopened by path: `/dev/stderr` may be a pipe or
+    /// file another user owns), stdin from /dev/null. For `--json`, where
+    /// stdout carries the one JSON object.
+    Stderr,
     /// All three on /dev/null.
     Null,
 }

@@ -10,7 +10,7 @@
 use std::ffi::{CString, OsStr};
 use std::fs::OpenOptions;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -145,6 +145,17 @@ fn prepare(argv: &[String], stdio: &Stdio) -> Result<Prepared, TraceError> {
             redirects.push((open_null(false)?, 0));
             redirects.push((f, 1));
             redirects.push((f2, 2));
+        }
+        Stdio::Stderr => {
+            let dup = || {
+                std::io::stderr()
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .map_err(|e| TraceError::os("dup standard error", e))
+            };
+            redirects.push((open_null(false)?, 0));
+            redirects.push((dup()?, 1));
+            redirects.push((dup()?, 2));
         }
     }
     Ok(Prepared {

@@ -94,7 +94,7 @@ pub fn run(global: &Global, args: &TraceArgs) -> anyhow::Result<Exit> {
             // output goes to standard error instead (and its stdin is
             // /dev/null).
             stdio: if args.json {
-                Stdio::File("/dev/stderr".into())
+                Stdio::Stderr
             } else {
                 Stdio::Inherit
             },
