@@ -6,7 +6,7 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 pub enum TraceError {
     /// The command could not be found or started.
-    #[error("cannot run {program}: {source}")]
+    #[error("cannot run {program}")]
     Spawn {
         program: String,
         #[source]
@@ -20,7 +20,7 @@ pub enum TraceError {
     #[error("cannot attach to pid {pid}: {why}")]
     Attach { pid: i32, why: String },
     /// A system call the tracer itself needs failed.
-    #[error("{what}: {source}")]
+    #[error("{what}")]
     Os {
         what: String,
         #[source]
