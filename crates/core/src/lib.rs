@@ -12,12 +12,17 @@
 //! engine::ExecEvent / engine::Snapshot ──► one channel of the consumer's events
 //!        │                                 (the front's App, a headless run)
 //!        └──► record (JSON Lines) ──► replay (the same events, from a file)
+//!
+//! a real program ──trace (the iotour-trace crate: perf or ptrace)──►
+//!        trace::TraceEvent over the same kind of channel ──► record, replay
 //! ```
 //! - [`outcome`]: what a run produced (readings, the model's figures,
 //!   verdicts), as the engine reports it.
 //! - [`model`]: each op's copy path and mode switches, labelled modeled.
 //! - [`inspect`] and [`stats`]: page-cache state of any file and the
 //!   system's dirty-page state, for the front's `inspect` and `stats`.
+//! - [`machine`]: OS, kernel, CPUs and memory (through sysinfo, so it also
+//!   describes a machine that only replays).
 //!
 //! Platform boundary: the engine's worker and sampler, the per-thread probes,
 //! `inspect` and `stats` are Linux-only (`cfg(target_os = "linux")`); the
@@ -28,6 +33,7 @@ pub mod cast;
 pub mod engine;
 #[cfg(target_os = "linux")]
 pub mod inspect;
+pub mod machine;
 pub mod model;
 pub mod outcome;
 pub mod probe;

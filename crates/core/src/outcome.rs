@@ -39,6 +39,10 @@ pub struct Environment {
     /// Filesystem type of the working directory (`ext4`, `tmpfs`, ...).
     pub filesystem: String,
     pub sources: Sources,
+    /// OS, CPUs and memory of the machine that ran it (absent in recordings
+    /// made before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine: Option<crate::machine::Machine>,
 }
 
 /// Which kernel interface each family of figures came from. A fallback is

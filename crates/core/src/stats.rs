@@ -15,7 +15,8 @@ use sample::Sample;
 
 /// Two samples `interval` apart: the rates of a one-off `iotour stats`.
 pub fn sample_over(interval: Duration) -> (Sample, Sample) {
-    let first = Sample::read();
+    let mut names = procio::Names::default();
+    let first = Sample::read(&mut names);
     std::thread::sleep(interval);
-    (first, Sample::read())
+    (first, Sample::read(&mut names))
 }

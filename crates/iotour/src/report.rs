@@ -8,6 +8,7 @@
 
 use serde::Serialize;
 
+use iotour_core::machine::Machine;
 use iotour_core::model::{CopyKind, Place, Transfer};
 use iotour_core::outcome::{
     Environment, Modeled, Readings, RunOutcome, Sources, StepOutcome, Verdict,
@@ -39,6 +40,33 @@ pub struct EnvironmentReport {
     pub workdir: String,
     pub filesystem: String,
     pub sources: SourcesReport,
+    /// Absent when the recording predates it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<MachineReport>,
+}
+
+/// The machine that ran it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MachineReport {
+    pub os: String,
+    pub kernel: String,
+    pub arch: String,
+    pub cpus: usize,
+    pub memory_total_kb: u64,
+    pub memory_available_kb: u64,
+}
+
+impl From<&Machine> for MachineReport {
+    fn from(m: &Machine) -> Self {
+        MachineReport {
+            os: m.os.clone(),
+            kernel: m.kernel.clone(),
+            arch: m.arch.clone(),
+            cpus: m.cpus,
+            memory_total_kb: m.memory_total_kb,
+            memory_available_kb: m.memory_available_kb,
+        }
+    }
 }
 
 /// Which kernel interface each family of figures came from.
@@ -138,6 +166,7 @@ impl From<&Environment> for EnvironmentReport {
             workdir: e.workdir.clone(),
             filesystem: e.filesystem.clone(),
             sources: (&e.sources).into(),
+            machine: e.machine.as_ref().map(MachineReport::from),
         }
     }
 }

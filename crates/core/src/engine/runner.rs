@@ -214,7 +214,7 @@ fn environment(
     };
     Environment {
         iotour_version: env!("CARGO_PKG_VERSION").to_string(),
-        kernel: kernel_release(),
+        kernel: crate::machine::kernel_release(),
         page_size: page_size(),
         workdir: setup.workdir.display().to_string(),
         filesystem: setup.fs.name.clone(),
@@ -232,6 +232,7 @@ fn environment(
             system: system.to_string(),
             notes,
         },
+        machine: Some(crate::machine::Machine::here()),
     }
 }
 
@@ -269,20 +270,6 @@ fn prefault() {
         // an existing readable mapping; no memory contents change.
         unsafe { libc::madvise(a as *mut libc::c_void, b - a, MADV_POPULATE_READ) };
     }
-}
-
-/// `uname -r`.
-pub fn kernel_release() -> String {
-    // SAFETY: utsname is plain data; zeroed is valid; uname fills it.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a live, writable utsname.
-    if unsafe { libc::uname(&raw mut u) } != 0 {
-        return "unknown".into();
-    }
-    // SAFETY: uname NUL-terminates release.
-    unsafe { std::ffi::CStr::from_ptr(u.release.as_ptr()) }
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// A zero of every counter the probe can measure (the identity of

@@ -24,6 +24,7 @@ fn environment() -> Environment {
             system: "meminfo".into(),
             notes: vec!["a note".into()],
         },
+        machine: None,
     }
 }
 

@@ -12,6 +12,8 @@
 use std::collections::HashMap;
 use std::io;
 
+use sysinfo::{Pid, ProcessRefreshKind, ProcessesToUpdate, System};
+
 /// The counters of one process.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcIo {
@@ -28,9 +30,54 @@ pub struct ProcIoSample {
     pub unreadable: u64,
 }
 
+/// Process names, looked up through sysinfo once per process and kept
+/// while the process lives: a watch that refreshes every second then reads
+/// only the names of processes that are new since the last sample.
+pub struct Names {
+    system: System,
+    known: HashMap<i32, String>,
+}
+
+impl Default for Names {
+    fn default() -> Self {
+        Names {
+            system: System::new(),
+            known: HashMap::new(),
+        }
+    }
+}
+
+impl Names {
+    /// The names of `pids`, forgetting those of processes not among them
+    /// (exited: their pid may be reused by another program).
+    fn resolve(&mut self, pids: &[i32]) -> &HashMap<i32, String> {
+        self.known.retain(|pid, _| pids.contains(pid));
+        let new: Vec<Pid> = pids
+            .iter()
+            .filter(|pid| !self.known.contains_key(pid))
+            .filter_map(|&pid| u32::try_from(pid).ok().map(Pid::from_u32))
+            .collect();
+        if !new.is_empty() {
+            self.system.refresh_processes_specifics(
+                ProcessesToUpdate::Some(&new),
+                true,
+                ProcessRefreshKind::nothing(),
+            );
+            for pid in new {
+                if let (Some(p), Ok(key)) = (self.system.process(pid), i32::try_from(pid.as_u32()))
+                {
+                    self.known
+                        .insert(key, p.name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        &self.known
+    }
+}
+
 /// Read /proc/PID/io of every process. A process that exits meanwhile is
 /// simply absent.
-pub fn read_all() -> ProcIoSample {
+pub fn read_all(names: &mut Names) -> ProcIoSample {
     let mut sample = ProcIoSample::default();
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return sample;
@@ -54,13 +101,19 @@ pub fn read_all() -> ProcIoSample {
             Ok(None) | Err(_) => {}
         }
     }
+    let pids: Vec<i32> = sample.readable.keys().copied().collect();
+    let known = names.resolve(&pids);
+    for (pid, io) in &mut sample.readable {
+        if let Some(name) = known.get(pid) {
+            io.comm.clone_from(name);
+        }
+    }
     sample
 }
 
 fn read_one(pid: i32) -> io::Result<Option<ProcIo>> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/io"))?;
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    Ok(parse(&text, comm.trim_end()))
+    Ok(parse(&text, ""))
 }
 
 /// The two counters out of /proc/PID/io's `key: value` lines.
@@ -97,12 +150,14 @@ mod tests {
     }
 
     #[test]
-    fn reads_our_own_process() {
-        let all = read_all();
-        let me = all
-            .readable
-            .get(&i32::try_from(std::process::id()).unwrap())
-            .expect("own /proc/self/io");
-        assert!(!me.comm.is_empty());
+    fn reads_our_own_process_and_names_it_as_proc_does() {
+        let mut names = Names::default();
+        let me = i32::try_from(std::process::id()).unwrap();
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        for _ in 0..2 {
+            let all = read_all(&mut names);
+            let io = all.readable.get(&me).expect("own /proc/self/io");
+            assert_eq!(io.comm, comm.trim_end());
+        }
     }
 }

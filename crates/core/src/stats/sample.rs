@@ -29,7 +29,8 @@ pub struct Sample {
 }
 
 impl Sample {
-    pub fn read() -> Sample {
+    /// Read everything now; `names` keeps process names between samples.
+    pub fn read(names: &mut procio::Names) -> Sample {
         let vm = system::vmstat();
         let counters = RATE_KEYS.map(|key| {
             vm.as_ref()
@@ -42,7 +43,7 @@ impl Sample {
             settings: DirtySettings::read(),
             counters,
             pressure: pressure::read(),
-            procs: procio::read_all(),
+            procs: procio::read_all(names),
         }
     }
 }
@@ -53,7 +54,7 @@ mod tests {
 
     #[test]
     fn reads_the_counters_on_linux() {
-        let s = Sample::read();
+        let s = Sample::read(&mut procio::Names::default());
         assert!(s.counters.iter().all(Option::is_some), "{:?}", s.counters);
         assert!(s.mem.dirty_kb.is_some());
     }

@@ -79,6 +79,10 @@ pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
             out.print(&table::render(report))?;
             out.line("")?;
         }
+        // The recording names the machine that ran it; this names the one
+        // showing it, which may be another (another OS, even).
+        let here = iotour_core::machine::Machine::here();
+        out.line(&format!("replayed on: {}", table::machine_line(&here)))?;
         if runs.len() > 1 {
             out.print(&compare_table::render(&Comparison::new(&runs)))?;
         }

@@ -12,6 +12,7 @@ use crate::exit::{self, Exit};
 use crate::stats::report::StatsReport;
 use crate::stats::text;
 use crate::tui::{self, NoEngine, clock::time_of_day as clock};
+use iotour_core::stats::procio::Names;
 use iotour_core::stats::sample::Sample;
 
 #[derive(Debug, Args)]
@@ -52,12 +53,13 @@ pub fn run(global: &Global, args: &StatsArgs) -> anyhow::Result<Exit> {
     let watch = Watch::new();
     let out = Output::new();
     let clear = args.watch.is_some() && std::io::stdout().is_terminal() && !args.json;
-    let mut before = Sample::read();
+    let mut names = Names::default();
+    let mut before = Sample::read(&mut names);
     if let Some(sig) = watch.sleep(args.interval) {
         return Ok(Exit::Signal(sig));
     }
     loop {
-        let now = Sample::read();
+        let now = Sample::read(&mut names);
         let report = StatsReport::between(&before, &now, args.top);
         let mut text = if args.json {
             json_line(&report)?

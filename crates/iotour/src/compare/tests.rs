@@ -51,6 +51,7 @@ fn report(id: &str, steps: Vec<StepOutcome>) -> RunOutcome {
                 system: "meminfo".into(),
                 notes: vec![],
             },
+            machine: None,
         },
         steps,
         ok: true,

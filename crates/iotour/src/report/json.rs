@@ -34,6 +34,7 @@ mod tests {
                     system: "meminfo".into(),
                     notes: vec![],
                 },
+                machine: None,
             },
             steps: vec![StepOutcome {
                 index: 1,

@@ -56,6 +56,19 @@ fn row(s: &StepOutcome) -> [String; 9] {
     ]
 }
 
+/// "Debian GNU/Linux 12, x86_64, 2 CPUs, 23.4 GiB memory (21.0 GiB available)".
+pub fn machine_line(m: &iotour_core::machine::Machine) -> String {
+    let gib = |kb: u64| iotour_core::size::format_size(kb.saturating_mul(1024));
+    format!(
+        "{}, {}, {} CPUs, {} memory ({} available)",
+        safe(&m.os),
+        safe(&m.arch),
+        m.cpus,
+        gib(m.memory_total_kb),
+        gib(m.memory_available_kb)
+    )
+}
+
 /// The whole report as text.
 pub fn render(r: &RunOutcome) -> String {
     let mut out = String::new();
@@ -70,6 +83,9 @@ pub fn render(r: &RunOutcome) -> String {
         safe(&e.filesystem),
         safe(&e.workdir)
     );
+    if let Some(m) = &e.machine {
+        let _ = writeln!(out, "machine: {}", machine_line(m));
+    }
     let _ = writeln!(
         out,
         "sources: syscalls={} faults={} ctx={} io={} pages={} system={}",
@@ -170,6 +186,7 @@ mod tests {
                     system: "meminfo".into(),
                     notes: vec!["why".into()],
                 },
+                machine: None,
             },
             steps: vec![step(1, None, true), step(2, Some("ENOSPC"), false)],
             ok: false,

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use iotour_core::inspect::range::ByteRange;
 use iotour_core::inspect::{self, Probe};
+use iotour_core::stats::procio::Names;
 use iotour_core::stats::sample::Sample;
 
 use super::clock::time_of_day;
@@ -198,8 +199,9 @@ impl StatsSampler {
         thread::Builder::new()
             .name("stats".into())
             .spawn(move || {
+                let mut names = Names::default();
                 loop {
-                    let sample = Box::new(Sample::read());
+                    let sample = Box::new(Sample::read(&mut names));
                     let ev = Event::Stats {
                         epoch,
                         sample,

@@ -171,6 +171,7 @@ pub fn environment(fallback: bool) -> Environment {
             system: "meminfo".into(),
             notes: vec![],
         },
+        machine: None,
     }
 }
 
