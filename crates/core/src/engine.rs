@@ -52,6 +52,8 @@ pub mod control;
 #[cfg(target_os = "linux")]
 pub(crate) mod ops;
 #[cfg(target_os = "linux")]
+mod program;
+#[cfg(target_os = "linux")]
 mod runner;
 #[cfg(target_os = "linux")]
 pub mod sampler;

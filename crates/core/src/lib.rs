@@ -29,6 +29,7 @@
 //! scenario format, the event and outcome types, recordings and replay build
 //! on any Unix.
 
+pub mod assets;
 pub mod cast;
 pub mod engine;
 #[cfg(target_os = "linux")]

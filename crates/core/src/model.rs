@@ -83,6 +83,17 @@ pub struct Work {
     /// For touch: whether the file mapping is private (private writes copy).
     pub private_mapping: bool,
     pub page_size: u64,
+    /// For `program`: what the traced calls did to the watched file.
+    pub program: Option<ProgramWork>,
+}
+
+/// The traced program's calls on the watched file, as the model needs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProgramWork {
+    pub written_bytes: u64,
+    pub read_bytes: u64,
+    pub sendfile_calls: u64,
+    pub map_faults: u64,
 }
 
 /// The modeled data path of an op.

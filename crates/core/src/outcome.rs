@@ -161,6 +161,48 @@ pub struct StepOutcome {
     pub expect: Vec<Verdict>,
     /// Why the step failed to run, if it did.
     pub error: Option<String>,
+    /// A `program` step's trace (absent for every other op).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramOutcome>,
+}
+
+impl StepOutcome {
+    /// The value of `key` in this step's figures (`None`: unknown).
+    #[must_use]
+    pub fn figure(&self, key: Key) -> Option<u64> {
+        figure_of(key, &self.measured, &self.modeled, self.program.as_ref())
+    }
+}
+
+/// What the trace of a `program` step saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgramOutcome {
+    /// The command as it ran (placeholders replaced).
+    pub command: Vec<String>,
+    /// The watched file, relative to the working directory.
+    pub watched: String,
+    /// The program's calls on it; `None` when the program never opened it.
+    pub file: Option<FileFigures>,
+    /// The trace's report, with the keys of `iotour trace --json`.
+    pub report: serde_json::Value,
+}
+
+/// A traced program's calls on one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FileFigures {
+    /// write, pwrite64, writev, pwritev and pwritev2 calls.
+    pub write_calls: u64,
+    /// read, pread64, readv, preadv and preadv2 calls.
+    pub read_calls: u64,
+    /// fsync, fdatasync, sync_file_range, syncfs and msync calls.
+    pub sync_calls: u64,
+    /// sendfile calls reading from it.
+    pub sendfile_calls: u64,
+    pub bytes_written: u64,
+    pub bytes_read: u64,
+    /// Faults on its mappings (`None` where the backend cannot see them).
+    pub map_faults: Option<u64>,
+    pub peak_dirty_pages: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -184,7 +226,32 @@ impl Modeled {
 }
 use crate::scenario::Key;
 
-/// The value of `key` in a step's figures (`None`: unknown).
+/// The value of `key` in a step's figures, a program's included.
+#[must_use]
+pub fn figure_of(
+    key: Key,
+    m: &Readings,
+    modeled: &Modeled,
+    program: Option<&ProgramOutcome>,
+) -> Option<u64> {
+    if !key.is_program() {
+        return value_of(key, m, modeled);
+    }
+    let f = program?.file.unwrap_or_default();
+    match key {
+        Key::FileWriteCalls => Some(f.write_calls),
+        Key::FileReadCalls => Some(f.read_calls),
+        Key::FileSyncCalls => Some(f.sync_calls),
+        Key::FileSendfileCalls => Some(f.sendfile_calls),
+        Key::FileBytesWritten => Some(f.bytes_written),
+        Key::FileMapFaults => f.map_faults,
+        Key::FilePeakDirtyPages => f.peak_dirty_pages,
+        _ => None,
+    }
+}
+
+/// The value of `key` in a step's figures (`None`: unknown, and for the
+/// keys of a program's watched file, which [`figure_of`] reads).
 pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
     match key {
         Key::DurationNs => m.duration_ns,
@@ -208,6 +275,13 @@ pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
         Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),
         Key::CpuCopyBytes => modeled.copy_totals(CopyKind::Cpu).map(|t| t.1),
         Key::DmaCopyBytes => modeled.copy_totals(CopyKind::Dma).map(|t| t.1),
+        Key::FileWriteCalls
+        | Key::FileReadCalls
+        | Key::FileSyncCalls
+        | Key::FileSendfileCalls
+        | Key::FileBytesWritten
+        | Key::FileMapFaults
+        | Key::FilePeakDirtyPages => None,
     }
 }
 

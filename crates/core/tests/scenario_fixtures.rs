@@ -12,9 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use iotour_core::scenario::{
-    AnonMmap, BufferedWrite, Extent, Key, Malloc, Mmap, Msync, Munmap, Op, OpenFlags, Pattern,
-    Plan, Pwrite, Read, Reopen, Rule, SendToSocket, Sleep, SyncFileRange, Target, Touch, Via,
-    WaitWriteback, Write, nonzero, ops, parse_file,
+    AnonMmap, Arg, BufferedWrite, Extent, Key, Malloc, Mmap, Msync, Munmap, Op, OpenFlags, Pattern,
+    Piece, Plan, Program, Pwrite, Read, Reopen, Rule, SendToSocket, Sleep, SyncFileRange, Target,
+    Touch, Via, WaitWriteback, WatchPath, Write, nonzero, ops, parse_file,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -260,6 +260,16 @@ fn every_op_fixture_reads_each_parameter() {
             }),
             Op::Sleep(Sleep { ms: 250 }),
             Op::WaitWriteback(WaitWriteback { timeout_ms: 30_000 }),
+            Op::Program(Program {
+                cmd: vec![
+                    Arg(vec![Piece::Text("cp".into())]),
+                    Arg(vec![Piece::File]),
+                    Arg(vec![Piece::Workdir, Piece::Text("/copy-{1}".into())]),
+                ],
+                requires: vec!["cp".into()],
+                watch: WatchPath::new("copy-{1}"),
+                timeout_ms: nonzero(5000),
+            }),
             Op::Note,
         ]
     );

@@ -32,7 +32,8 @@ fn unit(key: Key) -> Unit {
         | Key::ReadBytes
         | Key::WriteBytes
         | Key::CpuCopyBytes
-        | Key::DmaCopyBytes => Unit::Bytes,
+        | Key::DmaCopyBytes
+        | Key::FileBytesWritten => Unit::Bytes,
         Key::SystemDirtyKb | Key::SystemWritebackKb | Key::RssKb => Unit::KiB,
         Key::Syscalls
         | Key::VoluntaryCtxSwitches
@@ -44,7 +45,13 @@ fn unit(key: Key) -> Unit {
         | Key::FileWritebackPages
         | Key::ModeSwitches
         | Key::CpuCopies
-        | Key::DmaCopies => Unit::Count,
+        | Key::DmaCopies
+        | Key::FileWriteCalls
+        | Key::FileReadCalls
+        | Key::FileSyncCalls
+        | Key::FileSendfileCalls
+        | Key::FileMapFaults
+        | Key::FilePeakDirtyPages => Unit::Count,
     }
 }
 
@@ -72,6 +79,13 @@ pub fn name(key: Key, lang: Lang) -> &'static str {
         Key::DmaCopies => k!("figures.dma_copies"),
         Key::CpuCopyBytes => k!("figures.cpu_copy_bytes"),
         Key::DmaCopyBytes => k!("figures.dma_copy_bytes"),
+        Key::FileWriteCalls => k!("figures.file_write_calls"),
+        Key::FileReadCalls => k!("figures.file_read_calls"),
+        Key::FileSyncCalls => k!("figures.file_sync_calls"),
+        Key::FileSendfileCalls => k!("figures.file_sendfile_calls"),
+        Key::FileBytesWritten => k!("figures.file_bytes_written"),
+        Key::FileMapFaults => k!("figures.file_map_faults"),
+        Key::FilePeakDirtyPages => k!("figures.file_peak_dirty_pages"),
     };
     crate::i18n::text(lang, message)
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use iotour_core::machine::Machine;
 use iotour_core::model::{CopyKind, Place, Transfer};
 use iotour_core::outcome::{
-    Environment, Modeled, Readings, RunOutcome, Sources, StepOutcome, Verdict,
+    Environment, Modeled, ProgramOutcome, Readings, RunOutcome, Sources, StepOutcome, Verdict,
 };
 
 pub mod json;
@@ -92,6 +92,46 @@ pub struct StepReport {
     pub modeled: ModeledReport,
     pub expect: Vec<ExpectReport>,
     pub error: Option<String>,
+    /// A `program` step's trace, with the keys of `iotour trace --json`
+    /// (absent for every other op).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<serde_json::Value>,
+    /// The program's calls on its watched file (absent for other ops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watched: Option<WatchedReport>,
+}
+
+/// A program step's watched file and what the program did to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WatchedReport {
+    /// Relative to the working directory.
+    pub path: String,
+    /// `null` when the program never opened it.
+    pub write_calls: Option<u64>,
+    pub read_calls: Option<u64>,
+    pub sync_calls: Option<u64>,
+    pub sendfile_calls: Option<u64>,
+    pub bytes_written: Option<u64>,
+    pub bytes_read: Option<u64>,
+    pub map_faults: Option<u64>,
+    pub peak_dirty_pages: Option<u64>,
+}
+
+impl From<&ProgramOutcome> for WatchedReport {
+    fn from(p: &ProgramOutcome) -> Self {
+        let f = p.file.as_ref();
+        WatchedReport {
+            path: p.watched.clone(),
+            write_calls: f.map(|f| f.write_calls),
+            read_calls: f.map(|f| f.read_calls),
+            sync_calls: f.map(|f| f.sync_calls),
+            sendfile_calls: f.map(|f| f.sendfile_calls),
+            bytes_written: f.map(|f| f.bytes_written),
+            bytes_read: f.map(|f| f.bytes_read),
+            map_faults: f.and_then(|f| f.map_faults),
+            peak_dirty_pages: f.and_then(|f| f.peak_dirty_pages),
+        }
+    }
 }
 
 /// Figures read from the kernel; the page and system figures are the state
@@ -196,6 +236,8 @@ impl From<&StepOutcome> for StepReport {
             modeled: (&s.modeled).into(),
             expect: s.expect.iter().map(ExpectReport::from).collect(),
             error: s.error.clone(),
+            program: s.program.as_ref().map(|p| p.report.clone()),
+            watched: s.program.as_ref().map(WatchedReport::from),
         }
     }
 }

@@ -53,7 +53,7 @@ pub enum Target {
 }
 
 /// Where a started command's standard streams go.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Stdio {
     /// The program shares iotour's stdin, stdout and stderr.
     Inherit,
@@ -65,6 +65,9 @@ pub enum Stdio {
     /// file another user owns), stdin from /dev/null. For `--json`, where
     /// stdout carries the one JSON object.
     Stderr,
+    /// stdout and stderr both to this open file (the caller made it, e.g.
+    /// through a directory fd it holds), stdin from /dev/null.
+    Fd(std::sync::Arc<std::os::fd::OwnedFd>),
     /// All three on /dev/null.
     Null,
 }

@@ -6,14 +6,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::event::{Backend, ExitStatus, SampleSource, ThreadCounters, TraceEvent};
 use crate::syscall_table::{self, Direction};
 
 /// The JSON contract of `iotour trace` (see the crate README). Unmeasured
 /// values are `None` (null); keys are never renamed, only added.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceReport {
     pub command: Vec<String>,
     pub pid: i32,
@@ -27,6 +27,7 @@ pub struct TraceReport {
     pub lost_events: u64,
     pub totals: Totals,
     /// Calls by name over every traced thread.
+    #[serde(deserialize_with = "calls_by_name")]
     pub syscalls: BTreeMap<&'static str, u64>,
     pub threads: Vec<ThreadReport>,
     pub files: Vec<FileReport>,
@@ -35,7 +36,7 @@ pub struct TraceReport {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Totals {
     pub syscalls: u64,
     pub minor_faults: Option<u64>,
@@ -48,7 +49,7 @@ pub struct Totals {
     pub write_bytes: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThreadReport {
     pub tid: i32,
     pub pid: i32,
@@ -64,10 +65,11 @@ pub struct ThreadReport {
     pub write_bytes: Option<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileReport {
     pub path: Arc<str>,
     /// Calls on this file only, by name.
+    #[serde(deserialize_with = "calls_by_name")]
     pub syscalls: BTreeMap<&'static str, u64>,
     pub bytes_read: u64,
     pub bytes_written: u64,
@@ -83,6 +85,23 @@ pub struct FileReport {
     pub map_faults: Option<u64>,
     /// Dirty pages that appeared with no write-family call in between.
     pub dirtied_without_write_pages: u64,
+}
+
+/// Call counts read back (from a recording) with their names interned in
+/// this arch's syscall table, which is where every name the tracer writes
+/// comes from; a name the table lacks (a recording from another arch, or a
+/// hostile one) is counted under "unknown", as the tracer counts such calls.
+fn calls_by_name<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<&'static str, u64>, D::Error> {
+    let written = BTreeMap::<String, u64>::deserialize(d)?;
+    let mut out = BTreeMap::new();
+    for (name, n) in written {
+        let known = syscall_table::number(&name).map_or("unknown", syscall_table::name);
+        let slot: &mut u64 = out.entry(known).or_default();
+        *slot = slot.saturating_add(n);
+    }
+    Ok(out)
 }
 
 /// Folds [`TraceEvent`]s into a [`TraceReport`]; a UI feeds it the events it

@@ -146,6 +146,16 @@ fn prepare(argv: &[String], stdio: &Stdio) -> Result<Prepared, TraceError> {
             redirects.push((f, 1));
             redirects.push((f2, 2));
         }
+        Stdio::Fd(fd) => {
+            let dup = || {
+                fd.as_fd()
+                    .try_clone_to_owned()
+                    .map_err(|e| TraceError::os("dup the output file", e))
+            };
+            redirects.push((open_null(false)?, 0));
+            redirects.push((dup()?, 1));
+            redirects.push((dup()?, 2));
+        }
         Stdio::Stderr => {
             let dup = || {
                 std::io::stderr()

@@ -296,6 +296,13 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
         Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
         Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(o.timeout_ms)),
         Op::Note => once(misc::Note),
+        // Run by the worker under the tracer (engine::program), never in
+        // measured slices of its own thread.
+        Op::Program(_) => {
+            return Err(OpError::Invalid(
+                "internal: a program step is not prepared as an op".into(),
+            ));
+        }
     })
 }
 

@@ -44,6 +44,8 @@ struct Worker<E> {
     file_map: Option<Region>,
     anon: Vec<Region>,
     page_size: u64,
+    /// The working directory's path: `program` steps name files by it.
+    workdir: PathBuf,
 }
 
 impl<E> Drop for Worker<E> {
@@ -149,6 +151,7 @@ where
         file_map: None,
         anon: Vec::new(),
         page_size: page_size(),
+        workdir: setup.workdir.clone(),
     };
     if !w.emit(ExecEvent::Ready {
         environment: environment.clone(),
@@ -358,6 +361,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             synchronous: self.file.flags.synchronous(),
             private_mapping: private_mapping && matches!(op, Op::Touch(_)),
             page_size: self.page_size,
+            program: None,
         }
     }
 
@@ -369,6 +373,9 @@ impl<E: From<ExecEvent>> Worker<E> {
             at: self.shared.at(),
         }) {
             return Err(Stop);
+        }
+        if let Op::Program(p) = &step.op {
+            return self.program_step(index, step, p);
         }
         let step_before = self.counts();
         // A step whose op fails to prepare never had a measurement window:
@@ -509,7 +516,123 @@ impl<E: From<ExecEvent>> Worker<E> {
             modeled,
             expect,
             error,
+            program: None,
         }
+    }
+
+    /// A `program` step: the command runs under the tracer while this
+    /// thread waits; the figures are the trace's (see `engine::program`).
+    fn program_step(
+        &mut self,
+        index: usize,
+        step: &Step,
+        p: &crate::scenario::Program,
+    ) -> Result<StepOutcome, Stop> {
+        if let Some(why) = super::program::missing(p) {
+            return Ok(self.report(
+                index,
+                step,
+                Readings::default(),
+                &SliceOut::default(),
+                &PageCounts::default(),
+                Some(why),
+            ));
+        }
+        let shared = Arc::clone(&self.shared);
+        let follow = |f: std::fs::File| {
+            *shared
+                .sampler_file
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(f);
+        };
+        let aborted = || shared.control.is_aborted();
+        let env = super::program::Env {
+            dir: &self.file.dir,
+            workdir: &self.workdir,
+            follow: &follow,
+            aborted: &aborted,
+        };
+        let ran = super::program::run(p, &env).map_err(|_| Stop)?;
+        self.after_program();
+        let mut measured = ran.measured;
+        let sys = read_system_mem();
+        measured.system_dirty_kb = sys.dirty_kb;
+        measured.system_writeback_kb = sys.writeback_kb;
+        let work = Work {
+            page_size: self.page_size,
+            program: Some(ran.work),
+            ..Work::default()
+        };
+        let path = step.op.data_path(&work);
+        let modeled = Modeled {
+            mode_switches: model::mode_switches(&measured),
+            copies: path.copies,
+            unsized_kinds: path.unsized_kinds,
+            notes: path.notes,
+        };
+        if !self.emit(ExecEvent::Slice(SliceReport {
+            step: index,
+            slice: 0,
+            done: 1,
+            total: 1,
+            at: self.shared.at(),
+            measured,
+            copies: modeled.copies.clone(),
+        })) {
+            return Err(Stop);
+        }
+        let error = ran.error;
+        let expect = step
+            .expect
+            .iter()
+            .map(|e| {
+                let actual =
+                    crate::outcome::figure_of(e.key, &measured, &modeled, Some(&ran.outcome));
+                Verdict {
+                    key: e.key.as_str().to_string(),
+                    rule: e.rule.to_string(),
+                    actual,
+                    ok: error.is_none() && e.check(actual),
+                }
+            })
+            .collect();
+        Ok(StepOutcome {
+            index,
+            op: step.op.name().to_string(),
+            say: step.say.as_ref().map(|t| t.en.clone()),
+            duration_ns: measured.duration_ns,
+            measured,
+            modeled,
+            expect,
+            error,
+            program: Some(ran.outcome),
+        })
+    }
+
+    /// After a program ran: if it replaced the working file (deleted and
+    /// created it anew), later steps work on the new one; the page sampler
+    /// goes back to the working file.
+    fn after_program(&mut self) {
+        let same = |a: &std::fs::File, b: &std::fs::File| match (a.metadata(), b.metadata()) {
+            (Ok(x), Ok(y)) => {
+                use std::os::unix::fs::MetadataExt;
+                (x.dev(), x.ino()) == (y.dev(), y.ino())
+            }
+            _ => false,
+        };
+        if let Ok(now) = workdir::open_file(&self.file.dir, rustix::fs::OFlags::RDWR)
+            && !same(&now, &self.file.file)
+        {
+            self.file.file = now;
+            self.file.flags = OpenFlags::default();
+            self.file.pos = 0;
+        }
+        *self
+            .shared
+            .sampler_file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            workdir::open_file(&self.file.dir, rustix::fs::OFlags::RDONLY).ok();
     }
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{FORMAT, Header, Line, READS, RecordError, Recorded};
 use crate::engine::ExecEvent;
-use crate::outcome::{RunOutcome, StepOutcome, value_of};
+use crate::outcome::{RunOutcome, StepOutcome};
 use crate::scenario::{Key, Origin, Plan, Rule, parse_str};
 
 /// A whole recording in memory.
@@ -43,11 +43,21 @@ fn recheck(event: &mut Recorded) -> Result<(), String> {
 }
 
 fn recheck_step(step: &mut StepOutcome) -> Result<(), String> {
-    for v in &mut step.expect {
+    let mut expect = std::mem::take(&mut step.expect);
+    let checked = recheck_verdicts(step, &mut expect);
+    step.expect = expect;
+    checked
+}
+
+fn recheck_verdicts(
+    step: &StepOutcome,
+    verdicts: &mut [crate::outcome::Verdict],
+) -> Result<(), String> {
+    for v in verdicts {
         let at = format!("step {} expectation `{} {}`", step.index, v.key, v.rule);
         let key = Key::parse(&v.key).ok_or_else(|| format!("{at}: `{}` is not a figure", v.key))?;
         let rule: Rule = v.rule.parse().map_err(|e| format!("{at}: {e}"))?;
-        let figure = value_of(key, &step.measured, &step.modeled);
+        let figure = step.figure(key);
         if figure != v.actual {
             let shown = |x: Option<u64>| x.map_or_else(|| "unknown".to_string(), |n| n.to_string());
             return Err(format!(

@@ -53,6 +53,7 @@ fn step_report() -> StepOutcome {
         },
         expect: vec![],
         error: None,
+        program: None,
     }
 }
 

@@ -30,6 +30,14 @@ pub enum Key {
     DmaCopies,
     CpuCopyBytes,
     DmaCopyBytes,
+    // Traced, on the watched file of a `program` step.
+    FileWriteCalls,
+    FileReadCalls,
+    FileSyncCalls,
+    FileSendfileCalls,
+    FileBytesWritten,
+    FileMapFaults,
+    FilePeakDirtyPages,
 }
 
 impl Key {
@@ -55,6 +63,13 @@ impl Key {
         Key::DmaCopies,
         Key::CpuCopyBytes,
         Key::DmaCopyBytes,
+        Key::FileWriteCalls,
+        Key::FileReadCalls,
+        Key::FileSyncCalls,
+        Key::FileSendfileCalls,
+        Key::FileBytesWritten,
+        Key::FileMapFaults,
+        Key::FilePeakDirtyPages,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -80,11 +95,33 @@ impl Key {
             Key::DmaCopies => "dma_copies",
             Key::CpuCopyBytes => "cpu_copy_bytes",
             Key::DmaCopyBytes => "dma_copy_bytes",
+            Key::FileWriteCalls => "file_write_calls",
+            Key::FileReadCalls => "file_read_calls",
+            Key::FileSyncCalls => "file_sync_calls",
+            Key::FileSendfileCalls => "file_sendfile_calls",
+            Key::FileBytesWritten => "file_bytes_written",
+            Key::FileMapFaults => "file_map_faults",
+            Key::FilePeakDirtyPages => "file_peak_dirty_pages",
         }
     }
 
     pub fn parse(s: &str) -> Option<Key> {
         Key::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    /// True for the traced figures of a `program` step's watched file, which
+    /// only that op has.
+    pub fn is_program(self) -> bool {
+        matches!(
+            self,
+            Key::FileWriteCalls
+                | Key::FileReadCalls
+                | Key::FileSyncCalls
+                | Key::FileSendfileCalls
+                | Key::FileBytesWritten
+                | Key::FileMapFaults
+                | Key::FilePeakDirtyPages
+        )
     }
 
     /// True for figures derived from the op's copy path rather than read from the kernel.

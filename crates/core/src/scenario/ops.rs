@@ -33,6 +33,7 @@ mod anon;
 pub(crate) mod args;
 mod misc;
 mod mmap;
+mod program;
 mod read;
 mod send;
 mod sync;
@@ -44,6 +45,7 @@ mod tests;
 pub use anon::{AnonMmap, Malloc};
 pub use misc::{OpenFlag, OpenFlags, Reopen, Sleep, WaitWriteback};
 pub use mmap::{Extent, Mmap, Msync, Munmap, Target, Touch};
+pub use program::{Arg, Piece, Program, WatchPath};
 pub use read::Read;
 pub use send::{SendToSocket, Via};
 pub use sync::SyncFileRange;
@@ -74,6 +76,8 @@ pub enum Op {
     Send(SendToSocket),
     Sleep(Sleep),
     WaitWriteback(WaitWriteback),
+    /// A real program, traced.
+    Program(Program),
     /// Narration only.
     Note,
 }
@@ -98,6 +102,7 @@ pub static SPECS: &[&Spec] = &[
     &send::SEND,
     &misc::SLEEP,
     &misc::WAIT_WRITEBACK,
+    &program::PROGRAM,
     &misc::NOTE,
 ];
 
@@ -133,6 +138,7 @@ impl Op {
             Op::Send(o) => o,
             Op::Sleep(o) => o,
             Op::WaitWriteback(o) => o,
+            Op::Program(o) => o,
             Op::Note => &misc::Note,
         }
     }
@@ -207,6 +213,14 @@ pub enum Kind {
     Flags {
         words: &'static [&'static str],
     },
+    /// A command line: a list of at least one string; required.
+    Argv,
+    /// A list of any strings; none by default.
+    Strings,
+    /// One string; when absent, what `default` describes.
+    Text {
+        default: &'static str,
+    },
 }
 
 impl Param {
@@ -215,7 +229,7 @@ impl Param {
     pub fn required(&self) -> bool {
         matches!(
             self.kind,
-            Kind::Size(None) | Kind::Count(None) | Kind::Choice { default: None, .. }
+            Kind::Size(None) | Kind::Count(None) | Kind::Choice { default: None, .. } | Kind::Argv
         )
     }
 
@@ -230,8 +244,12 @@ impl Param {
             Kind::Choice {
                 default: Some(w), ..
             } => format!("`\"{w}\"`"),
-            Kind::Flags { .. } => "`[]`".into(),
-            Kind::Size(None) | Kind::Count(None) | Kind::Choice { default: None, .. } => {
+            Kind::Flags { .. } | Kind::Strings => "`[]`".into(),
+            Kind::Text { default } => default.into(),
+            Kind::Size(None)
+            | Kind::Count(None)
+            | Kind::Choice { default: None, .. }
+            | Kind::Argv => {
                 return None;
             }
         })

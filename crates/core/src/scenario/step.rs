@@ -63,14 +63,39 @@ pub(super) fn parse_step(
         ],
     )?;
     let f = f.named(format!("step {index} (`{name}`)"));
-    Ok(Step {
+    let step = Step {
         op: (spec.parse)(&Args::new(&f))?,
         say: text(&f, "say")?,
         ask: text(&f, "ask")?,
         calls: f.string("calls")?.map(|(s, _)| s),
         expect: expectations(&f)?,
         line: src.line_of(header.start),
-    })
+    };
+    program_keys_only_on_programs(&f, &step)?;
+    Ok(step)
+}
+
+/// The `file_*_calls` family counts a traced program's calls: on any other
+/// op it could only ever be unknown, so it is refused where it is written.
+fn program_keys_only_on_programs(f: &Fields<'_, '_>, step: &Step) -> Result<()> {
+    if matches!(step.op, ops::Op::Program(_)) {
+        return Ok(());
+    }
+    let Some(e) = step.expect.iter().find(|e| e.key.is_program()) else {
+        return Ok(());
+    };
+    let span = f.get("expect").map_or(0..0, Spanned::span);
+    Err(f
+        .src
+        .error(
+            span,
+            format!(
+                "`{}` counts what a traced program did: only a `program` step has it",
+                e.key
+            ),
+        )
+        .note("help: for this thread's own calls, use `syscalls`")
+        .into())
 }
 
 /// `say` + `say_zh` (or `ask` + `ask_zh`) → [`Text`]. English is required

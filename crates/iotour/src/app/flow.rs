@@ -131,7 +131,10 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::Pwrite(_)
         | Op::Read(_)
         | Op::Mmap(_)
-        | Op::Msync(_) => vec![UserBuffer, PageCache, Disk],
+        | Op::Msync(_)
+        // A program's own calls: its buffers, the page cache and the disk
+        // behind it; a socket appears when its copies name one.
+        | Op::Program(_) => vec![UserBuffer, PageCache, Disk],
         Op::Touch(Touch { target, .. }) | Op::Munmap(Munmap { target }) => match target {
             Target::File => vec![UserBuffer, PageCache, Disk],
             Target::Anon => vec![UserBuffer],

@@ -48,6 +48,7 @@ mod tests {
                 modeled: Modeled::default(),
                 expect: vec![],
                 error: None,
+                program: None,
             }],
             ok: true,
         };

@@ -167,6 +167,7 @@ mod tests {
                 ok,
             }],
             error: err.map(str::to_string),
+            program: None,
         };
         let r = RunOutcome {
             scenario: "s".into(),

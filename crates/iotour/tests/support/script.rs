@@ -293,6 +293,7 @@ fn step_done(
         },
         expect,
         error: None,
+        program: None,
     }))
 }
 

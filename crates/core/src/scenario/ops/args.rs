@@ -105,6 +105,50 @@ impl<'f> Args<'f> {
         Ok(out)
     }
 
+    /// A command line: at least one string, each kept with where it was written.
+    pub fn argv(&self, p: &Param) -> Result<Vec<(String, std::ops::Range<usize>)>> {
+        if !matches!(p.kind, Kind::Argv) {
+            return Err(self.wrong_kind(p));
+        }
+        let Some(items) = self.f.strings(p.name)? else {
+            return Err(self.f.missing(p.name, p.hint));
+        };
+        if items.is_empty() {
+            return Err(self.f.missing(p.name, p.hint));
+        }
+        Ok(items)
+    }
+
+    /// Any strings, none when not written.
+    pub fn strings(&self, p: &Param) -> Result<Vec<(String, std::ops::Range<usize>)>> {
+        if !matches!(p.kind, Kind::Strings) {
+            return Err(self.wrong_kind(p));
+        }
+        Ok(self.f.strings(p.name)?.unwrap_or_default())
+    }
+
+    /// One string, `None` when not written.
+    pub fn text(&self, p: &Param) -> Result<Option<(String, std::ops::Range<usize>)>> {
+        if !matches!(p.kind, Kind::Text { .. }) {
+            return Err(self.wrong_kind(p));
+        }
+        self.f.string(p.name)
+    }
+
+    /// An error at `span` of this step's file.
+    pub fn error_at(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> super::super::ScenarioError {
+        let d = self.f.src.error(span, message);
+        match help {
+            Some(h) => d.note(h).into(),
+            None => d.into(),
+        }
+    }
+
     /// An op's parser asked for a parameter as the wrong type: a bug in its
     /// spec, which the vocabulary's tests catch; said rather than panicked.
     fn wrong_kind(&self, p: &Param) -> super::super::ScenarioError {

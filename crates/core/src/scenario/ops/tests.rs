@@ -51,7 +51,8 @@ fn names_are_unique_and_each_spec_builds_its_own_op() {
             .map(|p| match p.kind {
                 Kind::Size(_) | Kind::Count(_) => format!("{} = 4096", p.name),
                 Kind::Choice { words, .. } => format!("{} = \"{}\"", p.name, words[0]),
-                _ => unreachable!("only sizes, counts and choices can be required"),
+                Kind::Argv => format!("{} = [\"true\"]", p.name),
+                _ => unreachable!("only sizes, counts, choices and commands can be required"),
             })
             .collect();
         let op = one_step(spec.name, &required.join("\n"))
@@ -71,6 +72,7 @@ fn every_required_parameter_is_required_and_every_default_is_allowed() {
                 .filter(|q| q.required() && q.name != p.name)
                 .map(|q| match q.kind {
                     Kind::Choice { words, .. } => format!("{} = \"{}\"", q.name, words[0]),
+                    Kind::Argv => format!("{} = [\"true\"]", q.name),
                     _ => format!("{} = 4096", q.name),
                 })
                 .collect();
