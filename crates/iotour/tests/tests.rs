@@ -22,6 +22,7 @@ mod report_svg;
 mod robustness;
 mod scenario_cli;
 mod screens;
+mod skip_cli;
 mod stats_cli;
 mod terminal_loss;
 mod trace_cli;

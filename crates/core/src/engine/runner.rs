@@ -44,6 +44,7 @@ struct Worker<E> {
     file_map: Option<Region>,
     anon: Vec<Region>,
     page_size: u64,
+    disabled: Disabled,
 }
 
 impl<E> Drop for Worker<E> {
@@ -149,6 +150,7 @@ where
         file_map: None,
         anon: Vec::new(),
         page_size: page_size(),
+        disabled: setup.disabled,
     };
     if !w.emit(ExecEvent::Ready {
         environment: environment.clone(),
@@ -162,6 +164,9 @@ where
         match w.step(i + 1, step) {
             Ok(r) => {
                 let failed = r.error.is_some();
+                // A skipped step ends the run (the steps after it build on
+                // it) without failing it.
+                let skipped = r.skipped.is_some();
                 ok &= !failed && r.expect.iter().all(|e| e.ok);
                 let sent = w.emit(ExecEvent::StepDone(r.clone()));
                 reports.push(r);
@@ -169,7 +174,7 @@ where
                 if !sent {
                     return;
                 }
-                if failed {
+                if failed || skipped {
                     break;
                 }
             }
@@ -180,7 +185,8 @@ where
         scenario: plan.id().to_owned(),
         title: plan.meta().title.en.clone(),
         environment,
-        ok: ok && reports.len() == plan.steps().len(),
+        ok: ok
+            && (reports.len() == plan.steps().len() || reports.iter().any(|r| r.skipped.is_some())),
         steps: reports,
     };
     w.emit(ExecEvent::Finished(report));
@@ -325,6 +331,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             pages: &self.pages,
             shared: &self.shared,
             page_size: self.page_size,
+            disabled: &self.disabled,
         }
     }
 
@@ -389,11 +396,16 @@ impl<E: From<ExecEvent>> Worker<E> {
         let mut measured = Readings::default();
         let mut total = SliceOut::default();
         let mut error = None;
+        let mut skipped = None;
         let mut slice_before = step_before;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
             Ok(r) => {
                 measured = zero_counters(&self.probe);
                 Some(r)
+            }
+            Err(OpError::Skipped(k)) => {
+                skipped = Some(k);
+                None
             }
             Err(e) => {
                 error = Some(e.to_string());
@@ -424,6 +436,10 @@ impl<E: From<ExecEvent>> Worker<E> {
                 let failed = match result {
                     Ok(()) => false,
                     Err(OpError::Aborted) => return Err(Stop),
+                    Err(OpError::Skipped(k)) => {
+                        skipped = Some(k);
+                        true
+                    }
                     Err(e) => {
                         error = Some(e.to_string());
                         true
@@ -470,7 +486,13 @@ impl<E: From<ExecEvent>> Worker<E> {
             }
         }
         drop(running);
-        Ok(self.report(index, step, measured, &total, &step_before, error))
+        let mut report = self.report(index, step, measured, &total, &step_before, error);
+        if skipped.is_some() {
+            // Not checked: what they would compare was never done.
+            report.expect.clear();
+            report.skipped = skipped;
+        }
+        Ok(report)
     }
 
     fn report(
@@ -522,6 +544,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             modeled,
             expect,
             error,
+            skipped: None,
         }
     }
 }

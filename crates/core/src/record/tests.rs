@@ -52,6 +52,7 @@ fn step_report() -> StepOutcome {
         },
         expect: vec![],
         error: None,
+        skipped: None,
     }
 }
 

@@ -47,6 +47,7 @@ mod tests {
                 modeled: Modeled::default(),
                 expect: vec![],
                 error: None,
+                skipped: None,
             }],
             ok: true,
         };
