@@ -477,7 +477,7 @@ pub enum MapCell {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{AnonMmap, FileSetup, Meta, Op, Origin, Step, Text, Write, nonzero};
+    use crate::scenario::{AnonMmap, FileSetup, Meta, Op, Origin, Rwf, Step, Text, Write, nonzero};
 
     fn plan(size: u64, ops: Vec<Op>) -> Plan {
         let meta = Meta {
@@ -528,6 +528,7 @@ mod tests {
             vec![Op::Write(Write {
                 bytes: nonzero(1000),
                 chunk: nonzero(10),
+                rwf: Rwf::NONE,
             })],
         );
         assert!(validate(&p, &LIMITS, 1 << 30, dir).is_ok());

@@ -24,8 +24,20 @@ pub struct RunOutcome {
     pub title: String,
     pub environment: Environment,
     pub steps: Vec<StepOutcome>,
-    /// Every step ran and every expectation held.
+    /// Nothing failed: every step ran and every expectation held, or the
+    /// run ended at a skipped step (see [`RunOutcome::skipped`]) after
+    /// steps that all held.
     pub ok: bool,
+}
+
+impl RunOutcome {
+    /// The step that ended the run skipped, and why.
+    #[must_use]
+    pub fn skipped(&self) -> Option<(usize, &Skip)> {
+        self.steps
+            .iter()
+            .find_map(|s| s.skipped.as_ref().map(|k| (s.index, k)))
+    }
 }
 
 /// Facts about the machine and the measurement sources, for the report header.
@@ -161,16 +173,21 @@ pub struct StepOutcome {
     pub expect: Vec<Verdict>,
     /// Why the step failed to run, if it did.
     pub error: Option<String>,
+    /// Why the step was skipped (this machine lacks what it needs): its
+    /// expectations were not checked and the run ended there. Absent from
+    /// recordings made before skips existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<Skip>,
     /// A `program` step's trace (absent for every other op).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub program: Option<ProgramOutcome>,
+    pub program: Option<Box<ProgramOutcome>>,
 }
 
 impl StepOutcome {
     /// The value of `key` in this step's figures (`None`: unknown).
     #[must_use]
     pub fn figure(&self, key: Key) -> Option<u64> {
-        figure_of(key, &self.measured, &self.modeled, self.program.as_ref())
+        figure_of(key, &self.measured, &self.modeled, self.program.as_deref())
     }
 }
 
@@ -215,6 +232,9 @@ pub struct Verdict {
 }
 
 pub mod duration_ns;
+mod skip;
+
+pub use skip::Skip;
 
 use crate::model::known_totals;
 
@@ -287,7 +307,27 @@ pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::Readings;
+    use super::{Readings, Skip, StepOutcome};
+
+    #[test]
+    fn a_step_recorded_before_skips_existed_still_reads() {
+        let old = r#"{"index":1,"op":"write","say":null,"duration_ns":5,
+            "measured":{"duration_ns":5,"syscalls":1,"voluntary_ctx_switches":null,
+            "involuntary_ctx_switches":null,"minor_faults":null,"major_faults":null,
+            "rchar":null,"wchar":null,"read_bytes":null,"write_bytes":null,
+            "file_cached_pages":null,"file_dirty_pages":null,"file_writeback_pages":null,
+            "system_dirty_kb":null,"system_writeback_kb":null,"rss_kb":null},
+            "modeled":{"mode_switches":null,"copies":[],"notes":[]},
+            "expect":[],"error":null}"#;
+        let s: StepOutcome = serde_json::from_str(old).unwrap();
+        assert_eq!(s.skipped, None);
+        // And a skip survives the round trip, absent when there is none.
+        let mut skipped = s.clone();
+        skipped.skipped = Some(Skip::kernel_feature("io_uring", "5.1", "ENOSYS"));
+        let json = serde_json::to_string(&skipped).unwrap();
+        assert_eq!(serde_json::from_str::<StepOutcome>(&json).unwrap(), skipped);
+        assert!(!serde_json::to_string(&s).unwrap().contains("skipped"));
+    }
 
     #[test]
     fn counters_add_up_and_unknown_stays_unknown() {

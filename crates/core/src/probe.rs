@@ -18,7 +18,9 @@ pub mod system;
 pub mod thread;
 
 /// A measurement source that can be switched off on purpose, to exercise the
-/// fallbacks: `IOTOUR_DISABLE=tracepoint,cachestat,procio`.
+/// fallbacks: `IOTOUR_DISABLE=tracepoint,cachestat,procio`; or a kernel
+/// feature a lesson needs, to see its step skipped as on an older kernel
+/// (`IOTOUR_DISABLE=dontcache`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Switchable {
     /// perf `raw_syscalls:sys_enter` (falls back to the engine's own count).
@@ -29,14 +31,24 @@ pub enum Switchable {
     Procio,
     /// perf events of every kind (implies tracepoint).
     Perf,
+    /// The `RWF_DONTCACHE` flag of pwritev2/preadv2 (Linux 6.14): a step
+    /// using it is skipped.
+    Dontcache,
+    /// io_uring (Linux 5.1): its steps are skipped.
+    IoUring,
+    /// `MADV_POPULATE_READ`/`WRITE` (Linux 5.14): their steps are skipped.
+    Populate,
 }
 
 impl Switchable {
-    pub const ALL: [Switchable; 4] = [
+    pub const ALL: [Switchable; 7] = [
         Switchable::Tracepoint,
         Switchable::Cachestat,
         Switchable::Procio,
         Switchable::Perf,
+        Switchable::Dontcache,
+        Switchable::IoUring,
+        Switchable::Populate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +57,9 @@ impl Switchable {
             Switchable::Cachestat => "cachestat",
             Switchable::Procio => "procio",
             Switchable::Perf => "perf",
+            Switchable::Dontcache => "dontcache",
+            Switchable::IoUring => "io_uring",
+            Switchable::Populate => "populate",
         }
     }
 }
@@ -66,7 +81,7 @@ impl Disabled {
             } else {
                 let valid: Vec<_> = Switchable::ALL.iter().map(|s| s.as_str()).collect();
                 return Err(format!(
-                    "{}: unknown source `{name}` (valid: {})",
+                    "{}: unknown source or feature `{name}` (valid: {})",
                     Self::ENV,
                     valid.join(", ")
                 ));
@@ -102,7 +117,7 @@ mod tests {
     #[test]
     fn disable_list_rejects_unknown_names() {
         let err = Disabled::parse("tracepoint,bogus").unwrap_err();
-        assert!(err.contains("unknown source `bogus`"), "{err}");
+        assert!(err.contains("unknown source or feature `bogus`"), "{err}");
         assert!(err.contains("cachestat"), "{err}");
     }
 }

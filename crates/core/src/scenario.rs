@@ -27,8 +27,8 @@ pub use error::{Diagnostic, ScenarioError};
 pub use expect::{Expectation, Key, Rule};
 pub use ops::{
     AnonMmap, Arg, BufferedWrite, Extent, Malloc, Mmap, Msync, Munmap, Op, OpenFlag, OpenFlags,
-    Pattern, Piece, Program, Pwrite, Read, Reopen, SendToSocket, Sleep, SyncFileRange, Target,
-    Touch, Via, WaitWriteback, WatchPath, Write, nonzero,
+    Pattern, Piece, Program, Pwrite, Read, Reopen, Rwf, RwfFlag, SendToSocket, Sleep,
+    SyncFileRange, Target, Touch, Via, WaitWriteback, WatchPath, Write, nonzero,
 };
 pub use parse::{check_file, check_str, parse_file, parse_str};
 pub use plan::{FileSetup, Lang, Meta, Origin, Plan, Step, Text};

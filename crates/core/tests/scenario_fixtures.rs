@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use iotour_core::scenario::{
     AnonMmap, Arg, BufferedWrite, Extent, Key, Malloc, Mmap, Msync, Munmap, Op, OpenFlags, Pattern,
-    Piece, Plan, Program, Pwrite, Read, Reopen, Rule, SendToSocket, Sleep, SyncFileRange, Target,
-    Touch, Via, WaitWriteback, WatchPath, Write, nonzero, ops, parse_file,
+    Piece, Plan, Program, Pwrite, Read, Reopen, Rule, Rwf, SendToSocket, Sleep, SyncFileRange,
+    Target, Touch, Via, WaitWriteback, WatchPath, Write, nonzero, ops, parse_file,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -191,7 +191,8 @@ fn every_op_fixture_reads_each_parameter() {
         [
             Op::Write(Write {
                 bytes: nonzero(1 << 20),
-                chunk: nonzero(100)
+                chunk: nonzero(100),
+                rwf: Rwf::NONE,
             }),
             Op::BufferedWrite(BufferedWrite {
                 bytes: nonzero(1 << 20),
@@ -202,12 +203,14 @@ fn every_op_fixture_reads_each_parameter() {
                 bytes: nonzero(4 << 20),
                 chunk: nonzero(4096),
                 offset: 1 << 20,
-                pattern: Pattern::Random
+                pattern: Pattern::Random,
+                rwf: Rwf::NONE,
             }),
             Op::Read(Read {
                 bytes: nonzero(2 << 20),
                 chunk: nonzero(64 << 10),
-                offset: 4096
+                offset: 4096,
+                rwf: Rwf::NONE,
             }),
             Op::Fsync,
             Op::Fdatasync,
@@ -324,12 +327,14 @@ fn defaults_are_the_documented_ones() {
                 bytes: nonzero(8192),
                 chunk: nonzero(4096),
                 offset: 0,
-                pattern: Pattern::Sequential
+                pattern: Pattern::Sequential,
+                rwf: Rwf::NONE,
             }),
             Op::Read(Read {
                 bytes: nonzero(8192),
                 chunk: nonzero(4096),
-                offset: 0
+                offset: 0,
+                rwf: Rwf::NONE,
             }),
             Op::SyncFileRange(SyncFileRange { wait: false }),
             Op::Reopen(Reopen {
@@ -380,7 +385,8 @@ fn sizes_and_rules_in_every_spelling() {
         plan.steps()[0].op,
         Op::Write(Write {
             bytes: nonzero(2_000_000),
-            chunk: nonzero(512)
+            chunk: nonzero(512),
+            rwf: Rwf::NONE,
         })
     );
     // Expectations keep the order they were written in.

@@ -5,8 +5,10 @@
 mod support;
 
 mod engine_fallback_calls;
+mod engine_modern;
 mod engine_ops;
 mod engine_probe;
+mod engine_program;
 mod engine_sigbus;
 mod engine_workdir_attack;
 mod engine_worker_panic;

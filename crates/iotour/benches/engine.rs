@@ -9,7 +9,9 @@ use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
 use iotour_core::engine::{self, EngineConfig, ExecEvent, Snapshot, Speed};
-use iotour_core::scenario::{FileSetup, Meta, Op, Origin, Plan, Sleep, Step, Text, Write, nonzero};
+use iotour_core::scenario::{
+    FileSetup, Meta, Op, Origin, Plan, Rwf, Sleep, Step, Text, Write, nonzero,
+};
 
 const BYTES: u64 = 256 << 20;
 const ROUNDS: usize = 5;
@@ -76,6 +78,7 @@ fn engine_write(dir: &Path) -> Duration {
             Op::Write(Write {
                 bytes: nonzero(BYTES),
                 chunk: nonzero(4096),
+                rwf: Rwf::NONE,
             }),
         ),
         config(dir, 20),

@@ -27,8 +27,12 @@ pub struct RunReport {
     pub title: String,
     pub environment: EnvironmentReport,
     pub steps: Vec<StepReport>,
-    /// Every step ran and every expectation held.
+    /// Nothing failed (a run that ended at a skipped step can be ok).
     pub ok: bool,
+    /// Why the run ended early without failing: a step's skip reason
+    /// (absent when no step was skipped).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 /// Facts about the machine and the measurement sources.
@@ -92,6 +96,10 @@ pub struct StepReport {
     pub modeled: ModeledReport,
     pub expect: Vec<ExpectReport>,
     pub error: Option<String>,
+    /// Why the step was skipped (this machine lacks what it needs); its
+    /// expectations were not checked. Absent when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
     /// A `program` step's trace, with the keys of `iotour trace --json`
     /// (absent for every other op).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -193,6 +201,7 @@ impl From<&RunOutcome> for RunReport {
             environment: (&r.environment).into(),
             steps: r.steps.iter().map(StepReport::from).collect(),
             ok: r.ok,
+            skipped: r.skipped().map(|(_, k)| k.to_string()),
         }
     }
 }
@@ -236,8 +245,9 @@ impl From<&StepOutcome> for StepReport {
             modeled: (&s.modeled).into(),
             expect: s.expect.iter().map(ExpectReport::from).collect(),
             error: s.error.clone(),
+            skipped: s.skipped.as_ref().map(ToString::to_string),
             program: s.program.as_ref().map(|p| p.report.clone()),
-            watched: s.program.as_ref().map(WatchedReport::from),
+            watched: s.program.as_deref().map(WatchedReport::from),
         }
     }
 }

@@ -9,8 +9,10 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Arc;
 
+use crate::outcome::Skip;
 use crate::probe::pages::PageProbe;
-use crate::scenario::{Op, OpenFlags};
+use crate::probe::{Disabled, Switchable};
+use crate::scenario::{Op, OpenFlags, Rwf};
 
 use super::Shared;
 
@@ -18,6 +20,7 @@ pub mod anon;
 pub mod misc;
 pub mod mmap;
 pub mod read;
+pub mod rwf;
 pub mod send;
 pub mod sigbus;
 pub mod sync;
@@ -39,6 +42,9 @@ pub enum OpError {
     Invalid(String),
     #[error("aborted")]
     Aborted,
+    /// This machine lacks what the op needs: the step ends skipped.
+    #[error("skipped: {0}")]
+    Skipped(Skip),
 }
 
 impl OpError {
@@ -256,9 +262,29 @@ pub struct Ctx<'a> {
     pub pages: &'a PageProbe,
     pub shared: &'a Arc<Shared>,
     pub page_size: u64,
+    /// Sources and kernel features switched off (`IOTOUR_DISABLE`).
+    pub disabled: &'a Disabled,
 }
 
 impl Ctx<'_> {
+    /// Skip the step if `feature` was switched off with `IOTOUR_DISABLE`,
+    /// as a kernel without it (`name`, Linux `since`) would.
+    pub fn unless_disabled(
+        &self,
+        feature: Switchable,
+        name: &str,
+        since: &str,
+    ) -> Result<(), OpError> {
+        if self.disabled.contains(feature) {
+            return Err(OpError::Skipped(Skip::kernel_feature(
+                name,
+                since,
+                format!("switched off by {}={}", Disabled::ENV, feature.as_str()),
+            )));
+        }
+        Ok(())
+    }
+
     /// Publish the file mapping for the sampler (address, length, offset).
     pub fn publish_mapping(&self) {
         let info = self.file_map.as_ref().and_then(|r| match r.kind {
@@ -277,8 +303,14 @@ impl Ctx<'_> {
 /// dispatch on the vocabulary (see `scenario::ops`).
 pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> {
     Ok(match op {
-        Op::Write(o) => Box::new(write::Write::new(ctx, o.bytes, o.chunk, None)?),
-        Op::BufferedWrite(o) => Box::new(write::Write::new(ctx, o.bytes, o.chunk, Some(o.buffer))?),
+        Op::Write(o) => Box::new(write::Write::new(ctx, o.bytes, o.chunk, None, o.rwf)?),
+        Op::BufferedWrite(o) => Box::new(write::Write::new(
+            ctx,
+            o.bytes,
+            o.chunk,
+            Some(o.buffer),
+            Rwf::NONE,
+        )?),
         Op::Pwrite(o) => Box::new(write::Pwrite::new(ctx, o)?),
         Op::Read(o) => Box::new(read::Read::new(ctx, o)?),
         Op::Fsync => once(sync::Flush::Fsync),

@@ -18,7 +18,7 @@ use rustix::fs::{Mode, OFlags, ResolveFlags};
 
 use super::workdir;
 use crate::model::ProgramWork;
-use crate::outcome::{FileFigures, ProgramOutcome, Readings};
+use crate::outcome::{FileFigures, ProgramOutcome, Readings, Skip};
 use crate::scenario::Program;
 use crate::trace::{self, FileFilter, Stdio, Target, TraceConfig, TraceEvent, TraceReport};
 
@@ -54,19 +54,14 @@ pub struct Ran {
 /// The run was aborted while the program ran; it has been killed.
 pub struct Aborted;
 
-/// Why the step cannot run here, when a program it needs is not installed:
-/// what is missing and what to install.
+/// Why the step cannot run here: a program it needs is not installed (what
+/// is missing, and what to install).
 #[must_use]
-pub fn missing(p: &Program) -> Option<String> {
+pub fn missing(p: &Program) -> Option<Skip> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     p.requires.iter().find_map(|name| {
         let found = std::env::split_paths(&path).any(|dir| is_executable(&dir.join(name)));
-        (!found).then(|| {
-            format!(
-                "`{name}` is not installed (not on PATH): {}",
-                install_hint(name)
-            )
-        })
+        (!found).then(|| Skip::not_installed(format!("`{name}` (not on PATH)"), install_hint(name)))
     })
 }
 
@@ -77,13 +72,13 @@ fn is_executable(path: &Path) -> bool {
 /// What to install for `name`, as Debian and Ubuntu name it.
 fn install_hint(name: &str) -> String {
     match name {
-        "java" | "javac" => "install a JDK, 11 or newer (Debian, Ubuntu: \
-                             `apt-get install default-jdk-headless`)"
-            .into(),
-        "redis-server" | "redis-cli" => {
-            "install Redis (Debian, Ubuntu: `apt-get install redis-server`)".into()
+        "java" | "javac" => {
+            "a JDK, 11 or newer (Debian, Ubuntu: `apt-get install default-jdk-headless`)".into()
         }
-        other => format!("install `{other}` and make sure it is on PATH"),
+        "redis-server" | "redis-cli" => {
+            "Redis (Debian, Ubuntu: `apt-get install redis-server`)".into()
+        }
+        other => format!("`{other}` and make sure it is on PATH"),
     }
 }
 

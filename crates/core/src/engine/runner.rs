@@ -46,6 +46,7 @@ struct Worker<E> {
     page_size: u64,
     /// The working directory's path: `program` steps name files by it.
     workdir: PathBuf,
+    disabled: Disabled,
 }
 
 impl<E> Drop for Worker<E> {
@@ -152,6 +153,7 @@ where
         anon: Vec::new(),
         page_size: page_size(),
         workdir: setup.workdir.clone(),
+        disabled: setup.disabled,
     };
     if !w.emit(ExecEvent::Ready {
         environment: environment.clone(),
@@ -165,6 +167,9 @@ where
         match w.step(i + 1, step) {
             Ok(r) => {
                 let failed = r.error.is_some();
+                // A skipped step ends the run (the steps after it build on
+                // it) without failing it.
+                let skipped = r.skipped.is_some();
                 ok &= !failed && r.expect.iter().all(|e| e.ok);
                 let sent = w.emit(ExecEvent::StepDone(r.clone()));
                 reports.push(r);
@@ -172,7 +177,7 @@ where
                 if !sent {
                     return;
                 }
-                if failed {
+                if failed || skipped {
                     break;
                 }
             }
@@ -183,7 +188,8 @@ where
         scenario: plan.id().to_owned(),
         title: plan.meta().title.en.clone(),
         environment,
-        ok: ok && reports.len() == plan.steps().len(),
+        ok: ok
+            && (reports.len() == plan.steps().len() || reports.iter().any(|r| r.skipped.is_some())),
         steps: reports,
     };
     w.emit(ExecEvent::Finished(report));
@@ -315,6 +321,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             pages: &self.pages,
             shared: &self.shared,
             page_size: self.page_size,
+            disabled: &self.disabled,
         }
     }
 
@@ -365,15 +372,22 @@ impl<E: From<ExecEvent>> Worker<E> {
         }
     }
 
-    /// Run one step. `Err(Stop)` when aborted or the consumer is gone.
-    fn step(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
+    /// Wait for the go-ahead of step `index`, then say it started.
+    fn begin_step(&self, index: usize) -> Result<(), Stop> {
         self.shared.control.gate_step().map_err(|_| Stop)?;
-        if !self.emit(ExecEvent::StepStarted {
+        if self.emit(ExecEvent::StepStarted {
             index,
             at: self.shared.at(),
         }) {
-            return Err(Stop);
+            Ok(())
+        } else {
+            Err(Stop)
         }
+    }
+
+    /// Run one step. `Err(Stop)` when aborted or the consumer is gone.
+    fn step(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
+        self.begin_step(index)?;
         if let Op::Program(p) = &step.op {
             return self.program_step(index, step, p);
         }
@@ -383,11 +397,16 @@ impl<E: From<ExecEvent>> Worker<E> {
         let mut measured = Readings::default();
         let mut total = SliceOut::default();
         let mut error = None;
+        let mut skipped = None;
         let mut slice_before = step_before;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
             Ok(r) => {
                 measured = zero_counters(&self.probe);
                 Some(r)
+            }
+            Err(OpError::Skipped(k)) => {
+                skipped = Some(k);
+                None
             }
             Err(e) => {
                 error = Some(e.to_string());
@@ -418,6 +437,10 @@ impl<E: From<ExecEvent>> Worker<E> {
                 let failed = match result {
                     Ok(()) => false,
                     Err(OpError::Aborted) => return Err(Stop),
+                    Err(OpError::Skipped(k)) => {
+                        skipped = Some(k);
+                        true
+                    }
                     Err(e) => {
                         error = Some(e.to_string());
                         true
@@ -464,7 +487,13 @@ impl<E: From<ExecEvent>> Worker<E> {
             }
         }
         drop(running);
-        Ok(self.report(index, step, measured, &total, &step_before, error))
+        let mut report = self.report(index, step, measured, &total, &step_before, error);
+        if skipped.is_some() {
+            // Not checked: what they would compare was never done.
+            report.expect.clear();
+            report.skipped = skipped;
+        }
+        Ok(report)
     }
 
     fn report(
@@ -517,6 +546,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             expect,
             error,
             program: None,
+            skipped: None,
         }
     }
 
@@ -528,15 +558,19 @@ impl<E: From<ExecEvent>> Worker<E> {
         step: &Step,
         p: &crate::scenario::Program,
     ) -> Result<StepOutcome, Stop> {
-        if let Some(why) = super::program::missing(p) {
-            return Ok(self.report(
+        if let Some(skip) = super::program::missing(p) {
+            let mut report = self.report(
                 index,
                 step,
                 Readings::default(),
                 &SliceOut::default(),
                 &PageCounts::default(),
-                Some(why),
-            ));
+                None,
+            );
+            // Not checked: what they would compare never ran.
+            report.expect.clear();
+            report.skipped = Some(skip);
+            return Ok(report);
         }
         let shared = Arc::clone(&self.shared);
         let follow = |f: std::fs::File| {
@@ -605,7 +639,8 @@ impl<E: From<ExecEvent>> Worker<E> {
             modeled,
             expect,
             error,
-            program: Some(ran.outcome),
+            program: Some(Box::new(ran.outcome)),
+            skipped: None,
         })
     }
 

@@ -54,6 +54,7 @@ fn step_report() -> StepOutcome {
         expect: vec![],
         error: None,
         program: None,
+        skipped: None,
     }
 }
 

@@ -256,6 +256,16 @@ impl Walk<'_> {
         }
     }
 
+    /// A write of `bytes` at the end of the file whatever the offset
+    /// (`RWF_APPEND`); `moves` when it is at the fd's position, which then
+    /// follows it.
+    pub fn append(&mut self, bytes: u64, moves: bool) {
+        self.len = self.len.saturating_add(bytes);
+        if moves {
+            self.pos = self.len;
+        }
+    }
+
     /// `read(2)` of `bytes` from `offset`: the position moves, at most to the end.
     pub fn read(&mut self, offset: u64, bytes: u64) {
         self.pos = offset.saturating_add(bytes).min(self.len);
@@ -354,6 +364,7 @@ mod tests {
         Op::Write(Write {
             bytes: nonzero(bytes),
             chunk: nonzero(1),
+            rwf: Rwf::NONE,
         })
     }
 
@@ -372,6 +383,7 @@ mod tests {
             chunk: nonzero(bytes.min(1000)),
             offset,
             pattern: Pattern::Sequential,
+            rwf: Rwf::NONE,
         })
     }
 
@@ -553,6 +565,7 @@ mod tests {
             bytes: nonzero(10),
             chunk: nonzero(1 << 40),
             offset: 0,
+            rwf: Rwf::NONE,
         });
         let e = plan(0, vec![read])
             .unwrap()

@@ -8,8 +8,8 @@ use iotour_core::engine::{EngineConfig, ExecEvent, Snapshot, Speed};
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::{
     AnonMmap, BufferedWrite, Expectation, Extent, FileSetup, Key, Malloc, Meta, Mmap, Msync,
-    Munmap, Op, OpenFlags, Origin, Pattern, Plan, Pwrite, Read, Reopen, Rule, SendToSocket, Sleep,
-    Step, SyncFileRange, Target, Text, Touch as TouchOp, Via, WaitWriteback, Write, nonzero,
+    Munmap, Op, OpenFlags, Origin, Pattern, Plan, Pwrite, Read, Reopen, Rule, Rwf, SendToSocket,
+    Sleep, Step, SyncFileRange, Target, Text, Touch as TouchOp, Via, WaitWriteback, Write, nonzero,
 };
 
 // Test-only: events are moved once, size does not matter here.
@@ -73,6 +73,7 @@ pub fn write(bytes: u64, chunk: u64) -> Op {
     Op::Write(Write {
         bytes: nonzero(bytes),
         chunk: nonzero(chunk),
+        rwf: Rwf::NONE,
     })
 }
 
@@ -90,6 +91,7 @@ pub fn pwrite(bytes: u64, chunk: u64, offset: u64, pattern: Pattern) -> Op {
         chunk: nonzero(chunk),
         offset,
         pattern,
+        rwf: Rwf::NONE,
     })
 }
 
@@ -98,6 +100,7 @@ pub fn read(bytes: u64, chunk: u64, offset: u64) -> Op {
         bytes: nonzero(bytes),
         chunk: nonzero(chunk),
         offset,
+        rwf: Rwf::NONE,
     })
 }
 

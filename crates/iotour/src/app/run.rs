@@ -26,6 +26,8 @@ pub enum Status {
     },
     /// The run stopped early: it could not start, or a step failed.
     Failed,
+    /// The run ended at a step this machine cannot run (nothing failed).
+    Skipped,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub enum StepState {
     Running,
     Done,
     Failed(String),
+    /// Not run: this machine lacks what it needs (the reason).
+    Skipped(String),
 }
 
 /// One step as far as it has run.
@@ -255,6 +259,8 @@ impl RunState {
             ExecEvent::Finished(report) => {
                 self.status = if report.steps.iter().any(|s| s.error.is_some()) {
                     Status::Failed
+                } else if report.ok && report.skipped().is_some() {
+                    Status::Skipped
                 } else {
                     Status::Done { ok: report.ok }
                 };
@@ -329,9 +335,10 @@ impl RunState {
             })
             .collect();
         self.flow.add(&missing, self.now, true);
-        v.state = match &report.error {
-            Some(e) => StepState::Failed(e.clone()),
-            None => StepState::Done,
+        v.state = match (&report.error, &report.skipped) {
+            (Some(e), _) => StepState::Failed(e.clone()),
+            (None, Some(k)) => StepState::Skipped(k.to_string()),
+            (None, None) => StepState::Done,
         };
         v.measured = report.measured;
         v.report = Some(report);

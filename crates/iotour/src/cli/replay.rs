@@ -75,14 +75,14 @@ pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
             out.line(&json_pretty(&reports)?)?;
         }
     } else {
-        for (report, _) in &runs {
-            out.print(&table::render(report))?;
-            out.line("")?;
-        }
         // The recording names the machine that ran it; this names the one
         // showing it, which may be another (another OS, even).
         let here = iotour_core::machine::Machine::here();
         out.line(&format!("replayed on: {}", table::machine_line(&here)))?;
+        for (report, _) in &runs {
+            out.print(&table::render(report))?;
+            out.line("")?;
+        }
         if runs.len() > 1 {
             out.print(&compare_table::render(&Comparison::new(&runs)))?;
         }

@@ -6,12 +6,16 @@
 //! - `UNKNOWN id (n steps, 5 of 7 checks held; unknown: step 1 wchar, ...;
 //!   sources: io=unavailable)`: nothing failed, but some expectations could
 //!   not be checked because a measurement source is missing or switched off
-//!   (`IOTOUR_DISABLE`, no cachestat in the kernel, ...).
+//!   (`IOTOUR_DISABLE`, no cachestat in the kernel, ...);
+//! - `SKIP id: step 2 (pwrite) RWF_DONTCACHE ... came with Linux 6.14; not
+//!   available here (...)`: nothing failed, but a step needs what this
+//!   machine lacks (a kernel feature, named with the version that brought
+//!   it, or a program, named with what to install), so the run ended there.
 //!
 //! An unknown value is never a pass. By default it is not a failure either:
 //! a lesson that cannot be checked on this machine is reported as such, the
 //! lines are followed by a count, and the exit code is 0 when nothing failed.
-//! `--strict` counts unknown as failed (exit 1).
+//! `--strict` counts unknown and skipped as failed (exit 1).
 //!
 //! Exit 0 when nothing failed, 1 when any failed, 2 on bad input.
 
@@ -32,7 +36,8 @@ use iotour_core::scenario::catalog::builtin_ids;
 pub struct VerifyArgs {
     /// Scenario ids or .toml paths (default: every built-in).
     pub scenarios: Vec<String>,
-    /// Count an expectation whose value could not be measured as failed.
+    /// Count an expectation whose value could not be measured, and a
+    /// skipped scenario, as failed.
     #[arg(long)]
     pub strict: bool,
 }
@@ -44,9 +49,11 @@ pub enum Verdict {
     Fail,
     /// No expectation failed, but some could not be checked.
     Unknown,
+    /// Nothing failed, but a step needs what this machine lacks.
+    Skip,
 }
 
-/// The verdict of one report: failures first, then unknowns.
+/// The verdict of one report: failures first, then skips, then unknowns.
 pub fn judge(report: &RunOutcome) -> Verdict {
     let failed = report
         .steps
@@ -54,6 +61,8 @@ pub fn judge(report: &RunOutcome) -> Verdict {
         .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.ok && x.actual.is_some()));
     if failed || (!report.ok && !has_unknown(report)) {
         Verdict::Fail
+    } else if report.skipped().is_some() {
+        Verdict::Skip
     } else if has_unknown(report) {
         Verdict::Unknown
     } else {
@@ -78,6 +87,18 @@ pub fn verdict(report: &RunOutcome) -> String {
             report.steps.len(),
             checks
         ),
+        Verdict::Skip => match report.skipped() {
+            Some((i, skip)) => format!(
+                "SKIP {}: step {i} ({}) {}",
+                safe(&report.scenario),
+                report
+                    .steps
+                    .get(i - 1)
+                    .map_or_else(String::new, |s| safe(&s.op).into_owned()),
+                safe(&skip.to_string())
+            ),
+            None => format!("SKIP {}", safe(&report.scenario)),
+        },
         Verdict::Unknown => {
             let held = report
                 .steps
@@ -156,7 +177,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
         plans.push(catalog.resolve(name).map_err(|e| anyhow::anyhow!("{e}"))?);
     }
     let out = Output::new();
-    let (mut failed, mut unknown) = (0, 0);
+    let (mut failed, mut unknown, mut skipped) = (0, 0, 0);
     for plan in plans {
         let id = plan.id().to_owned();
         match run_headless(plan, engine_config(global)?) {
@@ -165,6 +186,7 @@ pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
                     Verdict::Pass => {}
                     Verdict::Fail => failed += 1,
                     Verdict::Unknown => unknown += 1,
+                    Verdict::Skip => skipped += 1,
                 }
                 out.line(&verdict(&r))?;
             }
@@ -187,6 +209,20 @@ pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
         ))?;
         if args.strict {
             failed += unknown;
+        }
+    }
+    if skipped > 0 {
+        out.line(&format!(
+            "{skipped} scenario(s) skipped: this machine lacks what a step needs (the line says \
+             what); a skip is not a pass{}",
+            if args.strict {
+                " (--strict: counted as failed)"
+            } else {
+                " (--strict counts them as failed)"
+            }
+        ))?;
+        if args.strict {
+            failed += skipped;
         }
     }
     Ok(Exit::Status(if failed == 0 {

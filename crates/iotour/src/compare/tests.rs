@@ -30,6 +30,7 @@ fn step(syscalls: Option<u64>, wchar: Option<u64>, cpu: u64, ns: u64) -> StepOut
         expect: vec![],
         error: None,
         program: None,
+        skipped: None,
     }
 }
 

@@ -49,6 +49,7 @@ mod tests {
                 expect: vec![],
                 error: None,
                 program: None,
+                skipped: None,
             }],
             ok: true,
         };

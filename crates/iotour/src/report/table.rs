@@ -124,6 +124,9 @@ pub fn render(r: &RunOutcome) -> String {
         if let Some(err) = &step.error {
             let _ = writeln!(out, "    error: {}", safe(err));
         }
+        if let Some(skip) = &step.skipped {
+            let _ = writeln!(out, "    SKIP: {}", safe(&skip.to_string()));
+        }
     }
     let _ = writeln!(out);
     for step in &r.steps {
@@ -137,7 +140,12 @@ pub fn render(r: &RunOutcome) -> String {
             );
         }
     }
-    let _ = writeln!(out, "{}", if r.ok { "ok" } else { "FAILED" });
+    let end = match r.skipped() {
+        _ if !r.ok => "FAILED".to_string(),
+        Some((i, skip)) => format!("SKIP at step {i}: {}", safe(&skip.to_string())),
+        None => "ok".to_string(),
+    };
+    let _ = writeln!(out, "{end}");
     out
 }
 
@@ -168,6 +176,7 @@ mod tests {
             }],
             error: err.map(str::to_string),
             program: None,
+            skipped: None,
         };
         let r = RunOutcome {
             scenario: "s".into(),

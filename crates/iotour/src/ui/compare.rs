@@ -98,6 +98,7 @@ fn status_strip(area: Rect, buf: &mut Buffer, view: &CompareView<'_>, t: &Theme)
             Status::Done { ok: true } => ("✓ done", t.ok),
             Status::Done { ok: false } => ("✗ expectation failed", t.fail),
             Status::Failed => ("✗ failed", t.fail),
+            Status::Skipped => ("– skipped", t.paused),
         };
         spans.push(Span::styled(format!("{} ", letter(i)), t.key));
         spans.push(Span::styled(format!("{} ", safe(run.plan.id())), t.title));

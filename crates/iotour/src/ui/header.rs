@@ -47,6 +47,7 @@ impl Widget for &Header<'_> {
             Status::Done { ok: true } => (t!(v.lang, "header.done"), t.ok),
             Status::Done { ok: false } => (t!(v.lang, "header.done_an_expectation_failed"), t.fail),
             Status::Failed => (t!(v.lang, "header.failed"), t.fail),
+            Status::Skipped => (t!(v.lang, "header.skipped"), t.paused),
         };
         let n = run.plan.steps().len();
         // Held before a question, the header names the step about to run.

@@ -1,7 +1,8 @@
 //! What the lecturer reads: the step's `say` text in the chosen language, the
 //! Java API and call chain, the predict-mode question, and each expectation
 //! with its measured value and ✓/✗ once the step is done. A worker error
-//! shows here as its own red box, and the program stays usable.
+//! shows here as its own red box, and the program stays usable; a skipped
+//! step (this machine lacks what it needs) as its own box with the reason.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -31,23 +32,28 @@ impl Narration<'_> {
         Some(run.gate.or(run.current).unwrap_or(1))
     }
 
-    /// The reason the run or the narrated step failed, if it did.
-    fn failure(&self, index: Option<usize>) -> Option<String> {
+    /// The reason the run or the narrated step failed, if it did, or why
+    /// the narrated step was skipped (`true`).
+    fn failure(&self, index: Option<usize>) -> Option<(String, bool)> {
         let run = self.view.run;
         if let Some(e) = &run.failure {
-            return Some(safe(&format!("{e:#}")).into_owned());
+            return Some((safe(&format!("{e:#}")).into_owned(), false));
         }
         let i = index?;
-        match &run.steps.get(i - 1)?.state {
-            StepState::Failed(e) => Some(format!(
-                "{} {i} ({}) {}: {}",
+        let (word, why, skipped) = match &run.steps.get(i - 1)?.state {
+            StepState::Failed(e) => (t!(self.view.lang, "narration.failed"), e, false),
+            StepState::Skipped(k) => (t!(self.view.lang, "narration.skipped"), k, true),
+            _ => return None,
+        };
+        Some((
+            format!(
+                "{} {i} ({}) {word}: {}",
                 t!(self.view.lang, "narration.step"),
                 run.plan.steps()[i - 1].op.name(),
-                t!(self.view.lang, "narration.failed"),
-                safe(e),
-            )),
-            _ => None,
-        }
+                safe(why),
+            ),
+            skipped,
+        ))
     }
 }
 
@@ -78,11 +84,24 @@ impl Widget for &Narration<'_> {
         if inner.is_empty() {
             return;
         }
-        if let Some(err) = self.failure(index) {
+        if let Some((err, skipped)) = self.failure(index) {
             let w = inner.width.saturating_sub(2) as usize;
+            let (text_style, border, title) = if skipped {
+                (
+                    t.paused,
+                    t.paused,
+                    format!(" – {} ", t!(v.lang, "narration.skipped")),
+                )
+            } else {
+                (
+                    t.error,
+                    t.fail,
+                    format!(" ✗ {} ", t!(v.lang, "narration.error")),
+                )
+            };
             let lines: Vec<Line> = wrap(&err, w)
                 .into_iter()
-                .map(|l| Line::styled(l, t.error))
+                .map(|l| Line::styled(l, text_style))
                 .collect();
             let h = (lines.len() as u16 + 2).min(inner.height);
             let [err_area, rest] = inner.layout(&Layout::vertical([
@@ -91,11 +110,8 @@ impl Widget for &Narration<'_> {
             ]));
             let err_block = Block::new()
                 .borders(Borders::ALL)
-                .border_style(t.fail)
-                .title(Span::styled(
-                    format!(" ✗ {} ", t!(v.lang, "narration.error")),
-                    t.fail,
-                ));
+                .border_style(border)
+                .title(Span::styled(title, border));
             Paragraph::new(lines).block(err_block).render(err_area, buf);
             inner = rest;
         }

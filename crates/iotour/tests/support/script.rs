@@ -15,7 +15,7 @@ use iotour_core::outcome::{
 use iotour_core::probe::pages::{CellState, PageCounts, PageMap};
 use iotour_core::probe::system::SystemMem;
 use iotour_core::scenario::{
-    Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, SendToSocket, Step, Text, Via,
+    Expectation, FileSetup, Key, Meta, Op, Origin, Plan, Rule, Rwf, SendToSocket, Step, Text, Via,
     Write, nonzero,
 };
 
@@ -78,6 +78,7 @@ pub fn plan_as(id: &str, meta: Meta) -> Plan {
             Op::Write(Write {
                 bytes: nonzero(4 << 20),
                 chunk: nonzero(4096),
+                rwf: Rwf::NONE,
             }),
             text(
                 "Each write(2) copies 4 KiB from the user buffer into the page cache and returns: the pages are dirty, not yet on disk.",
@@ -294,6 +295,7 @@ fn step_done(
         expect,
         error: None,
         program: None,
+        skipped: None,
     }))
 }
 

@@ -3,8 +3,9 @@
 //! The fd's position is tracked by the engine; when it is not at `offset`
 //! already, one `lseek(2)` puts it there (and is counted).
 
+use super::rwf;
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, check_direct, io_buffer, retry};
-use crate::scenario;
+use crate::scenario::{self, Rwf};
 
 pub struct Read {
     bytes: u64,
@@ -15,11 +16,14 @@ pub struct Read {
     total: u64,
     buf: AlignedBuf,
     eof: bool,
+    /// Each call a preadv2 at the fd's position with these flags.
+    rwf: Rwf,
 }
 
 impl Read {
     pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Read) -> Result<Read, OpError> {
         let (bytes, chunk, offset) = (op.bytes.get(), op.chunk.get(), op.offset);
+        rwf::check_enabled(ctx, op.rwf)?;
         check_direct(
             ctx.file,
             "read",
@@ -36,6 +40,7 @@ impl Read {
             // Never more than the step reads: `chunk` alone is user input.
             buf: io_buffer(ctx, chunk.min(bytes))?,
             eof: false,
+            rwf: op.rwf,
         })
     }
 }
@@ -70,13 +75,25 @@ impl Running for Read {
             }
             let len = crate::cast::usize(self.chunk.min(self.bytes - self.done_bytes));
             let ptr = self.buf.as_mut_ptr();
+            let rwf = self.rwf;
             let n = retry(&mut out.calls, || {
                 // SAFETY: `ptr` has room for `len ≤ chunk` bytes.
-                unsafe { libc::read(fd, ptr.cast(), len) }
+                unsafe {
+                    if rwf.is_empty() {
+                        libc::read(fd, ptr.cast(), len)
+                    } else {
+                        rwf::preadv2(fd, ptr, len, -1, rwf)
+                    }
+                }
             })
-            .map_err(|e| OpError::Os {
-                attempted: format!("read(2) of {len} bytes at offset {}", ctx.file.pos),
-                source: e,
+            .map_err(|e| {
+                let call = if rwf.is_empty() {
+                    "read(2)"
+                } else {
+                    "preadv2(2)"
+                };
+                let attempted = format!("{call} of {len} bytes at offset {}", ctx.file.pos);
+                rwf::refused(ctx, call, rwf, attempted, e)
             })?;
             self.calls_done += 1;
             out.units += 1;

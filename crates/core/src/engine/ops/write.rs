@@ -3,8 +3,9 @@
 
 use std::num::NonZeroU64;
 
+use super::rwf;
 use super::{AlignedBuf, Ctx, OpError, Running, SliceOut, check_direct, io_buffer, retry};
-use crate::scenario::{self, Pattern};
+use crate::scenario::{self, Pattern, Rwf, RwfFlag};
 
 /// `write(2)` of `chunk` bytes from one user buffer; with `buffer` set, what
 /// Java's `BufferedOutputStream` does with the same chunks.
@@ -17,6 +18,8 @@ pub struct Write {
     src: AlignedBuf,
     buffered: Option<Buffered>,
     finished: bool,
+    /// Each call a pwritev2 at the fd's position with these flags.
+    rwf: Rwf,
 }
 
 /// `BufferedOutputStream`'s byte array and its fill count.
@@ -31,9 +34,11 @@ impl Write {
         bytes: NonZeroU64,
         chunk: NonZeroU64,
         buffer: Option<NonZeroU64>,
+        rwf: Rwf,
     ) -> Result<Write, OpError> {
         let (bytes, chunk, buffer) = (bytes.get(), chunk.get(), buffer.map(NonZeroU64::get));
-        if ctx.file.flags.append {
+        rwf::check_enabled(ctx, rwf)?;
+        if ctx.file.flags.append || rwf.contains(RwfFlag::Append) {
             ctx.file.pos = ctx.file.size().map_err(|e| OpError::Os {
                 attempted: "fstat of the working file".into(),
                 source: e,
@@ -74,14 +79,17 @@ impl Write {
             src,
             buffered,
             finished: false,
+            rwf,
         })
     }
 
-    /// One write(2) of `len` bytes at `ptr`, looping over short writes.
+    /// One write(2) (pwritev2 at the fd's position with `rwf`) of `len`
+    /// bytes at `ptr`, looping over short writes.
     fn write_all(
         ctx: &mut Ctx<'_>,
         ptr: *const u8,
         len: usize,
+        rwf: Rwf,
         out: &mut SliceOut,
     ) -> Result<(), OpError> {
         let mut done = 0usize;
@@ -89,15 +97,26 @@ impl Write {
             let fd = ctx.file.fd();
             let n = retry(&mut out.calls, || {
                 // SAFETY: `ptr[done..len]` lies inside a live buffer we own.
-                unsafe { libc::write(fd, ptr.add(done).cast(), len - done) }
+                unsafe {
+                    if rwf.is_empty() {
+                        libc::write(fd, ptr.add(done).cast(), len - done)
+                    } else {
+                        rwf::pwritev2(fd, ptr.add(done), len - done, -1, rwf)
+                    }
+                }
             })
-            .map_err(|e| OpError::Os {
-                attempted: format!(
-                    "write(2) of {} bytes at file offset {}",
+            .map_err(|e| {
+                let call = if rwf.is_empty() {
+                    "write(2)"
+                } else {
+                    "pwritev2(2)"
+                };
+                let attempted = format!(
+                    "{call} of {} bytes at file offset {}",
                     len - done,
                     ctx.file.pos
-                ),
-                source: e,
+                );
+                rwf::refused(ctx, call, rwf, attempted, e)
             })?;
             if n == 0 {
                 return Err(OpError::Invalid(format!(
@@ -119,7 +138,7 @@ impl Write {
         {
             let (ptr, count) = (b.buf.as_ptr(), b.count);
             b.count = 0;
-            Self::write_all(ctx, ptr, count, out)?;
+            Self::write_all(ctx, ptr, count, self.rwf, out)?;
         }
         Ok(())
     }
@@ -140,14 +159,14 @@ impl Running for Write {
             let off = self.chunks_done * self.chunk;
             let len = crate::cast::usize(self.chunk.min(self.bytes - off));
             match self.buffered.as_mut() {
-                None => Self::write_all(ctx, self.src.as_ptr(), len, out)?,
+                None => Self::write_all(ctx, self.src.as_ptr(), len, self.rwf, out)?,
                 Some(b) => {
                     let cap = b.buf.len();
                     if len >= cap {
                         // BufferedOutputStream: a chunk as big as the buffer
                         // flushes what is buffered, then goes straight through.
                         self.flush(ctx, out)?;
-                        Self::write_all(ctx, self.src.as_ptr(), len, out)?;
+                        Self::write_all(ctx, self.src.as_ptr(), len, self.rwf, out)?;
                     } else {
                         if len > cap - b.count {
                             self.flush(ctx, out)?;
@@ -190,11 +209,13 @@ pub struct Pwrite {
     next: u64,
     order: Option<Permutation>,
     src: AlignedBuf,
+    rwf: Rwf,
 }
 
 impl Pwrite {
     pub fn new(ctx: &mut Ctx<'_>, op: &scenario::Pwrite) -> Result<Pwrite, OpError> {
         let (bytes, chunk, offset) = (op.bytes.get(), op.chunk.get(), op.offset);
+        rwf::check_enabled(ctx, op.rwf)?;
         check_direct(
             ctx.file,
             "pwrite",
@@ -210,6 +231,7 @@ impl Pwrite {
             next: 0,
             order: (op.pattern == Pattern::Random).then(|| Permutation::new(n, SEED)),
             src: io_buffer(ctx, chunk.min(bytes))?,
+            rwf: op.rwf,
         })
     }
 }
@@ -237,20 +259,26 @@ impl Running for Pwrite {
             let mut done = 0usize;
             while done < len {
                 let ptr = self.src.as_ptr();
+                let rwf = self.rwf;
                 let n = retry(&mut out.calls, || {
+                    let off = crate::cast::off_t(at + done as u64);
                     // SAFETY: `ptr[done..len]` is inside our live buffer.
                     unsafe {
-                        libc::pwrite(
-                            fd,
-                            ptr.add(done).cast(),
-                            len - done,
-                            crate::cast::off_t(at + done as u64),
-                        )
+                        if rwf.is_empty() {
+                            libc::pwrite(fd, ptr.add(done).cast(), len - done, off)
+                        } else {
+                            rwf::pwritev2(fd, ptr.add(done), len - done, off, rwf)
+                        }
                     }
                 })
-                .map_err(|e| OpError::Os {
-                    attempted: format!("pwrite(2) of {} bytes at offset {}", len - done, at),
-                    source: e,
+                .map_err(|e| {
+                    let call = if rwf.is_empty() {
+                        "pwrite(2)"
+                    } else {
+                        "pwritev2(2)"
+                    };
+                    let attempted = format!("{call} of {} bytes at offset {at}", len - done);
+                    rwf::refused(ctx, call, rwf, attempted, e)
                 })?;
                 if n == 0 {
                     return Err(OpError::Invalid(format!(

@@ -3,6 +3,7 @@
 use std::num::NonZeroU64;
 
 use super::super::walk::{Refusal, Walk};
+use super::rwf::{RWF, Rwf, RwfFlag};
 use super::{BYTES, CHUNK, Needs, OFFSET, Op, OpDef, Spec};
 use crate::model::{CopyKind, DataPath, Place, Work};
 
@@ -12,17 +13,21 @@ pub struct Read {
     pub bytes: NonZeroU64,
     pub chunk: NonZeroU64,
     pub offset: u64,
+    /// With flags, each call is a `preadv2(2)` at the fd's position.
+    pub rwf: Rwf,
 }
 
 pub(super) static READ: Spec = Spec {
     name: "read",
-    params: &[BYTES, CHUNK, OFFSET],
-    doc: "`read(2)` loop of `chunk` bytes from `offset`",
+    params: &[BYTES, CHUNK, OFFSET, RWF],
+    doc: "`read(2)` loop of `chunk` bytes from `offset`; `rwf` makes each call a `preadv2(2)` \
+          with those flags (as for `write`; `\"nowait\"` fails with EAGAIN on data not cached)",
     parse: |a| {
         Ok(Op::Read(Read {
             bytes: a.nonzero(&BYTES)?,
             chunk: a.nonzero(&CHUNK)?,
             offset: a.number(&OFFSET)?,
+            rwf: Rwf::of(&a.flags::<RwfFlag>(&RWF)?),
         }))
     },
 };
@@ -59,6 +64,7 @@ impl OpDef for Read {
                 Some(work.bytes),
             );
         }
+        super::rwf::notes(self.rwf, path);
     }
 
     fn needs(&self) -> Needs {

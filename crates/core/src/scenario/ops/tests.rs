@@ -21,6 +21,7 @@ fn write(bytes: u64, chunk: u64) -> Op {
     Op::Write(Write {
         bytes: nonzero(bytes),
         chunk: nonzero(chunk),
+        rwf: Rwf::NONE,
     })
 }
 
@@ -169,6 +170,7 @@ fn read_hit_has_no_dma_and_miss_has_it() {
         bytes: nonzero(8192),
         chunk: nonzero(4096),
         offset: 0,
+        rwf: Rwf::NONE,
     });
     let (c, n) = copies(
         &op,
@@ -350,6 +352,7 @@ fn sync_writes_add_the_disk_dma() {
         chunk: nonzero(4096),
         offset: 0,
         pattern: Pattern::Sequential,
+        rwf: Rwf::NONE,
     });
     let (c, _) = copies(&op, &w);
     assert_eq!(totals(&c, CopyKind::Cpu), (1, 4096));

@@ -4,6 +4,7 @@
 use std::num::NonZeroU64;
 
 use super::super::walk::{Refusal, Walk};
+use super::rwf::{RWF, Rwf, RwfFlag};
 use super::{BYTES, CHUNK, Kind, OFFSET, Op, OpDef, Param, Spec};
 use crate::model::{CopyKind, DataPath, Place, Work};
 
@@ -12,6 +13,8 @@ use crate::model::{CopyKind, DataPath, Place, Work};
 pub struct Write {
     pub bytes: NonZeroU64,
     pub chunk: NonZeroU64,
+    /// With flags, each call is a `pwritev2(2)` at the fd's position.
+    pub rwf: Rwf,
 }
 
 /// Java's `BufferedOutputStream`: chunks gather in a user buffer of `buffer`
@@ -30,6 +33,8 @@ pub struct Pwrite {
     pub chunk: NonZeroU64,
     pub offset: u64,
     pub pattern: Pattern,
+    /// With flags, each call is a `pwritev2(2)` at its offset.
+    pub rwf: Rwf,
 }
 
 /// The order of `pwrite`'s chunks.
@@ -63,13 +68,17 @@ const PATTERN: Param = Param {
 
 pub(super) static WRITE: Spec = Spec {
     name: "write",
-    params: &[BYTES, CHUNK],
+    params: &[BYTES, CHUNK, RWF],
     doc: "`write(2)` of `chunk` bytes until `bytes` are written, from one user buffer \
-          (FileOutputStream.write). The last call may be shorter.",
+          (FileOutputStream.write). The last call may be shorter. `rwf` makes each call a \
+          `pwritev2(2)` with those flags: `\"dontcache\"` (RWF_DONTCACHE, Linux 6.14; the step \
+          is skipped where the kernel lacks it), `\"dsync\"`, `\"sync\"`, `\"hipri\"`, \
+          `\"nowait\"`, `\"append\"`",
     parse: |a| {
         Ok(Op::Write(Write {
             bytes: a.nonzero(&BYTES)?,
             chunk: a.nonzero(&CHUNK)?,
+            rwf: Rwf::of(&a.flags::<RwfFlag>(&RWF)?),
         }))
     },
 };
@@ -91,15 +100,17 @@ pub(super) static BUFFERED_WRITE: Spec = Spec {
 
 pub(super) static PWRITE: Spec = Spec {
     name: "pwrite",
-    params: &[BYTES, CHUNK, OFFSET, PATTERN],
+    params: &[BYTES, CHUNK, OFFSET, PATTERN, RWF],
     doc: "positioned writes starting at `offset` (RandomAccessFile seek + write); \
-          `pattern = \"random\"` writes the chunks in a seeded, reproducible random order",
+          `pattern = \"random\"` writes the chunks in a seeded, reproducible random order; \
+          `rwf` as for `write` (`pwritev2(2)` at each offset)",
     parse: |a| {
         Ok(Op::Pwrite(Pwrite {
             bytes: a.nonzero(&BYTES)?,
             chunk: a.nonzero(&CHUNK)?,
             offset: a.number(&OFFSET)?,
             pattern: a.choice(&PATTERN)?,
+            rwf: Rwf::of(&a.flags::<RwfFlag>(&RWF)?),
         }))
     },
 };
@@ -111,12 +122,17 @@ impl OpDef for Write {
 
     fn walk(&self, w: &mut Walk<'_>) -> Result<(), Refusal> {
         w.buffer("chunk", self.chunk.get())?;
-        w.write(self.bytes.get());
+        if self.rwf.contains(RwfFlag::Append) {
+            w.append(self.bytes.get(), true);
+        } else {
+            w.write(self.bytes.get());
+        }
         Ok(())
     }
 
     fn copy_path(&self, work: &Work, path: &mut DataPath) {
-        into_the_file(work, path);
+        into_the_file(&with_rwf(work, self.rwf), path);
+        super::rwf::notes(self.rwf, path);
     }
 }
 
@@ -151,12 +167,25 @@ impl OpDef for Pwrite {
 
     fn walk(&self, w: &mut Walk<'_>) -> Result<(), Refusal> {
         w.buffer("chunk", self.chunk.get())?;
-        w.pwrite(self.offset, self.bytes.get());
+        if self.rwf.contains(RwfFlag::Append) {
+            w.append(self.bytes.get(), false);
+        } else {
+            w.pwrite(self.offset, self.bytes.get());
+        }
         Ok(())
     }
 
     fn copy_path(&self, work: &Work, path: &mut DataPath) {
-        into_the_file(work, path);
+        into_the_file(&with_rwf(work, self.rwf), path);
+        super::rwf::notes(self.rwf, path);
+    }
+}
+
+/// `RWF_SYNC`/`RWF_DSYNC` make the call synchronous as the open flags would.
+fn with_rwf(work: &Work, rwf: Rwf) -> Work {
+    Work {
+        synchronous: work.synchronous || rwf.synchronous(),
+        ..*work
     }
 }
 
@@ -175,7 +204,8 @@ fn into_the_file(work: &Work, path: &mut DataPath) {
         if work.synchronous {
             path.push(PageCache, Disk, Dma, Some(work.bytes));
             path.note(
-                "O_SYNC/O_DSYNC: each write(2) returns only after its pages reached the disk",
+                "O_SYNC/O_DSYNC (or RWF_SYNC/RWF_DSYNC): each call returns only after its pages \
+                 reached the disk",
             );
         }
     }

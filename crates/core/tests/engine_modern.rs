@@ -1,0 +1,168 @@
+//! The ops of the modern kernel against the real kernel: `rwf` flags
+//! (pwritev2/preadv2), and the step-level SKIP when a feature is missing
+//! (forced off with `IOTOUR_DISABLE`, as a kernel without it would be).
+
+use crate::support::engine as common;
+
+use common::*;
+use iotour_core::outcome::Skip;
+use iotour_core::probe::Disabled;
+use iotour_core::scenario::{Op, Pattern, Pwrite, Read, Rwf, RwfFlag, Write, nonzero};
+
+const MIB: u64 = 1 << 20;
+
+fn pwrite_rwf(bytes: u64, chunk: u64, flags: &[RwfFlag]) -> Op {
+    Op::Pwrite(Pwrite {
+        bytes: nonzero(bytes),
+        chunk: nonzero(chunk),
+        offset: 0,
+        pattern: Pattern::Sequential,
+        rwf: Rwf::of(flags),
+    })
+}
+
+/// Whether the kernel takes RWF_DONTCACHE here (6.14+, and the filesystem).
+fn dontcache_works(r: &iotour_core::outcome::RunOutcome) -> bool {
+    r.skipped().is_none()
+}
+
+#[test]
+fn dontcache_writes_into_uncached_pages_leave_few_cached_after_writeback() {
+    let plan = file(0)
+        .op(pwrite_rwf(8 * MIB, MIB, &[RwfFlag::Dontcache]))
+        .op(Op::Fsync)
+        .build();
+    let r = run(plan, config());
+    if !dontcache_works(&r) {
+        let (i, why) = r.skipped().unwrap();
+        assert_eq!(i, 1);
+        assert!(why.to_string().contains("6.14"), "{why}");
+        return;
+    }
+    assert!(r.ok, "{:?}", r.steps);
+    let w = &r.steps[0];
+    assert_eq!(w.error, None);
+    // One pwritev2 per chunk.
+    if r.environment.sources.syscalls == "tracepoint" {
+        assert_eq!(w.measured.syscalls, Some(8));
+    }
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(w.measured.wchar, Some(8 * MIB));
+    }
+    let cached = r.steps[1].measured.file_cached_pages.unwrap();
+    assert!(cached <= 2048 / 8, "{cached} of 2048 pages still cached");
+    assert!(
+        w.modeled.notes.iter().any(|n| n.contains("RWF_DONTCACHE")),
+        "{:?}",
+        w.modeled.notes
+    );
+}
+
+#[test]
+fn plain_writes_and_dontcache_over_cached_pages_leave_them_cached() {
+    // The contrast: the same pwrite without the flag keeps every page, and
+    // the flag drops only what its own I/O brought in.
+    let plain = run(
+        file(8 * MIB)
+            .cold()
+            .op(pwrite_rwf(8 * MIB, MIB, &[]))
+            .op(Op::Fsync)
+            .build(),
+        config(),
+    );
+    assert!(plain.ok);
+    assert_eq!(plain.steps[1].measured.file_cached_pages, Some(2048));
+    let over = run(
+        file(8 * MIB)
+            .op(pwrite_rwf(8 * MIB, MIB, &[RwfFlag::Dontcache]))
+            .op(Op::Fsync)
+            .build(),
+        config(),
+    );
+    if !dontcache_works(&over) {
+        return;
+    }
+    let cached = over.steps[1].measured.file_cached_pages.unwrap();
+    assert!(cached >= 2048 * 7 / 8, "only {cached} of 2048 stayed");
+}
+
+#[test]
+fn rwf_dsync_writes_leave_nothing_dirty_and_the_model_says_dma() {
+    let op = Op::Write(Write {
+        bytes: nonzero(64 * 1024),
+        chunk: nonzero(4096),
+        rwf: Rwf::of(&[RwfFlag::Dsync]),
+    });
+    let r = run(file(0).op(op).build(), config());
+    assert!(r.ok, "{:?}", r.steps[0].error);
+    let s = &r.steps[0];
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(s.measured.file_dirty_pages, Some(0));
+    }
+    let dma = iotour_core::outcome::value_of(
+        iotour_core::scenario::Key::DmaCopyBytes,
+        &s.measured,
+        &s.modeled,
+    );
+    assert_eq!(dma, Some(64 * 1024));
+}
+
+#[test]
+fn rwf_nowait_reads_cached_data_and_says_eagain_otherwise() {
+    let op = Op::Read(Read {
+        bytes: nonzero(MIB),
+        chunk: nonzero(64 * 1024),
+        offset: 0,
+        rwf: Rwf::of(&[RwfFlag::Nowait]),
+    });
+    let r = run(file(MIB).cold().op(op).build(), config());
+    // Usually EAGAIN at once; a folio the eviction could not drop may let
+    // the first calls through, so only the message is asserted.
+    if let Some(e) = r.steps[0].error.as_deref() {
+        assert!(e.contains("EAGAIN") && e.contains("RWF_NOWAIT"), "{e:?}");
+    }
+    // Cached, the same read goes through.
+    let op = Op::Read(Read {
+        bytes: nonzero(MIB),
+        chunk: nonzero(64 * 1024),
+        offset: 0,
+        rwf: Rwf::of(&[RwfFlag::Nowait]),
+    });
+    let r = run(file(MIB).op(op).build(), config());
+    assert!(r.ok, "{:?}", r.steps[0].error);
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(r.steps[0].measured.rchar, Some(MIB));
+    }
+}
+
+#[test]
+fn a_feature_switched_off_skips_the_step_and_ends_the_run_without_failing() {
+    let mut c = config();
+    c.disabled = Disabled::parse("dontcache").unwrap();
+    let plan = file(MIB)
+        .op(write(4096, 4096))
+        .op(pwrite_rwf(MIB, MIB, &[RwfFlag::Dontcache]))
+        .op(Op::Fsync)
+        .build();
+    let r = run(plan, c);
+    // The first step ran; the second was skipped; the third never ran.
+    assert_eq!(r.steps.len(), 2, "{:?}", r.steps);
+    assert_eq!(r.steps[0].skipped, None);
+    let s = &r.steps[1];
+    assert_eq!(s.error, None);
+    assert!(s.expect.is_empty());
+    match &s.skipped {
+        Some(Skip::KernelFeature { since, detail, .. }) => {
+            assert_eq!(since, "6.14");
+            assert!(detail.contains("IOTOUR_DISABLE=dontcache"), "{detail}");
+        }
+        other => panic!("not skipped for a kernel feature: {other:?}"),
+    }
+    assert!(r.ok, "a skip is not a failure");
+    assert_eq!(r.skipped().map(|(i, _)| i), Some(2));
+    // Nothing was written by the skipped step: the file holds its prefill.
+    assert_eq!(
+        s.measured.wchar, None,
+        "a step that never ran measured nothing"
+    );
+}
