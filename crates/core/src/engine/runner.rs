@@ -46,6 +46,9 @@ struct Worker<E> {
     page_size: u64,
     /// The working directory's path: `program` steps name files by it.
     workdir: PathBuf,
+    /// The page sampler follows a `program` step's watched file, not the
+    /// working file.
+    sampler_elsewhere: bool,
     disabled: Disabled,
 }
 
@@ -153,6 +156,7 @@ where
         anon: Vec::new(),
         page_size: page_size(),
         workdir: setup.workdir.clone(),
+        sampler_elsewhere: false,
         disabled: setup.disabled,
     };
     if !w.emit(ExecEvent::Ready {
@@ -391,6 +395,9 @@ impl<E: From<ExecEvent>> Worker<E> {
         if let Op::Program(p) = &step.op {
             return self.program_step(index, step, p);
         }
+        if self.sampler_elsewhere {
+            self.sample_working_file();
+        }
         let step_before = self.counts();
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.
@@ -587,7 +594,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             aborted: &aborted,
         };
         let ran = super::program::run(p, &env).map_err(|_| Stop)?;
-        self.after_program();
+        self.after_program(p);
         let mut measured = ran.measured;
         let sys = read_system_mem();
         measured.system_dirty_kb = sys.dirty_kb;
@@ -647,7 +654,7 @@ impl<E: From<ExecEvent>> Worker<E> {
     /// After a program ran: if it replaced the working file (deleted and
     /// created it anew), later steps work on the new one; the page sampler
     /// goes back to the working file.
-    fn after_program(&mut self) {
+    fn after_program(&mut self, p: &crate::scenario::Program) {
         let same = |a: &std::fs::File, b: &std::fs::File| match (a.metadata(), b.metadata()) {
             (Ok(x), Ok(y)) => {
                 use std::os::unix::fs::MetadataExt;
@@ -662,6 +669,17 @@ impl<E: From<ExecEvent>> Worker<E> {
             self.file.flags = OpenFlags::default();
             self.file.pos = 0;
         }
+        // The page map stays on another watched file until a step that is
+        // not a program (a Redis AOF is still worth looking at after its run).
+        self.sampler_elsewhere = p.watch.is_some();
+        if !self.sampler_elsewhere {
+            self.sample_working_file();
+        }
+    }
+
+    /// Point the page sampler at the working file.
+    fn sample_working_file(&mut self) {
+        self.sampler_elsewhere = false;
         *self
             .shared
             .sampler_file

@@ -29,12 +29,13 @@ where
         if shared.control.is_aborted() {
             return;
         }
-        if file.is_none()
-            && let Some(f) = shared
-                .sampler_file
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .take()
+        // A new file in the slot replaces the one sampled: a `program` step
+        // points the sampler at its watched file, and back afterwards.
+        if let Some(f) = shared
+            .sampler_file
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
         {
             let probe = PageProbe::detect(disabled, &f);
             file = Some((f, probe));

@@ -108,6 +108,18 @@ pub struct RunState {
 }
 
 impl RunState {
+    /// The file the page map shows when it is not the working file: the
+    /// `watch` of a `program` step, which the engine's sampler follows from
+    /// that step until the next step that is not a program.
+    #[must_use]
+    pub fn sampled_file(&self) -> Option<&str> {
+        let step = self.plan.steps().get(self.current?.checked_sub(1)?)?;
+        match &step.op {
+            iotour_core::scenario::Op::Program(p) => p.watch.as_ref().map(|w| w.as_str()),
+            _ => None,
+        }
+    }
+
     /// A run about to start as engine `epoch`; `predict` starts it paused
     /// and stepwise so the first question can be asked.
     pub fn new(plan: Plan, epoch: u64, speed: Speed, predict: bool) -> RunState {

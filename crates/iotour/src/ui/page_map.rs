@@ -36,7 +36,17 @@ impl Widget for &PageMapPanel<'_> {
         let v = &self.view;
         let t = v.theme;
         let title = Line::from(Span::styled(
-            format!(" {} ", t!(v.lang, "page_map.page_cache_the_working_file")),
+            format!(
+                " {} ",
+                match v.run.sampled_file() {
+                    Some(path) => t!(
+                        v.lang,
+                        "page_map.page_cache_of",
+                        path = crate::sanitize::safe(path)
+                    ),
+                    None => t!(v.lang, "page_map.page_cache_the_working_file").to_string(),
+                }
+            ),
             t.title,
         ));
         let block = panel_block(title, self.focused, t);
