@@ -115,7 +115,10 @@ impl RunState {
     pub fn sampled_file(&self) -> Option<&str> {
         let step = self.plan.steps().get(self.current?.checked_sub(1)?)?;
         match &step.op {
-            iotour_core::scenario::Op::Program(p) => p.watch.as_ref().map(|w| w.as_str()),
+            iotour_core::scenario::Op::Program(p) => p
+                .watch
+                .as_ref()
+                .map(iotour_core::scenario::WatchPath::as_str),
             _ => None,
         }
     }
