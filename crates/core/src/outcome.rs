@@ -165,7 +165,29 @@ pub struct Verdict {
     pub rule: String,
     /// `null` when the figure is unknown; the expectation then fails.
     pub actual: Option<u64>,
+    /// The rule held.
     pub ok: bool,
+    /// The claim is machine-dependent (`soft` in the scenario): when it does
+    /// not hold it is "not seen this time" and does not fail the run.
+    /// Recordings made before soft expectations read as `false`.
+    #[serde(default)]
+    pub soft: bool,
+    /// Why a soft claim may not be seen (the scenario's `soft` text, English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+impl Verdict {
+    /// The run may go on counting as a pass: the rule held, or it is a soft
+    /// claim that was not seen this time.
+    pub fn passes(&self) -> bool {
+        self.ok || self.soft
+    }
+
+    /// A soft claim that did not hold this time.
+    pub fn not_seen(&self) -> bool {
+        self.soft && !self.ok
+    }
 }
 
 pub mod duration_ns;
@@ -232,5 +254,27 @@ mod tests {
         let mut start = Readings::default();
         start.set_counters(&slice);
         assert_eq!((start.syscalls, start.rss_kb), (Some(3), None));
+    }
+}
+
+#[cfg(test)]
+mod verdict_tests {
+    use super::Verdict;
+
+    #[test]
+    fn a_verdict_recorded_before_soft_claims_reads_as_hard() {
+        let v: Verdict =
+            serde_json::from_str(r#"{"key":"syscalls","rule":"== 1","actual":2,"ok":false}"#)
+                .unwrap();
+        assert!(!v.soft && v.why.is_none());
+        assert!(!v.passes() && !v.not_seen());
+        let soft = Verdict {
+            soft: true,
+            why: Some("a sync by someone else".into()),
+            ..v
+        };
+        assert!(soft.passes() && soft.not_seen());
+        let back: Verdict = serde_json::from_str(&serde_json::to_string(&soft).unwrap()).unwrap();
+        assert_eq!(back, soft);
     }
 }

@@ -11,6 +11,7 @@ mod engine_sigbus;
 mod engine_workdir_attack;
 mod engine_worker_panic;
 mod lessons;
+mod lessons_paced;
 mod parser_props;
 mod scenario_builtins;
 mod scenario_docs;

@@ -115,6 +115,12 @@ pub struct ExpectReport {
     pub rule: String,
     pub actual: Option<u64>,
     pub ok: bool,
+    /// A machine-dependent claim: when `ok` is false it was not seen this
+    /// time, which does not fail the run.
+    pub soft: bool,
+    /// Why a soft claim may not be seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 impl From<&RunOutcome> for RunReport {
@@ -234,6 +240,8 @@ impl From<&Verdict> for ExpectReport {
             rule: v.rule.clone(),
             actual: v.actual,
             ok: v.ok,
+            soft: v.soft,
+            why: v.why.clone(),
         }
     }
 }

@@ -162,7 +162,7 @@ where
         match w.step(i + 1, step) {
             Ok(r) => {
                 let failed = r.error.is_some();
-                ok &= !failed && r.expect.iter().all(|e| e.ok);
+                ok &= !failed && r.expect.iter().all(Verdict::passes);
                 let sent = w.emit(ExecEvent::StepDone(r.clone()));
                 reports.push(r);
                 w.shared.control.step_done();
@@ -510,6 +510,8 @@ impl<E: From<ExecEvent>> Worker<E> {
                     rule: e.rule.to_string(),
                     actual,
                     ok: error.is_none() && e.check(actual),
+                    soft: e.soft.is_some(),
+                    why: e.soft.as_ref().map(|t| t.en.clone()),
                 }
             })
             .collect();

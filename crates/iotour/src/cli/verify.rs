@@ -51,7 +51,7 @@ pub fn judge(report: &RunOutcome) -> Verdict {
     let failed = report
         .steps
         .iter()
-        .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.ok && x.actual.is_some()));
+        .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.passes() && x.actual.is_some()));
     if failed || (!report.ok && !has_unknown(report)) {
         Verdict::Fail
     } else if has_unknown(report) {
@@ -65,19 +65,36 @@ fn has_unknown(report: &RunOutcome) -> bool {
     report
         .steps
         .iter()
-        .any(|s| s.expect.iter().any(|x| x.actual.is_none()))
+        .any(|s| s.expect.iter().any(|x| x.actual.is_none() && !x.soft))
 }
 
 /// The verdict line for one report.
 pub fn verdict(report: &RunOutcome) -> String {
     let checks: usize = report.steps.iter().map(|s| s.expect.len()).sum();
     match judge(report) {
-        Verdict::Pass => format!(
-            "PASS {} ({} steps, {} checks)",
-            safe(&report.scenario),
-            report.steps.len(),
-            checks
-        ),
+        Verdict::Pass => {
+            let not_seen: Vec<String> = report
+                .steps
+                .iter()
+                .flat_map(|s| {
+                    s.expect
+                        .iter()
+                        .filter(|x| x.not_seen())
+                        .map(move |x| format!("step {} {}", s.index, safe(&x.key)))
+                })
+                .collect();
+            let tail = if not_seen.is_empty() {
+                String::new()
+            } else {
+                format!("; not seen this time: {}", not_seen.join(", "))
+            };
+            format!(
+                "PASS {} ({} steps, {} checks{tail})",
+                safe(&report.scenario),
+                report.steps.len(),
+                checks
+            )
+        }
         Verdict::Unknown => {
             let held = report
                 .steps
@@ -91,7 +108,7 @@ pub fn verdict(report: &RunOutcome) -> String {
                 .flat_map(|s| {
                     s.expect
                         .iter()
-                        .filter(|x| x.actual.is_none())
+                        .filter(|x| x.actual.is_none() && !x.soft)
                         .map(move |x| format!("step {} {}", s.index, safe(&x.key)))
                 })
                 .collect();
@@ -130,7 +147,7 @@ pub fn verdict(report: &RunOutcome) -> String {
                         safe(err)
                     );
                 }
-                if let Some(x) = s.expect.iter().find(|x| !x.ok && x.actual.is_some()) {
+                if let Some(x) = s.expect.iter().find(|x| !x.passes() && x.actual.is_some()) {
                     return format!(
                         "FAIL {}: step {} {}",
                         safe(&report.scenario),

@@ -92,10 +92,12 @@ pub fn plan_as(id: &str, meta: Meta) -> Plan {
                 Expectation {
                     key: Key::Syscalls,
                     rule: Rule::Eq(1024),
+                    soft: None,
                 },
                 Expectation {
                     key: Key::FileDirtyPages,
                     rule: Rule::Ge(1000),
+                    soft: None,
                 },
             ],
         ),
@@ -110,6 +112,7 @@ pub fn plan_as(id: &str, meta: Meta) -> Plan {
             vec![Expectation {
                 key: Key::FileDirtyPages,
                 rule: Rule::Eq(0),
+                soft: None,
             }],
         ),
         step(
@@ -130,6 +133,7 @@ pub fn plan_as(id: &str, meta: Meta) -> Plan {
             vec![Expectation {
                 key: Key::CpuCopies,
                 rule: Rule::Eq(2),
+                soft: None,
             }],
         ),
         step(
@@ -301,6 +305,8 @@ fn expect(key: &str, rule: &str, actual: Option<u64>, ok: bool) -> Verdict {
         rule: rule.into(),
         actual,
         ok,
+        soft: false,
+        why: None,
     }
 }
 
