@@ -842,3 +842,38 @@ fn samples_arrive_on_their_own_clock() {
     );
     assert!(samples.iter().all(|s| s.system.dirty_kb.is_some()));
 }
+
+/// Issue 13: the tool's own waiting is not the lesson's. `sleep` is one
+/// timed wait (not 50 polls); `wait_writeback` blocks the worker while
+/// another thread watches the file, so its window shows one or two calls
+/// and about one voluntary switch, not hundreds.
+#[test]
+fn sleep_and_wait_writeback_show_one_wait_not_the_tools_polling() {
+    let r = run(
+        file(0)
+            .op(sleep(300))
+            .op(write(8 << 20, 1 << 20))
+            .op(sync_file_range(false))
+            .op(wait_writeback(10_000))
+            .build(),
+        config(),
+    );
+    assert!(r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
+    let sleep = &r.steps[0].measured;
+    assert!(sleep.duration_ns.unwrap() >= 290_000_000, "{sleep:?}");
+    assert!(sleep.syscalls.unwrap() <= 2, "sleep: {sleep:?}");
+    assert!(
+        (1..=2).contains(&sleep.voluntary_ctx_switches.unwrap()),
+        "sleep: {sleep:?}"
+    );
+    let wait = &r.steps[3].measured;
+    assert!(wait.syscalls.unwrap() <= 2, "wait_writeback: {wait:?}");
+    assert!(
+        wait.voluntary_ctx_switches.unwrap() <= 2,
+        "wait_writeback: {wait:?}"
+    );
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(wait.file_dirty_pages, Some(0));
+        assert_eq!(wait.file_writeback_pages, Some(0));
+    }
+}

@@ -294,7 +294,7 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
         Op::Malloc(o) => once(anon::Alloc::new(o.bytes, true)),
         Op::Send(o) => Box::new(send::Send::new(ctx, o)?),
         Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
-        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(o.timeout_ms)),
+        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(ctx, o.timeout_ms)?),
         Op::Note => once(misc::Note),
     })
 }
