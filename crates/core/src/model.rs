@@ -135,10 +135,11 @@ impl DataPath {
     }
 }
 
-/// User→kernel entries: every syscall and every page fault. Unknown if
-/// either part is.
+/// Entries into the kernel: every syscall and every page fault taken in
+/// user mode (a fault inside a syscall, as MAP_POPULATE's or write(2)'s copy
+/// from a mapping, is part of that syscall's entry). Unknown if either part is.
 pub fn mode_switches(m: &Readings) -> Option<u64> {
-    Some(m.syscalls? + m.minor_faults? + m.major_faults?)
+    Some(m.syscalls? + m.user_faults?)
 }
 
 /// Copy edges of `kind` and the bytes they carried; `None` when one edge of
@@ -164,11 +165,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mode_switches_are_syscalls_plus_faults_or_unknown() {
+    fn mode_switches_are_syscalls_plus_user_mode_faults_or_unknown() {
         let m = Readings {
             syscalls: Some(3),
-            minor_faults: Some(4),
+            minor_faults: Some(24),
             major_faults: Some(1),
+            user_faults: Some(5),
             ..Readings::default()
         };
         assert_eq!(mode_switches(&m), Some(8));

@@ -50,6 +50,11 @@ pub struct Sources {
     pub syscalls: String,
     /// `rusage` (`getrusage(RUSAGE_THREAD)`).
     pub faults: String,
+    /// `perf` (software page-faults of the worker, user mode only) or
+    /// `modeled` (touch's faults). Mode switches are measured when this is
+    /// `perf` and `syscalls` is `tracepoint`.
+    #[serde(default = "modeled")]
+    pub user_faults: String,
     pub ctx_switches: String,
     /// `procfs` (/proc/thread-self/io) or `unavailable`.
     pub io: String,
@@ -58,6 +63,18 @@ pub struct Sources {
     /// `meminfo` or `unavailable`.
     pub system: String,
     pub notes: Vec<String>,
+}
+
+fn modeled() -> String {
+    "modeled".into()
+}
+
+impl Sources {
+    /// Mode switches (syscalls + faults in user mode) are counted by the
+    /// kernel, not modeled.
+    pub fn mode_switches_measured(&self) -> bool {
+        self.syscalls == "tracepoint" && self.user_faults == "perf"
+    }
 }
 
 /// Figures read from the kernel for one step (or one slice of it).
@@ -69,6 +86,13 @@ pub struct Readings {
     pub involuntary_ctx_switches: Option<u64>,
     pub minor_faults: Option<u64>,
     pub major_faults: Option<u64>,
+    /// Page faults taken in user mode: each is an entry into the kernel of
+    /// its own (a fault inside a syscall is not). Measured by perf
+    /// (`sources.user_faults` = `perf`), else modeled by the engine: the
+    /// faults of `touch`, whose loads and stores are the only user-mode
+    /// accesses of a mapping it makes. Absent from older recordings.
+    #[serde(default)]
+    pub user_faults: Option<u64>,
     pub rchar: Option<u64>,
     pub wchar: Option<u64>,
     pub read_bytes: Option<u64>,
@@ -117,6 +141,7 @@ impl Readings {
             ),
             (&mut self.minor_faults, other.minor_faults),
             (&mut self.major_faults, other.major_faults),
+            (&mut self.user_faults, other.user_faults),
             (&mut self.rchar, other.rchar),
             (&mut self.wchar, other.wchar),
             (&mut self.read_bytes, other.read_bytes),
@@ -131,7 +156,9 @@ impl Readings {
 /// Figures derived from the op's copy path.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Modeled {
-    /// User→kernel entries: syscalls plus page faults.
+    /// Entries into the kernel: syscalls plus faults taken in user mode
+    /// (docs/scenarios.md, "Mode switches"). Counted by the kernel when
+    /// [`Sources::mode_switches_measured`], else modeled.
     pub mode_switches: Option<u64>,
     pub copies: Vec<Transfer>,
     /// Kinds (`cpu`, `dma`) of an edge the op may have made whose bytes could

@@ -877,3 +877,58 @@ fn sleep_and_wait_writeback_show_one_wait_not_the_tools_polling() {
         assert_eq!(wait.file_writeback_pages, Some(0));
     }
 }
+
+/// Issue 13: a mode switch is an entry into the kernel. MAP_POPULATE's
+/// faults happen inside mmap(2) and write(2)'s faults on a mapping inside
+/// write(2): neither adds an entry. A touch's faults are taken in user mode:
+/// each is one.
+#[test]
+fn mode_switches_count_entries_not_the_faults_inside_a_syscall() {
+    let r = run(
+        file(8 << 20)
+            .cold()
+            .then(map_whole_file().populate(true))
+            .op(munmap(Target::File))
+            .op(Op::DropCache)
+            .op(send(8 << 20, 128 << 10, Via::MmapWrite))
+            .then(map_whole_file())
+            .then(touch(64).stride(32))
+            .build(),
+        config(),
+    );
+    assert!(r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
+    let populate = &r.steps[0];
+    let faults = |s: &iotour_core::outcome::StepOutcome| {
+        s.measured.minor_faults.unwrap() + s.measured.major_faults.unwrap()
+    };
+    assert!(faults(populate) > 0, "{:?}", populate.measured);
+    assert_eq!(
+        populate.measured.user_faults,
+        Some(0),
+        "{:?}",
+        populate.measured
+    );
+    assert_eq!(populate.modeled.mode_switches, populate.measured.syscalls);
+    let send = &r.steps[3];
+    assert!(faults(send) > 0, "{:?}", send.measured);
+    assert_eq!(
+        send.modeled.mode_switches, send.measured.syscalls,
+        "{:?}",
+        send.measured
+    );
+    let touch = &r.steps[5];
+    assert_eq!(touch.measured.syscalls, Some(0));
+    assert!(
+        touch.measured.user_faults.unwrap() > 0,
+        "{:?}",
+        touch.measured
+    );
+    assert_eq!(touch.measured.user_faults, Some(faults(touch)));
+    assert_eq!(touch.modeled.mode_switches, Some(faults(touch)));
+    if r.environment.sources.user_faults == "perf" {
+        assert_eq!(
+            r.environment.sources.mode_switches_measured(),
+            r.environment.sources.syscalls == "tracepoint"
+        );
+    }
+}

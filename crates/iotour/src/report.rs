@@ -46,6 +46,8 @@ pub struct EnvironmentReport {
 pub struct SourcesReport {
     pub syscalls: String,
     pub faults: String,
+    /// `perf` (faults taken in user mode, counted) or `modeled`.
+    pub user_faults: String,
     pub ctx_switches: String,
     pub io: String,
     pub pages: String,
@@ -76,6 +78,8 @@ pub struct MeasuredReport {
     pub involuntary_ctx_switches: Option<u64>,
     pub minor_faults: Option<u64>,
     pub major_faults: Option<u64>,
+    /// Faults taken in user mode (see `sources.user_faults`).
+    pub user_faults: Option<u64>,
     pub rchar: Option<u64>,
     pub wchar: Option<u64>,
     pub read_bytes: Option<u64>,
@@ -153,6 +157,7 @@ impl From<&Sources> for SourcesReport {
         SourcesReport {
             syscalls: s.syscalls.clone(),
             faults: s.faults.clone(),
+            user_faults: s.user_faults.clone(),
             ctx_switches: s.ctx_switches.clone(),
             io: s.io.clone(),
             pages: s.pages.clone(),
@@ -186,6 +191,7 @@ impl From<&Readings> for MeasuredReport {
             involuntary_ctx_switches: m.involuntary_ctx_switches,
             minor_faults: m.minor_faults,
             major_faults: m.major_faults,
+            user_faults: m.user_faults,
             rchar: m.rchar,
             wchar: m.wchar,
             read_bytes: m.read_bytes,

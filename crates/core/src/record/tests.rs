@@ -18,6 +18,7 @@ fn environment() -> Environment {
         sources: Sources {
             syscalls: "tracepoint".into(),
             faults: "rusage".into(),
+            user_faults: "modeled".into(),
             ctx_switches: "rusage".into(),
             io: "procfs".into(),
             pages: "cachestat".into(),

@@ -169,6 +169,7 @@ pub fn environment(fallback: bool) -> Environment {
         sources: Sources {
             syscalls: if fallback { "engine" } else { "tracepoint" }.into(),
             faults: "rusage".into(),
+            user_faults: "modeled".into(),
             ctx_switches: "rusage".into(),
             io: "procfs".into(),
             pages: if fallback { "mincore" } else { "cachestat" }.into(),
@@ -239,6 +240,8 @@ fn sample(
     })
 }
 
+// Readings is plain data; a copy per scripted event is the point.
+#[allow(clippy::large_types_passed_by_value)]
 fn slice(
     step: usize,
     n: usize,
@@ -265,12 +268,15 @@ fn counters(syscalls: u64, minor: u64, vol: u64, invol: u64) -> Readings {
         syscalls: Some(syscalls),
         minor_faults: Some(minor),
         major_faults: Some(0),
+        // The scripted faults are taken in user mode: each is a mode switch.
+        user_faults: Some(minor),
         voluntary_ctx_switches: Some(vol),
         involuntary_ctx_switches: Some(invol),
         ..Readings::default()
     }
 }
 
+#[allow(clippy::large_types_passed_by_value)]
 fn step_done(
     index: usize,
     op: &str,
@@ -280,7 +286,7 @@ fn step_done(
 ) -> Event {
     let mode = measured
         .syscalls
-        .zip(measured.minor_faults)
+        .zip(measured.user_faults)
         .map(|(a, b)| a + b);
     Event::Exec(ExecEvent::StepDone(StepOutcome {
         index,
