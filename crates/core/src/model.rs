@@ -73,9 +73,18 @@ pub struct Work {
     /// Bytes the device read into the page cache (cache misses, readahead
     /// included): `read_bytes` when measured, else the growth of cached pages.
     pub disk_read_bytes: Option<u64>,
-    /// Bytes written back: dirty + writeback pages before minus after, × page
-    /// size. `None` when dirtiness is unknown (no cachestat).
+    /// Bytes this op sent (or the flusher sent, for `wait_writeback`) to the
+    /// device from the page cache: the 4 KiB blocks write(2) dirtied since
+    /// the last flush, and whole folios for stores through a mapping (the
+    /// engine's own ledger, clamped by cachestat; see `engine::dirty`).
+    /// `None` when it cannot be sized (no cachestat and mapping stores).
     pub flushed_bytes: Option<u64>,
+    /// Writeback this thread submitted earlier (sync_file_range without
+    /// wait) that finished during this op: its DMA was shown at submission.
+    pub own_writeback_finished: u64,
+    /// O_SYNC/O_DSYNC writes: the device blocks each call wrote (a 100-byte
+    /// write sends a whole 4 KiB block; the journal comes on top).
+    pub synced_bytes: u64,
     /// The working file was open with `O_DIRECT` when the op ran.
     pub direct: bool,
     /// ... with `O_SYNC` or `O_DSYNC`.

@@ -74,25 +74,42 @@ fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
 
 #[test]
 fn copies_not_sized_are_unknown_in_expectations() {
-    // Without cachestat and procio the write-back DMA of fsync cannot be
-    // sized: `dma_copies == 0` must not pass (the truth is 1 MiB by DMA).
+    // Without cachestat and procio the write-back DMA of an msync after
+    // stores through a mapping cannot be sized (the folios written are only
+    // seen by cachestat): `dma_copies == 0` must not pass.
     let mut c = config();
     c.disabled = Disabled::parse("cachestat,procio").unwrap();
-    let mut sync = step(Op::Fsync);
+    let mut sync = step(msync(false));
     sync.expect = vec![
         expect(Key::DmaCopies, Rule::Eq(0)),
         expect(Key::DmaCopyBytes, Rule::Eq(0)),
         expect(Key::CpuCopies, Rule::Eq(0)),
     ];
-    let r = run(file(0).op(write(1 << 20, 1 << 16)).then(sync).build(), c);
-    let e = &r.steps[1].expect;
+    let r = run(
+        file(1 << 20)
+            .then(map_whole_file().write(true))
+            .then(touch(16).stride(16).write(true))
+            .then(sync)
+            .build(),
+        c.clone(),
+    );
+    let e = &r.steps[2].expect;
     assert_eq!((e[0].actual, e[0].ok), (None, false), "{e:?}");
     assert_eq!((e[1].actual, e[1].ok), (None, false), "{e:?}");
     // No CPU edge is in doubt: that figure stays known.
     assert_eq!((e[2].actual, e[2].ok), (Some(0), true), "{e:?}");
     let json = serde_json::to_value(&r).unwrap();
-    assert!(json["steps"][1]["expect"][0]["actual"].is_null());
-    assert_eq!(json["steps"][1]["modeled"]["unsized_kinds"][0], "dma");
+    assert!(json["steps"][2]["expect"][0]["actual"].is_null());
+    assert_eq!(json["steps"][2]["modeled"]["unsized_kinds"][0], "dma");
+    // What write(2) changed the engine knows without cachestat: fsync's
+    // write-back is those blocks.
+    let r = run(file(0).op(write(1 << 20, 1 << 16)).op(Op::Fsync).build(), c);
+    assert_eq!(
+        r.steps[1]
+            .modeled
+            .copy_totals(iotour_core::model::CopyKind::Dma),
+        Some((1, 1 << 20))
+    );
 }
 
 #[test]

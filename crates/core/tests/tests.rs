@@ -5,6 +5,7 @@
 mod support;
 
 mod engine_fallback_calls;
+mod engine_fidelity;
 mod engine_ops;
 mod engine_probe;
 mod engine_sigbus;

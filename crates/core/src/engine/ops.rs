@@ -256,6 +256,8 @@ pub struct Ctx<'a> {
     pub pages: &'a PageProbe,
     pub shared: &'a Arc<Shared>,
     pub page_size: u64,
+    /// What this run changed and the kernel has not written back.
+    pub dirty: &'a mut super::dirty::Pending,
 }
 
 impl Ctx<'_> {

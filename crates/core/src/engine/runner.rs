@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use super::dirty::{Ledger, Pending};
 use super::ops::{self, Ctx, OpError, Region, RegionKind, Running, SliceOut, WorkFile};
 use super::workdir::{self, FsInfo};
 use super::{ExecEvent, Shared, SliceReport};
@@ -44,6 +45,10 @@ struct Worker<E> {
     file_map: Option<Region>,
     anon: Vec<Region>,
     page_size: u64,
+    /// What this run changed and the kernel has not written back.
+    ledger: Ledger,
+    /// A slice's changes, recorded inside its window.
+    pending: Pending,
 }
 
 impl<E> Drop for Worker<E> {
@@ -132,6 +137,10 @@ where
         ),
     };
     let environment = environment(&setup, &probe, &pages, dio_note);
+    let block_size = {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().map_or(4096, |m| m.blksize())
+    };
     let mut w = Worker {
         tx,
         shared,
@@ -149,6 +158,8 @@ where
         file_map: None,
         anon: Vec::new(),
         page_size: page_size(),
+        ledger: Ledger::new(block_size),
+        pending: Pending::default(),
     };
     if !w.emit(ExecEvent::Ready {
         environment: environment.clone(),
@@ -343,6 +354,67 @@ impl<E: From<ExecEvent>> Worker<E> {
             pages: &self.pages,
             shared: &self.shared,
             page_size: self.page_size,
+            dirty: &mut self.pending,
+        }
+    }
+
+    /// After a slice of `op` whose page counts went from `before` to
+    /// `after`: the write-back it caused, from the ledger (see
+    /// `engine::dirty`), as (bytes sent to the device, bytes of this
+    /// thread's earlier submission that finished). The ledger follows.
+    fn account_writeback(
+        &mut self,
+        op: &Op,
+        before: &PageCounts,
+        after: &PageCounts,
+    ) -> (Option<u64>, u64) {
+        let page = self.page_size;
+        let drop = match (before.dirty, after.dirty) {
+            (Some(b), Some(a)) => Some(b.saturating_sub(a) * page),
+            _ => None,
+        };
+        let l = &mut self.ledger;
+        let own = |l: &mut Ledger, complete: bool| {
+            let sent = l.write_back_bytes(drop, page);
+            let changed = l.written.bytes() + l.mapped.bytes();
+            l.clear_dirty();
+            if complete {
+                l.in_flight = (0, 0);
+            } else {
+                l.in_flight.0 += sent.unwrap_or(0);
+                l.in_flight.1 += changed;
+            }
+            (sent, 0)
+        };
+        match op {
+            Op::Fsync | Op::Fdatasync | Op::DropCache => own(l, true),
+            Op::SyncFileRange(o) => own(l, o.wait),
+            Op::Msync(o) if !o.asynchronous => own(l, true),
+            Op::Msync(_) | Op::WaitWriteback(_) => {
+                // Whatever went clean here, the flusher threads (or another
+                // process's sync) wrote.
+                let sent = if after.dirty == Some(0) {
+                    let s = l.write_back_bytes(drop, page);
+                    l.clear_dirty();
+                    s
+                } else {
+                    drop.map(|d| l.write_back_bytes(Some(d), page).unwrap_or(d))
+                };
+                let finished = if after.writeback == Some(0) {
+                    std::mem::take(&mut l.in_flight).0
+                } else {
+                    0
+                };
+                (sent, finished)
+            }
+            // Other ops clean nothing themselves.
+            _ => (
+                match (unclean(before), unclean(after)) {
+                    (Some(b), Some(a)) => Some(b.saturating_sub(a) * page),
+                    _ => None,
+                },
+                0,
+            ),
         }
     }
 
@@ -358,6 +430,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         self.pages.counts(&self.file.file, 0, 0).unwrap_or_default()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn work(
         &self,
         op: &Op,
@@ -365,6 +438,8 @@ impl<E: From<ExecEvent>> Worker<E> {
         m: &Readings,
         before: &PageCounts,
         after: &PageCounts,
+        written_back: (Option<u64>, u64),
+        synced_bytes: u64,
     ) -> Work {
         let cached_growth = match (before.cached, after.cached) {
             (Some(b), Some(a)) => Some(a.saturating_sub(b) * self.page_size),
@@ -381,10 +456,9 @@ impl<E: From<ExecEvent>> Worker<E> {
             // read_bytes counts what the device read for this thread
             // (readahead included); without procio, the cache's growth.
             disk_read_bytes: m.read_bytes.or(cached_growth),
-            flushed_bytes: match (unclean(before), unclean(after)) {
-                (Some(b), Some(a)) => Some(b.saturating_sub(a) * self.page_size),
-                _ => None,
-            },
+            flushed_bytes: written_back.0,
+            own_writeback_finished: written_back.1,
+            synced_bytes,
             direct: self.file.flags.direct,
             synchronous: self.file.flags.synchronous(),
             private_mapping: private_mapping && matches!(op, Op::Touch(_)),
@@ -393,6 +467,9 @@ impl<E: From<ExecEvent>> Worker<E> {
     }
 
     /// Run one step. `Err(Stop)` when aborted or the consumer is gone.
+    // One loop that must keep its window, its accounting and its pacing in
+    // this order: splitting it would scatter the window's invariants.
+    #[allow(clippy::too_many_lines)]
     fn step(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
         self.shared.control.gate_step().map_err(|_| Stop)?;
         if !self.emit(ExecEvent::StepStarted {
@@ -408,6 +485,9 @@ impl<E: From<ExecEvent>> Worker<E> {
         let mut total = SliceOut::default();
         let mut error = None;
         let mut slice_before = step_before;
+        // The step's write-back (sum of its slices') and synchronous blocks.
+        let mut wb: (Option<u64>, u64) = (Some(0), 0);
+        let mut synced_total = 0;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
             Ok(r) => {
                 measured = zero_counters(&self.probe);
@@ -427,6 +507,13 @@ impl<E: From<ExecEvent>> Worker<E> {
                     self.shared.control.gate().map_err(|_| Stop)?;
                 }
                 let mut out = SliceOut::default();
+                // Room for every change the slice records (one per call or
+                // page), so recording allocates nothing inside the window.
+                self.pending.reserve(
+                    usize::try_from(units)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(16),
+                );
                 // ---- measured window: nothing but the op's own work ----
                 let begin = self.probe.begin();
                 let result = op.slice(&mut self.ctx(), units, &mut out);
@@ -440,6 +527,8 @@ impl<E: From<ExecEvent>> Worker<E> {
                 if m.user_faults.is_none() {
                     m.user_faults = modeled_user_faults(&step.op, &m);
                 }
+                self.pending.apply(&mut self.ledger);
+                let synced = std::mem::take(&mut self.ledger.synced);
                 measured.add_counters(&m);
                 total.add(out);
                 let failed = match result {
@@ -457,10 +546,26 @@ impl<E: From<ExecEvent>> Worker<E> {
                 } else {
                     slice_before
                 };
+                let written_back = self.account_writeback(&step.op, &slice_before, &after);
+                wb.0 = match (wb.0, written_back.0) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    _ => None,
+                };
+                wb.1 += written_back.1;
+                synced_total += synced;
                 let copies = step
                     .op
-                    .data_path(&self.work(&step.op, &out, &m, &slice_before, &after))
+                    .data_path(&self.work(
+                        &step.op,
+                        &out,
+                        &m,
+                        &slice_before,
+                        &after,
+                        written_back,
+                        synced,
+                    ))
                     .copies;
+                self.publish_unwritten();
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {
                     step: index,
@@ -491,20 +596,42 @@ impl<E: From<ExecEvent>> Worker<E> {
             }
         }
         drop(running);
-        Ok(self.report(index, step, measured, &total, &step_before, error))
+        Ok(self.report(
+            index,
+            step,
+            measured,
+            (&total, wb, synced_total),
+            &step_before,
+            error,
+        ))
+    }
+
+    /// Tell the sampler what is not yet durable.
+    fn publish_unwritten(&self) {
+        self.shared.unwritten.store(
+            self.ledger.unwritten(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     fn report(
-        &self,
+        &mut self,
         index: usize,
         step: &Step,
         mut measured: Readings,
-        total: &SliceOut,
+        (total, written_back, synced): (&SliceOut, (Option<u64>, u64), u64),
         before: &PageCounts,
         error: Option<String>,
     ) -> StepOutcome {
         // State after the step, outside every window.
         let after = self.counts();
+        if after.dirty == Some(0) && after.writeback == Some(0) {
+            // Clean: whoever wrote it (us, the flusher, someone's sync(2)),
+            // nothing this run changed is at risk any more.
+            self.ledger.clear_dirty();
+            self.ledger.in_flight = (0, 0);
+            self.publish_unwritten();
+        }
         measured.file_cached_pages = after.cached;
         measured.file_dirty_pages = after.dirty;
         measured.file_writeback_pages = after.writeback;
@@ -512,9 +639,15 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
-        let path = step
-            .op
-            .data_path(&self.work(&step.op, total, &measured, before, &after));
+        let path = step.op.data_path(&self.work(
+            &step.op,
+            total,
+            &measured,
+            before,
+            &after,
+            written_back,
+            synced,
+        ));
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,

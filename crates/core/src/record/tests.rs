@@ -77,6 +77,7 @@ fn events() -> Vec<Recorded> {
             },
         }),
         mapping: Some(vec![MapCell::Faulted, MapCell::Mapped, MapCell::Unmapped]),
+        not_durable_bytes: Some(4096),
     };
     let report = RunOutcome {
         scenario: "s".into(),

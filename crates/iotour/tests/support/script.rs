@@ -227,6 +227,14 @@ fn sample(
     dirty_kb: u64,
     mapping: Option<Vec<MapCell>>,
 ) -> Event {
+    let file = page_map(cached, state);
+    // The scripted writes change whole pages: what is not durable is every
+    // dirty or writeback page.
+    let not_durable_bytes = file
+        .totals
+        .dirty
+        .zip(file.totals.writeback)
+        .map(|(d, w)| (d + w) * 4096);
     Event::Sample(Snapshot {
         at: ms(at),
         system: SystemMem {
@@ -235,8 +243,9 @@ fn sample(
             background_threshold_kb: Some(40 * 1024),
             threshold_kb: Some(80 * 1024),
         },
-        file: Some(page_map(cached, state)),
+        file: Some(file),
         mapping,
+        not_durable_bytes,
     })
 }
 
