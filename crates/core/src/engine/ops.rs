@@ -231,10 +231,14 @@ impl Region {
     pub fn release(self) -> u64 {
         match self.memory {
             Memory::Malloc { ptr, len } => {
+                let before = anon::Heap::now();
                 // SAFETY: the pointer came from libc::malloc (`malloced`'s
                 // contract) and is freed once: the region is consumed.
                 unsafe { libc::free(ptr.cast()) };
-                u64::from(len >= crate::cast::usize(anon::MMAP_THRESHOLD))
+                match (before, anon::Heap::now()) {
+                    (Some(b), Some(a)) => anon::Heap::calls(b, a),
+                    _ => u64::from(len >= crate::cast::usize(anon::MMAP_THRESHOLD)),
+                }
             }
             Memory::Mapped(map) => {
                 // memmap2's Drop is the munmap(2), here, inside the caller's
