@@ -50,6 +50,8 @@ use crate::scenario::{Limits, Plan, Refusal};
 
 pub mod control;
 #[cfg(target_os = "linux")]
+pub(crate) mod dirty;
+#[cfg(target_os = "linux")]
 pub(crate) mod ops;
 #[cfg(target_os = "linux")]
 mod program;
@@ -154,6 +156,10 @@ pub(crate) struct Shared {
     /// worker through the working directory's fd once the file exists.
     pub sampler_file: Mutex<Option<std::fs::File>>,
     pub start: Instant,
+    /// Bytes this run changed in the file and the kernel has not written
+    /// back (the worker's ledger, see `dirty`), for the sampler's "not yet
+    /// durable".
+    pub unwritten: std::sync::atomic::AtomicU64,
 }
 
 #[cfg(target_os = "linux")]
@@ -164,6 +170,7 @@ impl Shared {
             mapping: Mutex::new(Published::default()),
             sampler_file: Mutex::new(None),
             start: Instant::now(),
+            unwritten: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -462,6 +469,12 @@ pub struct Snapshot {
     /// whether its pages are in this process's page tables (faulted in);
     /// `None` when there is no mapping.
     pub mapping: Option<Vec<MapCell>>,
+    /// Not yet durable: the bytes this run changed in the file that the
+    /// kernel has not written back (the engine's own ranges), never more
+    /// than cachestat's dirty + writeback pages × page size; `None` when
+    /// dirtiness is unknown (mincore) and in older recordings.
+    #[serde(default)]
+    pub not_durable_bytes: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

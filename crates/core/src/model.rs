@@ -73,9 +73,18 @@ pub struct Work {
     /// Bytes the device read into the page cache (cache misses, readahead
     /// included): `read_bytes` when measured, else the growth of cached pages.
     pub disk_read_bytes: Option<u64>,
-    /// Bytes written back: dirty + writeback pages before minus after, × page
-    /// size. `None` when dirtiness is unknown (no cachestat).
+    /// Bytes this op sent (or the flusher sent, for `wait_writeback`) to the
+    /// device from the page cache: the 4 KiB blocks write(2) dirtied since
+    /// the last flush, and whole folios for stores through a mapping (the
+    /// engine's own ledger, clamped by cachestat; see `engine::dirty`).
+    /// `None` when it cannot be sized (no cachestat and mapping stores).
     pub flushed_bytes: Option<u64>,
+    /// Writeback this thread submitted earlier (sync_file_range without
+    /// wait) that finished during this op: its DMA was shown at submission.
+    pub own_writeback_finished: u64,
+    /// O_SYNC/O_DSYNC writes: the device blocks each call wrote (a 100-byte
+    /// write sends a whole 4 KiB block; the journal comes on top).
+    pub synced_bytes: u64,
     /// The working file was open with `O_DIRECT` when the op ran.
     pub direct: bool,
     /// ... with `O_SYNC` or `O_DSYNC`.
@@ -146,10 +155,11 @@ impl DataPath {
     }
 }
 
-/// User→kernel entries: every syscall and every page fault. Unknown if
-/// either part is.
+/// Entries into the kernel: every syscall and every page fault taken in
+/// user mode (a fault inside a syscall, as MAP_POPULATE's or write(2)'s copy
+/// from a mapping, is part of that syscall's entry). Unknown if either part is.
 pub fn mode_switches(m: &Readings) -> Option<u64> {
-    Some(m.syscalls? + m.minor_faults? + m.major_faults?)
+    Some(m.syscalls? + m.user_faults?)
 }
 
 /// Copy edges of `kind` and the bytes they carried; `None` when one edge of
@@ -175,11 +185,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mode_switches_are_syscalls_plus_faults_or_unknown() {
+    fn mode_switches_are_syscalls_plus_user_mode_faults_or_unknown() {
         let m = Readings {
             syscalls: Some(3),
-            minor_faults: Some(4),
+            minor_faults: Some(24),
             major_faults: Some(1),
+            user_faults: Some(5),
             ..Readings::default()
         };
         assert_eq!(mode_switches(&m), Some(8));

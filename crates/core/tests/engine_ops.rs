@@ -74,25 +74,42 @@ fn the_same_writes_without_the_tracepoint_are_counted_by_the_engine() {
 
 #[test]
 fn copies_not_sized_are_unknown_in_expectations() {
-    // Without cachestat and procio the write-back DMA of fsync cannot be
-    // sized: `dma_copies == 0` must not pass (the truth is 1 MiB by DMA).
+    // Without cachestat and procio the write-back DMA of an msync after
+    // stores through a mapping cannot be sized (the folios written are only
+    // seen by cachestat): `dma_copies == 0` must not pass.
     let mut c = config();
     c.disabled = Disabled::parse("cachestat,procio").unwrap();
-    let mut sync = step(Op::Fsync);
+    let mut sync = step(msync(false));
     sync.expect = vec![
         expect(Key::DmaCopies, Rule::Eq(0)),
         expect(Key::DmaCopyBytes, Rule::Eq(0)),
         expect(Key::CpuCopies, Rule::Eq(0)),
     ];
-    let r = run(file(0).op(write(1 << 20, 1 << 16)).then(sync).build(), c);
-    let e = &r.steps[1].expect;
+    let r = run(
+        file(1 << 20)
+            .then(map_whole_file().write(true))
+            .then(touch(16).stride(16).write(true))
+            .then(sync)
+            .build(),
+        c.clone(),
+    );
+    let e = &r.steps[2].expect;
     assert_eq!((e[0].actual, e[0].ok), (None, false), "{e:?}");
     assert_eq!((e[1].actual, e[1].ok), (None, false), "{e:?}");
     // No CPU edge is in doubt: that figure stays known.
     assert_eq!((e[2].actual, e[2].ok), (Some(0), true), "{e:?}");
     let json = serde_json::to_value(&r).unwrap();
-    assert!(json["steps"][1]["expect"][0]["actual"].is_null());
-    assert_eq!(json["steps"][1]["modeled"]["unsized_kinds"][0], "dma");
+    assert!(json["steps"][2]["expect"][0]["actual"].is_null());
+    assert_eq!(json["steps"][2]["modeled"]["unsized_kinds"][0], "dma");
+    // What write(2) changed the engine knows without cachestat: fsync's
+    // write-back is those blocks.
+    let r = run(file(0).op(write(1 << 20, 1 << 16)).op(Op::Fsync).build(), c);
+    assert_eq!(
+        r.steps[1]
+            .modeled
+            .copy_totals(iotour_core::model::CopyKind::Dma),
+        Some((1, 1 << 20))
+    );
 }
 
 #[test]
@@ -841,4 +858,94 @@ fn samples_arrive_on_their_own_clock() {
             .any(|s| s.file.as_ref().is_some_and(|m| m.pages == 256))
     );
     assert!(samples.iter().all(|s| s.system.dirty_kb.is_some()));
+}
+
+/// Issue 13: the tool's own waiting is not the lesson's. `sleep` is one
+/// timed wait (not 50 polls); `wait_writeback` blocks the worker while
+/// another thread watches the file, so its window shows one or two calls
+/// and about one voluntary switch, not hundreds.
+#[test]
+fn sleep_and_wait_writeback_show_one_wait_not_the_tools_polling() {
+    let r = run(
+        file(0)
+            .op(sleep(300))
+            .op(write(8 << 20, 1 << 20))
+            .op(sync_file_range(false))
+            .op(wait_writeback(10_000))
+            .build(),
+        config(),
+    );
+    assert!(r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
+    let sleep = &r.steps[0].measured;
+    assert!(sleep.duration_ns.unwrap() >= 290_000_000, "{sleep:?}");
+    assert!(sleep.syscalls.unwrap() <= 2, "sleep: {sleep:?}");
+    assert!(
+        (1..=2).contains(&sleep.voluntary_ctx_switches.unwrap()),
+        "sleep: {sleep:?}"
+    );
+    let wait = &r.steps[3].measured;
+    assert!(wait.syscalls.unwrap() <= 2, "wait_writeback: {wait:?}");
+    assert!(
+        wait.voluntary_ctx_switches.unwrap() <= 2,
+        "wait_writeback: {wait:?}"
+    );
+    if r.environment.sources.pages == "cachestat" {
+        assert_eq!(wait.file_dirty_pages, Some(0));
+        assert_eq!(wait.file_writeback_pages, Some(0));
+    }
+}
+
+/// Issue 13: a mode switch is an entry into the kernel. MAP_POPULATE's
+/// faults happen inside mmap(2) and write(2)'s faults on a mapping inside
+/// write(2): neither adds an entry. A touch's faults are taken in user mode:
+/// each is one.
+#[test]
+fn mode_switches_count_entries_not_the_faults_inside_a_syscall() {
+    let r = run(
+        file(8 << 20)
+            .cold()
+            .then(map_whole_file().populate(true))
+            .op(munmap(Target::File))
+            .op(Op::DropCache)
+            .op(send(8 << 20, 128 << 10, Via::MmapWrite))
+            .then(map_whole_file())
+            .then(touch(64).stride(32))
+            .build(),
+        config(),
+    );
+    assert!(r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
+    let populate = &r.steps[0];
+    let faults = |s: &iotour_core::outcome::StepOutcome| {
+        s.measured.minor_faults.unwrap() + s.measured.major_faults.unwrap()
+    };
+    assert!(faults(populate) > 0, "{:?}", populate.measured);
+    assert_eq!(
+        populate.measured.user_faults,
+        Some(0),
+        "{:?}",
+        populate.measured
+    );
+    assert_eq!(populate.modeled.mode_switches, populate.measured.syscalls);
+    let send = &r.steps[3];
+    assert!(faults(send) > 0, "{:?}", send.measured);
+    assert_eq!(
+        send.modeled.mode_switches, send.measured.syscalls,
+        "{:?}",
+        send.measured
+    );
+    let touch = &r.steps[5];
+    assert_eq!(touch.measured.syscalls, Some(0));
+    assert!(
+        touch.measured.user_faults.unwrap() > 0,
+        "{:?}",
+        touch.measured
+    );
+    assert_eq!(touch.measured.user_faults, Some(faults(touch)));
+    assert_eq!(touch.modeled.mode_switches, Some(faults(touch)));
+    if r.environment.sources.user_faults == "perf" {
+        assert_eq!(
+            r.environment.sources.mode_switches_measured(),
+            r.environment.sources.syscalls == "tracepoint"
+        );
+    }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod engine_fallback_calls;
+mod engine_fidelity;
 mod engine_modern;
 mod engine_ops;
 mod engine_probe;
@@ -13,6 +14,7 @@ mod engine_sigbus;
 mod engine_workdir_attack;
 mod engine_worker_panic;
 mod lessons;
+mod lessons_paced;
 mod parser_props;
 mod scenario_builtins;
 mod scenario_docs;

@@ -177,6 +177,15 @@ pub fn expectation(key: &str, rule_text: &str, actual: Option<u64>, lang: Lang) 
     )
 }
 
+/// A soft claim that did not hold: "not seen this time: why".
+pub fn not_seen(why: Option<&str>, lang: Lang) -> String {
+    t!(
+        lang,
+        "figures.not_seen",
+        why = safe(why.unwrap_or("machine-dependent"))
+    )
+}
+
 /// An expectation before its step ran (the value not known yet): the name
 /// and the rule, `syscalls, expected exactly 10,486`.
 pub fn pending(key: &str, rule_text: &str, lang: Lang) -> String {

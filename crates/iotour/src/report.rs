@@ -78,6 +78,8 @@ impl From<&Machine> for MachineReport {
 pub struct SourcesReport {
     pub syscalls: String,
     pub faults: String,
+    /// `perf` (faults taken in user mode, counted) or `modeled`.
+    pub user_faults: String,
     pub ctx_switches: String,
     pub io: String,
     pub pages: String,
@@ -152,6 +154,8 @@ pub struct MeasuredReport {
     pub involuntary_ctx_switches: Option<u64>,
     pub minor_faults: Option<u64>,
     pub major_faults: Option<u64>,
+    /// Faults taken in user mode (see `sources.user_faults`).
+    pub user_faults: Option<u64>,
     pub rchar: Option<u64>,
     pub wchar: Option<u64>,
     pub read_bytes: Option<u64>,
@@ -191,6 +195,12 @@ pub struct ExpectReport {
     pub rule: String,
     pub actual: Option<u64>,
     pub ok: bool,
+    /// A machine-dependent claim: when `ok` is false it was not seen this
+    /// time, which does not fail the run.
+    pub soft: bool,
+    /// Why a soft claim may not be seen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
 }
 
 impl From<&RunOutcome> for RunReport {
@@ -225,6 +235,7 @@ impl From<&Sources> for SourcesReport {
         SourcesReport {
             syscalls: s.syscalls.clone(),
             faults: s.faults.clone(),
+            user_faults: s.user_faults.clone(),
             ctx_switches: s.ctx_switches.clone(),
             io: s.io.clone(),
             pages: s.pages.clone(),
@@ -261,6 +272,7 @@ impl From<&Readings> for MeasuredReport {
             involuntary_ctx_switches: m.involuntary_ctx_switches,
             minor_faults: m.minor_faults,
             major_faults: m.major_faults,
+            user_faults: m.user_faults,
             rchar: m.rchar,
             wchar: m.wchar,
             read_bytes: m.read_bytes,
@@ -315,6 +327,8 @@ impl From<&Verdict> for ExpectReport {
             rule: v.rule.clone(),
             actual: v.actual,
             ok: v.ok,
+            soft: v.soft,
+            why: v.why.clone(),
         }
     }
 }

@@ -212,7 +212,10 @@ fn page_map_dirty_and_at_risk() {
     let t = panel(&app, 70, 10, "page_map", false);
     let text = shown(&t);
     // 3 slices of 256 pages dirty, 4 KiB each: 3 MiB a power cut would lose.
-    assert!(text.contains("not yet durable: 3.0 MiB"), "{text}");
+    assert!(
+        text.contains("not yet durable: 3.0 MiB (changed, not written back)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -411,6 +414,7 @@ fn page_map_mapping_overlay_and_unknown_dirtiness() {
         system: SystemMem::default(),
         file: Some(map),
         mapping: Some(mapping),
+        not_durable_bytes: None,
     }));
     let t = panel(&app, 70, 10, "page_map", false);
     insta::assert_snapshot!("page_map_mapping_mincore", t.backend());

@@ -13,6 +13,7 @@
 //! `Max` never sleeps. `sleep` and `wait_writeback` steps take their own time
 //! and are not paced on top.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -20,6 +21,26 @@ use super::{Command, Speed};
 
 /// Wall time a step aims at at 1×.
 pub const STEP_TARGET: Duration = Duration::from_secs(3);
+
+/// The step target in use, in microseconds: [`STEP_TARGET`] unless a test
+/// shortened it with [`set_step_target`].
+static STEP_TARGET_US: AtomicU64 = AtomicU64::new(3_000_000);
+
+/// Test hook: make every paced step of this process aim at `target` instead
+/// of [`STEP_TARGET`] at 1×. The pacing still sleeps between every slice (so
+/// a test can show that pauses between slices do not change verdicts), only
+/// less long, so all lessons at ¼× run in minutes instead of half an hour.
+#[doc(hidden)]
+pub fn set_step_target(target: Duration) {
+    STEP_TARGET_US.store(
+        u64::try_from(target.as_micros()).unwrap_or(u64::MAX),
+        Ordering::Relaxed,
+    );
+}
+
+fn step_target() -> Duration {
+    Duration::from_micros(STEP_TARGET_US.load(Ordering::Relaxed))
+}
 
 /// How much the worker may run before pausing again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,7 +245,7 @@ pub fn speed_factor(speed: Speed) -> Option<f64> {
 pub fn pause_after_slice(speed: Speed, work: Duration, slices: u64) -> Option<Duration> {
     let factor = speed_factor(speed)?;
     let per_slice =
-        STEP_TARGET.div_f64(factor * f64::from(u32::try_from(slices.max(1)).unwrap_or(u32::MAX)));
+        step_target().div_f64(factor * f64::from(u32::try_from(slices.max(1)).unwrap_or(u32::MAX)));
     per_slice.checked_sub(work).filter(|d| !d.is_zero())
 }
 

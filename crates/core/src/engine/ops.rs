@@ -237,10 +237,14 @@ impl Region {
     pub fn release(self) -> u64 {
         match self.memory {
             Memory::Malloc { ptr, len } => {
+                let before = anon::Heap::now();
                 // SAFETY: the pointer came from libc::malloc (`malloced`'s
                 // contract) and is freed once: the region is consumed.
                 unsafe { libc::free(ptr.cast()) };
-                u64::from(len >= crate::cast::usize(anon::MMAP_THRESHOLD))
+                match (before, anon::Heap::now()) {
+                    (Some(b), Some(a)) => anon::Heap::calls(b, a),
+                    _ => u64::from(len >= crate::cast::usize(anon::MMAP_THRESHOLD)),
+                }
             }
             Memory::Mapped(map) => {
                 // memmap2's Drop is the munmap(2), here, inside the caller's
@@ -264,6 +268,8 @@ pub struct Ctx<'a> {
     pub page_size: u64,
     /// Sources and kernel features switched off (`IOTOUR_DISABLE`).
     pub disabled: &'a Disabled,
+    /// What this run changed and the kernel has not written back.
+    pub dirty: &'a mut super::dirty::Pending,
 }
 
 impl Ctx<'_> {
@@ -326,7 +332,7 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
         Op::Malloc(o) => once(anon::Alloc::new(o.bytes, true)),
         Op::Send(o) => Box::new(send::Send::new(ctx, o)?),
         Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
-        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(o.timeout_ms)),
+        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(ctx, o.timeout_ms)?),
         Op::Note => once(misc::Note),
         // Run by the worker under the tracer (engine::program), never in
         // measured slices of its own thread.

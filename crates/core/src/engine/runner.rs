@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
+use super::dirty::{Ledger, Pending};
 use super::ops::{self, Ctx, OpError, Region, RegionKind, Running, SliceOut, WorkFile};
 use super::workdir::{self, FsInfo};
 use super::{ExecEvent, Shared, SliceReport};
@@ -50,6 +51,10 @@ struct Worker<E> {
     /// working file.
     sampler_elsewhere: bool,
     disabled: Disabled,
+    /// What this run changed and the kernel has not written back.
+    ledger: Ledger,
+    /// A slice's changes, recorded inside its window.
+    pending: Pending,
 }
 
 impl<E> Drop for Worker<E> {
@@ -138,6 +143,10 @@ where
         ),
     };
     let environment = environment(&setup, &probe, &pages, dio_note);
+    let block_size = {
+        use std::os::unix::fs::MetadataExt;
+        file.metadata().map_or(4096, |m| m.blksize())
+    };
     let mut w = Worker {
         tx,
         shared,
@@ -158,6 +167,8 @@ where
         workdir: setup.workdir.clone(),
         sampler_elsewhere: false,
         disabled: setup.disabled,
+        ledger: Ledger::new(block_size),
+        pending: Pending::default(),
     };
     if !w.emit(ExecEvent::Ready {
         environment: environment.clone(),
@@ -165,29 +176,9 @@ where
     }) {
         return;
     }
-    let mut reports = Vec::new();
-    let mut ok = true;
-    for (i, step) in plan.steps().iter().enumerate() {
-        match w.step(i + 1, step) {
-            Ok(r) => {
-                let failed = r.error.is_some();
-                // A skipped step ends the run (the steps after it build on
-                // it) without failing it.
-                let skipped = r.skipped.is_some();
-                ok &= !failed && r.expect.iter().all(|e| e.ok);
-                let sent = w.emit(ExecEvent::StepDone(r.clone()));
-                reports.push(r);
-                w.shared.control.step_done();
-                if !sent {
-                    return;
-                }
-                if failed || skipped {
-                    break;
-                }
-            }
-            Err(Stop) => return,
-        }
-    }
+    let Ok((reports, ok)) = w.steps(plan) else {
+        return;
+    };
     let report = RunOutcome {
         scenario: plan.id().to_owned(),
         title: plan.meta().title.en.clone(),
@@ -234,6 +225,12 @@ fn environment(
         sources: Sources {
             syscalls: probe.syscall_source().as_str().to_string(),
             faults: rusage.to_string(),
+            user_faults: if probe.has_user_faults() {
+                "perf"
+            } else {
+                "modeled"
+            }
+            .to_string(),
             ctx_switches: rusage.to_string(),
             io: if probe.has_io() {
                 "procfs"
@@ -299,11 +296,23 @@ fn zero_counters(probe: &ThreadProbe) -> Readings {
         involuntary_ctx_switches: ru,
         minor_faults: ru,
         major_faults: ru,
+        user_faults: if probe.has_user_faults() { Some(0) } else { ru },
         rchar: io,
         wchar: io,
         read_bytes: io,
         write_bytes: io,
         ..Readings::default()
+    }
+}
+
+/// Without perf's user-mode fault count: the faults of `touch` (its loads
+/// and stores are the engine's only user-mode accesses of a mapping; every
+/// other op's faults happen inside its syscalls), 0 for every other op.
+fn modeled_user_faults(op: &Op, m: &Readings) -> Option<u64> {
+    if matches!(op, Op::Touch(_)) {
+        Some(m.minor_faults? + m.major_faults?)
+    } else {
+        m.minor_faults.map(|_| 0)
     }
 }
 
@@ -326,6 +335,67 @@ impl<E: From<ExecEvent>> Worker<E> {
             shared: &self.shared,
             page_size: self.page_size,
             disabled: &self.disabled,
+            dirty: &mut self.pending,
+        }
+    }
+
+    /// After a slice of `op` whose page counts went from `before` to
+    /// `after`: the write-back it caused, from the ledger (see
+    /// `engine::dirty`), as (bytes sent to the device, bytes of this
+    /// thread's earlier submission that finished). The ledger follows.
+    fn account_writeback(
+        &mut self,
+        op: &Op,
+        before: &PageCounts,
+        after: &PageCounts,
+    ) -> (Option<u64>, u64) {
+        let page = self.page_size;
+        let drop = match (before.dirty, after.dirty) {
+            (Some(b), Some(a)) => Some(b.saturating_sub(a) * page),
+            _ => None,
+        };
+        let l = &mut self.ledger;
+        let own = |l: &mut Ledger, complete: bool| {
+            let sent = l.write_back_bytes(drop, page);
+            let changed = l.written.bytes() + l.mapped.bytes();
+            l.clear_dirty();
+            if complete {
+                l.in_flight = (0, 0);
+            } else {
+                l.in_flight.0 += sent.unwrap_or(0);
+                l.in_flight.1 += changed;
+            }
+            (sent, 0)
+        };
+        match op {
+            Op::Fsync | Op::Fdatasync | Op::DropCache => own(l, true),
+            Op::SyncFileRange(o) => own(l, o.wait),
+            Op::Msync(o) if !o.asynchronous => own(l, true),
+            Op::Msync(_) | Op::WaitWriteback(_) => {
+                // Whatever went clean here, the flusher threads (or another
+                // process's sync) wrote.
+                let sent = if after.dirty == Some(0) {
+                    let s = l.write_back_bytes(drop, page);
+                    l.clear_dirty();
+                    s
+                } else {
+                    drop.map(|d| l.write_back_bytes(Some(d), page).unwrap_or(d))
+                };
+                let finished = if after.writeback == Some(0) {
+                    std::mem::take(&mut l.in_flight).0
+                } else {
+                    0
+                };
+                (sent, finished)
+            }
+            // Other ops clean nothing themselves.
+            _ => (
+                match (unclean(before), unclean(after)) {
+                    (Some(b), Some(a)) => Some(b.saturating_sub(a) * page),
+                    _ => None,
+                },
+                0,
+            ),
         }
     }
 
@@ -341,6 +411,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         self.pages.counts(&self.file.file, 0, 0).unwrap_or_default()
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn work(
         &self,
         op: &Op,
@@ -348,6 +419,8 @@ impl<E: From<ExecEvent>> Worker<E> {
         m: &Readings,
         before: &PageCounts,
         after: &PageCounts,
+        written_back: (Option<u64>, u64),
+        synced_bytes: u64,
     ) -> Work {
         let cached_growth = match (before.cached, after.cached) {
             (Some(b), Some(a)) => Some(a.saturating_sub(b) * self.page_size),
@@ -364,16 +437,41 @@ impl<E: From<ExecEvent>> Worker<E> {
             // read_bytes counts what the device read for this thread
             // (readahead included); without procio, the cache's growth.
             disk_read_bytes: m.read_bytes.or(cached_growth),
-            flushed_bytes: match (unclean(before), unclean(after)) {
-                (Some(b), Some(a)) => Some(b.saturating_sub(a) * self.page_size),
-                _ => None,
-            },
+            flushed_bytes: written_back.0,
+            own_writeback_finished: written_back.1,
+            synced_bytes,
             direct: self.file.flags.direct,
             synchronous: self.file.flags.synchronous(),
             private_mapping: private_mapping && matches!(op, Op::Touch(_)),
             page_size: self.page_size,
             program: None,
         }
+    }
+
+    /// Run the plan's steps in order, up to a failed or skipped one; the
+    /// outcomes and whether everything held. `Err(Stop)` when aborted or
+    /// the consumer is gone.
+    fn steps(&mut self, plan: &Plan) -> Result<(Vec<StepOutcome>, bool), Stop> {
+        let mut reports = Vec::new();
+        let mut ok = true;
+        for (i, step) in plan.steps().iter().enumerate() {
+            let r = self.step(i + 1, step)?;
+            let failed = r.error.is_some();
+            // A skipped step ends the run (the steps after it build on it)
+            // without failing it.
+            let skipped = r.skipped.is_some();
+            ok &= !failed && r.expect.iter().all(Verdict::passes);
+            let sent = self.emit(ExecEvent::StepDone(r.clone()));
+            reports.push(r);
+            self.shared.control.step_done();
+            if !sent {
+                return Err(Stop);
+            }
+            if failed || skipped {
+                break;
+            }
+        }
+        Ok((reports, ok))
     }
 
     /// Wait for the go-ahead of step `index`, then say it started.
@@ -390,6 +488,9 @@ impl<E: From<ExecEvent>> Worker<E> {
     }
 
     /// Run one step. `Err(Stop)` when aborted or the consumer is gone.
+    // One loop that must keep its window, its accounting and its pacing in
+    // this order: splitting it would scatter the window's invariants.
+    #[allow(clippy::too_many_lines)]
     fn step(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
         self.begin_step(index)?;
         if let Op::Program(p) = &step.op {
@@ -406,6 +507,9 @@ impl<E: From<ExecEvent>> Worker<E> {
         let mut error = None;
         let mut skipped = None;
         let mut slice_before = step_before;
+        // The step's write-back (sum of its slices') and synchronous blocks.
+        let mut wb: (Option<u64>, u64) = (Some(0), 0);
+        let mut synced_total = 0;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
             Ok(r) => {
                 measured = zero_counters(&self.probe);
@@ -429,6 +533,13 @@ impl<E: From<ExecEvent>> Worker<E> {
                     self.shared.control.gate().map_err(|_| Stop)?;
                 }
                 let mut out = SliceOut::default();
+                // Room for every change the slice records (one per call or
+                // page), so recording allocates nothing inside the window.
+                self.pending.reserve(
+                    usize::try_from(units)
+                        .unwrap_or(usize::MAX)
+                        .saturating_add(16),
+                );
                 // ---- measured window: nothing but the op's own work ----
                 let begin = self.probe.begin();
                 let result = op.slice(&mut self.ctx(), units, &mut out);
@@ -437,8 +548,13 @@ impl<E: From<ExecEvent>> Worker<E> {
                     // a bare libc call that failed is counted here).
                     out.calls = out.calls.max(1);
                 }
-                let m = self.probe.end(&begin, out.calls);
+                let mut m = self.probe.end(&begin, out.calls);
                 // ---- end of window ----
+                if m.user_faults.is_none() {
+                    m.user_faults = modeled_user_faults(&step.op, &m);
+                }
+                self.pending.apply(&mut self.ledger);
+                let synced = std::mem::take(&mut self.ledger.synced);
                 measured.add_counters(&m);
                 total.add(out);
                 let failed = match result {
@@ -460,10 +576,26 @@ impl<E: From<ExecEvent>> Worker<E> {
                 } else {
                     slice_before
                 };
+                let written_back = self.account_writeback(&step.op, &slice_before, &after);
+                wb.0 = match (wb.0, written_back.0) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    _ => None,
+                };
+                wb.1 += written_back.1;
+                synced_total += synced;
                 let copies = step
                     .op
-                    .data_path(&self.work(&step.op, &out, &m, &slice_before, &after))
+                    .data_path(&self.work(
+                        &step.op,
+                        &out,
+                        &m,
+                        &slice_before,
+                        &after,
+                        written_back,
+                        synced,
+                    ))
                     .copies;
+                self.publish_unwritten();
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {
                     step: index,
@@ -494,7 +626,14 @@ impl<E: From<ExecEvent>> Worker<E> {
             }
         }
         drop(running);
-        let mut report = self.report(index, step, measured, &total, &step_before, error);
+        let mut report = self.report(
+            index,
+            step,
+            measured,
+            (&total, wb, synced_total),
+            &step_before,
+            error,
+        );
         if skipped.is_some() {
             // Not checked: what they would compare was never done.
             report.expect.clear();
@@ -503,17 +642,32 @@ impl<E: From<ExecEvent>> Worker<E> {
         Ok(report)
     }
 
+    /// Tell the sampler what is not yet durable.
+    fn publish_unwritten(&self) {
+        self.shared.unwritten.store(
+            self.ledger.unwritten(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
     fn report(
-        &self,
+        &mut self,
         index: usize,
         step: &Step,
         mut measured: Readings,
-        total: &SliceOut,
+        (total, written_back, synced): (&SliceOut, (Option<u64>, u64), u64),
         before: &PageCounts,
         error: Option<String>,
     ) -> StepOutcome {
         // State after the step, outside every window.
         let after = self.counts();
+        if after.dirty == Some(0) && after.writeback == Some(0) {
+            // Clean: whoever wrote it (us, the flusher, someone's sync(2)),
+            // nothing this run changed is at risk any more.
+            self.ledger.clear_dirty();
+            self.ledger.in_flight = (0, 0);
+            self.publish_unwritten();
+        }
         measured.file_cached_pages = after.cached;
         measured.file_dirty_pages = after.dirty;
         measured.file_writeback_pages = after.writeback;
@@ -521,9 +675,15 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
-        let path = step
-            .op
-            .data_path(&self.work(&step.op, total, &measured, before, &after));
+        let path = step.op.data_path(&self.work(
+            &step.op,
+            total,
+            &measured,
+            before,
+            &after,
+            written_back,
+            synced,
+        ));
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,
@@ -540,6 +700,8 @@ impl<E: From<ExecEvent>> Worker<E> {
                     rule: e.rule.to_string(),
                     actual,
                     ok: error.is_none() && e.check(actual),
+                    soft: e.soft.is_some(),
+                    why: e.soft.as_ref().map(|t| t.en.clone()),
                 }
             })
             .collect();
@@ -570,7 +732,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                 index,
                 step,
                 Readings::default(),
-                &SliceOut::default(),
+                (&SliceOut::default(), (Some(0), 0), 0),
                 &PageCounts::default(),
                 None,
             );
@@ -593,6 +755,11 @@ impl<E: From<ExecEvent>> Worker<E> {
             follow: &follow,
             aborted: &aborted,
         };
+        // What a program changed is not in the ledger (it is the engine's
+        // own writes): the watched file's unclean pages bound what is at risk.
+        self.shared
+            .unwritten
+            .store(u64::MAX, std::sync::atomic::Ordering::Relaxed);
         let ran = super::program::run(p, &env).map_err(|_| Stop)?;
         self.after_program(p);
         let mut measured = ran.measured;
@@ -634,6 +801,8 @@ impl<E: From<ExecEvent>> Worker<E> {
                     rule: e.rule.to_string(),
                     actual,
                     ok: error.is_none() && e.check(actual),
+                    soft: e.soft.is_some(),
+                    why: e.soft.as_ref().map(|t| t.en.clone()),
                 }
             })
             .collect();
@@ -680,6 +849,7 @@ impl<E: From<ExecEvent>> Worker<E> {
     /// Point the page sampler at the working file.
     fn sample_working_file(&mut self) {
         self.sampler_elsewhere = false;
+        self.publish_unwritten();
         *self
             .shared
             .sampler_file

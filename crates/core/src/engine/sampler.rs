@@ -45,11 +45,17 @@ where
             (Some(m), Some(pm)) => stable_mapping_cells(shared, |info| mapping_cells(m, info, pm)),
             _ => None,
         };
+        let not_durable_bytes = map.as_ref().and_then(|m| {
+            let unclean = m.totals.dirty? + m.totals.writeback?;
+            let own = shared.unwritten.load(std::sync::atomic::Ordering::Relaxed);
+            Some(own.min(unclean * crate::probe::pages::page_size()))
+        });
         let sample = Snapshot {
             at: shared.at(),
             system: system.read(),
             file: map,
             mapping,
+            not_durable_bytes,
         };
         if tx.send(E::from(sample)).is_err() {
             return;

@@ -105,6 +105,7 @@ impl IoCounters {
 pub struct Reading {
     at: Instant,
     syscalls: Option<u64>,
+    user_faults: Option<u64>,
     rusage: Option<Rusage>,
     io: Option<IoCounters>,
     /// Bytes the io read returned (charged to rchar after the fact).
@@ -123,6 +124,9 @@ struct Rusage {
 /// measures (the perf counter and getrusage are per calling thread).
 pub struct ThreadProbe {
     tracepoint: Option<OwnedFd>,
+    /// perf software page-faults with `exclude_kernel`: faults taken in user
+    /// mode only (a fault inside a syscall is part of that syscall's entry).
+    user_faults: Option<OwnedFd>,
     io: Option<File>,
     io_buf: Box<[u8; 1024]>,
     rusage: bool,
@@ -171,6 +175,19 @@ impl ThreadProbe {
                 }
             }
         };
+        let user_faults = if disabled.contains(Switchable::Tracepoint) {
+            None
+        } else {
+            match open_user_fault_counter() {
+                Ok(fd) => Some(fd),
+                Err(why) => {
+                    notes.push(format!(
+                        "faults in user mode (for mode switches) modeled: {why}"
+                    ));
+                    None
+                }
+            }
+        };
         let syscall_source = if tracepoint.is_some() {
             SyscallSource::Tracepoint
         } else {
@@ -178,6 +195,7 @@ impl ThreadProbe {
         };
         let mut probe = ThreadProbe {
             tracepoint,
+            user_faults,
             io,
             io_buf: Box::new([0u8; 1024]),
             rusage: true,
@@ -205,7 +223,19 @@ impl ThreadProbe {
                 .notes
                 .push("syscalls counted by the engine: the perf counter could not be read".into());
         }
+        if probe.user_faults.is_some() && probe.read_pf().is_none() {
+            probe.user_faults = None;
+            probe.notes.push(
+                "faults in user mode (for mode switches) modeled: the perf counter could not be read"
+                    .into(),
+            );
+        }
         probe
+    }
+
+    /// Whether faults taken in user mode are counted by perf (else modeled).
+    pub fn has_user_faults(&self) -> bool {
+        self.user_faults.is_some()
     }
 
     pub fn syscall_source(&self) -> SyscallSource {
@@ -225,26 +255,29 @@ impl ThreadProbe {
         &self.notes
     }
 
-    /// Open a window: `[pread io, getrusage, read tp, now]`.
+    /// Open a window: `[pread io, getrusage, read pf, read tp, now]`.
     pub fn begin(&mut self) -> Reading {
         let (io, io_len) = self.read_io();
         let rusage = self.read_rusage();
+        let user_faults = self.read_pf();
         let syscalls = self.read_tp();
         Reading {
             at: Instant::now(),
             syscalls,
+            user_faults,
             rusage,
             io,
             io_len,
         }
     }
 
-    /// Close a window: `[now, read tp, getrusage, pread io]`, and return the
+    /// Close a window: `[now, read tp, read pf, getrusage, pread io]`, and return the
     /// work's own deltas. `engine_syscalls` is what the work counted itself;
     /// it is the figure when there is no tracepoint. State fields are `None`.
     pub fn end(&mut self, begin: &Reading, engine_syscalls: u64) -> Readings {
         let at = Instant::now();
         let syscalls = self.read_tp();
+        let user_faults = self.read_pf();
         let rusage = self.read_rusage();
         let (io, _) = self.read_io();
         let duration = crate::cast::saturating(at.duration_since(begin.at).as_nanos());
@@ -268,11 +301,9 @@ impl ThreadProbe {
             (Some(a), Some(b)) => {
                 // The begin io read's own bytes land after its content was
                 // produced; each read(tp) inside the window is a vfs_read too.
-                let tp_reads = if self.tracepoint.is_some() {
-                    2 * TP_READ_LEN
-                } else {
-                    0
-                };
+                let counters =
+                    u64::from(self.tracepoint.is_some()) + u64::from(self.user_faults.is_some());
+                let tp_reads = 2 * TP_READ_LEN * counters;
                 let overhead = begin.io_len + tp_reads;
                 Some(IoCounters {
                     rchar: b.rchar.saturating_sub(a.rchar).saturating_sub(overhead),
@@ -295,6 +326,10 @@ impl ThreadProbe {
             involuntary_ctx_switches: nivcsw,
             minor_faults: minflt,
             major_faults: majflt,
+            user_faults: match (begin.user_faults, user_faults) {
+                (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                _ => None,
+            },
             rchar: io.map(|c| c.rchar),
             wchar: io.map(|c| c.wchar),
             read_bytes: io.map(|c| c.read_bytes),
@@ -309,7 +344,17 @@ impl ThreadProbe {
     }
 
     fn read_tp(&mut self) -> Option<u64> {
-        let fd = self.tracepoint.as_ref()?;
+        read_counter(self.tracepoint.as_ref()?)
+    }
+
+    fn read_pf(&mut self) -> Option<u64> {
+        read_counter(self.user_faults.as_ref()?)
+    }
+}
+
+/// One u64 from a counting perf fd.
+fn read_counter(fd: &OwnedFd) -> Option<u64> {
+    {
         let mut v: u64 = 0;
         // SAFETY: reading 8 bytes into a live u64 from a perf fd we own.
         let n = unsafe {
@@ -321,7 +366,9 @@ impl ThreadProbe {
         };
         (u64::try_from(n) == Ok(TP_READ_LEN)).then_some(v)
     }
+}
 
+impl ThreadProbe {
     fn read_rusage(&self) -> Option<Rusage> {
         if !self.rusage {
             return None;
@@ -377,6 +424,10 @@ struct PerfEventAttr {
 }
 
 const PERF_TYPE_TRACEPOINT: u32 = 2;
+const PERF_TYPE_SOFTWARE: u32 = 1;
+const PERF_COUNT_SW_PAGE_FAULTS: u64 = 2;
+/// `perf_event_attr` flag bits: exclude_kernel (5) and exclude_hv (6).
+const EXCLUDE_KERNEL_AND_HV: u64 = (1 << 5) | (1 << 6);
 const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 const TRACEFS: &str = "/sys/kernel/tracing";
 const SYS_ENTER_ID: &str = "events/raw_syscalls/sys_enter/id";
@@ -467,6 +518,42 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
     // SAFETY: the kernel just returned this fd to us and nothing else owns it.
     let fd = i32::try_from(fd).map_err(|_| format!("perf_event_open returned {fd}"))?;
     // SAFETY: as above.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// perf software page-faults of the calling thread, user mode only. Works
+/// without root for one's own thread (perf_event_paranoid ≤ 2): a fault
+/// whose registers are in user mode is an entry into the kernel of its own;
+/// a fault taken while the kernel copies from user memory inside a syscall,
+/// or made by MAP_POPULATE's page-table walk, is not counted.
+fn open_user_fault_counter() -> Result<OwnedFd, String> {
+    let attr = PerfEventAttr {
+        type_: PERF_TYPE_SOFTWARE,
+        size: u32::try_from(std::mem::size_of::<PerfEventAttr>()).unwrap_or(u32::MAX),
+        config: PERF_COUNT_SW_PAGE_FAULTS,
+        flags: EXCLUDE_KERNEL_AND_HV,
+        ..PerfEventAttr::default()
+    };
+    // SAFETY: as in `open_sys_enter_counter`: a valid VER0 attr, the calling
+    // thread on any CPU, no group, close on exec.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &raw const attr,
+            0,
+            -1,
+            -1,
+            PERF_FLAG_FD_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        let e = io::Error::last_os_error();
+        return Err(format!(
+            "perf_event_open(page-faults, user mode) failed: {e}"
+        ));
+    }
+    let fd = i32::try_from(fd).map_err(|_| format!("perf_event_open returned {fd}"))?;
+    // SAFETY: the kernel just returned this fd to us and nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::{FORMAT, Header, Line, READS, RecordError, Recorded};
 use crate::engine::ExecEvent;
-use crate::outcome::{RunOutcome, StepOutcome};
+use crate::outcome::{RunOutcome, StepOutcome, Verdict};
 use crate::scenario::{Key, Origin, Plan, Rule, parse_str};
 
 /// A whole recording in memory.
@@ -34,7 +34,7 @@ fn recheck(event: &mut Recorded) -> Result<(), String> {
             let held = run
                 .steps
                 .iter()
-                .all(|s| s.error.is_none() && s.expect.iter().all(|x| x.ok));
+                .all(|s| s.error.is_none() && s.expect.iter().all(Verdict::passes));
             run.ok &= held;
             Ok(())
         }

@@ -18,6 +18,7 @@ fn environment() -> Environment {
         sources: Sources {
             syscalls: "tracepoint".into(),
             faults: "rusage".into(),
+            user_faults: "modeled".into(),
             ctx_switches: "rusage".into(),
             io: "procfs".into(),
             pages: "cachestat".into(),
@@ -79,6 +80,7 @@ fn events() -> Vec<Recorded> {
             },
         }),
         mapping: Some(vec![MapCell::Faulted, MapCell::Mapped, MapCell::Unmapped]),
+        not_durable_bytes: Some(4096),
     };
     let report = RunOutcome {
         scenario: "s".into(),

@@ -150,6 +150,10 @@ fn expectations(f: &Fields<'_, '_>) -> Result<Vec<Expectation>> {
                 .note(format!("keys: {}", keys.join(", ")))
                 .into());
         };
+        let (rule, soft) = match rule.get_ref() {
+            DeValue::Table(t) => soft_form(f, rule, t, name_text)?,
+            _ => (rule, None),
+        };
         let DeValue::String(rule_text) = rule.get_ref() else {
             return Err(f
                 .src
@@ -175,9 +179,62 @@ fn expectations(f: &Fields<'_, '_>) -> Result<Vec<Expectation>> {
                 )
                 .note(format!("rules: {RULE_FORMS}"))
         })?;
-        out.push(Expectation { key, rule: parsed });
+        out.push(Expectation {
+            key,
+            rule: parsed,
+            soft,
+        });
     }
     Ok(out)
+}
+
+/// The machine-dependent form `{ rule = "...", soft = "why", soft_zh = "..." }`:
+/// the rule's value and the reason it may not be seen.
+fn soft_form<'a, 'i>(
+    f: &Fields<'a, 'i>,
+    value: &'a Spanned<DeValue<'i>>,
+    table: &'a toml::de::DeTable<'i>,
+    name: &str,
+) -> Result<(&'a Spanned<DeValue<'i>>, Option<Text>)> {
+    let inner = Fields::new(f.src, table, value.span(), format!("expect `{name}`"));
+    inner.deny_unknown(
+        &["rule", "soft", "soft_zh"],
+        |key| format!("unknown field `{key}` in the expectation for `{name}`"),
+        [format!(
+            "help: {name} = {{ rule = \">= 1\", soft = \"why it may not be seen\" }}"
+        )],
+    )?;
+    let Some(rule) = inner.get("rule") else {
+        return Err(inner.missing("rule", "add `rule = \"...\"`, e.g. `rule = \">= 1\"`"));
+    };
+    let soft = match (inner.string("soft")?, inner.string("soft_zh")?) {
+        (Some((en, span)), zh) => {
+            if en.trim().is_empty() {
+                return Err(f
+                    .src
+                    .error(span, "`soft` must say why the claim may not be seen")
+                    .into());
+            }
+            Text {
+                en,
+                zh: zh.map(|(s, _)| s),
+            }
+        }
+        (None, Some((_, span))) => {
+            return Err(f
+                .src
+                .error(span, "`soft_zh` without `soft`")
+                .note("help: add `soft` in English; readers of other languages fall back to it")
+                .into());
+        }
+        (None, None) => {
+            return Err(inner.missing(
+                "soft",
+                "a table form is for a machine-dependent claim: add `soft = \"why it may not be seen\"`, or write the rule as a string",
+            ));
+        }
+    };
+    Ok((rule, Some(soft)))
 }
 
 fn display_value(v: &DeValue<'_>) -> String {
@@ -205,5 +262,53 @@ fn inside_string(
         span.start + 1 + at.start..span.start + 1 + at.end
     } else {
         span
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::{Key, Origin, Rule, parse_str};
+
+    const HEAD: &str = "[scenario]\ntitle = \"t\"\nsummary = \"s\"\n\n[[step]]\nop = \"fsync\"\n";
+
+    fn parse(expect: &str) -> Result<Vec<crate::scenario::Expectation>, String> {
+        parse_str(&format!("{HEAD}{expect}\n"), "t", Origin::Builtin)
+            .map(|p| p.steps()[0].expect.clone())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_soft_claim_carries_its_reason_in_both_languages() {
+        let e = parse(
+            "[step.expect]\nsyscalls = \"== 1\"\nvoluntary_ctx_switches = { rule = \">= 1\", soft = \"already clean\", soft_zh = \"已经干净\" }",
+        )
+        .unwrap();
+        assert_eq!(
+            (e[0].key, e[0].rule, e[0].soft.is_none()),
+            (Key::Syscalls, Rule::Eq(1), true)
+        );
+        assert_eq!(e[1].key, Key::VoluntaryCtxSwitches);
+        assert_eq!(e[1].rule, Rule::Ge(1));
+        let soft = e[1].soft.as_ref().unwrap();
+        assert_eq!(
+            (soft.en.as_str(), soft.zh.as_deref()),
+            ("already clean", Some("已经干净"))
+        );
+    }
+
+    #[test]
+    fn a_soft_claim_must_say_why_and_name_only_its_fields() {
+        let err = parse("expect = { syscalls = { rule = \"== 1\" } }").unwrap_err();
+        assert!(err.contains("missing `soft`"), "{err}");
+        let err = parse("expect = { syscalls = { rule = \"== 1\", soft = \" \" } }").unwrap_err();
+        assert!(err.contains("must say why"), "{err}");
+        let err =
+            parse("expect = { syscalls = { rule = \"== 1\", soft = \"x\", sfot_zh = \"y\" } }")
+                .unwrap_err();
+        assert!(err.contains("unknown field `sfot_zh`"), "{err}");
+        let err = parse("expect = { syscalls = { soft = \"x\" } }").unwrap_err();
+        assert!(err.contains("missing `rule`"), "{err}");
+        let err = parse("expect = { syscalls = { rule = \"=! 1\", soft = \"x\" } }").unwrap_err();
+        assert!(err.contains("bad rule for `syscalls`"), "{err}");
     }
 }

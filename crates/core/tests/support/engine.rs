@@ -44,7 +44,11 @@ pub fn step(op: Op) -> Step {
 }
 
 pub fn expect(key: Key, rule: Rule) -> Expectation {
-    Expectation { key, rule }
+    Expectation {
+        key,
+        rule,
+        soft: None,
+    }
 }
 
 /// A plan through [`Plan::new`], which refuses a plan no machine could run.

@@ -47,6 +47,9 @@ pub struct PageView {
     pub mapping: Option<Vec<MapCell>>,
     /// Per cell of `map`: the last change and when it was seen.
     pub changes: Vec<Option<(Change, Duration)>>,
+    /// The engine's "not yet durable" bytes at the last sample (`None`:
+    /// unknown, or a recording from before the engine counted them).
+    pub not_durable: Option<u64>,
 }
 
 impl PageView {

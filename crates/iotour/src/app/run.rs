@@ -298,6 +298,7 @@ impl RunState {
         }
         self.advance(s.at);
         self.history.record(&s);
+        self.pages.not_durable = s.not_durable_bytes;
         self.pages.update(s.file, s.mapping, s.at);
     }
 

@@ -58,7 +58,7 @@ pub fn judge(report: &RunOutcome) -> Verdict {
     let failed = report
         .steps
         .iter()
-        .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.ok && x.actual.is_some()));
+        .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.passes() && x.actual.is_some()));
     if failed || (!report.ok && !has_unknown(report)) {
         Verdict::Fail
     } else if report.skipped().is_some() {
@@ -74,19 +74,39 @@ fn has_unknown(report: &RunOutcome) -> bool {
     report
         .steps
         .iter()
-        .any(|s| s.expect.iter().any(|x| x.actual.is_none()))
+        .any(|s| s.expect.iter().any(|x| x.actual.is_none() && !x.soft))
+}
+
+/// "PASS id (N steps, M checks)", naming the soft claims not seen this time.
+fn pass_line(report: &RunOutcome, checks: usize) -> String {
+    let not_seen: Vec<String> = report
+        .steps
+        .iter()
+        .flat_map(|s| {
+            s.expect
+                .iter()
+                .filter(|x| x.not_seen())
+                .map(move |x| format!("step {} {}", s.index, safe(&x.key)))
+        })
+        .collect();
+    let tail = if not_seen.is_empty() {
+        String::new()
+    } else {
+        format!("; not seen this time: {}", not_seen.join(", "))
+    };
+    format!(
+        "PASS {} ({} steps, {} checks{tail})",
+        safe(&report.scenario),
+        report.steps.len(),
+        checks
+    )
 }
 
 /// The verdict line for one report.
 pub fn verdict(report: &RunOutcome) -> String {
     let checks: usize = report.steps.iter().map(|s| s.expect.len()).sum();
     match judge(report) {
-        Verdict::Pass => format!(
-            "PASS {} ({} steps, {} checks)",
-            safe(&report.scenario),
-            report.steps.len(),
-            checks
-        ),
+        Verdict::Pass => pass_line(report, checks),
         Verdict::Skip => match report.skipped() {
             Some((i, skip)) => format!(
                 "SKIP {}: step {i} ({}) {}",
@@ -112,7 +132,7 @@ pub fn verdict(report: &RunOutcome) -> String {
                 .flat_map(|s| {
                     s.expect
                         .iter()
-                        .filter(|x| x.actual.is_none())
+                        .filter(|x| x.actual.is_none() && !x.soft)
                         .map(move |x| format!("step {} {}", s.index, safe(&x.key)))
                 })
                 .collect();
@@ -151,7 +171,7 @@ pub fn verdict(report: &RunOutcome) -> String {
                         safe(err)
                     );
                 }
-                if let Some(x) = s.expect.iter().find(|x| !x.ok && x.actual.is_some()) {
+                if let Some(x) = s.expect.iter().find(|x| !x.passes() && x.actual.is_some()) {
                     return format!(
                         "FAIL {}: step {} {}",
                         safe(&report.scenario),

@@ -47,6 +47,7 @@ fn report(id: &str, steps: Vec<StepOutcome>) -> RunOutcome {
             sources: Sources {
                 syscalls: "tracepoint".into(),
                 faults: "rusage".into(),
+                user_faults: "modeled".into(),
                 ctx_switches: "rusage".into(),
                 io: "procfs".into(),
                 pages: "cachestat".into(),

@@ -28,6 +28,7 @@ mod tests {
                 sources: Sources {
                     syscalls: "engine".into(),
                     faults: "rusage".into(),
+                    user_faults: "modeled".into(),
                     ctx_switches: "rusage".into(),
                     io: "unavailable".into(),
                     pages: "mincore".into(),

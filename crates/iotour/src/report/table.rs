@@ -131,13 +131,22 @@ pub fn render(r: &RunOutcome) -> String {
     let _ = writeln!(out);
     for step in &r.steps {
         for x in &step.expect {
-            let _ = writeln!(
-                out,
-                "{} step {} {}",
-                if x.ok { "✓" } else { "✗" },
-                step.index,
-                figures::expectation(&x.key, &x.rule, x.actual, Lang::En)
-            );
+            let said = figures::expectation(&x.key, &x.rule, x.actual, Lang::En);
+            let _ = if x.not_seen() {
+                writeln!(
+                    out,
+                    "⚠ step {} {said}; {}",
+                    step.index,
+                    figures::not_seen(x.why.as_deref(), Lang::En)
+                )
+            } else {
+                writeln!(
+                    out,
+                    "{} step {} {said}",
+                    if x.ok { "✓" } else { "✗" },
+                    step.index,
+                )
+            };
         }
     }
     let end = match r.skipped() {
@@ -173,6 +182,8 @@ mod tests {
                 rule: ">= 74".into(),
                 actual: None,
                 ok,
+                soft: false,
+                why: None,
             }],
             error: err.map(str::to_string),
             program: None,
@@ -190,6 +201,7 @@ mod tests {
                 sources: Sources {
                     syscalls: "engine".into(),
                     faults: "rusage".into(),
+                    user_faults: "modeled".into(),
                     ctx_switches: "rusage".into(),
                     io: "unavailable".into(),
                     pages: "mincore".into(),
@@ -198,7 +210,12 @@ mod tests {
                 },
                 machine: None,
             },
-            steps: vec![step(1, None, true), step(2, Some("ENOSPC"), false)],
+            steps: vec![step(1, None, true), step(2, Some("ENOSPC"), false), {
+                let mut s = step(3, None, false);
+                s.expect[0].soft = true;
+                s.expect[0].why = Some("another process ran sync(2)".into());
+                s
+            }],
             ok: false,
         };
         let t = render(&r);
@@ -220,6 +237,11 @@ mod tests {
             t.contains("✗ step 2 dirty pages of the file: unknown (not measured here), expected at least 74"),
             "{t}"
         );
+        assert!(
+            t.contains("⚠ step 3 dirty pages of the file: unknown (not measured here), expected at least 74; not seen this time: another process ran sync(2)"),
+            "{t}"
+        );
+        assert!(!t.contains("✗ step 3"), "{t}");
         assert!(t.trim_end().ends_with("FAILED"), "{t}");
     }
 

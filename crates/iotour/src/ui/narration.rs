@@ -249,6 +249,19 @@ impl Narration<'_> {
                     t.question,
                     Priority::Essential,
                 ),
+                Some(r) if r.not_seen() => (
+                    Span::styled("⚠", t.not_seen),
+                    format!(
+                        "{}; {}",
+                        figures::expectation(key, &rule, r.actual, v.lang),
+                        figures::not_seen(
+                            e.soft.as_ref().map(|w| w.get(v.lang)).or(r.why.as_deref()),
+                            v.lang
+                        )
+                    ),
+                    t.measured,
+                    Priority::Result,
+                ),
                 Some(r) => (
                     if r.ok {
                         Span::styled("✓", t.ok)

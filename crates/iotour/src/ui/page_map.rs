@@ -72,10 +72,24 @@ impl Widget for &PageMapPanel<'_> {
                 opt_count(n)
             }
         };
-        // Dirty and writeback pages are what is not on disk yet.
-        let at_risk = match (totals.dirty, totals.writeback, page_size) {
+        // What a power cut would lose: the bytes this run changed that the
+        // kernel has not written back (the engine's own ranges, clamped by
+        // the dirty and writeback pages). Older recordings only have the
+        // pages: (dirty + writeback) × page size, an upper bound.
+        let at_risk = match (pages.not_durable, totals.dirty, totals.writeback, page_size) {
             _ if hidden => "?".to_string(),
-            (Some(d), Some(w), Some(ps)) => bytes((d + w) * ps),
+            (Some(n), ..) => format!(
+                "{} {}",
+                bytes(n),
+                t!(v.lang, "page_map.changed_not_written")
+            ),
+            (None, Some(d), Some(w), Some(ps)) => {
+                format!(
+                    "≤ {} {}",
+                    bytes((d + w) * ps),
+                    t!(v.lang, "page_map.in_dirty_pages")
+                )
+            }
             _ => t!(v.lang, "page_map.unknown_source_cannot_see_dirty").into(),
         };
         let mut head = vec![

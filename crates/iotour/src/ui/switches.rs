@@ -13,7 +13,7 @@ use ratatui::widgets::Widget;
 use super::text::opt_count;
 use super::{View, panel_block};
 use crate::app::Status;
-use crate::app::timeline::{BUCKET, Bucket, faults};
+use crate::app::timeline::{BUCKET, Bucket};
 use iotour_core::outcome::Readings;
 
 pub struct Switches<'a> {
@@ -173,27 +173,40 @@ impl Switches<'_> {
                 Span::styled(format!("{:>12}", fmt(Some(&total), f, hidden)), t.measured),
             ])
         };
-        let mode = |m: &Readings| Some(m.syscalls? + faults(m)?);
+        // One mode switch is one entry into the kernel: a syscall, or a
+        // fault taken in user mode (a fault inside a syscall is part of
+        // that syscall's entry). Counted when the tracepoint and perf's
+        // user-mode faults are both there, else modeled: labelled so.
+        let mode = |m: &Readings| Some(m.syscalls? + m.user_faults?);
+        let measured = run
+            .environment
+            .as_ref()
+            .is_some_and(|e| e.sources.mode_switches_measured());
+        let (mode_style, mode_label) = if measured {
+            (t.measured, t!(v.lang, "switches.measured"))
+        } else {
+            (t.modeled, t!(v.lang, "switches.modeled"))
+        };
         let caption = t!(v.lang, "switches.mode_switch_this_thread_enters");
         let mut lines = vec![
             Line::styled(header, t.muted),
             row(t!(v.lang, "switches.syscalls"), t.kernel_mode, |m| {
                 m.syscalls
             }),
-            row(t!(v.lang, "switches.page_faults"), t.page_fault, faults),
-            // Syscalls plus faults is a model of the switches, not a count
-            // the kernel gives: drawn and labelled as modeled.
+            row(t!(v.lang, "switches.page_faults"), t.page_fault, |m| {
+                m.user_faults
+            }),
             Line::from(vec![
                 Span::styled(
                     format!("{:<18}", t!(v.lang, "switches.mode_switches")),
-                    t.modeled,
+                    mode_style,
                 ),
-                Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), t.modeled),
+                Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), mode_style),
                 Span::styled(
                     format!("{:>12}", fmt(Some(&total), mode, hidden)),
-                    t.modeled,
+                    mode_style,
                 ),
-                Span::styled(t!(v.lang, "switches.modeled"), t.modeled),
+                Span::styled(mode_label, mode_style),
             ]),
             row(
                 t!(v.lang, "switches.voluntary_ctx_sw"),

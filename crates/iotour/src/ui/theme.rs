@@ -98,6 +98,8 @@ styles! {
     paused,
     ok,
     fail,
+    /// A machine-dependent claim that was not seen this time (not a failure).
+    not_seen,
     error,
     question,
     /// Figures read from the kernel, and figures derived from a model.
@@ -147,7 +149,7 @@ mod tests {
             "{:?}",
             Theme::parse(DARK, true)
         );
-        assert_eq!(Theme::NAMES.len(), 31);
+        assert_eq!(Theme::NAMES.len(), 32);
         let one = |extra: &str| Theme::parse(&format!("{DARK}\n{extra}"), true).unwrap_err();
         assert!(one("[mauve]\nfg = \"red\"").contains("`mauve` is not a style"));
         let missing = DARK.replace("[threshold]", "[ignored_now]");
@@ -186,6 +188,7 @@ mod tests {
             t.paused,
             t.ok,
             t.fail,
+            t.not_seen,
             t.error,
             t.question,
             t.measured,

@@ -372,14 +372,16 @@ pub fn parse_strace(text: &str, tracepoint: bool) -> Result<Vec<StepCalls>, Stri
     let mut cur = StepCalls::default();
     let mut warmup_seen = false;
     let mut window: Option<Vec<&Entry>> = None;
-    // `read(N, ` where N is the fd perf_event_open returned to the worker.
-    let mut tp_fd: Option<String> = None;
+    // `read(N, ` for each fd perf_event_open returned to the worker (the
+    // syscall tracepoint and the user-mode fault counter).
+    let mut probe_reads: Vec<String> = Vec::new();
     for e in entries.iter().filter(|e| e.tid == exec) {
         if e.name == "perf_event_open" {
-            tp_fd = e
-                .rest
-                .rsplit_once("= ")
-                .map(|(_, fd)| format!("read({}, ", fd.trim()));
+            probe_reads.extend(
+                e.rest
+                    .rsplit_once("= ")
+                    .map(|(_, fd)| format!("read({}, ", fd.trim())),
+            );
             continue;
         }
         if e.name == "getrusage" {
@@ -391,24 +393,30 @@ pub fn parse_strace(text: &str, tracepoint: bool) -> Result<Vec<StepCalls>, Stri
                 None => window = Some(Vec::new()),
                 Some(mut calls) => {
                     if tracepoint {
-                        let is_tp_read = |c: &&Entry| {
-                            tp_fd
-                                .as_ref()
-                                .is_some_and(|fd| c.rest.starts_with(fd.as_str()))
+                        let is_probe_read = |c: &&Entry| {
+                            probe_reads.iter().any(|fd| c.rest.starts_with(fd.as_str()))
                         };
                         if calls.len() < 2
-                            || !is_tp_read(&calls[0])
-                            || !is_tp_read(&calls[calls.len() - 1])
+                            || !is_probe_read(&calls[0])
+                            || !is_probe_read(&calls[calls.len() - 1])
                         {
                             return Err(format!(
-                                "a window does not start and end with the probe's tracepoint \
-                                 read: first {:?}, last {:?}",
+                                "a window does not start and end with the probe's counter \
+                                 reads: first {:?}, last {:?}",
                                 calls.first().map(|c| &c.rest),
                                 calls.last().map(|c| &c.rest)
                             ));
                         }
-                        calls.pop();
-                        calls.remove(0);
+                        // One read per probe counter on each side.
+                        let n = probe_reads.len();
+                        for _ in 0..n {
+                            if calls.first().is_some_and(is_probe_read) {
+                                calls.remove(0);
+                            }
+                            if calls.last().is_some_and(is_probe_read) {
+                                calls.pop();
+                            }
+                        }
                     }
                     cur.windows += 1;
                     cur.syscalls += calls.len() as u64;

@@ -1,6 +1,7 @@
 //! `reopen`, `sleep`, `wait_writeback` and `note`.
 
 use std::os::fd::IntoRawFd;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use rustix::fs::OFlags;
@@ -70,73 +71,25 @@ impl OneShot for Reopen {
     }
 }
 
-/// Sleep `ms` milliseconds, in slices, waking at once on abort.
+/// Sleep `ms` milliseconds in one wait: the measured window holds one
+/// timed futex wait (what `Thread.sleep` is on Linux) and one voluntary
+/// context switch, not the tool's own polling. The wait is on the engine's
+/// control condvar, so an abort still wakes it at once (a speed change or a
+/// pause may wake it early too, and it goes back to sleep: a second call).
 pub struct Sleep {
     ms: u64,
-    done_ms: u64,
+    done: bool,
 }
 
 impl Sleep {
     pub fn new(ms: u64) -> Sleep {
-        Sleep { ms, done_ms: 0 }
+        Sleep { ms, done: false }
     }
 }
 
 impl Running for Sleep {
     fn total(&self) -> u64 {
-        self.ms.max(1)
-    }
-
-    fn done(&self) -> bool {
-        self.done_ms >= self.ms
-    }
-
-    fn paced(&self) -> bool {
-        false
-    }
-
-    fn slice(&mut self, ctx: &mut Ctx<'_>, units: u64, out: &mut SliceOut) -> Result<(), OpError> {
-        let ms = units.min(self.ms - self.done_ms);
-        ctx.shared
-            .control
-            .sleep(Duration::from_millis(ms))
-            .map_err(|_| OpError::Aborted)?;
-        self.done_ms += ms;
-        // A condvar wait is one futex(2) (the engine's estimate; the
-        // tracepoint counts what really happened).
-        *out = SliceOut {
-            units: ms,
-            calls: 1,
-            ..SliceOut::default()
-        };
-        Ok(())
-    }
-}
-
-/// Poll the file's dirty + writeback pages every [`POLL`] until both are 0
-/// or `timeout_ms` has passed. Not an error when time runs out: the report
-/// shows what was still dirty.
-pub struct WaitWriteback {
-    timeout_ms: u64,
-    started: Option<Instant>,
-    done: bool,
-}
-
-const POLL: Duration = Duration::from_millis(20);
-
-impl WaitWriteback {
-    pub fn new(timeout_ms: u64) -> WaitWriteback {
-        WaitWriteback {
-            timeout_ms,
-            started: None,
-            done: false,
-        }
-    }
-}
-
-impl Running for WaitWriteback {
-    fn total(&self) -> u64 {
-        self.timeout_ms.max(1)
+        1
     }
 
     fn done(&self) -> bool {
@@ -148,45 +101,156 @@ impl Running for WaitWriteback {
     }
 
     fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
-        let started = *self.started.get_or_insert_with(Instant::now);
-        let before = crate::cast::saturating(started.elapsed().as_millis());
-        // The mincore fallback is four syscalls per poll, not one.
-        let mut calls = 0;
-        let counts = ctx
-            .pages
-            .counts_with_calls(&ctx.file.file, 0, 0, &mut calls)
-            .map_err(|e| {
-                out.calls = calls;
-                OpError::Os {
-                    attempted: "cachestat/mincore of the working file".into(),
-                    source: e,
-                }
-            })?;
-        let clean = match (counts.dirty, counts.writeback) {
-            (Some(d), Some(w)) => d == 0 && w == 0,
-            // Unknown dirtiness (mincore): wait out the timeout.
-            _ => false,
-        };
-        if clean || before >= self.timeout_ms {
-            self.done = true;
-        } else {
-            let left = Duration::from_millis(self.timeout_ms - before);
-            ctx.shared
-                .control
-                .sleep(POLL.min(left))
-                .map_err(|_| OpError::Aborted)?;
-            calls += 1;
-        }
-        let after = crate::cast::saturating(started.elapsed().as_millis()).min(self.timeout_ms);
+        ctx.shared
+            .control
+            .sleep(Duration::from_millis(self.ms))
+            .map_err(|_| OpError::Aborted)?;
+        self.done = true;
+        // One futex(2) wait (the engine's estimate; the tracepoint counts
+        // what really happened).
         *out = SliceOut {
-            units: if self.done {
-                self.timeout_ms.saturating_sub(before).max(1)
-            } else {
-                after.saturating_sub(before)
-            },
-            calls,
+            units: 1,
+            calls: 1,
             ..SliceOut::default()
         };
+        Ok(())
+    }
+}
+
+/// Wait until the file has no dirty and no writeback pages, or `timeout_ms`
+/// has passed. The worker blocks on a condvar (one futex wait, one voluntary
+/// switch: what a thread that waits for the flusher costs) while a watcher
+/// thread, started before the measured window, polls the file every
+/// [`POLL`] with its own fd and wakes the worker. Not an error when time
+/// runs out: the report shows what was still dirty.
+pub struct WaitWriteback {
+    watch: Arc<Watch>,
+    watcher: Option<std::thread::JoinHandle<()>>,
+    done: bool,
+}
+
+/// What the watcher tells the worker.
+#[derive(Default)]
+struct Watch {
+    /// Set by the watcher: the file is clean, time ran out, or the run was aborted.
+    over: Mutex<Option<WatchEnd>>,
+    woke: Condvar,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WatchEnd {
+    Clean,
+    Timeout,
+    Aborted,
+}
+
+const POLL: Duration = Duration::from_millis(20);
+
+impl WaitWriteback {
+    pub fn new(ctx: &Ctx<'_>, timeout_ms: u64) -> Result<WaitWriteback, OpError> {
+        let file = ctx.file.file.try_clone().map_err(|e| OpError::Os {
+            attempted: "dup(2) of the working file for the writeback watcher".into(),
+            source: e,
+        })?;
+        let pages = ctx.pages.clone();
+        let shared = Arc::clone(ctx.shared);
+        let watch = Arc::new(Watch::default());
+        let w = Arc::clone(&watch);
+        let timeout = Duration::from_millis(timeout_ms);
+        let watcher = std::thread::Builder::new()
+            .name("iotour-wb-watch".into())
+            .spawn(move || {
+                // The clock starts here, just before the worker's window
+                // opens: waking the watcher from inside the window would be
+                // one more call that is the tool's, not the lesson's.
+                let started = Instant::now();
+                loop {
+                    let clean = pages.counts(&file, 0, 0).ok().is_some_and(|c| {
+                        // Unknown dirtiness (mincore): wait out the timeout.
+                        matches!((c.dirty, c.writeback), (Some(0), Some(0)))
+                    });
+                    if clean {
+                        return finish(&w, WatchEnd::Clean);
+                    }
+                    let left = timeout.saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        return finish(&w, WatchEnd::Timeout);
+                    }
+                    if shared.control.sleep(POLL.min(left)).is_err() {
+                        return finish(&w, WatchEnd::Aborted);
+                    }
+                }
+            })
+            .map_err(|e| OpError::Os {
+                attempted: "starting the writeback watcher thread".into(),
+                source: e,
+            })?;
+        Ok(WaitWriteback {
+            watch,
+            watcher: Some(watcher),
+            done: false,
+        })
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn finish(w: &Watch, end: WatchEnd) {
+    *lock(&w.over) = Some(end);
+    w.woke.notify_all();
+}
+
+impl Running for WaitWriteback {
+    fn total(&self) -> u64 {
+        1
+    }
+
+    fn done(&self) -> bool {
+        self.done
+    }
+
+    fn paced(&self) -> bool {
+        false
+    }
+
+    fn slice(
+        &mut self,
+        _ctx: &mut Ctx<'_>,
+        _units: u64,
+        out: &mut SliceOut,
+    ) -> Result<(), OpError> {
+        let mut over = lock(&self.watch.over);
+        while over.is_none() {
+            over = self
+                .watch
+                .woke
+                .wait(over)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        let end = over.take();
+        drop(over);
+        self.done = true;
+        // One futex(2) wait (none when the file was clean already; the
+        // tracepoint counts what really happened).
+        *out = SliceOut {
+            units: 1,
+            calls: 1,
+            ..SliceOut::default()
+        };
+        match end {
+            Some(WatchEnd::Aborted) => Err(OpError::Aborted),
+            _ => Ok(()),
+        }
+    }
+
+    fn finish(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), OpError> {
+        if let Some(h) = self.watcher.take() {
+            // The watcher has ended (clean, timeout or abort) by the time
+            // the worker's wait returns.
+            let _ = h.join();
+        }
         Ok(())
     }
 }

@@ -202,6 +202,15 @@ impl Running for Touch {
         let guard = (self.target == Target::File && self.guarded)
             .then(|| sigbus::arm(region.addr() as usize, region.len()));
         let mut done = self.next;
+        // Stores through a shared file mapping change the file.
+        let stores_at = match region.kind {
+            RegionKind::File {
+                offset,
+                shared: true,
+                ..
+            } if self.write && self.target == Target::File => Some(offset),
+            _ => None,
+        };
         for i in self.next..end {
             let off = crate::cast::usize(i) * crate::cast::usize(self.stride) * page;
             // SAFETY: `new` checked that every touched page lies inside the
@@ -218,6 +227,9 @@ impl Running for Touch {
             }
             if guard.as_ref().is_some_and(sigbus::Armed::faulted) {
                 break;
+            }
+            if let Some(base) = stores_at {
+                ctx.dirty.stored(base + off as u64);
             }
             done = i + 1;
         }

@@ -126,6 +126,9 @@ impl Write {
                 )));
             }
             done += n;
+            let flags = ctx.file.flags;
+            ctx.dirty
+                .wrote(ctx.file.pos, n as u64, flags.direct, flags.synchronous());
             ctx.file.pos += n as u64;
             out.bytes += n as u64;
         }
@@ -285,6 +288,13 @@ impl Running for Pwrite {
                         "pwrite(2) of {len} bytes at offset {at} wrote nothing"
                     )));
                 }
+                let flags = ctx.file.flags;
+                ctx.dirty.wrote(
+                    at + done as u64,
+                    n as u64,
+                    flags.direct,
+                    flags.synchronous(),
+                );
                 done += n;
                 out.bytes += n as u64;
             }

@@ -158,6 +158,13 @@ impl OpDef for WaitWriteback {
     }
 
     fn copy_path(&self, work: &Work, path: &mut DataPath) {
+        if work.own_writeback_finished > 0 {
+            path.note(format!(
+                "the writeback this thread submitted with sync_file_range ({} bytes) finished; \
+                 its DMA is shown at that step",
+                work.own_writeback_finished
+            ));
+        }
         match work.flushed_bytes {
             Some(0) => {}
             Some(n) => {

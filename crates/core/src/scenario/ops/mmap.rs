@@ -311,7 +311,22 @@ impl OpDef for Msync {
     }
 
     fn copy_path(&self, work: &Work, path: &mut DataPath) {
-        sync::written_back(work, path, self.asynchronous);
+        if self.asynchronous {
+            // Linux has not started writeback for MS_ASYNC since 2.6.19: the
+            // pages stay dirty until the flusher or a sync takes them.
+            path.push(
+                Place::PageCache,
+                Place::Disk,
+                CopyKind::Dma,
+                work.flushed_bytes,
+            );
+            path.note(
+                "MS_ASYNC starts no writeback on Linux: the pages stay dirty until the flusher \
+                 threads or a sync write them",
+            );
+        } else {
+            sync::written_back(work, path, false);
+        }
     }
 
     fn needs(&self) -> Needs {

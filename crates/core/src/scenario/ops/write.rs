@@ -202,10 +202,11 @@ fn into_the_file(work: &Work, path: &mut DataPath) {
     } else {
         path.push(UserBuffer, PageCache, Cpu, Some(work.bytes));
         if work.synchronous {
-            path.push(PageCache, Disk, Dma, Some(work.bytes));
+            path.push(PageCache, Disk, Dma, Some(work.synced_bytes));
             path.note(
-                "O_SYNC/O_DSYNC (or RWF_SYNC/RWF_DSYNC): each call returns only after its pages \
-                 reached the disk",
+                "O_SYNC/O_DSYNC (or RWF_SYNC/RWF_DSYNC): each call returns only after its blocks \
+                 reached the disk: whole 4 KiB blocks, however few bytes changed, plus the \
+                 filesystem's journal (not counted here)",
             );
         }
     }

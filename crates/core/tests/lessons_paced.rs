@@ -1,0 +1,95 @@
+//! Issue 11: a built-in lesson's verdicts do not depend on the pace, the
+//! sample rate or a busy machine. Every built-in runs at full speed, at ¼×
+//! (the pacing sleeps between every slice, as the live view does; the step
+//! target is shortened through the engine's test hook so the whole library
+//! runs in minutes — `IOTOUR_TEST_STEP_TARGET_MS=3000` runs the real pace)
+//! and with the sampler at 1000 Hz, and every run must pass. A soft claim
+//! that was not seen is allowed (that is what soft means) and printed.
+
+use std::time::Duration;
+
+use iotour_core::engine::{EngineConfig, Speed, control};
+use iotour_core::outcome::RunOutcome;
+use iotour_core::scenario::Catalog;
+
+use crate::support::engine::{config, run};
+
+fn step_target() -> Duration {
+    let ms = std::env::var("IOTOUR_TEST_STEP_TARGET_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    Duration::from_millis(ms)
+}
+
+/// What went wrong in a report, one line each (empty: it passed).
+fn problems(r: &RunOutcome) -> Vec<String> {
+    let mut out = Vec::new();
+    for s in &r.steps {
+        if let Some(e) = &s.error {
+            out.push(format!("step {} ({}) error: {e}", s.index, s.op));
+        }
+        for v in &s.expect {
+            if !v.passes() {
+                out.push(format!(
+                    "step {} {} {} (actual {:?})",
+                    s.index, v.key, v.rule, v.actual
+                ));
+            } else if v.not_seen() {
+                eprintln!(
+                    "{}: step {} {} {} not seen this time (actual {:?})",
+                    r.scenario, s.index, v.key, v.rule, v.actual
+                );
+            }
+        }
+    }
+    if !r.ok && out.is_empty() {
+        out.push("not ok, with every verdict passing".into());
+    }
+    out
+}
+
+#[test]
+fn every_builtin_passes_at_full_speed_at_a_quarter_and_sampled_at_1000_hz() {
+    control::set_step_target(step_target());
+    let runs: [(&str, EngineConfig); 3] = [
+        ("--speed max", config()),
+        (
+            "--speed 1/4",
+            EngineConfig {
+                speed: Speed::Quarter,
+                ..config()
+            },
+        ),
+        (
+            "--sample-hz 1000",
+            EngineConfig {
+                sample_hz: 1000,
+                ..config()
+            },
+        ),
+    ];
+    let catalog = Catalog::builtin();
+    let mut failed = Vec::new();
+    let mut passed = 0;
+    for (how, cfg) in &runs {
+        for entry in catalog.entries() {
+            let plan = entry.plan.as_ref().expect("built-ins parse").clone();
+            let report = run(plan, cfg.clone());
+            let p = problems(&report);
+            if p.is_empty() {
+                passed += 1;
+            } else {
+                failed.push(format!("{} {how}: {}", entry.id, p.join("; ")));
+            }
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{} of {} runs failed:\n{}",
+        failed.len(),
+        failed.len() + passed,
+        failed.join("\n")
+    );
+    assert_eq!(passed, 3 * catalog.entries().len());
+}
