@@ -441,6 +441,10 @@ pub enum Command {
     NextStep,
     /// While paused: run one slice, then pause again.
     NextSlice,
+    /// Finish the step in progress, then pause; between steps, run the next
+    /// whole step, then pause. Unlike `NextStep`, a grant made while a step
+    /// runs is used up by that step (the lecturer's "show me this step's end").
+    FinishStep,
     SetSpeed(Speed),
     /// Stop as soon as the current slice ends; the working directory is removed.
     Abort,

@@ -117,7 +117,7 @@ fn idle_cpu() {
         let _ = stopper.send(Event::Stop(StopReason::InputClosed));
         share
     });
-    let theme = Theme::new(true);
+    let theme = iotour::ui::theme::Themes::new(true);
     let mut t = Terminal::new(TestBackend::new(200, 60)).unwrap();
     lp.run(&mut t, &rx, effects, &theme).unwrap();
     let share = measure.join().unwrap();

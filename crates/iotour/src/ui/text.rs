@@ -87,6 +87,11 @@ fn tokens(s: &str) -> Vec<&str> {
     out
 }
 
+/// A character of a script written without spaces (two columns wide: CJK).
+pub fn is_cjk(c: char) -> bool {
+    c.width() == Some(2)
+}
+
 /// Cut `s` to at most `width` columns, with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
     if s.width() <= width {
