@@ -141,6 +141,8 @@ pub struct RunState {
     pub reading_until: Option<Duration>,
     /// Lines the narration is scrolled down (PgDn), for the step it is on.
     pub scroll: u16,
+    /// `n` asked the engine to run a step to its end: it runs, though held.
+    pub finishing: bool,
 }
 
 impl RunState {
@@ -176,6 +178,7 @@ impl RunState {
             reveal: None,
             reading_until: None,
             scroll: 0,
+            finishing: false,
         }
     }
 
@@ -281,6 +284,7 @@ impl RunState {
         end.reveal = None;
         end.reading_until = None;
         end.scroll = 0;
+        end.finishing = false;
         self.ends[index - 1] = Some(Box::new(end));
     }
 
@@ -446,6 +450,7 @@ impl RunState {
 
     fn step_done(&mut self, report: StepOutcome, predict: bool) -> Vec<Effect> {
         let index = report.index;
+        self.finishing = false;
         self.current = Some(index);
         let Some(v) = self.steps.get_mut(index - 1) else {
             return vec![];
@@ -609,6 +614,7 @@ impl RunState {
         }
         self.gate = None;
         self.intent = Intent::Hold;
+        self.finishing = true;
         self.status = self.status_unless_starting(Status::Paused);
         vec![Effect::Send(Command::FinishStep)]
     }

@@ -46,6 +46,7 @@ impl Widget for &Header<'_> {
         let reviewing = matches!(run.viewing, Viewing::Step(_));
         let (state, style) = match &run.status {
             _ if reviewing => (t!(v.lang, "lecture.reviewing"), t.paused),
+            Status::Paused if run.finishing => (t!(v.lang, "lecture.finishing"), t.running),
             Status::Paused if run.reveal.is_some() => (t!(v.lang, "lecture.answer"), t.question),
             Status::Running if run.reading_until.is_some() => {
                 (t!(v.lang, "lecture.reading"), t.running)
