@@ -183,6 +183,8 @@ impl Narration<'_> {
                     t.muted,
                     &mut out,
                 );
+            } else if run.reveal == Some(i) && run.viewing == crate::app::run::Viewing::Live {
+                wrapped(t!(v.lang, "lecture.reveal_hint"), t.key, &mut out);
             }
         }
         if let Some(say) = step.say.as_ref().filter(|_| !hidden) {
@@ -252,9 +254,6 @@ impl Narration<'_> {
                 let text = format!("{}: {}", t!(v.lang, "narration.model"), safe(note));
                 wrapped(&text, t.modeled, &mut out);
             }
-        }
-        if run.reveal == Some(i) && run.viewing == crate::app::run::Viewing::Live {
-            wrapped(t!(v.lang, "lecture.reveal_hint"), t.key, &mut out);
         }
         // The answer first (say, expectations, model notes), the context
         // (Java API, call chain) last: what does not fit scrolls.
