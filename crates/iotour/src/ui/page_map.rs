@@ -118,14 +118,19 @@ impl PageMapPanel<'_> {
         if capacity == 0 || map.cells.is_empty() {
             return;
         }
-        // Few cells: draw each two columns wide so a class can see them.
-        let cell_w: u16 = if map.cells.len() * 2 <= capacity {
-            2
-        } else {
-            1
-        };
+        // Few cells on much room (a zoomed panel, a projector): each cell
+        // drawn as large a square block as fits, so the back row sees them;
+        // blocks wider than two columns keep a gap to tell them apart.
+        let cell_count = map.cells.len();
+        let (cell_w, cell_h) = [(6u16, 3u16), (4, 2), (2, 1)]
+            .into_iter()
+            .find(|&(bw, bh)| {
+                let per_row = (area.width / bw) as usize;
+                per_row > 0 && cell_count.div_ceil(per_row) * bh as usize <= area.height as usize
+            })
+            .unwrap_or((1, 1));
         let per_row = (area.width / cell_w) as usize;
-        let capacity = per_row * area.height as usize;
+        let capacity = per_row * (area.height / cell_h) as usize;
         // Re-bucket to fit: a shown cell is the worst of the cells it covers.
         let group = map.cells.len().div_ceil(capacity);
         let shown = map.cells.len().div_ceil(group);
@@ -153,9 +158,12 @@ impl PageMapPanel<'_> {
                 style = style.patch(t.changed_cell);
             }
             let x = area.x + (j % per_row) as u16 * cell_w;
-            let y = area.y + (j / per_row) as u16;
-            for dx in 0..cell_w {
-                buf[(x + dx, y)].set_symbol(sym).set_style(style);
+            let y = area.y + (j / per_row) as u16 * cell_h;
+            let drawn_w = if cell_w > 2 { cell_w - 1 } else { cell_w };
+            for dy in 0..cell_h {
+                for dx in 0..drawn_w {
+                    buf[(x + dx, y + dy)].set_symbol(sym).set_style(style);
+                }
             }
         }
     }

@@ -225,10 +225,10 @@ impl Summary<'_> {
             ("✗", t.fail)
         };
         out.push(Line::styled(format!(" {mark} {verdict}"), style));
-        let lesson = format!(
-            "{}: {}",
-            t!(lang, "lecture.the_lesson"),
-            sanitize(run.plan.meta().summary.get(lang), Newlines::Keep)
+        let lesson = t!(
+            lang,
+            "lecture.the_lesson",
+            text = sanitize(run.plan.meta().summary.get(lang), Newlines::Keep)
         );
         for l in wrap(&lesson, width.saturating_sub(2)) {
             out.push(Line::raw(format!(" {l}")));
