@@ -83,7 +83,7 @@ impl Widget for &Charts<'_> {
 /// Rows one chart needs: a caption, six rows of plot, the time axis.
 const CHART_ROWS: u16 = 9;
 /// Columns one chart needs to keep its labels apart.
-const CHART_WIDTH: u16 = 30;
+const CHART_WIDTH: u16 = 28;
 
 /// The round value at or above `v` that an axis ends at: 1, 2 or 5 × 10ⁿ.
 fn round_up(v: f64) -> f64 {
@@ -208,8 +208,14 @@ impl Charts<'_> {
         }
         let mut caption = vec![
             Span::styled(format!("{} MiB ", t!(v.lang, "charts.system")), t.muted),
-            Span::styled("⣿Dirty ", t.dirty_page),
-            Span::styled("•Writeback ", t.writeback_page),
+            Span::styled(
+                format!("⣿{} ", t!(v.lang, "lecture.sys_dirty")),
+                t.dirty_page,
+            ),
+            Span::styled(
+                format!("•{} ", t!(v.lang, "lecture.sys_writeback")),
+                t.writeback_page,
+            ),
         ];
         if !lines.is_empty() {
             let names: Vec<_> = lines.iter().map(|(n, _)| *n).collect();

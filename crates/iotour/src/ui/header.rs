@@ -156,7 +156,15 @@ fn source_badges(
     }
     let mut preferred = Vec::new();
     for ((family, best), value) in PREFERRED.iter().zip(values) {
-        let badge = format!("{family}: {value}");
+        let name = match *family {
+            "syscalls" => t!(lang, "lecture.family_syscalls"),
+            "faults" => t!(lang, "lecture.family_faults"),
+            "ctx" => t!(lang, "lecture.family_ctx"),
+            "io" => t!(lang, "lecture.family_io"),
+            "pages" => t!(lang, "lecture.family_pages"),
+            _ => t!(lang, "lecture.family_system"),
+        };
+        let badge = format!("{name}{}{value}", t!(lang, "lecture.colon"));
         if value == best {
             preferred.push(Span::styled(badge, t.badge));
         } else {

@@ -164,8 +164,9 @@ impl Narration<'_> {
         let asked = run.asks(i, v.predict) || run.reveal == Some(i);
         if let (true, Some(ask)) = (asked, &step.ask) {
             let q = format!(
-                "? {}: {}",
+                "? {}{}{}",
                 t!(v.lang, "narration.predict"),
+                t!(v.lang, "lecture.colon"),
                 sanitize(ask.get(v.lang), Newlines::Keep)
             );
             wrapped(&q, t.question, &mut out);

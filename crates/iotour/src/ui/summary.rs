@@ -21,7 +21,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 use unicode_width::UnicodeWidthStr;
 
-use super::text::{opt_count, wrap};
+use super::text::{opt_count, pad, wrap};
 use super::{View, panel_block};
 use crate::app::run::StepState;
 use crate::figures;
@@ -29,16 +29,6 @@ use crate::sanitize::{Newlines, safe, sanitize};
 
 pub struct Summary<'a> {
     pub view: View<'a>,
-}
-
-/// `s` padded with spaces to `w` columns (left-aligned, or right with `right`).
-fn pad(s: &str, w: usize, right: bool) -> String {
-    let fill = " ".repeat(w.saturating_sub(s.width()));
-    if right {
-        format!("{fill}{s}")
-    } else {
-        format!("{s}{fill}")
-    }
 }
 
 /// One row's key figures, as the table's columns show them.

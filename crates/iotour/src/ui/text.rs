@@ -95,6 +95,17 @@ pub fn is_cjk(c: char) -> bool {
     c.width() == Some(2)
 }
 
+/// `s` padded with spaces to `w` display columns (a CJK character is two),
+/// left-aligned, or right-aligned with `right`.
+pub fn pad(s: &str, w: usize, right: bool) -> String {
+    let fill = " ".repeat(w.saturating_sub(s.width()));
+    if right {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
+    }
+}
+
 /// Cut `s` to at most `width` columns, with `…` when cut.
 pub fn fit(s: &str, width: usize) -> String {
     if s.width() <= width {
