@@ -83,6 +83,17 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 /// ├ narration: say · Java API · call chain · expectations ✓/✗ ───────────┤
 /// └ footer: keys ─────────────────────────────────────────────────────────┘
 /// ```
+/// Projector (from 96×28, e.g. 100×30): the data path (Tab: or the switch
+/// table, or the charts), the page map and the narration together:
+/// ```text
+/// ┌ header ─────────────────────────────────────────────┐
+/// ├ data path ───────────────┬ page cache map ──────────┤
+/// ├ narration ───────────────┴──────────────────────────┤
+/// └ footer ─────────────────────────────────────────────┘
+/// ```
+/// Any size: `z` draws the focused panel over the body, the narration below;
+/// after the last step the body is the summary table (`ui/summary.rs`).
+///
 /// Small terminal (80×24): the panels become tabs (Tab cycles); narration
 /// stays visible below the graphic ones and fills the body as its own tab:
 /// ```text

@@ -124,8 +124,16 @@ impl Summary<'_> {
         };
         let mut out = Vec::new();
         let mut heading = cells(&heads);
-        heading.push_str(t!(lang, "lecture.col_expectations"));
-        out.push(Line::styled(heading, t.title));
+        if beside {
+            heading.push_str(t!(lang, "lecture.col_expectations"));
+            out.push(Line::styled(heading, t.title));
+        } else {
+            out.push(Line::styled(heading, t.title));
+            out.push(Line::styled(
+                format!("    {}", t!(lang, "lecture.col_expectations")),
+                t.title,
+            ));
+        }
         let (mut held, mut total) = (0usize, 0usize);
         for (i, (row, step)) in rows.iter().zip(run.plan.steps()).enumerate() {
             let view = &run.steps[i];
