@@ -528,3 +528,55 @@ fn ctrl_c_ends_every_screen_as_sigint_does() {
         assert_eq!(app.ending, Some(Ending::Signal(2)));
     }
 }
+
+#[test]
+fn a_note_holds_the_engine_until_read_then_the_run_goes_on() {
+    use iotour_core::scenario::{FileSetup, Op, Origin, Plan, Step, Text};
+    let note = Step {
+        op: Op::Note,
+        say: Some(Text::en("word ".repeat(50))),
+        ask: None,
+        calls: None,
+        expect: vec![],
+        line: 1,
+    };
+    let mut fsync = note.clone();
+    fsync.op = Op::Fsync;
+    let plan = Plan::new(
+        "note",
+        Origin::Builtin,
+        script::meta(),
+        FileSetup {
+            size: 0,
+            cached: true,
+        },
+        vec![note, fsync],
+    )
+    .unwrap();
+    let (mut app, _) = App::single(plan, Lang::En, false, Speed::One);
+    let ms = Duration::from_millis;
+    feed(&mut app, script::events().into_iter().take(2));
+    // 50 words at 250 a minute: 12 s, from the note's start.
+    let effects = app.handle(Event::Exec(ExecEvent::StepStarted {
+        index: 1,
+        at: ms(100),
+    }));
+    assert_eq!(sent(&effects), [Command::Pause]);
+    assert_eq!(run(&app).reading_until, Some(ms(12_100)));
+    assert!(sent(&app.handle(Event::Tick(ms(11_000)))).is_empty());
+    assert_eq!(
+        sent(&app.handle(Event::Tick(ms(12_200)))),
+        [Command::Resume]
+    );
+    assert_eq!(run(&app).reading_until, None);
+    // Paused by the lecturer while reading: the note stays until n.
+    let (mut app, _) = App::single(run(&app).plan.clone(), Lang::En, false, Speed::One);
+    feed(&mut app, script::events().into_iter().take(2));
+    app.handle(Event::Exec(ExecEvent::StepStarted {
+        index: 1,
+        at: ms(100),
+    }));
+    assert_eq!(sent(&app.act(Action::TogglePause)), [Command::Pause]);
+    assert!(sent(&app.handle(Event::Tick(ms(60_000)))).is_empty());
+    assert_eq!(sent(&app.act(Action::NextStep)), [Command::FinishStep]);
+}

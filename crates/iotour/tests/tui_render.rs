@@ -699,3 +699,19 @@ fn themes_projector_is_bold_and_never_dim_and_no_color_keeps_it() {
     press(&mut app, "t");
     assert_eq!(app.theme, ThemeName::Dark);
 }
+
+#[test]
+fn predict_switched_on_mid_step_says_it_starts_with_the_next_step() {
+    for (lang, says) in [
+        (Lang::En, "predict from step 4"),
+        (Lang::Zh, "从第 4 步起预测"),
+    ] {
+        let mut app = scripted(lang, false, []);
+        press(&mut app, "p");
+        let text = shown(&screen(&app, 120, 40));
+        let header = text.lines().next().unwrap().replace(' ', "");
+        assert!(header.contains(&says.replace(' ', "")), "{header}");
+        // Step 3's figures stay: it was under way when p came.
+        assert!(text.contains("(2 CPU, 2 DMA)"), "{text}");
+    }
+}
