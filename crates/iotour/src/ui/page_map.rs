@@ -88,13 +88,14 @@ impl Widget for &PageMapPanel<'_> {
                 t.measured,
             )]),
         ];
-        let legend = legend(v);
+        let legend = legend(v, inner.width as usize);
+        head.truncate(inner.height.saturating_sub(1) as usize);
+        // The legend never takes the grid's last row (nor more than it has).
         let legend_h = if inner.height >= 6 {
-            legend.len() as u16
+            (legend.len() as u16).min(inner.height.saturating_sub(head.len() as u16 + 2))
         } else {
             0
         };
-        head.truncate(inner.height.saturating_sub(1) as usize);
         let grid_h = inner.height.saturating_sub(head.len() as u16 + legend_h);
         let grid = Rect::new(inner.x, inner.y + head.len() as u16, inner.width, grid_h);
         for (i, l) in head.iter().enumerate() {
@@ -169,7 +170,28 @@ impl PageMapPanel<'_> {
     }
 }
 
-fn legend(v: &View) -> Vec<Line<'static>> {
+/// Groups of spans (a glyph and its name) packed into lines of `width`:
+/// a narrow panel wraps its legend instead of cutting it.
+fn pack(groups: Vec<Vec<Span<'static>>>, width: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut line: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for g in groups {
+        let w: usize = g.iter().map(Span::width).sum();
+        if used > 0 && used + w > width {
+            lines.push(Line::from(std::mem::take(&mut line)));
+            used = 0;
+        }
+        used += w;
+        line.extend(g);
+    }
+    if !line.is_empty() {
+        lines.push(Line::from(line));
+    }
+    lines
+}
+
+fn legend(v: &View, width: usize) -> Vec<Line<'static>> {
     let t = v.theme;
     let lang = v.lang;
     let mut first = Vec::new();
@@ -181,33 +203,37 @@ fn legend(v: &View) -> Vec<Line<'static>> {
         (CellState::Writeback, t!(lang, "page_map.writeback")),
     ] {
         let (sym, style) = cell_look(state, t);
-        first.push(Span::styled(sym, style));
-        first.push(Span::raw(format!(" {name}  ")));
+        first.push(vec![
+            Span::styled(sym, style),
+            Span::raw(format!(" {name}  ")),
+        ]);
     }
     let map = v.run.pages.map.as_ref();
     let per_cell = map.map_or(0, |m| m.pages_per_cell);
     let mut second = vec![
-        Span::styled("◆", t.title),
-        Span::raw(format!(" {}  ", t!(lang, "page_map.faulted_in"))),
-        Span::styled(
-            "▁",
-            t.title.add_modifier(ratatui::style::Modifier::UNDERLINED),
-        ),
-        Span::raw(format!(" {}  ", t!(lang, "page_map.mapped"))),
-        Span::styled(" ", t.changed_cell),
-        Span::raw(format!(" {}", t!(lang, "page_map.just_changed"))),
+        vec![
+            Span::styled("◆", t.title),
+            Span::raw(format!(" {}  ", t!(lang, "page_map.faulted_in"))),
+        ],
+        vec![
+            Span::styled(
+                "▁",
+                t.title.add_modifier(ratatui::style::Modifier::UNDERLINED),
+            ),
+            Span::raw(format!(" {}  ", t!(lang, "page_map.mapped"))),
+        ],
+        vec![
+            Span::styled(" ", t.changed_cell),
+            Span::raw(format!(" {}  ", t!(lang, "page_map.just_changed"))),
+        ],
     ];
     if per_cell > 0 {
         let text = if per_cell == 1 {
-            format!("  · 1 {}", t!(lang, "page_map.page_cell"))
+            format!("· 1 {}", t!(lang, "page_map.page_cell"))
         } else {
-            format!(
-                "  · ≥{} {}",
-                count(per_cell),
-                t!(lang, "page_map.pages_cell")
-            )
+            format!("· ≥{} {}", count(per_cell), t!(lang, "page_map.pages_cell"))
         };
-        second.push(Span::styled(text, t.muted));
+        second.push(vec![Span::styled(text, t.muted)]);
     }
     let why = v
         .run
@@ -216,7 +242,8 @@ fn legend(v: &View) -> Vec<Line<'static>> {
         .iter()
         .flatten()
         .max_by_key(|(_, at)| *at);
-    let mut lines = vec![Line::from(first), Line::from(second)];
+    let mut lines = pack(first, width);
+    lines.extend(pack(second, width));
     if let Some((c, at)) = why
         && v.run.now.saturating_sub(*at) < crate::app::pages::HIGHLIGHT
     {
@@ -228,7 +255,11 @@ fn legend(v: &View) -> Vec<Line<'static>> {
                 Change::WritebackStarted => t!(lang, "page_map.highlighted_writeback_just_started"),
                 Change::Evicted => t!(lang, "page_map.highlighted_pages_just_evicted"),
             };
-            lines.push(Line::styled(said, t.paused));
+            lines.extend(
+                super::text::wrap(said, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, t.paused)),
+            );
         }
     }
     lines
