@@ -464,6 +464,32 @@ pub struct Snapshot {
     /// whether its pages are in this process's page tables (faulted in);
     /// `None` when there is no mapping.
     pub mapping: Option<Vec<MapCell>>,
+    /// The flusher's clock as /proc/sys/vm sets it; `None` when unreadable
+    /// (and in recordings made before it was sampled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flusher: Option<FlusherClock>,
+}
+
+/// When the kernel's flusher threads write dirty data by themselves:
+/// data dirty for longer than `expire` (`dirty_expire_centisecs`) is written
+/// by the next periodic run, and they wake every `every`
+/// (`dirty_writeback_centisecs`; zero: periodic writeback is off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlusherClock {
+    #[serde(with = "duration_ns")]
+    pub expire: Duration,
+    #[serde(with = "duration_ns")]
+    pub every: Duration,
+}
+
+impl FlusherClock {
+    /// From the two sysctls, in centiseconds.
+    pub fn from_centisecs(expire: u64, every: u64) -> FlusherClock {
+        FlusherClock {
+            expire: Duration::from_millis(expire * 10),
+            every: Duration::from_millis(every * 10),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -411,6 +411,7 @@ fn page_map_mapping_overlay_and_unknown_dirtiness() {
         system: SystemMem::default(),
         file: Some(map),
         mapping: Some(mapping),
+        flusher: None,
     }));
     let t = panel(&app, 70, 10, "page_map", false);
     insta::assert_snapshot!("page_map_mapping_mincore", t.backend());
@@ -714,4 +715,25 @@ fn predict_switched_on_mid_step_says_it_starts_with_the_next_step() {
         // Step 3's figures stay: it was under way when p came.
         assert!(text.contains("(2 CPU, 2 DMA)"), "{text}");
     }
+}
+
+#[test]
+fn the_page_map_counts_down_to_the_flusher_from_the_first_dirty_page() {
+    // Dirty from the sample at 160 ms; the run clock at 460 ms; the
+    // scripted sysctls: expire 30 s, a wake-up every 5 s.
+    let app = after(Lang::En, false, first(first_step_done()));
+    let run = app.run().unwrap();
+    assert_eq!(
+        run.flusher_eta(),
+        Some(Some((
+            Duration::from_millis(29_700),
+            Duration::from_millis(34_700)
+        )))
+    );
+    let text = shown(&screen(&app, 100, 30));
+    assert!(text.contains("flusher: in 30–35 s"), "{text}");
+    // fsync cleaned them: nothing left for the flusher.
+    let app = scripted(Lang::En, false, []);
+    assert_eq!(app.run().unwrap().flusher_eta(), None);
+    assert!(!shown(&screen(&app, 100, 30)).contains("flusher"));
 }

@@ -8,10 +8,10 @@ use std::os::unix::fs::FileExt;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use super::{MapCell, MappingInfo, Shared, Snapshot};
+use super::{FlusherClock, MapCell, MappingInfo, Shared, Snapshot};
 use crate::probe::Disabled;
 use crate::probe::pages::{PageMap, PageProbe, page_size};
-use crate::probe::system::SystemMemReader;
+use crate::probe::system::{DirtySettings, SystemMemReader};
 
 /// Cells in a sampled page map.
 pub const CELLS: usize = 256;
@@ -24,6 +24,12 @@ where
     let mut file: Option<(File, PageProbe)> = None;
     let pagemap = File::open("/proc/self/pagemap").ok();
     let mut system = SystemMemReader::default();
+    // The flusher's clock: read once, the view counts down to it.
+    let settings = DirtySettings::read();
+    let flusher = settings
+        .dirty_expire_centisecs
+        .zip(settings.dirty_writeback_centisecs)
+        .map(|(expire, every)| FlusherClock::from_centisecs(expire, every));
     let mut next = Instant::now();
     loop {
         if shared.control.is_aborted() {
@@ -49,6 +55,7 @@ where
             system: system.read(),
             file: map,
             mapping,
+            flusher,
         };
         if tx.send(E::from(sample)).is_err() {
             return;

@@ -143,6 +143,11 @@ pub struct RunState {
     pub scroll: u16,
     /// `n` asked the engine to run a step to its end: it runs, though held.
     pub finishing: bool,
+    /// Since when (run time) the file has had dirty pages: the kernel's
+    /// flusher counts its expiry from the first one (the inode's dirtied time).
+    pub dirty_since: Option<Duration>,
+    /// The flusher's clock, as the sampler read it from /proc/sys/vm.
+    pub flusher: Option<iotour_core::engine::FlusherClock>,
 }
 
 impl RunState {
@@ -179,6 +184,8 @@ impl RunState {
             reading_until: None,
             scroll: 0,
             finishing: false,
+            dirty_since: None,
+            flusher: None,
         }
     }
 
@@ -425,6 +432,12 @@ impl RunState {
         }
         self.advance(s.at);
         self.history.record(&s);
+        self.flusher = s.flusher.or(self.flusher);
+        match s.file.as_ref().and_then(|m| m.totals.dirty) {
+            Some(0) => self.dirty_since = None,
+            Some(_) => self.dirty_since = self.dirty_since.or(Some(s.at)),
+            None => {}
+        }
         self.pages.update(s.file, s.mapping, s.at);
     }
 
@@ -713,6 +726,21 @@ impl RunState {
             return vec![Effect::Send(Command::Resume)];
         }
         vec![]
+    }
+
+    /// When the kernel's flusher will write the file's dirty pages by
+    /// itself, as (earliest, latest) from now: once the oldest is older than
+    /// `dirty_expire`, at the flusher's next wake-up (`dirty_writeback`
+    /// apart). `None` when nothing is dirty or the settings are unknown;
+    /// `Some(None)`: periodic writeback is off.
+    pub fn flusher_eta(&self) -> Option<Option<(Duration, Duration)>> {
+        let clock = self.flusher?;
+        let since = self.dirty_since?;
+        if clock.every.is_zero() {
+            return Some(None);
+        }
+        let due = (since + clock.expire).saturating_sub(self.now);
+        Some(Some((due, due + clock.every)))
     }
 
     /// The latest slice progress of the current step, as (done, total).

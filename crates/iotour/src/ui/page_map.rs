@@ -72,6 +72,7 @@ impl Widget for &PageMapPanel<'_> {
             Line::from(vec![
                 Span::styled(t!(v.lang, "page_map.not_yet_durable"), t.title),
                 Span::styled(at_risk, t.dirty_page),
+                Span::styled(flusher_countdown(v), t.modeled),
             ]),
             Line::from(vec![Span::styled(
                 format!(
@@ -167,6 +168,33 @@ impl PageMapPanel<'_> {
                 }
             }
         }
+    }
+}
+
+/// When the kernel's flusher takes the dirty pages by itself (no sync call):
+/// a countdown from /proc/sys/vm's dirty_expire_centisecs and
+/// dirty_writeback_centisecs, as the sampler read them.
+fn flusher_countdown(v: &View) -> String {
+    let secs = |d: std::time::Duration| d.as_secs_f64().ceil() as u64;
+    if v.run.hidden_since(v.predict).is_some() {
+        // It would say there are dirty pages: the answer to many a question.
+        return String::new();
+    }
+    match v.run.flusher_eta() {
+        None => String::new(),
+        Some(None) => format!(" · {}", t!(v.lang, "lecture.flusher_off")),
+        Some(Some((from, _))) if from.is_zero() => {
+            format!(" · {}", t!(v.lang, "lecture.flusher_due"))
+        }
+        Some(Some((from, to))) => format!(
+            " · {}",
+            t!(
+                v.lang,
+                "lecture.flusher_in",
+                from = secs(from),
+                to = secs(to)
+            )
+        ),
     }
 }
 
