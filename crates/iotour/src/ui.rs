@@ -227,7 +227,16 @@ fn render_run(
     zoom: bool,
 ) {
     let body = header_and_footer(area, buf, view);
-    let narration_h = (body.height / 3).clamp(6, 12);
+    // The narration gets what it needs (its border included), from 6 rows
+    // to 12 or a third of the body, whichever is more, never over half.
+    let wanted = narration::Narration {
+        view: *view,
+        focused: false,
+    }
+    .rows_wanted(body.width)
+        + 2;
+    let most = (body.height / 3).max(12).min(body.height / 2).max(6);
+    let narration_h = wanted.clamp(6, most);
     // Zoomed: the focused panel over the body, the narration kept below it.
     if zoom {
         if focus == Focus::Narration {

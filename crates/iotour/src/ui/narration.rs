@@ -21,6 +21,17 @@ pub struct Narration<'a> {
 }
 
 impl Narration<'_> {
+    /// Rows the narration would fill at `width` columns inside its border
+    /// (its text, expectations and context), for a layout that gives long
+    /// narration more room.
+    pub fn rows_wanted(&self, width: u16) -> u16 {
+        let Some(i) = self.step_index() else {
+            return 1;
+        };
+        let failure = u16::from(self.failure(Some(i)).is_some()) * 3;
+        self.lines(i, width.saturating_sub(2) as usize).len() as u16 + failure
+    }
+
     /// The step to narrate: the one held for a prediction, else the one
     /// running or last run, else the first.
     fn step_index(&self) -> Option<usize> {
