@@ -211,7 +211,12 @@ impl Narration<'_> {
         }
         if let Some(calls) = &step.calls {
             wrapped(
-                &format!("{}: {}", t!(v.lang, "narration.calls"), safe(calls)),
+                &format!(
+                    "{}{}{}",
+                    t!(v.lang, "narration.calls"),
+                    t!(v.lang, "lecture.colon"),
+                    safe(calls)
+                ),
                 t.muted,
                 &mut context,
             );
@@ -228,8 +233,9 @@ impl Narration<'_> {
                 _ if hidden => (
                     Span::styled("?", t.question),
                     format!(
-                        "{}: {}",
+                        "{}{}{}",
                         figures::name(e.key, v.lang),
+                        t!(v.lang, "lecture.colon"),
                         t!(v.lang, "narration.hidden")
                     ),
                     t.question,
@@ -263,7 +269,12 @@ impl Narration<'_> {
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
             for note in report.iter().flat_map(|r| &r.modeled.notes) {
-                let text = format!("{}: {}", t!(v.lang, "narration.model"), safe(note));
+                let text = format!(
+                    "{}{}{}",
+                    t!(v.lang, "narration.model"),
+                    t!(v.lang, "lecture.colon"),
+                    safe(note)
+                );
                 wrapped(&text, t.modeled, &mut out);
             }
         }
