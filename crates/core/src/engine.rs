@@ -152,6 +152,11 @@ pub(crate) struct Shared {
     /// worker through the working directory's fd once the file exists.
     pub sampler_file: Mutex<Option<std::fs::File>>,
     pub start: Instant,
+    /// Set while a step waits on the device (sync calls, O_SYNC/O_DIRECT
+    /// writes, reads, wait_writeback): the sampler then samples fast.
+    pub device_wait: std::sync::atomic::AtomicBool,
+    /// Wakes a sleeping sampler when a device wait begins.
+    pub wait_began: (Mutex<()>, std::sync::Condvar),
 }
 
 #[cfg(target_os = "linux")]
@@ -162,11 +167,32 @@ impl Shared {
             mapping: Mutex::new(Published::default()),
             sampler_file: Mutex::new(None),
             start: Instant::now(),
+            device_wait: std::sync::atomic::AtomicBool::new(false),
+            wait_began: (Mutex::new(()), std::sync::Condvar::new()),
         }
     }
 
     pub fn at(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    /// The worker's step waits on the device (`true`) or no longer does; a
+    /// sleeping sampler is woken to start its burst.
+    pub fn set_device_wait(&self, waits: bool) {
+        self.device_wait
+            .store(waits, std::sync::atomic::Ordering::Relaxed);
+        if waits {
+            let _guard = self
+                .wait_began
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.wait_began.1.notify_all();
+        }
+    }
+
+    pub fn device_wait(&self) -> bool {
+        self.device_wait.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn published(&self) -> std::sync::MutexGuard<'_, Published> {
@@ -464,6 +490,10 @@ pub struct Snapshot {
     /// whether its pages are in this process's page tables (faulted in);
     /// `None` when there is no mapping.
     pub mapping: Option<Vec<MapCell>>,
+    /// Taken in a fast burst (up to 1 kHz) while a step waits on the device,
+    /// for the view's slow motion; absent (false) in older recordings.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub burst: bool,
     /// The flusher's clock as /proc/sys/vm sets it; `None` when unreadable
     /// (and in recordings made before it was sampled).
     #[serde(default, skip_serializing_if = "Option::is_none")]

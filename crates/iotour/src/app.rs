@@ -29,6 +29,7 @@ pub mod inspect;
 pub mod pages;
 pub mod picker;
 pub mod run;
+pub mod run_slowmo;
 pub mod stats;
 pub mod timeline;
 #[cfg(target_os = "linux")]

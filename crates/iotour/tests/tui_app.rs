@@ -580,3 +580,78 @@ fn a_note_holds_the_engine_until_read_then_the_run_goes_on() {
     assert!(sent(&app.handle(Event::Tick(ms(60_000)))).is_empty());
     assert_eq!(sent(&app.act(Action::NextStep)), [Command::FinishStep]);
 }
+
+#[test]
+fn a_device_wait_recorded_in_a_burst_plays_in_slow_motion() {
+    use iotour_core::engine::{SliceReport, Snapshot};
+    use iotour_core::probe::pages::CellState;
+    let (mut app, _) = single(false);
+    let ms = Duration::from_millis;
+    // Up to step 2 (fsync) started.
+    let upto: Vec<Event> = script::events()
+        .into_iter()
+        .take_while(|e| !matches!(e, Event::Sample(s) if s.at == ms(650)))
+        .collect();
+    feed(&mut app, upto);
+    assert_eq!(run(&app).current, Some(2));
+    // The sampler's burst: writeback at 601 ms, clean at 612 ms (1 kHz).
+    let burst = |at: u64, state: CellState| {
+        Event::Sample(Snapshot {
+            at: ms(at),
+            system: iotour_core::probe::system::SystemMem::default(),
+            file: Some(script::page_map(64, state)),
+            mapping: None,
+            burst: true,
+            flusher: None,
+        })
+    };
+    for (at, state) in [
+        (601, CellState::Writeback),
+        (602, CellState::Writeback),
+        (612, CellState::Clean),
+        (613, CellState::Clean),
+    ] {
+        app.handle(burst(at, state));
+    }
+    assert_eq!(
+        run(&app).slowmo.frames.len(),
+        2,
+        "only the changes are kept"
+    );
+    // fsync returned: 11 ms recorded, played about 200 times slower.
+    app.handle(Event::Exec(ExecEvent::Slice(SliceReport {
+        step: 2,
+        slice: 0,
+        done: 1,
+        total: 1,
+        at: ms(620),
+        measured: iotour_core::outcome::Readings::default(),
+        copies: vec![],
+    })));
+    let play = run(&app).slowmo.playing.clone().expect("playing");
+    assert_eq!(play.factor, 200);
+    assert!(run(&app).animating());
+    let shown = |app: &App| {
+        run(app)
+            .slowmo
+            .playing
+            .as_ref()
+            .map(|p| p.view.map.as_ref().unwrap().cells[0])
+    };
+    assert_eq!(shown(&app), Some(CellState::Writeback));
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+    t.draw(|f| iotour::ui::render(f, &app, &iotour::ui::Theme::new(false)))
+        .unwrap();
+    let screen = format!("{}", t.backend());
+    assert!(
+        screen.contains("▶ slow motion ×200, recorded from the kernel: +0.0 ms"),
+        "{screen}"
+    );
+    assert!(screen.contains("▓▓▓▓"), "the writeback frame: {screen}");
+    // 11 ms × 200 = 2.2 s later the clean frame is on screen.
+    app.handle(Event::Tick(ms(620 + 2300)));
+    assert_eq!(shown(&app), Some(CellState::Clean));
+    // And then live again.
+    app.handle(Event::Tick(ms(620 + 5000)));
+    assert!(run(&app).slowmo.playing.is_none());
+}

@@ -411,6 +411,7 @@ fn page_map_mapping_overlay_and_unknown_dirtiness() {
         system: SystemMem::default(),
         file: Some(map),
         mapping: Some(mapping),
+        burst: false,
         flusher: None,
     }));
     let t = panel(&app, 70, 10, "page_map", false);

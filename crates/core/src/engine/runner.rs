@@ -383,6 +383,29 @@ impl<E: From<ExecEvent>> Worker<E> {
         }) {
             return Err(Stop);
         }
+        // The sampler samples fast while the step waits on the device.
+        let flags = self.file.flags;
+        let waits = match &step.op {
+            Op::Fsync
+            | Op::Fdatasync
+            | Op::SyncFileRange(_)
+            | Op::Msync(_)
+            | Op::WaitWriteback(_)
+            | Op::Read(_) => true,
+            Op::Write(_) | Op::Pwrite(_) | Op::BufferedWrite(_) => {
+                flags.direct || flags.synchronous()
+            }
+            _ => false,
+        };
+        let shared = Arc::clone(&self.shared);
+        shared.set_device_wait(waits);
+        let outcome = self.step_body(index, step);
+        shared.set_device_wait(false);
+        outcome
+    }
+
+    /// [`step`](Self::step) after its start is announced.
+    fn step_body(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
         let step_before = self.counts();
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.

@@ -76,6 +76,7 @@ fn events() -> Vec<Recorded> {
             },
         }),
         mapping: Some(vec![MapCell::Faulted, MapCell::Mapped, MapCell::Unmapped]),
+        burst: false,
         flusher: None,
     };
     let report = RunOutcome {

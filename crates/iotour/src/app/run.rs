@@ -148,6 +148,8 @@ pub struct RunState {
     pub dirty_since: Option<Duration>,
     /// The flusher's clock, as the sampler read it from /proc/sys/vm.
     pub flusher: Option<iotour_core::engine::FlusherClock>,
+    /// Burst samples of a device wait, and their slowed-down play.
+    pub slowmo: super::run_slowmo::SlowMotion,
 }
 
 impl RunState {
@@ -186,6 +188,7 @@ impl RunState {
             finishing: false,
             dirty_since: None,
             flusher: None,
+            slowmo: super::run_slowmo::SlowMotion::default(),
         }
     }
 
@@ -259,6 +262,7 @@ impl RunState {
     pub fn animating(&self) -> bool {
         self.status == Status::Running
             || self.reading_until.is_some()
+            || self.slowmo.playing.is_some()
             || self.flow.edges.values().any(|e| !e.pulses.is_empty())
             || (0..self.pages.changes.len()).any(|i| self.pages.fresh_change(i, self.now).is_some())
     }
@@ -267,6 +271,7 @@ impl RunState {
         if let Some(start) = self.started_ui {
             self.advance(ui.saturating_sub(start));
         }
+        self.slowmo.tick(self.now);
         // A note read: the run goes on.
         if self.reading_until.is_some_and(|t| self.now >= t) {
             self.reading_until = None;
@@ -292,6 +297,7 @@ impl RunState {
         end.reading_until = None;
         end.scroll = 0;
         end.finishing = false;
+        end.slowmo = super::run_slowmo::SlowMotion::default();
         self.ends[index - 1] = Some(Box::new(end));
     }
 
@@ -431,7 +437,17 @@ impl RunState {
             return;
         }
         self.advance(s.at);
-        self.history.record(&s);
+        self.slowmo.record(self.current, &s);
+        // A burst (1 kHz) would crowd the charts' history: 20 a second of it.
+        let crowded = s.burst
+            && self
+                .history
+                .points
+                .back()
+                .is_some_and(|p| s.at.saturating_sub(p.at) < Duration::from_millis(50));
+        if !crowded {
+            self.history.record(&s);
+        }
         self.flusher = s.flusher.or(self.flusher);
         match s.file.as_ref().and_then(|m| m.totals.dirty) {
             Some(0) => self.dirty_since = None,
@@ -441,8 +457,20 @@ impl RunState {
         self.pages.update(s.file, s.mapping, s.at);
     }
 
+    /// The device wait recorded in a burst is over: play it slowed down
+    /// (not at `max`: there is no time to).
+    fn play_slow_motion(&mut self) {
+        if let Some(f) = iotour_core::engine::control::speed_factor(self.speed) {
+            let target = super::run_slowmo::PLAYBACK.div_f64(f);
+            self.slowmo.start(self.now, target);
+        }
+    }
+
     fn slice(&mut self, s: &SliceReport) {
         self.advance(s.at);
+        if self.slowmo.step == Some(s.step) {
+            self.play_slow_motion();
+        }
         self.current = Some(s.step);
         self.timeline.record(s.at, &s.measured);
         self.flow.add(&s.copies, s.at, true);
@@ -464,6 +492,9 @@ impl RunState {
     fn step_done(&mut self, report: StepOutcome, predict: bool) -> Vec<Effect> {
         let index = report.index;
         self.finishing = false;
+        if self.slowmo.step == Some(index) {
+            self.play_slow_motion();
+        }
         self.current = Some(index);
         let Some(v) = self.steps.get_mut(index - 1) else {
             return vec![];

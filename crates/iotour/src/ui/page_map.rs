@@ -45,7 +45,7 @@ impl Widget for &PageMapPanel<'_> {
         if inner.is_empty() {
             return;
         }
-        let pages = &v.run.pages;
+        let pages = self.pages();
         let Some(map) = &pages.map else {
             Line::styled(t!(v.lang, "page_map.waiting_for_the_first_sample"), t.muted)
                 .render(inner, buf);
@@ -89,6 +89,21 @@ impl Widget for &PageMapPanel<'_> {
                 t.measured,
             )]),
         ];
+        // Slow motion: said on its own line, above the figures it replays.
+        if let (Some(play), Some(pos)) = (self.played(), v.run.slowmo.position()) {
+            head.insert(
+                0,
+                Line::styled(
+                    t!(
+                        v.lang,
+                        "lecture.slow_motion",
+                        n = play.factor,
+                        t = format!("{:.1}", pos.as_secs_f64() * 1000.0)
+                    ),
+                    t.pulse,
+                ),
+            );
+        }
         let legend = legend(v, inner.width as usize);
         head.truncate(inner.height.saturating_sub(1) as usize);
         // The legend never takes the grid's last row (nor more than it has).
@@ -111,10 +126,25 @@ impl Widget for &PageMapPanel<'_> {
 }
 
 impl PageMapPanel<'_> {
+    /// The slow-motion play on screen, unless the step's figures are hidden.
+    fn played(&self) -> Option<&crate::app::run_slowmo::Play> {
+        let run = self.view.run;
+        if run.hidden_since(self.view.predict).is_some() {
+            return None;
+        }
+        run.slowmo.playing.as_ref()
+    }
+
+    /// The pages to draw: the slow-motion frame while one plays, else the
+    /// latest sample.
+    fn pages(&self) -> &crate::app::pages::PageView {
+        self.played().map_or(&self.view.run.pages, |p| &p.view)
+    }
+
     fn grid(&self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
         let t = v.theme;
-        let pages = &v.run.pages;
+        let pages = self.pages();
         let Some(map) = &pages.map else { return };
         let capacity = area.width as usize * area.height as usize;
         if capacity == 0 || map.cells.is_empty() {

@@ -232,6 +232,7 @@ fn sample(
         },
         file: Some(page_map(cached, state)),
         mapping,
+        burst: false,
         // The usual defaults: 30 s to expire, a wake-up every 5 s.
         flusher: Some(FlusherClock::from_centisecs(3000, 500)),
     })
