@@ -70,7 +70,8 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 
 /// Draw the whole screen.
 ///
-/// Run view, large terminal (at least 120×36):
+/// Run view, large terminal (at least 120×36; the narration takes the rows
+/// it needs, up to 30 %, the panels share the rest 4:3):
 /// ```text
 /// ┌ header: title · step i/n op · state · speed · source badges ──────────┐
 /// ├ data path (modeled) ──────────┬ page cache map + not-yet-durable ──────┤
@@ -253,10 +254,15 @@ fn render_run(
     }
     let wide = area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT;
     if wide {
-        let [top, middle, bottom] = body.layout(&Layout::vertical([
-            Constraint::Percentage(40),
-            Constraint::Percentage(30),
-            Constraint::Percentage(30),
+        // The narration gets what it needs up to 30 %; the panels share the rest.
+        let bottom_h = wanted.clamp(8, (body.height * 3 / 10).max(8));
+        let [panels, bottom] = body.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(bottom_h),
+        ]));
+        let [top, middle] = panels.layout(&Layout::vertical([
+            Constraint::Ratio(4, 7),
+            Constraint::Ratio(3, 7),
         ]));
         let [dp, pm] = top.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
         let [sw, ch] = middle.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
