@@ -738,3 +738,21 @@ fn the_page_map_counts_down_to_the_flusher_from_the_first_dirty_page() {
     assert_eq!(app.run().unwrap().flusher_eta(), None);
     assert!(!shown(&screen(&app, 100, 30)).contains("flusher"));
 }
+
+/// Each theme's styles by meaning, with and without colour: a change to a
+/// theme file shows here.
+#[test]
+fn theme_styles() {
+    use iotour::ui::theme::ThemeName;
+    for name in ThemeName::ALL {
+        for color in [true, false] {
+            let t = Theme::named(name, color);
+            let label = format!(
+                "theme_{}_{}",
+                name.name(),
+                if color { "color" } else { "no_color" }
+            );
+            insta::assert_debug_snapshot!(label, t);
+        }
+    }
+}
