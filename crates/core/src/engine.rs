@@ -160,6 +160,11 @@ pub(crate) struct Shared {
     /// back (the worker's ledger, see `dirty`), for the sampler's "not yet
     /// durable".
     pub unwritten: std::sync::atomic::AtomicU64,
+    /// Set while a step waits on the device (sync calls, O_SYNC/O_DIRECT
+    /// writes, reads, wait_writeback): the sampler then samples fast.
+    pub device_wait: std::sync::atomic::AtomicBool,
+    /// Wakes a sleeping sampler when a device wait begins.
+    pub wait_began: (Mutex<()>, std::sync::Condvar),
 }
 
 #[cfg(target_os = "linux")]
@@ -171,11 +176,32 @@ impl Shared {
             sampler_file: Mutex::new(None),
             start: Instant::now(),
             unwritten: std::sync::atomic::AtomicU64::new(0),
+            device_wait: std::sync::atomic::AtomicBool::new(false),
+            wait_began: (Mutex::new(()), std::sync::Condvar::new()),
         }
     }
 
     pub fn at(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    /// The worker's step waits on the device (`true`) or no longer does; a
+    /// sleeping sampler is woken to start its burst.
+    pub fn set_device_wait(&self, waits: bool) {
+        self.device_wait
+            .store(waits, std::sync::atomic::Ordering::Relaxed);
+        if waits {
+            let _guard = self
+                .wait_began
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            self.wait_began.1.notify_all();
+        }
+    }
+
+    pub fn device_wait(&self) -> bool {
+        self.device_wait.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn published(&self) -> std::sync::MutexGuard<'_, Published> {
@@ -450,6 +476,10 @@ pub enum Command {
     NextStep,
     /// While paused: run one slice, then pause again.
     NextSlice,
+    /// Finish the step in progress, then pause; between steps, run the next
+    /// whole step, then pause. Unlike `NextStep`, a grant made while a step
+    /// runs is used up by that step (the lecturer's "show me this step's end").
+    FinishStep,
     SetSpeed(Speed),
     /// Stop as soon as the current slice ends; the working directory is removed.
     Abort,
@@ -475,6 +505,36 @@ pub struct Snapshot {
     /// dirtiness is unknown (mincore) and in older recordings.
     #[serde(default)]
     pub not_durable_bytes: Option<u64>,
+    /// Taken in a fast burst (up to 1 kHz) while a step waits on the device,
+    /// for the view's slow motion; absent (false) in older recordings.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub burst: bool,
+    /// The flusher's clock as /proc/sys/vm sets it; `None` when unreadable
+    /// (and in recordings made before it was sampled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flusher: Option<FlusherClock>,
+}
+
+/// When the kernel's flusher threads write dirty data by themselves:
+/// data dirty for longer than `expire` (`dirty_expire_centisecs`) is written
+/// by the next periodic run, and they wake every `every`
+/// (`dirty_writeback_centisecs`; zero: periodic writeback is off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlusherClock {
+    #[serde(with = "duration_ns")]
+    pub expire: Duration,
+    #[serde(with = "duration_ns")]
+    pub every: Duration,
+}
+
+impl FlusherClock {
+    /// From the two sysctls, in centiseconds.
+    pub fn from_centisecs(expire: u64, every: u64) -> FlusherClock {
+        FlusherClock {
+            expire: Duration::from_millis(expire * 10),
+            every: Duration::from_millis(every * 10),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

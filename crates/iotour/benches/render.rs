@@ -71,6 +71,8 @@ impl Launcher for Sampler {
                     file: Some(script::page_map(40, CellState::Dirty)),
                     mapping: None,
                     not_durable_bytes: None,
+                    burst: false,
+                    flusher: None,
                 };
                 if events.send(Event::Sample(s)).is_err() {
                     return;
@@ -118,7 +120,7 @@ fn idle_cpu() {
         let _ = stopper.send(Event::Stop(StopReason::InputClosed));
         share
     });
-    let theme = Theme::new(true);
+    let theme = iotour::ui::theme::Themes::new(true);
     let mut t = Terminal::new(TestBackend::new(200, 60)).unwrap();
     lp.run(&mut t, &rx, effects, &theme).unwrap();
     let share = measure.join().unwrap();

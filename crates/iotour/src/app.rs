@@ -29,6 +29,7 @@ pub mod inspect;
 pub mod pages;
 pub mod picker;
 pub mod run;
+pub mod run_slowmo;
 pub mod stats;
 pub mod timeline;
 #[cfg(target_os = "linux")]
@@ -148,6 +149,10 @@ pub struct App {
     pub predict: bool,
     pub help: bool,
     pub focus: Focus,
+    /// The focused panel drawn over the whole body (`z`).
+    pub zoom: bool,
+    /// The colour theme drawn with (`--theme`, `t` cycles).
+    pub theme: crate::ui::theme::ThemeName,
     /// The speed a new run starts at (the last one chosen).
     pub speed: Speed,
     /// Set once the program must end, with why.
@@ -165,6 +170,8 @@ impl App {
             predict,
             help: false,
             focus: Focus::DataPath,
+            zoom: false,
+            theme: crate::ui::theme::ThemeName::Dark,
             speed,
             ending: None,
             epoch: 0,
@@ -288,10 +295,7 @@ impl App {
                 });
                 vec![Effect::Stop, Effect::Quit]
             }
-            (Event::Tick(t), Screen::Run(run)) => {
-                run.tick(t);
-                vec![]
-            }
+            (Event::Tick(t), Screen::Run(run)) => run.tick(t),
             (Event::Tick(t), Screen::Compare(c)) => {
                 c.tick(t);
                 vec![]
@@ -511,6 +515,14 @@ impl App {
                 self.focus = self.focus.cycle(1);
                 vec![]
             }
+            Action::Zoom => {
+                self.zoom = !self.zoom;
+                vec![]
+            }
+            Action::NextTheme => {
+                self.theme = self.theme.next();
+                vec![]
+            }
             Action::FocusPrev => {
                 self.focus = self.focus.cycle(-1);
                 vec![]
@@ -542,8 +554,17 @@ impl App {
                     self.speed = speed;
                     run.set_speed(speed)
                 }
-                Action::TogglePause => run.toggle_pause(),
-                Action::NextStep => run.next_step(),
+                Action::TogglePause => run.toggle_pause(self.predict),
+                Action::NextStep => run.next_step(self.predict),
+                Action::StepBack => run.step_back(),
+                Action::ScrollDown => {
+                    run.scroll_by(5);
+                    vec![]
+                }
+                Action::ScrollUp => {
+                    run.scroll_by(-5);
+                    vec![]
+                }
                 Action::NextSlice => run.next_slice(),
                 Action::Restart => {
                     let plan = run.plan.clone();

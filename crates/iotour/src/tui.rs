@@ -24,7 +24,7 @@ use ratatui::layout::Rect;
 
 use crate::app::{App, Effect, Ending, Event, Failure, Screen, StopReason};
 use crate::exit::{self, Exit};
-use crate::ui::{self, Theme};
+use crate::ui;
 use iotour_core::engine::{Command, Speed};
 use iotour_core::scenario::Plan;
 
@@ -69,7 +69,7 @@ pub trait Launcher {
 /// its constructor asked for). Returns the app as it ended, for the exit
 /// code, and the launcher (a recording one has a file to finish).
 pub fn run<L: Launcher>(app: App, effects: Vec<Effect>, launcher: L) -> anyhow::Result<(App, L)> {
-    let theme = Theme::from_env();
+    let theme = ui::theme::Themes::from_env();
     let (tx, rx) = mpsc::channel();
     let started = Instant::now();
     let _signals = signals::subscribe(tx.clone(), |sig| Event::Stop(StopReason::Signal(sig)));
@@ -172,7 +172,7 @@ impl<L: Launcher> Loop<L> {
         terminal: &mut Terminal<B>,
         rx: &Receiver<Event>,
         effects: Vec<Effect>,
-        theme: &Theme,
+        themes: &ui::theme::Themes,
     ) -> anyhow::Result<()>
     where
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -199,7 +199,7 @@ impl<L: Launcher> Loop<L> {
                 // closed pty answers EIO): that ends the program as a
                 // hang-up does, not as an error of ours.
                 let drawn = terminal
-                    .draw(|f| ui::render(f, &self.app, theme))
+                    .draw(|f| ui::render(f, &self.app, themes.get(self.app.theme)))
                     .map(|frame| frame.area)
                     .and_then(|area| terminal.backend_mut().flush().map(|()| area));
                 let Ok(area) = drawn else {

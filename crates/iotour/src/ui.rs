@@ -8,6 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 
+use crate::app::run::Viewing;
 use crate::app::{App, Focus, RunState, Screen};
 use iotour_core::scenario::Lang;
 
@@ -22,6 +23,7 @@ pub mod narration;
 pub mod page_map;
 pub mod picker;
 pub mod stats;
+pub mod summary;
 pub mod switches;
 pub mod text;
 pub mod theme;
@@ -37,6 +39,11 @@ pub const MIN_HEIGHT: u16 = 18;
 /// panels share one place as tabs.
 pub const WIDE_WIDTH: u16 = 120;
 pub const WIDE_HEIGHT: u16 = 36;
+/// From this size (a projector's 100×30) the data path, the page map and
+/// the narration are shown together; Tab puts the mode-switch or chart
+/// panel in the data path's place, and `z` zooms any of them.
+pub const MEDIUM_WIDTH: u16 = 96;
+pub const MEDIUM_HEIGHT: u16 = 28;
 
 /// What every run-view panel needs to draw itself.
 #[derive(Clone, Copy)]
@@ -63,7 +70,8 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 
 /// Draw the whole screen.
 ///
-/// Run view, large terminal (at least 120×36):
+/// Run view, large terminal (at least 120×36; the narration takes the rows
+/// it needs, up to 30 %, the panels share the rest 4:3):
 /// ```text
 /// ┌ header: title · step i/n op · state · speed · source badges ──────────┐
 /// ├ data path (modeled) ──────────┬ page cache map + not-yet-durable ──────┤
@@ -76,6 +84,17 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 /// ├ narration: say · Java API · call chain · expectations ✓/✗ ───────────┤
 /// └ footer: keys ─────────────────────────────────────────────────────────┘
 /// ```
+/// Projector (from 96×28, e.g. 100×30): the data path (Tab: or the switch
+/// table, or the charts), the page map and the narration together:
+/// ```text
+/// ┌ header ─────────────────────────────────────────────┐
+/// ├ data path ───────────────┬ page cache map ──────────┤
+/// ├ narration ───────────────┴──────────────────────────┤
+/// └ footer ─────────────────────────────────────────────┘
+/// ```
+/// Any size: `z` draws the focused panel over the body, the narration below;
+/// after the last step the body is the summary table (`ui/summary.rs`).
+///
 /// Small terminal (80×24): the panels become tabs (Tab cycles); narration
 /// stays visible below the graphic ones and fills the body as its own tab:
 /// ```text
@@ -150,12 +169,16 @@ pub fn render_to(area: Rect, buf: &mut ratatui::buffer::Buffer, app: &App, theme
         }
         Screen::Run(run) => {
             let view = View {
-                run,
+                run: run.shown(),
                 lang: app.lang,
                 predict: app.predict,
                 theme,
             };
-            render_run(area, buf, &view, app.focus);
+            if run.viewing == Viewing::Summary {
+                render_summary(area, buf, &view);
+            } else {
+                render_run(area, buf, &view, app.focus, app.zoom);
+            }
         }
     }
     if app.help {
@@ -174,7 +197,7 @@ pub fn render_to(area: Rect, buf: &mut ratatui::buffer::Buffer, app: &App, theme
     }
 }
 
-fn render_run(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, focus: Focus) {
+fn header_and_footer(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View) -> Rect {
     let [head, body, foot] = area.layout(&Layout::vertical([
         Constraint::Length(2),
         Constraint::Fill(1),
@@ -187,12 +210,59 @@ fn render_run(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, focus:
         lang: view.lang,
     }
     .render(foot, buf);
+    body
+}
+
+/// The summary after the last step: header and footer as on the run view,
+/// the table of every step in the body.
+fn render_summary(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View) {
+    let body = header_and_footer(area, buf, view);
+    summary::Summary { view: *view }.render(body, buf);
+}
+
+fn render_run(
+    area: Rect,
+    buf: &mut ratatui::buffer::Buffer,
+    view: &View,
+    focus: Focus,
+    zoom: bool,
+) {
+    let body = header_and_footer(area, buf, view);
+    // The narration gets what it needs (its border included), from 6 rows
+    // to 12 or a third of the body, whichever is more, never over half.
+    let wanted = narration::Narration {
+        view: *view,
+        focused: false,
+    }
+    .rows_wanted(body.width)
+        + 2;
+    let most = (body.height / 3).max(12).min(body.height / 2).max(6);
+    let narration_h = wanted.clamp(6, most);
+    // Zoomed: the focused panel over the body, the narration kept below it.
+    if zoom {
+        if focus == Focus::Narration {
+            draw_panel(Focus::Narration, body, buf, view, true);
+            return;
+        }
+        let [main, narr] = body.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(narration_h),
+        ]));
+        draw_panel(focus, main, buf, view, true);
+        draw_panel(Focus::Narration, narr, buf, view, false);
+        return;
+    }
     let wide = area.width >= WIDE_WIDTH && area.height >= WIDE_HEIGHT;
     if wide {
-        let [top, middle, bottom] = body.layout(&Layout::vertical([
-            Constraint::Percentage(40),
-            Constraint::Percentage(30),
-            Constraint::Percentage(30),
+        // The narration gets what it needs up to 30 %; the panels share the rest.
+        let bottom_h = wanted.clamp(8, (body.height * 3 / 10).max(8));
+        let [panels, bottom] = body.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(bottom_h),
+        ]));
+        let [top, middle] = panels.layout(&Layout::vertical([
+            Constraint::Ratio(4, 7),
+            Constraint::Ratio(3, 7),
         ]));
         let [dp, pm] = top.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
         let [sw, ch] = middle.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
@@ -207,6 +277,23 @@ fn render_run(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View, focus:
             view,
             focus == Focus::Narration,
         );
+        return;
+    }
+    if area.width >= MEDIUM_WIDTH && area.height >= MEDIUM_HEIGHT {
+        // The data path, the page map and the narration together; Tab puts
+        // the mode switches or the charts in the data path's place.
+        let [top, narr] = body.layout(&Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(narration_h),
+        ]));
+        let [left, pm] = top.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
+        let left_panel = match focus {
+            Focus::Switches | Focus::Charts => focus,
+            _ => Focus::DataPath,
+        };
+        draw_panel(left_panel, left, buf, view, focus == left_panel);
+        draw_panel(Focus::PageMap, pm, buf, view, focus == Focus::PageMap);
+        draw_panel(Focus::Narration, narr, buf, view, focus == Focus::Narration);
         return;
     }
     // Narration is what the lecturer reads aloud: it stays below the tabs;

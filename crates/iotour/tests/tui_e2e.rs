@@ -237,3 +237,98 @@ fn inspect_from_the_picker_answers_keys_while_it_walks() {
     assert!(pty.wait_exit(WAIT).unwrap().success());
     pty.assert_restored();
 }
+
+/// Whether `screen`'s first row (the header) contains `text`.
+fn header_has(screen: &vt100::Screen, text: &str) -> bool {
+    screen
+        .contents()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .contains(text)
+}
+
+#[test]
+fn lecture_stepping_holds_reviews_and_zooms() {
+    let dir = workdir();
+    let wd = dir.path().to_str().unwrap();
+    let mut pty = spawn(&["run", "write-then-fsync", "--workdir", wd]);
+    pty.wait_for("tracepoint", WAIT).unwrap(); // the engine is ready
+    // n mid-step 1: step 1 runs to its end and holds there, with its results.
+    pty.send(b"n");
+    let screen = pty
+        .wait_for("syscalls: 128, expected exactly 128", WAIT)
+        .unwrap();
+    assert!(header_has(&screen, "step 1/5"), "{}", screen.contents());
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let held = pty.screen();
+    assert!(
+        header_has(&held, "step 1/5"),
+        "step 2 started: {}",
+        held.contents()
+    );
+    assert!(header_has(&held, "paused"), "{}", held.contents());
+    // n again: step 2 (fsync) runs whole and holds.
+    pty.send(b"n");
+    pty.wait_for("syscalls: 1, expected exactly 1", WAIT)
+        .unwrap();
+    let screen = pty.screen();
+    assert!(header_has(&screen, "step 2/5"), "{}", screen.contents());
+    // b: step 1's results as they were; n: the run as it is again.
+    pty.send(b"b");
+    let screen = pty.wait_for("review (b/n)", WAIT).unwrap();
+    assert!(header_has(&screen, "step 1/5"), "{}", screen.contents());
+    assert!(
+        screen
+            .contents()
+            .contains("syscalls: 128, expected exactly 128")
+    );
+    pty.send(b"n");
+    pty.wait_for("voluntary context switches", WAIT).unwrap();
+    let screen = pty.screen();
+    assert!(header_has(&screen, "step 2/5") && !header_has(&screen, "review"));
+    // z: the data path over the body (the page map gone), the narration kept.
+    assert!(screen.contents().contains("page cache: the working file"));
+    pty.send(b"z");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let zoomed = pty.screen();
+    assert!(!zoomed.contents().contains("page cache: the working file"));
+    assert!(zoomed.contents().contains("data path") && zoomed.contents().contains("narration"));
+    pty.send(b"z");
+    pty.wait_for("page cache: the working file", WAIT).unwrap();
+    pty.send(b"q");
+    let status = pty.wait_exit(WAIT).unwrap();
+    assert!(status.success() || status.code() == Some(1), "{status:?}");
+    pty.assert_restored();
+    assert_left_nothing(&dir);
+}
+
+#[test]
+fn lecture_predict_asks_alone_then_keeps_the_answer() {
+    let dir = workdir();
+    let wd = dir.path().to_str().unwrap();
+    let mut pty = spawn(&["run", "write-then-fsync", "--predict", "--workdir", wd]);
+    // The question alone: the narration, which states the answer, is hidden.
+    let screen = pty
+        .wait_for("how much of the 8 MiB is on the disk", WAIT)
+        .unwrap();
+    pty.wait_for("Make your guess", WAIT).unwrap();
+    assert!(!screen.contents().contains("128 calls of 64 KiB"));
+    // Space runs it; the answer is revealed and stays.
+    pty.send(b" ");
+    pty.wait_for("That was the answer", WAIT).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let revealed = pty.screen();
+    assert!(revealed.contents().contains("That was the answer"));
+    assert!(revealed.contents().contains("128 calls of 64 KiB"));
+    assert!(header_has(&revealed, "step 1/5"), "{}", revealed.contents());
+    // Space again: on to the next question, alone.
+    pty.send(b" ");
+    pty.wait_for("Will fsync(2) return at once", WAIT).unwrap();
+    pty.wait_for("Make your guess", WAIT).unwrap();
+    pty.send(b"q");
+    let status = pty.wait_exit(WAIT).unwrap();
+    assert!(status.success() || status.code() == Some(1), "{status:?}");
+    pty.assert_restored();
+    assert_left_nothing(&dir);
+}

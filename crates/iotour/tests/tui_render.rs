@@ -415,6 +415,8 @@ fn page_map_mapping_overlay_and_unknown_dirtiness() {
         file: Some(map),
         mapping: Some(mapping),
         not_durable_bytes: None,
+        burst: false,
+        flusher: None,
     }));
     let t = panel(&app, 70, 10, "page_map", false);
     insta::assert_snapshot!("page_map_mapping_mincore", t.backend());
@@ -514,6 +516,247 @@ fn every_panel_at_every_size_stays_inside_its_area() {
             for h in (1..=30).step_by(4) {
                 assert_stays_inside(w, h, |area, buf| draw_panel(name, v, true, area, buf), name);
             }
+        }
+    }
+}
+
+/// The app after `keys` (scripted key presses) on top of it.
+fn press(app: &mut App, keys: &str) {
+    use iotour::app::Input;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in keys.chars() {
+        let code = match c {
+            '>' => KeyCode::PageDown,
+            '<' => KeyCode::PageUp,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        app.handle(Event::Input(Input::Key(KeyEvent::new(
+            code,
+            KeyModifiers::NONE,
+        ))));
+    }
+}
+
+/// The scripted run held by `n` at the end of step 3.
+fn lecture_held(lang: Lang) -> App {
+    let mut app = scripted(lang, false, []);
+    press(&mut app, "n");
+    for e in script::finish().into_iter().take(1) {
+        app.handle(e);
+    }
+    app
+}
+
+fn lang_name(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "en",
+        Lang::Zh => "zh",
+    }
+}
+
+/// The lecturer's screens at a projector's 100×30, in both languages:
+/// held at a step's end, reviewing an earlier step, the summary, the
+/// question alone, the answer kept, a zoomed panel.
+#[test]
+fn lecture_screens_in_both_languages() {
+    for lang in [Lang::En, Lang::Zh] {
+        let l = lang_name(lang);
+        let mut app = lecture_held(lang);
+        insta::assert_snapshot!(format!("lecture_held_{l}"), screen(&app, 100, 30).backend());
+        press(&mut app, "bb");
+        let shown = shown(&screen(&app, 100, 30));
+        assert!(shown.contains("1/4"), "{shown}");
+        insta::assert_snapshot!(
+            format!("lecture_review_{l}"),
+            screen(&app, 100, 30).backend()
+        );
+        // Forward to the newest, then the last step and the summary.
+        press(&mut app, "nnn");
+        for e in script::finish().into_iter().skip(1) {
+            app.handle(e);
+        }
+        press(&mut app, "n");
+        insta::assert_snapshot!(
+            format!("lecture_summary_{l}"),
+            screen(&app, 100, 30).backend()
+        );
+        // Predict: the question alone, then the answer kept after the step.
+        let mut predict = after(lang, true, first(1));
+        insta::assert_snapshot!(
+            format!("lecture_predict_question_{l}"),
+            screen(&predict, 100, 30).backend()
+        );
+        press(&mut predict, " ");
+        for e in script::events().into_iter().skip(1).take(first_step_done()) {
+            predict.handle(e);
+        }
+        insta::assert_snapshot!(
+            format!("lecture_predict_answer_{l}"),
+            screen(&predict, 100, 30).backend()
+        );
+        // z on the page map: it takes the body, the narration stays below.
+        let mut zoom = scripted(lang, false, []);
+        press(&mut zoom, "\t\tz");
+        insta::assert_snapshot!(
+            format!("lecture_zoom_{l}"),
+            screen(&zoom, 100, 30).backend()
+        );
+    }
+}
+
+#[test]
+fn the_summary_lists_every_expectation_with_its_value() {
+    let mut app = scripted(Lang::En, false, script::finish());
+    let text = shown(&screen(&app, 160, 40));
+    assert!(text.contains("summary · Write, fsync, send"), "{text}");
+    for needle in [
+        "✓ syscalls: 1,024, expected exactly 1,024",
+        "✓ CPU copies (modeled): 2, expected exactly 2",
+        "4 of 4 expectations held",
+        "What the lesson showed",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    // A failed expectation says ✗ and the verdict counts it.
+    let mut failing = script::events();
+    for e in &mut failing {
+        if let Event::Exec(ExecEvent::StepDone(r)) = e
+            && r.index == 1
+        {
+            r.expect[0].ok = false;
+            r.expect[0].actual = Some(1025);
+        }
+    }
+    app = after(Lang::En, false, failing.into_iter().chain(script::finish()));
+    let text = shown(&screen(&app, 160, 40));
+    assert!(
+        text.contains("✗ syscalls: 1,025, expected exactly 1,024"),
+        "{text}"
+    );
+    assert!(text.contains("✗ 3 of 4 expectations held"), "{text}");
+    let zh = scripted(Lang::Zh, false, script::finish());
+    assert!(shown(&screen(&zh, 100, 30)).contains("总结"));
+}
+
+#[test]
+fn at_100x30_the_data_path_page_map_and_narration_show_together() {
+    let app = scripted(Lang::En, false, []);
+    let text = shown(&screen(&app, 100, 30));
+    for title in ["data path", "page cache: the working file", "narration"] {
+        assert!(text.contains(title), "{title}: {text}");
+    }
+    assert!(!text.contains("tab ▸"), "no tab bar at 100×30: {text}");
+}
+
+#[test]
+fn the_header_shortens_the_title_before_the_state() {
+    let mut meta = script::meta();
+    meta.title.en = "A very long lesson title that would push the state off the screen".into();
+    let plan = script::plan_as("long", meta);
+    let (mut app, _) = App::single(plan, Lang::En, true, Speed::One);
+    for e in script::events() {
+        app.handle(e);
+    }
+    let text = shown(&screen(&app, 80, 24));
+    let header = text.lines().next().unwrap();
+    assert!(header.contains("⏸ paused │ speed 1× │ predict"), "{header}");
+    assert!(header.contains("A very long lesso…"), "{header}");
+}
+
+#[test]
+fn long_narration_scrolls_with_page_keys() {
+    let mut app = after(Lang::En, false, first(first_step_done() + 1));
+    // 60×18: step 1's narration does not fit and says how to see the rest.
+    let text = shown(&screen(&app, 60, 18));
+    assert!(text.contains("more lines: PgDn"), "{text}");
+    press(&mut app, ">");
+    let text = shown(&screen(&app, 60, 18));
+    assert!(text.contains("lines above: PgUp"), "{text}");
+    press(&mut app, "<");
+    let text = shown(&screen(&app, 60, 18));
+    assert!(!text.contains("lines above"), "{text}");
+}
+
+#[test]
+fn themes_projector_is_bold_and_never_dim_and_no_color_keeps_it() {
+    use iotour::ui::theme::{ThemeName, Themes};
+    use ratatui::style::Modifier;
+    let mut app = scripted(Lang::En, false, []);
+    press(&mut app, "tt");
+    assert_eq!(app.theme, ThemeName::Projector);
+    for color in [true, false] {
+        let themes = Themes::new(color);
+        let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| ui::render(f, &app, themes.get(app.theme)))
+            .unwrap();
+        let buf = t.backend().buffer();
+        let mut bold = 0;
+        for cell in buf.content() {
+            assert!(
+                !cell.modifier.contains(Modifier::DIM),
+                "a dim cell: {cell:?}"
+            );
+            assert!(color || cell.fg == ratatui::style::Color::Reset, "{cell:?}");
+            bold += usize::from(cell.modifier.contains(Modifier::BOLD));
+        }
+        assert!(bold > 500, "{bold} bold cells");
+    }
+    press(&mut app, "t");
+    assert_eq!(app.theme, ThemeName::Dark);
+}
+
+#[test]
+fn predict_switched_on_mid_step_says_it_starts_with_the_next_step() {
+    for (lang, says) in [
+        (Lang::En, "predict from step 4"),
+        (Lang::Zh, "从第 4 步起预测"),
+    ] {
+        let mut app = scripted(lang, false, []);
+        press(&mut app, "p");
+        let text = shown(&screen(&app, 120, 40));
+        let header = text.lines().next().unwrap().replace(' ', "");
+        assert!(header.contains(&says.replace(' ', "")), "{header}");
+        // Step 3's figures stay: it was under way when p came.
+        assert!(text.contains("(2 CPU, 2 DMA)"), "{text}");
+    }
+}
+
+#[test]
+fn the_page_map_counts_down_to_the_flusher_from_the_first_dirty_page() {
+    // Dirty from the sample at 160 ms; the run clock at 460 ms; the
+    // scripted sysctls: expire 30 s, a wake-up every 5 s.
+    let app = after(Lang::En, false, first(first_step_done()));
+    let run = app.run().unwrap();
+    assert_eq!(
+        run.flusher_eta(),
+        Some(Some((
+            Duration::from_millis(29_700),
+            Duration::from_millis(34_700)
+        )))
+    );
+    let text = shown(&screen(&app, 100, 30));
+    assert!(text.contains("flusher: in 30–35 s"), "{text}");
+    // fsync cleaned them: nothing left for the flusher.
+    let app = scripted(Lang::En, false, []);
+    assert_eq!(app.run().unwrap().flusher_eta(), None);
+    assert!(!shown(&screen(&app, 100, 30)).contains("flusher"));
+}
+
+/// Each theme's styles by meaning, with and without colour: a change to a
+/// theme file shows here.
+#[test]
+fn theme_styles() {
+    use iotour::ui::theme::ThemeName;
+    for name in ThemeName::ALL {
+        for color in [true, false] {
+            let t = Theme::named(name, color);
+            let label = format!(
+                "theme_{}_{}",
+                name.name(),
+                if color { "color" } else { "no_color" }
+            );
+            insta::assert_debug_snapshot!(label, t);
         }
     }
 }

@@ -64,6 +64,9 @@ struct State {
     budget: Budget,
     speed: Speed,
     aborted: bool,
+    /// Between a step's start ([`Control::gate_step`]) and its end
+    /// ([`Control::step_done`]), whether paused or not.
+    in_step: bool,
 }
 
 /// The run was aborted: stop what you are doing.
@@ -84,6 +87,7 @@ impl Control {
                 budget: Budget::None,
                 speed,
                 aborted: false,
+                in_step: false,
             }),
             changed: Condvar::new(),
         }
@@ -116,6 +120,14 @@ impl Control {
                 s.paused = true;
                 s.budget = Budget::Slice;
             }
+            Command::FinishStep => {
+                s.paused = true;
+                s.budget = if s.in_step {
+                    Budget::InStep
+                } else {
+                    Budget::Step
+                };
+            }
             Command::SetSpeed(speed) => s.speed = speed,
             Command::Abort => s.aborted = true,
         }
@@ -134,7 +146,9 @@ impl Control {
     /// Before a step starts: like [`gate`](Self::gate), but a `NextStep` grant
     /// is taken by this step (it becomes the in-step state).
     pub fn gate_step(&self) -> Result<(), Aborted> {
-        self.wait_for_budget(true)
+        self.wait_for_budget(true)?;
+        self.lock().in_step = true;
+        Ok(())
     }
 
     /// Before a slice: wait while paused without budget; consume a slice budget.
@@ -175,6 +189,7 @@ impl Control {
     /// (a `NextStep` not yet taken by a step start) stays.
     pub fn step_done(&self) {
         let mut s = self.lock();
+        s.in_step = false;
         if s.budget == Budget::InStep {
             s.budget = Budget::None;
         }
@@ -337,6 +352,31 @@ mod tests {
         c.step_done();
         c.apply(Command::Resume);
         assert_eq!(c.gate(), Ok(()));
+    }
+
+    #[test]
+    fn finish_step_ends_the_step_in_progress_or_runs_the_next_one() {
+        let c = Arc::new(Control::new(Speed::Max, false));
+        // Running freely, mid-step: the step runs on to its end, then holds.
+        assert_eq!(c.gate_step(), Ok(()));
+        c.apply(Command::FinishStep);
+        assert_eq!(c.gate(), Ok(()), "the step in progress goes on");
+        c.step_done();
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || c2.gate_step());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!t.is_finished(), "the next step started");
+        // Held between steps: the next step runs whole, then holds again.
+        c.apply(Command::FinishStep);
+        assert_eq!(t.join().unwrap(), Ok(()));
+        assert_eq!(c.gate(), Ok(()));
+        c.step_done();
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || c2.gate_step());
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(!t.is_finished(), "a second step ran on one grant");
+        c.apply(Command::Abort);
+        assert_eq!(t.join().unwrap(), Err(Aborted));
     }
 
     #[test]

@@ -488,9 +488,6 @@ impl<E: From<ExecEvent>> Worker<E> {
     }
 
     /// Run one step. `Err(Stop)` when aborted or the consumer is gone.
-    // One loop that must keep its window, its accounting and its pacing in
-    // this order: splitting it would scatter the window's invariants.
-    #[allow(clippy::too_many_lines)]
     fn step(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
         self.begin_step(index)?;
         if let Op::Program(p) = &step.op {
@@ -499,6 +496,32 @@ impl<E: From<ExecEvent>> Worker<E> {
         if self.sampler_elsewhere {
             self.sample_working_file();
         }
+        // The sampler samples fast while the step waits on the device.
+        let flags = self.file.flags;
+        let waits = match &step.op {
+            Op::Fsync
+            | Op::Fdatasync
+            | Op::SyncFileRange(_)
+            | Op::Msync(_)
+            | Op::WaitWriteback(_)
+            | Op::Read(_) => true,
+            Op::Write(_) | Op::Pwrite(_) | Op::BufferedWrite(_) => {
+                flags.direct || flags.synchronous()
+            }
+            _ => false,
+        };
+        let shared = Arc::clone(&self.shared);
+        shared.set_device_wait(waits);
+        let outcome = self.step_body(index, step);
+        shared.set_device_wait(false);
+        outcome
+    }
+
+    /// [`step`](Self::step) after its start is announced.
+    // One loop that must keep its window, its accounting and its pacing in
+    // this order: splitting it would scatter the window's invariants.
+    #[allow(clippy::too_many_lines)]
+    fn step_body(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
         let step_before = self.counts();
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.

@@ -81,6 +81,8 @@ fn events() -> Vec<Recorded> {
         }),
         mapping: Some(vec![MapCell::Faulted, MapCell::Mapped, MapCell::Unmapped]),
         not_durable_bytes: Some(4096),
+        burst: false,
+        flusher: None,
     };
     let report = RunOutcome {
         scenario: "s".into(),

@@ -41,8 +41,16 @@ pub enum Action {
     Refresh,
     /// On a small screen: the panels or the totals table (compare).
     ToggleTotals,
-    /// Back through the history (trace: a second earlier).
+    /// Back through the history (trace: a second earlier; run: the
+    /// previous step's results).
     StepBack,
+    /// Scroll the narration (PgDn / PgUp).
+    ScrollDown,
+    ScrollUp,
+    /// Zoom the focused panel over the whole body, or back.
+    Zoom,
+    /// The next colour theme (dark, light, projector).
+    NextTheme,
 }
 
 /// One row of a keymap: the keys, how the footer names them, what they do.
@@ -77,14 +85,19 @@ const fn bind(
 #[rustfmt::skip]
 pub const RUN_KEYS: &[Binding] = &[
     bind(&[KeyCode::Char(' ')], "space", k!("footer.pause"), Action::TogglePause, k!("keys.pause_resume")),
-    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", k!("footer.step"), Action::NextStep, k!("keys.next_step")),
+    bind(&[KeyCode::Char('n'), KeyCode::Right], "n", k!("footer.step"), Action::NextStep, k!("lecture.keys_next_step")),
+    bind(&[KeyCode::Char('b'), KeyCode::Left], "b", k!("lecture.footer_back_step"), Action::StepBack, k!("lecture.keys_step_back")),
     bind(&[KeyCode::Char('s')], "s", k!("footer.slice"), Action::NextSlice, k!("keys.one_slice")),
     bind(&[KeyCode::Char('r')], "r", k!("footer.restart"), Action::Restart, k!("keys.restart")),
     bind(&[KeyCode::Char('+'), KeyCode::Char('=')], "+/-", k!("footer.speed"), Action::Faster, k!("keys.faster")),
     bind(&[KeyCode::Char('-')], "-", "", Action::Slower, k!("keys.slower")),
     bind(&[KeyCode::Tab], "tab", k!("footer.panel"), Action::FocusNext, k!("keys.next_panel")),
     bind(&[KeyCode::BackTab], "⇧tab", "", Action::FocusPrev, k!("keys.previous_panel")),
+    bind(&[KeyCode::Char('z')], "z", k!("lecture.footer_zoom"), Action::Zoom, k!("lecture.keys_zoom")),
+    bind(&[KeyCode::PageDown], "pgdn", "", Action::ScrollDown, k!("lecture.keys_scroll_down")),
+    bind(&[KeyCode::PageUp], "pgup", "", Action::ScrollUp, k!("lecture.keys_scroll_up")),
     bind(&[KeyCode::Char('p')], "p", k!("footer.predict"), Action::Predict, k!("keys.predict_ask_reveal")),
+    bind(&[KeyCode::Char('t')], "t", "", Action::NextTheme, k!("lecture.keys_theme")),
     bind(&[KeyCode::Char('l')], "l", k!("footer.lang"), Action::Language, k!("keys.language")),
     bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
     bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.back"), Action::Back, k!("keys.back_quit")),

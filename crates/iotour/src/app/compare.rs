@@ -96,8 +96,8 @@ impl CompareState {
     pub fn act(&mut self, a: Action) -> Vec<Effect> {
         let run = &mut self.runs[self.current];
         match a {
-            Action::TogglePause => run.toggle_pause(),
-            Action::NextStep => run.next_step(),
+            Action::TogglePause => run.toggle_pause(false),
+            Action::NextStep => run.next_step(false),
             Action::NextSlice => run.next_slice(),
             Action::Faster | Action::Slower => {
                 self.speed = if a == Action::Faster {

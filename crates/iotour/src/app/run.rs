@@ -66,6 +66,32 @@ impl StepView {
     }
 }
 
+/// What the run view shows: the run as it goes, an earlier step's results as
+/// they were at its end (`b`), or the summary after the last step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewing {
+    Live,
+    /// Step `i` (1-based) as it was at its end.
+    Step(usize),
+    Summary,
+}
+
+/// Words a class reads per minute: a `note` step stays this long at 1×.
+pub const READING_WPM: u64 = 250;
+
+/// How long `text` takes to read aloud at [`READING_WPM`]: words for
+/// alphabetic scripts, and two CJK characters as one word.
+pub fn reading_time(text: &str) -> Duration {
+    let is_cjk = crate::ui::text::is_cjk;
+    let words = text
+        .split_whitespace()
+        .filter(|w| w.chars().any(|c| c.is_alphanumeric() && !is_cjk(c)))
+        .count() as u64;
+    let cjk = text.chars().filter(|c| is_cjk(*c)).count() as u64;
+    let words = words + cjk / 2;
+    Duration::from_millis(words * 60_000 / READING_WPM)
+}
+
 /// Whether the user wants the run to go on; the engine follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Intent {
@@ -105,6 +131,29 @@ pub struct RunState {
     /// Run time at which the current step started: charts hide what came
     /// after it while the step's figures are hidden.
     pub step_started: Option<Duration>,
+    pub viewing: Viewing,
+    /// Each step's view as it was at its end (`ends[i - 1]` for step `i`),
+    /// kept when the next step starts or the run ends, for review.
+    pub ends: Vec<Option<Box<RunState>>>,
+    /// Predict mode applies to steps from this one on: switched on while a
+    /// step runs, it starts with the next.
+    pub predict_from: usize,
+    /// Predict mode: step `i` asked its question and ran; its answer stays
+    /// on screen until space or `n`.
+    pub reveal: Option<usize>,
+    /// A `note` step holds the engine until the class has read it (run time).
+    pub reading_until: Option<Duration>,
+    /// Lines the narration is scrolled down (PgDn), for the step it is on.
+    pub scroll: u16,
+    /// `n` asked the engine to run a step to its end: it runs, though held.
+    pub finishing: bool,
+    /// Since when (run time) the file has had dirty pages: the kernel's
+    /// flusher counts its expiry from the first one (the inode's dirtied time).
+    pub dirty_since: Option<Duration>,
+    /// The flusher's clock, as the sampler read it from /proc/sys/vm.
+    pub flusher: Option<iotour_core::engine::FlusherClock>,
+    /// Burst samples of a device wait, and their slowed-down play.
+    pub slowmo: super::run_slowmo::SlowMotion,
 }
 
 impl RunState {
@@ -127,6 +176,7 @@ impl RunState {
     /// and stepwise so the first question can be asked.
     pub fn new(plan: Plan, epoch: u64, speed: Speed, predict: bool) -> RunState {
         let steps = plan.steps().iter().map(|_| StepView::pending()).collect();
+        let plan_len = plan.steps().len();
         RunState {
             flow: Flow::for_plan(&plan),
             plan,
@@ -148,6 +198,16 @@ impl RunState {
             stepping: predict,
             gate: None,
             step_started: None,
+            viewing: Viewing::Live,
+            ends: vec![None; plan_len],
+            predict_from: 1,
+            reveal: None,
+            reading_until: None,
+            scroll: 0,
+            finishing: false,
+            dirty_since: None,
+            flusher: None,
+            slowmo: super::run_slowmo::SlowMotion::default(),
         }
     }
 
@@ -173,16 +233,41 @@ impl RunState {
     /// Whether step `index`'s figures are hidden: predict mode keeps the
     /// answer to a step's question back until the step has run.
     pub fn hidden(&self, index: usize, predict: bool) -> bool {
+        self.asks(index, predict)
+            && self
+                .steps
+                .get(index - 1)
+                .is_some_and(|s| !matches!(s.state, StepState::Done | StepState::Failed(_)))
+    }
+
+    /// Whether predict mode asks step `index`'s question: it has one, and
+    /// predict mode was on when the step came.
+    pub fn asks(&self, index: usize, predict: bool) -> bool {
         predict
+            && index >= self.predict_from
             && self
                 .plan
                 .steps()
                 .get(index - 1)
                 .is_some_and(|s| s.ask.is_some())
-            && self
-                .steps
-                .get(index - 1)
-                .is_some_and(|s| !matches!(s.state, StepState::Done | StepState::Failed(_)))
+    }
+
+    /// The state to draw: the live run, or the reviewed step's end.
+    pub fn shown(&self) -> &RunState {
+        match self.viewing {
+            Viewing::Step(i) => self
+                .ends
+                .get(i - 1)
+                .and_then(|e| e.as_deref())
+                .unwrap_or(self),
+            Viewing::Live | Viewing::Summary => self,
+        }
+    }
+
+    /// Predict mode was switched on while step `current` runs: the header
+    /// says it starts with the next step.
+    pub fn predict_pending(&self, predict: bool) -> bool {
+        predict && self.current.is_some_and(|c| c < self.predict_from) && !self.finished()
     }
 
     /// While the current step's figures are hidden, the run time from which
@@ -195,13 +280,55 @@ impl RunState {
 
     pub fn animating(&self) -> bool {
         self.status == Status::Running
+            || self.reading_until.is_some()
+            || self.slowmo.playing.is_some()
             || self.flow.edges.values().any(|e| !e.pulses.is_empty())
             || (0..self.pages.changes.len()).any(|i| self.pages.fresh_change(i, self.now).is_some())
     }
 
-    pub fn tick(&mut self, ui: Duration) {
+    pub fn tick(&mut self, ui: Duration) -> Vec<Effect> {
         if let Some(start) = self.started_ui {
             self.advance(ui.saturating_sub(start));
+        }
+        self.slowmo.tick(self.now);
+        // A note read: the run goes on.
+        if self.reading_until.is_some_and(|t| self.now >= t) {
+            self.reading_until = None;
+            if self.intent == Intent::Run && !self.stepping && !self.finished() {
+                return vec![Effect::Send(Command::Resume)];
+            }
+        }
+        vec![]
+    }
+
+    /// Keep step `index`'s view as it is now, its end, for review.
+    fn keep_end(&mut self, index: usize) {
+        if !self.valid(index) || self.ends[index - 1].is_some() {
+            return;
+        }
+        let ends = std::mem::take(&mut self.ends);
+        let mut end = self.clone();
+        self.ends = ends;
+        end.viewing = Viewing::Step(index);
+        end.current = Some(index);
+        end.gate = None;
+        end.reveal = None;
+        end.reading_until = None;
+        end.scroll = 0;
+        end.finishing = false;
+        end.slowmo = super::run_slowmo::SlowMotion::default();
+        self.ends[index - 1] = Some(Box::new(end));
+    }
+
+    /// Keep the end of the step last run, if it is done.
+    fn keep_current_end(&mut self) {
+        if let Some(c) = self.current
+            && self
+                .steps
+                .get(c - 1)
+                .is_some_and(|s| matches!(s.state, StepState::Done | StepState::Failed(_)))
+        {
+            self.keep_end(c);
         }
     }
 
@@ -256,7 +383,28 @@ impl RunState {
                 self.status = self.paused_or_running();
             }
             ExecEvent::StepStarted { index, at } => {
+                self.keep_current_end();
                 self.advance(at);
+                self.scroll = 0;
+                if self.reveal.is_some_and(|r| r != index) {
+                    self.reveal = None;
+                }
+                // A note stays until the class has read it (the engine is
+                // held after it; a pause sent now also ends its pacing).
+                let note = &self.plan.steps()[index - 1];
+                let mut out = vec![];
+                if matches!(note.op, iotour_core::scenario::Op::Note)
+                    && self.intent == Intent::Run
+                    && !self.stepping
+                    && let Some(factor) = iotour_core::engine::control::speed_factor(self.speed)
+                {
+                    let text = note.say.as_ref().map(|s| s.en.as_str()).unwrap_or_default();
+                    let read = reading_time(text)
+                        .max(iotour_core::engine::control::STEP_TARGET)
+                        .div_f64(factor);
+                    self.reading_until = Some(at + read);
+                    out.push(Effect::Send(Command::Pause));
+                }
                 self.step_started = Some(at);
                 self.current = Some(index);
                 self.flow.start_step();
@@ -268,10 +416,21 @@ impl RunState {
                     self.gate = None;
                 }
                 self.status = self.paused_or_running();
+                return out;
             }
             ExecEvent::Slice(slice) => self.slice(&slice),
             ExecEvent::StepDone(report) => return self.step_done(report, predict),
             ExecEvent::Finished(report) => {
+                self.keep_current_end();
+                self.reading_until = None;
+                // Run through freely, the run ends on its summary; held (a
+                // step's end, an answer revealed), `n` goes on to it.
+                if self.intent == Intent::Run
+                    && self.reveal.is_none()
+                    && self.viewing == Viewing::Live
+                {
+                    self.viewing = Viewing::Summary;
+                }
                 self.status = if report.steps.iter().any(|s| s.error.is_some()) {
                     Status::Failed
                 } else if report.ok && report.skipped().is_some() {
@@ -283,6 +442,8 @@ impl RunState {
                 self.gate = None;
             }
             ExecEvent::Failed { error, at } => {
+                self.keep_current_end();
+                self.reading_until = None;
                 self.advance(at);
                 self.status = Status::Failed;
                 self.failure = Some(super::Failure::msg(error));
@@ -297,13 +458,41 @@ impl RunState {
             return;
         }
         self.advance(s.at);
-        self.history.record(&s);
+        self.slowmo.record(self.current, &s);
+        // A burst (1 kHz) would crowd the charts' history: 20 a second of it.
+        let crowded = s.burst
+            && self
+                .history
+                .points
+                .back()
+                .is_some_and(|p| s.at.saturating_sub(p.at) < Duration::from_millis(50));
+        if !crowded {
+            self.history.record(&s);
+        }
+        self.flusher = s.flusher.or(self.flusher);
+        match s.file.as_ref().and_then(|m| m.totals.dirty) {
+            Some(0) => self.dirty_since = None,
+            Some(_) => self.dirty_since = self.dirty_since.or(Some(s.at)),
+            None => {}
+        }
         self.pages.not_durable = s.not_durable_bytes;
         self.pages.update(s.file, s.mapping, s.at);
     }
 
+    /// The device wait recorded in a burst is over: play it slowed down
+    /// (not at `max`: there is no time to).
+    fn play_slow_motion(&mut self) {
+        if let Some(f) = iotour_core::engine::control::speed_factor(self.speed) {
+            let target = super::run_slowmo::PLAYBACK.div_f64(f);
+            self.slowmo.start(self.now, target);
+        }
+    }
+
     fn slice(&mut self, s: &SliceReport) {
         self.advance(s.at);
+        if self.slowmo.step == Some(s.step) {
+            self.play_slow_motion();
+        }
         self.current = Some(s.step);
         self.timeline.record(s.at, &s.measured);
         self.flow.add(&s.copies, s.at, true);
@@ -324,6 +513,10 @@ impl RunState {
 
     fn step_done(&mut self, report: StepOutcome, predict: bool) -> Vec<Effect> {
         let index = report.index;
+        self.finishing = false;
+        if self.slowmo.step == Some(index) {
+            self.play_slow_motion();
+        }
         self.current = Some(index);
         let Some(v) = self.steps.get_mut(index - 1) else {
             return vec![];
@@ -358,7 +551,15 @@ impl RunState {
         };
         v.measured = report.measured;
         v.report = Some(report);
-        if v.state != StepState::Done || !self.stepping || self.intent == Intent::Hold {
+        let done = v.state == StepState::Done;
+        if done && self.stepping && self.asks(index, predict) {
+            // The answer is revealed and stays until space or `n`.
+            self.reveal = Some(index);
+            self.intent = Intent::Hold;
+            self.status = Status::Paused;
+            return vec![];
+        }
+        if !done || !self.stepping || self.intent == Intent::Hold {
             return vec![];
         }
         self.continue_stepping(index, predict)
@@ -368,10 +569,10 @@ impl RunState {
     /// question, or ask the engine for the next step.
     fn continue_stepping(&mut self, done: usize, predict: bool) -> Vec<Effect> {
         let next = done + 1;
-        let Some(step) = self.plan.steps().get(next - 1) else {
+        if !self.valid(next) {
             return vec![];
-        };
-        if predict && step.ask.is_some() {
+        }
+        if self.asks(next, predict) {
             self.gate = Some(next);
             self.intent = Intent::Hold;
             self.status = Status::Paused;
@@ -390,11 +591,23 @@ impl RunState {
         }
     }
 
-    /// Space.
-    pub fn toggle_pause(&mut self) -> Vec<Effect> {
+    /// Space: pause or go on. Reviewing, it first returns to the run as it
+    /// is; held before a question or on a revealed answer, it goes on.
+    pub fn toggle_pause(&mut self, predict: bool) -> Vec<Effect> {
+        if self.viewing != Viewing::Live {
+            self.viewing = Viewing::Live;
+            return vec![];
+        }
         if self.finished() {
             return vec![];
         }
+        if self.reveal.take().is_some() {
+            self.intent = Intent::Run;
+            self.status = self.status_unless_starting(Status::Running);
+            let done = self.current.unwrap_or(0);
+            return self.continue_stepping(done, predict);
+        }
+        self.reading_until = None;
         let cmd = match self.intent {
             Intent::Run => {
                 self.intent = Intent::Hold;
@@ -417,13 +630,87 @@ impl RunState {
         vec![Effect::Send(cmd)]
     }
 
-    /// `n`: one more step, then hold. Pauses first when running.
-    pub fn next_step(&mut self) -> Vec<Effect> {
-        if self.finished() {
+    /// `n` / →: forward. Reviewing, to the next step's end (the run as it is
+    /// after the newest); live, the step in progress runs to its end and
+    /// holds there (or, between steps, the next one runs whole); held
+    /// before a question, the asked step runs; after the last step, the
+    /// summary.
+    pub fn next_step(&mut self, predict: bool) -> Vec<Effect> {
+        match self.viewing {
+            Viewing::Summary => return vec![],
+            Viewing::Step(i) => {
+                let newest = self.current.unwrap_or(0);
+                self.viewing = if i + 1 < newest && self.ends[i].is_some() {
+                    Viewing::Step(i + 1)
+                } else {
+                    Viewing::Live
+                };
+                return vec![];
+            }
+            Viewing::Live => {}
+        }
+        if self.reveal.take().is_some() {
+            let next = self.current.unwrap_or(0) + 1;
+            if self.finished() {
+                self.viewing = Viewing::Summary;
+                return vec![];
+            }
+            if self.asks(next, predict) {
+                self.gate = Some(next);
+                self.intent = Intent::Hold;
+                self.status = self.status_unless_starting(Status::Paused);
+                return vec![];
+            }
+        } else if self.finished() {
+            self.viewing = Viewing::Summary;
+            return vec![];
+        }
+        self.reading_until = None;
+        // Held at a step's end in predict mode: the next question first.
+        let between = self.current.is_none_or(|c| {
+            self.steps
+                .get(c - 1)
+                .is_some_and(|s| matches!(s.state, StepState::Done | StepState::Failed(_)))
+        });
+        let next = self.current.unwrap_or(0) + 1;
+        if self.gate.is_none() && between && self.stepping && self.asks(next, predict) {
+            self.gate = Some(next);
+            self.intent = Intent::Hold;
+            self.status = self.status_unless_starting(Status::Paused);
             return vec![];
         }
         self.gate = None;
-        self.advance_then_hold(Command::NextStep)
+        self.intent = Intent::Hold;
+        self.finishing = true;
+        self.status = self.status_unless_starting(Status::Paused);
+        vec![Effect::Send(Command::FinishStep)]
+    }
+
+    /// `b` / ←: back to the previous step's results as they were at its end
+    /// (from the summary: the last step's). A running run is paused first,
+    /// so nothing is missed while the class looks back.
+    pub fn step_back(&mut self) -> Vec<Effect> {
+        let target = match self.viewing {
+            Viewing::Summary => self.ends.iter().rposition(Option::is_some).map(|i| i + 1),
+            Viewing::Step(i) => Some(i - 1),
+            Viewing::Live => self.current.map(|c| c - 1),
+        };
+        let Some(target) = target.filter(|&t| t >= 1 && self.ends[t - 1].is_some()) else {
+            return vec![];
+        };
+        self.viewing = Viewing::Step(target);
+        if self.intent == Intent::Run && !self.finished() && self.status != Status::Starting {
+            self.intent = Intent::Hold;
+            self.reading_until = None;
+            self.status = Status::Paused;
+            return vec![Effect::Send(Command::Pause)];
+        }
+        vec![]
+    }
+
+    /// PgDn / PgUp: scroll the narration by `delta` lines.
+    pub fn scroll_by(&mut self, delta: i32) {
+        self.scroll = (i32::from(self.scroll) + delta).clamp(0, 200) as u16;
     }
 
     /// `s`: one slice, then hold.
@@ -463,28 +750,51 @@ impl RunState {
         vec![Effect::Send(Command::SetSpeed(speed))]
     }
 
-    /// Predict mode was switched. On: drive the engine stepwise so it can be
-    /// held before the next question (a running engine finishes its current
-    /// step, then waits). Off: let it run freely again.
+    /// Predict mode was switched. On: from the next step (the one in
+    /// progress keeps its figures); the engine is driven stepwise, so a
+    /// running one finishes its step, then waits at the next question.
+    /// Off: it runs freely again.
     pub fn predict_changed(&mut self, predict: bool) -> Vec<Effect> {
         if self.finished() || predict == self.stepping {
             return vec![];
         }
         self.stepping = predict;
         if predict {
+            self.predict_from = self.current.map_or(1, |c| c + 1);
+            if self.current.is_none() {
+                // Nothing ran yet: hold the engine before its first step.
+                let mut out = vec![Effect::Send(Command::Pause)];
+                if self.listening {
+                    out.extend(self.continue_stepping(0, predict));
+                }
+                return out;
+            }
             if self.intent == Intent::Run {
-                return vec![
-                    Effect::Send(Command::Pause),
-                    Effect::Send(Command::NextStep),
-                ];
+                return vec![Effect::Send(Command::FinishStep)];
             }
             return vec![];
         }
         self.gate = None;
+        self.reveal = None;
         if self.intent == Intent::Run {
             return vec![Effect::Send(Command::Resume)];
         }
         vec![]
+    }
+
+    /// When the kernel's flusher will write the file's dirty pages by
+    /// itself, as (earliest, latest) from now: once the oldest is older than
+    /// `dirty_expire`, at the flusher's next wake-up (`dirty_writeback`
+    /// apart). `None` when nothing is dirty or the settings are unknown;
+    /// `Some(None)`: periodic writeback is off.
+    pub fn flusher_eta(&self) -> Option<Option<(Duration, Duration)>> {
+        let clock = self.flusher?;
+        let since = self.dirty_since?;
+        if clock.every.is_zero() {
+            return Some(None);
+        }
+        let due = (since + clock.expire).saturating_sub(self.now);
+        Some(Some((due, due + clock.every)))
     }
 
     /// The latest slice progress of the current step, as (done, total).

@@ -46,10 +46,11 @@ pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
         let launcher = ReplayLauncher::new(Arc::new(rec));
         let speed = args.tui.speed;
-        let (app, effects) = match <[_; 1]>::try_from(plans) {
+        let (mut app, effects) = match <[_; 1]>::try_from(plans) {
             Ok([plan]) => App::single(plan, lang, args.tui.predict, speed),
             Err(plans) => App::compare(plans, lang, speed),
         };
+        app.theme = args.tui.theme;
         return Ok(tui::run_to_exit(app, effects, launcher)?.0);
     }
     let mut runs: Vec<(RunOutcome, _)> = Vec::new();

@@ -80,6 +80,11 @@ pub struct TuiFlags {
     /// Starting pace of the live view: 1/4, 1/2, 1, 2, 4, 8 or max.
     #[arg(long, value_name = "SPEED", default_value = "1", value_parser = parse_speed)]
     pub speed: Speed,
+    /// Colours of the live view: dark, light or projector (high contrast,
+    /// bold, nothing dim); `t` cycles them. NO_COLOR keeps only bold and
+    /// reversed.
+    #[arg(long, value_name = "THEME", default_value = "dark", value_parser = crate::ui::theme::ThemeName::parse)]
+    pub theme: crate::ui::theme::ThemeName,
 }
 
 pub(super) fn parse_speed(s: &str) -> Result<Speed, String> {
@@ -255,7 +260,8 @@ pub fn run(global: &Global, args: RunArgs) -> anyhow::Result<Exit> {
             speed: args.tui.speed,
             ..config
         };
-        let (app, effects) = App::single(plan, lang, args.tui.predict, config.speed);
+        let (mut app, effects) = App::single(plan, lang, args.tui.predict, config.speed);
+        app.theme = args.tui.theme;
         let Some(path) = args.record else {
             let launcher = tui::EngineLauncher::new(config);
             return Ok(tui::run_to_exit(app, effects, launcher)?.0);
@@ -328,7 +334,8 @@ pub fn default(global: &Global, flags: &TuiFlags) -> anyhow::Result<Exit> {
             speed: flags.speed,
             ..engine_config(global)?
         };
-        let app = App::picker(plans, lang, flags.predict, flags.speed);
+        let mut app = App::picker(plans, lang, flags.predict, flags.speed);
+        app.theme = flags.theme;
         let launcher = tui::EngineLauncher::new(config);
         return Ok(tui::run_to_exit(app, Vec::new(), launcher)?.0);
     }

@@ -12,7 +12,6 @@ use super::{Loop, NoEngine, signals, terminal};
 use crate::app::trace::TraceSetup;
 use crate::app::{App, Event, Failure, StopReason};
 use crate::exit::Exit;
-use crate::ui::Theme;
 use iotour_core::engine::Speed;
 use iotour_core::record::{RecordError, Recorder, Recording, Tee, tee_same};
 use iotour_core::replay::{self, Replay};
@@ -152,7 +151,7 @@ pub fn replay(recording: Recording, speed: Speed, lang: Lang) -> anyhow::Result<
 
 fn screen(setup: TraceSetup, source: Source, lang: Lang) -> anyhow::Result<Exit> {
     let (app, effects) = App::trace(setup, lang);
-    let theme = Theme::from_env();
+    let theme = crate::ui::theme::Themes::from_env();
     let (tx, rx) = std::sync::mpsc::channel();
     let started = std::time::Instant::now();
     let _signals = signals::subscribe(tx.clone(), |sig| Event::Stop(StopReason::Signal(sig)));

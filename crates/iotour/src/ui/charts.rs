@@ -12,6 +12,7 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Widget};
 use super::{View, panel_block};
 use crate::app::timeline::BUCKET;
 use iotour_core::size::format_size as bytes;
+use unicode_width::UnicodeWidthStr;
 
 pub struct Charts<'a> {
     pub view: View<'a>,
@@ -32,20 +33,75 @@ impl Widget for &Charts<'_> {
         let block = panel_block(title, self.focused, v.theme);
         let inner = block.inner(area);
         block.render(area, buf);
-        if inner.width < 10 || inner.height < 4 {
+        if inner.is_empty() {
             return;
         }
-        let split = if inner.width >= 2 * inner.height * 2 {
-            Layout::horizontal([Constraint::Percentage(50); 2])
-        } else {
-            Layout::vertical([Constraint::Percentage(50); 2])
-        };
-        let [a, b] = inner.layout(&split);
-        let [file, system] = a.layout(&Layout::vertical([Constraint::Percentage(50); 2]));
-        self.file_chart(file, buf);
-        self.system_chart(system, buf);
-        self.rate_chart(b, buf);
+        // Each chart gets at least CHART_ROWS rows (its caption, six of plot
+        // and its time axis): as many as fit, the file's first.
+        let cols = (inner.width / CHART_WIDTH).clamp(1, 3);
+        let rows = inner.height / CHART_ROWS;
+        let n = (cols * rows).min(3);
+        if n == 0 || inner.width < 20 {
+            let note = Line::styled(t!(v.lang, "lecture.charts_zoom").to_string(), v.theme.muted);
+            buf.set_line(inner.x, inner.y, &note, inner.width);
+            return;
+        }
+        let cols = cols.min(n);
+        let grid_rows = n.div_ceil(cols);
+        let row_areas = inner.layout_vec(&Layout::vertical(vec![
+            Constraint::Ratio(
+                1,
+                u32::from(grid_rows)
+            );
+            grid_rows as usize
+        ]));
+        let mut cells = Vec::new();
+        for r in row_areas {
+            cells.extend(r.layout_vec(&Layout::horizontal(vec![
+                Constraint::Ratio(
+                    1,
+                    u32::from(cols)
+                );
+                cols as usize
+            ])));
+        }
+        for (i, cell) in cells.into_iter().enumerate().take(n as usize) {
+            match i {
+                0 => self.file_chart(cell, buf),
+                1 => self.rate_chart(cell, buf),
+                _ => self.system_chart(cell, buf),
+            }
+        }
+        if n < 3 && area.width > 40 {
+            let hint = format!(" {} ", t!(v.lang, "lecture.more_charts"));
+            let x = area.right().saturating_sub(hint.width() as u16 + 1);
+            buf.set_string(x, area.y, hint, v.theme.muted);
+        }
     }
+}
+
+/// Rows one chart needs: a caption, six rows of plot, the time axis.
+const CHART_ROWS: u16 = 9;
+/// Columns one chart needs to keep its labels apart.
+const CHART_WIDTH: u16 = 28;
+
+/// The round value at or above `v` that an axis ends at: 1, 2 or 5 × 10ⁿ.
+fn round_up(v: f64) -> f64 {
+    if v <= 0.0 || !v.is_finite() {
+        return 1.0;
+    }
+    let p = 10f64.powf(v.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|x| *x >= v * 0.999_999)
+        .unwrap_or(10.0 * p)
+}
+
+/// A tick value as short as it reads: `0`, `2.5`, `50`.
+fn tick(v: f64) -> String {
+    let text = format!("{v:.1}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 impl Charts<'_> {
@@ -72,7 +128,7 @@ impl Charts<'_> {
                 wb.push((x, (w * ps) as f64 / MIB));
             }
         }
-        let ymax = dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max) * 1.2;
+        let ymax = round_up(dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max) * 1.05);
         let mut caption = vec![
             Span::styled(format!("{} MiB ", t!(v.lang, "charts.file")), t.muted),
             Span::styled(format!("⣿{} ", t!(v.lang, "charts.dirty")), t.dirty_page),
@@ -117,7 +173,7 @@ impl Charts<'_> {
             }
         }
         let peak = dirty.iter().chain(&wb).map(|p| p.1).fold(1.0, f64::max);
-        let mut ymax = peak * 1.2;
+        let mut ymax = round_up(peak * 1.05);
         // A threshold far above the data would flatten every line to zero:
         // draw it when it is within reach, else name it in the caption.
         let system = v.run.history.system;
@@ -136,7 +192,7 @@ impl Charts<'_> {
             let Some(kb) = kb else { continue };
             let mib = kb as f64 / 1024.0;
             if mib <= peak * 4.0 {
-                ymax = ymax.max(mib * 1.1);
+                ymax = ymax.max(round_up(mib * 1.05));
                 lines.push((name, vec![(x0, mib), (x1, mib)]));
             } else {
                 off_scale.push(format!("{name} {}", bytes(kb * 1024)));
@@ -152,8 +208,14 @@ impl Charts<'_> {
         }
         let mut caption = vec![
             Span::styled(format!("{} MiB ", t!(v.lang, "charts.system")), t.muted),
-            Span::styled("⣿Dirty ", t.dirty_page),
-            Span::styled("•Writeback ", t.writeback_page),
+            Span::styled(
+                format!("⣿{} ", t!(v.lang, "lecture.sys_dirty")),
+                t.dirty_page,
+            ),
+            Span::styled(
+                format!("•{} ", t!(v.lang, "lecture.sys_writeback")),
+                t.writeback_page,
+            ),
         ];
         if !lines.is_empty() {
             let names: Vec<_> = lines.iter().map(|(n, _)| *n).collect();
@@ -214,10 +276,16 @@ impl Charts<'_> {
             .map(|p| p.1)
             .fold(3.0, f64::max)
             .ceil();
-        let labels: Vec<String> = (0..=top as u32)
-            .step_by(((top as usize) / 3).max(1))
+        // Powers of ten, at most three labels, so neighbours never touch.
+        let top = top.max(2.0);
+        let step = ((top as u32).div_ceil(2)).max(1);
+        let mut labels: Vec<String> = (0..=top as u32)
+            .step_by(step as usize)
             .map(|e| power_label(e as i32))
             .collect();
+        if !(top as u32).is_multiple_of(step) {
+            labels.push(power_label(top as i32));
+        }
         let sets = vec![
             dataset(&sys, t.kernel_mode, Marker::Braille),
             dataset(&flt, t.page_fault, Marker::Dot),
@@ -260,15 +328,21 @@ fn dataset(data: &[(f64, f64)], style: Style, marker: Marker) -> Dataset<'_> {
 fn y_axis(ymax: f64, style: Style) -> Axis<'static> {
     Axis::default()
         .bounds([0.0, ymax])
-        .labels(["0".to_string(), format!("{ymax:.0}")])
+        .labels(["0".to_string(), tick(ymax / 2.0), tick(ymax)])
         .style(style)
 }
 
+/// Whole seconds at both ends (the window is moved to them), and the
+/// middle one when it is a whole second too.
 fn time_axis(x0: f64, x1: f64, style: Style) -> Axis<'static> {
-    Axis::default()
-        .bounds([x0, x1])
-        .labels([format!("{x0:.0}s"), format!("{x1:.0}s")])
-        .style(style)
+    let (a, b) = (x0.floor(), x1.ceil());
+    let mid = f64::midpoint(a, b);
+    let labels = if mid.fract() == 0.0 && b - a >= 4.0 {
+        vec![format!("{a:.0}s"), format!("{mid:.0}s"), format!("{b:.0}s")]
+    } else {
+        vec![format!("{a:.0}s"), format!("{b:.0}s")]
+    };
+    Axis::default().bounds([a, b]).labels(labels).style(style)
 }
 
 /// Writes a one-line caption and returns the area below it.

@@ -21,15 +21,16 @@ fn word(short: &'static str, lang: Lang) -> &'static str {
     crate::i18n::text(lang, short)
 }
 
-/// Footer words dropped first when the line is too narrow: the rest (predict,
-/// language, help, back) are what a lecturer reaches for.
-const DROP_FIRST: [&str; 6] = [
+/// Footer words dropped first when the line is too narrow: the rest (step,
+/// predict, language, help, back) are what a lecturer reaches for.
+const DROP_FIRST: [&str; 7] = [
     k!("footer.speed"),
     k!("footer.restart"),
     k!("footer.slice"),
     k!("footer.panel"),
     k!("footer.filter"),
-    k!("footer.step"),
+    k!("lecture.footer_zoom"),
+    k!("lecture.footer_back_step"),
 ];
 
 impl Widget for &Footer<'_> {

@@ -7,8 +7,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::View;
+use super::text::fit;
 use crate::app::Status;
+use crate::app::run::Viewing;
 use crate::sanitize::safe;
 
 pub struct Header<'a> {
@@ -39,7 +43,14 @@ impl Widget for &Header<'_> {
         if area.is_empty() {
             return;
         }
+        let reviewing = matches!(run.viewing, Viewing::Step(_));
         let (state, style) = match &run.status {
+            _ if reviewing => (t!(v.lang, "lecture.reviewing"), t.paused),
+            Status::Paused if run.finishing => (t!(v.lang, "lecture.finishing"), t.running),
+            Status::Paused if run.reveal.is_some() => (t!(v.lang, "lecture.answer"), t.question),
+            Status::Running if run.reading_until.is_some() => {
+                (t!(v.lang, "lecture.reading"), t.running)
+            }
             Status::Starting => (t!(v.lang, "header.starting"), t.muted),
             Status::Running => (t!(v.lang, "header.running"), t.running),
             Status::Paused if run.gate.is_some() => (t!(v.lang, "header.predict"), t.question),
@@ -64,12 +75,7 @@ impl Widget for &Header<'_> {
             None => format!("{} –/{n}", t!(v.lang, "header.step")),
         };
         let separator = || Span::styled(" │ ", t.muted);
-        let mut top = vec![
-            Span::styled(" iotour · ", t.muted),
-            Span::styled(
-                safe(run.plan.meta().title.get(v.lang)).into_owned(),
-                t.title,
-            ),
+        let mut rest = vec![
             separator(),
             Span::raw(step),
             separator(),
@@ -81,10 +87,23 @@ impl Widget for &Header<'_> {
                 run.speed.label()
             )),
         ];
-        if v.predict {
-            top.push(separator());
-            top.push(Span::styled(t!(v.lang, "header.predict_2"), t.question));
+        if run.predict_pending(v.predict) {
+            rest.push(separator());
+            rest.push(Span::styled(
+                t!(v.lang, "lecture.predict_from", n = run.predict_from),
+                t.question,
+            ));
+        } else if v.predict {
+            rest.push(separator());
+            rest.push(Span::styled(t!(v.lang, "header.predict_2"), t.question));
         }
+        // The state never is cut: a long title is shortened first.
+        let lead = " iotour · ";
+        let used: usize = lead.width() + rest.iter().map(Span::width).sum::<usize>();
+        let room = (area.width as usize).saturating_sub(used);
+        let title = fit(&safe(run.plan.meta().title.get(v.lang)), room.max(4));
+        let mut top = vec![Span::styled(lead, t.muted), Span::styled(title, t.title)];
+        top.extend(rest);
         buf.set_line(area.x, area.y, &Line::from(top), area.width);
         if area.height < 2 {
             return;
@@ -138,7 +157,15 @@ fn source_badges(
     }
     let mut preferred = Vec::new();
     for ((family, best), value) in PREFERRED.iter().zip(values) {
-        let badge = format!("{family}: {value}");
+        let name = match *family {
+            "syscalls" => t!(lang, "lecture.family_syscalls"),
+            "faults" => t!(lang, "lecture.family_faults"),
+            "ctx" => t!(lang, "lecture.family_ctx"),
+            "io" => t!(lang, "lecture.family_io"),
+            "pages" => t!(lang, "lecture.family_pages"),
+            _ => t!(lang, "lecture.family_system"),
+        };
+        let badge = format!("{name}{}{value}", t!(lang, "lecture.colon"));
         if value == best {
             preferred.push(Span::styled(badge, t.badge));
         } else {

@@ -22,6 +22,17 @@ pub struct Narration<'a> {
 }
 
 impl Narration<'_> {
+    /// Rows the narration would fill at `width` columns inside its border
+    /// (its text, expectations and context), for a layout that gives long
+    /// narration more room.
+    pub fn rows_wanted(&self, width: u16) -> u16 {
+        let Some(i) = self.step_index() else {
+            return 1;
+        };
+        let failure = u16::from(self.failure(Some(i)).is_some()) * 3;
+        self.lines(i, width.saturating_sub(2) as usize).len() as u16 + failure
+    }
+
     /// The step to narrate: the one held for a prediction, else the one
     /// running or last run, else the first.
     fn step_index(&self) -> Option<usize> {
@@ -120,57 +131,42 @@ impl Widget for &Narration<'_> {
         };
         let width = inner.width as usize;
         let rows = inner.height as usize;
-        let more = |n: usize| {
-            Line::styled(
-                format!("… {n} {}", t!(v.lang, "narration.more_lines_tab_to_the")),
-                t.muted,
-            )
-        };
-        let lines = fit(self.lines(i, width), rows, more);
+        let lines = self.lines(i, width);
+        let lines = scrolled(lines, rows, run.scroll as usize, v);
         for (row, l) in lines.iter().take(rows).enumerate() {
             buf.set_line(inner.x, inner.y + row as u16, l, inner.width);
         }
     }
 }
 
-/// How much a narration line matters when rows are short.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Priority {
-    /// The Java API and call chain: context, read again on the narration tab.
-    Context,
-    /// The question, the say text, hidden expectations and model notes.
-    Essential,
-    /// A done step's expectation with its value and ✓/✗: the lesson's answer.
-    Result,
-}
-
-/// Fits the lines into `rows`: drops context lines first (call chain, then
-/// Java); if still too many, keeps every result line at the bottom and cuts
-/// the rest, saying with `more(n)` how many lines are not shown.
-fn fit(
-    mut lines: Vec<(Line<'static>, Priority)>,
-    rows: usize,
-    more: impl Fn(usize) -> Line<'static>,
-) -> Vec<Line<'static>> {
-    while lines.len() > rows {
-        match lines.iter().rposition(|(_, p)| *p == Priority::Context) {
-            Some(at) => {
-                lines.remove(at);
-            }
-            None => break,
-        }
-    }
+/// The rows of `lines` shown when scrolled down `scroll` lines: a first row
+/// says there is more above (PgUp), a last one how much is below (PgDn).
+fn scrolled(lines: Vec<Line<'static>>, rows: usize, scroll: usize, v: &View) -> Vec<Line<'static>> {
     if lines.len() <= rows || rows < 2 {
-        return lines.into_iter().map(|(l, _)| l).collect();
+        return lines;
     }
-    let total = lines.len();
-    let (results, rest): (Vec<_>, Vec<_>) =
-        lines.into_iter().partition(|(_, p)| *p == Priority::Result);
-    let results: Vec<_> = results.into_iter().take(rows - 1).collect();
-    let keep = rows - 1 - results.len();
-    let mut out: Vec<Line<'static>> = rest.into_iter().take(keep).map(|(l, _)| l).collect();
-    out.push(more(total - keep - results.len()));
-    out.extend(results.into_iter().map(|(l, _)| l));
+    let t = v.theme;
+    let start = scroll.min(lines.len() - (rows - 1));
+    let mut out = Vec::new();
+    let mut room = rows;
+    if start > 0 && rows >= 3 {
+        out.push(Line::styled(
+            format!("↑ {}", t!(v.lang, "lecture.more_above", n = start)),
+            t.muted,
+        ));
+        room -= 1;
+    }
+    let below = lines.len() - start;
+    if below > room {
+        let shown = room - 1;
+        out.extend(lines.into_iter().skip(start).take(shown));
+        out.push(Line::styled(
+            format!("↓ {}", t!(v.lang, "lecture.more_below", n = below - shown)),
+            t.key,
+        ));
+    } else {
+        out.extend(lines.into_iter().skip(start));
+    }
     out
 }
 
@@ -179,7 +175,7 @@ impl Narration<'_> {
         clippy::too_many_lines,
         reason = "the narration in reading order: question, say, context, expectations, notes"
     )]
-    fn lines(&self, i: usize, width: usize) -> Vec<(Line<'static>, Priority)> {
+    fn lines(&self, i: usize, width: usize) -> Vec<Line<'static>> {
         let v = &self.view;
         let t = v.theme;
         let run = v.run;
@@ -192,28 +188,34 @@ impl Narration<'_> {
             }
         };
         let mut context: Vec<Line<'static>> = Vec::new();
-        if let (true, Some(ask)) = (v.predict, &step.ask) {
+        let asked = run.asks(i, v.predict) || run.reveal == Some(i);
+        if let (true, Some(ask)) = (asked, &step.ask) {
             let q = format!(
-                "? {}: {}",
+                "? {}{}{}",
                 t!(v.lang, "narration.predict"),
+                t!(v.lang, "lecture.colon"),
                 sanitize(ask.get(v.lang), Newlines::Keep)
             );
             wrapped(&q, t.question, &mut out);
             if run.gate == Some(i) {
+                // The question alone: the narration would give the answer.
                 wrapped(
                     t!(v.lang, "narration.make_your_guess_then_press"),
-                    t.muted,
+                    t.key,
                     &mut out,
                 );
+                return out;
             } else if hidden {
                 wrapped(
                     t!(v.lang, "narration.figures_hidden_until_the_step"),
                     t.muted,
                     &mut out,
                 );
+            } else if run.reveal == Some(i) && run.viewing == crate::app::run::Viewing::Live {
+                wrapped(t!(v.lang, "lecture.reveal_hint"), t.key, &mut out);
             }
         }
-        if let Some(say) = &step.say {
+        if let Some(say) = step.say.as_ref().filter(|_| !hidden) {
             wrapped(
                 &sanitize(say.get(v.lang), Newlines::Keep),
                 Style::new(),
@@ -225,29 +227,34 @@ impl Narration<'_> {
         }
         if let Some(calls) = &step.calls {
             wrapped(
-                &format!("{}: {}", t!(v.lang, "narration.calls"), safe(calls)),
+                &format!(
+                    "{}{}{}",
+                    t!(v.lang, "narration.calls"),
+                    t!(v.lang, "lecture.colon"),
+                    safe(calls)
+                ),
                 t.muted,
                 &mut context,
             );
         }
-        let mut essential = std::mem::take(&mut out);
+        let essential = std::mem::take(&mut out);
         let view = &run.steps[i - 1];
         let report = view.report.as_ref();
-        let mut expectations: Vec<(Line<'static>, Priority)> = Vec::new();
+        let mut expectations: Vec<Line<'static>> = Vec::new();
         for (n, e) in step.expect.iter().enumerate() {
             let (key, rule) = (e.key.as_str(), e.rule.to_string());
             // The mark, then the expectation in words, wrapped under itself.
-            let (mark, text, style, priority) = match report.and_then(|r| r.expect.get(n)) {
+            let (mark, text, style) = match report.and_then(|r| r.expect.get(n)) {
                 // While hidden, the rule's number would give the answer away.
                 _ if hidden => (
                     Span::styled("?", t.question),
                     format!(
-                        "{}: {}",
+                        "{}{}{}",
                         figures::name(e.key, v.lang),
+                        t!(v.lang, "lecture.colon"),
                         t!(v.lang, "narration.hidden")
                     ),
                     t.question,
-                    Priority::Essential,
                 ),
                 Some(r) if r.not_seen() => (
                     Span::styled("⚠", t.not_seen),
@@ -260,7 +267,6 @@ impl Narration<'_> {
                         )
                     ),
                     t.measured,
-                    Priority::Result,
                 ),
                 Some(r) => (
                     if r.ok {
@@ -270,13 +276,11 @@ impl Narration<'_> {
                     },
                     figures::expectation(key, &rule, r.actual, v.lang),
                     t.measured,
-                    Priority::Result,
                 ),
                 None => (
                     Span::styled("…", t.muted),
                     figures::pending(key, &rule, v.lang),
                     t.muted,
-                    Priority::Essential,
                 ),
             };
             for (k, part) in wrap(&text, width.saturating_sub(4)).into_iter().enumerate() {
@@ -287,23 +291,27 @@ impl Narration<'_> {
                     Span::raw(" "),
                     Span::styled(part, style),
                 ]);
-                expectations.push((line, priority));
+                expectations.push(line);
             }
         }
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
             for note in report.iter().flat_map(|r| &r.modeled.notes) {
-                let text = format!("{}: {}", t!(v.lang, "narration.model"), safe(note));
+                let text = format!(
+                    "{}{}{}",
+                    t!(v.lang, "narration.model"),
+                    t!(v.lang, "lecture.colon"),
+                    safe(note)
+                );
                 wrapped(&text, t.modeled, &mut out);
             }
         }
-        let mut lines: Vec<_> = essential
-            .drain(..)
-            .map(|l| (l, Priority::Essential))
-            .collect();
-        lines.extend(context.into_iter().map(|l| (l, Priority::Context)));
+        // The answer first (say, expectations, model notes), the context
+        // (Java API, call chain) last: what does not fit scrolls.
+        let mut lines = essential;
         lines.extend(expectations);
-        lines.extend(out.into_iter().map(|l| (l, Priority::Essential)));
+        lines.extend(out);
+        lines.extend(context);
         lines
     }
 }

@@ -31,31 +31,33 @@ fn cell_look(state: CellState, t: &Theme) -> (&'static str, Style) {
     }
 }
 
+impl PageMapPanel<'_> {
+    /// "page cache: the working file", or the file a `program` step watches.
+    fn title(&self) -> String {
+        let v = &self.view;
+        match v.run.sampled_file() {
+            Some(path) => t!(
+                v.lang,
+                "page_map.page_cache_of",
+                path = crate::sanitize::safe(path)
+            ),
+            None => t!(v.lang, "page_map.page_cache_the_working_file").to_string(),
+        }
+    }
+}
+
 impl Widget for &PageMapPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
         let t = v.theme;
-        let title = Line::from(Span::styled(
-            format!(
-                " {} ",
-                match v.run.sampled_file() {
-                    Some(path) => t!(
-                        v.lang,
-                        "page_map.page_cache_of",
-                        path = crate::sanitize::safe(path)
-                    ),
-                    None => t!(v.lang, "page_map.page_cache_the_working_file").to_string(),
-                }
-            ),
-            t.title,
-        ));
+        let title = Line::from(Span::styled(format!(" {} ", self.title()), t.title));
         let block = panel_block(title, self.focused, t);
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.is_empty() {
             return;
         }
-        let pages = &v.run.pages;
+        let pages = self.pages();
         let Some(map) = &pages.map else {
             Line::styled(t!(v.lang, "page_map.waiting_for_the_first_sample"), t.muted)
                 .render(inner, buf);
@@ -92,6 +94,7 @@ impl Widget for &PageMapPanel<'_> {
             }
             _ => t!(v.lang, "page_map.unknown_source_cannot_see_dirty").into(),
         };
+        let flusher = flusher_countdown(v);
         let mut head = vec![
             Line::from(vec![
                 Span::styled(t!(v.lang, "page_map.not_yet_durable"), t.title),
@@ -112,13 +115,34 @@ impl Widget for &PageMapPanel<'_> {
                 t.measured,
             )]),
         ];
-        let legend = legend(v);
+        // The countdown on a line of its own: the at-risk line is long
+        // already, and a cut countdown tells nothing.
+        if !flusher.is_empty() {
+            head.push(Line::styled(flusher, t.modeled));
+        }
+        // Slow motion: said on its own line, above the figures it replays.
+        if let (Some(play), Some(pos)) = (self.played(), v.run.slowmo.position()) {
+            head.insert(
+                0,
+                Line::styled(
+                    t!(
+                        v.lang,
+                        "lecture.slow_motion",
+                        n = play.factor,
+                        t = format!("{:.1}", pos.as_secs_f64() * 1000.0)
+                    ),
+                    t.pulse,
+                ),
+            );
+        }
+        let legend = legend(v, inner.width as usize);
+        head.truncate(inner.height.saturating_sub(1) as usize);
+        // The legend never takes the grid's last row (nor more than it has).
         let legend_h = if inner.height >= 6 {
-            legend.len() as u16
+            (legend.len() as u16).min(inner.height.saturating_sub(head.len() as u16 + 2))
         } else {
             0
         };
-        head.truncate(inner.height.saturating_sub(1) as usize);
         let grid_h = inner.height.saturating_sub(head.len() as u16 + legend_h);
         let grid = Rect::new(inner.x, inner.y + head.len() as u16, inner.width, grid_h);
         for (i, l) in head.iter().enumerate() {
@@ -133,23 +157,43 @@ impl Widget for &PageMapPanel<'_> {
 }
 
 impl PageMapPanel<'_> {
+    /// The slow-motion play on screen, unless the step's figures are hidden.
+    fn played(&self) -> Option<&crate::app::run_slowmo::Play> {
+        let run = self.view.run;
+        if run.hidden_since(self.view.predict).is_some() {
+            return None;
+        }
+        run.slowmo.playing.as_ref()
+    }
+
+    /// The pages to draw: the slow-motion frame while one plays, else the
+    /// latest sample.
+    fn pages(&self) -> &crate::app::pages::PageView {
+        self.played().map_or(&self.view.run.pages, |p| &p.view)
+    }
+
     fn grid(&self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
         let t = v.theme;
-        let pages = &v.run.pages;
+        let pages = self.pages();
         let Some(map) = &pages.map else { return };
         let capacity = area.width as usize * area.height as usize;
         if capacity == 0 || map.cells.is_empty() {
             return;
         }
-        // Few cells: draw each two columns wide so a class can see them.
-        let cell_w: u16 = if map.cells.len() * 2 <= capacity {
-            2
-        } else {
-            1
-        };
+        // Few cells on much room (a zoomed panel, a projector): each cell
+        // drawn as large a square block as fits, so the back row sees them;
+        // blocks wider than two columns keep a gap to tell them apart.
+        let cell_count = map.cells.len();
+        let (cell_w, cell_h) = [(6u16, 3u16), (4, 2), (2, 1)]
+            .into_iter()
+            .find(|&(bw, bh)| {
+                let per_row = (area.width / bw) as usize;
+                per_row > 0 && cell_count.div_ceil(per_row) * bh as usize <= area.height as usize
+            })
+            .unwrap_or((1, 1));
         let per_row = (area.width / cell_w) as usize;
-        let capacity = per_row * area.height as usize;
+        let capacity = per_row * (area.height / cell_h) as usize;
         // Re-bucket to fit: a shown cell is the worst of the cells it covers.
         let group = map.cells.len().div_ceil(capacity);
         let shown = map.cells.len().div_ceil(group);
@@ -177,15 +221,61 @@ impl PageMapPanel<'_> {
                 style = style.patch(t.changed_cell);
             }
             let x = area.x + (j % per_row) as u16 * cell_w;
-            let y = area.y + (j / per_row) as u16;
-            for dx in 0..cell_w {
-                buf[(x + dx, y)].set_symbol(sym).set_style(style);
+            let y = area.y + (j / per_row) as u16 * cell_h;
+            let drawn_w = if cell_w > 2 { cell_w - 1 } else { cell_w };
+            for dy in 0..cell_h {
+                for dx in 0..drawn_w {
+                    buf[(x + dx, y + dy)].set_symbol(sym).set_style(style);
+                }
             }
         }
     }
 }
 
-fn legend(v: &View) -> Vec<Line<'static>> {
+/// When the kernel's flusher takes the dirty pages by itself (no sync call):
+/// a countdown from /proc/sys/vm's dirty_expire_centisecs and
+/// dirty_writeback_centisecs, as the sampler read them.
+fn flusher_countdown(v: &View) -> String {
+    let secs = |d: std::time::Duration| d.as_secs_f64().ceil() as u64;
+    if v.run.hidden_since(v.predict).is_some() {
+        // It would say there are dirty pages: the answer to many a question.
+        return String::new();
+    }
+    match v.run.flusher_eta() {
+        None => String::new(),
+        Some(None) => t!(v.lang, "lecture.flusher_off").to_string(),
+        Some(Some((from, _))) if from.is_zero() => t!(v.lang, "lecture.flusher_due").to_string(),
+        Some(Some((from, to))) => t!(
+            v.lang,
+            "lecture.flusher_in",
+            from = secs(from),
+            to = secs(to)
+        ),
+    }
+}
+
+/// Groups of spans (a glyph and its name) packed into lines of `width`:
+/// a narrow panel wraps its legend instead of cutting it.
+fn pack(groups: Vec<Vec<Span<'static>>>, width: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let mut line: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for g in groups {
+        let w: usize = g.iter().map(Span::width).sum();
+        if used > 0 && used + w > width {
+            lines.push(Line::from(std::mem::take(&mut line)));
+            used = 0;
+        }
+        used += w;
+        line.extend(g);
+    }
+    if !line.is_empty() {
+        lines.push(Line::from(line));
+    }
+    lines
+}
+
+fn legend(v: &View, width: usize) -> Vec<Line<'static>> {
     let t = v.theme;
     let lang = v.lang;
     let mut first = Vec::new();
@@ -197,33 +287,37 @@ fn legend(v: &View) -> Vec<Line<'static>> {
         (CellState::Writeback, t!(lang, "page_map.writeback")),
     ] {
         let (sym, style) = cell_look(state, t);
-        first.push(Span::styled(sym, style));
-        first.push(Span::raw(format!(" {name}  ")));
+        first.push(vec![
+            Span::styled(sym, style),
+            Span::raw(format!(" {name}  ")),
+        ]);
     }
     let map = v.run.pages.map.as_ref();
     let per_cell = map.map_or(0, |m| m.pages_per_cell);
     let mut second = vec![
-        Span::styled("◆", t.title),
-        Span::raw(format!(" {}  ", t!(lang, "page_map.faulted_in"))),
-        Span::styled(
-            "▁",
-            t.title.add_modifier(ratatui::style::Modifier::UNDERLINED),
-        ),
-        Span::raw(format!(" {}  ", t!(lang, "page_map.mapped"))),
-        Span::styled(" ", t.changed_cell),
-        Span::raw(format!(" {}", t!(lang, "page_map.just_changed"))),
+        vec![
+            Span::styled("◆", t.title),
+            Span::raw(format!(" {}  ", t!(lang, "page_map.faulted_in"))),
+        ],
+        vec![
+            Span::styled(
+                "▁",
+                t.title.add_modifier(ratatui::style::Modifier::UNDERLINED),
+            ),
+            Span::raw(format!(" {}  ", t!(lang, "page_map.mapped"))),
+        ],
+        vec![
+            Span::styled(" ", t.changed_cell),
+            Span::raw(format!(" {}  ", t!(lang, "page_map.just_changed"))),
+        ],
     ];
     if per_cell > 0 {
         let text = if per_cell == 1 {
-            format!("  · 1 {}", t!(lang, "page_map.page_cell"))
+            format!("· 1 {}", t!(lang, "page_map.page_cell"))
         } else {
-            format!(
-                "  · ≥{} {}",
-                count(per_cell),
-                t!(lang, "page_map.pages_cell")
-            )
+            format!("· ≥{} {}", count(per_cell), t!(lang, "page_map.pages_cell"))
         };
-        second.push(Span::styled(text, t.muted));
+        second.push(vec![Span::styled(text, t.muted)]);
     }
     let why = v
         .run
@@ -232,7 +326,8 @@ fn legend(v: &View) -> Vec<Line<'static>> {
         .iter()
         .flatten()
         .max_by_key(|(_, at)| *at);
-    let mut lines = vec![Line::from(first), Line::from(second)];
+    let mut lines = pack(first, width);
+    lines.extend(pack(second, width));
     if let Some((c, at)) = why
         && v.run.now.saturating_sub(*at) < crate::app::pages::HIGHLIGHT
     {
@@ -244,7 +339,11 @@ fn legend(v: &View) -> Vec<Line<'static>> {
                 Change::WritebackStarted => t!(lang, "page_map.highlighted_writeback_just_started"),
                 Change::Evicted => t!(lang, "page_map.highlighted_pages_just_evicted"),
             };
-            lines.push(Line::styled(said, t.paused));
+            lines.extend(
+                super::text::wrap(said, width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, t.paused)),
+            );
         }
     }
     lines

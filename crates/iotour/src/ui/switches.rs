@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::opt_count;
+use super::text::{opt_count, pad};
 use super::{View, panel_block};
 use crate::app::Status;
 use crate::app::timeline::{BUCKET, Bucket};
@@ -158,17 +158,21 @@ impl Switches<'_> {
         };
         let step_m = step.map(|(_, s)| &s.measured);
         let header = format!(
-            "{:<18}{:>12}{:>12}",
-            "",
-            step.map_or_else(String::new, |(i, _)| format!(
-                "{} {i}",
-                t!(v.lang, "switches.step")
-            )),
-            t!(v.lang, "switches.total"),
+            "{}{}{}",
+            pad("", 18, false),
+            pad(
+                &step.map_or_else(String::new, |(i, _)| format!(
+                    "{} {i}",
+                    t!(v.lang, "switches.step")
+                )),
+                12,
+                true
+            ),
+            pad(t!(v.lang, "switches.total"), 12, true),
         );
         let row = |label: &str, style: Style, f: fn(&Readings) -> Option<u64>| {
             Line::from(vec![
-                Span::styled(format!("{label:<18}"), style),
+                Span::styled(pad(label, 18, false), style),
                 Span::styled(format!("{:>12}", fmt(step_m, f, hidden)), t.measured),
                 Span::styled(format!("{:>12}", fmt(Some(&total), f, hidden)), t.measured),
             ])
@@ -198,7 +202,7 @@ impl Switches<'_> {
             }),
             Line::from(vec![
                 Span::styled(
-                    format!("{:<18}", t!(v.lang, "switches.mode_switches")),
+                    pad(t!(v.lang, "switches.mode_switches"), 18, false),
                     mode_style,
                 ),
                 Span::styled(format!("{:>12}", fmt(step_m, mode, hidden)), mode_style),
@@ -208,6 +212,14 @@ impl Switches<'_> {
                 ),
                 Span::styled(mode_label, mode_style),
             ]),
+            // Every fault, minor and major apart (a major one waited for the
+            // disk), including those taken inside a syscall.
+            row(t!(v.lang, "lecture.minor_faults"), t.page_fault, |m| {
+                m.minor_faults
+            }),
+            row(t!(v.lang, "lecture.major_faults"), t.page_fault, |m| {
+                m.major_faults
+            }),
             row(
                 t!(v.lang, "switches.voluntary_ctx_sw"),
                 t.ctx_voluntary,

@@ -22,69 +22,88 @@ pub fn opt_count(n: Option<u64>) -> String {
     n.map_or_else(|| "?".to_string(), count)
 }
 
-/// Wrap `text` to lines of at most `width` display columns. Words stay whole
-/// where they fit; a word wider than the line, and runs of CJK text (which
-/// have no spaces), break between characters. Explicit newlines are kept.
+/// Wrap `text` to lines of at most `width` display columns, breaking only
+/// where Unicode's line-breaking rules (UAX #14, the `unicode-linebreak`
+/// crate) allow: at spaces, between CJK characters, but never before a
+/// closing mark (。，、）」 …) or after an opening one. A piece wider than the
+/// line breaks between characters. Explicit newlines are kept.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     for para in text.split('\n') {
         let mut line = String::new();
-        let mut line_w = 0;
-        for token in tokens(para) {
-            let tw = token.width();
-            if token == " " {
-                if line_w > 0 && line_w < width {
-                    line.push(' ');
-                    line_w += 1;
-                }
+        let mut start = 0;
+        for end in breaks(para) {
+            let mut piece = &para[start..end];
+            start = end;
+            if line.is_empty() {
+                // A line never starts with the spaces it was broken at.
+                piece = piece.trim_start_matches(' ');
+            }
+            if piece.is_empty() {
                 continue;
             }
-            if line_w + tw > width && line_w > 0 {
+            if line.width() + piece.trim_end().width() <= width {
+                line.push_str(piece);
+                continue;
+            }
+            if !line.trim_end().is_empty() {
                 lines.push(line.trim_end().to_string());
-                line.clear();
-                line_w = 0;
             }
-            if tw <= width {
-                line.push_str(token);
-                line_w += tw;
+            line.clear();
+            if piece.trim_end().width() <= width {
+                line.push_str(piece.trim_start_matches(' '));
                 continue;
             }
-            for ch in token.chars() {
+            let mut w = 0;
+            for ch in piece.trim_end().chars() {
                 let cw = ch.width().unwrap_or(0);
-                if line_w + cw > width && line_w > 0 {
+                if w + cw > width && w > 0 {
                     lines.push(std::mem::take(&mut line));
-                    line_w = 0;
+                    w = 0;
                 }
                 line.push(ch);
-                line_w += cw;
+                w += cw;
             }
+            line.push(' ');
         }
         lines.push(line.trim_end().to_string());
     }
     lines
 }
 
-/// Words, single spaces, and single wide characters (each its own token, so
-/// CJK text can break between any two characters).
-fn tokens(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, ch) in s.char_indices() {
-        let wide = ch.width().unwrap_or(0) > 1;
-        if ch == ' ' || wide {
-            if let Some(st) = start.take() {
-                out.push(&s[st..i]);
-            }
-            out.push(&s[i..i + ch.len_utf8()]);
-        } else if start.is_none() {
-            start = Some(i);
-        }
+/// Where `para` may break: UAX #14's opportunities at spaces and next to
+/// wide (CJK) characters. Others it allows in Latin text (after `/` or `-`)
+/// would split paths and units (`/proc/PID/io`, `CANCELLED/s`), so they
+/// are not taken.
+fn breaks(para: &str) -> impl Iterator<Item = usize> + '_ {
+    let wide = |c: Option<char>| c.is_some_and(is_cjk);
+    unicode_linebreak::linebreaks(para)
+        .map(|(at, _)| at)
+        .filter(move |&at| {
+            let before = para[..at].chars().next_back();
+            let after = para[at..].chars().next();
+            at == para.len()
+                || before.is_some_and(char::is_whitespace)
+                || wide(before)
+                || wide(after)
+        })
+}
+
+/// A character of a script written without spaces (two columns wide: CJK).
+pub fn is_cjk(c: char) -> bool {
+    c.width() == Some(2)
+}
+
+/// `s` padded with spaces to `w` display columns (a CJK character is two),
+/// left-aligned, or right-aligned with `right`.
+pub fn pad(s: &str, w: usize, right: bool) -> String {
+    let fill = " ".repeat(w.saturating_sub(s.width()));
+    if right {
+        format!("{fill}{s}")
+    } else {
+        format!("{s}{fill}")
     }
-    if let Some(st) = start {
-        out.push(&s[st..]);
-    }
-    out
 }
 
 /// Cut `s` to at most `width` columns, with `…` when cut.
@@ -152,6 +171,22 @@ mod tests {
         let mixed = wrap("调用 write(2) 一次", 9);
         assert!(mixed.iter().all(|s| s.width() <= 9), "{mixed:?}");
         assert_eq!(mixed.concat().replace(' ', ""), "调用write(2)一次");
+    }
+
+    #[test]
+    fn no_line_starts_with_closing_punctuation() {
+        let text = "每次 write(2) 都把数据拷进页缓存，然后返回。脏页（还没写到磁盘）会留在内存里。";
+        for width in 4..40 {
+            let lines = wrap(text, width);
+            assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+            for l in &lines {
+                assert!(l.width() <= width, "{width}: {l:?}");
+                let first = l.chars().next().unwrap_or(' ');
+                assert!(!"。，、）：；！？」".contains(first), "{width}: {lines:?}");
+                let last = l.chars().last().unwrap_or(' ');
+                assert!(last != '（', "{width}: {lines:?}");
+            }
+        }
     }
 
     #[test]

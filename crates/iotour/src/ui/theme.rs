@@ -1,8 +1,8 @@
-//! Styles named by what they mean, not by colour, read from the theme
-//! embedded from `assets/themes/dark.toml`. Only the terminal's own named
-//! colours are used (no white or black), so the palette follows the
-//! terminal's dark or light scheme; with `NO_COLOR` every style keeps only
-//! its modifiers, and glyphs carry the distinctions colour would.
+//! Styles named by what they mean, not by colour, read from the themes
+//! embedded from `assets/themes/` (dark, light, projector; `--theme` picks
+//! one, `t` cycles). Only the terminal's own named colours are used (no
+//! white or black); with `NO_COLOR` every style keeps only its modifiers,
+//! and glyphs carry the distinctions colour would.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -10,8 +10,82 @@ use std::str::FromStr;
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 
-/// The theme as written.
+/// The themes as written.
 pub const DARK: &str = include_str!("../../../../assets/themes/dark.toml");
+pub const LIGHT: &str = include_str!("../../../../assets/themes/light.toml");
+pub const PROJECTOR: &str = include_str!("../../../../assets/themes/projector.toml");
+
+/// Which theme: the name `--theme` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ThemeName {
+    #[default]
+    Dark,
+    Light,
+    /// High contrast and bold, nothing dim: readable from the back of a room.
+    Projector,
+}
+
+impl ThemeName {
+    pub const ALL: [ThemeName; 3] = [ThemeName::Dark, ThemeName::Light, ThemeName::Projector];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ThemeName::Dark => "dark",
+            ThemeName::Light => "light",
+            ThemeName::Projector => "projector",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<ThemeName, String> {
+        ThemeName::ALL
+            .into_iter()
+            .find(|t| t.name() == s.trim())
+            .ok_or_else(|| format!("`{s}` is not a theme (dark, light or projector)"))
+    }
+
+    /// The theme after this one (`t`).
+    #[must_use]
+    pub fn next(self) -> ThemeName {
+        let i = ThemeName::ALL.iter().position(|t| *t == self).unwrap_or(0);
+        ThemeName::ALL[(i + 1) % ThemeName::ALL.len()]
+    }
+
+    fn text(self) -> &'static str {
+        match self {
+            ThemeName::Dark => DARK,
+            ThemeName::Light => LIGHT,
+            ThemeName::Projector => PROJECTOR,
+        }
+    }
+}
+
+/// Every theme, parsed once, in colour or not.
+#[derive(Debug, Clone)]
+pub struct Themes {
+    themes: [Theme; 3],
+}
+
+impl Themes {
+    pub fn new(color: bool) -> Themes {
+        Themes {
+            themes: ThemeName::ALL.map(|n| Theme::named(n, color)),
+        }
+    }
+
+    /// Colour unless `NO_COLOR` is set (see [`Theme::from_env`]).
+    pub fn from_env() -> Themes {
+        Themes::new(!no_color())
+    }
+
+    pub fn get(&self, name: ThemeName) -> &Theme {
+        let i = ThemeName::ALL.iter().position(|t| *t == name).unwrap_or(0);
+        &self.themes[i]
+    }
+}
+
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
 
 /// One style as a theme file writes it.
 #[derive(Debug, Default, Deserialize)]
@@ -127,14 +201,18 @@ styles! {
 impl Theme {
     /// The embedded theme, in colour or (`color: false`) without.
     pub fn new(color: bool) -> Theme {
-        // The embedded file is checked by a test; a broken one draws plain.
-        Theme::parse(DARK, color).unwrap_or_default()
+        Theme::named(ThemeName::Dark, color)
+    }
+
+    /// An embedded theme, in colour or not.
+    pub fn named(name: ThemeName, color: bool) -> Theme {
+        // The embedded files are checked by a test; a broken one draws plain.
+        Theme::parse(name.text(), color).unwrap_or_default()
     }
 
     /// Colour unless `NO_COLOR` is set to anything non-empty (no-color.org).
     pub fn from_env() -> Theme {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        Theme::new(!no_color)
+        Theme::new(!no_color())
     }
 }
 
@@ -171,6 +249,36 @@ mod tests {
                 .fg(Color::Yellow)
                 .add_modifier(Modifier::BOLD | Modifier::ITALIC)
         );
+    }
+
+    #[test]
+    fn every_embedded_theme_parses_and_the_projector_has_nothing_dim() {
+        for name in ThemeName::ALL {
+            assert!(
+                Theme::parse(name.text(), true).is_ok(),
+                "{}: {:?}",
+                name.name(),
+                Theme::parse(name.text(), true)
+            );
+            assert_eq!(ThemeName::parse(name.name()), Ok(name));
+        }
+        assert!(ThemeName::parse("neon").is_err());
+        assert_eq!(ThemeName::Projector.next(), ThemeName::Dark);
+        let p = Theme::named(ThemeName::Projector, true);
+        assert!(
+            !PROJECTOR
+                .lines()
+                .any(|l| l.starts_with("modifiers") && l.contains("\"dim\""))
+        );
+        assert!(p.title.add_modifier.contains(Modifier::BOLD));
+        assert!(p.dirty_page.add_modifier.contains(Modifier::BOLD));
+        assert!(!p.muted.add_modifier.contains(Modifier::DIM));
+        assert!(!p.not_cached.add_modifier.contains(Modifier::DIM));
+        // NO_COLOR: the projector keeps bold, drops colours.
+        let plain = Theme::named(ThemeName::Projector, false);
+        assert!(plain.dirty_page.fg.is_none() && plain.ok.add_modifier.contains(Modifier::BOLD));
+        // Light avoids yellow, which fades on white.
+        assert!(!LIGHT.contains("\"yellow\""));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use iotour_core::engine::{ExecEvent, MapCell, SliceReport, Snapshot};
+use iotour_core::engine::{ExecEvent, FlusherClock, MapCell, SliceReport, Snapshot};
 use iotour_core::model::{CopyKind, Place, Transfer};
 use iotour_core::outcome::{
     Environment, Modeled, Readings, RunOutcome, Sources, StepOutcome, Verdict,
@@ -248,6 +248,9 @@ fn sample(
         file: Some(file),
         mapping,
         not_durable_bytes,
+        burst: false,
+        // The usual defaults: 30 s to expire, a wake-up every 5 s.
+        flusher: Some(FlusherClock::from_centisecs(3000, 500)),
     })
 }
 
