@@ -254,7 +254,17 @@ mod tests {
         let good = catalog.get("good").unwrap();
         assert!(good.plan.is_ok());
         let bad = catalog.get("bad").unwrap();
-        assert_eq!(bad.plan.as_ref().unwrap_err().line(), Some(2));
+        // Every mistake is kept: `title` is not a string (line 2), and there
+        // is no summary and no step (both reported at the [scenario] header).
+        let lines: Vec<usize> = bad
+            .plan
+            .as_ref()
+            .unwrap_err()
+            .diagnostics()
+            .iter()
+            .map(|d| d.line)
+            .collect();
+        assert_eq!(lines, [1, 1, 2]);
         assert!(catalog.get("notes").is_none());
         // Teaching order: numbered lessons first, then the rest by id.
         let ids: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();

@@ -8,10 +8,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{Diagnostic, ScenarioError};
-use super::plan::{FileSetup, Meta, Origin, Plan, Text};
+use super::plan::{FileSetup, Meta, Origin, Plan, Step, Text};
 use super::schema::{FILE_FIELDS, SCENARIO_FIELDS, TOP_LEVEL};
 use super::step::parse_step;
-use super::table::{Fields, LineIndex, Result, Source, type_name};
+use super::table::{Errors, Fields, LineIndex, Result, Source, type_name};
 use super::walk::{Limits, Refusal};
 
 /// Parse scenario `id` from `text`. Messages name the file as `origin` says
@@ -56,33 +56,51 @@ fn parse_within(
         src.error(span, format!("invalid TOML: {}", e.message()))
     })?;
     let root = Fields::new(src, doc.get_ref(), 0..0, "the file");
-    root.deny_unknown(
+    // Past a TOML syntax error every mistake is collected, not only the first.
+    let mut errors = Errors::default();
+    errors.take(root.deny_unknown(
         TOP_LEVEL,
         |key| format!("unknown table `{key}`"),
         [format!(
             "a scenario has: {}",
             ["[scenario]", "[file]", "[[step]]"].join(", ")
         )],
-    )?;
-    let scenario = table(&root, "scenario")?.ok_or_else(|| {
-        ScenarioError::from(src.error(0..0, "missing [scenario] table").note(
-            "help: start the file with [scenario], then title = \"...\" and summary = \"...\"",
-        ))
-    })?;
-    let meta = parse_meta(&scenario)?;
-    let file = match table(&root, "file")? {
-        Some(f) => parse_file_setup(&f)?,
-        None => FileSetup {
+    ));
+    let scenario = errors.take(table(&root, "scenario")).flatten();
+    let meta = if let Some(scenario) = &scenario {
+        parse_meta(scenario, &mut errors)
+    } else {
+        if root.get("scenario").is_none() {
+            errors.push(src.error(0..0, "missing [scenario] table").note(
+                "help: start the file with [scenario], then title = \"...\" and summary = \"...\"",
+            ));
+        }
+        None
+    };
+    let file = match errors.take(table(&root, "file")) {
+        Some(Some(f)) => parse_file_setup(&f, &mut errors),
+        Some(None) => Some(FileSetup {
             size: 0,
             cached: true,
-        },
+        }),
+        None => None,
     };
-    let values = step_values(&root, &scenario.header)?;
-    let steps = values
+    let scenario_header = scenario.as_ref().map_or(0..0, |s| s.header.clone());
+    let values = errors
+        .take(step_values(&root, &scenario_header))
+        .unwrap_or_default();
+    let steps: Vec<Option<Step>> = values
         .iter()
         .enumerate()
-        .map(|(i, v)| parse_step(src, v, i + 1))
-        .collect::<Result<Vec<_>>>()?;
+        .map(|(i, v)| parse_step(src, v, i + 1, &mut errors))
+        .collect();
+    errors.finish()?;
+    // Every `None` above pushed its error, and there were none.
+    let (Some(meta), Some(file), Some(steps)) =
+        (meta, file, steps.into_iter().collect::<Option<Vec<_>>>())
+    else {
+        unreachable!("a part of the scenario is missing without an error");
+    };
     let file_span = root
         .get("file")
         .and_then(|f| match f.get_ref() {
@@ -162,37 +180,43 @@ fn table<'a, 'i>(root: &Fields<'a, 'i>, key: &str) -> Result<Option<Fields<'a, '
     }
 }
 
-fn parse_meta(f: &Fields<'_, '_>) -> Result<Meta> {
-    f.deny_unknown(
+fn parse_meta(f: &Fields<'_, '_>, errors: &mut Errors) -> Option<Meta> {
+    errors.take(f.deny_unknown(
         SCENARIO_FIELDS,
         |key| format!("unknown field `{key}` in [scenario]"),
         [format!("[scenario] fields: {}", SCENARIO_FIELDS.join(", "))],
-    )?;
-    Ok(Meta {
-        title: prose(
-            f,
-            "title",
-            "a scenario needs a title, e.g. title = \"Unbuffered writes\"",
-        )?,
-        summary: prose(
-            f,
-            "summary",
-            "a scenario needs a one-sentence summary of its lesson",
-        )?,
-        tags: f
-            .strings("tags")?
+    ));
+    let title = errors.take(prose(
+        f,
+        "title",
+        "a scenario needs a title, e.g. title = \"Unbuffered writes\"",
+    ));
+    let summary = errors.take(prose(
+        f,
+        "summary",
+        "a scenario needs a one-sentence summary of its lesson",
+    ));
+    let tags = errors.take(f.strings("tags"));
+    let java = errors.take(f.string("java"));
+    let lesson = errors.take(match f.count("lesson") {
+        Err(e) => Err(e),
+        Ok(None) => Ok(None),
+        Ok(Some((n, span))) => u32::try_from(n).map(Some).map_err(|_| {
+            f.src
+                .error(span, "`lesson` is too large for a teaching order")
+                .into()
+        }),
+    });
+    Some(Meta {
+        title: title?,
+        summary: summary?,
+        tags: tags?
             .unwrap_or_default()
             .into_iter()
             .map(|(s, _)| s)
             .collect(),
-        java: f.string("java")?.map(|(s, _)| s),
-        lesson: match f.count("lesson")? {
-            None => None,
-            Some((n, span)) => Some(u32::try_from(n).map_err(|_| {
-                f.src
-                    .error(span, "`lesson` is too large for a teaching order")
-            })?),
-        },
+        java: java?.map(|(s, _)| s),
+        lesson: lesson?,
     })
 }
 
@@ -216,15 +240,17 @@ fn prose(f: &Fields<'_, '_>, key: &str, hint: &str) -> Result<Text> {
     Ok(Text { en, zh })
 }
 
-fn parse_file_setup(f: &Fields<'_, '_>) -> Result<FileSetup> {
-    f.deny_unknown(
+fn parse_file_setup(f: &Fields<'_, '_>, errors: &mut Errors) -> Option<FileSetup> {
+    errors.take(f.deny_unknown(
         FILE_FIELDS,
         |key| format!("unknown field `{key}` in [file]"),
         [format!("[file] fields: {}", FILE_FIELDS.join(", "))],
-    )?;
-    Ok(FileSetup {
-        size: f.size("size")?.map_or(0, |(n, _)| n),
-        cached: f.boolean("cached", true)?,
+    ));
+    let size = errors.take(f.size("size"));
+    let cached = errors.take(f.boolean("cached", true));
+    Some(FileSetup {
+        size: size?.map_or(0, |(n, _)| n),
+        cached: cached?,
     })
 }
 
@@ -235,13 +261,13 @@ fn step_values<'a, 'i>(
 ) -> Result<&'a [Spanned<DeValue<'i>>]> {
     let src = root.src;
     let Some(value) = root.get("step") else {
-        return Err(src
+        let d = src
             .error(
                 scenario_header.clone(),
                 "no steps: a scenario needs at least one [[step]]",
             )
-            .note("help: add [[step]] with op = \"...\" (see docs/scenarios.md)")
-            .into());
+            .note("help: add [[step]] with op = \"...\" (see docs/scenarios.md)");
+        return Err(if root.misspelled("step") { d.echo() } else { d }.into());
     };
     match value.get_ref() {
         DeValue::Array(items) if items.is_empty() => Err(src
