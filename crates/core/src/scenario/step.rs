@@ -11,7 +11,7 @@ use super::expect::{Expectation, Key};
 use super::ops::{self, args::Args};
 use super::plan::{Step, Text};
 use super::rule::parse_rule;
-use super::schema::{RULE_FORMS, STEP_FIELDS};
+use super::schema::{REPEAT, RULE_FORMS, STEP_FIELDS};
 use super::table::{Errors, Fields, Result, Source, type_name};
 
 /// Parse step number `index` (1-based) from its table; `header` is the span of
@@ -47,8 +47,11 @@ pub(super) fn parse_step(
     let Some(spec) = ops::spec(&name) else {
         errors.push(
             src.error(name_span, format!("unknown op `{name}`"))
-                .notes(did_you_mean(&name, names.iter().copied()))
-                .note(format!("ops: {}", names.join(", "))),
+                .notes(did_you_mean(&name, names.iter().copied().chain([REPEAT])))
+                .note(format!(
+                    "ops: {}; and `{REPEAT}` for a group of steps",
+                    names.join(", ")
+                )),
         );
         return None;
     };
