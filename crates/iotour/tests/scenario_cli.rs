@@ -57,6 +57,44 @@ fn check_rejects_an_invalid_file_with_the_full_error() {
 }
 
 #[test]
+fn check_reports_every_mistake_of_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = fixture("invalid/three-mistakes.toml");
+    let out = iotour(tmp.path(), &["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let shown = path.display().to_string();
+    let heads: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with(&format!("{shown}:")))
+        .collect();
+    assert_eq!(heads.len(), 3, "{err}");
+    assert!(
+        heads[0].starts_with(&format!("{shown}:7:8: `tags` must be")),
+        "{err}"
+    );
+    assert!(
+        heads[1].starts_with(&format!("{shown}:10:6: unknown op")),
+        "{err}"
+    );
+    assert!(
+        heads[2].starts_with(&format!("{shown}:16:24: bad rule")),
+        "{err}"
+    );
+    // Each with its line and caret, then the count.
+    let carets = err
+        .lines()
+        .filter(|l| l.contains(" | ") && l.trim_end().ends_with('^'))
+        .count();
+    assert_eq!(carets, 3, "{err}");
+    assert!(err.contains(&format!("3 errors in {shown}")), "{err}");
+    assert!(
+        err.contains("1 of 1 scenario file failed the check"),
+        "{err}"
+    );
+}
+
+#[test]
 fn check_names_a_missing_file() {
     let tmp = tempfile::tempdir().unwrap();
     let out = iotour(tmp.path(), &["check", "no-such-lesson.toml"]);
