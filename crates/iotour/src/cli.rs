@@ -18,6 +18,7 @@ mod compare;
 #[cfg(target_os = "linux")]
 mod inspect;
 mod list;
+mod new;
 pub mod output;
 mod replay;
 mod report;
@@ -83,6 +84,8 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
+    /// Write a commented starter scenario, NAME.toml, that passes `check`.
+    New(new::NewArgs),
     /// Run scenarios headless and check their expectations (all built-ins by default).
     #[cfg(target_os = "linux")]
     Verify(verify::VerifyArgs),
@@ -196,6 +199,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         #[cfg(target_os = "linux")]
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => check::run(&cli.global, &args),
+        Some(Command::New(args)) => new::run(&cli.global, &args),
         Some(Command::Report(args)) => report::run(&cli.global, &args),
         Some(Command::Replay(args)) => replay::run(&cli.global, &args),
         #[cfg(target_os = "linux")]
