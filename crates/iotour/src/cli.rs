@@ -15,6 +15,7 @@ use output::{err_line, is_closed_pipe};
 mod check;
 #[cfg(target_os = "linux")]
 mod compare;
+pub mod docs;
 #[cfg(target_os = "linux")]
 mod inspect;
 mod list;
@@ -86,6 +87,10 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Write a commented starter scenario, NAME.toml, that passes `check`.
     New(new::NewArgs),
+    /// Print shell completions for bash, zsh or fish (and others).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, iotour(1), in roff.
+    Man,
     /// Run scenarios headless and check their expectations (all built-ins by default).
     #[cfg(target_os = "linux")]
     Verify(verify::VerifyArgs),
@@ -200,6 +205,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => check::run(&cli.global, &args),
         Some(Command::New(args)) => new::run(&cli.global, &args),
+        Some(Command::Completions(args)) => docs::run_completions(&args),
+        Some(Command::Man) => docs::run_man(),
         Some(Command::Report(args)) => report::run(&cli.global, &args),
         Some(Command::Replay(args)) => replay::run(&cli.global, &args),
         #[cfg(target_os = "linux")]

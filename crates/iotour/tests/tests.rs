@@ -13,6 +13,7 @@ mod engine_cli;
 mod escapes;
 mod fallbacks;
 mod fidelity;
+mod generated_docs;
 mod inspect_cli;
 mod inspect_live;
 mod inspect_permissions;
