@@ -1,5 +1,6 @@
 //! `iotour verify [SCENARIO...]`: run scenarios headless (all built-ins when
-//! none is named) and print one verdict line each:
+//! none is named, in teaching order: lesson 1 first, as `iotour list` shows
+//! them) and print one verdict line each:
 //! - `PASS id (n steps, m checks)`: every expectation was measured and held;
 //! - `FAIL id: step 3 dirty pages of the file: 12, expected at least 256`:
 //!   one did not hold (or a step failed), in words and units;
@@ -26,11 +27,12 @@ use crate::sanitize::safe;
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::Catalog;
 use iotour_core::scenario::Lang;
-use iotour_core::scenario::catalog::builtin_ids;
+use iotour_core::scenario::catalog::builtin_ids_in_teaching_order;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Scenario ids or .toml paths (default: every built-in).
+    /// Scenario ids or .toml paths, run in the order given (default: every
+    /// built-in, in teaching order).
     pub scenarios: Vec<String>,
     /// Count an expectation whose value could not be measured as failed.
     #[arg(long)]
@@ -147,7 +149,7 @@ pub fn verdict(report: &RunOutcome) -> String {
 pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let names: Vec<String> = if args.scenarios.is_empty() {
-        builtin_ids().map(str::to_string).collect()
+        builtin_ids_in_teaching_order()
     } else {
         args.scenarios.clone()
     };
