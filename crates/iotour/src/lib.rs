@@ -16,6 +16,7 @@ pub mod cli;
 pub mod compare;
 pub mod exit;
 pub mod figures;
+pub mod handout;
 #[cfg(target_os = "linux")]
 pub mod inspect;
 pub mod plot;
