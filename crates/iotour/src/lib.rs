@@ -12,6 +12,7 @@
 pub mod i18n;
 
 pub mod app;
+pub mod cast;
 pub mod cli;
 pub mod compare;
 pub mod exit;
