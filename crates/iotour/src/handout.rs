@@ -32,6 +32,7 @@
 //! none overlaps another (a test parses the SVG and checks).
 
 pub mod chart;
+pub mod pdf;
 pub mod svg;
 pub mod ticks;
 

@@ -318,3 +318,28 @@ fn report_refuses_a_file_that_is_not_a_recording() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not an iotour recording"), "{err}");
 }
+
+#[test]
+fn pdf_is_one_page_with_its_fonts_embedded() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let rec = dir.path().join("u.jsonl");
+    record(&["run", "unbuffered-write"], &rec, dir.path());
+    let pdf = dir.path().join("u.pdf");
+    // --pdf alone, without --svg.
+    iotour(
+        &[
+            "report",
+            rec.to_str().unwrap(),
+            "--pdf",
+            pdf.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"), "a PDF");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(text.contains("/Count 1"), "one page");
+    assert!(text.contains("DejaVuSans"), "the embedded face");
+    assert!(text.contains("/FontFile2"), "its glyphs embedded");
+    assert!(!dir.path().join("u.svg").exists());
+}

@@ -1,4 +1,4 @@
-//! `iotour report FILE --svg OUT.svg [--lang en|zh]`: a one-page handout of
+//! `iotour report FILE --svg OUT.svg [--pdf OUT.pdf] [--lang en|zh]`: a one-page handout of
 //! a recording (see [`crate::handout`]): a lesson page for a run, a
 //! side-by-side page with ratios for a `compare` recording. Needs no
 //! kernel: it works on any machine the recording is copied to.
@@ -21,15 +21,26 @@ pub struct ReportArgs {
     /// A recording made with `run --record` or `compare --record`.
     pub recording: PathBuf,
     /// Write the handout to this SVG file (in the language of --lang).
-    #[arg(long, value_name = "OUT.svg")]
-    pub svg: PathBuf,
+    #[arg(long, value_name = "OUT.svg", required_unless_present = "pdf")]
+    pub svg: Option<PathBuf>,
+    /// Write the handout as a one-page PDF too (fonts embedded; Chinese
+    /// needs a CJK font installed on this machine).
+    #[arg(long, value_name = "OUT.pdf")]
+    pub pdf: Option<PathBuf>,
 }
 
 pub fn run(global: &Global, args: &ReportArgs) -> anyhow::Result<Exit> {
     let rec = Recording::load(&args.recording)?;
     let text = render(&rec, lang(global))?;
-    std::fs::write(&args.svg, text).with_context(|| format!("{}", args.svg.display()))?;
-    err_line(&format!("wrote {}", args.svg.display()));
+    if let Some(path) = &args.svg {
+        std::fs::write(path, &text).with_context(|| format!("{}", path.display()))?;
+        err_line(&format!("wrote {}", path.display()));
+    }
+    if let Some(path) = &args.pdf {
+        let pdf = handout::pdf::to_pdf(&text)?;
+        std::fs::write(path, pdf).with_context(|| format!("{}", path.display()))?;
+        err_line(&format!("wrote {}", path.display()));
+    }
     Ok(Exit::Status(exit::SUCCESS))
 }
 

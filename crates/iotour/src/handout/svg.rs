@@ -11,6 +11,11 @@ use unicode_width::UnicodeWidthChar;
 
 use crate::sanitize::safe;
 
+/// The faces a handout asks for: common sans faces of about the width the
+/// layout estimates, and a CJK one for Chinese.
+pub const FONT_FAMILY: &str =
+    "'Noto Sans', 'Noto Sans CJK SC', 'Helvetica Neue', Arial, sans-serif";
+
 /// How wide `text` is drawn at `size` px, by the estimate above.
 pub fn text_width(text: &str, size: f64) -> f64 {
     text.chars()
@@ -223,7 +228,7 @@ impl Svg {
     pub fn finish(self, height: f64, title: &str) -> String {
         format!(
             r#"<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="'Noto Sans', 'Noto Sans CJK SC', 'Helvetica Neue', Arial, sans-serif">
+<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="{FONT_FAMILY}">
 <title>{title}</title>
 <rect x="0" y="0" width="{w}" height="{h}" fill="white"/>
 {body}</svg>
