@@ -79,9 +79,11 @@ pub enum Command {
     /// Run scenarios one after another and compare their totals (B/A).
     #[cfg(target_os = "linux")]
     Compare(compare::CompareArgs),
-    /// Play a recording in the TUI (or print its report with --headless); runs nothing.
+    /// Play a recording in the TUI (--headless: print its report; --cast: write an
+    /// asciinema recording of the run view); runs nothing.
     Replay(replay::ReplayArgs),
-    /// Draw a recording as SVG (dirty pages over time, syscalls, copies and faults per step).
+    /// Make a one-page handout of a recording (SVG, PDF): questions, figures,
+    /// expected vs measured, charts.
     Report(report::ReportArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
