@@ -23,6 +23,7 @@ use super::output::Output;
 use super::run::{Outcome, engine_config, run_headless};
 use crate::exit::{self, Exit};
 use crate::figures;
+use crate::handout::Outcome as Judged;
 use crate::sanitize::safe;
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::Catalog;
@@ -48,26 +49,14 @@ pub enum Verdict {
     Unknown,
 }
 
-/// The verdict of one report: failures first, then unknowns.
+/// The verdict of one report: failures first, then unknowns (the same
+/// judgement as the handout's, [`crate::handout::Outcome`]).
 pub fn judge(report: &RunOutcome) -> Verdict {
-    let failed = report
-        .steps
-        .iter()
-        .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.ok && x.actual.is_some()));
-    if failed || (!report.ok && !has_unknown(report)) {
-        Verdict::Fail
-    } else if has_unknown(report) {
-        Verdict::Unknown
-    } else {
-        Verdict::Pass
+    match Judged::of(Some(report), Lang::En) {
+        Judged::Held(_) => Verdict::Pass,
+        Judged::Unknown { .. } => Verdict::Unknown,
+        Judged::Failed(_) | Judged::Unfinished => Verdict::Fail,
     }
-}
-
-fn has_unknown(report: &RunOutcome) -> bool {
-    report
-        .steps
-        .iter()
-        .any(|s| s.expect.iter().any(|x| x.actual.is_none()))
 }
 
 /// The verdict line for one report.
