@@ -5,7 +5,8 @@
 //! The recording is fed to the same [`App`] and drawn by the same
 //! [`ui::render`] as `iotour replay` does, into a ratatui `TestBackend` of
 //! the chosen size; each frame that differs from the last becomes one
-//! output event (the whole screen, with its colours as SGR sequences).
+//! output event: the first the whole screen, later ones the rows that
+//! changed (each placed with a cursor move), colours as SGR sequences.
 //! Time follows the replay: the recorded events in order, with the pacing
 //! sleep the replay makes after each slice at `--speed` (from each slice's
 //! recorded work), and the animation clock ticking between them. The
@@ -83,7 +84,8 @@ struct Cast {
     terminal: Terminal<TestBackend>,
     theme: Theme,
     out: String,
-    last_frame: Option<String>,
+    /// The rows of the last frame written, each with its own styles.
+    last_frame: Option<Vec<String>>,
     last_drawn: Duration,
     clock: Duration,
 }
@@ -95,11 +97,28 @@ impl Cast {
         self.terminal
             .draw(|f| ui::render(f, app, theme))
             .map_err(|e| CastError::Draw(e.to_string()))?;
-        let text = ansi(self.terminal.backend().buffer());
-        if self.last_frame.as_deref() != Some(text.as_str()) {
+        let rows = rows(self.terminal.backend().buffer());
+        // The first frame whole; then only the rows that changed, each
+        // after a cursor move to its start (a tenth of the size or less).
+        let text = match &self.last_frame {
+            None => format!("\u{1b}[H{}\u{1b}[0m", rows.join("\r\n")),
+            Some(last) => {
+                let mut t = String::new();
+                for (i, row) in rows.iter().enumerate() {
+                    if last.get(i) != Some(row) {
+                        let _ = write!(t, "\u{1b}[{};1H{row}", i + 1);
+                    }
+                }
+                if !t.is_empty() {
+                    t.push_str("\u{1b}[0m");
+                }
+                t
+            }
+        };
+        if !text.is_empty() {
             let line = json!([self.clock.as_secs_f64(), "o", text]);
             let _ = writeln!(self.out, "{line}");
-            self.last_frame = Some(text);
+            self.last_frame = Some(rows);
         }
         self.last_drawn = self.clock;
         Ok(())
@@ -211,36 +230,34 @@ pub fn render(rec: &Recording, size: Size, lang: Lang, speed: Speed) -> Result<S
     Ok(cast.out)
 }
 
-/// A buffer as terminal output: home, then each row with its colours and
-/// styles as SGR sequences, the style reset at the end.
-pub fn ansi(buf: &Buffer) -> String {
-    let mut out = String::from("\u{1b}[H");
+/// A buffer's rows as terminal output, each starting with the style of its
+/// first cell, so a row can be written alone.
+pub fn rows(buf: &Buffer) -> Vec<String> {
     let area = buf.area;
-    let mut current = String::new();
-    for y in 0..area.height {
-        if y > 0 {
-            out.push_str("\r\n");
-        }
-        let mut skip = 0;
-        for x in 0..area.width {
-            if skip > 0 {
-                skip -= 1;
-                continue;
+    (0..area.height)
+        .map(|y| {
+            let mut out = String::new();
+            let mut current = String::new();
+            let mut skip = 0;
+            for x in 0..area.width {
+                if skip > 0 {
+                    skip -= 1;
+                    continue;
+                }
+                let cell = &buf[(area.x + x, area.y + y)];
+                let sgr = sgr(cell.fg, cell.bg, cell.modifier);
+                if sgr != current {
+                    out.push_str(&sgr);
+                    current = sgr;
+                }
+                let symbol = cell.symbol();
+                let symbol = if symbol.is_empty() { " " } else { symbol };
+                out.push_str(symbol);
+                skip = symbol.width().saturating_sub(1);
             }
-            let cell = &buf[(area.x + x, area.y + y)];
-            let sgr = sgr(cell.fg, cell.bg, cell.modifier);
-            if sgr != current {
-                out.push_str(&sgr);
-                current = sgr;
-            }
-            let symbol = cell.symbol();
-            let symbol = if symbol.is_empty() { " " } else { symbol };
-            out.push_str(symbol);
-            skip = symbol.width().saturating_sub(1);
-        }
-    }
-    out.push_str("\u{1b}[0m");
-    out
+            out
+        })
+        .collect()
 }
 
 /// The SGR sequence that sets exactly this style (after a reset).
@@ -318,10 +335,12 @@ mod tests {
         let mut buf = Buffer::empty(Rect::new(0, 0, 4, 2));
         buf.set_string(0, 0, "ab", Style::default().fg(Color::Red));
         buf.set_string(0, 1, "写", Style::default().bg(Color::Rgb(1, 2, 3)));
-        let text = ansi(&buf);
         assert_eq!(
-            text,
-            "\u{1b}[H\u{1b}[0;31mab\u{1b}[0m  \r\n\u{1b}[0;48;2;1;2;3m写\u{1b}[0m  \u{1b}[0m"
+            rows(&buf),
+            [
+                "\u{1b}[0;31mab\u{1b}[0m  ",
+                "\u{1b}[0;48;2;1;2;3m写\u{1b}[0m  "
+            ]
         );
     }
 }

@@ -94,7 +94,7 @@ fn a_run_becomes_an_asciinema_cast_of_the_run_view() {
     assert!(duration > 5.0, "{duration} s");
     // The first frame is the run view's header with the lesson's title;
     // by the end, every step has run.
-    let first = screen_after(&events, 3, 120, 40);
+    let first = screen_after(&events, 2, 120, 40);
     let top = first.screen().contents_between(0, 0, 0, 120);
     assert!(top.contains("iotour · Write, then fsync"), "{top}");
     let last = screen_after(&events, events.len(), 120, 40);
@@ -144,8 +144,12 @@ fn a_run_becomes_an_asciinema_cast_of_the_run_view() {
         (header["width"].as_u64(), header["height"].as_u64()),
         (Some(90), Some(30))
     );
-    let frame = &events[2].1;
+    // The first frame is the whole screen, 30 rows; later ones rewrite
+    // only rows, all within it.
+    let frame = &events[1].1;
     assert_eq!(frame.matches("\r\n").count(), 29, "30 rows");
+    let last = screen_after(&events, events.len(), 90, 30);
+    assert!(last.screen().contents().contains("step 5/5"));
 }
 
 #[test]
