@@ -380,11 +380,9 @@ fn lesson(rec: &Recording, run: &Run<'_>, lang: Lang) -> String {
     let mut page = Page::new();
     let content = WIDTH - 2.0 * MARGIN;
     let title = run.title(lang);
-    page.y += 24.0;
-    let title_font = Font::new(26.0, INK).bold();
-    let title_line = fit(&title, content, title_font.size);
-    page.svg
-        .text(MARGIN, page.y, &title_line, title_font, Anchor::Start);
+    // A long title wraps (never cut: it is what the page is about).
+    page.y -= 8.0;
+    page.para(MARGIN, content, &title, Font::new(26.0, INK).bold(), 32.0);
     let lesson_no = run.plan.as_ref().and_then(|p| p.meta().lesson);
     let subtitle = match lesson_no {
         Some(n) => format!("{} · {}", t!(lang, "handout.lesson", n = n), run.id),
