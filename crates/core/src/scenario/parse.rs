@@ -54,6 +54,7 @@ fn parse_within(
         // say that it is the TOML itself, not the scenario, that is wrong.
         let span = e.span().unwrap_or(0..0);
         src.error(span, format!("invalid TOML: {}", e.message()))
+            .note("help: fix the TOML syntax here first: nothing after it can be checked until it parses")
     })?;
     let root = Fields::new(src, doc.get_ref(), 0..0, "the file");
     // Past a TOML syntax error every mistake is collected, not only the first.

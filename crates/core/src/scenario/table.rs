@@ -212,7 +212,14 @@ impl<'a, 'i> Fields<'a, 'i> {
         d.into()
     }
 
-    fn wrong_type(&self, key: &str, value: &Spanned<DeValue<'_>>, wanted: &str) -> ScenarioError {
+    /// "`key` must be WANTED, found …", with how to write it (`example`).
+    fn wrong_type(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        wanted: &str,
+        example: &str,
+    ) -> ScenarioError {
         self.src
             .error(
                 value.span(),
@@ -221,6 +228,7 @@ impl<'a, 'i> Fields<'a, 'i> {
                     type_name(value.get_ref())
                 ),
             )
+            .note(format!("help: write it as `{key} = {example}`"))
             .into()
     }
 
@@ -229,7 +237,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             None => Ok(None),
             Some(v) => match v.get_ref() {
                 DeValue::String(s) => Ok(Some((s.to_string(), v.span()))),
-                _ => Err(self.wrong_type(key, v, "a string")),
+                _ => Err(self.wrong_type(key, v, "a string", "\"...\"")),
             },
         }
     }
@@ -243,7 +251,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             None => Ok(default),
             Some(v) => match v.get_ref() {
                 DeValue::Boolean(b) => Ok(*b),
-                _ => Err(self.wrong_type(key, v, "true or false")),
+                _ => Err(self.wrong_type(key, v, "true or false", "true")),
             },
         }
     }
@@ -254,7 +262,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             return Ok(None);
         };
         let DeValue::Integer(i) = v.get_ref() else {
-            return Err(self.wrong_type(key, v, "a whole number"));
+            return Err(self.wrong_type(key, v, "a whole number", "3"));
         };
         if i.as_str().starts_with('-') {
             return Err(self
@@ -294,7 +302,9 @@ impl<'a, 'i> Fields<'a, 'i> {
                     ))
                     .into());
             }
-            _ => return Err(self.wrong_type(key, v, "a size (4096 or \"64MiB\")")),
+            _ => {
+                return Err(self.wrong_type(key, v, "a size (4096 or \"64MiB\")", "\"64MiB\""));
+            }
         };
         parsed.map(|n| Some((n, v.span()))).map_err(|e| {
             self.src
@@ -308,7 +318,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             return Ok(None);
         };
         let DeValue::Array(items) = v.get_ref() else {
-            return Err(self.wrong_type(key, v, "an array of strings"));
+            return Err(self.wrong_type(key, v, "an array of strings", "[\"a\", \"b\"]"));
         };
         items
             .iter()
