@@ -12,7 +12,7 @@
 pub mod i18n;
 
 pub mod app;
-pub mod cast;
+pub mod asciicast;
 pub mod cli;
 pub mod compare;
 pub mod exit;

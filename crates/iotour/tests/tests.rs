@@ -5,7 +5,7 @@
 
 mod support;
 
-mod cast;
+mod asciicast;
 mod check_and_run;
 mod closed_pipes;
 mod compare_cli;

@@ -37,7 +37,7 @@ pub struct ReplayArgs {
     pub cast: Option<PathBuf>,
     /// The terminal size of --cast, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", default_value = "120x40", requires = "cast")]
-    pub size: crate::cast::Size,
+    pub size: crate::asciicast::Size,
     #[command(flatten)]
     pub tui: TuiFlags,
 }
@@ -50,7 +50,7 @@ pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
         return trace(rec, args, lang);
     }
     if let Some(path) = &args.cast {
-        let text = crate::cast::render(&rec, args.size, lang, args.tui.speed)?;
+        let text = crate::asciicast::render(&rec, args.size, lang, args.tui.speed)?;
         std::fs::write(path, text).with_context(|| format!("{}", path.display()))?;
         super::output::err_line(&format!("wrote {}", path.display()));
         return Ok(Exit::Status(exit::SUCCESS));
