@@ -246,3 +246,85 @@ pub fn bars(
     }
     bottom + 30.0 - area.y
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_overlap(svg: &Svg) {
+        let b = svg.boxes();
+        for (i, x) in b.iter().enumerate() {
+            for y in &b[i + 1..] {
+                assert!(!x.overlaps(y), "{x:?} overlaps {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn crowded_step_marks_never_overlap() {
+        let mut svg = Svg::new(900.0);
+        // 30 steps within 10 ms of a 2 s run: most labels cannot be placed.
+        let marks: Vec<StepMark> = (1..=30)
+            .map(|i| StepMark {
+                at: 1.0 + i as f64 * 0.000_3,
+                number: i,
+                op: "wait_writeback".into(),
+            })
+            .collect();
+        let line = Line {
+            name: "dirty".into(),
+            color: "red",
+            class: "series",
+            points: vec![
+                (0.0, Some(0.0)),
+                (1.0, Some(7.3)),
+                (2.0, None),
+                (2.1, Some(1.0)),
+            ],
+        };
+        let h = timeline(
+            &mut svg,
+            Area {
+                x: 40.0,
+                y: 0.0,
+                w: 820.0,
+            },
+            "title",
+            "time (s)",
+            &[line],
+            &marks,
+            2.1,
+            0.0,
+        );
+        assert!(h > 100.0);
+        no_overlap(&svg);
+        // Two rows of labels at most, and the first step's is there.
+        let out = svg.finish(h, "t");
+        assert!(out.contains(">1 wait_writeback<"), "{out}");
+        // A gap (None) splits the line in two.
+        assert_eq!(out.matches("<polyline").count(), 2);
+    }
+
+    #[test]
+    fn many_bars_keep_their_labels_apart() {
+        let mut svg = Svg::new(900.0);
+        let labels: Vec<(usize, String)> = (1..=60)
+            .map(|i| (i, "sync_file_range".to_string()))
+            .collect();
+        let values = vec![(1..=60).map(|i| Some(f64::from(i))).collect::<Vec<_>>()];
+        bars(
+            &mut svg,
+            Area {
+                x: 40.0,
+                y: 0.0,
+                w: 820.0,
+            },
+            "syscalls",
+            &[("syscalls", "blue")],
+            &labels,
+            &values,
+            1.0,
+        );
+        no_overlap(&svg);
+    }
+}

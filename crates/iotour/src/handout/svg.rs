@@ -145,6 +145,12 @@ impl Svg {
         }
     }
 
+    /// Every text's box so far (for tests of the layout).
+    #[cfg(test)]
+    pub fn boxes(&self) -> &[Box2] {
+        &self.texts
+    }
+
     /// Whether a text of `width` at (`x`, `y`) would touch one already placed.
     pub fn collides(&self, x: f64, y: f64, width: f64, size: f64, anchor: Anchor) -> bool {
         let b = Box2::of_text(x, y, width, size, anchor);
