@@ -45,31 +45,37 @@ fn error_points_into(text: &str) -> Result<(), TestCaseError> {
     let Err(err) = parse_str(text, "prop", Origin::Builtin) else {
         return Ok(());
     };
-    let d = match &err {
-        ScenarioError::Invalid(d) => d,
-        other => return Err(TestCaseError::fail(format!("not a diagnostic: {other}"))),
-    };
-    // Lines as the diagnostic counts them: split on \n only.
-    let lines: Vec<&str> = text.split('\n').collect();
-    prop_assert!(
-        d.line >= 1 && d.line <= lines.len(),
-        "line {} of {} in {text:?}: {err}",
-        d.line,
-        lines.len()
-    );
-    let line = lines[d.line - 1].trim_end_matches('\r');
-    prop_assert!(
-        d.column >= 1 && d.column <= line.chars().count() + 1,
-        "column {} on {line:?}: {err}",
-        d.column
-    );
-    prop_assert_eq!(&d.source_line, &line.replace('\t', " "));
-    prop_assert!(!d.message.is_empty());
-    let shown = err.to_string();
-    prop_assert!(
-        shown.starts_with(&format!("scenarios/prop.toml:{}:{}: ", d.line, d.column)),
-        "{shown}"
-    );
+    if matches!(
+        err,
+        ScenarioError::Read { .. } | ScenarioError::Unknown { .. }
+    ) {
+        return Err(TestCaseError::fail(format!("not a diagnostic: {err}")));
+    }
+    for d in err.diagnostics() {
+        // Lines as the diagnostic counts them: split on \n only.
+        let lines: Vec<&str> = text.split('\n').collect();
+        prop_assert!(
+            d.line >= 1 && d.line <= lines.len(),
+            "line {} of {} in {text:?}: {err}",
+            d.line,
+            lines.len()
+        );
+        let line = lines[d.line - 1].trim_end_matches('\r');
+        prop_assert!(
+            d.column >= 1 && d.column <= line.chars().count() + 1,
+            "column {} on {line:?}: {err}",
+            d.column
+        );
+        prop_assert_eq!(&d.source_line, &line.replace('\t', " "));
+        prop_assert!(!d.message.is_empty());
+        let shown = err.to_string();
+        let head = format!("scenarios/prop.toml:{}:{}: ", d.line, d.column);
+        prop_assert!(
+            shown.starts_with(&head) || shown.contains(&format!("\n{head}")),
+            "{shown}"
+        );
+    }
+    prop_assert!(err.to_string().starts_with("scenarios/prop.toml:"), "{err}");
     Ok(())
 }
 

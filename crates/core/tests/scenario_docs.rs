@@ -4,7 +4,9 @@
 
 use iotour_core::scenario::Key;
 use iotour_core::scenario::ops::{SPECS, docs_table};
-use iotour_core::scenario::schema::{FILE_FIELDS, OPEN_FLAGS, SCENARIO_FIELDS, STEP_FIELDS};
+use iotour_core::scenario::schema::{
+    FILE_FIELDS, OPEN_FLAGS, REPEAT, REPEAT_FIELDS, SCENARIO_FIELDS, STEP_FIELDS,
+};
 
 fn docs() -> String {
     std::fs::read_to_string(crate::support::root().join("docs/scenarios.md")).unwrap()
@@ -52,7 +54,9 @@ fn every_key_field_and_flag_is_documented() {
         .map(|k| k.as_str())
         .chain(SCENARIO_FIELDS.iter().copied())
         .chain(FILE_FIELDS.iter().copied())
-        .chain(STEP_FIELDS.iter().copied());
+        .chain(STEP_FIELDS.iter().copied())
+        .chain(REPEAT_FIELDS.iter().copied())
+        .chain([REPEAT]);
     for name in names {
         assert!(
             docs.contains(&format!("`{name}`")),

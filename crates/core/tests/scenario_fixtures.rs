@@ -4,9 +4,12 @@
 //! ```toml
 //! # error: 7:6: unknown op `wrte`
 //! ```
-//! (line:column of the error, then a fragment of its message). Lines
-//! `# shows: TEXT` anywhere in the file name text the rendered error must
-//! contain (the caret line, the list of valid names).
+//! (line:column of the error, then a fragment of its message). A fixture
+//! with several mistakes has one such line for each, in the order of the
+//! file, and must fail with exactly those (the parser reports every
+//! mistake, not only the first). Lines `# shows: TEXT` anywhere in the file
+//! name text the rendered error must contain (the caret line, the list of
+//! valid names).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -52,48 +55,53 @@ fn every_valid_fixture_parses() {
     assert!(failures.is_empty(), "\n{}", failures.join("\n\n"));
 }
 
-/// The expectation written on a fixture's first line.
+/// One error a fixture's header promises.
 struct Expected {
     line: usize,
     column: usize,
     fragment: String,
-    shows: Vec<String>,
 }
 
-fn expected(path: &Path) -> Expected {
+/// The errors a fixture promises (its leading `# error:` lines) and the
+/// text its rendering must show (`# shows:` lines).
+fn expected(path: &Path) -> (Vec<Expected>, Vec<String>) {
     // Lossy: one fixture is not UTF-8 on purpose (after its first lines).
     let text = String::from_utf8_lossy(&fs::read(path).unwrap()).into_owned();
-    let first = text.lines().next().unwrap_or_default();
-    let spec = first.strip_prefix("# error: ").unwrap_or_else(|| {
-        panic!(
-            "{}: first line must be `# error: LINE:COL: message`",
-            path.display()
-        )
-    });
-    let mut parts = spec.splitn(3, ':');
-    let mut number = || {
-        parts
-            .next()
-            .and_then(|n| n.trim().parse().ok())
-            .expect("LINE:COL: in the error line")
-    };
-    let (line, column) = (number(), number());
-    let fragment = parts
-        .next()
-        .expect("a message after LINE:COL:")
-        .trim()
-        .to_owned();
+    let errors: Vec<Expected> = text
+        .lines()
+        .map_while(|l| l.strip_prefix("# error: "))
+        .map(|spec| {
+            let mut parts = spec.splitn(3, ':');
+            let mut number = || {
+                parts
+                    .next()
+                    .and_then(|n| n.trim().parse().ok())
+                    .expect("LINE:COL: in the error line")
+            };
+            let (line, column) = (number(), number());
+            let fragment = parts
+                .next()
+                .expect("a message after LINE:COL:")
+                .trim()
+                .to_owned();
+            Expected {
+                line,
+                column,
+                fragment,
+            }
+        })
+        .collect();
+    assert!(
+        !errors.is_empty(),
+        "{}: first line must be `# error: LINE:COL: message`",
+        path.display()
+    );
     let shows = text
         .lines()
         .filter_map(|l| l.strip_prefix("# shows: "))
         .map(str::to_owned)
         .collect();
-    Expected {
-        line,
-        column,
-        fragment,
-        shows,
-    }
+    (errors, shows)
 }
 
 #[test]
@@ -105,40 +113,63 @@ fn every_invalid_fixture_fails_where_and_how_it_says() {
     );
     let mut failures = Vec::new();
     for path in &files {
-        let want = expected(path);
+        let (want, shows) = expected(path);
         let Err(err) = parse_file(path) else {
             failures.push(format!("{}: parsed, but should fail", path.display()));
             continue;
         };
-        let got = (err.line().unwrap_or(0), err.column().unwrap_or(0));
         let rendered = err.to_string();
-        if got != (want.line, want.column) {
+        let found = err.diagnostics();
+        if found.len() != want.len() {
             failures.push(format!(
-                "{}: at {}:{}, expected {}:{}\n{rendered}",
+                "{}: {} errors, expected {}\n{rendered}",
                 path.display(),
-                got.0,
-                got.1,
-                want.line,
-                want.column
+                found.len(),
+                want.len()
             ));
         }
-        if !err.message().contains(&want.fragment) {
-            failures.push(format!(
-                "{}: message {:?} lacks {:?}",
-                path.display(),
-                err.message(),
-                want.fragment
-            ));
+        // A file that cannot be read has no diagnostic: compare its message.
+        let got: Vec<(usize, usize, &str)> = if found.is_empty() {
+            vec![(0, 0, "")]
+        } else {
+            found
+                .iter()
+                .map(|d| (d.line, d.column, d.message.as_str()))
+                .collect()
+        };
+        for (w, g) in want.iter().zip(&got) {
+            if (g.0, g.1) != (w.line, w.column) {
+                failures.push(format!(
+                    "{}: at {}:{}, expected {}:{}\n{rendered}",
+                    path.display(),
+                    g.0,
+                    g.1,
+                    w.line,
+                    w.column
+                ));
+            }
+            let message = if found.is_empty() {
+                err.message()
+            } else {
+                g.2.to_owned()
+            };
+            if !message.contains(&w.fragment) {
+                failures.push(format!(
+                    "{}: message {message:?} lacks {:?}",
+                    path.display(),
+                    w.fragment
+                ));
+            }
+            // Each error is rendered with the path first, as compilers do.
+            let prefix = format!("{}:{}:{}: ", path.display(), w.line, w.column);
+            if !rendered.starts_with(&prefix) && !rendered.contains(&format!("\n{prefix}")) {
+                failures.push(format!(
+                    "{}: rendered error has no line starting {prefix:?}:\n{rendered}",
+                    path.display()
+                ));
+            }
         }
-        // The rendered form starts with the path, as compilers do.
-        let prefix = format!("{}:{}:{}: ", path.display(), want.line, want.column);
-        if !rendered.starts_with(&prefix) {
-            failures.push(format!(
-                "{}: rendered error does not start with {prefix:?}:\n{rendered}",
-                path.display()
-            ));
-        }
-        for text in &want.shows {
+        for text in &shows {
             if !rendered.contains(text.as_str()) {
                 failures.push(format!(
                     "{}: rendered error lacks {text:?}:\n{rendered}",
@@ -157,6 +188,7 @@ fn the_brief_cases_each_have_a_fixture() {
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     for case in [
+        "three-mistakes",
         "syntax-error",
         "unknown-op",
         "unknown-param",

@@ -20,3 +20,4 @@ mod scenario_builtins;
 mod scenario_docs;
 mod scenario_fixtures;
 mod scenario_limits;
+mod scenario_repeat;

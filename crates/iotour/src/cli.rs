@@ -15,9 +15,11 @@ use output::{err_line, is_closed_pipe};
 mod check;
 #[cfg(target_os = "linux")]
 mod compare;
+pub mod docs;
 #[cfg(target_os = "linux")]
 mod inspect;
 mod list;
+mod new;
 pub mod output;
 mod replay;
 mod report;
@@ -77,12 +79,20 @@ pub enum Command {
     /// Run scenarios one after another and compare their totals (B/A).
     #[cfg(target_os = "linux")]
     Compare(compare::CompareArgs),
-    /// Play a recording in the TUI (or print its report with --headless); runs nothing.
+    /// Play a recording in the TUI (--headless: print its report; --cast: write an
+    /// asciinema recording of the run view); runs nothing.
     Replay(replay::ReplayArgs),
-    /// Draw a recording as SVG (dirty pages over time, syscalls, copies and faults per step).
+    /// Make a one-page handout of a recording (SVG, PDF): questions, figures,
+    /// expected vs measured, charts.
     Report(report::ReportArgs),
     /// Validate scenario files without running them.
     Check(check::CheckArgs),
+    /// Write a commented starter scenario, NAME.toml, that passes `check`.
+    New(new::NewArgs),
+    /// Print shell completions for bash, zsh or fish (and others).
+    Completions(docs::CompletionsArgs),
+    /// Print the man page, iotour(1), in roff.
+    Man,
     /// Run scenarios headless and check their expectations (all built-ins by default).
     #[cfg(target_os = "linux")]
     Verify(verify::VerifyArgs),
@@ -196,6 +206,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<Exit> {
         #[cfg(target_os = "linux")]
         Some(Command::Run(args)) => run::run(&cli.global, args),
         Some(Command::Check(args)) => check::run(&cli.global, &args),
+        Some(Command::New(args)) => new::run(&cli.global, &args),
+        Some(Command::Completions(args)) => docs::run_completions(&args),
+        Some(Command::Man) => docs::run_man(),
         Some(Command::Report(args)) => report::run(&cli.global, &args),
         Some(Command::Replay(args)) => replay::run(&cli.global, &args),
         #[cfg(target_os = "linux")]

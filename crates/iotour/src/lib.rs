@@ -12,10 +12,12 @@
 pub mod i18n;
 
 pub mod app;
+pub mod asciicast;
 pub mod cli;
 pub mod compare;
 pub mod exit;
 pub mod figures;
+pub mod handout;
 #[cfg(target_os = "linux")]
 pub mod inspect;
 pub mod plot;

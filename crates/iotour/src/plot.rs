@@ -1,26 +1,9 @@
-//! Pictures of recorded runs for handouts: `iotour report FILE --svg OUT.svg`.
-//!
-//! ```text
-//!            scenario A                      scenario B        (a compare recording)
-//!  ┌───────────────────────────────┐ ┌─────────────────────┐
-//!  │ MiB over time: file dirty,    │ │ same axes as A      │   timeline, steps marked
-//!  │ file writeback, system Dirty, │ │                     │   as dashed lines
-//!  │ system Writeback  ┆1 write ┆2  │ │                     │
-//!  ├───────────────────────────────┤ ├─────────────────────┤
-//!  │ syscalls per step (measured)  │ │                     │   bars, one group per step
-//!  ├───────────────────────────────┤ ├─────────────────────┤
-//!  │ copied bytes: CPU / DMA       │ │                     │   (modeled)
-//!  ├───────────────────────────────┤ ├─────────────────────┤
-//!  │ faults: minor / major         │ │                     │   (measured)
-//!  └───────────────────────────────┘ └─────────────────────┘
-//! ```
-//! `series` turns a [`Recording`](iotour_core::record::Recording) into plain
-//! numbers (testable without drawing); `svg` draws them with plotters' SVG
-//! backend, which needs no fonts or C libraries. Rows share their y range
-//! across scenarios so the columns can be compared by eye.
+//! The numbers a recording's pictures show: `series` turns a
+//! [`Recording`](iotour_core::record::Recording) into plain numbers (page
+//! state over time, step marks, per-step totals), testable without
+//! drawing. The handout ([`crate::handout`]) draws them.
 
 pub mod series;
-pub mod svg;
 
 pub use series::RunSeries;
 

@@ -12,7 +12,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use iotour_core::scenario::catalog::builtin_ids;
+use iotour_core::scenario::catalog::{builtin_ids, builtin_ids_in_teaching_order};
 
 use crate::support::unprivileged;
 
@@ -151,6 +151,18 @@ fn suite_with(disable: &str, ids: &[&str]) {
 fn verify_with(disable: &str, ids: &[&str], wd: &Path) {
     let (null_keys, sources) = unknown_keys(disable);
     let out = iotour(&["verify"], wd, Some(disable));
+    // Every built-in, in teaching order (lesson 1 first), as `list` has them.
+    let order: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            ["PASS ", "FAIL ", "UNKNOWN "]
+                .iter()
+                .any(|v| l.starts_with(v))
+        })
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .map(|id| id.trim_end_matches(':').to_owned())
+        .collect();
+    assert_eq!(order, builtin_ids_in_teaching_order(), "{disable}");
     let text = rerun_failures(&String::from_utf8_lossy(&out.stdout), |id| {
         iotour(&["verify", id], wd, Some(disable))
     });

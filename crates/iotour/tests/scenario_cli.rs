@@ -57,6 +57,44 @@ fn check_rejects_an_invalid_file_with_the_full_error() {
 }
 
 #[test]
+fn check_reports_every_mistake_of_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = fixture("invalid/three-mistakes.toml");
+    let out = iotour(tmp.path(), &["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let shown = path.display().to_string();
+    let heads: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with(&format!("{shown}:")))
+        .collect();
+    assert_eq!(heads.len(), 3, "{err}");
+    assert!(
+        heads[0].starts_with(&format!("{shown}:7:8: `tags` must be")),
+        "{err}"
+    );
+    assert!(
+        heads[1].starts_with(&format!("{shown}:10:6: unknown op")),
+        "{err}"
+    );
+    assert!(
+        heads[2].starts_with(&format!("{shown}:16:24: bad rule")),
+        "{err}"
+    );
+    // Each with its line and caret, then the count.
+    let carets = err
+        .lines()
+        .filter(|l| l.contains(" | ") && l.trim_end().ends_with('^'))
+        .count();
+    assert_eq!(carets, 3, "{err}");
+    assert!(err.contains(&format!("3 errors in {shown}")), "{err}");
+    assert!(
+        err.contains("1 of 1 scenario file failed the check"),
+        "{err}"
+    );
+}
+
+#[test]
 fn check_names_a_missing_file() {
     let tmp = tempfile::tempdir().unwrap();
     let out = iotour(tmp.path(), &["check", "no-such-lesson.toml"]);
@@ -269,4 +307,49 @@ fn list_speaks_the_chosen_language() {
         .output()
         .unwrap();
     assert_eq!(title(flag), "Unbuffered writes");
+}
+
+#[test]
+fn new_writes_a_commented_starter_that_passes_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = iotour(tmp.path(), &["new", "my-lesson"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("wrote my-lesson.toml\n"));
+    let path = tmp.path().join("my-lesson.toml");
+    let starter = std::fs::read_to_string(&path).unwrap();
+    assert!(starter.contains("title = \"My lesson\""), "{starter}");
+    assert!(starter.lines().filter(|l| l.starts_with('#')).count() >= 10);
+    let out = iotour(tmp.path(), &["check", "my-lesson.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ok my-lesson.toml (8 steps)\n");
+    // Bilingual like the built-ins: every prose field has its Chinese twin.
+    let plan = iotour_core::scenario::parse_file(&path).unwrap();
+    assert!(plan.meta().title.zh.is_some() && plan.meta().summary.zh.is_some());
+    for step in plan.steps() {
+        let say = step
+            .say
+            .as_ref()
+            .expect("every starter step says something");
+        assert!(say.zh.is_some(), "{say:?}");
+    }
+    // A path ending in .toml is taken as it is.
+    let out = iotour(tmp.path(), &["new", "other.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(tmp.path().join("other.toml").exists());
+}
+
+#[test]
+fn new_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("mine.toml"), "my work").unwrap();
+    let out = iotour(tmp.path(), &["new", "mine"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("mine.toml already exists; not overwritten"));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("mine.toml")).unwrap(),
+        "my work"
+    );
+    let out = iotour(tmp.path(), &["new", "two words"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cannot be a scenario id"));
 }

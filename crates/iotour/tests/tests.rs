@@ -5,6 +5,7 @@
 
 mod support;
 
+mod asciicast;
 mod check_and_run;
 mod closed_pipes;
 mod compare_cli;
@@ -13,6 +14,7 @@ mod engine_cli;
 mod escapes;
 mod fallbacks;
 mod fidelity;
+mod generated_docs;
 mod inspect_cli;
 mod inspect_live;
 mod inspect_permissions;

@@ -192,6 +192,17 @@ pub fn builtin_ids() -> impl Iterator<Item = &'static str> {
     BUILTINS.iter().map(|&(id, _)| id)
 }
 
+/// The built-in ids in teaching order: by `lesson`, lessons without a
+/// number last, then by id. The order `iotour list` shows and `iotour
+/// verify` runs them in ([`builtin_ids`] is in file order).
+pub fn builtin_ids_in_teaching_order() -> Vec<String> {
+    Catalog::builtin()
+        .entries()
+        .iter()
+        .map(|e| e.id.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,6 +256,33 @@ mod tests {
     }
 
     #[test]
+    fn the_builtins_have_an_explicit_teaching_order() {
+        let order = builtin_ids_in_teaching_order();
+        assert_eq!(order.len(), BUILTINS.len());
+        let catalog = Catalog::builtin();
+        let lessons: Vec<Option<u32>> = order
+            .iter()
+            .map(|id| catalog.get(id).unwrap().lesson())
+            .collect();
+        // Numbered lessons first, each number once and rising; any
+        // unnumbered built-in after them.
+        let numbered: Vec<u32> = lessons.iter().map_while(|l| *l).collect();
+        assert!(
+            numbered.windows(2).all(|w| w[0] < w[1]),
+            "{order:?}: {lessons:?}"
+        );
+        assert!(
+            lessons[numbered.len()..].iter().all(Option::is_none),
+            "{lessons:?}"
+        );
+        assert!(numbered.len() >= 18, "{lessons:?}");
+        assert_eq!(order[0], "unbuffered-write");
+        // File order is not teaching order (the alphabet would start with
+        // buffered-write), so the two must not be confused.
+        assert_ne!(order, builtin_ids().collect::<Vec<_>>());
+    }
+
+    #[test]
     fn broken_user_files_are_kept_with_their_error() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "good.toml", MINIMAL);
@@ -254,7 +292,17 @@ mod tests {
         let good = catalog.get("good").unwrap();
         assert!(good.plan.is_ok());
         let bad = catalog.get("bad").unwrap();
-        assert_eq!(bad.plan.as_ref().unwrap_err().line(), Some(2));
+        // Every mistake is kept: `title` is not a string (line 2), and there
+        // is no summary and no step (both reported at the [scenario] header).
+        let lines: Vec<usize> = bad
+            .plan
+            .as_ref()
+            .unwrap_err()
+            .diagnostics()
+            .iter()
+            .map(|d| d.line)
+            .collect();
+        assert_eq!(lines, [1, 1, 2]);
         assert!(catalog.get("notes").is_none());
         // Teaching order: numbered lessons first, then the rest by id.
         let ids: Vec<&str> = catalog.entries().iter().map(|e| e.id.as_str()).collect();

@@ -34,6 +34,10 @@ pub enum ScenarioError {
     /// The text is not TOML or not a valid scenario; points into the source.
     #[error("{0}")]
     Invalid(Box<Diagnostic>),
+    /// More than one thing is wrong in the text: every one, in the order of
+    /// the file (parsing goes on past each mistake it can step over).
+    #[error("{}", several_message(.0))]
+    Several(Vec<Diagnostic>),
     /// Neither a known scenario id nor a path to a file.
     #[error("{}", unknown_message(name, suggestions, known))]
     Unknown {
@@ -66,6 +70,9 @@ impl ScenarioError {
     pub fn message(&self) -> String {
         match self {
             ScenarioError::Invalid(d) => d.message.clone(),
+            ScenarioError::Several(all) => {
+                all.first().map(|d| d.message.clone()).unwrap_or_default()
+            }
             other => other.to_string(),
         }
     }
@@ -79,12 +86,43 @@ impl ScenarioError {
             .to_owned()
     }
 
+    /// The first (or only) place the error points at.
     pub fn diagnostic(&self) -> Option<&Diagnostic> {
+        self.diagnostics().first()
+    }
+
+    /// Every place the error points at, in the order of the file; none for
+    /// an unreadable file or an unknown name.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
         match self {
-            ScenarioError::Invalid(d) => Some(d),
-            _ => None,
+            ScenarioError::Invalid(d) => std::slice::from_ref(&**d),
+            ScenarioError::Several(all) => all,
+            _ => &[],
         }
     }
+
+    /// One error from `found` (one of them, or [`ScenarioError::Several`]),
+    /// sorted by place; `None` when nothing was found.
+    pub(crate) fn from_all(mut found: Vec<Diagnostic>) -> Option<ScenarioError> {
+        found.sort_by_key(|d| (d.line, d.column));
+        match found.len() {
+            0 => None,
+            1 => found.pop().map(ScenarioError::from),
+            _ => Some(ScenarioError::Several(found)),
+        }
+    }
+}
+
+/// Each diagnostic, a blank line between them, then how many there were
+/// (as rustc ends with "aborting due to 3 previous errors").
+fn several_message(all: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in all {
+        let _ = write!(out, "{d}\n\n");
+    }
+    let file = all.first().map_or("", |d| d.file.as_str());
+    let _ = write!(out, "{} errors in {file}", all.len());
+    out
 }
 
 impl From<Diagnostic> for ScenarioError {
@@ -124,6 +162,10 @@ pub struct Diagnostic {
     caret: (usize, usize),
     /// `help: ...` and lists of valid names, one per line.
     pub notes: Vec<String>,
+    /// Only a consequence of a mistake reported on its own ("missing
+    /// `summary`" after "unknown field `sumary`"): left out when all the
+    /// errors of a file are reported, as rustc leaves out follow-on errors.
+    echo: bool,
 }
 
 impl Diagnostic {
@@ -154,7 +196,19 @@ impl Diagnostic {
             source_line: raw_line.replace('\t', " "),
             caret: (offset, width),
             notes: Vec::new(),
+            echo: false,
         }
+    }
+
+    /// Mark this as a consequence of another error (see `echo`).
+    #[must_use]
+    pub(crate) fn echo(mut self) -> Self {
+        self.echo = true;
+        self
+    }
+
+    pub(crate) fn is_echo(&self) -> bool {
+        self.echo
     }
 
     /// Add a note shown under the caret (`help: ...`, `ops: ...`).

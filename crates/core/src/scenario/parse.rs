@@ -8,10 +8,10 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::error::{Diagnostic, ScenarioError};
-use super::plan::{FileSetup, Meta, Origin, Plan, Text};
-use super::schema::{FILE_FIELDS, SCENARIO_FIELDS, TOP_LEVEL};
+use super::plan::{FileSetup, Meta, Origin, Plan, Step, Text};
+use super::schema::{FILE_FIELDS, MAX_STEPS, REPEAT, REPEAT_FIELDS, SCENARIO_FIELDS, TOP_LEVEL};
 use super::step::parse_step;
-use super::table::{Fields, LineIndex, Result, Source, type_name};
+use super::table::{Errors, Fields, LineIndex, Result, Source, type_name};
 use super::walk::{Limits, Refusal};
 
 /// Parse scenario `id` from `text`. Messages name the file as `origin` says
@@ -54,35 +54,52 @@ fn parse_within(
         // say that it is the TOML itself, not the scenario, that is wrong.
         let span = e.span().unwrap_or(0..0);
         src.error(span, format!("invalid TOML: {}", e.message()))
+            .note("help: fix the TOML syntax here first: nothing after it can be checked until it parses")
     })?;
     let root = Fields::new(src, doc.get_ref(), 0..0, "the file");
-    root.deny_unknown(
+    // Past a TOML syntax error every mistake is collected, not only the first.
+    let mut errors = Errors::default();
+    errors.take(root.deny_unknown(
         TOP_LEVEL,
         |key| format!("unknown table `{key}`"),
         [format!(
             "a scenario has: {}",
             ["[scenario]", "[file]", "[[step]]"].join(", ")
         )],
-    )?;
-    let scenario = table(&root, "scenario")?.ok_or_else(|| {
-        ScenarioError::from(src.error(0..0, "missing [scenario] table").note(
-            "help: start the file with [scenario], then title = \"...\" and summary = \"...\"",
-        ))
-    })?;
-    let meta = parse_meta(&scenario)?;
-    let file = match table(&root, "file")? {
-        Some(f) => parse_file_setup(&f)?,
-        None => FileSetup {
+    ));
+    let scenario = errors.take(table(&root, "scenario")).flatten();
+    let meta = if let Some(scenario) = &scenario {
+        parse_meta(scenario, &mut errors)
+    } else {
+        if root.get("scenario").is_none() {
+            errors.push(src.error(0..0, "missing [scenario] table").note(
+                "help: start the file with [scenario], then title = \"...\" and summary = \"...\"",
+            ));
+        }
+        None
+    };
+    let file = match errors.take(table(&root, "file")) {
+        Some(Some(f)) => parse_file_setup(&f, &mut errors),
+        Some(None) => Some(FileSetup {
             size: 0,
             cached: true,
-        },
+        }),
+        None => None,
     };
-    let values = step_values(&root, &scenario.header)?;
-    let steps = values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| parse_step(src, v, i + 1))
-        .collect::<Result<Vec<_>>>()?;
+    let scenario_header = scenario.as_ref().map_or(0..0, |s| s.header.clone());
+    let values = errors
+        .take(step_values(&root, &scenario_header))
+        .unwrap_or_default();
+    let mut expanded = Expanded::default();
+    expand(src, values, 1, &mut expanded, &mut errors);
+    let Expanded { steps, from } = expanded;
+    errors.finish()?;
+    // Every `None` above pushed its error, and there were none.
+    let (Some(meta), Some(file), Some(steps)) =
+        (meta, file, steps.into_iter().collect::<Option<Vec<_>>>())
+    else {
+        unreachable!("a part of the scenario is missing without an error");
+    };
     let file_span = root
         .get("file")
         .and_then(|f| match f.get_ref() {
@@ -91,17 +108,161 @@ fn parse_within(
         })
         .unwrap_or(0..0);
     let refused = |r: Refusal| -> ScenarioError {
-        let span = match r.step() {
-            Some(i) => values[i - 1].span(),
-            None => file_span.clone(),
+        let (span, round) = match r.step().and_then(|i| from.get(i - 1)) {
+            Some((span, round)) => (span.clone(), round.as_ref()),
+            None => (file_span.clone(), None),
         };
-        src.error(span, r.to_string()).notes(r.help()).into()
+        let round = round.map(|r| {
+            format!(
+                "note: in round {} of {} of the `repeat` at line {}",
+                r.n,
+                r.times,
+                src.line_of(r.at)
+            )
+        });
+        src.error(span, r.to_string())
+            .notes(round)
+            .notes(r.help())
+            .into()
     };
     let plan = Plan::new(id, origin, meta, file, steps).map_err(refused)?;
     if let Some(limits) = limits {
         plan.check_limits(limits).map_err(refused)?;
     }
     Ok(plan)
+}
+
+/// The steps of a file with every `repeat` written out, each with the
+/// table it came from (where a refusal of it points).
+#[derive(Default)]
+struct Expanded {
+    steps: Vec<Option<Step>>,
+    from: Vec<(Range<usize>, Option<Round>)>,
+}
+
+/// Which copy of a repeated group a step is (the outermost `repeat`).
+#[derive(Clone, Copy)]
+struct Round {
+    n: u64,
+    times: u64,
+    /// Byte offset of the `repeat` step.
+    at: usize,
+}
+
+/// Parse `values` onto the end of `out`, expanding `repeat` groups: each
+/// step of a group is parsed (and its mistakes reported) once, then copied
+/// `times` times, so the engine only ever sees plain steps and step `i` of
+/// the plan is the `i`th step that runs. Numbers in messages are those of
+/// the plan (the first copy's): the first of `values` is step `first`.
+fn expand(
+    src: Source<'_>,
+    values: &[Spanned<DeValue<'_>>],
+    first: usize,
+    out: &mut Expanded,
+    errors: &mut Errors,
+) {
+    for value in values {
+        let repeat = match value.get_ref() {
+            DeValue::Table(t) => t
+                .get("op")
+                .is_some_and(|op| matches!(op.get_ref(), DeValue::String(s) if s == REPEAT))
+                .then_some(t),
+            _ => None,
+        };
+        let Some(table) = repeat else {
+            let step = parse_step(src, value, first + out.steps.len(), errors);
+            out.steps.push(step);
+            out.from.push((value.span(), None));
+            continue;
+        };
+        let f = Fields::new(src, table, value.span(), "`repeat`");
+        errors.take(f.deny_unknown(
+            REPEAT_FIELDS,
+            |key| format!("unknown field `{key}` in a `repeat` step"),
+            ["`repeat` takes: times, steps (each step's fields go inside `steps`)".to_owned()],
+        ));
+        let times = match errors.take(f.count("times")) {
+            Some(Some((0, span))) => {
+                errors.push(
+                    src.error(span, "`times` must be at least 1")
+                        .note("help: to leave the group out, delete the `repeat` step"),
+                );
+                None
+            }
+            Some(Some((n, span))) => Some((n, span)),
+            Some(None) => {
+                errors.push(f.missing("times", "times = 3 runs the group three times"));
+                None
+            }
+            None => None,
+        };
+        let Some(inner) = errors.take(group(&f)) else {
+            continue;
+        };
+        let base = first + out.steps.len() - 1;
+        let mut group_out = Expanded::default();
+        expand(src, inner, base + 1, &mut group_out, errors);
+        let Some((times, times_span)) = times else {
+            continue;
+        };
+        let total = u64::try_from(group_out.steps.len())
+            .unwrap_or(u64::MAX)
+            .saturating_mul(times)
+            .saturating_add(base as u64);
+        if total > MAX_STEPS as u64 {
+            errors.push(
+                src.error(
+                    times_span,
+                    format!("this `repeat` makes {total} steps, over the limit of {MAX_STEPS}"),
+                )
+                .note("help: repeat fewer times, or with fewer steps"),
+            );
+            // A plan that large is not built, even to look for other mistakes.
+            return;
+        }
+        for round in 1..=times {
+            let outer = Round {
+                n: round,
+                times,
+                at: value.span().start,
+            };
+            out.steps.extend(group_out.steps.iter().cloned());
+            out.from.extend(
+                group_out
+                    .from
+                    .iter()
+                    .map(|(span, _)| (span.clone(), Some(outer))),
+            );
+        }
+    }
+}
+
+/// The `steps` of a `repeat`: an array of step tables, not empty.
+fn group<'a, 'i>(f: &Fields<'a, 'i>) -> Result<&'a [Spanned<DeValue<'i>>]> {
+    let hint = "steps = [{ op = \"write\", bytes = 100, chunk = 100 }, { op = \"fsync\" }], \
+                or a [[step.steps]] table for each";
+    let Some(value) = f.get("steps") else {
+        return Err(f.missing("steps", hint));
+    };
+    match value.get_ref() {
+        DeValue::Array(items) if !items.is_empty() => Ok(&items[..]),
+        DeValue::Array(_) => Err(f
+            .src
+            .error(value.span(), "`steps` of a `repeat` is empty")
+            .note(format!("help: {hint}"))
+            .into()),
+        other => Err(f
+            .src
+            .error(
+                value.span(),
+                format!(
+                    "`steps` must be an array of steps, found {}",
+                    type_name(other)
+                ),
+            )
+            .note(format!("help: {hint}"))
+            .into()),
+    }
 }
 
 /// Read and parse a scenario file; its id is the file stem.
@@ -162,37 +323,43 @@ fn table<'a, 'i>(root: &Fields<'a, 'i>, key: &str) -> Result<Option<Fields<'a, '
     }
 }
 
-fn parse_meta(f: &Fields<'_, '_>) -> Result<Meta> {
-    f.deny_unknown(
+fn parse_meta(f: &Fields<'_, '_>, errors: &mut Errors) -> Option<Meta> {
+    errors.take(f.deny_unknown(
         SCENARIO_FIELDS,
         |key| format!("unknown field `{key}` in [scenario]"),
         [format!("[scenario] fields: {}", SCENARIO_FIELDS.join(", "))],
-    )?;
-    Ok(Meta {
-        title: prose(
-            f,
-            "title",
-            "a scenario needs a title, e.g. title = \"Unbuffered writes\"",
-        )?,
-        summary: prose(
-            f,
-            "summary",
-            "a scenario needs a one-sentence summary of its lesson",
-        )?,
-        tags: f
-            .strings("tags")?
+    ));
+    let title = errors.take(prose(
+        f,
+        "title",
+        "a scenario needs a title, e.g. title = \"Unbuffered writes\"",
+    ));
+    let summary = errors.take(prose(
+        f,
+        "summary",
+        "a scenario needs a one-sentence summary of its lesson",
+    ));
+    let tags = errors.take(f.strings("tags"));
+    let java = errors.take(f.string("java"));
+    let lesson = errors.take(match f.count("lesson") {
+        Err(e) => Err(e),
+        Ok(None) => Ok(None),
+        Ok(Some((n, span))) => u32::try_from(n).map(Some).map_err(|_| {
+            f.src
+                .error(span, "`lesson` is too large for a teaching order")
+                .into()
+        }),
+    });
+    Some(Meta {
+        title: title?,
+        summary: summary?,
+        tags: tags?
             .unwrap_or_default()
             .into_iter()
             .map(|(s, _)| s)
             .collect(),
-        java: f.string("java")?.map(|(s, _)| s),
-        lesson: match f.count("lesson")? {
-            None => None,
-            Some((n, span)) => Some(u32::try_from(n).map_err(|_| {
-                f.src
-                    .error(span, "`lesson` is too large for a teaching order")
-            })?),
-        },
+        java: java?.map(|(s, _)| s),
+        lesson: lesson?,
     })
 }
 
@@ -216,15 +383,17 @@ fn prose(f: &Fields<'_, '_>, key: &str, hint: &str) -> Result<Text> {
     Ok(Text { en, zh })
 }
 
-fn parse_file_setup(f: &Fields<'_, '_>) -> Result<FileSetup> {
-    f.deny_unknown(
+fn parse_file_setup(f: &Fields<'_, '_>, errors: &mut Errors) -> Option<FileSetup> {
+    errors.take(f.deny_unknown(
         FILE_FIELDS,
         |key| format!("unknown field `{key}` in [file]"),
         [format!("[file] fields: {}", FILE_FIELDS.join(", "))],
-    )?;
-    Ok(FileSetup {
-        size: f.size("size")?.map_or(0, |(n, _)| n),
-        cached: f.boolean("cached", true)?,
+    ));
+    let size = errors.take(f.size("size"));
+    let cached = errors.take(f.boolean("cached", true));
+    Some(FileSetup {
+        size: size?.map_or(0, |(n, _)| n),
+        cached: cached?,
     })
 }
 
@@ -235,13 +404,13 @@ fn step_values<'a, 'i>(
 ) -> Result<&'a [Spanned<DeValue<'i>>]> {
     let src = root.src;
     let Some(value) = root.get("step") else {
-        return Err(src
+        let d = src
             .error(
                 scenario_header.clone(),
                 "no steps: a scenario needs at least one [[step]]",
             )
-            .note("help: add [[step]] with op = \"...\" (see docs/scenarios.md)")
-            .into());
+            .note("help: add [[step]] with op = \"...\" (see docs/scenarios.md)");
+        return Err(if root.misspelled("step") { d.echo() } else { d }.into());
     };
     match value.get_ref() {
         DeValue::Array(items) if items.is_empty() => Err(src

@@ -25,6 +25,16 @@ pub const TOP_LEVEL: &[&str] = &["scenario", "file", "step"];
 /// Fields every `[[step]]` may have, whatever its op.
 pub const STEP_FIELDS: &[&str] = &["op", "say", "say_zh", "ask", "ask_zh", "calls", "expect"];
 
+/// The op name of a group of steps repeated (`op = "repeat"`): not an op
+/// the engine runs, the parser expands it into copies of its steps.
+pub const REPEAT: &str = "repeat";
+
+/// Fields of a `repeat` step.
+pub const REPEAT_FIELDS: &[&str] = &["op", "times", "steps"];
+
+/// The most steps a plan may have once every `repeat` is expanded.
+pub const MAX_STEPS: usize = 100_000;
+
 /// Flags `reopen` accepts, as written in `flags = [...]`.
 pub const OPEN_FLAGS: &[&str] = <super::ops::OpenFlag as strum::VariantNames>::VARIANTS;
 

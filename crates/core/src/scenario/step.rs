@@ -4,48 +4,56 @@
 use std::ops::Range;
 
 use toml::Spanned;
-use toml::de::DeValue;
+use toml::de::{DeString, DeValue};
 
 use super::error::did_you_mean;
 use super::expect::{Expectation, Key};
 use super::ops::{self, args::Args};
 use super::plan::{Step, Text};
 use super::rule::parse_rule;
-use super::schema::{RULE_FORMS, STEP_FIELDS};
-use super::table::{Fields, Result, Source, type_name};
+use super::schema::{REPEAT, RULE_FORMS, STEP_FIELDS};
+use super::table::{Errors, Fields, Result, Source, type_name};
 
 /// Parse step number `index` (1-based) from its table; `header` is the span of
-/// its `[[step]]` line.
+/// its `[[step]]` line. Every mistake found goes to `errors`; `None` when
+/// there was one. Past an unknown or missing op nothing more can be checked
+/// (its parameters are unknown); otherwise each field is checked on its own.
 pub(super) fn parse_step(
     src: Source<'_>,
     value: &Spanned<DeValue<'_>>,
     index: usize,
-) -> Result<Step> {
+    errors: &mut Errors,
+) -> Option<Step> {
     let header = value.span();
     let DeValue::Table(table) = value.get_ref() else {
-        return Err(src
-            .error(
+        errors.push(
+            src.error(
                 header,
                 format!(
                     "step {index} must be a table, found {}",
                     type_name(value.get_ref())
                 ),
             )
-            .note("help: write each step as a [[step]] table")
-            .into());
+            .note("help: write each step as a [[step]] table"),
+        );
+        return None;
     };
     let f = Fields::new(src, table, header.clone(), format!("step {index}"));
     let names: Vec<&str> = ops::names().collect();
-    let (name, name_span) = f.required_string(
+    let (name, name_span) = errors.take(f.required_string(
         "op",
         &format!("add `op = \"...\"`; ops: {}", names.join(", ")),
-    )?;
+    ))?;
     let Some(spec) = ops::spec(&name) else {
-        return Err(src
-            .error(name_span, format!("unknown op `{name}`"))
-            .notes(did_you_mean(&name, names.iter().copied()))
-            .note(format!("ops: {}", names.join(", ")))
-            .into());
+        errors.push(
+            src.error(name_span, format!("unknown op `{name}`"))
+                .notes(did_you_mean(&name, names.iter().copied().chain([REPEAT])))
+                .note(format!(
+                    "ops: {}; and `{REPEAT}` for a group of steps",
+                    names.join(", ")
+                )),
+        );
+        return None;
     };
     let params: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
     let allowed: Vec<&str> = params.iter().chain(STEP_FIELDS).copied().collect();
@@ -54,25 +62,33 @@ pub(super) fn parse_step(
     } else {
         format!("`{name}` takes: {}", params.join(", "))
     };
-    f.deny_unknown(
+    errors.take(f.deny_unknown(
         &allowed,
         |key| format!("unknown parameter `{key}` for op `{name}`"),
         [
             takes,
             format!("every step may have: {}", STEP_FIELDS.join(", ")),
         ],
-    )?;
+    ));
     let f = f.named(format!("step {index} (`{name}`)"));
-    let step = Step {
-        op: (spec.parse)(&Args::new(&f))?,
-        say: text(&f, "say")?,
-        ask: text(&f, "ask")?,
-        calls: f.string("calls")?.map(|(s, _)| s),
-        expect: expectations(&f)?,
+    let op = errors.take((spec.parse)(&Args::new(&f)));
+    let say = errors.take(text(&f, "say"));
+    let ask = errors.take(text(&f, "ask"));
+    let calls = errors.take(f.string("calls"));
+    let expect = expectations(&f, errors);
+    Some(Step {
+        op: op?,
+        say: say?,
+        ask: ask?,
+        calls: calls?.map(|(s, _)| s),
+        expect: expect?,
         line: src.line_of(header.start),
-    };
-    program_keys_only_on_programs(&f, &step)?;
-    Ok(step)
+    })
+    .filter(|step| {
+        errors
+            .take(program_keys_only_on_programs(&f, step))
+            .is_some()
+    })
 }
 
 /// The `file_*_calls` family counts a traced program's calls: on any other
@@ -120,72 +136,90 @@ fn text(f: &Fields<'_, '_>, key: &str) -> Result<Option<Text>> {
     }
 }
 
-fn expectations(f: &Fields<'_, '_>) -> Result<Vec<Expectation>> {
+/// The `expect` table, each key checked on its own.
+fn expectations(f: &Fields<'_, '_>, errors: &mut Errors) -> Option<Vec<Expectation>> {
     let Some(value) = f.get("expect") else {
-        return Ok(Vec::new());
+        return Some(Vec::new());
     };
     let DeValue::Table(table) = value.get_ref() else {
-        return Err(f
-            .src
-            .error(
-                value.span(),
-                format!(
-                    "`expect` must be a table, found {}",
-                    type_name(value.get_ref())
-                ),
-            )
-            .note("help: expect = { syscalls = \"== 10\", wchar = \">= 1MiB\" }")
-            .into());
+        errors.push(
+            f.src
+                .error(
+                    value.span(),
+                    format!(
+                        "`expect` must be a table, found {}",
+                        type_name(value.get_ref())
+                    ),
+                )
+                .note("help: expect = { syscalls = \"== 10\", wchar = \">= 1MiB\" }"),
+        );
+        return None;
     };
     let keys: Vec<&str> = Key::ALL.iter().map(|k| k.as_str()).collect();
     let inner = Fields::new(f.src, table, value.span(), "expect");
     let mut out = Vec::new();
+    let mut ok = true;
     for (name, rule) in inner.entries() {
-        let name_text: &str = name.get_ref();
-        let Some(key) = Key::parse(name_text) else {
-            return Err(f
-                .src
-                .error(name.span(), format!("unknown expect key `{name_text}`"))
-                .notes(did_you_mean(name_text, keys.iter().copied()))
-                .note(format!("keys: {}", keys.join(", ")))
-                .into());
-        };
-        let (rule, soft) = match rule.get_ref() {
-            DeValue::Table(t) => soft_form(f, rule, t, name_text)?,
-            _ => (rule, None),
-        };
-        let DeValue::String(rule_text) = rule.get_ref() else {
-            return Err(f
-                .src
-                .error(
-                    rule.span(),
-                    format!(
-                        "the rule for `{name_text}` must be a string, found {}",
-                        type_name(rule.get_ref())
-                    ),
-                )
-                .note(format!("rules: {RULE_FORMS}"))
-                .note(format!(
-                    "help: {name_text} = \"== {}\"",
-                    display_value(rule.get_ref())
-                ))
-                .into());
-        };
-        let parsed = parse_rule(rule_text).map_err(|e| {
-            f.src
-                .error(
-                    inside_string(f.src, rule.span(), rule_text, e.at),
-                    format!("bad rule for `{name_text}`: {}", e.message),
-                )
-                .note(format!("rules: {RULE_FORMS}"))
-        })?;
-        out.push(Expectation {
-            key,
-            rule: parsed,
-            soft,
-        });
+        match expectation(f, &keys, name, rule) {
+            Ok(e) => out.push(e),
+            Err(e) => {
+                ok = false;
+                errors.push(e);
+            }
+        }
     }
-    Ok(out)
+    ok.then_some(out)
+}
+
+fn expectation(
+    f: &Fields<'_, '_>,
+    keys: &[&str],
+    name: &Spanned<DeString<'_>>,
+    rule: &Spanned<DeValue<'_>>,
+) -> Result<Expectation> {
+    let name_text: &str = name.get_ref();
+    let Some(key) = Key::parse(name_text) else {
+        return Err(f
+            .src
+            .error(name.span(), format!("unknown expect key `{name_text}`"))
+            .notes(did_you_mean(name_text, keys.iter().copied()))
+            .note(format!("keys: {}", keys.join(", ")))
+            .into());
+    };
+    let (rule, soft) = match rule.get_ref() {
+        DeValue::Table(t) => soft_form(f, rule, t, name_text)?,
+        _ => (rule, None),
+    };
+    let DeValue::String(rule_text) = rule.get_ref() else {
+        return Err(f
+            .src
+            .error(
+                rule.span(),
+                format!(
+                    "the rule for `{name_text}` must be a string, found {}",
+                    type_name(rule.get_ref())
+                ),
+            )
+            .note(format!("rules: {RULE_FORMS}"))
+            .note(format!(
+                "help: {name_text} = \"== {}\"",
+                display_value(rule.get_ref())
+            ))
+            .into());
+    };
+    let parsed = parse_rule(rule_text).map_err(|e| {
+        f.src
+            .error(
+                inside_string(f.src, rule.span(), rule_text, e.at),
+                format!("bad rule for `{name_text}`: {}", e.message),
+            )
+            .note(format!("rules: {RULE_FORMS}"))
+    })?;
+    Ok(Expectation {
+        key,
+        rule: parsed,
+        soft,
+    })
 }
 
 /// The machine-dependent form `{ rule = "...", soft = "why", soft_zh = "..." }`:

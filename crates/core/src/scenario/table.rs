@@ -5,13 +5,13 @@
 //! what is valid *there* (the parameters of this op, the keys of `expect`),
 //! which serde's generic "unknown field" cannot do.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ops::Range;
 
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use super::error::{Diagnostic, ScenarioError, did_you_mean};
+use super::error::{Diagnostic, ScenarioError, close_names, did_you_mean};
 use crate::size::{SizeError, parse_size};
 
 pub(super) type Result<T> = std::result::Result<T, ScenarioError>;
@@ -76,6 +76,43 @@ impl LineIndex {
     }
 }
 
+/// The mistakes found so far in one file. Parsing goes on past each one it
+/// can step over (a field, a step, an expectation), so `iotour check`
+/// reports them all, as rustc does; only a TOML syntax error stops it.
+#[derive(Default)]
+pub(super) struct Errors(Vec<Diagnostic>);
+
+impl Errors {
+    /// The value, or `None` with its error kept.
+    pub fn take<T>(&mut self, r: Result<T>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.push(e);
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, e: impl Into<ScenarioError>) {
+        match e.into() {
+            ScenarioError::Invalid(d) if d.is_echo() => {}
+            ScenarioError::Invalid(d) => self.0.push(*d),
+            ScenarioError::Several(all) => self.0.extend(all.into_iter().filter(|d| !d.is_echo())),
+            // Reading and naming are not parsing: nothing here makes them,
+            // but keep the message rather than lose it.
+            other => self
+                .0
+                .push(Diagnostic::new("", "", 0..0, other.to_string())),
+        }
+    }
+
+    /// `Ok(())` when nothing was found, else every mistake, sorted by place.
+    pub fn finish(self) -> Result<()> {
+        ScenarioError::from_all(self.0).map_or(Ok(()), Err)
+    }
+}
+
 /// A value and where it was written.
 pub(super) type At<T> = (T, Range<usize>);
 
@@ -86,6 +123,9 @@ pub(super) struct Fields<'a, 'i> {
     table: &'a DeTable<'i>,
     pub header: Range<usize>,
     pub what: String,
+    /// Allowed keys that an unknown key was taken for (`sumary` → `summary`):
+    /// their absence is not reported again.
+    misspelled: RefCell<Vec<String>>,
 }
 
 impl<'a, 'i> Fields<'a, 'i> {
@@ -100,7 +140,13 @@ impl<'a, 'i> Fields<'a, 'i> {
             table,
             header,
             what: what.into(),
+            misspelled: RefCell::new(Vec::new()),
         }
+    }
+
+    /// Whether an unknown key of this table was taken for `key`.
+    pub fn misspelled(&self, key: &str) -> bool {
+        self.misspelled.borrow().iter().any(|k| k == key)
     }
 
     /// The same table under another name in messages.
@@ -122,7 +168,7 @@ impl<'a, 'i> Fields<'a, 'i> {
         self.table.get(key)
     }
 
-    /// Refuse the first key (in source order) not in `allowed`. `message`
+    /// Refuse every key (in source order) not in `allowed`. `message`
     /// words the complaint; `notes` say what is valid.
     pub fn deny_unknown(
         &self,
@@ -130,21 +176,25 @@ impl<'a, 'i> Fields<'a, 'i> {
         message: impl Fn(&str) -> String,
         notes: impl IntoIterator<Item = String>,
     ) -> Result<()> {
-        let Some((key, _)) = self
-            .entries()
-            .into_iter()
-            .find(|(k, _)| !allowed.contains(&k.get_ref().as_ref()))
-        else {
-            return Ok(());
-        };
-        let name = key.get_ref().as_ref();
-        let help = did_you_mean(name, allowed.iter().copied());
-        Err(self
-            .src
-            .error(key.span(), message(name))
-            .notes(help)
-            .notes(notes)
-            .into())
+        let notes: Vec<String> = notes.into_iter().collect();
+        let mut errors = Errors::default();
+        for (key, _) in self.entries() {
+            let name = key.get_ref().as_ref();
+            if allowed.contains(&name) {
+                continue;
+            }
+            if let Some(meant) = close_names(name, allowed.iter().copied()).first() {
+                self.misspelled.borrow_mut().push((*meant).to_owned());
+            }
+            let help = did_you_mean(name, allowed.iter().copied());
+            errors.push(
+                self.src
+                    .error(key.span(), message(name))
+                    .notes(help)
+                    .notes(notes.iter().cloned()),
+            );
+        }
+        errors.finish()
     }
 
     /// "missing `key` in [scenario]", pointing at the table's header.
@@ -156,10 +206,20 @@ impl<'a, 'i> Fields<'a, 'i> {
         if !hint.is_empty() {
             d = d.note(format!("help: {hint}"));
         }
+        if self.misspelled(key) {
+            d = d.echo();
+        }
         d.into()
     }
 
-    fn wrong_type(&self, key: &str, value: &Spanned<DeValue<'_>>, wanted: &str) -> ScenarioError {
+    /// "`key` must be WANTED, found …", with how to write it (`example`).
+    fn wrong_type(
+        &self,
+        key: &str,
+        value: &Spanned<DeValue<'_>>,
+        wanted: &str,
+        example: &str,
+    ) -> ScenarioError {
         self.src
             .error(
                 value.span(),
@@ -168,6 +228,7 @@ impl<'a, 'i> Fields<'a, 'i> {
                     type_name(value.get_ref())
                 ),
             )
+            .note(format!("help: write it as `{key} = {example}`"))
             .into()
     }
 
@@ -176,7 +237,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             None => Ok(None),
             Some(v) => match v.get_ref() {
                 DeValue::String(s) => Ok(Some((s.to_string(), v.span()))),
-                _ => Err(self.wrong_type(key, v, "a string")),
+                _ => Err(self.wrong_type(key, v, "a string", "\"...\"")),
             },
         }
     }
@@ -190,7 +251,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             None => Ok(default),
             Some(v) => match v.get_ref() {
                 DeValue::Boolean(b) => Ok(*b),
-                _ => Err(self.wrong_type(key, v, "true or false")),
+                _ => Err(self.wrong_type(key, v, "true or false", "true")),
             },
         }
     }
@@ -201,7 +262,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             return Ok(None);
         };
         let DeValue::Integer(i) = v.get_ref() else {
-            return Err(self.wrong_type(key, v, "a whole number"));
+            return Err(self.wrong_type(key, v, "a whole number", "3"));
         };
         if i.as_str().starts_with('-') {
             return Err(self
@@ -241,7 +302,9 @@ impl<'a, 'i> Fields<'a, 'i> {
                     ))
                     .into());
             }
-            _ => return Err(self.wrong_type(key, v, "a size (4096 or \"64MiB\")")),
+            _ => {
+                return Err(self.wrong_type(key, v, "a size (4096 or \"64MiB\")", "\"64MiB\""));
+            }
         };
         parsed.map(|n| Some((n, v.span()))).map_err(|e| {
             self.src
@@ -255,7 +318,7 @@ impl<'a, 'i> Fields<'a, 'i> {
             return Ok(None);
         };
         let DeValue::Array(items) = v.get_ref() else {
-            return Err(self.wrong_type(key, v, "an array of strings"));
+            return Err(self.wrong_type(key, v, "an array of strings", "[\"a\", \"b\"]"));
         };
         items
             .iter()

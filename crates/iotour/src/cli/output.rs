@@ -82,6 +82,13 @@ impl Output {
         self.raw(b"\x1b[H\x1b[2J")
     }
 
+    /// Print text we generated from our own definitions (shell completions,
+    /// the man page), byte for byte: it holds nothing from a file, and a tab
+    /// in a completion script must stay a tab.
+    pub fn generated(&self, bytes: &[u8]) -> Result<(), OutputError> {
+        self.raw(bytes)
+    }
+
     fn raw(&self, bytes: &[u8]) -> Result<(), OutputError> {
         let mut lock = self.out.lock();
         lock.write_all(bytes)?;

@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use clap::Args;
 
 use super::Global;
@@ -31,6 +32,12 @@ pub struct ReplayArgs {
     /// With --headless: print the recorded report(s) as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Write the run view as an asciinema v2 recording instead of showing it.
+    #[arg(long, value_name = "OUT.cast")]
+    pub cast: Option<PathBuf>,
+    /// The terminal size of --cast, WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH", default_value = "120x40", requires = "cast")]
+    pub size: crate::asciicast::Size,
     #[command(flatten)]
     pub tui: TuiFlags,
 }
@@ -41,6 +48,12 @@ pub fn run(global: &Global, args: &ReplayArgs) -> anyhow::Result<Exit> {
     #[cfg(target_os = "linux")]
     if rec.header.trace.is_some() {
         return trace(rec, args, lang);
+    }
+    if let Some(path) = &args.cast {
+        let text = crate::asciicast::render(&rec, args.size, lang, args.tui.speed)?;
+        std::fs::write(path, text).with_context(|| format!("{}", path.display()))?;
+        super::output::err_line(&format!("wrote {}", path.display()));
+        return Ok(Exit::Status(exit::SUCCESS));
     }
     let plans = rec.plans()?;
     if !args.headless && !args.json && std::io::stdout().is_terminal() {

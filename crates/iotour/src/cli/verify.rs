@@ -1,5 +1,6 @@
 //! `iotour verify [SCENARIO...]`: run scenarios headless (all built-ins when
-//! none is named) and print one verdict line each:
+//! none is named, in teaching order: lesson 1 first, as `iotour list` shows
+//! them) and print one verdict line each:
 //! - `PASS id (n steps, m checks)`: every expectation was measured and held;
 //! - `FAIL id: step 3 dirty pages of the file: 12, expected at least 256`:
 //!   one did not hold (or a step failed), in words and units;
@@ -26,15 +27,17 @@ use super::output::Output;
 use super::run::{Outcome, engine_config, run_headless};
 use crate::exit::{self, Exit};
 use crate::figures;
+use crate::handout::Outcome as Judged;
 use crate::sanitize::safe;
 use iotour_core::outcome::RunOutcome;
 use iotour_core::scenario::Catalog;
 use iotour_core::scenario::Lang;
-use iotour_core::scenario::catalog::builtin_ids;
+use iotour_core::scenario::catalog::builtin_ids_in_teaching_order;
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Scenario ids or .toml paths (default: every built-in).
+    /// Scenario ids or .toml paths, run in the order given (default: every
+    /// built-in, in teaching order).
     pub scenarios: Vec<String>,
     /// Count an expectation whose value could not be measured, and a
     /// skipped scenario, as failed.
@@ -53,28 +56,15 @@ pub enum Verdict {
     Skip,
 }
 
-/// The verdict of one report: failures first, then skips, then unknowns.
+/// The verdict of one report: failures first, then skips, then unknowns
+/// (the handout's judgement, [`crate::handout::Outcome`], so the two agree).
 pub fn judge(report: &RunOutcome) -> Verdict {
-    let failed = report
-        .steps
-        .iter()
-        .any(|s| s.error.is_some() || s.expect.iter().any(|x| !x.passes() && x.actual.is_some()));
-    if failed || (!report.ok && !has_unknown(report)) {
-        Verdict::Fail
-    } else if report.skipped().is_some() {
-        Verdict::Skip
-    } else if has_unknown(report) {
-        Verdict::Unknown
-    } else {
-        Verdict::Pass
+    match Judged::of(Some(report), Lang::En) {
+        Judged::Held(_) => Verdict::Pass,
+        Judged::Skipped(_) => Verdict::Skip,
+        Judged::Unknown { .. } => Verdict::Unknown,
+        Judged::Failed(_) | Judged::Unfinished => Verdict::Fail,
     }
-}
-
-fn has_unknown(report: &RunOutcome) -> bool {
-    report
-        .steps
-        .iter()
-        .any(|s| s.expect.iter().any(|x| x.actual.is_none() && !x.soft))
 }
 
 /// "PASS id (N steps, M checks)", naming the soft claims not seen this time.
@@ -188,7 +178,7 @@ pub fn verdict(report: &RunOutcome) -> String {
 pub fn run(global: &Global, args: &VerifyArgs) -> anyhow::Result<Exit> {
     let catalog = Catalog::load(&global.scenario_dirs);
     let names: Vec<String> = if args.scenarios.is_empty() {
-        builtin_ids().map(str::to_string).collect()
+        builtin_ids_in_teaching_order()
     } else {
         args.scenarios.clone()
     };
