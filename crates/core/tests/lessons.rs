@@ -26,6 +26,7 @@ const LIBRARY: &[(u32, &str)] = &[
     (16, "sendfile-zero-copy"),
     (17, "rocketmq-flush"),
     (18, "redis-aof-policies"),
+    (19, "uncached-buffered-io"),
 ];
 
 /// Scenarios are kept small enough to run in seconds on a laptop.
