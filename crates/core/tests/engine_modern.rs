@@ -7,7 +7,9 @@ use crate::support::engine as common;
 use common::*;
 use iotour_core::outcome::Skip;
 use iotour_core::probe::Disabled;
-use iotour_core::scenario::{Op, Pattern, Pwrite, Read, Rwf, RwfFlag, Write, nonzero};
+use iotour_core::scenario::{
+    Advice, Madvise, Op, Pattern, Pwrite, Read, Rwf, RwfFlag, Write, nonzero,
+};
 
 const MIB: u64 = 1 << 20;
 
@@ -164,5 +166,98 @@ fn a_feature_switched_off_skips_the_step_and_ends_the_run_without_failing() {
     assert_eq!(
         s.measured.wchar, None,
         "a step that never ran measured nothing"
+    );
+}
+
+fn madvise(advice: Advice) -> Op {
+    Op::Madvise(Madvise {
+        advice,
+        bytes: None,
+    })
+}
+
+#[test]
+fn populate_read_of_a_cold_mapping_leaves_nothing_to_fault() {
+    let r = run(
+        file(8 * MIB)
+            .cold()
+            .then(map_file(8 * MIB))
+            .op(madvise(Advice::PopulateRead))
+            .then(touch(2048))
+            .build(),
+        config(),
+    );
+    assert!(r.ok, "{:?}", r.steps);
+    let populate = &r.steps[1];
+    assert_eq!(populate.measured.syscalls, Some(1));
+    assert!(populate.measured.file_cached_pages.unwrap() >= 2048);
+    if r.environment.sources.io == "procfs" {
+        assert!(populate.measured.read_bytes.unwrap() >= 8 * MIB);
+    }
+    let t = &r.steps[2];
+    assert_eq!(t.measured.minor_faults, Some(0));
+    assert_eq!(t.measured.major_faults, Some(0));
+}
+
+#[test]
+fn populate_write_on_a_shared_mapping_dirties_every_page_without_a_write() {
+    let r = run(
+        file(8 * MIB)
+            .then(map_file(8 * MIB).write(true))
+            .op(madvise(Advice::PopulateWrite))
+            .build(),
+        config(),
+    );
+    assert!(r.ok, "{:?}", r.steps);
+    let s = &r.steps[1];
+    if r.environment.sources.pages == "cachestat" {
+        assert!(s.measured.file_dirty_pages.unwrap() >= 2048);
+    }
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(s.measured.wchar, Some(0));
+    }
+}
+
+#[test]
+fn pageout_evicts_and_willneed_reads_back_and_dontneed_keeps_the_cache() {
+    let r = run(
+        file(4 * MIB)
+            .then(map_file(4 * MIB))
+            .then(touch(1024))
+            .op(madvise(Advice::Pageout))
+            .op(madvise(Advice::Willneed))
+            .then(touch(1024))
+            .op(madvise(Advice::Dontneed))
+            .build(),
+        config(),
+    );
+    assert!(r.ok, "{:?}", r.steps);
+    let cached = |i: usize| r.steps[i].measured.file_cached_pages.unwrap();
+    // PAGEOUT reclaims the pages our page tables map.
+    assert!(cached(2) <= 1024 / 8, "{}", cached(2));
+    // WILLNEED reads them back in.
+    assert!(cached(3) >= 1024 * 7 / 8, "{}", cached(3));
+    // DONTNEED drops our page tables only: the pages stay cached.
+    assert!(cached(5) >= 1024 * 7 / 8, "{}", cached(5));
+}
+
+#[test]
+fn populate_switched_off_skips_naming_5_14() {
+    let mut c = config();
+    c.disabled = Disabled::parse("populate").unwrap();
+    let r = run(
+        file(MIB)
+            .then(map_file(MIB))
+            .op(madvise(Advice::PopulateRead))
+            .build(),
+        c,
+    );
+    assert!(r.ok);
+    let (i, why) = r.skipped().expect("skipped");
+    assert_eq!(i, 2);
+    assert!(
+        why.to_string()
+            .starts_with("MADV_POPULATE_READ came with Linux 5.14"),
+        "{why}"
     );
 }

@@ -27,6 +27,7 @@ const LIBRARY: &[(u32, &str)] = &[
     (17, "rocketmq-flush"),
     (18, "redis-aof-policies"),
     (19, "uncached-buffered-io"),
+    (20, "madvise-populate"),
 ];
 
 /// Scenarios are kept small enough to run in seconds on a laptop.

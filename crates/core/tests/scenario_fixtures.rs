@@ -12,9 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use iotour_core::scenario::{
-    AnonMmap, BufferedWrite, Extent, Key, Malloc, Mmap, Msync, Munmap, Op, OpenFlags, Pattern,
-    Plan, Pwrite, Read, Reopen, Rule, Rwf, SendToSocket, Sleep, SyncFileRange, Target, Touch, Via,
-    WaitWriteback, Write, nonzero, ops, parse_file,
+    Advice, AnonMmap, BufferedWrite, Extent, Key, Madvise, Malloc, Mmap, Msync, Munmap, Op,
+    OpenFlags, Pattern, Plan, Pwrite, Read, Reopen, Rule, Rwf, RwfFlag, SendToSocket, Sleep,
+    SyncFileRange, Target, Touch, Via, WaitWriteback, Write, nonzero, ops, parse_file,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -192,7 +192,7 @@ fn every_op_fixture_reads_each_parameter() {
             Op::Write(Write {
                 bytes: nonzero(1 << 20),
                 chunk: nonzero(100),
-                rwf: Rwf::NONE,
+                rwf: Rwf::of(&[RwfFlag::Append, RwfFlag::Dontcache]),
             }),
             Op::BufferedWrite(BufferedWrite {
                 bytes: nonzero(1 << 20),
@@ -238,6 +238,10 @@ fn every_op_fixture_reads_each_parameter() {
                 target: Target::File
             }),
             Op::Msync(Msync { asynchronous: true }),
+            Op::Madvise(Madvise {
+                advice: Advice::PopulateWrite,
+                bytes: Some(nonzero(4 << 20)),
+            }),
             Op::Munmap(Munmap {
                 target: Target::File
             }),

@@ -17,6 +17,7 @@ use crate::scenario::{Op, OpenFlags, Rwf};
 use super::Shared;
 
 pub mod anon;
+pub mod madvise;
 pub mod misc;
 pub mod mmap;
 pub mod read;
@@ -322,6 +323,7 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
         Op::Touch(o) => Box::new(mmap::Touch::new(ctx, o)?),
         Op::Msync(o) => once(mmap::Msync::new(ctx, o.asynchronous)?),
         Op::Munmap(o) => once(mmap::Unmap::new(ctx, o.target)?),
+        Op::Madvise(o) => once(madvise::Madvise::new(ctx, o)?),
         Op::AnonMmap(o) => once(anon::Alloc::new(o.bytes, false)),
         Op::Malloc(o) => once(anon::Alloc::new(o.bytes, true)),
         Op::Send(o) => Box::new(send::Send::new(ctx, o)?),

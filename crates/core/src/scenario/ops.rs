@@ -31,6 +31,7 @@ use crate::model::{DataPath, Work};
 
 mod anon;
 pub(crate) mod args;
+mod madvise;
 mod misc;
 mod mmap;
 mod read;
@@ -43,6 +44,7 @@ mod write;
 mod tests;
 
 pub use anon::{AnonMmap, Malloc};
+pub use madvise::{Advice, Madvise};
 pub use misc::{OpenFlag, OpenFlags, Reopen, Sleep, WaitWriteback};
 pub use mmap::{Extent, Mmap, Msync, Munmap, Target, Touch};
 pub use read::Read;
@@ -71,6 +73,7 @@ pub enum Op {
     Touch(Touch),
     Msync(Msync),
     Munmap(Munmap),
+    Madvise(Madvise),
     AnonMmap(AnonMmap),
     Malloc(Malloc),
     Send(SendToSocket),
@@ -95,6 +98,7 @@ pub static SPECS: &[&Spec] = &[
     &mmap::TOUCH,
     &mmap::MSYNC,
     &mmap::MUNMAP,
+    &madvise::MADVISE,
     &anon::ANON_MMAP,
     &anon::MALLOC,
     &send::SEND,
@@ -130,6 +134,7 @@ impl Op {
             Op::Touch(o) => o,
             Op::Msync(o) => o,
             Op::Munmap(o) => o,
+            Op::Madvise(o) => o,
             Op::AnonMmap(o) => o,
             Op::Malloc(o) => o,
             Op::Send(o) => o,

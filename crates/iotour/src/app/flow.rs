@@ -131,6 +131,7 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::Pwrite(_)
         | Op::Read(_)
         | Op::Mmap(_)
+        | Op::Madvise(_)
         | Op::Msync(_) => vec![UserBuffer, PageCache, Disk],
         Op::Touch(Touch { target, .. }) | Op::Munmap(Munmap { target }) => match target {
             Target::File => vec![UserBuffer, PageCache, Disk],
