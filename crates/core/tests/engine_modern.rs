@@ -5,10 +5,11 @@
 use crate::support::engine as common;
 
 use common::*;
+use iotour_core::model::Place;
 use iotour_core::outcome::Skip;
 use iotour_core::probe::Disabled;
 use iotour_core::scenario::{
-    Advice, Madvise, Op, Pattern, Pwrite, Read, Rwf, RwfFlag, Write, nonzero,
+    Advice, CopyFileRange, Madvise, Op, Pattern, Pwrite, Read, Rwf, RwfFlag, Write, nonzero,
 };
 
 const MIB: u64 = 1 << 20;
@@ -260,4 +261,82 @@ fn populate_switched_off_skips_naming_5_14() {
             .starts_with("MADV_POPULATE_READ came with Linux 5.14"),
         "{why}"
     );
+}
+
+fn copy_range(bytes: u64, reflink: bool) -> Op {
+    Op::CopyFileRange(CopyFileRange {
+        bytes: nonzero(bytes),
+        reflink,
+    })
+}
+
+#[test]
+fn copy_file_range_is_one_call_counted_in_rchar_and_wchar() {
+    let r = run(
+        file(8 * MIB).cold().op(copy_range(8 * MIB, false)).build(),
+        config(),
+    );
+    assert!(r.ok, "{:?}", r.steps);
+    let s = &r.steps[0];
+    if r.environment.sources.syscalls == "tracepoint" {
+        assert_eq!(s.measured.syscalls, Some(1));
+    }
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(s.measured.rchar, Some(8 * MIB));
+        assert_eq!(s.measured.wchar, Some(8 * MIB));
+        // The source was cold: the disk read it into the page cache.
+        assert!(s.measured.read_bytes.unwrap() >= 8 * MIB);
+    }
+    // No user buffer: the one CPU copy is the kernel's, cache to cache.
+    assert!(
+        s.modeled
+            .copies
+            .iter()
+            .all(|c| c.from != Place::UserBuffer && c.to != Place::UserBuffer),
+        "{:?}",
+        s.modeled.copies
+    );
+}
+
+#[test]
+fn reflink_shares_blocks_or_says_why_not() {
+    let r = run(file(MIB).op(copy_range(MIB, true)).build(), config());
+    assert!(r.ok, "{:?}", r.steps);
+    let s = &r.steps[0];
+    assert_eq!(s.measured.syscalls, Some(1));
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(s.measured.wchar, Some(0));
+    }
+    let notes = s.modeled.notes.join(" ");
+    if r.environment.filesystem == "ext4" {
+        assert!(notes.contains("EOPNOTSUPP"), "{notes}");
+    } else {
+        assert!(
+            notes.contains("EOPNOTSUPP") || notes.contains("shares"),
+            "{notes}"
+        );
+    }
+}
+
+#[test]
+fn copying_more_than_the_file_holds_is_refused_by_the_plan() {
+    let meta = iotour_core::scenario::Meta {
+        title: iotour_core::scenario::Text::en("t"),
+        summary: iotour_core::scenario::Text::en("t"),
+        tags: vec![],
+        java: None,
+        lesson: None,
+    };
+    let e = iotour_core::scenario::Plan::new(
+        "t",
+        iotour_core::scenario::Origin::Builtin,
+        meta,
+        iotour_core::scenario::FileSetup {
+            size: 4096,
+            cached: true,
+        },
+        vec![step(copy_range(8192, false))],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("which has 4096 bytes then"), "{e}");
 }

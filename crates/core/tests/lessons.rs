@@ -28,6 +28,7 @@ const LIBRARY: &[(u32, &str)] = &[
     (18, "redis-aof-policies"),
     (19, "uncached-buffered-io"),
     (20, "madvise-populate"),
+    (21, "copy-file-range"),
 ];
 
 /// Scenarios are kept small enough to run in seconds on a laptop.

@@ -12,9 +12,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use iotour_core::scenario::{
-    Advice, AnonMmap, BufferedWrite, Extent, Key, Madvise, Malloc, Mmap, Msync, Munmap, Op,
-    OpenFlags, Pattern, Plan, Pwrite, Read, Reopen, Rule, Rwf, RwfFlag, SendToSocket, Sleep,
-    SyncFileRange, Target, Touch, Via, WaitWriteback, Write, nonzero, ops, parse_file,
+    Advice, AnonMmap, BufferedWrite, CopyFileRange, Extent, Key, Madvise, Malloc, Mmap, Msync,
+    Munmap, Op, OpenFlags, Pattern, Plan, Pwrite, Read, Reopen, Rule, Rwf, RwfFlag, SendToSocket,
+    Sleep, SyncFileRange, Target, Touch, Via, WaitWriteback, Write, nonzero, ops, parse_file,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -264,6 +264,10 @@ fn every_op_fixture_reads_each_parameter() {
                 bytes: nonzero(8 << 20),
                 chunk: nonzero(64 << 10),
                 via: Via::Splice
+            }),
+            Op::CopyFileRange(CopyFileRange {
+                bytes: nonzero(4 << 20),
+                reflink: true,
             }),
             Op::Sleep(Sleep { ms: 250 }),
             Op::WaitWriteback(WaitWriteback { timeout_ms: 30_000 }),

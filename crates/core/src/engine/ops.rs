@@ -17,6 +17,7 @@ use crate::scenario::{Op, OpenFlags, Rwf};
 use super::Shared;
 
 pub mod anon;
+pub mod copy;
 pub mod madvise;
 pub mod misc;
 pub mod mmap;
@@ -327,6 +328,7 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
         Op::AnonMmap(o) => once(anon::Alloc::new(o.bytes, false)),
         Op::Malloc(o) => once(anon::Alloc::new(o.bytes, true)),
         Op::Send(o) => Box::new(send::Send::new(ctx, o)?),
+        Op::CopyFileRange(o) => once(copy::CopyRange::new(ctx, o)?),
         Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
         Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(o.timeout_ms)),
         Op::Note => once(misc::Note),

@@ -31,6 +31,7 @@ use crate::model::{DataPath, Work};
 
 mod anon;
 pub(crate) mod args;
+mod copy;
 mod madvise;
 mod misc;
 mod mmap;
@@ -44,6 +45,7 @@ mod write;
 mod tests;
 
 pub use anon::{AnonMmap, Malloc};
+pub use copy::CopyFileRange;
 pub use madvise::{Advice, Madvise};
 pub use misc::{OpenFlag, OpenFlags, Reopen, Sleep, WaitWriteback};
 pub use mmap::{Extent, Mmap, Msync, Munmap, Target, Touch};
@@ -77,6 +79,7 @@ pub enum Op {
     AnonMmap(AnonMmap),
     Malloc(Malloc),
     Send(SendToSocket),
+    CopyFileRange(CopyFileRange),
     Sleep(Sleep),
     WaitWriteback(WaitWriteback),
     /// Narration only.
@@ -102,6 +105,7 @@ pub static SPECS: &[&Spec] = &[
     &anon::ANON_MMAP,
     &anon::MALLOC,
     &send::SEND,
+    &copy::COPY_FILE_RANGE,
     &misc::SLEEP,
     &misc::WAIT_WRITEBACK,
     &misc::NOTE,
@@ -138,6 +142,7 @@ impl Op {
             Op::AnonMmap(o) => o,
             Op::Malloc(o) => o,
             Op::Send(o) => o,
+            Op::CopyFileRange(o) => o,
             Op::Sleep(o) => o,
             Op::WaitWriteback(o) => o,
             Op::Note => &misc::Note,

@@ -133,6 +133,7 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::Mmap(_)
         | Op::Madvise(_)
         | Op::Msync(_) => vec![UserBuffer, PageCache, Disk],
+        Op::CopyFileRange(_) => vec![PageCache, Disk],
         Op::Touch(Touch { target, .. }) | Op::Munmap(Munmap { target }) => match target {
             Target::File => vec![UserBuffer, PageCache, Disk],
             Target::Anon => vec![UserBuffer],
