@@ -133,7 +133,6 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::Mmap(_)
         | Op::Madvise(_)
         | Op::Msync(_) => vec![UserBuffer, PageCache, Disk],
-        Op::CopyFileRange(_) => vec![PageCache, Disk],
         Op::Touch(Touch { target, .. }) | Op::Munmap(Munmap { target }) => match target {
             Target::File => vec![UserBuffer, PageCache, Disk],
             Target::Anon => vec![UserBuffer],
@@ -143,6 +142,7 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::SyncFileRange(_)
         | Op::DropCache
         | Op::WaitWriteback(_)
+        | Op::CopyFileRange(_)
         | Op::Reopen(_) => vec![PageCache, Disk],
         Op::AnonMmap(_) | Op::Malloc(_) => vec![UserBuffer],
         Op::Send(SendToSocket { via, .. }) => match via {
