@@ -92,6 +92,12 @@ pub struct Readings {
     pub system_dirty_kb: Option<u64>,
     pub system_writeback_kb: Option<u64>,
     pub rss_kb: Option<u64>,
+    /// Context switches (voluntary + involuntary) of the kernel's io_uring
+    /// threads serving the step (io-wq workers, the SQPOLL thread), read
+    /// from their /proc/self/task entries before and after it; `None` for
+    /// steps that start none. Absent from older recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_thread_ctx_switches: Option<u64>,
 }
 
 impl Readings {
@@ -219,6 +225,7 @@ pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
         Key::SystemDirtyKb => m.system_dirty_kb,
         Key::SystemWritebackKb => m.system_writeback_kb,
         Key::RssKb => m.rss_kb,
+        Key::KernelThreadCtxSwitches => m.kernel_thread_ctx_switches,
         Key::ModeSwitches => modeled.mode_switches,
         Key::CpuCopies => modeled.copy_totals(CopyKind::Cpu).map(|t| t.0),
         Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),

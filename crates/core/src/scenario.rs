@@ -28,7 +28,7 @@ pub use expect::{Expectation, Key, Rule};
 pub use ops::{
     Advice, AnonMmap, BufferedWrite, CopyFileRange, Extent, Madvise, Malloc, Mmap, Msync, Munmap,
     Op, OpenFlag, OpenFlags, Pattern, Pwrite, Read, Reopen, Rwf, RwfFlag, SendToSocket, Sleep,
-    SyncFileRange, Target, Touch, Via, WaitWriteback, Write, nonzero,
+    SyncFileRange, Target, Touch, Uring, UringRead, UringWrite, Via, WaitWriteback, Write, nonzero,
 };
 pub use parse::{check_file, check_str, parse_file, parse_str};
 pub use plan::{FileSetup, Lang, Meta, Origin, Plan, Step, Text};

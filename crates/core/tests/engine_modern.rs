@@ -9,7 +9,8 @@ use iotour_core::model::Place;
 use iotour_core::outcome::Skip;
 use iotour_core::probe::Disabled;
 use iotour_core::scenario::{
-    Advice, CopyFileRange, Madvise, Op, Pattern, Pwrite, Read, Rwf, RwfFlag, Write, nonzero,
+    Advice, CopyFileRange, Madvise, Op, Pattern, Pwrite, Read, Rwf, RwfFlag, Uring, UringRead,
+    UringWrite, Write, nonzero,
 };
 
 const MIB: u64 = 1 << 20;
@@ -339,4 +340,122 @@ fn copying_more_than_the_file_holds_is_refused_by_the_plan() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("which has 4096 bytes then"), "{e}");
+}
+
+fn uring(bytes: u64, chunk: u64, offset: u64, depth: u64, sqpoll: bool, fixed: bool) -> Uring {
+    Uring {
+        bytes: nonzero(bytes),
+        chunk: nonzero(chunk),
+        offset,
+        depth: nonzero(depth),
+        sqpoll,
+        fixed,
+    }
+}
+
+#[test]
+fn four_mib_through_io_uring_at_depth_16_takes_at_most_a_dozen_syscalls() {
+    let r = run(
+        file(0)
+            .op(Op::UringWrite(UringWrite(uring(
+                4 * MIB,
+                64 * 1024,
+                0,
+                16,
+                false,
+                false,
+            ))))
+            .op(Op::UringRead(UringRead(uring(
+                4 * MIB,
+                64 * 1024,
+                0,
+                16,
+                false,
+                true,
+            ))))
+            .build(),
+        config(),
+    );
+    if let Some((_, why)) = r.skipped() {
+        assert!(why.to_string().contains("io_uring"), "{why}");
+        return;
+    }
+    assert!(r.ok, "{:?}", r.steps);
+    let (w, rd) = (&r.steps[0], &r.steps[1]);
+    if r.environment.sources.syscalls == "tracepoint" {
+        let n = w.measured.syscalls.unwrap();
+        assert!(n <= 12, "{n} syscalls");
+        assert!(rd.measured.syscalls.unwrap() <= 12);
+    }
+    // 64 requests of 64 KiB, all completed, the bytes in the model.
+    assert!(
+        w.modeled
+            .notes
+            .iter()
+            .any(|n| n.contains("64 submissions, 64 completions")),
+        "{:?}",
+        w.modeled.notes
+    );
+    let cpu = iotour_core::outcome::value_of(
+        iotour_core::scenario::Key::CpuCopyBytes,
+        &w.measured,
+        &w.modeled,
+    );
+    assert_eq!(cpu, Some(4 * MIB));
+    assert!(w.measured.file_cached_pages.unwrap() >= 1024);
+    // The kernel threads were read (io-wq workers may or may not have run).
+    assert!(w.measured.kernel_thread_ctx_switches.is_some());
+    // io_uring's requests are not in /proc's byte counters.
+    if r.environment.sources.io == "procfs" {
+        assert_eq!(w.measured.wchar, Some(0));
+        assert_eq!(rd.measured.rchar, Some(0));
+    }
+}
+
+#[test]
+fn sqpoll_submits_without_syscalls_and_its_thread_is_counted() {
+    let r = run(
+        file(0)
+            .op(Op::UringWrite(UringWrite(uring(
+                MIB, 4096, 0, 16, true, false,
+            ))))
+            .build(),
+        config(),
+    );
+    if r.skipped().is_some() {
+        return;
+    }
+    assert!(r.ok, "{:?}", r.steps);
+    let s = &r.steps[0];
+    if r.environment.sources.syscalls == "tracepoint" {
+        // 16 batches; a syscall only to wake the poller or after a long spin.
+        assert!(
+            s.measured.syscalls.unwrap() <= 8,
+            "{:?}",
+            s.measured.syscalls
+        );
+    }
+    // The SQPOLL thread itself is a task of ours and was running.
+    assert!(s.measured.kernel_thread_ctx_switches.unwrap() >= 1);
+}
+
+#[test]
+fn io_uring_switched_off_skips_naming_5_1() {
+    let mut c = config();
+    c.disabled = Disabled::parse("io_uring").unwrap();
+    let r = run(
+        file(0)
+            .op(Op::UringWrite(UringWrite(uring(
+                MIB, MIB, 0, 1, false, false,
+            ))))
+            .build(),
+        c,
+    );
+    assert!(r.ok);
+    let (i, why) = r.skipped().expect("skipped");
+    assert_eq!(i, 1);
+    assert!(
+        why.to_string().starts_with("io_uring came with Linux 5.1"),
+        "{why}"
+    );
 }

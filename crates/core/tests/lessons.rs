@@ -29,6 +29,7 @@ const LIBRARY: &[(u32, &str)] = &[
     (19, "uncached-buffered-io"),
     (20, "madvise-populate"),
     (21, "copy-file-range"),
+    (22, "io-uring"),
 ];
 
 /// Scenarios are kept small enough to run in seconds on a laptop.

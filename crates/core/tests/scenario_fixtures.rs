@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use iotour_core::scenario::{
     Advice, AnonMmap, BufferedWrite, CopyFileRange, Extent, Key, Madvise, Malloc, Mmap, Msync,
     Munmap, Op, OpenFlags, Pattern, Plan, Pwrite, Read, Reopen, Rule, Rwf, RwfFlag, SendToSocket,
-    Sleep, SyncFileRange, Target, Touch, Via, WaitWriteback, Write, nonzero, ops, parse_file,
+    Sleep, SyncFileRange, Target, Touch, Uring, UringRead, UringWrite, Via, WaitWriteback, Write,
+    nonzero, ops, parse_file,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -269,6 +270,22 @@ fn every_op_fixture_reads_each_parameter() {
                 bytes: nonzero(4 << 20),
                 reflink: true,
             }),
+            Op::UringWrite(UringWrite(Uring {
+                bytes: nonzero(1 << 20),
+                chunk: nonzero(64 << 10),
+                offset: 1 << 20,
+                depth: nonzero(8),
+                sqpoll: true,
+                fixed: true,
+            })),
+            Op::UringRead(UringRead(Uring {
+                bytes: nonzero(1 << 20),
+                chunk: nonzero(4096),
+                offset: 4096,
+                depth: nonzero(32),
+                sqpoll: false,
+                fixed: false,
+            })),
             Op::Sleep(Sleep { ms: 250 }),
             Op::WaitWriteback(WaitWriteback { timeout_ms: 30_000 }),
             Op::Note,

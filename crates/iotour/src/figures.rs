@@ -35,6 +35,7 @@ fn unit(key: Key) -> Unit {
         | Key::DmaCopyBytes => Unit::Bytes,
         Key::SystemDirtyKb | Key::SystemWritebackKb | Key::RssKb => Unit::KiB,
         Key::Syscalls
+        | Key::KernelThreadCtxSwitches
         | Key::VoluntaryCtxSwitches
         | Key::InvoluntaryCtxSwitches
         | Key::MinorFaults
@@ -67,6 +68,7 @@ pub fn name(key: Key, lang: Lang) -> &'static str {
         Key::SystemDirtyKb => k!("figures.system_dirty_kb"),
         Key::SystemWritebackKb => k!("figures.system_writeback_kb"),
         Key::RssKb => k!("figures.rss_kb"),
+        Key::KernelThreadCtxSwitches => k!("figures.kernel_thread_ctx_switches"),
         Key::ModeSwitches => k!("figures.mode_switches"),
         Key::CpuCopies => k!("figures.cpu_copies"),
         Key::DmaCopies => k!("figures.dma_copies"),

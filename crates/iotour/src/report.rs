@@ -94,6 +94,9 @@ pub struct MeasuredReport {
     pub system_dirty_kb: Option<u64>,
     pub system_writeback_kb: Option<u64>,
     pub rss_kb: Option<u64>,
+    /// Context switches of io_uring's kernel threads (absent for other ops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_thread_ctx_switches: Option<u64>,
 }
 
 /// Figures of the op's copy path.
@@ -200,6 +203,7 @@ impl From<&Readings> for MeasuredReport {
             system_dirty_kb: m.system_dirty_kb,
             system_writeback_kb: m.system_writeback_kb,
             rss_kb: m.rss_kb,
+            kernel_thread_ctx_switches: m.kernel_thread_ctx_switches,
         }
     }
 }

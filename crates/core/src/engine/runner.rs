@@ -313,6 +313,16 @@ fn zero_counters(probe: &ThreadProbe) -> Readings {
     }
 }
 
+/// A skipped step's report: its expectations were not checked (what they
+/// would compare was never done), and it says why.
+fn with_skip(mut report: StepOutcome, skipped: Option<crate::outcome::Skip>) -> StepOutcome {
+    if skipped.is_some() {
+        report.expect.clear();
+        report.skipped = skipped;
+    }
+    report
+}
+
 /// Dirty + writeback pages, if known.
 fn unclean(c: &PageCounts) -> Option<u64> {
     Some(c.dirty? + c.writeback?)
@@ -377,6 +387,8 @@ impl<E: From<ExecEvent>> Worker<E> {
             direct: self.file.flags.direct,
             synchronous: self.file.flags.synchronous(),
             private_mapping: private_mapping && matches!(op, Op::Touch(_)),
+            submissions: out.submissions,
+            completions: out.completions,
             page_size: self.page_size,
         }
     }
@@ -484,15 +496,11 @@ impl<E: From<ExecEvent>> Worker<E> {
             {
                 error = Some(e.to_string());
             }
+            measured.kernel_thread_ctx_switches = op.kernel_thread_ctx_switches();
         }
         drop(running);
-        let mut report = self.report(index, step, measured, &total, &step_before, error);
-        if skipped.is_some() {
-            // Not checked: what they would compare was never done.
-            report.expect.clear();
-            report.skipped = skipped;
-        }
-        Ok(report)
+        let report = self.report(index, step, measured, &total, &step_before, error);
+        Ok(with_skip(report, skipped))
     }
 
     fn report(

@@ -24,6 +24,7 @@ pub enum Key {
     SystemDirtyKb,
     SystemWritebackKb,
     RssKb,
+    KernelThreadCtxSwitches,
     // Modeled.
     ModeSwitches,
     CpuCopies,
@@ -50,6 +51,7 @@ impl Key {
         Key::SystemDirtyKb,
         Key::SystemWritebackKb,
         Key::RssKb,
+        Key::KernelThreadCtxSwitches,
         Key::ModeSwitches,
         Key::CpuCopies,
         Key::DmaCopies,
@@ -75,6 +77,7 @@ impl Key {
             Key::SystemDirtyKb => "system_dirty_kb",
             Key::SystemWritebackKb => "system_writeback_kb",
             Key::RssKb => "rss_kb",
+            Key::KernelThreadCtxSwitches => "kernel_thread_ctx_switches",
             Key::ModeSwitches => "mode_switches",
             Key::CpuCopies => "cpu_copies",
             Key::DmaCopies => "dma_copies",

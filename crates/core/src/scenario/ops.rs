@@ -39,6 +39,7 @@ mod read;
 mod rwf;
 mod send;
 mod sync;
+mod uring;
 mod write;
 
 #[cfg(test)]
@@ -53,6 +54,7 @@ pub use read::Read;
 pub use rwf::{Rwf, RwfFlag};
 pub use send::{SendToSocket, Via};
 pub use sync::SyncFileRange;
+pub use uring::{Uring, UringRead, UringWrite};
 pub use write::{BufferedWrite, Pattern, Pwrite, Write};
 
 use args::Args;
@@ -80,6 +82,8 @@ pub enum Op {
     Malloc(Malloc),
     Send(SendToSocket),
     CopyFileRange(CopyFileRange),
+    UringWrite(UringWrite),
+    UringRead(UringRead),
     Sleep(Sleep),
     WaitWriteback(WaitWriteback),
     /// Narration only.
@@ -106,6 +110,8 @@ pub static SPECS: &[&Spec] = &[
     &anon::MALLOC,
     &send::SEND,
     &copy::COPY_FILE_RANGE,
+    &uring::URING_WRITE,
+    &uring::URING_READ,
     &misc::SLEEP,
     &misc::WAIT_WRITEBACK,
     &misc::NOTE,
@@ -143,6 +149,8 @@ impl Op {
             Op::Malloc(o) => o,
             Op::Send(o) => o,
             Op::CopyFileRange(o) => o,
+            Op::UringWrite(o) => o,
+            Op::UringRead(o) => o,
             Op::Sleep(o) => o,
             Op::WaitWriteback(o) => o,
             Op::Note => &misc::Note,

@@ -132,6 +132,8 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::Read(_)
         | Op::Mmap(_)
         | Op::Madvise(_)
+        | Op::UringWrite(_)
+        | Op::UringRead(_)
         | Op::Msync(_) => vec![UserBuffer, PageCache, Disk],
         Op::Touch(Touch { target, .. }) | Op::Munmap(Munmap { target }) => match target {
             Target::File => vec![UserBuffer, PageCache, Disk],

@@ -236,6 +236,10 @@ fn sample(
     })
 }
 
+#[allow(
+    clippy::large_types_passed_by_value,
+    reason = "a test fixture built once per event; by value reads as the event does"
+)]
 fn slice(
     step: usize,
     n: usize,
@@ -268,6 +272,10 @@ fn counters(syscalls: u64, minor: u64, vol: u64, invol: u64) -> Readings {
     }
 }
 
+#[allow(
+    clippy::large_types_passed_by_value,
+    reason = "a test fixture built once per event; by value reads as the event does"
+)]
 fn step_done(
     index: usize,
     op: &str,
