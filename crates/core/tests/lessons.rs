@@ -30,6 +30,7 @@ const LIBRARY: &[(u32, &str)] = &[
     (20, "madvise-populate"),
     (21, "copy-file-range"),
     (22, "io-uring"),
+    (23, "refaults"),
 ];
 
 /// Scenarios are kept small enough to run in seconds on a laptop.

@@ -36,6 +36,9 @@ fn unit(key: Key) -> Unit {
         Key::SystemDirtyKb | Key::SystemWritebackKb | Key::RssKb => Unit::KiB,
         Key::Syscalls
         | Key::KernelThreadCtxSwitches
+        | Key::FileEvictedPages
+        | Key::FileRecentlyEvictedPages
+        | Key::WorkingsetRefaults
         | Key::VoluntaryCtxSwitches
         | Key::InvoluntaryCtxSwitches
         | Key::MinorFaults
@@ -69,6 +72,9 @@ pub fn name(key: Key, lang: Lang) -> &'static str {
         Key::SystemWritebackKb => k!("figures.system_writeback_kb"),
         Key::RssKb => k!("figures.rss_kb"),
         Key::KernelThreadCtxSwitches => k!("figures.kernel_thread_ctx_switches"),
+        Key::FileEvictedPages => k!("figures.file_evicted_pages"),
+        Key::FileRecentlyEvictedPages => k!("figures.file_recently_evicted_pages"),
+        Key::WorkingsetRefaults => k!("figures.workingset_refaults"),
         Key::ModeSwitches => k!("figures.mode_switches"),
         Key::CpuCopies => k!("figures.cpu_copies"),
         Key::DmaCopies => k!("figures.dma_copies"),

@@ -97,6 +97,14 @@ pub struct MeasuredReport {
     /// Context switches of io_uring's kernel threads (absent for other ops).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kernel_thread_ctx_switches: Option<u64>,
+    /// Evicted pages of the file the kernel remembers, recently evicted ones,
+    /// and system-wide refaults during the step (absent when not measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_evicted_pages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_recently_evicted_pages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workingset_refaults: Option<u64>,
 }
 
 /// Figures of the op's copy path.
@@ -204,6 +212,9 @@ impl From<&Readings> for MeasuredReport {
             system_writeback_kb: m.system_writeback_kb,
             rss_kb: m.rss_kb,
             kernel_thread_ctx_switches: m.kernel_thread_ctx_switches,
+            file_evicted_pages: m.file_evicted_pages,
+            file_recently_evicted_pages: m.file_recently_evicted_pages,
+            workingset_refaults: m.workingset_refaults,
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::model::{self, Work};
 use crate::outcome::{Environment, Modeled, Readings, RunOutcome, Sources, StepOutcome, Verdict};
 use crate::probe::Disabled;
 use crate::probe::pages::{PageCounts, PageProbe, page_size};
-use crate::probe::system::{read_system_mem, rss_kb};
+use crate::probe::system::{read_system_mem, rss_kb, workingset_refault_file};
 use crate::probe::thread::ThreadProbe;
 use crate::scenario::{Op, OpenFlags, Plan, Step};
 
@@ -313,6 +313,13 @@ fn zero_counters(probe: &ThreadProbe) -> Readings {
     }
 }
 
+/// What the report of a step compares with: the file's pages and the
+/// system's refault count before it.
+struct Before {
+    pages: PageCounts,
+    refaults: Option<u64>,
+}
+
 /// A skipped step's report: its expectations were not checked (what they
 /// would compare was never done), and it says why.
 fn with_skip(mut report: StepOutcome, skipped: Option<crate::outcome::Skip>) -> StepOutcome {
@@ -403,6 +410,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             return Err(Stop);
         }
         let step_before = self.counts();
+        let refaults_before = workingset_refault_file();
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.
         let mut measured = Readings::default();
@@ -499,7 +507,11 @@ impl<E: From<ExecEvent>> Worker<E> {
             measured.kernel_thread_ctx_switches = op.kernel_thread_ctx_switches();
         }
         drop(running);
-        let report = self.report(index, step, measured, &total, &step_before, error);
+        let before = Before {
+            pages: step_before,
+            refaults: refaults_before,
+        };
+        let report = self.report(index, step, measured, &total, &before, error);
         Ok(with_skip(report, skipped))
     }
 
@@ -509,14 +521,20 @@ impl<E: From<ExecEvent>> Worker<E> {
         step: &Step,
         mut measured: Readings,
         total: &SliceOut,
-        before: &PageCounts,
+        before: &Before,
         error: Option<String>,
     ) -> StepOutcome {
         // State after the step, outside every window.
         let after = self.counts();
+        if let (Some(b), Some(a)) = (before.refaults, workingset_refault_file()) {
+            measured.workingset_refaults = Some(a.saturating_sub(b));
+        }
+        let before = &before.pages;
         measured.file_cached_pages = after.cached;
         measured.file_dirty_pages = after.dirty;
         measured.file_writeback_pages = after.writeback;
+        measured.file_evicted_pages = after.evicted;
+        measured.file_recently_evicted_pages = after.recently_evicted;
         let sys = read_system_mem();
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;

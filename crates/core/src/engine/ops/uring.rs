@@ -29,7 +29,7 @@ use crate::scenario::Uring as Params;
 /// pause between two paced slices, so it normally stays awake.
 const SQ_THREAD_IDLE_MS: u32 = 2000;
 /// How long to poll the completion queue before sleeping in io_uring_enter.
-const SPIN: Duration = Duration::from_millis(200);
+const SPIN: Duration = Duration::from_millis(500);
 
 pub struct Uring {
     ring: Option<IoUring>,
