@@ -409,15 +409,17 @@ impl<E: From<ExecEvent>> Worker<E> {
         }) {
             return Err(Stop);
         }
-        let step_before = self.counts();
-        let refaults_before = workingset_refault_file();
+        let before = Before {
+            pages: self.counts(),
+            refaults: workingset_refault_file(),
+        };
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.
         let mut measured = Readings::default();
         let mut total = SliceOut::default();
         let mut error = None;
         let mut skipped = None;
-        let mut slice_before = step_before;
+        let mut slice_before = before.pages;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
             Ok(r) => {
                 measured = zero_counters(&self.probe);
@@ -507,10 +509,6 @@ impl<E: From<ExecEvent>> Worker<E> {
             measured.kernel_thread_ctx_switches = op.kernel_thread_ctx_switches();
         }
         drop(running);
-        let before = Before {
-            pages: step_before,
-            refaults: refaults_before,
-        };
         let report = self.report(index, step, measured, &total, &before, error);
         Ok(with_skip(report, skipped))
     }
