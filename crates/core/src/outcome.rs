@@ -111,6 +111,13 @@ pub struct Readings {
     /// back while their shadow entry said they were recently used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workingset_refaults: Option<u64>,
+    /// System-wide I/O pressure during the step (/proc/pressure/io `total`,
+    /// after minus before, in µs): time at least one task was stalled on
+    /// I/O (`some`), and time every non-idle task was (`full`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_pressure_some_us: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_pressure_full_us: Option<u64>,
 }
 
 impl Readings {
@@ -242,6 +249,8 @@ pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
         Key::FileEvictedPages => m.file_evicted_pages,
         Key::FileRecentlyEvictedPages => m.file_recently_evicted_pages,
         Key::WorkingsetRefaults => m.workingset_refaults,
+        Key::IoPressureSomeUs => m.io_pressure_some_us,
+        Key::IoPressureFullUs => m.io_pressure_full_us,
         Key::ModeSwitches => modeled.mode_switches,
         Key::CpuCopies => modeled.copy_totals(CopyKind::Cpu).map(|t| t.0),
         Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),

@@ -496,3 +496,32 @@ fn pageout_leaves_shadow_entries_that_come_back_as_refaults_and_dontneed_leaves_
     assert_eq!(m(4).file_cached_pages, Some(0));
     assert_eq!(m(4).file_evicted_pages, Some(0));
 }
+
+#[test]
+fn a_direct_writer_stalls_on_io_and_psi_counts_it() {
+    let r = run(
+        file(0)
+            .op(reopen(iotour_core::scenario::OpenFlags {
+                direct: true,
+                ..Default::default()
+            }))
+            .op(pwrite(64 * MIB, 8 * MIB, 0, Pattern::Sequential))
+            .op(sleep(10))
+            .build(),
+        config(),
+    );
+    assert!(r.ok, "{:?}", r.steps);
+    let w = &r.steps[1];
+    if iotour_core::stats::pressure::read().is_err() {
+        assert_eq!(w.measured.io_pressure_some_us, None);
+        return;
+    }
+    // The writer slept in io_schedule for most of its 8 calls: at least a
+    // quarter of the step was a stall, whatever else the machine does.
+    let some = w.measured.io_pressure_some_us.unwrap();
+    let ns = w.measured.duration_ns.unwrap();
+    assert!(some * 1000 >= ns / 4, "some {some} µs in {ns} ns");
+    assert!(w.measured.voluntary_ctx_switches.unwrap() >= 4);
+    // A step that does no I/O still reads the (system-wide) figures.
+    assert!(r.steps[2].measured.io_pressure_some_us.is_some());
+}

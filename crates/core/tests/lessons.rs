@@ -31,6 +31,7 @@ const LIBRARY: &[(u32, &str)] = &[
     (21, "copy-file-range"),
     (22, "io-uring"),
     (23, "refaults"),
+    (24, "io-pressure"),
 ];
 
 /// Scenarios are kept small enough to run in seconds on a laptop.

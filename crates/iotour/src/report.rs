@@ -105,6 +105,11 @@ pub struct MeasuredReport {
     pub file_recently_evicted_pages: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workingset_refaults: Option<u64>,
+    /// System-wide I/O stall time during the step, in µs (PSI).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_pressure_some_us: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_pressure_full_us: Option<u64>,
 }
 
 /// Figures of the op's copy path.
@@ -215,6 +220,8 @@ impl From<&Readings> for MeasuredReport {
             file_evicted_pages: m.file_evicted_pages,
             file_recently_evicted_pages: m.file_recently_evicted_pages,
             workingset_refaults: m.workingset_refaults,
+            io_pressure_some_us: m.io_pressure_some_us,
+            io_pressure_full_us: m.io_pressure_full_us,
         }
     }
 }

@@ -318,6 +318,7 @@ fn zero_counters(probe: &ThreadProbe) -> Readings {
 struct Before {
     pages: PageCounts,
     refaults: Option<u64>,
+    pressure: Option<crate::stats::pressure::Pressure>,
 }
 
 /// A skipped step's report: its expectations were not checked (what they
@@ -358,6 +359,15 @@ impl<E: From<ExecEvent>> Worker<E> {
     fn slice_needs_counts(&self, op: &Op) -> bool {
         let needs = op.needs();
         needs.cleaned_pages || (needs.cache_growth && !self.probe.has_io())
+    }
+
+    /// What a step's report compares with, read before it (outside every window).
+    fn before(&self) -> Before {
+        Before {
+            pages: self.counts(),
+            refaults: workingset_refault_file(),
+            pressure: crate::stats::pressure::read().ok(),
+        }
     }
 
     fn counts(&self) -> PageCounts {
@@ -409,10 +419,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         }) {
             return Err(Stop);
         }
-        let before = Before {
-            pages: self.counts(),
-            refaults: workingset_refault_file(),
-        };
+        let before = self.before();
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.
         let mut measured = Readings::default();
@@ -526,6 +533,13 @@ impl<E: From<ExecEvent>> Worker<E> {
         let after = self.counts();
         if let (Some(b), Some(a)) = (before.refaults, workingset_refault_file()) {
             measured.workingset_refaults = Some(a.saturating_sub(b));
+        }
+        if let (Some(b), Ok(a)) = (before.pressure, crate::stats::pressure::read()) {
+            measured.io_pressure_some_us = Some(a.some.total_us.saturating_sub(b.some.total_us));
+            measured.io_pressure_full_us = a
+                .full
+                .zip(b.full)
+                .map(|(a, b)| a.total_us.saturating_sub(b.total_us));
         }
         let before = &before.pages;
         measured.file_cached_pages = after.cached;
