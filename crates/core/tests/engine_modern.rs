@@ -525,3 +525,9 @@ fn a_direct_writer_stalls_on_io_and_psi_counts_it() {
     // A step that does no I/O still reads the (system-wide) figures.
     assert!(r.steps[2].measured.io_pressure_some_us.is_some());
 }
+
+#[test]
+fn the_copy_counts_in_the_disk_the_plan_needs() {
+    let p = file(4 * MIB).op(copy_range(3 * MIB, false)).build();
+    assert_eq!(p.footprint().file_bytes, 7 * MIB);
+}

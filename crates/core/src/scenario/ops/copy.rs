@@ -52,6 +52,7 @@ impl OpDef for CopyFileRange {
                 self.bytes.get()
             )));
         }
+        w.copy(self.bytes.get());
         Ok(())
     }
 
