@@ -376,6 +376,10 @@ impl Drop for Engine {
 /// (serialized as integer nanoseconds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "each event is moved once, through a channel; a step's report is sent once a step"
+)]
 pub enum ExecEvent {
     /// The working file is set up; measurement sources are known.
     Ready {

@@ -91,6 +91,9 @@ pub struct Work {
     pub synchronous: bool,
     /// For touch: whether the file mapping is private (private writes copy).
     pub private_mapping: bool,
+    /// io_uring requests handed to the kernel, and completions reaped.
+    pub submissions: u64,
+    pub completions: u64,
     pub page_size: u64,
     /// For `program`: what the traced calls did to the watched file.
     pub program: Option<ProgramWork>,

@@ -120,6 +120,32 @@ pub struct Readings {
     pub system_dirty_kb: Option<u64>,
     pub system_writeback_kb: Option<u64>,
     pub rss_kb: Option<u64>,
+    /// Context switches (voluntary + involuntary) of the kernel's io_uring
+    /// threads serving the step (io-wq workers, the SQPOLL thread), read
+    /// from their /proc/self/task entries before and after it; `None` for
+    /// steps that start none. Absent from older recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel_thread_ctx_switches: Option<u64>,
+    /// State after the step (cachestat only): the working file's pages
+    /// evicted from the page cache that the kernel still remembers (shadow
+    /// entries), and of those the ones a slightly larger cache would have
+    /// kept. Absent from older recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_evicted_pages: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_recently_evicted_pages: Option<u64>,
+    /// System-wide refaults of file pages during the step (/proc/vmstat
+    /// `workingset_refault_file`, after minus before): evicted pages read
+    /// back while their shadow entry said they were recently used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workingset_refaults: Option<u64>,
+    /// System-wide I/O pressure during the step (/proc/pressure/io `total`,
+    /// after minus before, in µs): time at least one task was stalled on
+    /// I/O (`some`), and time every non-idle task was (`full`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_pressure_some_us: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io_pressure_full_us: Option<u64>,
 }
 
 impl Readings {
@@ -339,6 +365,12 @@ pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
         Key::SystemDirtyKb => m.system_dirty_kb,
         Key::SystemWritebackKb => m.system_writeback_kb,
         Key::RssKb => m.rss_kb,
+        Key::KernelThreadCtxSwitches => m.kernel_thread_ctx_switches,
+        Key::FileEvictedPages => m.file_evicted_pages,
+        Key::FileRecentlyEvictedPages => m.file_recently_evicted_pages,
+        Key::WorkingsetRefaults => m.workingset_refaults,
+        Key::IoPressureSomeUs => m.io_pressure_some_us,
+        Key::IoPressureFullUs => m.io_pressure_full_us,
         Key::ModeSwitches => modeled.mode_switches,
         Key::CpuCopies => modeled.copy_totals(CopyKind::Cpu).map(|t| t.0),
         Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),

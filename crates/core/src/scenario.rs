@@ -26,9 +26,10 @@ pub use catalog::{Catalog, Entry};
 pub use error::{Diagnostic, ScenarioError};
 pub use expect::{Expectation, Key, Rule};
 pub use ops::{
-    AnonMmap, Arg, BufferedWrite, Extent, Malloc, Mmap, Msync, Munmap, Op, OpenFlag, OpenFlags,
-    Pattern, Piece, Program, Pwrite, Read, Reopen, Rwf, RwfFlag, SendToSocket, Sleep,
-    SyncFileRange, Target, Touch, Via, WaitWriteback, WatchPath, Write, nonzero,
+    Advice, AnonMmap, Arg, BufferedWrite, CopyFileRange, Extent, Madvise, Malloc, Mmap, Msync,
+    Munmap, Op, OpenFlag, OpenFlags, Pattern, Piece, Program, Pwrite, Read, Reopen, Rwf, RwfFlag,
+    SendToSocket, Sleep, SyncFileRange, Target, Touch, Uring, UringRead, UringWrite, Via,
+    WaitWriteback, WatchPath, Write, nonzero,
 };
 pub use parse::{check_file, check_str, parse_file, parse_str};
 pub use plan::{FileSetup, Lang, Meta, Origin, Plan, Step, Text};

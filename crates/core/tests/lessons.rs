@@ -26,6 +26,16 @@ const LIBRARY: &[(u32, &str)] = &[
     (16, "sendfile-zero-copy"),
     (17, "rocketmq-flush"),
     (18, "redis-aof-policies"),
+    (19, "java-streams"),
+    (20, "java-mapped-buffer"),
+    (21, "java-transfer-to"),
+    (22, "redis-aof-real"),
+    (23, "uncached-buffered-io"),
+    (24, "madvise-populate"),
+    (25, "copy-file-range"),
+    (26, "io-uring"),
+    (27, "refaults"),
+    (28, "io-pressure"),
 ];
 
 /// Scenarios are kept small enough to run in seconds on a laptop.

@@ -15,9 +15,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use iotour_core::scenario::{
-    AnonMmap, Arg, BufferedWrite, Extent, Key, Malloc, Mmap, Msync, Munmap, Op, OpenFlags, Pattern,
-    Piece, Plan, Program, Pwrite, Read, Reopen, Rule, Rwf, SendToSocket, Sleep, SyncFileRange,
-    Target, Touch, Via, WaitWriteback, WatchPath, Write, nonzero, ops, parse_file,
+    Advice, AnonMmap, Arg, BufferedWrite, CopyFileRange, Extent, Key, Madvise, Malloc, Mmap, Msync,
+    Munmap, Op, OpenFlags, Pattern, Piece, Plan, Program, Pwrite, Read, Reopen, Rule, Rwf, RwfFlag,
+    SendToSocket, Sleep, SyncFileRange, Target, Touch, Uring, UringRead, UringWrite, Via,
+    WaitWriteback, WatchPath, Write, nonzero, ops, parse_file,
 };
 
 fn fixtures(kind: &str) -> Vec<PathBuf> {
@@ -224,7 +225,7 @@ fn every_op_fixture_reads_each_parameter() {
             Op::Write(Write {
                 bytes: nonzero(1 << 20),
                 chunk: nonzero(100),
-                rwf: Rwf::NONE,
+                rwf: Rwf::of(&[RwfFlag::Append, RwfFlag::Dontcache]),
             }),
             Op::BufferedWrite(BufferedWrite {
                 bytes: nonzero(1 << 20),
@@ -270,6 +271,10 @@ fn every_op_fixture_reads_each_parameter() {
                 target: Target::File
             }),
             Op::Msync(Msync { asynchronous: true }),
+            Op::Madvise(Madvise {
+                advice: Advice::PopulateWrite,
+                bytes: Some(nonzero(4 << 20)),
+            }),
             Op::Munmap(Munmap {
                 target: Target::File
             }),
@@ -293,6 +298,26 @@ fn every_op_fixture_reads_each_parameter() {
                 chunk: nonzero(64 << 10),
                 via: Via::Splice
             }),
+            Op::CopyFileRange(CopyFileRange {
+                bytes: nonzero(4 << 20),
+                reflink: true,
+            }),
+            Op::UringWrite(UringWrite(Uring {
+                bytes: nonzero(1 << 20),
+                chunk: nonzero(64 << 10),
+                offset: 1 << 20,
+                depth: nonzero(8),
+                sqpoll: true,
+                fixed: true,
+            })),
+            Op::UringRead(UringRead(Uring {
+                bytes: nonzero(1 << 20),
+                chunk: nonzero(4096),
+                offset: 4096,
+                depth: nonzero(32),
+                sqpoll: false,
+                fixed: false,
+            })),
             Op::Sleep(Sleep { ms: 250 }),
             Op::WaitWriteback(WaitWriteback { timeout_ms: 30_000 }),
             Op::Program(Program {

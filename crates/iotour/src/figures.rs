@@ -22,11 +22,13 @@ enum Unit {
     Bytes,
     KiB,
     Nanoseconds,
+    Microseconds,
 }
 
 fn unit(key: Key) -> Unit {
     match key {
         Key::DurationNs => Unit::Nanoseconds,
+        Key::IoPressureSomeUs | Key::IoPressureFullUs => Unit::Microseconds,
         Key::Rchar
         | Key::Wchar
         | Key::ReadBytes
@@ -36,6 +38,10 @@ fn unit(key: Key) -> Unit {
         | Key::FileBytesWritten => Unit::Bytes,
         Key::SystemDirtyKb | Key::SystemWritebackKb | Key::RssKb => Unit::KiB,
         Key::Syscalls
+        | Key::KernelThreadCtxSwitches
+        | Key::FileEvictedPages
+        | Key::FileRecentlyEvictedPages
+        | Key::WorkingsetRefaults
         | Key::VoluntaryCtxSwitches
         | Key::InvoluntaryCtxSwitches
         | Key::MinorFaults
@@ -74,6 +80,12 @@ pub fn name(key: Key, lang: Lang) -> &'static str {
         Key::SystemDirtyKb => k!("figures.system_dirty_kb"),
         Key::SystemWritebackKb => k!("figures.system_writeback_kb"),
         Key::RssKb => k!("figures.rss_kb"),
+        Key::KernelThreadCtxSwitches => k!("figures.kernel_thread_ctx_switches"),
+        Key::FileEvictedPages => k!("figures.file_evicted_pages"),
+        Key::FileRecentlyEvictedPages => k!("figures.file_recently_evicted_pages"),
+        Key::WorkingsetRefaults => k!("figures.workingset_refaults"),
+        Key::IoPressureSomeUs => k!("figures.io_pressure_some_us"),
+        Key::IoPressureFullUs => k!("figures.io_pressure_full_us"),
         Key::ModeSwitches => k!("figures.mode_switches"),
         Key::CpuCopies => k!("figures.cpu_copies"),
         Key::DmaCopies => k!("figures.dma_copies"),
@@ -98,6 +110,7 @@ pub fn value(key: Key, v: u64) -> String {
         Unit::Bytes => exact_bytes(v),
         Unit::KiB => format!("{} KiB", count(v)),
         Unit::Nanoseconds => duration(v),
+        Unit::Microseconds => duration(v.saturating_mul(1000)),
     }
 }
 

@@ -166,6 +166,22 @@ pub struct MeasuredReport {
     pub system_dirty_kb: Option<u64>,
     pub system_writeback_kb: Option<u64>,
     pub rss_kb: Option<u64>,
+    /// Context switches of io_uring's kernel threads (absent for other ops).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kernel_thread_ctx_switches: Option<u64>,
+    /// Evicted pages of the file the kernel remembers, recently evicted ones,
+    /// and system-wide refaults during the step (absent when not measured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_evicted_pages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_recently_evicted_pages: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workingset_refaults: Option<u64>,
+    /// System-wide I/O stall time during the step, in µs (PSI).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_pressure_some_us: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io_pressure_full_us: Option<u64>,
 }
 
 /// Figures of the op's copy path.
@@ -283,6 +299,12 @@ impl From<&Readings> for MeasuredReport {
             system_dirty_kb: m.system_dirty_kb,
             system_writeback_kb: m.system_writeback_kb,
             rss_kb: m.rss_kb,
+            kernel_thread_ctx_switches: m.kernel_thread_ctx_switches,
+            file_evicted_pages: m.file_evicted_pages,
+            file_recently_evicted_pages: m.file_recently_evicted_pages,
+            workingset_refaults: m.workingset_refaults,
+            io_pressure_some_us: m.io_pressure_some_us,
+            io_pressure_full_us: m.io_pressure_full_us,
         }
     }
 }

@@ -82,3 +82,88 @@ fn verify_says_skip_with_the_kernel_version_and_strict_fails() {
             .contains("RWF_DONTCACHE")
     );
 }
+
+/// The TUI: a step reported skipped shows as skipped in the header and as
+/// its own box with the reason in the narration, in both languages; not as
+/// an error.
+#[test]
+fn the_run_view_shows_a_skipped_step_with_its_reason() {
+    use crate::support::script;
+    use iotour::app::{App, Event, run::Status, run::StepState};
+    use iotour::ui::{self, Theme, View};
+    use iotour_core::engine::{ExecEvent, Speed};
+    use iotour_core::outcome::{RunOutcome, Skip};
+    use iotour_core::scenario::Lang;
+    use ratatui::widgets::Widget;
+
+    let all = script::events();
+    let done = all
+        .iter()
+        .position(|e| matches!(e, Event::Exec(ExecEvent::StepDone(_))))
+        .unwrap();
+    let Event::Exec(ExecEvent::StepDone(first)) = &all[done] else {
+        unreachable!()
+    };
+    let mut second = first.clone();
+    second.index = 2;
+    second.expect.clear();
+    second.skipped = Some(Skip::kernel_feature(
+        "RWF_DONTCACHE (uncached buffered I/O)",
+        "6.14",
+        "pwritev2(2) with RWF_DONTCACHE failed with EOPNOTSUPP",
+    ));
+    let mut events: Vec<Event> = all[..=done].to_vec();
+    events.push(Event::Exec(ExecEvent::StepStarted {
+        index: 2,
+        at: std::time::Duration::from_millis(900),
+    }));
+    events.push(Event::Exec(ExecEvent::StepDone(second.clone())));
+    events.push(Event::Exec(ExecEvent::Finished(RunOutcome {
+        scenario: "scripted".into(),
+        title: "t".into(),
+        environment: first_environment(&all),
+        steps: vec![first.clone(), second],
+        ok: true,
+    })));
+    let theme = Theme::new(false);
+    for (lang, word) in [(Lang::En, "skipped"), (Lang::Zh, "跳过")] {
+        let (mut app, _) = App::single(script::plan(), lang, false, Speed::One);
+        for e in events.clone() {
+            app.handle(e);
+        }
+        let run = app.run().unwrap();
+        assert_eq!(run.status, Status::Skipped);
+        assert!(matches!(&run.steps[1].state, StepState::Skipped(r) if r.contains("6.14")));
+        let view = View {
+            run,
+            lang,
+            predict: false,
+            theme: &theme,
+        };
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(70, 14)).unwrap();
+        t.draw(|f| {
+            let area = f.area();
+            ui::narration::Narration {
+                view,
+                focused: false,
+            }
+            .render(area, f.buffer_mut());
+        })
+        .unwrap();
+        let text = format!("{}", t.backend());
+        assert!(text.contains(word), "{text}");
+        assert!(text.contains("6.14"), "{text}");
+        assert!(!text.contains("✗"), "a skip is not an error: {text}");
+    }
+}
+
+fn first_environment(all: &[iotour::app::Event]) -> iotour_core::outcome::Environment {
+    all.iter()
+        .find_map(|e| match e {
+            iotour::app::Event::Exec(iotour_core::engine::ExecEvent::Ready {
+                environment, ..
+            }) => Some(environment.clone()),
+            _ => None,
+        })
+        .unwrap()
+}

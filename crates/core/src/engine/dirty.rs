@@ -88,6 +88,8 @@ enum Change {
         synchronous: bool,
     },
     Stored(u64),
+    /// Pages made dirty through a mapping with no data changed.
+    Dirtied,
 }
 
 impl Pending {
@@ -111,6 +113,12 @@ impl Pending {
         self.0.push(Change::Stored(off));
     }
 
+    /// Pages of a shared mapping made dirty without a change of data
+    /// (`MADV_POPULATE_WRITE`): written back whole, nothing at risk.
+    pub fn dirtied(&mut self) {
+        self.0.push(Change::Dirtied);
+    }
+
     /// Apply every change to `ledger` and forget them.
     pub fn apply(&mut self, ledger: &mut Ledger) {
         for c in self.0.drain(..) {
@@ -122,6 +130,7 @@ impl Pending {
                     synchronous,
                 } => ledger.wrote(off, len, direct, synchronous),
                 Change::Stored(off) => ledger.stored(off),
+                Change::Dirtied => ledger.mapping_dirtied = true,
             }
         }
     }
@@ -134,6 +143,9 @@ pub struct Ledger {
     pub written: RangeSet,
     /// Bytes stored through a shared writable mapping (one per touched page).
     pub mapped: RangeSet,
+    /// Pages of a shared mapping were made dirty with no data changed
+    /// (`MADV_POPULATE_WRITE`): they are written back whole all the same.
+    pub mapping_dirtied: bool,
     /// Block bytes an O_SYNC/O_DSYNC write sent to the device in the current
     /// slice (each call its own blocks, however often a block is rewritten).
     pub synced: u64,
@@ -182,7 +194,7 @@ impl Ledger {
     /// leaves mapping stores unsized.
     pub fn write_back_bytes(&self, dirty_drop_bytes: Option<u64>, page: u64) -> Option<u64> {
         let blocks = self.written.rounded(self.block);
-        let mapped = if self.mapped.is_empty() {
+        let mapped = if self.mapped.is_empty() && !self.mapping_dirtied {
             0
         } else {
             dirty_drop_bytes?.saturating_sub(self.written.rounded(page))
@@ -195,6 +207,7 @@ impl Ledger {
     pub fn clear_dirty(&mut self) {
         self.written.clear();
         self.mapped.clear();
+        self.mapping_dirtied = false;
     }
 }
 

@@ -17,6 +17,8 @@ use crate::scenario::{Op, OpenFlags, Rwf};
 use super::Shared;
 
 pub mod anon;
+pub mod copy;
+pub mod madvise;
 pub mod misc;
 pub mod mmap;
 pub mod read;
@@ -24,6 +26,7 @@ pub mod rwf;
 pub mod send;
 pub mod sigbus;
 pub mod sync;
+pub mod uring;
 pub mod write;
 
 /// How many slices a step aims at (a paced run shows ~50 updates per step).
@@ -70,10 +73,15 @@ pub struct SliceOut {
     pub user_copy_bytes: u64,
     /// Pages touched (touch).
     pub pages: u64,
+    /// io_uring requests submitted, and completions reaped.
+    pub submissions: u64,
+    pub completions: u64,
 }
 
 impl SliceOut {
     pub fn add(&mut self, o: SliceOut) {
+        self.submissions += o.submissions;
+        self.completions += o.completions;
         self.units += o.units;
         self.calls += o.calls;
         self.bytes += o.bytes;
@@ -93,6 +101,11 @@ pub trait Running {
     /// Undo what the op set up (join a sink thread); outside any window.
     fn finish(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), OpError> {
         Ok(())
+    }
+    /// Context switches of the kernel threads that served the op (io_uring's
+    /// io-wq workers and SQPOLL thread), read in `finish`; `None`: none.
+    fn kernel_thread_ctx_switches(&self) -> Option<u64> {
+        None
     }
     /// Whether the pacing rule applies (not for ops that take their own time).
     fn paced(&self) -> bool {
@@ -328,9 +341,13 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
         Op::Touch(o) => Box::new(mmap::Touch::new(ctx, o)?),
         Op::Msync(o) => once(mmap::Msync::new(ctx, o.asynchronous)?),
         Op::Munmap(o) => once(mmap::Unmap::new(ctx, o.target)?),
+        Op::Madvise(o) => once(madvise::Madvise::new(ctx, o)?),
         Op::AnonMmap(o) => once(anon::Alloc::new(o.bytes, false)),
         Op::Malloc(o) => once(anon::Alloc::new(o.bytes, true)),
         Op::Send(o) => Box::new(send::Send::new(ctx, o)?),
+        Op::CopyFileRange(o) => once(copy::CopyRange::new(ctx, o)?),
+        Op::UringWrite(o) => Box::new(uring::Uring::new(ctx, &o.0, true)?),
+        Op::UringRead(o) => Box::new(uring::Uring::new(ctx, &o.0, false)?),
         Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
         Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(ctx, o.timeout_ms)?),
         Op::Note => once(misc::Note),

@@ -17,7 +17,7 @@ use crate::model::{self, Work};
 use crate::outcome::{Environment, Modeled, Readings, RunOutcome, Sources, StepOutcome, Verdict};
 use crate::probe::Disabled;
 use crate::probe::pages::{PageCounts, PageProbe, page_size};
-use crate::probe::system::{read_system_mem, rss_kb};
+use crate::probe::system::{read_system_mem, rss_kb, workingset_refault_file};
 use crate::probe::thread::ThreadProbe;
 use crate::scenario::{Op, OpenFlags, Plan, Step};
 
@@ -316,6 +316,24 @@ fn modeled_user_faults(op: &Op, m: &Readings) -> Option<u64> {
     }
 }
 
+/// What the report of a step compares with: the file's pages and the
+/// system's refault count before it.
+struct Before {
+    pages: PageCounts,
+    refaults: Option<u64>,
+    pressure: Option<crate::stats::pressure::Pressure>,
+}
+
+/// A skipped step's report: its expectations were not checked (what they
+/// would compare was never done), and it says why.
+fn with_skip(mut report: StepOutcome, skipped: Option<crate::outcome::Skip>) -> StepOutcome {
+    if skipped.is_some() {
+        report.expect.clear();
+        report.skipped = skipped;
+    }
+    report
+}
+
 /// Dirty + writeback pages, if known.
 fn unclean(c: &PageCounts) -> Option<u64> {
     Some(c.dirty? + c.writeback?)
@@ -407,6 +425,15 @@ impl<E: From<ExecEvent>> Worker<E> {
         needs.cleaned_pages || (needs.cache_growth && !self.probe.has_io())
     }
 
+    /// What a step's report compares with, read before it (outside every window).
+    fn before(&self) -> Before {
+        Before {
+            pages: self.counts(),
+            refaults: workingset_refault_file(),
+            pressure: crate::stats::pressure::read().ok(),
+        }
+    }
+
     fn counts(&self) -> PageCounts {
         self.pages.counts(&self.file.file, 0, 0).unwrap_or_default()
     }
@@ -443,6 +470,8 @@ impl<E: From<ExecEvent>> Worker<E> {
             direct: self.file.flags.direct,
             synchronous: self.file.flags.synchronous(),
             private_mapping: private_mapping && matches!(op, Op::Touch(_)),
+            submissions: out.submissions,
+            completions: out.completions,
             page_size: self.page_size,
             program: None,
         }
@@ -522,14 +551,14 @@ impl<E: From<ExecEvent>> Worker<E> {
     // this order: splitting it would scatter the window's invariants.
     #[allow(clippy::too_many_lines)]
     fn step_body(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
-        let step_before = self.counts();
+        let before = self.before();
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.
         let mut measured = Readings::default();
         let mut total = SliceOut::default();
         let mut error = None;
         let mut skipped = None;
-        let mut slice_before = step_before;
+        let mut slice_before = before.pages;
         // The step's write-back (sum of its slices') and synchronous blocks.
         let mut wb: (Option<u64>, u64) = (Some(0), 0);
         let mut synced_total = 0;
@@ -647,22 +676,18 @@ impl<E: From<ExecEvent>> Worker<E> {
             {
                 error = Some(e.to_string());
             }
+            measured.kernel_thread_ctx_switches = op.kernel_thread_ctx_switches();
         }
         drop(running);
-        let mut report = self.report(
+        let report = self.report(
             index,
             step,
             measured,
             (&total, wb, synced_total),
-            &step_before,
+            &before,
             error,
         );
-        if skipped.is_some() {
-            // Not checked: what they would compare was never done.
-            report.expect.clear();
-            report.skipped = skipped;
-        }
-        Ok(report)
+        Ok(with_skip(report, skipped))
     }
 
     /// Tell the sampler what is not yet durable.
@@ -679,11 +704,22 @@ impl<E: From<ExecEvent>> Worker<E> {
         step: &Step,
         mut measured: Readings,
         (total, written_back, synced): (&SliceOut, (Option<u64>, u64), u64),
-        before: &PageCounts,
+        before: &Before,
         error: Option<String>,
     ) -> StepOutcome {
         // State after the step, outside every window.
         let after = self.counts();
+        if let (Some(b), Some(a)) = (before.refaults, workingset_refault_file()) {
+            measured.workingset_refaults = Some(a.saturating_sub(b));
+        }
+        if let (Some(b), Ok(a)) = (before.pressure, crate::stats::pressure::read()) {
+            measured.io_pressure_some_us = Some(a.some.total_us.saturating_sub(b.some.total_us));
+            measured.io_pressure_full_us = a
+                .full
+                .zip(b.full)
+                .map(|(a, b)| a.total_us.saturating_sub(b.total_us));
+        }
+        let before = &before.pages;
         if after.dirty == Some(0) && after.writeback == Some(0) {
             // Clean: whoever wrote it (us, the flusher, someone's sync(2)),
             // nothing this run changed is at risk any more.
@@ -694,6 +730,8 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.file_cached_pages = after.cached;
         measured.file_dirty_pages = after.dirty;
         measured.file_writeback_pages = after.writeback;
+        measured.file_evicted_pages = after.evicted;
+        measured.file_recently_evicted_pages = after.recently_evicted;
         let sys = read_system_mem();
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
@@ -756,7 +794,11 @@ impl<E: From<ExecEvent>> Worker<E> {
                 step,
                 Readings::default(),
                 (&SliceOut::default(), (Some(0), 0), 0),
-                &PageCounts::default(),
+                &Before {
+                    pages: PageCounts::default(),
+                    refaults: None,
+                    pressure: None,
+                },
                 None,
             );
             // Not checked: what they would compare never ran.

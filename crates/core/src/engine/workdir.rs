@@ -39,6 +39,8 @@ use super::EngineError;
 
 /// The working file's name in the working directory.
 pub const FILE: &str = "file";
+/// The second file `copy_file_range` copies into.
+pub const COPY: &str = "copy";
 
 /// The working directory and facts about its filesystem.
 #[derive(Debug)]
@@ -394,6 +396,18 @@ pub fn create_file(dir: &OwnedFd) -> io::Result<File> {
         dir,
         FILE,
         OFlags::RDWR | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    Ok(File::from(fd))
+}
+
+/// Create (or empty) the copy in `dir`: never through a symlink
+/// (`O_NOFOLLOW`), read-write, mode 0600; one openat(2).
+pub fn create_copy(dir: &OwnedFd) -> io::Result<File> {
+    let fd = rustix::fs::openat(
+        dir,
+        COPY,
+        OFlags::RDWR | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o600),
     )?;
     Ok(File::from(fd))

@@ -66,6 +66,20 @@ pub fn vmstat() -> Option<HashMap<String, i64>> {
     procfs::vmstat().ok()
 }
 
+/// /proc/vmstat `workingset_refault_file` (Linux 5.9; cumulative): file
+/// pages read back while their shadow entry said they were recently evicted.
+#[cfg(target_os = "linux")]
+pub fn workingset_refault_file() -> Option<u64> {
+    let mut buf = Vec::new();
+    read_keys(
+        Path::new("/proc/vmstat"),
+        ["workingset_refault_file"],
+        &mut buf,
+    )
+    .ok()
+    .and_then(|[v]| v)
+}
+
 /// Read Dirty, Writeback and the two thresholds (once; a loop keeps a
 /// [`SystemMemReader`]).
 #[cfg(target_os = "linux")]

@@ -31,6 +31,8 @@ use crate::model::{DataPath, Work};
 
 mod anon;
 pub(crate) mod args;
+mod copy;
+mod madvise;
 mod misc;
 mod mmap;
 mod program;
@@ -38,12 +40,15 @@ mod read;
 mod rwf;
 mod send;
 mod sync;
+mod uring;
 mod write;
 
 #[cfg(test)]
 mod tests;
 
 pub use anon::{AnonMmap, Malloc};
+pub use copy::CopyFileRange;
+pub use madvise::{Advice, Madvise};
 pub use misc::{OpenFlag, OpenFlags, Reopen, Sleep, WaitWriteback};
 pub use mmap::{Extent, Mmap, Msync, Munmap, Target, Touch};
 pub use program::{Arg, Piece, Program, WatchPath};
@@ -51,6 +56,7 @@ pub use read::Read;
 pub use rwf::{Rwf, RwfFlag};
 pub use send::{SendToSocket, Via};
 pub use sync::SyncFileRange;
+pub use uring::{Uring, UringRead, UringWrite};
 pub use write::{BufferedWrite, Pattern, Pwrite, Write};
 
 use args::Args;
@@ -73,9 +79,13 @@ pub enum Op {
     Touch(Touch),
     Msync(Msync),
     Munmap(Munmap),
+    Madvise(Madvise),
     AnonMmap(AnonMmap),
     Malloc(Malloc),
     Send(SendToSocket),
+    CopyFileRange(CopyFileRange),
+    UringWrite(UringWrite),
+    UringRead(UringRead),
     Sleep(Sleep),
     WaitWriteback(WaitWriteback),
     /// A real program, traced.
@@ -99,9 +109,13 @@ pub static SPECS: &[&Spec] = &[
     &mmap::TOUCH,
     &mmap::MSYNC,
     &mmap::MUNMAP,
+    &madvise::MADVISE,
     &anon::ANON_MMAP,
     &anon::MALLOC,
     &send::SEND,
+    &copy::COPY_FILE_RANGE,
+    &uring::URING_WRITE,
+    &uring::URING_READ,
     &misc::SLEEP,
     &misc::WAIT_WRITEBACK,
     &program::PROGRAM,
@@ -135,9 +149,13 @@ impl Op {
             Op::Touch(o) => o,
             Op::Msync(o) => o,
             Op::Munmap(o) => o,
+            Op::Madvise(o) => o,
             Op::AnonMmap(o) => o,
             Op::Malloc(o) => o,
             Op::Send(o) => o,
+            Op::CopyFileRange(o) => o,
+            Op::UringWrite(o) => o,
+            Op::UringRead(o) => o,
             Op::Sleep(o) => o,
             Op::WaitWriteback(o) => o,
             Op::Program(o) => o,

@@ -39,7 +39,8 @@ impl Limits {
 /// time can answer (free disk space, `MemAvailable`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Footprint {
-    /// The largest the working file gets.
+    /// The most disk the run's files take at once: the working file at its
+    /// largest, plus the copy `copy_file_range` makes.
     pub file_bytes: u64,
     /// The most anonymous memory mapped at once: `anon_mmap` and `malloc`
     /// regions, plus a private writable file mapping (whose written pages
@@ -134,6 +135,8 @@ pub(crate) struct Walk<'l> {
     file_map: Option<Mapping>,
     /// Anonymous regions, the latest last.
     anon: Vec<u64>,
+    /// The length of `copy_file_range`'s copy (0: none yet).
+    copy_len: u64,
     footprint: Footprint,
 }
 
@@ -153,6 +156,7 @@ pub(crate) fn walk(
         append: false,
         file_map: None,
         anon: Vec::new(),
+        copy_len: 0,
         footprint: Footprint {
             file_bytes: file.size,
             anon_bytes: 0,
@@ -166,7 +170,7 @@ pub(crate) fn walk(
         w.file_within_limit(Some(i + 1))?;
         let private = w.file_map.filter(|m| m.private_copy).map_or(0, |m| m.len);
         let anon = w.anon.iter().fold(private, |a, b| a.saturating_add(*b));
-        w.footprint.file_bytes = w.footprint.file_bytes.max(w.len);
+        w.footprint.file_bytes = w.footprint.file_bytes.max(w.len.saturating_add(w.copy_len));
         w.footprint.anon_bytes = w.footprint.anon_bytes.max(anon);
     }
     Ok(w.footprint)
@@ -269,6 +273,12 @@ impl Walk<'_> {
     /// `read(2)` of `bytes` from `offset`: the position moves, at most to the end.
     pub fn read(&mut self, offset: u64, bytes: u64) {
         self.pos = offset.saturating_add(bytes).min(self.len);
+    }
+
+    /// The copy of `copy_file_range` is made anew with `bytes` (a reflink
+    /// may share them, but a filesystem that cannot would need them).
+    pub fn copy(&mut self, bytes: u64) {
+        self.copy_len = bytes;
     }
 
     /// A fresh fd: position 0, `O_APPEND` or not.

@@ -131,6 +131,9 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::Pwrite(_)
         | Op::Read(_)
         | Op::Mmap(_)
+        | Op::Madvise(_)
+        | Op::UringWrite(_)
+        | Op::UringRead(_)
         | Op::Msync(_)
         // A program's own calls: its buffers, the page cache and the disk
         // behind it; a socket appears when its copies name one.
@@ -144,6 +147,7 @@ pub fn places_of(op: &Op) -> Vec<Place> {
         | Op::SyncFileRange(_)
         | Op::DropCache
         | Op::WaitWriteback(_)
+        | Op::CopyFileRange(_)
         | Op::Reopen(_) => vec![PageCache, Disk],
         Op::AnonMmap(_) | Op::Malloc(_) => vec![UserBuffer],
         Op::Send(SendToSocket { via, .. }) => match via {
