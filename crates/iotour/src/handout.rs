@@ -286,6 +286,16 @@ fn machine(rec: &Recording, lang: Lang) -> String {
         version = h.iotour_version,
         hz = h.sample_hz
     );
+    // OS, CPUs and memory: in the run's report, where the engine read them.
+    if let Some(m) = rec
+        .reports()
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.environment.machine.as_ref())
+    {
+        line.push_str(" · ");
+        line.push_str(&crate::report::table::machine_line(m));
+    }
     if let Some(s) = &h.sources {
         line.push_str(" · ");
         line.push_str(&t!(

@@ -213,7 +213,7 @@ fn page_map_dirty_and_at_risk() {
     let text = shown(&t);
     // 3 slices of 256 pages dirty, 4 KiB each: 3 MiB a power cut would lose.
     assert!(
-        text.contains("not yet durable: 3.0 MiB (changed, not written back)"),
+        text.contains("not yet durable: 3.0 MiB of changed data"),
         "{text}"
     );
 }

@@ -57,6 +57,9 @@ impl PagesSource {
 #[serde(rename_all = "snake_case")]
 pub enum CellState {
     NotCached,
+    /// Not cached now, but evicted pages of it are remembered (cachestat's
+    /// shadow entries): a read there would be a refault.
+    Evicted,
     /// Cached, with dirtiness unknown (mincore source).
     Cached,
     Clean,
@@ -98,6 +101,7 @@ impl CellState {
             (_, Some(d), _) if d > 0 => CellState::Dirty,
             (Some(n), Some(_), _) if n > 0 => CellState::Clean,
             (Some(n), None, _) if n > 0 => CellState::Cached,
+            _ if c.evicted.is_some_and(|e| e > 0) => CellState::Evicted,
             _ => CellState::NotCached,
         }
     }

@@ -20,6 +20,7 @@ pub const MAP_COLUMNS: usize = 64;
 pub fn glyph(state: CellState) -> char {
     match state {
         CellState::NotCached => '.',
+        CellState::Evicted => 'x',
         CellState::Cached => 'o',
         CellState::Clean => '#',
         CellState::Dirty => 'D',

@@ -64,6 +64,7 @@ pub fn map_cells(screen: Rect) -> usize {
 pub(crate) fn look(state: CellState, t: &Theme) -> (&'static str, Style) {
     match state {
         CellState::NotCached => ("·", t.not_cached),
+        CellState::Evicted => ("×", t.not_cached),
         CellState::Cached => ("▒", t.cached_page),
         CellState::Clean => ("░", t.clean_page),
         CellState::Dirty => ("█", t.dirty_page),

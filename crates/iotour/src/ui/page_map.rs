@@ -24,6 +24,7 @@ pub struct PageMapPanel<'a> {
 fn cell_look(state: CellState, t: &Theme) -> (&'static str, Style) {
     match state {
         CellState::NotCached => ("·", t.not_cached),
+        CellState::Evicted => ("×", t.not_cached),
         CellState::Cached => ("▒", t.cached_page),
         CellState::Clean => ("░", t.clean_page),
         CellState::Dirty => ("█", t.dirty_page),
@@ -293,6 +294,14 @@ fn legend(v: &View, width: usize) -> Vec<Line<'static>> {
         ]);
     }
     let map = v.run.pages.map.as_ref();
+    // Evicted pages the kernel remembers: named only when the map has some.
+    if map.is_some_and(|m| m.cells.contains(&CellState::Evicted)) {
+        let (sym, style) = cell_look(CellState::Evicted, t);
+        first.push(vec![
+            Span::styled(sym, style),
+            Span::raw(format!(" {}  ", t!(lang, "page_map.evicted"))),
+        ]);
+    }
     let per_cell = map.map_or(0, |m| m.pages_per_cell);
     let mut second = vec![
         vec![

@@ -127,8 +127,14 @@ impl Write {
             }
             done += n;
             let flags = ctx.file.flags;
-            ctx.dirty
-                .wrote(ctx.file.pos, n as u64, flags.direct, flags.synchronous());
+            // RWF_DSYNC/RWF_SYNC make this one call synchronous, as O_DSYNC
+            // does every call of the fd.
+            ctx.dirty.wrote(
+                ctx.file.pos,
+                n as u64,
+                flags.direct,
+                flags.synchronous() || rwf.synchronous(),
+            );
             ctx.file.pos += n as u64;
             out.bytes += n as u64;
         }
@@ -293,7 +299,7 @@ impl Running for Pwrite {
                     at + done as u64,
                     n as u64,
                     flags.direct,
-                    flags.synchronous(),
+                    flags.synchronous() || rwf.synchronous(),
                 );
                 done += n;
                 out.bytes += n as u64;
