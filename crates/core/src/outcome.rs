@@ -104,6 +104,13 @@ pub struct Readings {
     pub system_dirty_kb: Option<u64>,
     pub system_writeback_kb: Option<u64>,
     pub rss_kb: Option<u64>,
+    /// Bytes the block layer was asked to write into the working file's
+    /// blocks during the step (`block:block_bio_queue`, root only).
+    #[serde(default)]
+    pub disk_write_bytes: Option<u64>,
+    /// ... and by the filesystem's journal thread (the whole filesystem's).
+    #[serde(default)]
+    pub journal_write_bytes: Option<u64>,
 }
 
 impl Readings {
@@ -248,6 +255,8 @@ pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
         Key::SystemDirtyKb => m.system_dirty_kb,
         Key::SystemWritebackKb => m.system_writeback_kb,
         Key::RssKb => m.rss_kb,
+        Key::DiskWriteBytes => m.disk_write_bytes,
+        Key::JournalWriteBytes => m.journal_write_bytes,
         Key::ModeSwitches => modeled.mode_switches,
         Key::CpuCopies => modeled.copy_totals(CopyKind::Cpu).map(|t| t.0),
         Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),

@@ -32,7 +32,9 @@ fn unit(key: Key) -> Unit {
         | Key::ReadBytes
         | Key::WriteBytes
         | Key::CpuCopyBytes
-        | Key::DmaCopyBytes => Unit::Bytes,
+        | Key::DmaCopyBytes
+        | Key::DiskWriteBytes
+        | Key::JournalWriteBytes => Unit::Bytes,
         Key::SystemDirtyKb | Key::SystemWritebackKb | Key::RssKb => Unit::KiB,
         Key::Syscalls
         | Key::VoluntaryCtxSwitches
@@ -67,6 +69,8 @@ pub fn name(key: Key, lang: Lang) -> &'static str {
         Key::SystemDirtyKb => k!("figures.system_dirty_kb"),
         Key::SystemWritebackKb => k!("figures.system_writeback_kb"),
         Key::RssKb => k!("figures.rss_kb"),
+        Key::DiskWriteBytes => k!("figures.disk_write_bytes"),
+        Key::JournalWriteBytes => k!("figures.journal_write_bytes"),
         Key::ModeSwitches => k!("figures.mode_switches"),
         Key::CpuCopies => k!("figures.cpu_copies"),
         Key::DmaCopies => k!("figures.dma_copies"),

@@ -90,6 +90,10 @@ pub struct MeasuredReport {
     pub system_dirty_kb: Option<u64>,
     pub system_writeback_kb: Option<u64>,
     pub rss_kb: Option<u64>,
+    /// Bytes the block layer was asked to write into the file's blocks (root).
+    pub disk_write_bytes: Option<u64>,
+    /// ... and by the filesystem's journal thread (the whole filesystem's).
+    pub journal_write_bytes: Option<u64>,
 }
 
 /// Figures of the op's copy path.
@@ -202,6 +206,8 @@ impl From<&Readings> for MeasuredReport {
             system_dirty_kb: m.system_dirty_kb,
             system_writeback_kb: m.system_writeback_kb,
             rss_kb: m.rss_kb,
+            disk_write_bytes: m.disk_write_bytes,
+            journal_write_bytes: m.journal_write_bytes,
         }
     }
 }
