@@ -146,6 +146,13 @@ pub struct Readings {
     pub io_pressure_some_us: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub io_pressure_full_us: Option<u64>,
+    /// Bytes the block layer was asked to write into the working file's
+    /// blocks during the step (`block:block_bio_queue`, root only).
+    #[serde(default)]
+    pub disk_write_bytes: Option<u64>,
+    /// ... and by the filesystem's journal thread (the whole filesystem's).
+    #[serde(default)]
+    pub journal_write_bytes: Option<u64>,
 }
 
 impl Readings {
@@ -371,6 +378,8 @@ pub fn value_of(key: Key, m: &Readings, modeled: &Modeled) -> Option<u64> {
         Key::WorkingsetRefaults => m.workingset_refaults,
         Key::IoPressureSomeUs => m.io_pressure_some_us,
         Key::IoPressureFullUs => m.io_pressure_full_us,
+        Key::DiskWriteBytes => m.disk_write_bytes,
+        Key::JournalWriteBytes => m.journal_write_bytes,
         Key::ModeSwitches => modeled.mode_switches,
         Key::CpuCopies => modeled.copy_totals(CopyKind::Cpu).map(|t| t.0),
         Key::DmaCopies => modeled.copy_totals(CopyKind::Dma).map(|t| t.0),

@@ -9,9 +9,12 @@
 //!   with exact compensation for the reads' own cost.
 //! - `pages`: page-cache state of a file (cachestat(2), mincore fallback).
 //! - `system`: /proc/meminfo and /proc/vmstat (Dirty, Writeback, thresholds).
+//! - `block`: the block layer's writes to the working file's device (root).
 
 use std::collections::BTreeSet;
 
+#[cfg(target_os = "linux")]
+pub mod block;
 pub mod pages;
 pub mod system;
 #[cfg(target_os = "linux")]

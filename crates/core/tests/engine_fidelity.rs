@@ -33,6 +33,11 @@ fn write_back_of_bytes_written_is_their_blocks_not_their_folios() {
     let fsync = &r.steps[5];
     assert_eq!(dma(fsync), Some(4 * 4096), "{:?}", fsync.modeled);
     assert!(r.steps[3].measured.file_dirty_pages.unwrap() >= 4);
+    // As root the block layer is the witness: exactly those four blocks.
+    if let Some(disk) = fsync.measured.disk_write_bytes {
+        assert_eq!(disk, 4 * 4096, "{:?}", fsync.measured);
+        assert!(fsync.measured.journal_write_bytes.is_some());
+    }
 }
 
 /// What a power cut would lose is the 4 bytes changed, not the folios.
@@ -75,6 +80,15 @@ fn o_dsync_dma_is_whole_blocks_per_call() {
     let bytes = dma(w).unwrap();
     // 50 calls; the ones that cross a 4 KiB boundary write two blocks.
     assert_eq!(bytes, 51 * 4096, "{:?}", w.modeled);
+    if let Some(disk) = w.measured.disk_write_bytes {
+        assert_eq!(disk, bytes, "{:?}", w.measured);
+        // Every O_DSYNC write also commits what it changed in the inode.
+        assert!(
+            w.measured.journal_write_bytes.unwrap() > 0,
+            "{:?}",
+            w.measured
+        );
+    }
     assert!(
         w.modeled.notes.iter().any(|n| n.contains("journal")),
         "{:?}",
@@ -123,6 +137,9 @@ fn mapped_stores_write_whole_folios_and_ms_async_starts_nothing() {
     // Every dirty page (whole folios) goes; at least the 16 stored pages.
     assert!(dma(ms_sync).unwrap() >= 16 * 4096, "{:?}", ms_sync.modeled);
     assert_eq!(dma(ms_sync), Some(dirty * 4096), "{:?}", ms_sync.modeled);
+    if let Some(disk) = ms_sync.measured.disk_write_bytes {
+        assert_eq!(Some(disk), dma(ms_sync), "{:?}", ms_sync.measured);
+    }
 }
 
 /// sync_file_range submits the writeback: its DMA is shown there, and the
@@ -143,6 +160,16 @@ fn sync_file_range_owns_the_writeback_it_submitted() {
     }
     let (sfr, wait) = (&r.steps[1], &r.steps[2]);
     assert_eq!(dma(sfr), Some(8 << 20), "{:?}", sfr.modeled);
+    if let Some(disk) = sfr.measured.disk_write_bytes {
+        // Queued by the call itself, as the model says; none by the wait.
+        assert_eq!(disk, 8 << 20, "{:?}", sfr.measured);
+        assert_eq!(
+            wait.measured.disk_write_bytes,
+            Some(0),
+            "{:?}",
+            wait.measured
+        );
+    }
     assert_eq!(dma(wait), Some(0), "{:?}", wait.modeled);
     assert!(
         !wait.modeled.notes.iter().any(|n| n.contains("flusher")),

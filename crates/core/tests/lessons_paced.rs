@@ -49,8 +49,35 @@ fn problems(r: &RunOutcome) -> Vec<String> {
     out
 }
 
+/// Set in the child process that runs the lessons alone.
+const CHILD: &str = "IOTOUR_TEST_PACED_CHILD";
+
+/// The lessons run in a child process of this test binary with no other
+/// test beside them: `rss_kb` is the whole process's resident memory, and
+/// tests running in parallel threads of the same process would add theirs.
 #[test]
 fn every_builtin_passes_at_full_speed_at_a_quarter_and_sampled_at_1000_hz() {
+    if std::env::var_os(CHILD).is_some() {
+        return run_every_builtin();
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "lessons_paced::every_builtin_passes_at_full_speed_at_a_quarter_and_sampled_at_1000_hz",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{err}");
+    assert!(out.status.success(), "{text}\n{err}");
+    assert!(text.contains("1 passed"), "the child ran nothing: {text}");
+}
+
+fn run_every_builtin() {
     control::set_step_target(step_target());
     let runs: [(&str, EngineConfig); 3] = [
         ("--speed max", config()),

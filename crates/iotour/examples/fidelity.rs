@@ -31,7 +31,8 @@ fn main() -> ExitCode {
         bin: std::env::current_exe().expect("own path"),
         env: vec![(AS_CLI.into(), "1".into())],
     };
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root: this example lives in crates/iotour.
+    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     // The working files go under target/ (disk-backed, like the default).
     let base = root.join("target").join("fidelity");
     std::fs::create_dir_all(&base).expect("target/fidelity");

@@ -35,7 +35,9 @@ fn unit(key: Key) -> Unit {
         | Key::WriteBytes
         | Key::CpuCopyBytes
         | Key::DmaCopyBytes
-        | Key::FileBytesWritten => Unit::Bytes,
+        | Key::FileBytesWritten
+        | Key::DiskWriteBytes
+        | Key::JournalWriteBytes => Unit::Bytes,
         Key::SystemDirtyKb | Key::SystemWritebackKb | Key::RssKb => Unit::KiB,
         Key::Syscalls
         | Key::KernelThreadCtxSwitches
@@ -86,6 +88,8 @@ pub fn name(key: Key, lang: Lang) -> &'static str {
         Key::WorkingsetRefaults => k!("figures.workingset_refaults"),
         Key::IoPressureSomeUs => k!("figures.io_pressure_some_us"),
         Key::IoPressureFullUs => k!("figures.io_pressure_full_us"),
+        Key::DiskWriteBytes => k!("figures.disk_write_bytes"),
+        Key::JournalWriteBytes => k!("figures.journal_write_bytes"),
         Key::ModeSwitches => k!("figures.mode_switches"),
         Key::CpuCopies => k!("figures.cpu_copies"),
         Key::DmaCopies => k!("figures.dma_copies"),

@@ -182,6 +182,10 @@ pub struct MeasuredReport {
     pub io_pressure_some_us: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub io_pressure_full_us: Option<u64>,
+    /// Bytes the block layer was asked to write into the file's blocks (root).
+    pub disk_write_bytes: Option<u64>,
+    /// ... and by the filesystem's journal thread (the whole filesystem's).
+    pub journal_write_bytes: Option<u64>,
 }
 
 /// Figures of the op's copy path.
@@ -305,6 +309,8 @@ impl From<&Readings> for MeasuredReport {
             workingset_refaults: m.workingset_refaults,
             io_pressure_some_us: m.io_pressure_some_us,
             io_pressure_full_us: m.io_pressure_full_us,
+            disk_write_bytes: m.disk_write_bytes,
+            journal_write_bytes: m.journal_write_bytes,
         }
     }
 }

@@ -294,3 +294,13 @@ target = "anon"
     assert_eq!(source, "engine");
     assert_eq!(counted, exact);
 }
+
+/// Issue 13: the modeled write-back DMA equals what the block layer was
+/// asked to write into the file's blocks (root; skipped otherwise).
+#[test]
+fn write_back_dma_matches_the_block_layer() {
+    let d = dir();
+    let p = scenario(d.path(), witness::DMA_SCENARIO);
+    let found = witness::twice(|| witness::dma_vs_block_layer(&iotour(), &p, d.path()));
+    check(&found, 4);
+}

@@ -16,6 +16,7 @@ use super::{ExecEvent, Shared, SliceReport};
 use crate::model::{self, Work};
 use crate::outcome::{Environment, Modeled, Readings, RunOutcome, Sources, StepOutcome, Verdict};
 use crate::probe::Disabled;
+use crate::probe::block::BlockProbe;
 use crate::probe::pages::{PageCounts, PageProbe, page_size};
 use crate::probe::system::{read_system_mem, rss_kb, workingset_refault_file};
 use crate::probe::thread::ThreadProbe;
@@ -55,6 +56,8 @@ struct Worker<E> {
     ledger: Ledger,
     /// A slice's changes, recorded inside its window.
     pending: Pending,
+    /// The block layer's writes to the file's device (root only).
+    block: Option<BlockProbe>,
 }
 
 impl<E> Drop for Worker<E> {
@@ -97,6 +100,8 @@ impl<E: From<ExecEvent>> Drop for PanicGuard<E> {
     }
 }
 
+// The worker's whole setup and step loop, in the order the run needs them.
+#[allow(clippy::too_many_lines)]
 pub fn run<E>(plan: &Plan, setup: Setup, shared: Arc<Shared>, tx: Sender<E>)
 where
     E: From<ExecEvent> + Send + 'static,
@@ -142,7 +147,28 @@ where
             Some("direct-I/O alignment not reported by statx: assuming the page size".to_string()),
         ),
     };
-    let environment = environment(&setup, &probe, &pages, dio_note);
+    let (block, block_note) = if setup
+        .disabled
+        .contains(crate::probe::Switchable::Tracepoint)
+    {
+        (
+            None,
+            Some(format!(
+                "device writes not measured: tracepoints switched off by {}",
+                Disabled::ENV
+            )),
+        )
+    } else {
+        match BlockProbe::open(&file) {
+            Ok(b) => (Some(b), None),
+            Err(why) => (
+                None,
+                Some(format!("device writes not measured (modeled only): {why}")),
+            ),
+        }
+    };
+    let mut environment = environment(&setup, &probe, &pages, dio_note);
+    environment.sources.notes.extend(block_note);
     let block_size = {
         use std::os::unix::fs::MetadataExt;
         file.metadata().map_or(4096, |m| m.blksize())
@@ -169,6 +195,7 @@ where
         disabled: setup.disabled,
         ledger: Ledger::new(block_size),
         pending: Pending::default(),
+        block,
     };
     if !w.emit(ExecEvent::Ready {
         environment: environment.clone(),
@@ -552,6 +579,10 @@ impl<E: From<ExecEvent>> Worker<E> {
     #[allow(clippy::too_many_lines)]
     fn step_body(&mut self, index: usize, step: &Step) -> Result<StepOutcome, Stop> {
         let before = self.before();
+        // Bios queued before the step are not its own.
+        if let Some(b) = self.block.as_mut() {
+            b.take(&self.file.file);
+        }
         // A step whose op fails to prepare never had a measurement window:
         // every counter stays unknown (null), not 0.
         let mut measured = Readings::default();
@@ -736,6 +767,11 @@ impl<E: From<ExecEvent>> Worker<E> {
         measured.system_dirty_kb = sys.dirty_kb;
         measured.system_writeback_kb = sys.writeback_kb;
         measured.rss_kb = rss_kb();
+        if let Some(b) = self.block.as_mut() {
+            let w = b.take(&self.file.file);
+            measured.disk_write_bytes = Some(w.data);
+            measured.journal_write_bytes = Some(w.journal);
+        }
         let path = step.op.data_path(&self.work(
             &step.op,
             total,
@@ -745,11 +781,21 @@ impl<E: From<ExecEvent>> Worker<E> {
             written_back,
             synced,
         ));
+        let mut notes = path.notes;
+        if let (Some(data), Some(journal)) =
+            (measured.disk_write_bytes, measured.journal_write_bytes)
+            && data + journal > 0
+        {
+            notes.push(format!(
+                "measured at the block layer: {data} bytes written into the file's blocks, \
+                 {journal} bytes by the journal (the whole filesystem's)"
+            ));
+        }
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,
             unsized_kinds: path.unsized_kinds,
-            notes: path.notes,
+            notes,
         };
         let expect = step
             .expect
