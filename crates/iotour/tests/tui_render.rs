@@ -760,3 +760,30 @@ fn theme_styles() {
         }
     }
 }
+
+#[test]
+fn the_data_path_shows_what_the_block_layer_measured_beside_the_model() {
+    // The scripted run with step 1's report carrying block-layer figures,
+    // as a root run's does.
+    let n = first_step_done();
+    let mut events: Vec<Event> = first(n + 1).collect();
+    let Some(Event::Exec(ExecEvent::StepDone(s))) = events.last_mut() else {
+        panic!("event {n} is a step report");
+    };
+    s.measured.disk_write_bytes = Some(16 << 10);
+    s.measured.journal_write_bytes = Some(4 << 10);
+    for (lang, says) in [
+        (
+            Lang::En,
+            "measured at the block layer: 16.0 KiB into the file, 4.0 KiB journal",
+        ),
+        (Lang::Zh, "块层实测：写入文件 16.0 KiB，日志 4.0 KiB"),
+    ] {
+        let app = after(lang, false, events.clone());
+        let text = shown(&screen(&app, 160, 48));
+        assert!(text.contains(says), "{text}");
+    }
+    // Without them (not root) the panel says nothing of the kind.
+    let app = after(Lang::En, false, first(n + 1));
+    assert!(!shown(&screen(&app, 160, 48)).contains("block layer"));
+}

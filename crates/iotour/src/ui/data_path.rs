@@ -90,16 +90,45 @@ impl Widget for &DataPath<'_> {
                 );
             }
         }
-        // Spare rows below the diagram: the step's path as one chain.
+        // Spare rows below the diagram: the step's path as one chain, and
+        // on the last row what the block layer measured (root).
+        let mut bottom = inner.y + inner.height;
+        if let Some(line) = self.device_line(hidden)
+            && bottom > boxes.disk.y + boxes.disk.height + 1
+        {
+            bottom -= 1;
+            buf.set_line(inner.x, bottom, &line, inner.width);
+        }
         let used = boxes.disk.y + boxes.disk.height + 1;
-        if used < inner.y + inner.height {
-            let area = Rect::new(inner.x, used, inner.width, inner.y + inner.height - used);
+        if used < bottom {
+            let area = Rect::new(inner.x, used, inner.width, bottom - used);
             self.chain_line(area, buf);
         }
     }
 }
 
 impl DataPath<'_> {
+    /// The device writes the block layer saw for the step on screen (the
+    /// `block:block_bio_queue` tracepoint, root only): the measured side of
+    /// the modeled DMA edge. `None` when not measured or still hidden.
+    fn device_line(&self, hidden: bool) -> Option<Line<'static>> {
+        let v = &self.view;
+        let run = v.run;
+        let step = run.steps.get(run.current?.checked_sub(1)?)?;
+        let m = &step.report.as_ref()?.measured;
+        let data = m.disk_write_bytes?;
+        if hidden {
+            return None;
+        }
+        let text = t!(
+            v.lang,
+            "data_path.measured_device",
+            data = bytes(data),
+            journal = m.journal_write_bytes.map_or_else(|| "?".into(), bytes)
+        );
+        Some(Line::styled(text, v.theme.measured))
+    }
+
     fn has_network(&self) -> bool {
         let places = &self.view.run.flow.places;
         places.contains(&Place::SocketBuffer) || places.contains(&Place::Nic)
@@ -209,6 +238,7 @@ impl DataPath<'_> {
                 v.theme.muted,
             ));
         }
+        lines.extend(self.device_line(hidden));
         for (i, l) in lines.iter().take(area.height as usize).enumerate() {
             buf.set_line(area.x, area.y + i as u16, l, area.width);
         }
