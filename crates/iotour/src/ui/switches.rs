@@ -142,6 +142,42 @@ impl Widget for &Switches<'_> {
 
 impl Switches<'_> {
     /// The count table: this step and the whole run, then the distinction.
+    /// io_uring hands work to kernel threads (io-wq, SQPOLL): their
+    /// switches are the work that left this thread, shown when measured.
+    fn kernel_threads_row(
+        &self,
+        step: Option<&crate::app::run::StepView>,
+        hidden: bool,
+    ) -> Option<Line<'static>> {
+        let v = &self.view;
+        let t = v.theme;
+        let all: Vec<u64> = v
+            .run
+            .steps
+            .iter()
+            .filter_map(|s| s.report.as_ref()?.measured.kernel_thread_ctx_switches)
+            .collect();
+        if all.is_empty() {
+            return None;
+        }
+        let this = step.and_then(|s| s.measured.kernel_thread_ctx_switches);
+        let show = |n: Option<u64>| {
+            if hidden {
+                "?".to_string()
+            } else {
+                opt_count(n)
+            }
+        };
+        Some(Line::from(vec![
+            Span::styled(
+                pad(t!(v.lang, "switches.kernel_threads_ctx_sw"), 18, false),
+                t.ctx_voluntary,
+            ),
+            Span::styled(format!("{:>12}", show(this)), t.measured),
+            Span::styled(format!("{:>12}", show(Some(all.iter().sum()))), t.measured),
+        ]))
+    }
+
     fn counts(&self, width: usize) -> Vec<Line<'static>> {
         let v = &self.view;
         let t = v.theme;
@@ -231,6 +267,7 @@ impl Switches<'_> {
                 |m| m.involuntary_ctx_switches,
             ),
         ];
+        lines.extend(self.kernel_threads_row(step.map(|(_, s)| s), hidden));
         lines.extend(
             super::text::wrap(caption, width)
                 .into_iter()
