@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 #[cfg(target_os = "linux")]
 pub mod block;
 pub mod pages;
+pub(crate) mod perf;
 pub mod system;
 #[cfg(target_os = "linux")]
 pub mod thread;

@@ -12,9 +12,10 @@
 //! upper bound of this run's share). Other bios (other files, metadata) are
 //! not this run's and are not counted.
 
+use super::perf::{self, Attr, PERF_TYPE_TRACEPOINT};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 /// Bytes the block layer was asked to write during one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -175,26 +176,8 @@ fn fields() -> Result<(u64, Fields), String> {
     ))
 }
 
-/// The perf attribute (VER0, 64 bytes) of a sampling tracepoint event.
-#[repr(C)]
-#[derive(Default)]
-struct Attr {
-    type_: u32,
-    size: u32,
-    config: u64,
-    sample_period: u64,
-    sample_type: u64,
-    read_format: u64,
-    flags: u64,
-    wakeup_events: u32,
-    bp_type: u32,
-    config1: u64,
-}
-
-const PERF_TYPE_TRACEPOINT: u32 = 2;
 const PERF_SAMPLE_TID: u64 = 1 << 1;
 const PERF_SAMPLE_RAW: u64 = 1 << 10;
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 /// `_IOW('$', 6, char *)`.
 const PERF_EVENT_IOC_SET_FILTER: libc::c_ulong = 0x4008_2406;
 
@@ -230,34 +213,17 @@ impl BlockProbe {
         let mut rings = Vec::new();
         for cpu in 0..i32::try_from(cpus).unwrap_or(1) {
             let attr = Attr {
-                type_: PERF_TYPE_TRACEPOINT,
-                size: 64,
-                config: id,
                 sample_period: 1,
                 sample_type: PERF_SAMPLE_TID | PERF_SAMPLE_RAW,
-                ..Attr::default()
+                ..Attr::new(PERF_TYPE_TRACEPOINT, id)
             };
-            // SAFETY: a valid VER0 attribute; pid -1 with a cpu: every task
-            // on that CPU (root); no group; close on exec.
-            let fd = unsafe {
-                libc::syscall(
-                    libc::SYS_perf_event_open,
-                    &raw const attr,
-                    -1,
-                    cpu,
-                    -1,
-                    PERF_FLAG_FD_CLOEXEC,
-                )
+            // pid -1 with a cpu: every task on that CPU (root).
+            let fd = match perf::open(&attr, -1, cpu) {
+                Ok(fd) => fd,
+                // An offline CPU.
+                Err(e) if e.raw_os_error() == Some(libc::ENODEV) => continue,
+                Err(e) => return Err(format!("perf_event_open(block:block_bio_queue): {e}")),
             };
-            if fd < 0 {
-                let e = io::Error::last_os_error();
-                if e.raw_os_error() == Some(libc::ENODEV) {
-                    continue; // an offline CPU
-                }
-                return Err(format!("perf_event_open(block:block_bio_queue): {e}"));
-            }
-            // SAFETY: the kernel just returned this fd to us.
-            let fd = unsafe { OwnedFd::from_raw_fd(i32::try_from(fd).unwrap_or(-1)) };
             // SAFETY: a NUL-terminated filter string for our own perf fd.
             if unsafe { libc::ioctl(fd.as_raw_fd(), PERF_EVENT_IOC_SET_FILTER, filter.as_ptr()) }
                 != 0

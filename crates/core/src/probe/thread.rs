@@ -32,9 +32,10 @@
 //! `tests/engine_probe.rs` proves an empty window measures 0 syscalls, 0 bytes
 //! and 0 faults a thousand times over, and that k `getppid()` calls measure k.
 
+use super::perf::{self, Attr, PERF_TYPE_SOFTWARE, PERF_TYPE_TRACEPOINT};
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::FileExt;
 use std::time::Instant;
 
@@ -405,30 +406,9 @@ pub fn gettid() -> i32 {
     unsafe { libc::gettid() }
 }
 
-/// The first 64 bytes of `struct perf_event_attr` (`PERF_ATTR_SIZE_VER0)`: all
-/// a counting tracepoint needs. The flags bitfield is left 0: enabled, no
-/// inherit, user and kernel both counted (a tracepoint fires in the kernel).
-#[repr(C)]
-#[derive(Default)]
-struct PerfEventAttr {
-    type_: u32,
-    size: u32,
-    config: u64,
-    sample_period: u64,
-    sample_type: u64,
-    read_format: u64,
-    flags: u64,
-    wakeup_events: u32,
-    bp_type: u32,
-    config1: u64,
-}
-
-const PERF_TYPE_TRACEPOINT: u32 = 2;
-const PERF_TYPE_SOFTWARE: u32 = 1;
 const PERF_COUNT_SW_PAGE_FAULTS: u64 = 2;
 /// `perf_event_attr` flag bits: exclude_kernel (5) and exclude_hv (6).
 const EXCLUDE_KERNEL_AND_HV: u64 = (1 << 5) | (1 << 6);
-const PERF_FLAG_FD_CLOEXEC: libc::c_ulong = 8;
 const TRACEFS: &str = "/sys/kernel/tracing";
 const SYS_ENTER_ID: &str = "events/raw_syscalls/sys_enter/id";
 
@@ -489,36 +469,9 @@ fn mount_tracefs() -> io::Result<()> {
 }
 
 fn open_sys_enter_counter() -> Result<OwnedFd, String> {
-    let id = sys_enter_id()?;
-    let attr = PerfEventAttr {
-        type_: PERF_TYPE_TRACEPOINT,
-        size: u32::try_from(std::mem::size_of::<PerfEventAttr>()).unwrap_or(u32::MAX),
-        config: id,
-        ..PerfEventAttr::default()
-    };
-    // SAFETY: `attr` is a valid, fully initialised VER0 perf_event_attr that
-    // lives across the call; pid 0 / cpu -1 = the calling thread on any CPU;
-    // group_fd -1 = no group; flags: close the fd on exec.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            &raw const attr,
-            0,
-            -1,
-            -1,
-            PERF_FLAG_FD_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        return Err(format!(
-            "perf_event_open(raw_syscalls:sys_enter) failed: {e}"
-        ));
-    }
-    // SAFETY: the kernel just returned this fd to us and nothing else owns it.
-    let fd = i32::try_from(fd).map_err(|_| format!("perf_event_open returned {fd}"))?;
-    // SAFETY: as above.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    let attr = Attr::new(PERF_TYPE_TRACEPOINT, sys_enter_id()?);
+    perf::open(&attr, 0, -1)
+        .map_err(|e| format!("perf_event_open(raw_syscalls:sys_enter) failed: {e}"))
 }
 
 /// perf software page-faults of the calling thread, user mode only. Works
@@ -527,34 +480,12 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
 /// a fault taken while the kernel copies from user memory inside a syscall,
 /// or made by MAP_POPULATE's page-table walk, is not counted.
 fn open_user_fault_counter() -> Result<OwnedFd, String> {
-    let attr = PerfEventAttr {
-        type_: PERF_TYPE_SOFTWARE,
-        size: u32::try_from(std::mem::size_of::<PerfEventAttr>()).unwrap_or(u32::MAX),
-        config: PERF_COUNT_SW_PAGE_FAULTS,
+    let attr = Attr {
         flags: EXCLUDE_KERNEL_AND_HV,
-        ..PerfEventAttr::default()
+        ..Attr::new(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS)
     };
-    // SAFETY: as in `open_sys_enter_counter`: a valid VER0 attr, the calling
-    // thread on any CPU, no group, close on exec.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_perf_event_open,
-            &raw const attr,
-            0,
-            -1,
-            -1,
-            PERF_FLAG_FD_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        let e = io::Error::last_os_error();
-        return Err(format!(
-            "perf_event_open(page-faults, user mode) failed: {e}"
-        ));
-    }
-    let fd = i32::try_from(fd).map_err(|_| format!("perf_event_open returned {fd}"))?;
-    // SAFETY: the kernel just returned this fd to us and nothing else owns it.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    perf::open(&attr, 0, -1)
+        .map_err(|e| format!("perf_event_open(page-faults, user mode) failed: {e}"))
 }
 
 #[cfg(test)]
