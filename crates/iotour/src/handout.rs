@@ -632,46 +632,65 @@ fn expectations(page: &mut Page, run: &Run<'_>, lang: Lang) {
     }
 }
 
-/// The run's timeline lines: the file's dirty and writeback MiB, or the
-/// system's.
-fn file_lines(series: &RunSeries, lang: Lang) -> Vec<Line> {
-    let pts = |f: fn(&crate::plot::series::Point) -> Option<f64>| {
-        series.points.iter().map(|p| (p.ms / 1e3, f(p))).collect()
-    };
-    vec![
-        Line {
-            name: t!(lang, "handout.dirty").to_string(),
-            color: RED,
-            class: "series file-dirty",
-            points: pts(|p| p.file_dirty),
-        },
-        Line {
-            name: t!(lang, "handout.writeback").to_string(),
-            color: ORANGE,
-            class: "series file-writeback",
-            points: pts(|p| p.file_writeback),
-        },
-    ]
+type Getter = fn(&crate::plot::series::Point) -> Option<f64>;
+
+/// Two timeline lines of `series` (time in s): each a name, a colour, an
+/// SVG class and the figure it plots.
+fn lines(
+    series: &RunSeries,
+    specs: [(String, &'static str, &'static str, Getter); 2],
+) -> Vec<Line> {
+    specs
+        .into_iter()
+        .map(|(name, color, class, f)| Line {
+            name,
+            color,
+            class,
+            points: series.points.iter().map(|p| (p.ms / 1e3, f(p))).collect(),
+        })
+        .collect()
 }
 
+/// The file's dirty and writeback MiB over the run.
+fn file_lines(series: &RunSeries, lang: Lang) -> Vec<Line> {
+    lines(
+        series,
+        [
+            (
+                t!(lang, "handout.dirty").to_string(),
+                RED,
+                "series file-dirty",
+                |p| p.file_dirty,
+            ),
+            (
+                t!(lang, "handout.writeback").to_string(),
+                ORANGE,
+                "series file-writeback",
+                |p| p.file_writeback,
+            ),
+        ],
+    )
+}
+
+/// The system's Dirty and Writeback MiB over the run.
 fn system_lines(series: &RunSeries, lang: Lang) -> Vec<Line> {
-    let pts = |f: fn(&crate::plot::series::Point) -> Option<f64>| {
-        series.points.iter().map(|p| (p.ms / 1e3, f(p))).collect()
-    };
-    vec![
-        Line {
-            name: t!(lang, "handout.system_dirty").to_string(),
-            color: PURPLE,
-            class: "series system-dirty",
-            points: pts(|p| p.system_dirty),
-        },
-        Line {
-            name: t!(lang, "handout.system_writeback").to_string(),
-            color: TEAL,
-            class: "series system-writeback",
-            points: pts(|p| p.system_writeback),
-        },
-    ]
+    lines(
+        series,
+        [
+            (
+                t!(lang, "handout.system_dirty").to_string(),
+                PURPLE,
+                "series system-dirty",
+                |p| p.system_dirty,
+            ),
+            (
+                t!(lang, "handout.system_writeback").to_string(),
+                TEAL,
+                "series system-writeback",
+                |p| p.system_writeback,
+            ),
+        ],
+    )
 }
 
 fn marks(series: &RunSeries) -> Vec<StepMark> {

@@ -51,7 +51,8 @@ impl Names {
     /// The names of `pids`, forgetting those of processes not among them
     /// (exited: their pid may be reused by another program).
     fn resolve(&mut self, pids: &[i32]) -> &HashMap<i32, String> {
-        self.known.retain(|pid, _| pids.contains(pid));
+        let alive: std::collections::HashSet<i32> = pids.iter().copied().collect();
+        self.known.retain(|pid, _| alive.contains(pid));
         let new: Vec<Pid> = pids
             .iter()
             .filter(|pid| !self.known.contains_key(pid))
