@@ -16,7 +16,7 @@ use std::ops::Range;
 
 use super::super::ScenarioError;
 use super::args::Args;
-use super::{Kind, Needs, Op, OpDef, Param, Spec};
+use super::{Kind, Op, OpDef, Param, Spec};
 use crate::model::{CopyKind, DataPath, Place, Work};
 
 /// The `program` step.
@@ -284,9 +284,5 @@ impl OpDef for Program {
         if p.map_faults > 0 {
             path.note("the program also reached the file through a mapping: page faults, no copy");
         }
-    }
-
-    fn needs(&self) -> Needs {
-        Needs::default()
     }
 }
