@@ -781,16 +781,10 @@ impl<E: From<ExecEvent>> Worker<E> {
             written_back,
             synced,
         ));
-        let mut notes = path.notes;
-        if let (Some(data), Some(journal)) =
-            (measured.disk_write_bytes, measured.journal_write_bytes)
-            && data + journal > 0
-        {
-            notes.push(format!(
-                "measured at the block layer: {data} bytes written into the file's blocks, \
-                 {journal} bytes by the journal (the whole filesystem's)"
-            ));
-        }
+        // The block layer's figures are measured, not modeled: they travel
+        // in `measured` (the data path panel draws them), never as a note
+        // that the narration would label "model".
+        let notes = path.notes;
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,

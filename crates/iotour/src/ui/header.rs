@@ -93,7 +93,8 @@ impl Widget for &Header<'_> {
                 t!(v.lang, "lecture.predict_from", n = run.predict_from),
                 t.question,
             ));
-        } else if v.predict {
+        } else if v.predict && run.gate.is_none() {
+            // Held at a question, the state already says "predict".
             rest.push(separator());
             rest.push(Span::styled(t!(v.lang, "header.predict_2"), t.question));
         }
@@ -116,6 +117,7 @@ impl Widget for &Header<'_> {
             )),
             Some(env) => source_badges(&mut badges, env, v.lang, t),
         }
+        fit_badges(&mut badges, area.width as usize);
         buf.set_line(area.x, area.y + 1, &Line::from(badges), area.width);
     }
 }
@@ -178,4 +180,30 @@ fn source_badges(
         badges.push(Span::raw("  "));
     }
     badges.pop();
+}
+
+/// Makes the badges fit `width`: first the gaps between them shrink to one
+/// space, then whole badges go from the end (the preferred sources come
+/// last) and the line says how many: a badge cut in half ("f") would read
+/// as a source of its own.
+fn fit_badges(badges: &mut Vec<Span<'static>>, width: usize) {
+    let total = |b: &[Span<'static>]| b.iter().map(Span::width).sum::<usize>();
+    if total(badges) <= width {
+        return;
+    }
+    // [lead, badge, gap, badge, …, badge]: the gaps are the even indices.
+    for gap in badges.iter_mut().skip(2).step_by(2) {
+        *gap = Span::raw(" ");
+    }
+    let more = |n: usize| format!(" +{n}");
+    let mut dropped = 0;
+    while badges.len() > 2
+        && total(badges) + more(dropped).width() * usize::from(dropped > 0) > width
+    {
+        badges.truncate(badges.len() - 2);
+        dropped += 1;
+    }
+    if dropped > 0 {
+        badges.push(Span::raw(more(dropped)));
+    }
 }

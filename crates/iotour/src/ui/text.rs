@@ -84,9 +84,27 @@ fn breaks(para: &str) -> impl Iterator<Item = usize> + '_ {
             let before = para[..at].chars().next_back();
             let after = para[at..].chars().next();
             at == para.len()
-                || before.is_some_and(char::is_whitespace)
+                || (before.is_some_and(char::is_whitespace) && !splits_unit(para, at))
                 || wide(before)
                 || wide(after)
+        })
+}
+
+/// Whether a break at `at` (just after a space) would part a number from
+/// its unit: `0 B`, `4.0 KiB` and `20 ms` stay on one line, so a wrapped
+/// figure never reads as a bare `0`.
+fn splits_unit(para: &str, at: usize) -> bool {
+    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "s", "ms", "µs", "ns"];
+    let number_before = para[..at]
+        .trim_end_matches(' ')
+        .chars()
+        .next_back()
+        .is_some_and(|c| c.is_ascii_digit());
+    let rest = &para[at..];
+    number_before
+        && UNITS.iter().any(|u| {
+            rest.strip_prefix(u)
+                .is_some_and(|tail| !tail.starts_with(|c: char| c.is_alphanumeric()))
         })
 }
 
@@ -130,6 +148,18 @@ pub fn fit(s: &str, width: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_number_and_its_unit_stay_on_one_line() {
+        // 35 columns end just after the "0": the unit must come along.
+        let lines = wrap("从磁盘读取的字节：4 KiB，应恰好为 0 B", 35);
+        assert!(lines.iter().all(|l| !l.starts_with('B')), "{lines:?}");
+        assert!(lines.iter().any(|l| l.ends_with("0 B")), "{lines:?}");
+        let lines = wrap("waited 20 ms", 9);
+        assert!(lines.contains(&"20 ms".to_string()), "{lines:?}");
+        // A word that only starts like a unit is not one.
+        assert_eq!(wrap("2 Bytes", 5), ["2", "Bytes"]);
+    }
 
     #[test]
     fn numbers_format_for_reading() {
