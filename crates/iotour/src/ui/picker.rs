@@ -13,6 +13,7 @@ use crate::app::PickerState;
 use crate::app::action::PICKER_KEYS;
 use crate::sanitize::{Newlines, safe, sanitize};
 use iotour_core::scenario::Lang;
+use unicode_width::UnicodeWidthStr;
 
 pub struct Picker<'a> {
     pub state: &'a PickerState,
@@ -108,12 +109,24 @@ impl Widget for &Picker<'_> {
             } else {
                 Style::new()
             };
-            let text = format!(
-                "{} {}  [{}]",
+            // The lesson number first (the order a course teaches them in),
+            // then the whole title; the tags only where they fit whole, as
+            // a cut tag list says less than none.
+            let lesson = p
+                .meta()
+                .lesson
+                .map_or_else(|| "  ".into(), |n| format!("{n:>2}"));
+            let lead = format!(
+                "{}{lesson} {}",
                 if selected { "▸" } else { " " },
                 safe(p.meta().title.get(self.lang)),
-                safe(&p.meta().tags.join(", "))
             );
+            let tags = format!("  [{}]", safe(&p.meta().tags.join(", ")));
+            let text = if lead.width() + tags.width() <= inner.width as usize {
+                lead + &tags
+            } else {
+                lead
+            };
             buf.set_stringn(
                 inner.x,
                 inner.y + row as u16,
