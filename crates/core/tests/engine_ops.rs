@@ -765,7 +765,10 @@ fn a_cold_mapping_read_reports_major_faults_apart_from_minor_ones() {
     let (cold, warm) = (&report.steps[1].measured, &report.steps[4].measured);
     let major = cold.major_faults.unwrap();
     assert!(major >= 1, "{cold:?}");
-    assert!(major <= 64, "at most one major fault per page touched: {cold:?}");
+    assert!(
+        major <= 64,
+        "at most one major fault per page touched: {cold:?}"
+    );
     assert!(process >= major, "process {process} < worker {major}");
     assert_eq!(warm.major_faults, Some(0), "{warm:?}");
     assert!(warm.minor_faults.unwrap() >= 1, "{warm:?}");

@@ -270,7 +270,8 @@ fn render_run(
         ]));
         // The switches and the charts get 3/7, never fewer rows than their
         // content needs (at 120×40 the ratio alone cut the switch table).
-        let middle_h = (panels.height * 3 / 7)
+        // 3/7 rounded to the nearest row, as the ratio was.
+        let middle_h = ((panels.height * 6 + 7) / 14)
             .max(MIDDLE_ROWS)
             .min(panels.height / 2);
         let [top, middle] = panels.layout(&Layout::vertical([

@@ -154,7 +154,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, &Line::from(caption), buf), buf);
+            .render(caption_rows(area, caption, buf), buf);
     }
 
     /// The system's Dirty and Writeback against the kernel's thresholds:
@@ -234,7 +234,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, &Line::from(caption), buf), buf);
+            .render(caption_rows(area, caption, buf), buf);
     }
 
     /// The samples in the window; in predict mode, none taken while the

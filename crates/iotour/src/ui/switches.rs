@@ -242,7 +242,9 @@ impl Switches<'_> {
             .current
             .and_then(|i| run.steps.get(i - 1))
             .map(|s| &s.measured);
-        let hidden = run.current.is_some_and(|i| run.hidden(i, self.view.predict));
+        let hidden = run
+            .current
+            .is_some_and(|i| run.hidden(i, self.view.predict));
         (step, run.totals(), hidden)
     }
 
@@ -359,14 +361,23 @@ impl Switches<'_> {
             .current
             .and_then(|i| run.steps.get(i - 1))
             .and_then(|s| s.measured.kernel_thread_ctx_switches);
-        let show = |n: Option<u64>| if hidden { "?".to_string() } else { opt_count(n) };
+        let show = |n: Option<u64>| {
+            if hidden {
+                "?".to_string()
+            } else {
+                opt_count(n)
+            }
+        };
         let label_w = width.saturating_sub(COUNTS_W) as usize;
         Some(Line::from(vec![
             Span::styled(
                 pad(t!(v.lang, "switches.kernel_threads_ctx_sw"), label_w, false),
                 t.ctx_voluntary,
             ),
-            Span::styled(format!("{:>w$}", show(this), w = STEP_W as usize), t.measured),
+            Span::styled(
+                format!("{:>w$}", show(this), w = STEP_W as usize),
+                t.measured,
+            ),
             Span::styled(
                 format!("{:>w$}", show(Some(all.iter().sum())), w = TOTAL_W as usize),
                 t.measured,
