@@ -728,9 +728,11 @@ fn a_cold_file_mapping_takes_major_faults() {
 
 /// getrusage(RUSAGE_SELF)'s major faults: every thread of this process.
 fn process_major_faults() -> u64 {
-    // SAFETY: getrusage fills the struct it is given and has no other effect.
+    // SAFETY: rusage is plain integers, for which all zeroes is valid.
     let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut u) }, 0);
+    // SAFETY: getrusage fills the struct it is given and has no other effect.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut u) };
+    assert_eq!(rc, 0);
     u64::try_from(u.ru_majflt).unwrap()
 }
 

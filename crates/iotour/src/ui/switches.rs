@@ -115,7 +115,7 @@ impl Widget for &Switches<'_> {
             };
             buf.set_line(inner.x, y, &row.label, label_w);
             if let Some(trace) = row.trace.as_ref().filter(|_| window.cols > 0) {
-                self.timeline(inner.x + LABEL_W, y, trace, row.style, &window, buf);
+                self.timeline((inner.x + LABEL_W, y), trace, row.style, &window, buf);
             }
             let shown = |m: Option<&Readings>| match m {
                 _ if hidden => "?".to_string(),
@@ -218,19 +218,26 @@ impl Switches<'_> {
 
     /// One signal's columns, oldest left: a bar per bucket with activity,
     /// `?` where the source could not measure, `─` where nothing happened.
-    fn timeline(&self, x: u16, y: u16, trace: &Trace, style: Style, w: &Window, buf: &mut Buffer) {
-        let v = &self.view;
-        let t = v.theme;
-        for c in 0..w.cols {
-            let idx = w.now_idx.checked_sub(u64::from(w.cols - 1 - c));
-            let shown = idx.filter(|i| w.hide_from.is_none_or(|h| *i < h));
-            let bucket = shown.and_then(|i| v.run.timeline.at(i));
+    fn timeline(
+        &self,
+        at: (u16, u16),
+        trace: &Trace,
+        style: Style,
+        window: &Window,
+        buf: &mut Buffer,
+    ) {
+        let run = self.view.run;
+        let muted = self.view.theme.muted;
+        for c in 0..window.cols {
+            let idx = window.now_idx.checked_sub(u64::from(window.cols - 1 - c));
+            let shown = idx.filter(|i| window.hide_from.is_none_or(|h| *i < h));
+            let bucket = shown.and_then(|i| run.timeline.at(i));
             let (sym, style) = match bucket.map(trace.value) {
                 Some(Some(n)) if n > 0 => ((trace.glyph)(n), style),
-                Some(None) => ("?", t.muted),
-                _ => ("─", t.muted),
+                Some(None) => ("?", muted),
+                _ => ("─", muted),
             };
-            buf[(x + c, y)].set_symbol(sym).set_style(style);
+            buf[(at.0 + c, at.1)].set_symbol(sym).set_style(style);
         }
     }
 
