@@ -774,6 +774,12 @@ fn a_cold_mapping_read_reports_major_faults_apart_from_minor_ones() {
     assert!(process >= major, "process {process} < worker {major}");
     assert_eq!(warm.major_faults, Some(0), "{warm:?}");
     assert!(warm.minor_faults.unwrap() >= 1, "{warm:?}");
+    // touch's loads are user-mode accesses: its faults are all user-mode
+    // ones, the major ones too (perf's counters, or modeled so).
+    if let Some(user_major) = cold.user_major_faults {
+        assert_eq!(user_major, major, "{cold:?}");
+        assert_eq!(warm.user_major_faults, Some(0), "{warm:?}");
+    }
     // Every slice carries both, and they add up to their step apart.
     let of_step = |i: usize, f: fn(&iotour_core::outcome::Readings) -> Option<u64>| {
         slices

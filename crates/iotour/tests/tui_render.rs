@@ -232,6 +232,12 @@ fn switches_show_minor_and_major_faults_apart() {
         // Step 3 so far: 2 + 40 + 2 minor, 3 major; the run's totals the same.
         assert!(minor.contains("44") && !minor.contains('■'), "{minor}");
         assert!(major.contains('■') && major.contains(" 3 "), "{major}");
+        // The faults taken in user mode, split as well (none of them major).
+        let user = match lang {
+            Lang::En => row("user-mode faults"),
+            Lang::Zh => row("用户态缺页"),
+        };
+        assert!(user.contains("6/0"), "{user}");
         insta::assert_snapshot!(format!("switches_faults_{}", lang_name(lang)), t.backend());
     }
 }

@@ -11,7 +11,7 @@
 //! │syscall     ───▅▅▅▅──▁─▃▃▃                96        1,121 │
 //! │minor fault ─────────▁▁▁                   6            6 │
 //! │major fault ──────────■─                   1            1 │
-//! │user-mode faults                           6            6 │
+//! │user-mode faults min/maj                 5/1          5/1 │
 //! │= mode switches (modeled)                102        1,127 │
 //! │ctx vol     ─┃─││││                        3           15 │
 //! │ctx invol   ──╳─────                       0            2 │
@@ -65,7 +65,8 @@ struct Row {
     label: Line<'static>,
     style: Style,
     trace: Option<Trace>,
-    count: fn(&Readings) -> Option<u64>,
+    /// The count as shown (`?` where unmeasured).
+    count: fn(&Readings) -> String,
     /// Measured counts in the measured style; mode switches as they are.
     count_style: Style,
 }
@@ -119,7 +120,7 @@ impl Widget for &Switches<'_> {
             }
             let shown = |m: Option<&Readings>| match m {
                 _ if hidden => "?".to_string(),
-                Some(m) => opt_count((row.count)(m)),
+                Some(m) => (row.count)(m),
                 None => "–".to_string(),
             };
             let counts = Line::from(vec![
@@ -288,7 +289,7 @@ impl Switches<'_> {
                     value: |b| b.syscalls,
                     glyph: bars,
                 },
-                |m| m.syscalls,
+                |m| opt_count(m.syscalls),
             ),
             // Every fault, minor and major apart (a major one waited for
             // the disk), including those taken inside a syscall.
@@ -299,7 +300,7 @@ impl Switches<'_> {
                     value: |b| b.minor_faults,
                     glyph: bars,
                 },
-                |m| m.minor_faults,
+                |m| opt_count(m.minor_faults),
             ),
             signal(
                 t!(v.lang, "switches.major_fault"),
@@ -310,13 +311,21 @@ impl Switches<'_> {
                     value: |b| b.major_faults,
                     glyph: |_| "■",
                 },
-                |m| m.major_faults,
+                |m| opt_count(m.major_faults),
             ),
             Row {
                 label: Line::styled(t!(v.lang, "switches.page_faults").to_string(), t.page_fault),
                 style: t.page_fault,
                 trace: None,
-                count: |m| m.user_faults,
+                // Minor and major apart here too: perf counts both, or
+                // both are modeled from touch's faults.
+                count: |m| {
+                    let minor = m
+                        .user_faults
+                        .zip(m.user_major_faults)
+                        .map(|(a, b)| a - b.min(a));
+                    format!("{}/{}", opt_count(minor), opt_count(m.user_major_faults))
+                },
                 count_style: t.measured,
             },
             Row {
@@ -326,7 +335,7 @@ impl Switches<'_> {
                 ]),
                 style: mode_style,
                 trace: None,
-                count: |m| Some(m.syscalls? + m.user_faults?),
+                count: |m| opt_count(iotour_core::model::mode_switches(m)),
                 count_style: mode_style,
             },
             signal(
@@ -336,7 +345,7 @@ impl Switches<'_> {
                     value: |b| b.voluntary,
                     glyph: |n| if n > 1 { "┃" } else { "│" },
                 },
-                |m| m.voluntary_ctx_switches,
+                |m| opt_count(m.voluntary_ctx_switches),
             ),
             signal(
                 t!(v.lang, "switches.ctx_invol"),
@@ -345,7 +354,7 @@ impl Switches<'_> {
                     value: |b| b.involuntary,
                     glyph: |_| "╳",
                 },
-                |m| m.involuntary_ctx_switches,
+                |m| opt_count(m.involuntary_ctx_switches),
             ),
         ]
     }
