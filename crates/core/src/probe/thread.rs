@@ -180,25 +180,7 @@ impl ThreadProbe {
                 }
             }
         };
-        let user_faults = if disabled.contains(Switchable::Tracepoint) {
-            None
-        } else {
-            match open_user_fault_counter(PERF_COUNT_SW_PAGE_FAULTS) {
-                Ok(fd) => Some(fd),
-                Err(why) => {
-                    notes.push(format!(
-                        "faults in user mode (for mode switches) modeled: {why}"
-                    ));
-                    None
-                }
-            }
-        };
-        // Opened only beside the total: a split needs both.
-        let user_major_faults = user_faults.as_ref().and_then(|_| {
-            open_user_fault_counter(PERF_COUNT_SW_PAGE_FAULTS_MAJ)
-                .map_err(|why| notes.push(format!("major faults in user mode unknown: {why}")))
-                .ok()
-        });
+        let (user_faults, user_major_faults) = open_user_fault_counters(disabled, &mut notes);
         let syscall_source = if tracepoint.is_some() {
             SyscallSource::Tracepoint
         } else {
@@ -235,21 +217,26 @@ impl ThreadProbe {
                 .notes
                 .push("syscalls counted by the engine: the perf counter could not be read".into());
         }
-        if probe.user_faults.is_some() && probe.read_pf().is_none() {
-            probe.user_faults = None;
-            probe.notes.push(
+        probe.warm_up_user_fault_counters();
+        probe
+    }
+
+    /// Drops a user-mode fault counter that cannot be read, and the major
+    /// one with the total (a split needs both).
+    fn warm_up_user_fault_counters(&mut self) {
+        if self.user_faults.is_some() && self.read_pf().is_none() {
+            self.user_faults = None;
+            self.notes.push(
                 "faults in user mode (for mode switches) modeled: the perf counter could not be read"
                     .into(),
             );
         }
-        if probe.user_faults.is_none() || probe.read_pf_major().is_none() {
-            if probe.user_major_faults.take().is_some() {
-                probe.notes.push(
-                    "major faults in user mode unknown: the perf counter could not be read".into(),
-                );
-            }
+        let unreadable = self.user_faults.is_none() || self.read_pf_major().is_none();
+        if unreadable && self.user_major_faults.take().is_some() {
+            self.notes.push(
+                "major faults in user mode unknown: the perf counter could not be read".into(),
+            );
         }
-        probe
     }
 
     /// Whether user-mode major faults are counted by perf.
@@ -515,6 +502,30 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
 /// whose registers are in user mode is an entry into the kernel of its own;
 /// a fault taken while the kernel copies from user memory inside a syscall,
 /// or made by MAP_POPULATE's page-table walk, is not counted.
+/// perf's user-mode fault counters: every fault, and beside it (a split
+/// needs both) the major ones; each `None` with a note when refused.
+fn open_user_fault_counters(
+    disabled: &Disabled,
+    notes: &mut Vec<String>,
+) -> (Option<OwnedFd>, Option<OwnedFd>) {
+    if disabled.contains(Switchable::Tracepoint) {
+        return (None, None);
+    }
+    let all = match open_user_fault_counter(PERF_COUNT_SW_PAGE_FAULTS) {
+        Ok(fd) => fd,
+        Err(why) => {
+            notes.push(format!(
+                "faults in user mode (for mode switches) modeled: {why}"
+            ));
+            return (None, None);
+        }
+    };
+    let major = open_user_fault_counter(PERF_COUNT_SW_PAGE_FAULTS_MAJ)
+        .map_err(|why| notes.push(format!("major faults in user mode unknown: {why}")))
+        .ok();
+    (Some(all), major)
+}
+
 /// `which`: every fault, or (`PAGE_FAULTS_MAJ`) the major ones only.
 fn open_user_fault_counter(which: u64) -> Result<OwnedFd, String> {
     let attr = Attr {
