@@ -109,6 +109,11 @@ pub struct Readings {
     /// accesses of a mapping it makes. Absent from older recordings.
     #[serde(default)]
     pub user_faults: Option<u64>,
+    /// Of those, the major ones (they waited for the disk): perf's
+    /// user-mode major-fault counter, else modeled as `user_faults` is
+    /// (touch's major faults). Absent from older recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_major_faults: Option<u64>,
     pub rchar: Option<u64>,
     pub wchar: Option<u64>,
     pub read_bytes: Option<u64>,
@@ -191,6 +196,7 @@ impl Readings {
             (&mut self.minor_faults, other.minor_faults),
             (&mut self.major_faults, other.major_faults),
             (&mut self.user_faults, other.user_faults),
+            (&mut self.user_major_faults, other.user_major_faults),
             (&mut self.rchar, other.rchar),
             (&mut self.wchar, other.wchar),
             (&mut self.read_bytes, other.read_bytes),

@@ -726,6 +726,74 @@ fn a_cold_file_mapping_takes_major_faults() {
     }
 }
 
+/// getrusage(RUSAGE_SELF)'s major faults: every thread of this process.
+fn process_major_faults() -> u64 {
+    // SAFETY: rusage is plain integers, for which all zeroes is valid.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage fills the struct it is given and has no other effect.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut u) };
+    assert_eq!(rc, 0);
+    u64::try_from(u.ru_majflt).unwrap()
+}
+
+#[test]
+fn a_cold_mapping_read_reports_major_faults_apart_from_minor_ones() {
+    // Cold: the touches of the first mapping wait for the disk. Warm (the
+    // same pages, mapped again): not one does, though they still fault.
+    let plan = file(4 << 20)
+        .cold()
+        .then(map_file(4 << 20))
+        .then(touch(64).stride(16))
+        .op(munmap(Target::File))
+        .then(map_file(4 << 20))
+        .then(touch(64).stride(16))
+        .build();
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let before = process_major_faults();
+    let engine = iotour_core::engine::start(plan, config(), tx).unwrap();
+    let mut slices = Vec::new();
+    let report = loop {
+        match rx.recv_timeout(Duration::from_secs(60)).unwrap() {
+            Ev::Exec(ExecEvent::Slice(s)) => slices.push(s),
+            Ev::Exec(ExecEvent::Finished(r)) => break r,
+            Ev::Exec(ExecEvent::Failed { error, .. }) => panic!("{error}"),
+            _ => {}
+        }
+    };
+    drop(engine);
+    // The witness: the kernel's count for the whole process (other tests'
+    // threads only add to it) is never below what the worker reported.
+    let process = process_major_faults() - before;
+    let (cold, warm) = (&report.steps[1].measured, &report.steps[4].measured);
+    let major = cold.major_faults.unwrap();
+    assert!(major >= 1, "{cold:?}");
+    assert!(
+        major <= 64,
+        "at most one major fault per page touched: {cold:?}"
+    );
+    assert!(process >= major, "process {process} < worker {major}");
+    assert_eq!(warm.major_faults, Some(0), "{warm:?}");
+    assert!(warm.minor_faults.unwrap() >= 1, "{warm:?}");
+    // touch's loads are user-mode accesses: its faults are all user-mode
+    // ones, the major ones too (perf's counters, or modeled so).
+    if let Some(user_major) = cold.user_major_faults {
+        assert_eq!(user_major, major, "{cold:?}");
+        assert_eq!(warm.user_major_faults, Some(0), "{warm:?}");
+    }
+    // Every slice carries both, and they add up to their step apart.
+    let of_step = |i: usize, f: fn(&iotour_core::outcome::Readings) -> Option<u64>| {
+        slices
+            .iter()
+            .filter(|s| s.step == i)
+            .map(|s| f(&s.measured).expect("measured per slice"))
+            .sum::<u64>()
+    };
+    assert_eq!(Some(of_step(2, |m| m.major_faults)), cold.major_faults);
+    assert_eq!(Some(of_step(2, |m| m.minor_faults)), cold.minor_faults);
+    assert_eq!(of_step(5, |m| m.major_faults), 0);
+    assert_eq!(Some(of_step(5, |m| m.minor_faults)), warm.minor_faults);
+}
+
 #[test]
 fn direct_reads_bypass_the_page_cache() {
     let r = run(

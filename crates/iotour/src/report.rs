@@ -156,6 +156,9 @@ pub struct MeasuredReport {
     pub major_faults: Option<u64>,
     /// Faults taken in user mode (see `sources.user_faults`).
     pub user_faults: Option<u64>,
+    /// Of those, the major ones; absent where perf counts the total only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_major_faults: Option<u64>,
     pub rchar: Option<u64>,
     pub wchar: Option<u64>,
     pub read_bytes: Option<u64>,
@@ -293,6 +296,7 @@ impl From<&Readings> for MeasuredReport {
             minor_faults: m.minor_faults,
             major_faults: m.major_faults,
             user_faults: m.user_faults,
+            user_major_faults: m.user_major_faults,
             rchar: m.rchar,
             wchar: m.wchar,
             read_bytes: m.read_bytes,

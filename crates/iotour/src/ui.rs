@@ -39,6 +39,10 @@ pub const MIN_HEIGHT: u16 = 18;
 /// panels share one place as tabs.
 pub const WIDE_WIDTH: u16 = 120;
 pub const WIDE_HEIGHT: u16 = 36;
+/// Rows the mode-switch and chart row of the large layout needs: the switch
+/// table (a heading and seven rows) or a chart (a two-line legend, six rows
+/// of plot, the time axis), and the borders.
+pub const MIDDLE_ROWS: u16 = 12;
 /// From this size (a projector's 100×30) the data path, the page map and
 /// the narration are shown together; Tab puts the mode-switch or chart
 /// panel in the data path's place, and `z` zooms any of them.
@@ -71,7 +75,8 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 /// Draw the whole screen.
 ///
 /// Run view, large terminal (at least 120×36; the narration takes the rows
-/// it needs, up to 30 %, the panels share the rest 4:3):
+/// it needs, up to 30 %, the panels share the rest 4:3, the lower row never
+/// fewer than [`MIDDLE_ROWS`]):
 /// ```text
 /// ┌ header: title · step i/n op · state · speed · source badges ──────────┐
 /// ├ data path (modeled) ──────────┬ page cache map + not-yet-durable ──────┤
@@ -80,7 +85,10 @@ pub fn panel_block<'a>(title: Line<'a>, focused: bool, theme: &Theme) -> Block<'
 /// │ page cache ──▶ socket buffer  │                                        │
 /// │ disk           NIC            │                                        │
 /// ├ mode & context switches ──────┼ charts: dirty memory · rates ──────────┤
-/// │ syscall ▁▃█ fault ▂ vol ┃ inv ╳│ MiB over time · per second            │
+/// │ syscall     ▁▃█     96  1,121 │ MiB over time · per second             │
+/// │ minor fault ▂       6      6  │ (syscalls, minor and major faults)     │
+/// │ major fault ▅       1      1  │                                        │
+/// │ … mode switches · ctx vol ┃ ╳ │                                        │
 /// ├ narration: say · Java API · call chain · expectations ✓/✗ ───────────┤
 /// └ footer: keys ─────────────────────────────────────────────────────────┘
 /// ```
@@ -260,9 +268,15 @@ fn render_run(
             Constraint::Fill(1),
             Constraint::Length(bottom_h),
         ]));
+        // The switches and the charts get 3/7, never fewer rows than their
+        // content needs (at 120×40 the ratio alone cut the switch table).
+        // 3/7 rounded to the nearest row, as the ratio was.
+        let middle_h = ((panels.height * 6 + 7) / 14)
+            .max(MIDDLE_ROWS)
+            .min(panels.height / 2);
         let [top, middle] = panels.layout(&Layout::vertical([
-            Constraint::Ratio(4, 7),
-            Constraint::Ratio(3, 7),
+            Constraint::Fill(1),
+            Constraint::Length(middle_h),
         ]));
         let [dp, pm] = top.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));
         let [sw, ch] = middle.layout(&Layout::horizontal([Constraint::Percentage(50); 2]));

@@ -196,6 +196,106 @@ fn switches_timeline_and_counts() {
     insta::assert_snapshot!("switches", t.backend());
 }
 
+/// The scripted run with step 3's second slice taking major faults (it
+/// waited for the disk three times) beside its minor ones; `major` is what
+/// that slice measured (`None`: the source could not tell).
+fn with_major_faults(lang: Lang, major: Option<u64>) -> App {
+    let events = script::events().into_iter().map(|mut e| {
+        if let Event::Exec(ExecEvent::Slice(s)) = &mut e
+            && s.step == 3
+            && s.slice == 1
+        {
+            s.measured.minor_faults = Some(40);
+            s.measured.major_faults = major;
+        }
+        e
+    });
+    after(lang, false, events)
+}
+
+#[test]
+fn switches_show_minor_and_major_faults_apart() {
+    for lang in [Lang::En, Lang::Zh] {
+        let app = with_major_faults(lang, Some(3));
+        let t = panel(&app, 78, 12, "switches", false);
+        let text = shown(&t);
+        let row = |label: &str| {
+            text.lines()
+                .find(|l| l.contains(label))
+                .unwrap_or_else(|| panic!("no {label} row:\n{text}"))
+                .to_string()
+        };
+        let (minor, major) = match lang {
+            Lang::En => (row("minor fault"), row("major fault")),
+            Lang::Zh => (row("次缺页"), row("主缺页")),
+        };
+        // Step 3 so far: 2 + 40 + 2 minor, 3 major; the run's totals the same.
+        assert!(minor.contains("44") && !minor.contains('■'), "{minor}");
+        assert!(major.contains('■') && major.contains(" 3 "), "{major}");
+        // The faults taken in user mode, split as well (none of them major).
+        let user = match lang {
+            Lang::En => row("user-mode faults"),
+            Lang::Zh => row("用户态缺页"),
+        };
+        assert!(user.contains("6/0"), "{user}");
+        insta::assert_snapshot!(format!("switches_faults_{}", lang_name(lang)), t.backend());
+    }
+}
+
+#[test]
+fn major_faults_a_source_could_not_measure_are_question_marks() {
+    let app = with_major_faults(Lang::En, None);
+    let text = shown(&panel(&app, 78, 12, "switches", false));
+    let major = text.lines().find(|l| l.contains("major fault")).unwrap();
+    let minor = text.lines().find(|l| l.contains("minor fault")).unwrap();
+    // In its bucket, in the step's count and in the run's.
+    assert_eq!(major.matches('?').count(), 3, "{major}");
+    assert!(!minor.contains('?'), "{minor}");
+}
+
+#[test]
+fn at_120x40_the_switch_table_shows_every_row() {
+    for lang in [Lang::En, Lang::Zh] {
+        let app = with_major_faults(lang, Some(3));
+        let t = screen(&app, 120, 40);
+        let text = shown(&t);
+        let labels: &[&str] = match lang {
+            Lang::En => &[
+                "syscall",
+                "minor fault",
+                "major fault",
+                "user-mode faults",
+                "= mode switches",
+                "ctx vol",
+                "ctx invol",
+            ],
+            Lang::Zh => &[
+                "系统调用",
+                "次缺页",
+                "主缺页",
+                "用户态缺页",
+                "= 模式切换",
+                "自愿切换",
+                "非自愿切换",
+            ],
+        };
+        for label in labels {
+            assert!(text.contains(label), "{label} is cut at 120×40:\n{text}");
+        }
+        // The rate chart's legend names both fault series and the unit.
+        let legend = match lang {
+            Lang::En => ["per s", "minor faults", "major faults"],
+            Lang::Zh => ["每秒", "次缺页", "主缺页"],
+        };
+        for word in legend {
+            assert!(text.contains(word), "{word}:\n{text}");
+        }
+        if lang == Lang::En {
+            insta::assert_snapshot!("screen_120x40", t.backend());
+        }
+    }
+}
+
 #[test]
 fn page_map_shows_fresh_changes_and_durability() {
     // Just after the fsync's sample: the cells it cleaned are highlighted.

@@ -324,6 +324,13 @@ fn zero_counters(probe: &ThreadProbe) -> Readings {
         minor_faults: ru,
         major_faults: ru,
         user_faults: if probe.has_user_faults() { Some(0) } else { ru },
+        // perf counts both, or the total alone (the split unknown), or
+        // neither and both are modeled from getrusage's.
+        user_major_faults: match (probe.has_user_faults(), probe.has_user_major_faults()) {
+            (true, true) => Some(0),
+            (true, false) => None,
+            (false, _) => ru,
+        },
         rchar: io,
         wchar: io,
         read_bytes: io,
@@ -334,12 +341,14 @@ fn zero_counters(probe: &ThreadProbe) -> Readings {
 
 /// Without perf's user-mode fault count: the faults of `touch` (its loads
 /// and stores are the engine's only user-mode accesses of a mapping; every
-/// other op's faults happen inside its syscalls), 0 for every other op.
-fn modeled_user_faults(op: &Op, m: &Readings) -> Option<u64> {
+/// other op's faults happen inside its syscalls), 0 for every other op;
+/// and of those the major ones.
+fn modeled_user_faults(op: &Op, m: &Readings) -> (Option<u64>, Option<u64>) {
     if matches!(op, Op::Touch(_)) {
-        Some(m.minor_faults? + m.major_faults?)
+        let all = m.minor_faults.zip(m.major_faults).map(|(a, b)| a + b);
+        (all, m.major_faults)
     } else {
-        m.minor_faults.map(|_| 0)
+        (m.minor_faults.map(|_| 0), m.major_faults.map(|_| 0))
     }
 }
 
@@ -634,7 +643,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                 let mut m = self.probe.end(&begin, out.calls);
                 // ---- end of window ----
                 if m.user_faults.is_none() {
-                    m.user_faults = modeled_user_faults(&step.op, &m);
+                    (m.user_faults, m.user_major_faults) = modeled_user_faults(&step.op, &m);
                 }
                 self.pending.apply(&mut self.ledger);
                 let synced = std::mem::take(&mut self.ledger.synced);

@@ -107,6 +107,7 @@ pub struct Reading {
     at: Instant,
     syscalls: Option<u64>,
     user_faults: Option<u64>,
+    user_major_faults: Option<u64>,
     rusage: Option<Rusage>,
     io: Option<IoCounters>,
     /// Bytes the io read returned (charged to rchar after the fact).
@@ -128,6 +129,9 @@ pub struct ThreadProbe {
     /// perf software page-faults with `exclude_kernel`: faults taken in user
     /// mode only (a fault inside a syscall is part of that syscall's entry).
     user_faults: Option<OwnedFd>,
+    /// The same with perf's major-fault counter: user-mode faults that
+    /// waited for the disk (the minor ones are the difference).
+    user_major_faults: Option<OwnedFd>,
     io: Option<File>,
     io_buf: Box<[u8; 1024]>,
     rusage: bool,
@@ -176,19 +180,7 @@ impl ThreadProbe {
                 }
             }
         };
-        let user_faults = if disabled.contains(Switchable::Tracepoint) {
-            None
-        } else {
-            match open_user_fault_counter() {
-                Ok(fd) => Some(fd),
-                Err(why) => {
-                    notes.push(format!(
-                        "faults in user mode (for mode switches) modeled: {why}"
-                    ));
-                    None
-                }
-            }
-        };
+        let (user_faults, user_major_faults) = open_user_fault_counters(disabled, &mut notes);
         let syscall_source = if tracepoint.is_some() {
             SyscallSource::Tracepoint
         } else {
@@ -197,6 +189,7 @@ impl ThreadProbe {
         let mut probe = ThreadProbe {
             tracepoint,
             user_faults,
+            user_major_faults,
             io,
             io_buf: Box::new([0u8; 1024]),
             rusage: true,
@@ -224,14 +217,31 @@ impl ThreadProbe {
                 .notes
                 .push("syscalls counted by the engine: the perf counter could not be read".into());
         }
-        if probe.user_faults.is_some() && probe.read_pf().is_none() {
-            probe.user_faults = None;
-            probe.notes.push(
+        probe.warm_up_user_fault_counters();
+        probe
+    }
+
+    /// Drops a user-mode fault counter that cannot be read, and the major
+    /// one with the total (a split needs both).
+    fn warm_up_user_fault_counters(&mut self) {
+        if self.user_faults.is_some() && self.read_pf().is_none() {
+            self.user_faults = None;
+            self.notes.push(
                 "faults in user mode (for mode switches) modeled: the perf counter could not be read"
                     .into(),
             );
         }
-        probe
+        let unreadable = self.user_faults.is_none() || self.read_pf_major().is_none();
+        if unreadable && self.user_major_faults.take().is_some() {
+            self.notes.push(
+                "major faults in user mode unknown: the perf counter could not be read".into(),
+            );
+        }
+    }
+
+    /// Whether user-mode major faults are counted by perf.
+    pub fn has_user_major_faults(&self) -> bool {
+        self.user_major_faults.is_some()
     }
 
     /// Whether faults taken in user mode are counted by perf (else modeled).
@@ -256,29 +266,32 @@ impl ThreadProbe {
         &self.notes
     }
 
-    /// Open a window: `[pread io, getrusage, read pf, read tp, now]`.
+    /// Open a window: `[pread io, getrusage, read pf, read pf major, read tp, now]`.
     pub fn begin(&mut self) -> Reading {
         let (io, io_len) = self.read_io();
         let rusage = self.read_rusage();
         let user_faults = self.read_pf();
+        let user_major_faults = self.read_pf_major();
         let syscalls = self.read_tp();
         Reading {
             at: Instant::now(),
             syscalls,
             user_faults,
+            user_major_faults,
             rusage,
             io,
             io_len,
         }
     }
 
-    /// Close a window: `[now, read tp, read pf, getrusage, pread io]`, and return the
+    /// Close a window: `[now, read tp, read pf, read pf major, getrusage, pread io]`, and return the
     /// work's own deltas. `engine_syscalls` is what the work counted itself;
     /// it is the figure when there is no tracepoint. State fields are `None`.
     pub fn end(&mut self, begin: &Reading, engine_syscalls: u64) -> Readings {
         let at = Instant::now();
         let syscalls = self.read_tp();
         let user_faults = self.read_pf();
+        let user_major_faults = self.read_pf_major();
         let rusage = self.read_rusage();
         let (io, _) = self.read_io();
         let duration = crate::cast::saturating(at.duration_since(begin.at).as_nanos());
@@ -302,8 +315,9 @@ impl ThreadProbe {
             (Some(a), Some(b)) => {
                 // The begin io read's own bytes land after its content was
                 // produced; each read(tp) inside the window is a vfs_read too.
-                let counters =
-                    u64::from(self.tracepoint.is_some()) + u64::from(self.user_faults.is_some());
+                let counters = u64::from(self.tracepoint.is_some())
+                    + u64::from(self.user_faults.is_some())
+                    + u64::from(self.user_major_faults.is_some());
                 let tp_reads = 2 * TP_READ_LEN * counters;
                 let overhead = begin.io_len + tp_reads;
                 Some(IoCounters {
@@ -331,6 +345,10 @@ impl ThreadProbe {
                 (Some(a), Some(b)) => Some(b.saturating_sub(a)),
                 _ => None,
             },
+            user_major_faults: match (begin.user_major_faults, user_major_faults) {
+                (Some(a), Some(b)) => Some(b.saturating_sub(a)),
+                _ => None,
+            },
             rchar: io.map(|c| c.rchar),
             wchar: io.map(|c| c.wchar),
             read_bytes: io.map(|c| c.read_bytes),
@@ -350,6 +368,10 @@ impl ThreadProbe {
 
     fn read_pf(&mut self) -> Option<u64> {
         read_counter(self.user_faults.as_ref()?)
+    }
+
+    fn read_pf_major(&mut self) -> Option<u64> {
+        read_counter(self.user_major_faults.as_ref()?)
     }
 }
 
@@ -407,6 +429,7 @@ pub fn gettid() -> i32 {
 }
 
 const PERF_COUNT_SW_PAGE_FAULTS: u64 = 2;
+const PERF_COUNT_SW_PAGE_FAULTS_MAJ: u64 = 6;
 /// `perf_event_attr` flag bits: exclude_kernel (5) and exclude_hv (6).
 const EXCLUDE_KERNEL_AND_HV: u64 = (1 << 5) | (1 << 6);
 const TRACEFS: &str = "/sys/kernel/tracing";
@@ -479,13 +502,42 @@ fn open_sys_enter_counter() -> Result<OwnedFd, String> {
 /// whose registers are in user mode is an entry into the kernel of its own;
 /// a fault taken while the kernel copies from user memory inside a syscall,
 /// or made by MAP_POPULATE's page-table walk, is not counted.
-fn open_user_fault_counter() -> Result<OwnedFd, String> {
+/// perf's user-mode fault counters: every fault, and beside it (a split
+/// needs both) the major ones; each `None` with a note when refused.
+fn open_user_fault_counters(
+    disabled: &Disabled,
+    notes: &mut Vec<String>,
+) -> (Option<OwnedFd>, Option<OwnedFd>) {
+    if disabled.contains(Switchable::Tracepoint) {
+        return (None, None);
+    }
+    let all = match open_user_fault_counter(PERF_COUNT_SW_PAGE_FAULTS) {
+        Ok(fd) => fd,
+        Err(why) => {
+            notes.push(format!(
+                "faults in user mode (for mode switches) modeled: {why}"
+            ));
+            return (None, None);
+        }
+    };
+    let major = open_user_fault_counter(PERF_COUNT_SW_PAGE_FAULTS_MAJ)
+        .map_err(|why| notes.push(format!("major faults in user mode unknown: {why}")))
+        .ok();
+    (Some(all), major)
+}
+
+/// `which`: every fault, or (`PAGE_FAULTS_MAJ`) the major ones only.
+fn open_user_fault_counter(which: u64) -> Result<OwnedFd, String> {
     let attr = Attr {
         flags: EXCLUDE_KERNEL_AND_HV,
-        ..Attr::new(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS)
+        ..Attr::new(PERF_TYPE_SOFTWARE, which)
     };
-    perf::open(&attr, 0, -1)
-        .map_err(|e| format!("perf_event_open(page-faults, user mode) failed: {e}"))
+    let name = if which == PERF_COUNT_SW_PAGE_FAULTS_MAJ {
+        "major-faults"
+    } else {
+        "page-faults"
+    };
+    perf::open(&attr, 0, -1).map_err(|e| format!("perf_event_open({name}, user mode) failed: {e}"))
 }
 
 #[cfg(test)]

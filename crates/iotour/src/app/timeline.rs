@@ -1,5 +1,6 @@
 //! The logic-analyser record of the worker: per 100 ms of run time, how often
-//! it crossed into the kernel (syscalls, page faults) and how often the
+//! it crossed into the kernel (syscalls; page faults, minor and major apart:
+//! a major one waited for the disk) and how often the
 //! scheduler took the CPU from it (voluntary and involuntary context
 //! switches). Fed from slice reports, whose counters are the slice's own.
 
@@ -17,7 +18,10 @@ const KEEP: usize = 600;
 pub struct Bucket {
     pub index: u64,
     pub syscalls: Option<u64>,
-    pub faults: Option<u64>,
+    /// Faults served from memory (getrusage `ru_minflt`).
+    pub minor_faults: Option<u64>,
+    /// Faults that waited for the disk (getrusage `ru_majflt`).
+    pub major_faults: Option<u64>,
     pub voluntary: Option<u64>,
     pub involuntary: Option<u64>,
 }
@@ -33,10 +37,6 @@ fn add(acc: &mut Option<u64>, fresh: bool, v: Option<u64>) {
         (false, Some(a), Some(b)) => Some(a + b),
         _ => None,
     };
-}
-
-pub fn faults(m: &Readings) -> Option<u64> {
-    Some(m.minor_faults? + m.major_faults?)
 }
 
 impl Timeline {
@@ -56,7 +56,8 @@ impl Timeline {
             return;
         };
         add(&mut b.syscalls, fresh, m.syscalls);
-        add(&mut b.faults, fresh, faults(m));
+        add(&mut b.minor_faults, fresh, m.minor_faults);
+        add(&mut b.major_faults, fresh, m.major_faults);
         add(&mut b.voluntary, fresh, m.voluntary_ctx_switches);
         add(&mut b.involuntary, fresh, m.involuntary_ctx_switches);
     }
@@ -92,7 +93,7 @@ mod tests {
         let m = Readings {
             syscalls: Some(10),
             minor_faults: Some(1),
-            major_faults: Some(0),
+            major_faults: Some(3),
             voluntary_ctx_switches: Some(2),
             involuntary_ctx_switches: None,
             ..Readings::default()
@@ -103,8 +104,8 @@ mod tests {
         assert_eq!(t.buckets.len(), 2);
         let b = t.at(0).unwrap();
         assert_eq!(
-            (b.syscalls, b.faults, b.voluntary),
-            (Some(20), Some(2), Some(4))
+            (b.syscalls, b.minor_faults, b.major_faults, b.voluntary),
+            (Some(20), Some(2), Some(6), Some(4))
         );
         assert_eq!(b.involuntary, None);
         assert!(t.at(1).is_none());

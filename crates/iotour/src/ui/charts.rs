@@ -1,6 +1,7 @@
 //! Charts over the last half minute: dirty data (the file's dirty pages, the
 //! system's Dirty and Writeback, the kernel's background and hard dirty
-//! thresholds) from the sampler, and syscalls/s and faults/s from the slices.
+//! thresholds) from the sampler, and syscalls/s, minor faults/s and major
+//! faults/s (apart: a major fault waited for the disk) from the slices.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -57,13 +58,14 @@ impl Widget for &Charts<'_> {
         ]));
         let mut cells = Vec::new();
         for r in row_areas {
-            cells.extend(r.layout_vec(&Layout::horizontal(vec![
-                Constraint::Ratio(
-                    1,
-                    u32::from(cols)
-                );
-                cols as usize
-            ])));
+            // A column between charts: one's plot never runs into the
+            // next one's axis labels.
+            cells.extend(
+                r.layout_vec(
+                    &Layout::horizontal(vec![Constraint::Ratio(1, u32::from(cols)); cols as usize])
+                        .spacing(1),
+                ),
+            );
         }
         for (i, cell) in cells.into_iter().enumerate().take(n as usize) {
             match i {
@@ -80,8 +82,9 @@ impl Widget for &Charts<'_> {
     }
 }
 
-/// Rows one chart needs: a caption, six rows of plot, the time axis.
-const CHART_ROWS: u16 = 9;
+/// Rows one chart needs: a caption of up to two lines (a narrow rate chart
+/// wraps its legend), six rows of plot, the time axis and its labels.
+const CHART_ROWS: u16 = 10;
 /// Columns one chart needs to keep its labels apart.
 const CHART_WIDTH: u16 = 28;
 
@@ -151,7 +154,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, &Line::from(caption), buf), buf);
+            .render(caption_rows(area, caption, buf), buf);
     }
 
     /// The system's Dirty and Writeback against the kernel's thresholds:
@@ -231,7 +234,7 @@ impl Charts<'_> {
             .x_axis(time_axis(x0, x1, t.muted))
             .y_axis(y_axis(ymax, t.muted))
             .legend_position(None)
-            .render(title_row(area, &Line::from(caption), buf), buf);
+            .render(caption_rows(area, caption, buf), buf);
     }
 
     /// The samples in the window; in predict mode, none taken while the
@@ -252,7 +255,8 @@ impl Charts<'_> {
         let (x0, x1) = self.x_axis();
         let per_s = 1.0 / BUCKET.as_secs_f64();
         let mut sys = Vec::new();
-        let mut flt = Vec::new();
+        let mut minor = Vec::new();
+        let mut major = Vec::new();
         // Log scale: 10 calls/s and a million must both be visible.
         let log = |n: u64| (n as f64 * per_s + 1.0).log10();
         // Predict mode: the hidden step's rates would give the answer away.
@@ -266,13 +270,17 @@ impl Charts<'_> {
             if let Some(n) = b.syscalls {
                 sys.push((x, log(n)));
             }
-            if let Some(n) = b.faults {
-                flt.push((x, log(n)));
+            if let Some(n) = b.minor_faults {
+                minor.push((x, log(n)));
+            }
+            if let Some(n) = b.major_faults.filter(|n| *n > 0) {
+                major.push((x, log(n)));
             }
         }
         let top = sys
             .iter()
-            .chain(&flt)
+            .chain(&minor)
+            .chain(&major)
             .map(|p| p.1)
             .fold(3.0, f64::max)
             .ceil();
@@ -286,20 +294,31 @@ impl Charts<'_> {
         if !(top as u32).is_multiple_of(step) {
             labels.push(power_label(top as i32));
         }
+        // Markers differ as well as colours; the major faults, fewest, on
+        // top and as points: a bucket that had any is a block.
         let sets = vec![
             dataset(&sys, t.kernel_mode, Marker::Braille),
-            dataset(&flt, t.page_fault, Marker::Dot),
+            dataset(&minor, t.page_fault, Marker::Dot),
+            dataset(&major, t.major_fault, Marker::Block).graph_type(GraphType::Scatter),
         ];
-        let mut caption = Line::from(vec![
-            Span::styled(format!("{} ", t!(v.lang, "charts.log")), t.muted),
+        // The unit once, then one entry per series: two lines when narrow.
+        let mut caption = vec![
+            Span::styled(format!("{} ", t!(v.lang, "charts.log_per_s")), t.muted),
             Span::styled(
-                format!("⣿{} ", t!(v.lang, "charts.syscalls_s")),
+                format!("⣿{} ", t!(v.lang, "charts.syscalls")),
                 t.kernel_mode,
             ),
-            Span::styled(format!("•{}", t!(v.lang, "charts.faults_s")), t.page_fault),
-        ]);
+            Span::styled(
+                format!("•{} ", t!(v.lang, "charts.minor_faults")),
+                t.page_fault,
+            ),
+            Span::styled(
+                format!("█{}", t!(v.lang, "charts.major_faults")),
+                t.major_fault,
+            ),
+        ];
         if hide_from.is_some() {
-            caption.push_span(Span::styled(
+            caption.push(Span::styled(
                 format!(" {}", t!(v.lang, "charts.hidden")),
                 t.question,
             ));
@@ -313,7 +332,7 @@ impl Charts<'_> {
                     .style(t.muted),
             )
             .legend_position(None)
-            .render(title_row(area, &caption, buf), buf);
+            .render(caption_rows(area, caption, buf), buf);
     }
 }
 
@@ -352,6 +371,31 @@ fn title_row(area: Rect, caption: &Line, buf: &mut Buffer) -> Rect {
     }
     buf.set_line(area.x, area.y, caption, area.width);
     Rect::new(area.x, area.y + 1, area.width, area.height - 1)
+}
+
+/// Writes a caption of legend entries, on two lines when one is too
+/// narrow (an entry never splits), and returns the area below it.
+fn caption_rows(area: Rect, spans: Vec<Span<'static>>, buf: &mut Buffer) -> Rect {
+    let mut lines = vec![Line::default()];
+    for span in spans {
+        let last = lines.len() - 1;
+        let used = lines[last].width();
+        let wide = used + span.content.trim_end().width() > area.width as usize;
+        if used > 0 && wide && lines.len() < 2 {
+            let lead = Span::styled(span.content.trim_start().to_string(), span.style);
+            lines.push(Line::from(lead));
+        } else {
+            lines[last].push_span(span);
+        }
+    }
+    let mut rest = area;
+    for l in &lines {
+        if rest.height < 2 {
+            break;
+        }
+        rest = title_row(rest, l, buf);
+    }
+    rest
 }
 
 fn power_label(e: i32) -> String {

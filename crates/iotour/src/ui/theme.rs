@@ -187,6 +187,8 @@ styles! {
     /// Entries into the kernel: syscalls and page faults (mode switches).
     kernel_mode,
     page_fault,
+    /// A page fault that waited for the disk.
+    major_fault,
     ctx_voluntary,
     ctx_involuntary,
     not_cached,
@@ -227,7 +229,7 @@ mod tests {
             "{:?}",
             Theme::parse(DARK, true)
         );
-        assert_eq!(Theme::NAMES.len(), 32);
+        assert_eq!(Theme::NAMES.len(), 33);
         let one = |extra: &str| Theme::parse(&format!("{DARK}\n{extra}"), true).unwrap_err();
         assert!(one("[mauve]\nfg = \"red\"").contains("`mauve` is not a style"));
         let missing = DARK.replace("[threshold]", "[ignored_now]");
@@ -308,6 +310,7 @@ mod tests {
             t.boundary,
             t.kernel_mode,
             t.page_fault,
+            t.major_fault,
             t.ctx_voluntary,
             t.ctx_involuntary,
             t.not_cached,

@@ -286,6 +286,7 @@ fn counters(syscalls: u64, minor: u64, vol: u64, invol: u64) -> Readings {
         major_faults: Some(0),
         // The scripted faults are taken in user mode: each is a mode switch.
         user_faults: Some(minor),
+        user_major_faults: Some(0),
         voluntary_ctx_switches: Some(vol),
         involuntary_ctx_switches: Some(invol),
         ..Readings::default()
