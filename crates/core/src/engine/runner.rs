@@ -666,7 +666,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                 };
                 wb.1 += written_back.1;
                 synced_total += synced;
-                let copies = step
+                let path = step
                     .op
                     .data_path(&self.work(
                         &step.op,
@@ -676,8 +676,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                         &after,
                         written_back,
                         synced,
-                    ))
-                    .copies;
+                    ));
                 self.publish_unwritten();
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {
@@ -687,7 +686,8 @@ impl<E: From<ExecEvent>> Worker<E> {
                     total: op.total(),
                     at: self.shared.at(),
                     measured: m,
-                    copies,
+                    copies: path.copies,
+                    legs: path.legs,
                 }));
                 if !sent {
                     return Err(Stop);
@@ -794,6 +794,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,
+            legs: path.legs,
             unsized_kinds: path.unsized_kinds,
             notes,
         };
@@ -886,6 +887,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,
+            legs: path.legs,
             unsized_kinds: path.unsized_kinds,
             notes: path.notes,
         };
@@ -897,6 +899,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             at: self.shared.at(),
             measured,
             copies: modeled.copies.clone(),
+            legs: modeled.legs.clone(),
         })) {
             return Err(Stop);
         }
