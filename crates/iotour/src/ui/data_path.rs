@@ -1,7 +1,11 @@
 //! The data path: boxes for the places the scenario's data passes through,
 //! user space above the user/kernel line and hardware below, one line per
 //! copy edge labelled CPU copy or DMA with its running byte total, and pulses
-//! travelling each edge as slices report copies. All of it is modeled.
+//! travelling each edge as slices report copies. Legs that copy nothing have
+//! their own looks: a page-reference leg is a double line (`═`) carrying
+//! hollow marks (`◇`), labelled "page refs, 0 B copied"; a leg the machine
+//! lacks (the NIC of a local socket) is a dotted line (`┊`) ending in `×`,
+//! with its reason. All of it is modeled.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -11,8 +15,8 @@ use ratatui::widgets::{Block, Borders, Widget};
 
 use super::text::fit;
 use super::{View, panel_block};
-use crate::app::flow::{EdgeKey, EdgeView, PULSE};
-use iotour_core::model::{CopyKind, Place};
+use crate::app::flow::{EdgeKey, EdgeView, LegLook, LegView, PULSE};
+use iotour_core::model::{Absence, CopyKind, Place};
 use iotour_core::size::format_size as bytes;
 
 mod route;
@@ -34,11 +38,18 @@ impl Widget for &DataPath<'_> {
         let run = v.run;
         let hidden = run.current.is_some_and(|i| run.hidden(i, v.predict));
         let (cpu, dma) = run.flow.step_copies();
+        // A step whose only leg is a page reference copied nothing: "0
+        // copies" is its lesson, so the title says it.
+        let refs_only = run
+            .flow
+            .legs
+            .values()
+            .any(|l| l.in_step && l.look == LegLook::Refs);
         let mut title = vec![
             Span::styled(format!(" {} ", t!(v.lang, "data_path.data_path")), t.title),
             Span::styled(t!(v.lang, "data_path.modeled"), t.modeled),
         ];
-        if cpu + dma > 0 {
+        if cpu + dma > 0 || refs_only {
             let n = if hidden {
                 "? ".to_string()
             } else {
@@ -76,18 +87,37 @@ impl Widget for &DataPath<'_> {
         let boxes = layout(inner, self.has_network());
         self.boundaries(&boxes, buf);
         for (key, edge) in &run.flow.edges {
-            if let Some(route) = route(&boxes, *key) {
+            if self.leg_covers(key) {
+                continue;
+            }
+            if let Some(route) = route(&boxes, key.from, key.to) {
                 draw_edge(&route, *key, edge, hidden, v, inner, buf);
             }
         }
         for p in Place::ALL {
             if run.flow.places.contains(&p) {
+                // A place the path only reaches by an absent leg is drawn
+                // faint: it is the textbook's, not this machine's.
+                let style = if self.only_absent(p) {
+                    t.place.patch(t.muted)
+                } else {
+                    t.place
+                };
                 draw_box(
                     boxes.of(p).intersection(inner),
                     place_name(p, v.lang),
-                    t.place,
+                    style,
                     buf,
                 );
+            }
+        }
+        // After the boxes: a leg's label goes only where nothing is drawn.
+        for (&(from, to), leg) in &run.flow.legs {
+            if self.edge_covers(from, to, leg) {
+                continue;
+            }
+            if let Some(route) = route(&boxes, from, to) {
+                draw_leg(&route, &boxes, leg, v, inner, buf);
             }
         }
         // Spare rows below the diagram: the step's path as one chain, and
@@ -129,6 +159,41 @@ impl DataPath<'_> {
         Some(Line::styled(text, v.theme.measured))
     }
 
+    /// A copy edge and a leg between the same two places share one route
+    /// (mmap_write's CPU copy and sendfile's references both run page
+    /// cache → socket buffer): the one the current step has is drawn.
+    /// The edge gives way to a leg of the current step...
+    fn leg_covers(&self, k: &EdgeKey) -> bool {
+        let flow = &self.view.run.flow;
+        let edge_now = flow.edges.get(k).is_some_and(|e| e.step > 0);
+        flow.legs
+            .get(&(k.from, k.to))
+            .is_some_and(|l| l.in_step && !edge_now)
+    }
+
+    /// ... and a leg to any edge, unless the leg is the current step's.
+    fn edge_covers(&self, from: Place, to: Place, leg: &LegView) -> bool {
+        let flow = &self.view.run.flow;
+        let edge = flow.edges.iter().find(|(k, _)| k.from == from && k.to == to);
+        match edge {
+            Some((_, e)) => e.step > 0 || !leg.in_step,
+            None => false,
+        }
+    }
+
+    /// `p` is reached only by absent legs (no copy edge, no reference).
+    fn only_absent(&self, p: Place) -> bool {
+        let flow = &self.view.run.flow;
+        let absent = flow.legs.iter().any(|(&(from, to), l)| {
+            matches!(l.look, LegLook::Absent(_)) && (from == p || to == p)
+        });
+        let real = flow.edges.keys().any(|k| k.from == p || k.to == p)
+            || flow.legs.iter().any(|(&(from, to), l)| {
+                l.look == LegLook::Refs && (from == p || to == p)
+            });
+        absent && !real
+    }
+
     fn has_network(&self) -> bool {
         let places = &self.view.run.flow.places;
         places.contains(&Place::SocketBuffer) || places.contains(&Place::Nic)
@@ -160,22 +225,44 @@ impl DataPath<'_> {
         }
     }
 
-    /// "disk ─DMA→ page cache ─CPU→ user buffer …": the current step's copies
-    /// in order, when they form one path (they do for every op of the model).
+    /// "disk ─DMA→ page cache ═refs→ socket buffer ┊× no NIC: local
+    /// socket": the current step's copies and legs in order, when they form
+    /// one path (they do for every op of the model).
     fn chain_line(&self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
-        let active: Vec<&EdgeKey> = v
-            .run
-            .flow
+        let flow = &v.run.flow;
+        // (from, to, link text, style, the destination is drawn)
+        let mut active: Vec<(Place, Place, String, Style, bool)> = flow
             .edges
             .iter()
             .filter(|(_, e)| e.step > 0)
-            .map(|(k, _)| k)
+            .map(|(k, _)| {
+                let (style, kind) = edge_style(k.kind, v);
+                let kind = match k.kind {
+                    CopyKind::Cpu => "CPU",
+                    CopyKind::Dma => kind,
+                };
+                (k.from, k.to, format!(" ─{kind}→ "), style, true)
+            })
             .collect();
+        for (&(from, to), l) in flow.legs.iter().filter(|(_, l)| l.in_step) {
+            if active.iter().any(|a| a.0 == from && a.1 == to) {
+                continue;
+            }
+            let link = match l.look {
+                LegLook::Refs => (
+                    format!(" ═{}→ ", t!(v.lang, "data_path.refs_short")),
+                    v.theme.modeled,
+                    true,
+                ),
+                LegLook::Absent(why) => (format!(" ┊× {}", absent_label(why, v)), v.theme.muted, false),
+            };
+            active.push((from, to, link.0, link.1, link.2));
+        }
         let Some(start) = active
             .iter()
-            .map(|k| k.from)
-            .find(|p| !active.iter().any(|k| k.to == *p))
+            .map(|a| a.0)
+            .find(|p| !active.iter().any(|a| a.1 == *p))
         else {
             return;
         };
@@ -185,17 +272,14 @@ impl DataPath<'_> {
         ];
         let mut at = start;
         for _ in 0..active.len() {
-            let Some(k) = active.iter().find(|k| k.from == at) else {
+            let Some((_, to, link, style, shown)) = active.iter().find(|a| a.0 == at) else {
                 break;
             };
-            let (style, kind) = edge_style(k.kind, v);
-            let kind = match k.kind {
-                CopyKind::Cpu => "CPU",
-                CopyKind::Dma => kind,
-            };
-            spans.push(Span::styled(format!(" ─{kind}→ "), style));
-            spans.push(Span::styled(place_name(k.to, v.lang), v.theme.place));
-            at = k.to;
+            spans.push(Span::styled(link.clone(), *style));
+            if *shown {
+                spans.push(Span::styled(place_name(*to, v.lang), v.theme.place));
+            }
+            at = *to;
         }
         let line = Line::from(spans);
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
@@ -232,6 +316,25 @@ impl DataPath<'_> {
                 Span::styled(format!("{kind} {total}"), style),
             ]));
         }
+        for (&(from, to), l) in &v.run.flow.legs {
+            let (moving, what, style) = match l.look {
+                LegLook::Refs => (
+                    if l.pulses.is_empty() { "  " } else { "◇ " },
+                    t!(v.lang, "data_path.page_refs_zero_copied").to_string(),
+                    v.theme.modeled,
+                ),
+                LegLook::Absent(why) => ("  ", absent_label(why, v).to_string(), v.theme.muted),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(moving, v.theme.pulse),
+                Span::raw(format!(
+                    "{} → {} ",
+                    place_name(from, v.lang),
+                    place_name(to, v.lang)
+                )),
+                Span::styled(what, style),
+            ]));
+        }
         if lines.is_empty() {
             lines.push(Line::styled(
                 t!(v.lang, "data_path.no_copies_yet"),
@@ -252,6 +355,13 @@ fn place_name(p: Place, lang: iotour_core::scenario::Lang) -> &'static str {
         Place::UserBuffer => t!(lang, "data_path.user_buffer"),
         Place::SocketBuffer => t!(lang, "data_path.socket_buffer"),
         Place::Nic => t!(lang, "data_path.nic"),
+    }
+}
+
+/// "no NIC: local socket": why a textbook leg is not on this path.
+fn absent_label(why: Absence, v: &View) -> &'static str {
+    match why {
+        Absence::LocalSocket => t!(v.lang, "data_path.no_nic_local_socket"),
     }
 }
 
@@ -360,5 +470,122 @@ fn draw_edge(
         };
         let label = fit(&format!("{dir} {kind} {total}"), max);
         buf.set_string(lx, ly, label, style);
+    }
+}
+
+/// A leg that copies nothing. References: a double line, hollow marks in
+/// flight, "page refs" (and "0 B copied" below a horizontal line when the
+/// boxes leave a row for it). Absent: a dotted line ending in `×` instead of
+/// an arrow, the reason beside it, and what a real network would add.
+fn draw_leg(route: &Route, b: &Boxes, leg: &LegView, v: &View, clip: Rect, buf: &mut Buffer) {
+    let area = clip.intersection(buf.area);
+    let inside = |(x, y): (u16, u16)| {
+        (area.x..area.x + area.width).contains(&x) && (area.y..area.y + area.height).contains(&y)
+    };
+    let n = route.cells.len();
+    if n == 0 {
+        return;
+    }
+    let faded = |s: Style| if leg.in_step { s } else { s.patch(v.theme.muted) };
+    let refs = leg.look == LegLook::Refs;
+    let style = if refs {
+        faded(v.theme.modeled)
+    } else {
+        v.theme.muted
+    };
+    for (i, &cell) in route.cells.iter().enumerate() {
+        if !inside(cell) {
+            continue;
+        }
+        let prev = i.checked_sub(1).map(|j| route.cells[j]);
+        let next = route.cells.get(i + 1).copied();
+        let line = line_symbol(prev, cell, next);
+        let sym = match (i + 1 == n, refs, line) {
+            (true, true, _) => arrow(prev.unwrap_or(cell), cell),
+            (true, false, _) => "×",
+            (false, true, "│") => "║",
+            (false, true, _) => "═",
+            (false, false, "│") => "┊",
+            (false, false, _) => "┈",
+        };
+        buf[cell].set_symbol(sym).set_style(style);
+    }
+    // A reference in flight is drawn hollow: no byte travels with it.
+    for &start in &leg.pulses {
+        let age = v.run.now.saturating_sub(start).as_secs_f64() / PULSE.as_secs_f64();
+        if age >= 1.0 {
+            continue;
+        }
+        let i = ((age * n as f64) as usize).min(n - 1);
+        if inside(route.cells[i]) {
+            buf[route.cells[i]].set_symbol("◇").set_style(v.theme.pulse);
+        }
+    }
+    let dir = match arrow(route.cells[n.saturating_sub(2)], route.cells[n - 1]) {
+        "▲" => "↑",
+        "▼" => "↓",
+        "▶" => "→",
+        _ => "←",
+    };
+    let right = area.x + area.width;
+    // Each candidate is a set of (x, y, columns, text): the first whose
+    // texts all fit whole on blank cells is drawn, so a label never covers
+    // another edge's line or label.
+    let mut candidates: Vec<Vec<(u16, u16, u16, String)>> = Vec::new();
+    match leg.look {
+        LegLook::Refs => {
+            let (a, y) = route.cells[0];
+            let gap = route.label_max.unwrap_or(0);
+            let short = format!("{dir} {}", t!(v.lang, "data_path.page_refs"));
+            let copied = t!(v.lang, "data_path.zero_copied").to_string();
+            let whole = format!("{dir} {}", t!(v.lang, "data_path.page_refs_zero_copied"));
+            if let Some(up) = y.checked_sub(1) {
+                // In the gap between the boxes: above and below the line...
+                candidates.push(vec![
+                    (a + 1, up, gap, short.clone()),
+                    (a + 1, y + 1, gap, copied.clone()),
+                ]);
+                candidates.push(vec![(a + 1, up, gap, whole.clone())]);
+                // ... or, one-row boxes leaving a narrow gap, across the
+                // rows above and below the boxes, up to the socket's lines.
+                let x = b.page_cache.x + 5;
+                let w = b.socket.x.saturating_sub(x);
+                candidates.push(vec![(x, up, w, short), (x, y + 1, w, copied)]);
+            }
+            candidates.push(vec![(a, y, gap + 1, whole)]);
+        }
+        LegLook::Absent(why) => {
+            let (x, top) = route.cells[0];
+            let bottom = route.cells[n - 1].1;
+            let x = x + 2;
+            let w = right.saturating_sub(x);
+            let reason = absent_label(why, v);
+            let more = t!(v.lang, "data_path.real_network_dma").to_string();
+            candidates.push(vec![(x, top, w, reason.to_string()), (x, bottom, w, more)]);
+            candidates.push(vec![(x, top, w, reason.to_string())]);
+            // Too narrow for one row: the reason wrapped over the gap's rows.
+            let rows = super::text::wrap(reason, w as usize);
+            if top < bottom && rows.len() == 2 {
+                candidates.push(vec![
+                    (x, top, w, rows[0].clone()),
+                    (x, bottom, w, rows[1].clone()),
+                ]);
+            }
+            candidates.push(vec![(x, top, w, fit(reason, w as usize))]);
+        }
+    }
+    let blank = |x: u16, y: u16, text: &str, w: u16, buf: &Buffer| {
+        let tw = unicode_width::UnicodeWidthStr::width(text) as u16;
+        tw <= w
+            && inside((x, y))
+            && x + tw <= right
+            && (x..x + tw).all(|cx| buf[(cx, y)].symbol() == " ")
+    };
+    let chosen = candidates.iter().find(|c| {
+        c.iter()
+            .all(|(x, y, w, text)| blank(*x, *y, text, *w, buf))
+    });
+    for (x, y, _, text) in chosen.into_iter().flatten() {
+        buf.set_string(*x, *y, text, style);
     }
 }
