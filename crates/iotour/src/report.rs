@@ -401,3 +401,51 @@ impl From<&Verdict> for ExpectReport {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The legs are their own list: never in `copies`, `copied_bytes` 0,
+    /// the referenced bytes under a name no copy figure uses.
+    #[test]
+    fn legs_are_reported_apart_from_copies() {
+        let m = Modeled {
+            copies: vec![Transfer {
+                from: Place::Disk,
+                to: Place::PageCache,
+                kind: CopyKind::Dma,
+                bytes: 4096,
+            }],
+            legs: vec![
+                Leg {
+                    from: Place::PageCache,
+                    to: Place::SocketBuffer,
+                    kind: LegKind::PageRefs { bytes: 4096 },
+                },
+                Leg {
+                    from: Place::SocketBuffer,
+                    to: Place::Nic,
+                    kind: LegKind::Absent {
+                        reason: Absence::LocalSocket,
+                    },
+                },
+            ],
+            ..Modeled::default()
+        };
+        let json = serde_json::to_value(ModeledReport::from(&m)).unwrap();
+        assert_eq!(json["copies"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            json["legs"],
+            serde_json::json!([
+                {"from": "page_cache", "to": "socket_buffer", "kind": "page_refs",
+                 "copied_bytes": 0, "referenced_bytes": 4096},
+                {"from": "socket_buffer", "to": "nic", "kind": "absent", "copied_bytes": 0,
+                 "reason": "local_socket",
+                 "why": "local socket: no NIC; a real network adds a DMA here"}
+            ])
+        );
+        assert_eq!(m.copy_totals(CopyKind::Cpu), Some((0, 0)));
+        assert_eq!(m.copy_totals(CopyKind::Dma), Some((1, 4096)));
+    }
+}

@@ -142,12 +142,19 @@ fn sendfile_and_splice_draw_their_references_and_the_absent_nic() {
                     "no NIC: local socket",
                     "1 copy this step (0 CPU, 1 DMA)",
                 ),
-                Lang::Zh => ("页引用", "无网卡：本地套接字", "1 次拷贝（本步） (0 CPU, 1 DMA)"),
+                Lang::Zh => (
+                    "页引用",
+                    "无网卡：本地套接字",
+                    "1 次拷贝（本步） (0 CPU, 1 DMA)",
+                ),
             };
             for want in [refs, no_nic, counted] {
                 assert!(text.contains(want), "{via} {l}: no {want:?}\n{text}");
             }
-            assert!(text.contains('═') && text.contains('┊'), "{via} {l}\n{text}");
+            assert!(
+                text.contains('═') && text.contains('┊'),
+                "{via} {l}\n{text}"
+            );
         }
     }
 }
@@ -178,10 +185,17 @@ fn the_legs_show_at_every_lecture_size() {
                 Lang::Zh => ["页引用", "无网卡：本地套接字"],
             };
             for s in want {
-                assert!(shown.contains(s), "{w}x{h} {}: no {s:?}\n{shown}", lang_name(lang));
+                assert!(
+                    shown.contains(s),
+                    "{w}x{h} {}: no {s:?}\n{shown}",
+                    lang_name(lang)
+                );
             }
             if (w, h) == (100, 30) {
-                insta::assert_snapshot!(format!("sendfile_screen_100x30_{}", lang_name(lang)), shown);
+                insta::assert_snapshot!(
+                    format!("sendfile_screen_100x30_{}", lang_name(lang)),
+                    shown
+                );
             }
         }
     }

@@ -186,7 +186,10 @@ fn data_path_sendfile_one_copy_and_two_legs() {
     insta::assert_snapshot!("data_path_sendfile", t.backend());
     let text = shown(&t);
     assert!(text.contains("1 copy this step (0 CPU, 1 DMA)"), "{text}");
-    assert!(text.contains("page refs") && text.contains("0 B copied"), "{text}");
+    assert!(
+        text.contains("page refs") && text.contains("0 B copied"),
+        "{text}"
+    );
     assert!(text.contains("no NIC: local socket"), "{text}");
 }
 

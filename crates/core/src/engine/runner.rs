@@ -666,17 +666,15 @@ impl<E: From<ExecEvent>> Worker<E> {
                 };
                 wb.1 += written_back.1;
                 synced_total += synced;
-                let path = step
-                    .op
-                    .data_path(&self.work(
-                        &step.op,
-                        &out,
-                        &m,
-                        &slice_before,
-                        &after,
-                        written_back,
-                        synced,
-                    ));
+                let path = step.op.data_path(&self.work(
+                    &step.op,
+                    &out,
+                    &m,
+                    &slice_before,
+                    &after,
+                    written_back,
+                    synced,
+                ));
                 self.publish_unwritten();
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {

@@ -374,7 +374,10 @@ mod tests {
             ..INFO
         };
         let v = vma(info, 0, None);
-        assert_eq!(v.perms, "r--s", "the op's own flags when maps cannot be read");
+        assert_eq!(
+            v.perms, "r--s",
+            "the op's own flags when maps cannot be read"
+        );
         assert!(!v.perms_measured);
     }
 }

@@ -149,14 +149,13 @@ impl Flow {
             .filter_map(|l| {
                 let seen = self.legs.get(&(l.from, l.to));
                 match (l.kind, seen) {
-                    (LegKind::PageRefs { bytes }, Some(v)) if v.in_step => {
-                        (bytes > v.step).then_some(Leg {
+                    (LegKind::PageRefs { bytes }, Some(v)) if v.in_step => (bytes > v.step)
+                        .then_some(Leg {
                             kind: LegKind::PageRefs {
                                 bytes: bytes - v.step,
                             },
                             ..*l
-                        })
-                    }
+                        }),
                     (LegKind::Absent { .. }, Some(v)) if v.in_step => None,
                     _ => Some(*l),
                 }
@@ -322,7 +321,10 @@ mod tests {
             Duration::from_millis(10),
         );
         let refs = &f.legs[&(Place::PageCache, Place::SocketBuffer)];
-        assert_eq!((refs.look, refs.step, refs.total), (LegLook::Refs, 8192, 8192));
+        assert_eq!(
+            (refs.look, refs.step, refs.total),
+            (LegLook::Refs, 8192, 8192)
+        );
         assert_eq!(
             f.legs[&(Place::SocketBuffer, Place::Nic)].look,
             LegLook::Absent(Absence::LocalSocket)

@@ -55,19 +55,34 @@ impl Widget for &DataPath<'_> {
             } else {
                 format!("{} ", cpu + dma)
             };
-            title.push(Span::styled(
+            let one = cpu + dma == 1 && !hidden;
+            let counts = |what: &str| {
                 format!(
-                    "· {}{} ({} CPU, {} DMA) ",
-                    n,
-                    match (cpu + dma, hidden) {
-                        (1, false) => t!(v.lang, "data_path.copy_this_step"),
-                        _ => t!(v.lang, "data_path.copies_this_step"),
-                    },
+                    "· {n}{what} ({} CPU, {} DMA) ",
                     if hidden { "?".into() } else { cpu.to_string() },
                     if hidden { "?".into() } else { dma.to_string() },
-                ),
-                t.measured,
-            ));
+                )
+            };
+            let long = counts(if one {
+                t!(v.lang, "data_path.copy_this_step")
+            } else {
+                t!(v.lang, "data_path.copies_this_step")
+            });
+            // A narrow panel (100 columns: half the screen) keeps the
+            // counts whole and drops "this step".
+            let used: usize = title.iter().map(Span::width).sum();
+            let text = if used + unicode_width::UnicodeWidthStr::width(long.as_str()) + 2
+                > area.width as usize
+            {
+                counts(if one {
+                    t!(v.lang, "data_path.copy")
+                } else {
+                    t!(v.lang, "data_path.copies")
+                })
+            } else {
+                long
+            };
+            title.push(Span::styled(text, t.measured));
         }
         let block = panel_block(Line::from(title), self.focused, t);
         let inner = block.inner(area);
@@ -174,7 +189,10 @@ impl DataPath<'_> {
     /// ... and a leg to any edge, unless the leg is the current step's.
     fn edge_covers(&self, from: Place, to: Place, leg: &LegView) -> bool {
         let flow = &self.view.run.flow;
-        let edge = flow.edges.iter().find(|(k, _)| k.from == from && k.to == to);
+        let edge = flow
+            .edges
+            .iter()
+            .find(|(k, _)| k.from == from && k.to == to);
         match edge {
             Some((_, e)) => e.step > 0 || !leg.in_step,
             None => false,
@@ -184,13 +202,15 @@ impl DataPath<'_> {
     /// `p` is reached only by absent legs (no copy edge, no reference).
     fn only_absent(&self, p: Place) -> bool {
         let flow = &self.view.run.flow;
-        let absent = flow.legs.iter().any(|(&(from, to), l)| {
-            matches!(l.look, LegLook::Absent(_)) && (from == p || to == p)
-        });
+        let absent = flow
+            .legs
+            .iter()
+            .any(|(&(from, to), l)| matches!(l.look, LegLook::Absent(_)) && (from == p || to == p));
         let real = flow.edges.keys().any(|k| k.from == p || k.to == p)
-            || flow.legs.iter().any(|(&(from, to), l)| {
-                l.look == LegLook::Refs && (from == p || to == p)
-            });
+            || flow
+                .legs
+                .iter()
+                .any(|(&(from, to), l)| l.look == LegLook::Refs && (from == p || to == p));
         absent && !real
     }
 
@@ -255,7 +275,11 @@ impl DataPath<'_> {
                     v.theme.modeled,
                     true,
                 ),
-                LegLook::Absent(why) => (format!(" ┊× {}", absent_label(why, v)), v.theme.muted, false),
+                LegLook::Absent(why) => (
+                    format!(" ┊× {}", absent_label(why, v)),
+                    v.theme.muted,
+                    false,
+                ),
             };
             active.push((from, to, link.0, link.1, link.2));
         }
@@ -486,7 +510,13 @@ fn draw_leg(route: &Route, b: &Boxes, leg: &LegView, v: &View, clip: Rect, buf: 
     if n == 0 {
         return;
     }
-    let faded = |s: Style| if leg.in_step { s } else { s.patch(v.theme.muted) };
+    let faded = |s: Style| {
+        if leg.in_step {
+            s
+        } else {
+            s.patch(v.theme.muted)
+        }
+    };
     let refs = leg.look == LegLook::Refs;
     let style = if refs {
         faded(v.theme.modeled)
@@ -542,17 +572,32 @@ fn draw_leg(route: &Route, b: &Boxes, leg: &LegView, v: &View, clip: Rect, buf: 
             if let Some(up) = y.checked_sub(1) {
                 // In the gap between the boxes: above and below the line...
                 candidates.push(vec![
-                    (a + 1, up, gap, short.clone()),
+                    (a + 1, up, gap, short),
                     (a + 1, y + 1, gap, copied.clone()),
                 ]);
-                candidates.push(vec![(a + 1, up, gap, whole.clone())]);
-                // ... or, one-row boxes leaving a narrow gap, across the
-                // rows above and below the boxes, up to the socket's lines.
-                let x = b.page_cache.x + 5;
-                let w = b.socket.x.saturating_sub(x);
-                candidates.push(vec![(x, up, w, short), (x, y + 1, w, copied)]);
+                candidates.push(vec![(a + 1, up, gap, whole)]);
             }
-            candidates.push(vec![(a, y, gap + 1, whole)]);
+            // A gap too narrow (one-row boxes, a 100-column screen): the
+            // row above the boxes, the label starting with the leg's own
+            // glyph so it reads as the double line's; else split over the
+            // rows above and below, up to the socket's vertical lines.
+            let x = b.page_cache.x + 5;
+            let above = b.page_cache.y.checked_sub(1);
+            let below = b.page_cache.y + b.page_cache.height;
+            let glyph = |text: &str| format!("═ {text}");
+            if let Some(above) = above {
+                candidates.push(vec![(
+                    x,
+                    above,
+                    right.saturating_sub(x),
+                    glyph(t!(v.lang, "data_path.page_refs_zero_copied")),
+                )]);
+                let w = (b.socket.x + 1).saturating_sub(x);
+                candidates.push(vec![
+                    (x, above, w, glyph(t!(v.lang, "data_path.page_refs"))),
+                    (x, below, w, copied),
+                ]);
+            }
         }
         LegLook::Absent(why) => {
             let (x, top) = route.cells[0];
@@ -581,10 +626,9 @@ fn draw_leg(route: &Route, b: &Boxes, leg: &LegView, v: &View, clip: Rect, buf: 
             && x + tw <= right
             && (x..x + tw).all(|cx| buf[(cx, y)].symbol() == " ")
     };
-    let chosen = candidates.iter().find(|c| {
-        c.iter()
-            .all(|(x, y, w, text)| blank(*x, *y, text, *w, buf))
-    });
+    let chosen = candidates
+        .iter()
+        .find(|c| c.iter().all(|(x, y, w, text)| blank(*x, *y, text, *w, buf)));
     for (x, y, _, text) in chosen.into_iter().flatten() {
         buf.set_string(*x, *y, text, style);
     }

@@ -493,15 +493,7 @@ pub fn finish() -> Vec<Event> {
     let zero = vec![copy(Place::Disk, Place::PageCache, CopyKind::Dma, 4 << 20)];
     let legs = sendfile_legs(4 << 20);
     ev.push(with_legs(
-        slice(
-            4,
-            0,
-            1600,
-            64,
-            64,
-            counters(64, 0, 1, 0),
-            zero.clone(),
-        ),
+        slice(4, 0, 1600, 64, 64, counters(64, 0, 1, 0), zero.clone()),
         &legs,
     ));
     ev.push(with_legs(

@@ -275,7 +275,11 @@ fn send_paths_draw_references_and_the_absent_nic_as_legs_not_copies() {
     }
     for via in [Via::ReadWrite, Via::MmapWrite] {
         let p = send(via).data_path(&cold);
-        assert_eq!(p.legs, [no_nic], "{via:?}: no references, the same absent NIC");
+        assert_eq!(
+            p.legs,
+            [no_nic],
+            "{via:?}: no references, the same absent NIC"
+        );
         let cpu = if via == Via::ReadWrite { 2 } else { 1 };
         assert_eq!(totals(&p.copies, CopyKind::Cpu).0, cpu, "{via:?}");
     }

@@ -94,10 +94,7 @@ fn polyline(points: &[(u16, u16)]) -> Vec<(u16, u16)> {
 /// Vertical edges run in the gap between bands: downward ones at the box's
 /// second column, upward ones two columns right; labels sit right of both,
 /// the downward label on the gap's first row and the upward on its last.
-#[allow(
-    clippy::many_single_char_names,
-    reason = "b, x: the boxes, a column"
-)]
+#[allow(clippy::many_single_char_names, reason = "b, x: the boxes, a column")]
 #[allow(
     clippy::match_same_arms,
     reason = "a table of edges, one row each, reads as the diagram does"
