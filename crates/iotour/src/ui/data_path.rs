@@ -16,11 +16,13 @@ use ratatui::widgets::{Block, Borders, Widget};
 use super::text::fit;
 use super::{View, panel_block};
 use crate::app::flow::{EdgeKey, EdgeView, LegLook, LegView, PULSE};
-use iotour_core::model::{Absence, CopyKind, Place};
+use iotour_core::model::{CopyKind, Place};
 use iotour_core::size::format_size as bytes;
 
+mod leg;
 mod route;
 
+use leg::{absent_label, draw_leg};
 use route::{Boxes, Route, arrow, layout, line_symbol, route};
 
 pub struct DataPath<'a> {
@@ -37,54 +39,8 @@ impl Widget for &DataPath<'_> {
         let t = v.theme;
         let run = v.run;
         let hidden = run.current.is_some_and(|i| run.hidden(i, v.predict));
-        let (cpu, dma) = run.flow.step_copies();
-        // A step whose only leg is a page reference copied nothing: "0
-        // copies" is its lesson, so the title says it.
-        let refs_only = run
-            .flow
-            .legs
-            .values()
-            .any(|l| l.in_step && l.look == LegLook::Refs);
-        let mut title = vec![
-            Span::styled(format!(" {} ", t!(v.lang, "data_path.data_path")), t.title),
-            Span::styled(t!(v.lang, "data_path.modeled"), t.modeled),
-        ];
-        if cpu + dma > 0 || refs_only {
-            let n = if hidden {
-                "? ".to_string()
-            } else {
-                format!("{} ", cpu + dma)
-            };
-            let one = cpu + dma == 1 && !hidden;
-            let counts = |what: &str| {
-                format!(
-                    "· {n}{what} ({} CPU, {} DMA) ",
-                    if hidden { "?".into() } else { cpu.to_string() },
-                    if hidden { "?".into() } else { dma.to_string() },
-                )
-            };
-            let long = counts(if one {
-                t!(v.lang, "data_path.copy_this_step")
-            } else {
-                t!(v.lang, "data_path.copies_this_step")
-            });
-            // A narrow panel (100 columns: half the screen) keeps the
-            // counts whole and drops "this step".
-            let used: usize = title.iter().map(Span::width).sum();
-            let text = if used + unicode_width::UnicodeWidthStr::width(long.as_str()) + 2
-                > area.width as usize
-            {
-                counts(if one {
-                    t!(v.lang, "data_path.copy")
-                } else {
-                    t!(v.lang, "data_path.copies")
-                })
-            } else {
-                long
-            };
-            title.push(Span::styled(text, t.measured));
-        }
-        let block = panel_block(Line::from(title), self.focused, t);
+        let title = self.title(area.width, hidden);
+        let block = panel_block(title, self.focused, t);
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.is_empty() {
@@ -102,7 +58,7 @@ impl Widget for &DataPath<'_> {
         let boxes = layout(inner, self.has_network());
         self.boundaries(&boxes, buf);
         for (key, edge) in &run.flow.edges {
-            if self.leg_covers(key) {
+            if self.leg_covers(*key) {
                 continue;
             }
             if let Some(route) = route(&boxes, key.from, key.to) {
@@ -153,6 +109,61 @@ impl Widget for &DataPath<'_> {
 }
 
 impl DataPath<'_> {
+    /// "data path modeled · 1 copy this step (0 CPU, 1 DMA)".
+    fn title(&self, width: u16, hidden: bool) -> Line<'static> {
+        let v = &self.view;
+        let t = v.theme;
+        let run = v.run;
+        let (cpu, dma) = run.flow.step_copies();
+        // A step whose only leg is a page reference copied nothing: "0
+        // copies" is its lesson, so the title says it.
+        let refs_only = run
+            .flow
+            .legs
+            .values()
+            .any(|l| l.in_step && l.look == LegLook::Refs);
+        let mut title = vec![
+            Span::styled(format!(" {} ", t!(v.lang, "data_path.data_path")), t.title),
+            Span::styled(t!(v.lang, "data_path.modeled"), t.modeled),
+        ];
+        if cpu + dma > 0 || refs_only {
+            let n = if hidden {
+                "? ".to_string()
+            } else {
+                format!("{} ", cpu + dma)
+            };
+            let one = cpu + dma == 1 && !hidden;
+            let counts = |what: &str| {
+                format!(
+                    "· {n}{what} ({} CPU, {} DMA) ",
+                    if hidden { "?".into() } else { cpu.to_string() },
+                    if hidden { "?".into() } else { dma.to_string() },
+                )
+            };
+            let long = counts(if one {
+                t!(v.lang, "data_path.copy_this_step")
+            } else {
+                t!(v.lang, "data_path.copies_this_step")
+            });
+            // A narrow panel (100 columns: half the screen) keeps the
+            // counts whole and drops "this step".
+            let used: usize = title.iter().map(Span::width).sum();
+            let text = if used + unicode_width::UnicodeWidthStr::width(long.as_str()) + 2
+                > width as usize
+            {
+                counts(if one {
+                    t!(v.lang, "data_path.copy")
+                } else {
+                    t!(v.lang, "data_path.copies")
+                })
+            } else {
+                long
+            };
+            title.push(Span::styled(text, t.measured));
+        }
+        Line::from(title)
+    }
+
     /// The device writes the block layer saw for the step on screen (the
     /// `block:block_bio_queue` tracepoint, root only): the measured side of
     /// the modeled DMA edge. `None` when not measured or still hidden.
@@ -178,9 +189,9 @@ impl DataPath<'_> {
     /// (mmap_write's CPU copy and sendfile's references both run page
     /// cache → socket buffer): the one the current step has is drawn.
     /// The edge gives way to a leg of the current step...
-    fn leg_covers(&self, k: &EdgeKey) -> bool {
+    fn leg_covers(&self, k: EdgeKey) -> bool {
         let flow = &self.view.run.flow;
-        let edge_now = flow.edges.get(k).is_some_and(|e| e.step > 0);
+        let edge_now = flow.edges.get(&k).is_some_and(|e| e.step > 0);
         flow.legs
             .get(&(k.from, k.to))
             .is_some_and(|l| l.in_step && !edge_now)
@@ -382,13 +393,6 @@ fn place_name(p: Place, lang: iotour_core::scenario::Lang) -> &'static str {
     }
 }
 
-/// "no NIC: local socket": why a textbook leg is not on this path.
-fn absent_label(why: Absence, v: &View) -> &'static str {
-    match why {
-        Absence::LocalSocket => t!(v.lang, "data_path.no_nic_local_socket"),
-    }
-}
-
 fn edge_style(kind: CopyKind, v: &View) -> (Style, &'static str) {
     match kind {
         CopyKind::Cpu => (v.theme.cpu_copy, t!(v.lang, "data_path.cpu_copy")),
@@ -494,142 +498,5 @@ fn draw_edge(
         };
         let label = fit(&format!("{dir} {kind} {total}"), max);
         buf.set_string(lx, ly, label, style);
-    }
-}
-
-/// A leg that copies nothing. References: a double line, hollow marks in
-/// flight, "page refs" (and "0 B copied" below a horizontal line when the
-/// boxes leave a row for it). Absent: a dotted line ending in `×` instead of
-/// an arrow, the reason beside it, and what a real network would add.
-fn draw_leg(route: &Route, b: &Boxes, leg: &LegView, v: &View, clip: Rect, buf: &mut Buffer) {
-    let area = clip.intersection(buf.area);
-    let inside = |(x, y): (u16, u16)| {
-        (area.x..area.x + area.width).contains(&x) && (area.y..area.y + area.height).contains(&y)
-    };
-    let n = route.cells.len();
-    if n == 0 {
-        return;
-    }
-    let faded = |s: Style| {
-        if leg.in_step {
-            s
-        } else {
-            s.patch(v.theme.muted)
-        }
-    };
-    let refs = leg.look == LegLook::Refs;
-    let style = if refs {
-        faded(v.theme.modeled)
-    } else {
-        v.theme.muted
-    };
-    for (i, &cell) in route.cells.iter().enumerate() {
-        if !inside(cell) {
-            continue;
-        }
-        let prev = i.checked_sub(1).map(|j| route.cells[j]);
-        let next = route.cells.get(i + 1).copied();
-        let line = line_symbol(prev, cell, next);
-        let sym = match (i + 1 == n, refs, line) {
-            (true, true, _) => arrow(prev.unwrap_or(cell), cell),
-            (true, false, _) => "×",
-            (false, true, "│") => "║",
-            (false, true, _) => "═",
-            (false, false, "│") => "┊",
-            (false, false, _) => "┈",
-        };
-        buf[cell].set_symbol(sym).set_style(style);
-    }
-    // A reference in flight is drawn hollow: no byte travels with it.
-    for &start in &leg.pulses {
-        let age = v.run.now.saturating_sub(start).as_secs_f64() / PULSE.as_secs_f64();
-        if age >= 1.0 {
-            continue;
-        }
-        let i = ((age * n as f64) as usize).min(n - 1);
-        if inside(route.cells[i]) {
-            buf[route.cells[i]].set_symbol("◇").set_style(v.theme.pulse);
-        }
-    }
-    let dir = match arrow(route.cells[n.saturating_sub(2)], route.cells[n - 1]) {
-        "▲" => "↑",
-        "▼" => "↓",
-        "▶" => "→",
-        _ => "←",
-    };
-    let right = area.x + area.width;
-    // Each candidate is a set of (x, y, columns, text): the first whose
-    // texts all fit whole on blank cells is drawn, so a label never covers
-    // another edge's line or label.
-    let mut candidates: Vec<Vec<(u16, u16, u16, String)>> = Vec::new();
-    match leg.look {
-        LegLook::Refs => {
-            let (a, y) = route.cells[0];
-            let gap = route.label_max.unwrap_or(0);
-            let short = format!("{dir} {}", t!(v.lang, "data_path.page_refs"));
-            let copied = t!(v.lang, "data_path.zero_copied").to_string();
-            let whole = format!("{dir} {}", t!(v.lang, "data_path.page_refs_zero_copied"));
-            if let Some(up) = y.checked_sub(1) {
-                // In the gap between the boxes: above and below the line...
-                candidates.push(vec![
-                    (a + 1, up, gap, short),
-                    (a + 1, y + 1, gap, copied.clone()),
-                ]);
-                candidates.push(vec![(a + 1, up, gap, whole)]);
-            }
-            // A gap too narrow (one-row boxes, a 100-column screen): the
-            // row above the boxes, the label starting with the leg's own
-            // glyph so it reads as the double line's; else split over the
-            // rows above and below, up to the socket's vertical lines.
-            let x = b.page_cache.x + 5;
-            let above = b.page_cache.y.checked_sub(1);
-            let below = b.page_cache.y + b.page_cache.height;
-            let glyph = |text: &str| format!("═ {text}");
-            if let Some(above) = above {
-                candidates.push(vec![(
-                    x,
-                    above,
-                    right.saturating_sub(x),
-                    glyph(t!(v.lang, "data_path.page_refs_zero_copied")),
-                )]);
-                let w = (b.socket.x + 1).saturating_sub(x);
-                candidates.push(vec![
-                    (x, above, w, glyph(t!(v.lang, "data_path.page_refs"))),
-                    (x, below, w, copied),
-                ]);
-            }
-        }
-        LegLook::Absent(why) => {
-            let (x, top) = route.cells[0];
-            let bottom = route.cells[n - 1].1;
-            let x = x + 2;
-            let w = right.saturating_sub(x);
-            let reason = absent_label(why, v);
-            let more = t!(v.lang, "data_path.real_network_dma").to_string();
-            candidates.push(vec![(x, top, w, reason.to_string()), (x, bottom, w, more)]);
-            candidates.push(vec![(x, top, w, reason.to_string())]);
-            // Too narrow for one row: the reason wrapped over the gap's rows.
-            let rows = super::text::wrap(reason, w as usize);
-            if top < bottom && rows.len() == 2 {
-                candidates.push(vec![
-                    (x, top, w, rows[0].clone()),
-                    (x, bottom, w, rows[1].clone()),
-                ]);
-            }
-            candidates.push(vec![(x, top, w, fit(reason, w as usize))]);
-        }
-    }
-    let blank = |x: u16, y: u16, text: &str, w: u16, buf: &Buffer| {
-        let tw = unicode_width::UnicodeWidthStr::width(text) as u16;
-        tw <= w
-            && inside((x, y))
-            && x + tw <= right
-            && (x..x + tw).all(|cx| buf[(cx, y)].symbol() == " ")
-    };
-    let chosen = candidates
-        .iter()
-        .find(|c| c.iter().all(|(x, y, w, text)| blank(*x, *y, text, *w, buf)));
-    for (x, y, _, text) in chosen.into_iter().flatten() {
-        buf.set_string(*x, *y, text, style);
     }
 }
