@@ -217,8 +217,9 @@ pub struct Modeled {
     pub unsized_kinds: Vec<CopyKind>,
     /// Legs of the path that copy nothing (the socket's references to
     /// page-cache pages, the NIC a local socket lacks): drawn, never counted
-    /// in a copy figure. Absent from recordings made before legs existed.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// in a copy figure. Always written (as the report's `modeled.legs`
+    /// is); absent from recordings made before legs existed.
+    #[serde(default)]
     pub legs: Vec<Leg>,
     /// Where the machine differs from the textbook path, why.
     pub notes: Vec<String>,
