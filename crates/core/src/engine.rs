@@ -133,6 +133,11 @@ pub struct MappingInfo {
     pub len: usize,
     /// File offset of the mapping's first byte.
     pub offset: u64,
+    /// As the op mapped it: MAP_SHARED (else MAP_PRIVATE), and PROT_WRITE
+    /// beside PROT_READ. The sampler shows /proc/self/maps' word where it
+    /// can read it; these stand in where it cannot.
+    pub shared: bool,
+    pub write: bool,
 }
 
 /// The file mapping as published, and how many times it has been
@@ -421,6 +426,10 @@ pub struct SliceReport {
     /// Counter deltas of this slice only (the state fields are `None`).
     pub measured: Readings,
     pub copies: Vec<Transfer>,
+    /// The slice's legs that copy nothing (see `model::Leg`); absent from
+    /// older recordings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legs: Vec<crate::model::Leg>,
 }
 
 /// How fast a paced run goes. `Max` does no pacing at all.
@@ -503,6 +512,11 @@ pub struct Snapshot {
     /// whether its pages are in this process's page tables (faulted in);
     /// `None` when there is no mapping.
     pub mapping: Option<Vec<MapCell>>,
+    /// The current file mapping itself (its range, protection and flags)
+    /// and how many of its pages have page-table entries; `None` when there
+    /// is no mapping, and in recordings made before it was sampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vma: Option<Vma>,
     /// Not yet durable: the bytes this run changed in the file that the
     /// kernel has not written back (the engine's own ranges), never more
     /// than cachestat's dirty + writeback pages × page size; `None` when
@@ -538,6 +552,41 @@ impl FlusherClock {
             expire: Duration::from_millis(expire * 10),
             every: Duration::from_millis(every * 10),
         }
+    }
+}
+
+/// The current file mapping as the sampler saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vma {
+    /// The range of the file it maps, in bytes.
+    pub offset: u64,
+    pub len: u64,
+    /// Its permissions as /proc/self/maps writes them (`rw-s`: read,
+    /// write, no exec, shared; `p` for private).
+    pub perms: String,
+    /// `perms` was read from /proc/self/maps (measured); else it is what
+    /// the op asked mmap(2) for.
+    pub perms_measured: bool,
+    /// Its pages, and those present in this process's page tables
+    /// (/proc/self/pagemap bit 63: measured, exact).
+    pub pages: u64,
+    pub present_pages: u64,
+}
+
+impl Vma {
+    /// Readable: the `r` of `perms`.
+    pub fn readable(&self) -> bool {
+        self.perms.starts_with('r')
+    }
+
+    /// Writable: PROT_WRITE.
+    pub fn writable(&self) -> bool {
+        self.perms.as_bytes().get(1) == Some(&b'w')
+    }
+
+    /// MAP_SHARED (else MAP_PRIVATE).
+    pub fn shared(&self) -> bool {
+        self.perms.as_bytes().get(3) == Some(&b's')
     }
 }
 

@@ -7,6 +7,12 @@
 //! Each op's path is written beside its parameters, in its family's file
 //! under `scenario/ops/` ([`Op::data_path`](crate::scenario::Op::data_path));
 //! this module has the vocabulary those paths are written in.
+//!
+//! A path has two lists: the copies ([`Transfer`], by CPU or DMA), which
+//! every copy figure counts, and the [`Leg`]s that move no byte (the socket
+//! taking references to page-cache pages; a NIC a local socket does not
+//! have). A leg is a different type in a different list, so no copy count
+//! can take one in by mistake.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,6 +67,55 @@ pub struct Transfer {
     pub bytes: u64,
 }
 
+/// A leg of the data path that copies nothing: drawn beside the copies, never
+/// counted with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leg {
+    pub from: Place,
+    pub to: Place,
+    #[serde(flatten)]
+    pub kind: LegKind,
+}
+
+/// What a leg is, in JSON `"kind": "page_refs", "bytes": N` or
+/// `"kind": "absent", "reason": "local_socket"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LegKind {
+    /// `to` holds references to the pages of `from` that carry `bytes` of
+    /// data (sendfile and splice: the socket's skb points at page-cache
+    /// pages). 0 bytes are copied.
+    PageRefs { bytes: u64 },
+    /// The textbook path has this leg, this machine's does not, and why.
+    Absent { reason: Absence },
+}
+
+/// Why a textbook leg is not on this machine's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Absence {
+    /// The socket is a local one (a sink thread drains it): no NIC, so no
+    /// socket buffer → NIC DMA. A real network adds one here.
+    LocalSocket,
+}
+
+impl Absence {
+    /// As JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Absence::LocalSocket => "local_socket",
+        }
+    }
+
+    /// The reason in English, for reports and notes (the UI has its own
+    /// words in both languages).
+    pub fn text(self) -> &'static str {
+        match self {
+            Absence::LocalSocket => "local socket: no NIC; a real network adds a DMA here",
+        }
+    }
+}
+
 /// What a step (or slice) did, as far as the model needs to know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Work {
@@ -113,6 +168,8 @@ pub struct ProgramWork {
 pub struct DataPath {
     /// The sized edges.
     pub copies: Vec<Transfer>,
+    /// Legs that copy nothing (page references, absent legs): never copies.
+    pub legs: Vec<Leg>,
     /// Where the machine differs from the textbook path, or a figure is unknown.
     pub notes: Vec<String>,
     /// Kinds of an edge the op may have made but whose bytes could not be
@@ -137,6 +194,26 @@ impl DataPath {
                 }
             }
         }
+    }
+
+    /// `to` takes references to `bytes` of `from`'s pages (nothing when 0).
+    pub fn page_refs(&mut self, from: Place, to: Place, bytes: u64) {
+        if bytes > 0 {
+            self.legs.push(Leg {
+                from,
+                to,
+                kind: LegKind::PageRefs { bytes },
+            });
+        }
+    }
+
+    /// The textbook leg `from` → `to` is not on this machine's path.
+    pub fn absent(&mut self, from: Place, to: Place, reason: Absence) {
+        self.legs.push(Leg {
+            from,
+            to,
+            kind: LegKind::Absent { reason },
+        });
     }
 
     pub fn note(&mut self, note: impl Into<String>) {
@@ -202,6 +279,26 @@ mod tests {
             ..m
         };
         assert_eq!(mode_switches(&m), None);
+    }
+
+    #[test]
+    fn a_leg_is_no_copy_and_serializes_with_its_kind() {
+        let mut p = DataPath::default();
+        p.push(Place::Disk, Place::PageCache, CopyKind::Dma, Some(8192));
+        p.page_refs(Place::PageCache, Place::SocketBuffer, 8192);
+        p.page_refs(Place::PageCache, Place::SocketBuffer, 0);
+        p.absent(Place::SocketBuffer, Place::Nic, Absence::LocalSocket);
+        assert_eq!(p.copies.len(), 1);
+        assert_eq!(p.legs.len(), 2, "a zero-byte reference is left out");
+        assert_eq!(totals(&p.copies, CopyKind::Cpu), (0, 0));
+        assert_eq!(totals(&p.copies, CopyKind::Dma), (1, 8192));
+        let json = serde_json::to_string(&p.legs).unwrap();
+        assert_eq!(
+            json,
+            r#"[{"from":"page_cache","to":"socket_buffer","kind":"page_refs","bytes":8192},{"from":"socket_buffer","to":"nic","kind":"absent","reason":"local_socket"}]"#
+        );
+        let back: Vec<Leg> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p.legs);
     }
 
     #[test]

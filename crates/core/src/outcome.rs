@@ -14,7 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{CopyKind, Transfer};
+use crate::model::{CopyKind, Leg, Transfer};
 
 /// The whole result of one scenario run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,6 +221,12 @@ pub struct Modeled {
     /// unknown (`null` in expectations), not 0.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unsized_kinds: Vec<CopyKind>,
+    /// Legs of the path that copy nothing (the socket's references to
+    /// page-cache pages, the NIC a local socket lacks): drawn, never counted
+    /// in a copy figure. Always written (as the report's `modeled.legs`
+    /// is); absent from recordings made before legs existed.
+    #[serde(default)]
+    pub legs: Vec<Leg>,
     /// Where the machine differs from the textbook path, why.
     pub notes: Vec<String>,
 }

@@ -661,6 +661,31 @@ fn the_sampler_sees_dirty_cells_then_clean_ones() {
     );
 }
 
+/// The VMA view's "page-table entries: N of M pages" is exact: ten private
+/// stores (each copies one page, no fault-around) into a 256-page mapping
+/// leave ten entries in /proc/self/pagemap, and /proc/self/maps says `rw-p`.
+#[test]
+fn the_sampled_vma_counts_exactly_the_pages_touched() {
+    let page = iotour_core::probe::pages::page_size();
+    let (r, samples) = run_with_events(
+        file(256 * page)
+            .then(map_whole_file().shared(false).write(true))
+            .then(touch(10).stride(25).write(true))
+            // Keep the mapping alive while the sampler looks.
+            .op(sleep(300))
+            .build(),
+        config(),
+    );
+    assert!(r.steps.iter().all(|s| s.error.is_none()), "{r:#?}");
+    let vmas: Vec<_> = samples.iter().filter_map(|s| s.vma.as_ref()).collect();
+    let last = vmas.last().expect("no sample saw the mapping");
+    assert_eq!((last.offset, last.len, last.pages), (0, 256 * page, 256));
+    assert_eq!(last.present_pages, 10, "{last:?}");
+    assert!(vmas.iter().all(|v| v.present_pages <= 10), "{vmas:?}");
+    assert_eq!(last.perms, "rw-p");
+    assert!(last.perms_measured);
+}
+
 #[test]
 fn private_mapping_writes_copy_on_write_and_never_dirty_the_file() {
     let r = run(

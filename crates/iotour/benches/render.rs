@@ -70,6 +70,7 @@ impl Launcher for Sampler {
                     system: SystemMem::default(),
                     file: Some(script::page_map(40, CellState::Dirty)),
                     mapping: None,
+                    vma: None,
                     not_durable_bytes: None,
                     burst: false,
                     flusher: None,

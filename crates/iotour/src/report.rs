@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use iotour_core::machine::Machine;
-use iotour_core::model::{CopyKind, Place, Transfer};
+use iotour_core::model::{Absence, CopyKind, Leg, LegKind, Place, Transfer};
 use iotour_core::outcome::{
     Environment, Modeled, ProgramOutcome, Readings, RunOutcome, Sources, StepOutcome, Verdict,
 };
@@ -199,7 +199,29 @@ pub struct ModeledReport {
     /// Kinds of an edge whose bytes could not be sized: unknown, not 0.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unsized_kinds: Vec<&'static str>,
+    /// Legs of the path that copy nothing: never part of `copies` nor of any
+    /// copy figure (`cpu_copies`, `dma_copy_bytes`, ...).
+    pub legs: Vec<LegReport>,
     pub notes: Vec<String>,
+}
+
+/// A leg that copies nothing: `kind` is `"page_refs"` (`to` holds
+/// references to `referenced_bytes` of `from`'s pages) or `"absent"` (the
+/// textbook leg this machine's path lacks, `reason` and `why` say why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LegReport {
+    pub from: &'static str,
+    pub to: &'static str,
+    pub kind: &'static str,
+    /// Bytes copied along the leg: always 0, said so that a reader adding
+    /// up bytes cannot mistake the referenced bytes for copied ones.
+    pub copied_bytes: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referenced_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<&'static str>,
 }
 
 /// One edge of the data path with the bytes it carried.
@@ -336,6 +358,7 @@ impl From<&Modeled> for ModeledReport {
             mode_switches: m.mode_switches,
             copies: m.copies.iter().map(CopyReport::from).collect(),
             unsized_kinds: m.unsized_kinds.iter().map(|k| kind_name(*k)).collect(),
+            legs: m.legs.iter().map(LegReport::from).collect(),
             notes: m.notes.clone(),
         }
     }
@@ -352,6 +375,24 @@ impl From<&Transfer> for CopyReport {
     }
 }
 
+impl From<&Leg> for LegReport {
+    fn from(l: &Leg) -> Self {
+        let (kind, referenced_bytes, reason) = match l.kind {
+            LegKind::PageRefs { bytes } => ("page_refs", Some(bytes), None),
+            LegKind::Absent { reason } => ("absent", None, Some(reason)),
+        };
+        LegReport {
+            from: place_name(l.from),
+            to: place_name(l.to),
+            kind,
+            copied_bytes: 0,
+            referenced_bytes,
+            reason: reason.map(Absence::as_str),
+            why: reason.map(Absence::text),
+        }
+    }
+}
+
 impl From<&Verdict> for ExpectReport {
     fn from(v: &Verdict) -> Self {
         ExpectReport {
@@ -362,5 +403,53 @@ impl From<&Verdict> for ExpectReport {
             soft: v.soft,
             why: v.why.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The legs are their own list: never in `copies`, `copied_bytes` 0,
+    /// the referenced bytes under a name no copy figure uses.
+    #[test]
+    fn legs_are_reported_apart_from_copies() {
+        let m = Modeled {
+            copies: vec![Transfer {
+                from: Place::Disk,
+                to: Place::PageCache,
+                kind: CopyKind::Dma,
+                bytes: 4096,
+            }],
+            legs: vec![
+                Leg {
+                    from: Place::PageCache,
+                    to: Place::SocketBuffer,
+                    kind: LegKind::PageRefs { bytes: 4096 },
+                },
+                Leg {
+                    from: Place::SocketBuffer,
+                    to: Place::Nic,
+                    kind: LegKind::Absent {
+                        reason: Absence::LocalSocket,
+                    },
+                },
+            ],
+            ..Modeled::default()
+        };
+        let json = serde_json::to_value(ModeledReport::from(&m)).unwrap();
+        assert_eq!(json["copies"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            json["legs"],
+            serde_json::json!([
+                {"from": "page_cache", "to": "socket_buffer", "kind": "page_refs",
+                 "copied_bytes": 0, "referenced_bytes": 4096},
+                {"from": "socket_buffer", "to": "nic", "kind": "absent", "copied_bytes": 0,
+                 "reason": "local_socket",
+                 "why": "local socket: no NIC; a real network adds a DMA here"}
+            ])
+        );
+        assert_eq!(m.copy_totals(CopyKind::Cpu), Some((0, 0)));
+        assert_eq!(m.copy_totals(CopyKind::Dma), Some((1, 4096)));
     }
 }

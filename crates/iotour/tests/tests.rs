@@ -19,6 +19,7 @@ mod inspect_cli;
 mod inspect_live;
 mod inspect_permissions;
 mod inspect_readonly;
+mod legs_render;
 mod program_lessons;
 mod replay;
 mod report_svg;

@@ -601,6 +601,7 @@ fn a_device_wait_recorded_in_a_burst_plays_in_slow_motion() {
             system: iotour_core::probe::system::SystemMem::default(),
             file: Some(script::page_map(64, state)),
             mapping: None,
+            vma: None,
             not_durable_bytes: None,
             burst: true,
             flusher: None,
@@ -628,6 +629,7 @@ fn a_device_wait_recorded_in_a_burst_plays_in_slow_motion() {
         at: ms(620),
         measured: iotour_core::outcome::Readings::default(),
         copies: vec![],
+        legs: vec![],
     })));
     let play = run(&app).slowmo.playing.clone().expect("playing");
     assert_eq!(play.factor, 200);

@@ -307,10 +307,16 @@ impl Ctx<'_> {
     /// Publish the file mapping for the sampler (address, length, offset).
     pub fn publish_mapping(&self) {
         let info = self.file_map.as_ref().and_then(|r| match r.kind {
-            RegionKind::File { offset, .. } => Some(super::MappingInfo {
+            RegionKind::File {
+                offset,
+                shared,
+                write,
+            } => Some(super::MappingInfo {
                 addr: r.addr() as usize,
                 len: r.len(),
                 offset,
+                shared,
+                write,
             }),
             _ => None,
         });

@@ -675,18 +675,15 @@ impl<E: From<ExecEvent>> Worker<E> {
                 };
                 wb.1 += written_back.1;
                 synced_total += synced;
-                let copies = step
-                    .op
-                    .data_path(&self.work(
-                        &step.op,
-                        &out,
-                        &m,
-                        &slice_before,
-                        &after,
-                        written_back,
-                        synced,
-                    ))
-                    .copies;
+                let path = step.op.data_path(&self.work(
+                    &step.op,
+                    &out,
+                    &m,
+                    &slice_before,
+                    &after,
+                    written_back,
+                    synced,
+                ));
                 self.publish_unwritten();
                 slice_before = after;
                 let sent = self.emit(ExecEvent::Slice(SliceReport {
@@ -696,7 +693,8 @@ impl<E: From<ExecEvent>> Worker<E> {
                     total: op.total(),
                     at: self.shared.at(),
                     measured: m,
-                    copies,
+                    copies: path.copies,
+                    legs: path.legs,
                 }));
                 if !sent {
                     return Err(Stop);
@@ -797,6 +795,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,
+            legs: path.legs,
             unsized_kinds: path.unsized_kinds,
             notes,
         };
@@ -889,6 +888,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         let modeled = Modeled {
             mode_switches: model::mode_switches(&measured),
             copies: path.copies,
+            legs: path.legs,
             unsized_kinds: path.unsized_kinds,
             notes: path.notes,
         };
@@ -900,6 +900,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             at: self.shared.at(),
             measured,
             copies: modeled.copies.clone(),
+            legs: modeled.legs.clone(),
         })) {
             return Err(Stop);
         }

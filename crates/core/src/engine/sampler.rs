@@ -1,6 +1,6 @@
 //! The sampler thread: on its own clock, reads system dirty state, the
 //! working file's page map and which pages of the current file mapping are
-//! faulted in. Its reads are its own (separate thread, separate counters), so
+//! faulted in (and the mapping's own line of /proc/self/maps). Its reads are its own (separate thread, separate counters), so
 //! they never show in the worker's figures.
 
 use std::fs::File;
@@ -8,7 +8,7 @@ use std::os::unix::fs::FileExt;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use super::{FlusherClock, MapCell, MappingInfo, Shared, Snapshot};
+use super::{FlusherClock, MapCell, MappingInfo, Shared, Snapshot, Vma};
 use crate::probe::Disabled;
 use crate::probe::pages::{PageMap, PageProbe, page_size};
 use crate::probe::system::{DirtySettings, SystemMemReader};
@@ -38,6 +38,9 @@ where
         .dirty_expire_centisecs
         .zip(settings.dirty_writeback_centisecs)
         .map(|(expire, every)| FlusherClock::from_centisecs(expire, every));
+    // The mapping's permissions, read once per published mapping (no op
+    // changes them: there is no mprotect).
+    let mut perms: Option<(u64, Option<String>)> = None;
     let mut next = Instant::now();
     loop {
         if shared.control.is_aborted() {
@@ -55,10 +58,22 @@ where
             file = Some((f, probe));
         }
         let map = file.as_ref().and_then(|(f, p)| p.map(f, CELLS).ok());
-        let mapping = match (&map, &pagemap) {
-            (Some(m), Some(pm)) => stable_mapping_cells(shared, |info| mapping_cells(m, info, pm)),
+        let read = match (&map, &pagemap) {
+            (Some(m), Some(pm)) => stable_mapping(shared, |info, generation| {
+                let (cells, present) = mapping_cells(m, info, pm);
+                let maps = match &perms {
+                    Some((g, p)) if *g == generation => p.clone(),
+                    _ => {
+                        let p = maps_perms(info.addr);
+                        perms = Some((generation, p.clone()));
+                        p
+                    }
+                };
+                (cells, vma(info, present, maps))
+            }),
             _ => None,
         };
+        let (mapping, vma) = read.map_or((None, None), |(c, v)| (Some(c), Some(v)));
         let not_durable_bytes = map.as_ref().and_then(|m| {
             let unclean = m.totals.dirty? + m.totals.writeback?;
             let own = shared.unwritten.load(std::sync::atomic::Ordering::Relaxed);
@@ -81,6 +96,7 @@ where
             system: system.read(),
             file: map,
             mapping,
+            vma,
             not_durable_bytes,
             burst,
             flusher,
@@ -128,33 +144,72 @@ fn sleep_until_wait(shared: &Shared, until: Instant, waiting: bool) -> bool {
     }
 }
 
-/// `read` of the published mapping, kept only if the mapping was not
-/// republished meanwhile: the worker republishes before every munmap, so a
-/// read that overlapped one may describe a range that is gone (or already
-/// holds another mapping). A few retries, then nothing for this sample.
-fn stable_mapping_cells(
-    shared: &Shared,
-    mut read: impl FnMut(MappingInfo) -> Vec<MapCell>,
-) -> Option<Vec<MapCell>> {
+/// `read` of the published mapping (and its generation), kept only if the
+/// mapping was not republished meanwhile: the worker republishes before
+/// every munmap, so a read that overlapped one may describe a range that is
+/// gone (or already holds another mapping). A few retries, then nothing for
+/// this sample.
+fn stable_mapping<T>(shared: &Shared, mut read: impl FnMut(MappingInfo, u64) -> T) -> Option<T> {
     for _ in 0..3 {
         let (info, generation) = shared.mapping();
-        let cells = read(info?);
+        let got = read(info?, generation);
         if shared.mapping().1 == generation {
-            return Some(cells);
+            return Some(got);
         }
     }
     None
 }
 
+/// The mapping as the view shows it: `present` of its pages in the page
+/// tables, and its permissions from /proc/self/maps (`maps`) or, when that
+/// could not be read, as the op asked for them.
+fn vma(info: MappingInfo, present: u64, maps: Option<String>) -> Vma {
+    let perms_measured = maps.is_some();
+    let perms = maps.unwrap_or_else(|| {
+        format!(
+            "r{}-{}",
+            if info.write { 'w' } else { '-' },
+            if info.shared { 's' } else { 'p' }
+        )
+    });
+    Vma {
+        offset: info.offset,
+        len: info.len as u64,
+        perms,
+        perms_measured,
+        pages: (info.len as u64).div_ceil(page_size()),
+        present_pages: present,
+    }
+}
+
+/// The permissions column (`rw-s`) of the /proc/self/maps line of the
+/// mapping that starts at `addr`.
+fn maps_perms(addr: usize) -> Option<String> {
+    let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
+    perms_of(&maps, addr)
+}
+
+fn perms_of(maps: &str, addr: usize) -> Option<String> {
+    let start = format!("{addr:x}-");
+    maps.lines()
+        .find(|l| l.starts_with(&start))?
+        .split_whitespace()
+        .nth(1)
+        .filter(|p| p.len() == 4)
+        .map(str::to_string)
+}
+
 /// For each cell of `map`: outside the mapping, mapped, or with at least one
 /// page present in this process's page tables (`/proc/self/pagemap` bit 63,
-/// readable without privileges).
-pub fn mapping_cells(map: &PageMap, info: MappingInfo, pagemap: &File) -> Vec<MapCell> {
+/// readable without privileges); and how many pages of the mapping are
+/// present, exactly (a cell's flag says only "at least one").
+pub fn mapping_cells(map: &PageMap, info: MappingInfo, pagemap: &File) -> (Vec<MapCell>, u64) {
     let page = page_size();
     let first = info.offset / page;
     let end = first + (info.len as u64).div_ceil(page);
     let mut out = Vec::with_capacity(map.cells.len());
     let mut buf = Vec::new();
+    let mut total = 0;
     for c in 0..map.cells.len() as u64 {
         let lo = (c * map.pages_per_cell).max(first);
         let hi = ((c + 1) * map.pages_per_cell).min(map.pages).min(end);
@@ -166,20 +221,24 @@ pub fn mapping_cells(map: &PageMap, info: MappingInfo, pagemap: &File) -> Vec<Ma
         let n = crate::cast::usize(hi - lo);
         buf.resize(n * 8, 0);
         let present = match pagemap.read_at(&mut buf, vpage * 8) {
-            Ok(got) => buf[..got].chunks_exact(8).any(|e| {
-                let mut word = [0u8; 8];
-                word.copy_from_slice(e);
-                u64::from_ne_bytes(word) >> 63 == 1
-            }),
-            Err(_) => false,
+            Ok(got) => buf[..got]
+                .chunks_exact(8)
+                .filter(|e| {
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(e);
+                    u64::from_ne_bytes(word) >> 63 == 1
+                })
+                .count() as u64,
+            Err(_) => 0,
         };
-        out.push(if present {
+        total += present;
+        out.push(if present > 0 {
             MapCell::Faulted
         } else {
             MapCell::Mapped
         });
     }
-    out
+    (out, total)
 }
 
 #[cfg(test)]
@@ -192,6 +251,8 @@ mod tests {
         addr: 0x7000_0000,
         len: 4096,
         offset: 0,
+        shared: true,
+        write: false,
     };
 
     #[test]
@@ -199,7 +260,7 @@ mod tests {
         let shared = Shared::new(Control::new(Speed::Max, false));
         shared.publish_mapping(Some(INFO));
         // The worker unpublishes (and would munmap) while the sampler reads.
-        let cells = stable_mapping_cells(&shared, |_| {
+        let cells = stable_mapping(&shared, |_, _| {
             shared.publish_mapping(None);
             vec![MapCell::Faulted]
         });
@@ -207,7 +268,7 @@ mod tests {
         // Unmapped and mapped again at the same place: still a different mapping.
         shared.publish_mapping(Some(INFO));
         let mut reads = 0;
-        let cells = stable_mapping_cells(&shared, |_| {
+        let cells = stable_mapping(&shared, |_, _| {
             reads += 1;
             if reads == 1 {
                 shared.publish_mapping(None);
@@ -252,14 +313,71 @@ mod tests {
     fn a_quiet_read_is_reported() {
         let shared = Shared::new(Control::new(Speed::Max, false));
         assert_eq!(
-            stable_mapping_cells(&shared, |_| vec![]),
+            stable_mapping(&shared, |_, _| Vec::<MapCell>::new()),
             None,
             "no mapping"
         );
         shared.publish_mapping(Some(INFO));
         assert_eq!(
-            stable_mapping_cells(&shared, |_| vec![MapCell::Mapped]),
+            stable_mapping(&shared, |_, _| vec![MapCell::Mapped]),
             Some(vec![MapCell::Mapped])
         );
+    }
+
+    /// The exact count behind "page-table entries: N of M": private write
+    /// faults copy one page each (no fault-around, no large folio), so 10
+    /// stores into a 256-page mapping leave exactly 10 entries.
+    #[test]
+    fn pagemap_counts_the_pages_touched_and_maps_gives_the_permissions() {
+        use crate::probe::pages::{CellState, PageCounts};
+        let page = page_size();
+        let file = tempfile::tempfile().unwrap();
+        file.set_len(256 * page).unwrap();
+        // SAFETY: a private mapping of our own temporary file, written
+        // through the MmapMut only, within its length.
+        let mut m = unsafe { memmap2::MmapOptions::new().map_copy(&file) }.unwrap();
+        for i in 0..10 {
+            m[crate::cast::usize(i * 25 * page)] = 1;
+        }
+        let info = MappingInfo {
+            addr: m.as_ptr() as usize,
+            len: m.len(),
+            offset: 0,
+            shared: false,
+            write: true,
+        };
+        let map = PageMap {
+            pages: 256,
+            pages_per_cell: 4,
+            cells: vec![CellState::Cached; 64],
+            totals: PageCounts::default(),
+        };
+        let pagemap = File::open("/proc/self/pagemap").unwrap();
+        let (cells, present) = mapping_cells(&map, info, &pagemap);
+        assert_eq!(present, 10);
+        assert_eq!(cells.iter().filter(|c| **c == MapCell::Faulted).count(), 10);
+        let v = vma(info, present, maps_perms(info.addr));
+        assert_eq!((v.pages, v.present_pages), (256, 10));
+        assert_eq!(v.perms, "rw-p");
+        assert!(v.perms_measured && v.writable() && !v.shared());
+    }
+
+    #[test]
+    fn the_permissions_are_the_second_column_of_the_line_that_starts_at_the_mapping() {
+        let maps = "55d0a000-55d0b000 r--p 00000000 08:01 12 /bin/x\n\
+                    7f0000000000-7f0000100000 rw-s 00000000 08:01 99 /tmp/w (deleted)\n";
+        assert_eq!(perms_of(maps, 0x7f00_0000_0000).as_deref(), Some("rw-s"));
+        assert_eq!(perms_of(maps, 0x7f00_0000_1000), None);
+        let info = MappingInfo {
+            shared: true,
+            write: false,
+            ..INFO
+        };
+        let v = vma(info, 0, None);
+        assert_eq!(
+            v.perms, "r--s",
+            "the op's own flags when maps cannot be read"
+        );
+        assert!(!v.perms_measured);
     }
 }

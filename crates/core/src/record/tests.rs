@@ -49,6 +49,13 @@ fn step_report() -> StepOutcome {
                 kind: CopyKind::Cpu,
                 bytes: 1000,
             }],
+            legs: vec![crate::model::Leg {
+                from: Place::SocketBuffer,
+                to: Place::Nic,
+                kind: crate::model::LegKind::Absent {
+                    reason: crate::model::Absence::LocalSocket,
+                },
+            }],
             notes: vec![],
             unsized_kinds: vec![],
         },
@@ -80,6 +87,14 @@ fn events() -> Vec<Recorded> {
             },
         }),
         mapping: Some(vec![MapCell::Faulted, MapCell::Mapped, MapCell::Unmapped]),
+        vma: Some(crate::engine::Vma {
+            offset: 0,
+            len: 8192,
+            perms: "rw-s".into(),
+            perms_measured: true,
+            pages: 2,
+            present_pages: 1,
+        }),
         not_durable_bytes: Some(4096),
         burst: false,
         flusher: None,
@@ -111,6 +126,7 @@ fn events() -> Vec<Recorded> {
             at: Duration::from_micros(4),
             measured: step_report().measured,
             copies: step_report().modeled.copies,
+            legs: step_report().modeled.legs,
         })
         .into(),
         ExecEvent::StepDone(step_report()).into(),

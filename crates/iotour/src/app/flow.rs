@@ -1,6 +1,8 @@
 //! The data path as the run has driven it: which places the scenario touches,
 //! and for each copy edge (from, to, CPU or DMA) its running byte total and
-//! the pulses in flight that the data-path panel animates.
+//! the pulses in flight that the data-path panel animates; and the legs
+//! that copy nothing (page references, the NIC a local socket lacks), kept
+//! apart so no copy count can take one in.
 //!
 //! Every figure here is modeled (the engine derives copies from each op's
 //! known copy path), and the panel says so.
@@ -8,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
-use iotour_core::model::{CopyKind, Place, Transfer};
+use iotour_core::model::{Absence, CopyKind, Leg, LegKind, Place, Transfer};
 use iotour_core::scenario::{Munmap, Op, Plan, SendToSocket, Target, Touch, Via};
 
 /// How long one pulse takes to travel its edge. Long enough for the eye to
@@ -57,10 +59,34 @@ pub struct EdgeView {
     pub pulses: VecDeque<Duration>,
 }
 
+/// What a leg that copies nothing is, as the panel draws it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LegLook {
+    /// The destination holds references to the source's pages.
+    Refs,
+    /// Not on this machine's path, and why.
+    Absent(Absence),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegView {
+    pub look: LegLook,
+    /// Bytes of the pages referenced (none copied), over the run and in the
+    /// current step: `Refs` only.
+    pub total: u64,
+    pub step: u64,
+    /// The current step has this leg.
+    pub in_step: bool,
+    /// Start times of the reference marks still travelling (`Refs` only).
+    pub pulses: VecDeque<Duration>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Flow {
     pub places: BTreeSet<Place>,
     pub edges: BTreeMap<EdgeKey, EdgeView>,
+    /// Legs that copy nothing, by (from, to).
+    pub legs: BTreeMap<(Place, Place), LegView>,
 }
 
 impl Flow {
@@ -69,6 +95,7 @@ impl Flow {
         Flow {
             places,
             edges: BTreeMap::new(),
+            legs: BTreeMap::new(),
         }
     }
 
@@ -77,6 +104,64 @@ impl Flow {
         for e in self.edges.values_mut() {
             e.step = 0;
         }
+        for l in self.legs.values_mut() {
+            l.step = 0;
+            l.in_step = false;
+        }
+    }
+
+    /// Record legs seen at `at`; `animate` adds a reference mark to a
+    /// `Refs` leg. A leg a step report names again adds nothing
+    /// (`fill_step_legs`).
+    pub fn add_legs(&mut self, legs: &[Leg], at: Duration, animate: bool) {
+        for l in legs {
+            self.places.insert(l.from);
+            self.places.insert(l.to);
+            let (look, bytes) = match l.kind {
+                LegKind::PageRefs { bytes } => (LegLook::Refs, bytes),
+                LegKind::Absent { reason } => (LegLook::Absent(reason), 0),
+            };
+            let v = self.legs.entry((l.from, l.to)).or_insert_with(|| LegView {
+                look,
+                total: 0,
+                step: 0,
+                in_step: false,
+                pulses: VecDeque::new(),
+            });
+            v.look = look;
+            v.total += bytes;
+            v.step += bytes;
+            v.in_step = true;
+            if animate && bytes > 0 {
+                if v.pulses.len() == MAX_PULSES {
+                    v.pulses.pop_front();
+                }
+                v.pulses.push_back(at);
+            }
+        }
+    }
+
+    /// The step's report: the part of each leg its slices did not report
+    /// (a step without slices).
+    pub fn fill_step_legs(&mut self, legs: &[Leg], at: Duration) {
+        let missing: Vec<Leg> = legs
+            .iter()
+            .filter_map(|l| {
+                let seen = self.legs.get(&(l.from, l.to));
+                match (l.kind, seen) {
+                    (LegKind::PageRefs { bytes }, Some(v)) if v.in_step => (bytes > v.step)
+                        .then_some(Leg {
+                            kind: LegKind::PageRefs {
+                                bytes: bytes - v.step,
+                            },
+                            ..*l
+                        }),
+                    (LegKind::Absent { .. }, Some(v)) if v.in_step => None,
+                    _ => Some(*l),
+                }
+            })
+            .collect();
+        self.add_legs(&missing, at, true);
     }
 
     /// Record copies that happened at `at`; `animate` adds a pulse per edge.
@@ -108,10 +193,14 @@ impl Flow {
         for e in self.edges.values_mut() {
             e.pulses.retain(|&t| now.saturating_sub(t) < PULSE);
         }
+        for l in self.legs.values_mut() {
+            l.pulses.retain(|&t| now.saturating_sub(t) < PULSE);
+        }
     }
 
     /// Edges that carried bytes in the current step, as (CPU, DMA) counts:
-    /// the "read+write is four copies, sendfile two" figure.
+    /// the "read+write is four copies, sendfile two" figure. Legs are not
+    /// edges: a page reference is never counted here.
     pub fn step_copies(&self) -> (usize, usize) {
         let active = self.edges.iter().filter(|(_, e)| e.step > 0);
         active.fold((0, 0), |(cpu, dma), (k, _)| match k.kind {
@@ -196,5 +285,51 @@ mod tests {
         assert_eq!(f.step_copies(), (0, 0));
         f.prune(Duration::from_secs(5));
         assert!(f.edges.values().all(|e| e.pulses.is_empty()));
+    }
+
+    #[test]
+    fn sendfile_counts_its_dma_and_never_its_page_references() {
+        let mut f = Flow::default();
+        f.start_step();
+        f.add(
+            &[copy(Place::Disk, Place::PageCache, CopyKind::Dma, 4096)],
+            Duration::ZERO,
+            true,
+        );
+        let legs = [
+            Leg {
+                from: Place::PageCache,
+                to: Place::SocketBuffer,
+                kind: LegKind::PageRefs { bytes: 4096 },
+            },
+            Leg {
+                from: Place::SocketBuffer,
+                to: Place::Nic,
+                kind: LegKind::Absent {
+                    reason: Absence::LocalSocket,
+                },
+            },
+        ];
+        f.add_legs(&legs, Duration::ZERO, true);
+        assert_eq!(f.step_copies(), (0, 1), "the reference is no copy");
+        // The step's report names the same legs: nothing is added twice.
+        f.fill_step_legs(
+            &[Leg {
+                kind: LegKind::PageRefs { bytes: 8192 },
+                ..legs[0]
+            }],
+            Duration::from_millis(10),
+        );
+        let refs = &f.legs[&(Place::PageCache, Place::SocketBuffer)];
+        assert_eq!(
+            (refs.look, refs.step, refs.total),
+            (LegLook::Refs, 8192, 8192)
+        );
+        assert_eq!(
+            f.legs[&(Place::SocketBuffer, Place::Nic)].look,
+            LegLook::Absent(Absence::LocalSocket)
+        );
+        f.start_step();
+        assert!(f.legs.values().all(|l| !l.in_step && l.step == 0));
     }
 }

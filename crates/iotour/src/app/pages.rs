@@ -45,6 +45,9 @@ impl Change {
 pub struct PageView {
     pub map: Option<PageMap>,
     pub mapping: Option<Vec<MapCell>>,
+    /// The file mapping itself at the last sample (range, permissions,
+    /// page-table entries); `None` without one and in older recordings.
+    pub vma: Option<iotour_core::engine::Vma>,
     /// Per cell of `map`: the last change and when it was seen.
     pub changes: Vec<Option<(Change, Duration)>>,
     /// The engine's "not yet durable" bytes at the last sample (`None`:

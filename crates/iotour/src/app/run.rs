@@ -283,6 +283,7 @@ impl RunState {
             || self.reading_until.is_some()
             || self.slowmo.playing.is_some()
             || self.flow.edges.values().any(|e| !e.pulses.is_empty())
+            || self.flow.legs.values().any(|l| !l.pulses.is_empty())
             || (0..self.pages.changes.len()).any(|i| self.pages.fresh_change(i, self.now).is_some())
     }
 
@@ -476,6 +477,7 @@ impl RunState {
             None => {}
         }
         self.pages.not_durable = s.not_durable_bytes;
+        self.pages.vma = s.vma;
         self.pages.update(s.file, s.mapping, s.at);
     }
 
@@ -496,6 +498,7 @@ impl RunState {
         self.current = Some(s.step);
         self.timeline.record(s.at, &s.measured);
         self.flow.add(&s.copies, s.at, true);
+        self.flow.add_legs(&s.legs, s.at, true);
         if let Some(v) = self.steps.get_mut(s.step - 1) {
             if v.slices == 0 {
                 v.measured.set_counters(&s.measured);
@@ -544,6 +547,7 @@ impl RunState {
             })
             .collect();
         self.flow.add(&missing, self.now, true);
+        self.flow.fill_step_legs(&report.modeled.legs, self.now);
         v.state = match (&report.error, &report.skipped) {
             (Some(e), _) => StepState::Failed(e.clone()),
             (None, Some(k)) => StepState::Skipped(k.to_string()),

@@ -24,6 +24,7 @@ fn step(syscalls: Option<u64>, wchar: Option<u64>, cpu: u64, ns: u64) -> StepOut
                 kind: CopyKind::Cpu,
                 bytes: cpu,
             }],
+            legs: vec![],
             notes: vec![],
             unsized_kinds: vec![],
         },

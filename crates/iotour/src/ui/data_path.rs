@@ -1,7 +1,11 @@
 //! The data path: boxes for the places the scenario's data passes through,
 //! user space above the user/kernel line and hardware below, one line per
 //! copy edge labelled CPU copy or DMA with its running byte total, and pulses
-//! travelling each edge as slices report copies. All of it is modeled.
+//! travelling each edge as slices report copies. Legs that copy nothing have
+//! their own looks: a page-reference leg is a double line (`═`) carrying
+//! hollow marks (`◇`), labelled "page refs, 0 B copied"; a leg the machine
+//! lacks (the NIC of a local socket) is a dotted line (`┊`) ending in `×`,
+//! with its reason. All of it is modeled.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -11,12 +15,14 @@ use ratatui::widgets::{Block, Borders, Widget};
 
 use super::text::fit;
 use super::{View, panel_block};
-use crate::app::flow::{EdgeKey, EdgeView, PULSE};
+use crate::app::flow::{EdgeKey, EdgeView, LegLook, LegView, PULSE};
 use iotour_core::model::{CopyKind, Place};
 use iotour_core::size::format_size as bytes;
 
+mod leg;
 mod route;
 
+use leg::{absent_label, draw_leg};
 use route::{Boxes, Route, arrow, layout, line_symbol, route};
 
 pub struct DataPath<'a> {
@@ -33,32 +39,8 @@ impl Widget for &DataPath<'_> {
         let t = v.theme;
         let run = v.run;
         let hidden = run.current.is_some_and(|i| run.hidden(i, v.predict));
-        let (cpu, dma) = run.flow.step_copies();
-        let mut title = vec![
-            Span::styled(format!(" {} ", t!(v.lang, "data_path.data_path")), t.title),
-            Span::styled(t!(v.lang, "data_path.modeled"), t.modeled),
-        ];
-        if cpu + dma > 0 {
-            let n = if hidden {
-                "? ".to_string()
-            } else {
-                format!("{} ", cpu + dma)
-            };
-            title.push(Span::styled(
-                format!(
-                    "· {}{} ({} CPU, {} DMA) ",
-                    n,
-                    match (cpu + dma, hidden) {
-                        (1, false) => t!(v.lang, "data_path.copy_this_step"),
-                        _ => t!(v.lang, "data_path.copies_this_step"),
-                    },
-                    if hidden { "?".into() } else { cpu.to_string() },
-                    if hidden { "?".into() } else { dma.to_string() },
-                ),
-                t.measured,
-            ));
-        }
-        let block = panel_block(Line::from(title), self.focused, t);
+        let title = self.title(area.width, hidden);
+        let block = panel_block(title, self.focused, t);
         let inner = block.inner(area);
         block.render(area, buf);
         if inner.is_empty() {
@@ -76,18 +58,37 @@ impl Widget for &DataPath<'_> {
         let boxes = layout(inner, self.has_network());
         self.boundaries(&boxes, buf);
         for (key, edge) in &run.flow.edges {
-            if let Some(route) = route(&boxes, *key) {
+            if self.leg_covers(*key) {
+                continue;
+            }
+            if let Some(route) = route(&boxes, key.from, key.to) {
                 draw_edge(&route, *key, edge, hidden, v, inner, buf);
             }
         }
         for p in Place::ALL {
             if run.flow.places.contains(&p) {
+                // A place the path only reaches by an absent leg is drawn
+                // faint: it is the textbook's, not this machine's.
+                let style = if self.only_absent(p) {
+                    t.place.patch(t.muted)
+                } else {
+                    t.place
+                };
                 draw_box(
                     boxes.of(p).intersection(inner),
                     place_name(p, v.lang),
-                    t.place,
+                    style,
                     buf,
                 );
+            }
+        }
+        // After the boxes: a leg's label goes only where nothing is drawn.
+        for (&(from, to), leg) in &run.flow.legs {
+            if self.edge_covers(from, to, leg) {
+                continue;
+            }
+            if let Some(route) = route(&boxes, from, to) {
+                draw_leg(&route, &boxes, leg, v, inner, buf);
             }
         }
         // Spare rows below the diagram: the step's path as one chain, and
@@ -108,6 +109,61 @@ impl Widget for &DataPath<'_> {
 }
 
 impl DataPath<'_> {
+    /// "data path modeled · 1 copy this step (0 CPU, 1 DMA)".
+    fn title(&self, width: u16, hidden: bool) -> Line<'static> {
+        let v = &self.view;
+        let t = v.theme;
+        let run = v.run;
+        let (cpu, dma) = run.flow.step_copies();
+        // A step whose only leg is a page reference copied nothing: "0
+        // copies" is its lesson, so the title says it.
+        let refs_only = run
+            .flow
+            .legs
+            .values()
+            .any(|l| l.in_step && l.look == LegLook::Refs);
+        let mut title = vec![
+            Span::styled(format!(" {} ", t!(v.lang, "data_path.data_path")), t.title),
+            Span::styled(t!(v.lang, "data_path.modeled"), t.modeled),
+        ];
+        if cpu + dma > 0 || refs_only {
+            let n = if hidden {
+                "? ".to_string()
+            } else {
+                format!("{} ", cpu + dma)
+            };
+            let one = cpu + dma == 1 && !hidden;
+            let counts = |what: &str| {
+                format!(
+                    "· {n}{what} ({} CPU, {} DMA) ",
+                    if hidden { "?".into() } else { cpu.to_string() },
+                    if hidden { "?".into() } else { dma.to_string() },
+                )
+            };
+            let long = counts(if one {
+                t!(v.lang, "data_path.copy_this_step")
+            } else {
+                t!(v.lang, "data_path.copies_this_step")
+            });
+            // A narrow panel (100 columns: half the screen) keeps the
+            // counts whole and drops "this step".
+            let used: usize = title.iter().map(Span::width).sum();
+            let text = if used + unicode_width::UnicodeWidthStr::width(long.as_str()) + 2
+                > width as usize
+            {
+                counts(if one {
+                    t!(v.lang, "data_path.copy")
+                } else {
+                    t!(v.lang, "data_path.copies")
+                })
+            } else {
+                long
+            };
+            title.push(Span::styled(text, t.measured));
+        }
+        Line::from(title)
+    }
+
     /// The device writes the block layer saw for the step on screen (the
     /// `block:block_bio_queue` tracepoint, root only): the measured side of
     /// the modeled DMA edge. `None` when not measured or still hidden.
@@ -127,6 +183,46 @@ impl DataPath<'_> {
             journal = m.journal_write_bytes.map_or_else(|| "?".into(), bytes)
         );
         Some(Line::styled(text, v.theme.measured))
+    }
+
+    /// A copy edge and a leg between the same two places share one route
+    /// (mmap_write's CPU copy and sendfile's references both run page
+    /// cache → socket buffer): the one the current step has is drawn.
+    /// The edge gives way to a leg of the current step...
+    fn leg_covers(&self, k: EdgeKey) -> bool {
+        let flow = &self.view.run.flow;
+        let edge_now = flow.edges.get(&k).is_some_and(|e| e.step > 0);
+        flow.legs
+            .get(&(k.from, k.to))
+            .is_some_and(|l| l.in_step && !edge_now)
+    }
+
+    /// ... and a leg to any edge, unless the leg is the current step's.
+    fn edge_covers(&self, from: Place, to: Place, leg: &LegView) -> bool {
+        let flow = &self.view.run.flow;
+        let edge = flow
+            .edges
+            .iter()
+            .find(|(k, _)| k.from == from && k.to == to);
+        match edge {
+            Some((_, e)) => e.step > 0 || !leg.in_step,
+            None => false,
+        }
+    }
+
+    /// `p` is reached only by absent legs (no copy edge, no reference).
+    fn only_absent(&self, p: Place) -> bool {
+        let flow = &self.view.run.flow;
+        let absent = flow
+            .legs
+            .iter()
+            .any(|(&(from, to), l)| matches!(l.look, LegLook::Absent(_)) && (from == p || to == p));
+        let real = flow.edges.keys().any(|k| k.from == p || k.to == p)
+            || flow
+                .legs
+                .iter()
+                .any(|(&(from, to), l)| l.look == LegLook::Refs && (from == p || to == p));
+        absent && !real
     }
 
     fn has_network(&self) -> bool {
@@ -160,22 +256,48 @@ impl DataPath<'_> {
         }
     }
 
-    /// "disk ─DMA→ page cache ─CPU→ user buffer …": the current step's copies
-    /// in order, when they form one path (they do for every op of the model).
+    /// "disk ─DMA→ page cache ═refs→ socket buffer ┊× no NIC: local
+    /// socket": the current step's copies and legs in order, when they form
+    /// one path (they do for every op of the model).
     fn chain_line(&self, area: Rect, buf: &mut Buffer) {
         let v = &self.view;
-        let active: Vec<&EdgeKey> = v
-            .run
-            .flow
+        let flow = &v.run.flow;
+        // (from, to, link text, style, the destination is drawn)
+        let mut active: Vec<(Place, Place, String, Style, bool)> = flow
             .edges
             .iter()
             .filter(|(_, e)| e.step > 0)
-            .map(|(k, _)| k)
+            .map(|(k, _)| {
+                let (style, kind) = edge_style(k.kind, v);
+                let kind = match k.kind {
+                    CopyKind::Cpu => "CPU",
+                    CopyKind::Dma => kind,
+                };
+                (k.from, k.to, format!(" ─{kind}→ "), style, true)
+            })
             .collect();
+        for (&(from, to), l) in flow.legs.iter().filter(|(_, l)| l.in_step) {
+            if active.iter().any(|a| a.0 == from && a.1 == to) {
+                continue;
+            }
+            let link = match l.look {
+                LegLook::Refs => (
+                    format!(" ═{}→ ", t!(v.lang, "data_path.refs_short")),
+                    v.theme.modeled,
+                    true,
+                ),
+                LegLook::Absent(why) => (
+                    format!(" ┊× {}", absent_label(why, v)),
+                    v.theme.muted,
+                    false,
+                ),
+            };
+            active.push((from, to, link.0, link.1, link.2));
+        }
         let Some(start) = active
             .iter()
-            .map(|k| k.from)
-            .find(|p| !active.iter().any(|k| k.to == *p))
+            .map(|a| a.0)
+            .find(|p| !active.iter().any(|a| a.1 == *p))
         else {
             return;
         };
@@ -185,17 +307,14 @@ impl DataPath<'_> {
         ];
         let mut at = start;
         for _ in 0..active.len() {
-            let Some(k) = active.iter().find(|k| k.from == at) else {
+            let Some((_, to, link, style, shown)) = active.iter().find(|a| a.0 == at) else {
                 break;
             };
-            let (style, kind) = edge_style(k.kind, v);
-            let kind = match k.kind {
-                CopyKind::Cpu => "CPU",
-                CopyKind::Dma => kind,
-            };
-            spans.push(Span::styled(format!(" ─{kind}→ "), style));
-            spans.push(Span::styled(place_name(k.to, v.lang), v.theme.place));
-            at = k.to;
+            spans.push(Span::styled(link.clone(), *style));
+            if *shown {
+                spans.push(Span::styled(place_name(*to, v.lang), v.theme.place));
+            }
+            at = *to;
         }
         let line = Line::from(spans);
         let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
@@ -230,6 +349,25 @@ impl DataPath<'_> {
                     place_name(k.to, v.lang)
                 )),
                 Span::styled(format!("{kind} {total}"), style),
+            ]));
+        }
+        for (&(from, to), l) in &v.run.flow.legs {
+            let (moving, what, style) = match l.look {
+                LegLook::Refs => (
+                    if l.pulses.is_empty() { "  " } else { "◇ " },
+                    t!(v.lang, "data_path.page_refs_zero_copied").to_string(),
+                    v.theme.modeled,
+                ),
+                LegLook::Absent(why) => ("  ", absent_label(why, v).to_string(), v.theme.muted),
+            };
+            lines.push(Line::from(vec![
+                Span::styled(moving, v.theme.pulse),
+                Span::raw(format!(
+                    "{} → {} ",
+                    place_name(from, v.lang),
+                    place_name(to, v.lang)
+                )),
+                Span::styled(what, style),
             ]));
         }
         if lines.is_empty() {

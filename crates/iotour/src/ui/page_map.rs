@@ -1,6 +1,9 @@
 //! The working file's pages as a grid (one cell a bucket of pages, showing the
 //! worst state among them), the mapping overlay, cells that just changed
 //! highlighted, and the "not yet durable" figure: what a power cut would lose.
+//! While the file is mapped, the mapping (the VMA) above the grid: the range
+//! of the file it maps, its protection and flags (/proc/self/maps), and how
+//! many of its pages have page-table entries (/proc/self/pagemap, measured).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -116,6 +119,7 @@ impl Widget for &PageMapPanel<'_> {
                 t.measured,
             )]),
         ];
+        head.extend(vma_lines(v, inner.width as usize, hidden));
         // The countdown on a line of its own: the at-risk line is long
         // already, and a cut countdown tells nothing.
         if !flusher.is_empty() {
@@ -231,6 +235,70 @@ impl PageMapPanel<'_> {
             }
         }
     }
+}
+
+/// The mapping beside the page cache: "mapping file 0–16 MiB ·
+/// PROT_READ|PROT_WRITE MAP_SHARED (/proc/self/maps)", then "page-table
+/// entries: 10 of 4,096 pages measured (/proc/self/pagemap)". Nothing
+/// without a mapping. The entry count is hidden while a prediction is asked.
+fn vma_lines(v: &View, width: usize, hidden: bool) -> Vec<Line<'static>> {
+    let Some(vma) = &v.run.pages.vma else {
+        return Vec::new();
+    };
+    let t = v.theme;
+    let lang = v.lang;
+    let prot = match (vma.readable(), vma.writable()) {
+        (true, true) => "PROT_READ|PROT_WRITE",
+        (true, false) => "PROT_READ",
+        (false, true) => "PROT_WRITE",
+        (false, false) => "PROT_NONE",
+    };
+    let flags = if vma.shared() {
+        "MAP_SHARED"
+    } else {
+        "MAP_PRIVATE"
+    };
+    let from = if vma.offset == 0 {
+        "0".to_string()
+    } else {
+        bytes(vma.offset)
+    };
+    let range = t!(
+        lang,
+        "page_map.vma_range",
+        from = from,
+        to = bytes(vma.offset + vma.len)
+    );
+    let mut first = vec![
+        vec![
+            Span::styled(t!(lang, "page_map.vma"), t.title),
+            Span::styled(format!("{range} · "), t.measured),
+        ],
+        vec![Span::styled(format!("{prot} {flags}"), t.measured)],
+    ];
+    // Read from /proc/self/maps, the flags are measured like the entries
+    // (the second line names both sources); else they are the op's.
+    let source = if vma.perms_measured {
+        t!(lang, "page_map.measured_pagemap_maps")
+    } else {
+        first.push(vec![Span::styled(t!(lang, "page_map.perms_op"), t.muted)]);
+        t!(lang, "page_map.measured_pagemap")
+    };
+    let present = if hidden {
+        "?".to_string()
+    } else {
+        count(vma.present_pages)
+    };
+    let second = vec![
+        vec![Span::styled(
+            t!(lang, "page_map.pte", n = present, m = count(vma.pages)),
+            t.measured,
+        )],
+        vec![Span::styled(source, t.muted)],
+    ];
+    let mut lines = pack(first, width);
+    lines.extend(pack(second, width));
+    lines
 }
 
 /// When the kernel's flusher takes the dirty pages by itself (no sync call):

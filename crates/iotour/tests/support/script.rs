@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use iotour_core::engine::{ExecEvent, FlusherClock, MapCell, SliceReport, Snapshot};
-use iotour_core::model::{CopyKind, Place, Transfer};
+use iotour_core::model::{Absence, CopyKind, Leg, LegKind, Place, Transfer};
 use iotour_core::outcome::{
     Environment, Modeled, Readings, RunOutcome, Sources, StepOutcome, Verdict,
 };
@@ -222,7 +222,7 @@ pub fn page_map(cached: usize, state: CellState) -> PageMap {
     }
 }
 
-fn sample(
+pub fn sample(
     at: u64,
     cached: usize,
     state: CellState,
@@ -247,6 +247,7 @@ fn sample(
         },
         file: Some(file),
         mapping,
+        vma: None,
         not_durable_bytes,
         burst: false,
         // The usual defaults: 30 s to expire, a wake-up every 5 s.
@@ -258,7 +259,7 @@ fn sample(
     clippy::large_types_passed_by_value,
     reason = "a test fixture built once per event; by value reads as the event does"
 )]
-fn slice(
+pub fn slice(
     step: usize,
     n: usize,
     at: u64,
@@ -275,10 +276,40 @@ fn slice(
         at: ms(at),
         measured: m,
         copies,
+        legs: vec![],
     }))
 }
 
-fn counters(syscalls: u64, minor: u64, vol: u64, invol: u64) -> Readings {
+/// `event` (a slice or a step report) with `legs` beside its copies.
+pub fn with_legs(mut event: Event, legs: &[Leg]) -> Event {
+    match &mut event {
+        Event::Exec(ExecEvent::Slice(s)) => s.legs = legs.to_vec(),
+        Event::Exec(ExecEvent::StepDone(s)) => s.modeled.legs = legs.to_vec(),
+        _ => {}
+    }
+    event
+}
+
+/// sendfile's legs that copy nothing: the socket's references to the
+/// page-cache pages, and the NIC a local socket does not have.
+pub fn sendfile_legs(bytes: u64) -> Vec<Leg> {
+    vec![
+        Leg {
+            from: Place::PageCache,
+            to: Place::SocketBuffer,
+            kind: LegKind::PageRefs { bytes },
+        },
+        Leg {
+            from: Place::SocketBuffer,
+            to: Place::Nic,
+            kind: LegKind::Absent {
+                reason: Absence::LocalSocket,
+            },
+        },
+    ]
+}
+
+pub fn counters(syscalls: u64, minor: u64, vol: u64, invol: u64) -> Readings {
     Readings {
         duration_ns: Some(1_000_000),
         syscalls: Some(syscalls),
@@ -297,7 +328,7 @@ fn counters(syscalls: u64, minor: u64, vol: u64, invol: u64) -> Readings {
     clippy::large_types_passed_by_value,
     reason = "a test fixture built once per event; by value reads as the event does"
 )]
-fn step_done(
+pub fn step_done(
     index: usize,
     op: &str,
     measured: Readings,
@@ -317,6 +348,7 @@ fn step_done(
         modeled: Modeled {
             mode_switches: mode,
             copies,
+            legs: vec![],
             notes: vec![],
             unsized_kinds: vec![],
         },
@@ -457,26 +489,18 @@ pub fn finish() -> Vec<Event> {
         index: 4,
         at: ms(1500),
     }));
-    let zero = vec![
-        copy(Place::Disk, Place::PageCache, CopyKind::Dma, 4 << 20),
-        copy(
-            Place::PageCache,
-            Place::SocketBuffer,
-            CopyKind::Cpu,
-            4 << 20,
-        ),
-        copy(Place::SocketBuffer, Place::Nic, CopyKind::Dma, 4 << 20),
-    ];
-    ev.push(slice(
-        4,
-        0,
-        1600,
-        64,
-        64,
-        counters(64, 0, 1, 0),
-        zero.clone(),
+    // sendfile as the engine models it on a local socket: the disk's DMA
+    // on a miss, then references, not copies, and no NIC.
+    let zero = vec![copy(Place::Disk, Place::PageCache, CopyKind::Dma, 4 << 20)];
+    let legs = sendfile_legs(4 << 20);
+    ev.push(with_legs(
+        slice(4, 0, 1600, 64, 64, counters(64, 0, 1, 0), zero.clone()),
+        &legs,
     ));
-    ev.push(step_done(4, "send", counters(64, 0, 1, 0), zero, vec![]));
+    ev.push(with_legs(
+        step_done(4, "send", counters(64, 0, 1, 0), zero, vec![]),
+        &legs,
+    ));
     ev.push(Event::Exec(ExecEvent::Finished(RunOutcome {
         scenario: "scripted".into(),
         title: "Write, fsync, send".into(),

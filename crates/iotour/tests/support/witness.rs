@@ -1250,6 +1250,27 @@ pub const FIGURES: &[(&str, &str, &str, &str, &str)] = &[
         "exact",
     ),
     (
+        "page cache → socket buffer page references (sendfile, splice)",
+        "modeled (a leg, not a copy)",
+        "the bytes the step sent; `modeled.legs` kind page_refs, copied_bytes 0: never in `copies` nor in any copy figure",
+        "no kernel count of references exists; the copies beside it are witnessed above (cpu_copies 0, the disk's DMA by /proc/<tid>/io)",
+        "n/a",
+    ),
+    (
+        "socket buffer → NIC (absent)",
+        "modeled (a leg, not a copy)",
+        "every send: the engine's socket is a local socketpair, which has no NIC (`modeled.legs` kind absent, reason local_socket)",
+        "the engine's own socket type (AF_UNIX)",
+        "n/a",
+    ),
+    (
+        "page-table entries of the mapping (VMA view)",
+        "measured",
+        "/proc/self/pagemap bit 63 for each page of the mapping, read by the sampler thread; range and permissions from /proc/self/maps",
+        "engine_ops test: 10 private write stores into a 256-page mapping leave exactly 10 entries, maps says rw-p",
+        "exact",
+    ),
+    (
         "not yet durable",
         "modeled",
         "bytes this run changed and the kernel has not written back (own ranges), clamped by cachestat's dirty + writeback pages",

@@ -29,6 +29,9 @@ pub struct Send {
     pipe: Option<(OwnedFd, OwnedFd)>,
     /// `mmap_write`'s read-only shared mapping of the first `bytes`.
     map: Option<Mmap>,
+    /// Where `map` is shown to the sampler (the page map's VMA view); it is
+    /// unpublished before the munmap, as every file mapping is.
+    shared: std::sync::Arc<super::super::Shared>,
 }
 
 impl Send {
@@ -101,6 +104,7 @@ impl Send {
             buf,
             pipe,
             map: None,
+            shared: std::sync::Arc::clone(ctx.shared),
         })
     }
 
@@ -160,6 +164,13 @@ impl Send {
                             attempted: format!("mmap(2) of {map_len} bytes of the working file"),
                             source: e,
                         })?;
+                    self.shared.publish_mapping(Some(super::super::MappingInfo {
+                        addr: map.as_ptr() as usize,
+                        len: map.len(),
+                        offset: 0,
+                        shared: true,
+                        write: false,
+                    }));
                     self.map = Some(map);
                 }
                 let base = self
@@ -286,13 +297,20 @@ impl Running for Send {
             // would be unmapped when collected): memmap2's Drop, here, inside
             // the measured window.
             out.calls += 1;
+            self.shared.publish_mapping(None);
             drop(map);
+            // The file mapping of an earlier mmap step, if any, is shown again.
+            ctx.publish_mapping();
         }
         Ok(())
     }
 
-    fn finish(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), OpError> {
+    fn finish(&mut self, ctx: &mut Ctx<'_>) -> Result<(), OpError> {
+        let mapped = self.map.is_some();
         self.cleanup();
+        if mapped {
+            ctx.publish_mapping();
+        }
         Ok(())
     }
 }
@@ -300,7 +318,9 @@ impl Running for Send {
 impl Send {
     fn cleanup(&mut self) {
         // A step that failed mid-way: unmapped outside any window.
-        self.map = None;
+        if self.map.take().is_some() {
+            self.shared.publish_mapping(None);
+        }
         // Closing our end ends the sink's read loop.
         self.sock = None;
         if let Some(h) = self.sink.take() {

@@ -5,7 +5,7 @@ use std::num::NonZeroU64;
 
 use super::super::walk::{Refusal, Walk};
 use super::{BYTES, CHUNK, Kind, Needs, Op, OpDef, Param, Spec};
-use crate::model::{CopyKind, DataPath, Place, Work};
+use crate::model::{Absence, CopyKind, DataPath, Place, Work};
 
 /// Move `bytes` of file data into a local socket, `chunk` per call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl OpDef for SendToSocket {
 
     fn copy_path(&self, work: &Work, path: &mut DataPath) {
         use CopyKind::Cpu;
-        use Place::{PageCache, SocketBuffer, UserBuffer};
+        use Place::{Nic, PageCache, SocketBuffer, UserBuffer};
         path.disk_in(work);
         match self.via {
             Via::ReadWrite => {
@@ -90,12 +90,17 @@ impl OpDef for SendToSocket {
                      no user buffer copy",
                 );
             }
-            Via::Sendfile | Via::Splice => path.note(
-                "the socket takes references to the page-cache pages (splice pages): the CPU \
-                 copies nothing on the sending side. Textbook sendfile without scatter-gather \
-                 copies page_cache → socket_buffer by CPU; with a scatter-gather NIC the NIC \
-                 would DMA from the page cache directly",
-            ),
+            Via::Sendfile | Via::Splice => {
+                // A leg, not a copy: the socket's buffers point at the
+                // page-cache pages, 0 bytes move.
+                path.page_refs(PageCache, SocketBuffer, work.bytes);
+                path.note(
+                    "the socket takes references to the page-cache pages (splice pages): the CPU \
+                     copies nothing on the sending side. Textbook sendfile without scatter-gather \
+                     copies page_cache → socket_buffer by CPU; with a scatter-gather NIC the NIC \
+                     would DMA from the page cache directly",
+                );
+            }
         }
         if self.via == Via::Splice {
             path.note(
@@ -103,6 +108,7 @@ impl OpDef for SendToSocket {
                  wchar never count it",
             );
         }
+        path.absent(SocketBuffer, Nic, Absence::LocalSocket);
         path.note(
             "local socket: there is no NIC, so no socket_buffer → nic DMA (a real network adds \
              it); the sink thread's copy out of the socket is not the worker's",

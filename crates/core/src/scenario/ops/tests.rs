@@ -232,6 +232,59 @@ fn send_paths_lose_copies_from_read_write_to_sendfile() {
     assert!(n.iter().any(|n| n.contains("no NIC")));
 }
 
+/// sendfile and splice: the copies counted as before (the disk's DMA on a
+/// miss, nothing by CPU), a page-reference leg that no count takes in, and
+/// for every way of sending the local socket's absent NIC leg.
+#[test]
+fn send_paths_draw_references_and_the_absent_nic_as_legs_not_copies() {
+    use crate::model::{Absence, Leg, LegKind};
+    let cold = Work {
+        disk_read_bytes: Some(1 << 20),
+        ..work(1 << 20)
+    };
+    let send = |via| {
+        Op::Send(SendToSocket {
+            bytes: nonzero(1 << 20),
+            chunk: nonzero(65536),
+            via,
+        })
+    };
+    let no_nic = Leg {
+        from: Place::SocketBuffer,
+        to: Place::Nic,
+        kind: LegKind::Absent {
+            reason: Absence::LocalSocket,
+        },
+    };
+    for via in [Via::Sendfile, Via::Splice] {
+        let p = send(via).data_path(&cold);
+        assert_eq!(totals(&p.copies, CopyKind::Dma), (1, 1 << 20), "{via:?}");
+        assert_eq!(totals(&p.copies, CopyKind::Cpu), (0, 0), "{via:?}");
+        assert_eq!(
+            p.legs,
+            [
+                Leg {
+                    from: Place::PageCache,
+                    to: Place::SocketBuffer,
+                    kind: LegKind::PageRefs { bytes: 1 << 20 },
+                },
+                no_nic
+            ],
+            "{via:?}"
+        );
+    }
+    for via in [Via::ReadWrite, Via::MmapWrite] {
+        let p = send(via).data_path(&cold);
+        assert_eq!(
+            p.legs,
+            [no_nic],
+            "{via:?}: no references, the same absent NIC"
+        );
+        let cpu = if via == Via::ReadWrite { 2 } else { 1 };
+        assert_eq!(totals(&p.copies, CopyKind::Cpu).0, cpu, "{via:?}");
+    }
+}
+
 #[test]
 fn private_write_touch_copies_on_write() {
     let w = Work {

@@ -3,7 +3,6 @@
 
 use ratatui::layout::Rect;
 
-use crate::app::flow::EdgeKey;
 use iotour_core::model::Place;
 
 /// Where each place's box sits.
@@ -95,17 +94,14 @@ fn polyline(points: &[(u16, u16)]) -> Vec<(u16, u16)> {
 /// Vertical edges run in the gap between bands: downward ones at the box's
 /// second column, upward ones two columns right; labels sit right of both,
 /// the downward label on the gap's first row and the upward on its last.
-#[allow(
-    clippy::many_single_char_names,
-    reason = "b, k, x: the boxes, the edge, a column"
-)]
+#[allow(clippy::many_single_char_names, reason = "b, x: the boxes, a column")]
 #[allow(
     clippy::match_same_arms,
     reason = "a table of edges, one row each, reads as the diagram does"
 )]
-pub(super) fn route(b: &Boxes, k: EdgeKey) -> Option<Route> {
+pub(super) fn route(b: &Boxes, from_place: Place, to_place: Place) -> Option<Route> {
     use Place::{Disk, Nic, PageCache, SocketBuffer, UserBuffer};
-    let (from, to) = (b.of(k.from), b.of(k.to));
+    let (from, to) = (b.of(from_place), b.of(to_place));
     let vertical = |upper: Rect, lower: Rect, down: bool, col: u16| {
         let x = col + if down { 1 } else { 3 };
         let top = upper.y + upper.height;
@@ -122,7 +118,7 @@ pub(super) fn route(b: &Boxes, k: EdgeKey) -> Option<Route> {
             label_max: None,
         }
     };
-    let r = match (k.from, k.to) {
+    let r = match (from_place, to_place) {
         (Disk, PageCache) => vertical(to, from, false, from.x),
         (PageCache, Disk) => vertical(from, to, true, from.x),
         (PageCache, UserBuffer) => vertical(to, from, false, from.x),
@@ -139,7 +135,7 @@ pub(super) fn route(b: &Boxes, k: EdgeKey) -> Option<Route> {
             if z <= a {
                 return None;
             }
-            let cells = if k.from == PageCache {
+            let cells = if from_place == PageCache {
                 straight((a, y), (z, y))
             } else {
                 straight((z, y), (a, y))
@@ -158,7 +154,7 @@ pub(super) fn route(b: &Boxes, k: EdgeKey) -> Option<Route> {
             let uy = b.user.y + b.user.height / 2;
             let dy = b.disk.y + b.disk.height / 2;
             let (ux, dx) = (b.user.x - 1, b.disk.x - 1);
-            let pts = if k.from == Disk {
+            let pts = if from_place == Disk {
                 [(dx, dy), (lane, dy), (lane, uy), (ux, uy)]
             } else {
                 [(ux, uy), (lane, uy), (lane, dy), (dx, dy)]
