@@ -256,6 +256,18 @@ impl Narration<'_> {
                     ),
                     t.question,
                 ),
+                Some(r) if r.not_judged => (
+                    Span::styled("–", t.muted),
+                    format!(
+                        "{} — {}",
+                        figures::expectation(key, &rule, r.actual, v.lang),
+                        figures::not_judged(
+                            report.and_then(|r| r.ended_early_ns).unwrap_or_default(),
+                            v.lang
+                        )
+                    ),
+                    t.muted,
+                ),
                 Some(r) if r.not_seen() => (
                     Span::styled("⚠", t.not_seen),
                     format!(

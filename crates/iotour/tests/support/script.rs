@@ -323,6 +323,7 @@ fn step_done(
         error: None,
         program: None,
         skipped: None,
+        ended_early_ns: None,
     }))
 }
 
@@ -334,6 +335,7 @@ fn expect(key: &str, rule: &str, actual: Option<u64>, ok: bool) -> Verdict {
         ok,
         soft: false,
         why: None,
+        not_judged: false,
     }
 }
 
