@@ -913,7 +913,7 @@ fn end_wait_ends_a_wait_early_and_the_report_says_so() {
         .then(sleeps)
         .op(sleep(200))
         .build();
-    let (tx, rx) = channel::<Ev>();
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
     let engine = iotour_core::engine::start(plan, config(), tx).expect("start");
     // Too early: the write runs, no wait is in progress.
     engine.send(Command::EndWait);

@@ -111,7 +111,7 @@ fn run_every_builtin() {
     // the pace: its three runs go at once (their files, threads and
     // verdicts are their own), alone, before the others.
     let (slow, quick): (Vec<_>, Vec<_>) = catalog.entries().iter().partition(|e| {
-        e.plan.as_ref().is_some_and(|p| {
+        e.plan.as_ref().is_ok_and(|p| {
             p.steps()
                 .iter()
                 .any(|s| matches!(s.op, Op::WaitWriteback(w) if w.flusher))

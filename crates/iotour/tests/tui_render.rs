@@ -810,7 +810,9 @@ fn a_wait_ended_early_is_not_judged_in_both_languages() {
     let done = |i: usize, dirty: u64, ended: Option<u64>| {
         let step = &plan.steps()[i - 1];
         let ns = ended.unwrap_or(match step.op {
-            iotour_core::scenario::Op::WaitWriteback(_) => 5_990_000_000,
+            // The 6 s wait times out; the last one ends with its I/O.
+            iotour_core::scenario::Op::WaitWriteback(_) if i == 3 => 5_990_000_000,
+            iotour_core::scenario::Op::WaitWriteback(_) => 20_500_000,
             _ => 4_000_000,
         });
         let measured = Readings {
@@ -893,13 +895,15 @@ fn a_wait_ended_early_is_not_judged_in_both_languages() {
             }
             app.handle(Event::Exec(ExecEvent::StepDone(done(i, 2048, None))));
         }
+        // The note has been read (it holds the run about 20 s at 1×).
+        app.handle(Event::Tick(ms(20_000)));
         // Between waits `e` does nothing: no command that could carry over.
         assert!(app.act(Action::EndWait).is_empty());
         app.handle(Event::Exec(ExecEvent::StepStarted {
             index: 4,
-            at: ms(6_100),
+            at: ms(20_100),
         }));
-        app.handle(dirty(11_000));
+        app.handle(dirty(21_000));
         let waiting = screen(&app, 100, 30);
         let text = shown(&waiting);
         assert!(text.contains("e end wait") || lang == Lang::Zh, "{text}");
@@ -929,13 +933,14 @@ fn a_wait_ended_early_is_not_judged_in_both_languages() {
         for i in 5..=7 {
             app.handle(Event::Exec(ExecEvent::StepStarted {
                 index: i,
-                at: ms(20_000 + i as u64),
+                at: ms(33_000 + i as u64),
             }));
-            app.handle(Event::Exec(ExecEvent::StepDone(done(i, 0, None))));
+            let dirty_after = if i == 5 { 2048 } else { 0 };
+            app.handle(Event::Exec(ExecEvent::StepDone(done(i, dirty_after, None))));
         }
         let steps: Vec<StepOutcome> = (1..=7)
             .map(|i| match i {
-                1..=3 => done(i, 2048, None),
+                1..=3 | 5 => done(i, 2048, None),
                 4 => done(4, 2048, Some(12_300_000_000)),
                 _ => done(i, 0, None),
             })
@@ -950,6 +955,17 @@ fn a_wait_ended_early_is_not_judged_in_both_languages() {
         insta::assert_snapshot!(
             format!("wait_ended_early_summary_{l}"),
             screen(&app, 100, 30).backend()
+        );
+        // Its foot counts them apart from what held.
+        press(&mut app, ">>>>");
+        let text = shown(&screen(&app, 100, 30));
+        let count = match lang {
+            Lang::En => "15 of 15 expectations held, 6 not judged (a wait was ended early)",
+            Lang::Zh => "15 条预期中 15 条成立，6 条未评判（有等待被提前结束）",
+        };
+        assert!(
+            text.replace(' ', "").contains(&count.replace(' ', "")),
+            "{text}"
         );
     }
 }

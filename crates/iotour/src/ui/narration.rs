@@ -306,6 +306,12 @@ impl Narration<'_> {
                 expectations.push(line);
             }
         }
+        // A wait ended early with nothing to judge still says so.
+        if let Some(ns) = report.and_then(|r| r.ended_early_ns)
+            && step.expect.is_empty()
+        {
+            wrapped(&figures::ended_early(ns, v.lang), t.muted, &mut out);
+        }
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {
             for note in report.iter().flat_map(|r| &r.modeled.notes) {
