@@ -794,6 +794,10 @@ fn the_data_path_shows_what_the_block_layer_measured_beside_the_model() {
 /// countdown names the key; after it, the narration and the summary show
 /// the figures measured then, each expectation "not judged".
 #[test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "one lesson run in reading order: the wait, the key, its end, the summary"
+)]
 fn a_wait_ended_early_is_not_judged_in_both_languages() {
     use iotour_core::engine::{FlusherClock, Snapshot};
     use iotour_core::outcome::{Modeled, Readings, RunOutcome, StepOutcome, Verdict};

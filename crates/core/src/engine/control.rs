@@ -69,11 +69,18 @@ struct State {
     /// Between a step's start ([`Control::gate_step`]) and its end
     /// ([`Control::step_done`]), whether paused or not.
     in_step: bool,
-    /// A `sleep` or `wait_writeback` step is waiting ([`Control::begin_wait`]
-    /// until its step ends): only then does `EndWait` mean anything.
-    waiting: bool,
-    /// `EndWait` came while `waiting`: the wait ends now.
-    end_wait: bool,
+    wait: Wait,
+}
+
+/// Whether the step in progress is a wait that `EndWait` can end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// No `sleep` or `wait_writeback` waits: `EndWait` means nothing.
+    None,
+    /// One waits ([`Control::begin_wait`] until its step ends).
+    Waiting,
+    /// `EndWait` came while it waited: the wait ends now.
+    Ended,
 }
 
 /// The run was aborted: stop what you are doing.
@@ -95,8 +102,7 @@ impl Control {
                 speed,
                 aborted: false,
                 in_step: false,
-                waiting: false,
-                end_wait: false,
+                wait: Wait::None,
             }),
             changed: Condvar::new(),
         }
@@ -140,7 +146,11 @@ impl Control {
             Command::SetSpeed(speed) => s.speed = speed,
             // A key pressed between steps (or during any other op) must not
             // cut the next wait short: only a wait in progress is ended.
-            Command::EndWait => s.end_wait |= s.waiting,
+            Command::EndWait => {
+                if s.wait == Wait::Waiting {
+                    s.wait = Wait::Ended;
+                }
+            }
             Command::Abort => s.aborted = true,
         }
         drop(s);
@@ -161,8 +171,7 @@ impl Control {
         self.wait_for_budget(true)?;
         let mut s = self.lock();
         s.in_step = true;
-        s.waiting = false;
-        s.end_wait = false;
+        s.wait = Wait::None;
         Ok(())
     }
 
@@ -205,8 +214,7 @@ impl Control {
     pub fn step_done(&self) {
         let mut s = self.lock();
         s.in_step = false;
-        s.waiting = false;
-        s.end_wait = false;
+        s.wait = Wait::None;
         if s.budget == Budget::InStep {
             s.budget = Budget::None;
         }
@@ -221,14 +229,12 @@ impl Control {
     /// The step in progress starts waiting (`sleep`, `wait_writeback`):
     /// from now until the step ends, `EndWait` ends the wait.
     pub fn begin_wait(&self) {
-        let mut s = self.lock();
-        s.waiting = true;
-        s.end_wait = false;
+        self.lock().wait = Wait::Waiting;
     }
 
     /// Whether `EndWait` has ended the wait in progress.
     pub fn wait_ended(&self) -> bool {
-        self.lock().end_wait
+        self.lock().wait == Wait::Ended
     }
 
     /// Sleep up to `d` as part of a wait ([`begin_wait`](Self::begin_wait)):
@@ -236,7 +242,7 @@ impl Control {
     /// `Err` on abort.
     pub fn sleep_in_wait(&self, d: Duration) -> Result<bool, Aborted> {
         let deadline = Instant::now() + d;
-        self.wait_until(|s| (!s.end_wait).then_some(deadline))?;
+        self.wait_until(|s| (s.wait != Wait::Ended).then_some(deadline))?;
         Ok(self.wait_ended())
     }
 
