@@ -494,6 +494,11 @@ pub enum Command {
     /// runs is used up by that step (the lecturer's "show me this step's end").
     FinishStep,
     SetSpeed(Speed),
+    /// While a `sleep` or `wait_writeback` step waits: end the wait now (the
+    /// lecturer has explained it). The step ends with its state as measured
+    /// at that moment and its report says it was ended early
+    /// ([`StepOutcome::ended_early_ns`]); at any other time it does nothing.
+    EndWait,
     /// Stop as soon as the current slice ends; the working directory is removed.
     Abort,
 }

@@ -250,6 +250,13 @@ pub struct StepOutcome {
     /// recordings made before skips existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<Skip>,
+    /// The lecturer ended the step's wait early (`sleep`, `wait_writeback`;
+    /// `Command::EndWait`) this many nanoseconds after it began: the figures
+    /// are the state at that moment, and the expectations, written for the
+    /// whole wait, were not judged (each [`Verdict::not_judged`]). Absent
+    /// when the wait ran its course, and in older recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_early_ns: Option<u64>,
     /// A `program` step's trace (absent for every other op).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<Box<ProgramOutcome>>,
@@ -310,18 +317,35 @@ pub struct Verdict {
     /// Why a soft claim may not be seen (the scenario's `soft` text, English).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// Not judged: the step's wait was ended early (see
+    /// [`StepOutcome::ended_early_ns`]), so a claim about the whole wait
+    /// was neither shown nor refuted; `ok` still says whether the rule held
+    /// on the state measured then. Absent (false) otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_judged: bool,
 }
 
 impl Verdict {
-    /// The run may go on counting as a pass: the rule held, or it is a soft
-    /// claim that was not seen this time.
+    /// The run may go on counting as a pass: the rule held, it is a soft
+    /// claim that was not seen this time, or it was not judged.
     pub fn passes(&self) -> bool {
-        self.ok || self.soft
+        self.ok || self.soft || self.not_judged
     }
 
-    /// A soft claim that did not hold this time.
+    /// A soft claim that did not hold this time (and was judged).
     pub fn not_seen(&self) -> bool {
-        self.soft && !self.ok
+        self.soft && !self.ok && !self.not_judged
+    }
+}
+
+impl StepOutcome {
+    /// The step's wait was ended at `after`: say so, and leave its
+    /// expectations unjudged.
+    pub fn end_wait_early(&mut self, after: std::time::Duration) {
+        self.ended_early_ns = Some(u64::try_from(after.as_nanos()).unwrap_or(u64::MAX));
+        for v in &mut self.expect {
+            v.not_judged = true;
+        }
     }
 }
 
@@ -469,10 +493,21 @@ mod verdict_tests {
         let soft = Verdict {
             soft: true,
             why: Some("a sync by someone else".into()),
-            ..v
+            ..v.clone()
         };
         assert!(soft.passes() && soft.not_seen());
         let back: Verdict = serde_json::from_str(&serde_json::to_string(&soft).unwrap()).unwrap();
         assert_eq!(back, soft);
+        // Not judged: passes, is no warning, and survives the round trip;
+        // absent from the JSON when false.
+        let unjudged = Verdict {
+            not_judged: true,
+            ..soft.clone()
+        };
+        assert!(unjudged.passes() && !unjudged.not_seen());
+        let json = serde_json::to_string(&unjudged).unwrap();
+        assert!(json.contains(r#""not_judged":true"#), "{json}");
+        assert_eq!(serde_json::from_str::<Verdict>(&json).unwrap(), unjudged);
+        assert!(!serde_json::to_string(&v).unwrap().contains("not_judged"));
     }
 }

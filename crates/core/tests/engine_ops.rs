@@ -988,6 +988,74 @@ fn sleep_and_wait_writeback_show_one_wait_not_the_tools_polling() {
     }
 }
 
+/// Issue 14: the lecturer's `e` (`Command::EndWait`) ends a wait at once:
+/// a 60 s wait_writeback on dirty pages, and a 60 s sleep, each end a
+/// moment after the command, with their state as measured then, the
+/// report saying when, and their expectations not judged (so the run
+/// passes). Sent before a wait begins, it cuts nothing short.
+#[test]
+fn end_wait_ends_a_wait_early_and_the_report_says_so() {
+    let dirty = expect(Key::FileDirtyPages, "== 0".parse().unwrap());
+    let mut waits = step(wait_writeback(60_000));
+    waits.expect = vec![dirty];
+    let mut sleeps = step(sleep(60_000));
+    sleeps.expect = vec![expect(Key::DurationNs, ">= 60000000000".parse().unwrap())];
+    let plan = file(0)
+        .op(write(8 << 20, 1 << 20))
+        .then(waits)
+        .then(sleeps)
+        .op(sleep(200))
+        .build();
+    let (tx, rx) = std::sync::mpsc::channel::<Ev>();
+    let engine = iotour_core::engine::start(plan, config(), tx).expect("start");
+    // Too early: the write runs, no wait is in progress.
+    engine.send(Command::EndWait);
+    let mut ends = 0;
+    let report = loop {
+        match rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("engine went quiet")
+        {
+            Ev::Exec(ExecEvent::StepStarted { index: 2 | 3, .. }) => {
+                std::thread::sleep(Duration::from_millis(300));
+                engine.send(Command::EndWait);
+                ends += 1;
+            }
+            Ev::Exec(ExecEvent::Finished(r)) => break r,
+            Ev::Exec(ExecEvent::Failed { error, .. }) => panic!("run failed: {error}"),
+            _ => {}
+        }
+    };
+    drop(engine);
+    assert_eq!(ends, 2);
+    assert!(report.ok, "{report:#?}");
+    for s in &report.steps[1..3] {
+        let after = Duration::from_nanos(s.ended_early_ns.expect("ended early"));
+        assert!(
+            after >= Duration::from_millis(250) && after < Duration::from_secs(10),
+            "step {}: ended after {after:?}",
+            s.index
+        );
+        let took = Duration::from_nanos(s.duration_ns.unwrap());
+        assert!(took < Duration::from_secs(10), "step {}: {took:?}", s.index);
+        assert!(
+            s.expect.iter().all(|v| v.not_judged && v.passes()),
+            "{s:#?}"
+        );
+    }
+    // The wait_writeback's pages were still dirty (nobody wrote them in
+    // 300 ms): measured as they stood, and the rule did not hold.
+    if report.environment.sources.pages == "cachestat" {
+        assert!(report.steps[1].measured.file_dirty_pages.unwrap() > 0);
+        assert!(!report.steps[1].expect[0].ok);
+    }
+    // The last sleep ran its course: the command before the first wait, and
+    // the ones that ended the waits, did not carry over.
+    let last = &report.steps[3];
+    assert_eq!(last.ended_early_ns, None);
+    assert!(last.duration_ns.unwrap() >= 190_000_000, "{last:?}");
+}
+
 /// Issue 13: a mode switch is an entry into the kernel. MAP_POPULATE's
 /// faults happen inside mmap(2) and write(2)'s faults on a mapping inside
 /// write(2): neither adds an entry. A touch's faults are taken in user mode:

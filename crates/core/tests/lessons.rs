@@ -186,3 +186,69 @@ fn most_lessons_ask_the_student_to_predict() {
         all.len()
     );
 }
+
+/// Issue 14, "the flusher, for real": lesson 6 shows the kernel's own
+/// writeback cleaning the file. After the write, a 6 s wait asks whether
+/// the pages are clean (they are not), then a wait bounded by the
+/// flusher's own deadline, with no sync call of ours before it, expects
+/// them clean; sync_file_range only comes after, as the contrast.
+#[test]
+fn the_writeback_lesson_waits_for_the_flusher_itself() {
+    let catalog = Catalog::builtin();
+    let plan = catalog
+        .get("kernel-writeback")
+        .and_then(|e| e.plan.as_ref().ok())
+        .expect("kernel-writeback parses");
+    assert_eq!(plan.meta().lesson, Some(6));
+    let steps = plan.steps();
+    let flusher = steps
+        .iter()
+        .position(|s| matches!(s.op, Op::WaitWriteback(w) if w.flusher))
+        .expect("a wait for the flusher");
+    let Op::WaitWriteback(w) = steps[flusher].op else {
+        unreachable!()
+    };
+    assert!(w.timeout_ms >= 1000, "a margin after the deadline: {w:?}");
+    let rules: BTreeMap<&str, (String, bool)> = steps[flusher]
+        .expect
+        .iter()
+        .map(|e| (e.key.as_str(), (e.rule.to_string(), e.soft.is_some())))
+        .collect();
+    let hard = |key: &str, rule: &str| {
+        assert_eq!(
+            rules.get(key),
+            Some(&(rule.to_string(), false)),
+            "{key} on the flusher's step: {rules:?}"
+        );
+    };
+    hard("file_dirty_pages", "== 0");
+    hard("file_writeback_pages", "== 0");
+    hard("syscalls", "<= 2");
+    // Another process's sync can clean the pages sooner: those are soft.
+    assert!(rules.get("duration_ns").is_some_and(|r| r.1), "{rules:?}");
+    assert!(
+        rules.get("dma_copy_bytes").is_some_and(|r| r.1),
+        "{rules:?}"
+    );
+    assert!(steps[flusher].ask.is_some() && steps[flusher].say.is_some());
+    // Before it: the write and a short wait that asks, and no sync call.
+    let before: Vec<&Op> = steps[..flusher].iter().map(|s| &s.op).collect();
+    assert!(
+        before.iter().any(|op| matches!(op, Op::Write(_))),
+        "{before:?}"
+    );
+    assert!(
+        !before.iter().any(|op| matches!(
+            op,
+            Op::Fsync | Op::Fdatasync | Op::SyncFileRange(_) | Op::Msync(_) | Op::DropCache
+        )),
+        "no sync call of ours before the flusher's step: {before:?}"
+    );
+    let short = &steps[flusher - 1];
+    assert!(
+        matches!(short.op, Op::WaitWriteback(w) if !w.flusher && w.timeout_ms <= 10_000),
+        "the short wait first: {:?}",
+        short.op
+    );
+    assert!(short.ask.is_some(), "the class predicts first");
+}

@@ -319,7 +319,14 @@ fn every_op_fixture_reads_each_parameter() {
                 fixed: false,
             })),
             Op::Sleep(Sleep { ms: 250 }),
-            Op::WaitWriteback(WaitWriteback { timeout_ms: 30_000 }),
+            Op::WaitWriteback(WaitWriteback {
+                timeout_ms: 30_000,
+                flusher: false,
+            }),
+            Op::WaitWriteback(WaitWriteback {
+                timeout_ms: 5000,
+                flusher: true,
+            }),
             Op::Program(Program {
                 cmd: vec![
                     Arg(vec![Piece::Text("cp".into())]),

@@ -566,6 +566,7 @@ impl App {
                     vec![]
                 }
                 Action::NextSlice => run.next_slice(),
+                Action::EndWait => run.end_wait(),
                 Action::Restart => {
                     let plan = run.plan.clone();
                     self.start(plan)

@@ -203,6 +203,17 @@ pub fn not_seen(why: Option<&str>, lang: Lang) -> String {
     )
 }
 
+/// Why an expectation of a step whose wait was ended early `ns` after it
+/// began shows no ✓ or ✗: "not judged: the wait was ended early at 12.3 s".
+pub fn not_judged(ns: u64, lang: Lang) -> String {
+    t!(lang, "lecture.not_judged", t = duration(ns))
+}
+
+/// The step's own line: "the lecturer ended the wait at 12.3 s".
+pub fn ended_early(ns: u64, lang: Lang) -> String {
+    t!(lang, "lecture.ended_early", t = duration(ns))
+}
+
 /// An expectation before its step ran (the value not known yet): the name
 /// and the rule, `syscalls, expected exactly 10,486`.
 pub fn pending(key: &str, rule_text: &str, lang: Lang) -> String {

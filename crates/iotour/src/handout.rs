@@ -121,7 +121,13 @@ impl Outcome {
         if let Some((i, skip)) = r.skipped() {
             return Outcome::Skipped(format!("{} {i}: {skip}", t!(lang, "handout.step")));
         }
-        let all: Vec<&Verdict> = r.steps.iter().flat_map(|s| &s.expect).collect();
+        // A wait the lecturer ended early judged nothing: out of the count.
+        let all: Vec<&Verdict> = r
+            .steps
+            .iter()
+            .flat_map(|s| &s.expect)
+            .filter(|v| !v.not_judged)
+            .collect();
         let held = all.iter().filter(|v| v.passes()).count();
         if held < all.len() {
             Outcome::Unknown {

@@ -102,6 +102,11 @@ pub struct StepReport {
     /// expectations were not checked. Absent when it was not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
+    /// The lecturer ended the step's wait early (the live view's `e`) this
+    /// many nanoseconds after it began: its expectations were not judged.
+    /// Absent when the wait ran its course.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_early_ns: Option<u64>,
     /// A `program` step's trace, with the keys of `iotour trace --json`
     /// (absent for every other op).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -246,6 +251,9 @@ pub struct ExpectReport {
     /// Why a soft claim may not be seen.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// Not judged: the step's wait was ended early (`ended_early_ns`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_judged: bool,
 }
 
 impl From<&RunOutcome> for RunReport {
@@ -302,6 +310,7 @@ impl From<&StepOutcome> for StepReport {
             expect: s.expect.iter().map(ExpectReport::from).collect(),
             error: s.error.clone(),
             skipped: s.skipped.as_ref().map(ToString::to_string),
+            ended_early_ns: s.ended_early_ns,
             program: s.program.as_ref().map(|p| p.report.clone()),
             watched: s.program.as_deref().map(WatchedReport::from),
         }
@@ -402,6 +411,7 @@ impl From<&Verdict> for ExpectReport {
             ok: v.ok,
             soft: v.soft,
             why: v.why.clone(),
+            not_judged: v.not_judged,
         }
     }
 }

@@ -190,7 +190,15 @@ pub fn render_to(area: Rect, buf: &mut ratatui::buffer::Buffer, app: &App, theme
         }
     }
     if app.help {
-        let keys = app.keys();
+        // The run view's `e` only while a wait runs, as in its footer.
+        let run_keys;
+        let keys = match app.run() {
+            Some(run) => {
+                run_keys = crate::app::action::run_keys_shown(run.shown().waiting());
+                &run_keys[..]
+            }
+            _ => app.keys(),
+        };
         let source_notes = app
             .run()
             .and_then(|r| r.environment.as_ref())
@@ -212,8 +220,9 @@ fn header_and_footer(area: Rect, buf: &mut ratatui::buffer::Buffer, view: &View)
         Constraint::Length(1),
     ]));
     header::Header { view: *view }.render(head, buf);
+    let keys = crate::app::action::run_keys_shown(view.run.waiting());
     footer::Footer {
-        keys: crate::app::action::RUN_KEYS,
+        keys: &keys,
         theme: view.theme,
         lang: view.lang,
     }

@@ -1,4 +1,5 @@
-//! Pause, resume, single-stepping, speed and abort, shared by the consumer
+//! Pause, resume, single-stepping, speed, the end of a wait and abort,
+//! shared by the consumer
 //! (through [`Engine::send`](super::Engine::send)), the worker and the sampler.
 //!
 //! One mutex and one condvar: every sleep in the engine waits on the condvar
@@ -11,7 +12,8 @@
 //! 12 s at ¼× and 0.4 s at 8×; a one-slice step (fsync) is followed by the
 //! whole target, so the viewer sees its effect before the next step starts.
 //! `Max` never sleeps. `sleep` and `wait_writeback` steps take their own time
-//! and are not paced on top.
+//! and are not paced on top; `EndWait` ends such a wait early (the lecturer's
+//! "skip ahead"), and the step's report says so.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -67,6 +69,18 @@ struct State {
     /// Between a step's start ([`Control::gate_step`]) and its end
     /// ([`Control::step_done`]), whether paused or not.
     in_step: bool,
+    wait: Wait,
+}
+
+/// Whether the step in progress is a wait that `EndWait` can end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wait {
+    /// No `sleep` or `wait_writeback` waits: `EndWait` means nothing.
+    None,
+    /// One waits ([`Control::begin_wait`] until its step ends).
+    Waiting,
+    /// `EndWait` came while it waited: the wait ends now.
+    Ended,
 }
 
 /// The run was aborted: stop what you are doing.
@@ -88,6 +102,7 @@ impl Control {
                 speed,
                 aborted: false,
                 in_step: false,
+                wait: Wait::None,
             }),
             changed: Condvar::new(),
         }
@@ -129,6 +144,13 @@ impl Control {
                 };
             }
             Command::SetSpeed(speed) => s.speed = speed,
+            // A key pressed between steps (or during any other op) must not
+            // cut the next wait short: only a wait in progress is ended.
+            Command::EndWait => {
+                if s.wait == Wait::Waiting {
+                    s.wait = Wait::Ended;
+                }
+            }
             Command::Abort => s.aborted = true,
         }
         drop(s);
@@ -147,7 +169,9 @@ impl Control {
     /// is taken by this step (it becomes the in-step state).
     pub fn gate_step(&self) -> Result<(), Aborted> {
         self.wait_for_budget(true)?;
-        self.lock().in_step = true;
+        let mut s = self.lock();
+        s.in_step = true;
+        s.wait = Wait::None;
         Ok(())
     }
 
@@ -190,6 +214,7 @@ impl Control {
     pub fn step_done(&self) {
         let mut s = self.lock();
         s.in_step = false;
+        s.wait = Wait::None;
         if s.budget == Budget::InStep {
             s.budget = Budget::None;
         }
@@ -199,6 +224,26 @@ impl Control {
     pub fn sleep(&self, d: Duration) -> Result<(), Aborted> {
         let deadline = Instant::now() + d;
         self.wait_until(|_| Some(deadline))
+    }
+
+    /// The step in progress starts waiting (`sleep`, `wait_writeback`):
+    /// from now until the step ends, `EndWait` ends the wait.
+    pub fn begin_wait(&self) {
+        self.lock().wait = Wait::Waiting;
+    }
+
+    /// Whether `EndWait` has ended the wait in progress.
+    pub fn wait_ended(&self) -> bool {
+        self.lock().wait == Wait::Ended
+    }
+
+    /// Sleep up to `d` as part of a wait ([`begin_wait`](Self::begin_wait)):
+    /// `Ok(true)` when `EndWait` ended it early, `Ok(false)` when `d` passed,
+    /// `Err` on abort.
+    pub fn sleep_in_wait(&self, d: Duration) -> Result<bool, Aborted> {
+        let deadline = Instant::now() + d;
+        self.wait_until(|s| (s.wait != Wait::Ended).then_some(deadline))?;
+        Ok(self.wait_ended())
     }
 
     /// The pause after a slice that took `work`, per the pacing rule above.
@@ -377,6 +422,33 @@ mod tests {
         assert!(!t.is_finished(), "a second step ran on one grant");
         c.apply(Command::Abort);
         assert_eq!(t.join().unwrap(), Err(Aborted));
+    }
+
+    #[test]
+    fn end_wait_ends_only_a_wait_in_progress() {
+        let c = Arc::new(Control::new(Speed::One, false));
+        // Pressed before the wait: ignored, the wait runs its course.
+        assert_eq!(c.gate_step(), Ok(()));
+        c.apply(Command::EndWait);
+        c.begin_wait();
+        assert_eq!(c.sleep_in_wait(Duration::from_millis(30)), Ok(false));
+        // Pressed during it: the 30 s wait ends at once and says so.
+        let c2 = Arc::clone(&c);
+        let t = std::thread::spawn(move || {
+            let start = Instant::now();
+            (c2.sleep_in_wait(Duration::from_secs(30)), start.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        c.apply(Command::EndWait);
+        let (r, took) = t.join().unwrap();
+        assert_eq!(r, Ok(true));
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        // The step's end forgets it: the next step's wait is whole.
+        c.step_done();
+        assert_eq!(c.gate_step(), Ok(()));
+        assert!(!c.wait_ended());
+        c.begin_wait();
+        assert_eq!(c.sleep_in_wait(Duration::from_millis(10)), Ok(false));
     }
 
     #[test]

@@ -111,6 +111,11 @@ pub trait Running {
     fn paced(&self) -> bool {
         true
     }
+    /// A wait (`sleep`, `wait_writeback`) that `EndWait` ended: how long it
+    /// had waited. `None`: it ran its course (every other op).
+    fn ended_early(&self) -> Option<std::time::Duration> {
+        None
+    }
 }
 
 /// An op that is one unit of work, done in one slice (fsync, mmap, reopen…).
@@ -354,8 +359,8 @@ pub fn prepare(op: &Op, ctx: &mut Ctx<'_>) -> Result<Box<dyn Running>, OpError> 
         Op::CopyFileRange(o) => once(copy::CopyRange::new(ctx, o)?),
         Op::UringWrite(o) => Box::new(uring::Uring::new(ctx, &o.0, true)?),
         Op::UringRead(o) => Box::new(uring::Uring::new(ctx, &o.0, false)?),
-        Op::Sleep(o) => Box::new(misc::Sleep::new(o.ms)),
-        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(ctx, o.timeout_ms)?),
+        Op::Sleep(o) => Box::new(misc::Sleep::new(ctx, o.ms)),
+        Op::WaitWriteback(o) => Box::new(misc::WaitWriteback::new(ctx, misc::timeout(o))?),
         Op::Note => once(misc::Note),
         // Run by the worker under the tracer (engine::program), never in
         // measured slices of its own thread.

@@ -602,6 +602,7 @@ impl<E: From<ExecEvent>> Worker<E> {
         // The step's write-back (sum of its slices') and synchronous blocks.
         let mut wb: (Option<u64>, u64) = (Some(0), 0);
         let mut synced_total = 0;
+        let mut ended_early = None;
         let mut running: Option<Box<dyn Running>> = match ops::prepare(&step.op, &mut self.ctx()) {
             Ok(r) => {
                 measured = zero_counters(&self.probe);
@@ -715,9 +716,10 @@ impl<E: From<ExecEvent>> Worker<E> {
                 error = Some(e.to_string());
             }
             measured.kernel_thread_ctx_switches = op.kernel_thread_ctx_switches();
+            ended_early = op.ended_early();
         }
         drop(running);
-        let report = self.report(
+        let mut report = self.report(
             index,
             step,
             measured,
@@ -725,6 +727,9 @@ impl<E: From<ExecEvent>> Worker<E> {
             &before,
             error,
         );
+        if let Some(after) = ended_early {
+            report.end_wait_early(after);
+        }
         Ok(with_skip(report, skipped))
     }
 
@@ -811,6 +816,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                     ok: error.is_none() && e.check(actual),
                     soft: e.soft.is_some(),
                     why: e.soft.as_ref().map(|t| t.en.clone()),
+                    not_judged: false,
                 }
             })
             .collect();
@@ -825,6 +831,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             error,
             program: None,
             skipped: None,
+            ended_early_ns: None,
         }
     }
 
@@ -918,6 +925,7 @@ impl<E: From<ExecEvent>> Worker<E> {
                     ok: error.is_none() && e.check(actual),
                     soft: e.soft.is_some(),
                     why: e.soft.as_ref().map(|t| t.en.clone()),
+                    not_judged: false,
                 }
             })
             .collect();
@@ -932,6 +940,7 @@ impl<E: From<ExecEvent>> Worker<E> {
             error,
             program: Some(Box::new(ran.outcome)),
             skipped: None,
+            ended_early_ns: None,
         })
     }
 

@@ -19,6 +19,13 @@ pub const CELLS: usize = 256;
 /// least once a step starts waiting on the device.
 pub const BURST: Duration = Duration::from_millis(1);
 pub const BURST_FOR: Duration = Duration::from_millis(250);
+/// While a step waits and the file's dirty pages are about to expire, the
+/// sampler watches every [`FLUSHER_WATCH`] from this long before the
+/// flusher may take them: its writeback of a few MiB lasts milliseconds,
+/// which 20 Hz would miss, and then bursts at [`BURST`] once pages are
+/// under writeback.
+pub const FLUSHER_LEAD: Duration = Duration::from_millis(500);
+pub const FLUSHER_WATCH: Duration = Duration::from_millis(5);
 
 pub(crate) fn run<E>(shared: &Shared, hz: u32, disabled: &Disabled, tx: &Sender<E>)
 where
@@ -27,8 +34,13 @@ where
     let period = Duration::from_secs(1) / hz.max(1);
     // While a step waits on the device: a sample every millisecond for its
     // first BURST_FOR, and for as long as pages of the file are under
-    // writeback (a fast disk cleans 8 MiB in 20 ms: 20 Hz would miss it).
+    // writeback (a fast disk cleans 8 MiB in 20 ms: 20 Hz would miss it);
+    // every FLUSHER_WATCH while the flusher may take the file's dirty pages
+    // (a long wait_writeback), so the writeback it starts 30 s in is seen.
     let mut wait_began: Option<Instant> = None;
+    // Since when the sampled file has had dirty pages: the flusher counts
+    // their expiry from the first (the inode's dirtied time).
+    let mut dirty_since: Option<Instant> = None;
     let mut file: Option<(File, PageProbe)> = None;
     let pagemap = File::open("/proc/self/pagemap").ok();
     let mut system = SystemMemReader::default();
@@ -89,8 +101,18 @@ where
             .as_ref()
             .and_then(|m| m.totals.writeback)
             .is_some_and(|w| w > 0);
-        let burst =
-            wait_began.is_some_and(|t| t.elapsed() < BURST_FOR || writeback) && period > BURST;
+        let dirty = map.as_ref().and_then(|m| m.totals.dirty);
+        dirty_since = match dirty {
+            Some(0) if !writeback => None,
+            Some(_) => dirty_since.or_else(|| Some(Instant::now())),
+            None => dirty_since,
+        };
+        // The flusher may take the file's pages any moment now.
+        let flusher_due = waiting
+            && dirty.is_some_and(|d| d > 0)
+            && flusher_may_take(dirty_since.map(|t| t.elapsed()), flusher);
+        let fast = wait_began.is_some_and(|t| t.elapsed() < BURST_FOR || writeback);
+        let burst = (fast || flusher_due) && period > BURST;
         let sample = Snapshot {
             at: shared.at(),
             system: system.read(),
@@ -104,7 +126,11 @@ where
         if tx.send(E::from(sample)).is_err() {
             return;
         }
-        next += if burst { BURST } else { period };
+        next += match (burst, fast) {
+            (true, true) => BURST,
+            (true, false) => FLUSHER_WATCH,
+            (false, _) => period,
+        };
         let now = Instant::now();
         if next < now {
             // Fell behind (a slow read): do not burst to catch up.
@@ -116,6 +142,17 @@ where
         if burst && shared.control.sleep(next - now).is_err() {
             return;
         }
+    }
+}
+
+/// Whether the periodic flusher may write pages dirty for `dirty_for` within
+/// [`FLUSHER_LEAD`]: they expire after `clock.expire` (and are written at
+/// the next wake-up after that). Never when periodic writeback is off or
+/// the clock is unknown.
+fn flusher_may_take(dirty_for: Option<Duration>, clock: Option<FlusherClock>) -> bool {
+    match (dirty_for, clock) {
+        (Some(age), Some(c)) if !c.every.is_zero() => age + FLUSHER_LEAD >= c.expire,
+        _ => false,
     }
 }
 
@@ -307,6 +344,26 @@ mod tests {
         );
         shared.control.apply(crate::engine::Command::Abort);
         assert!(!t.join().unwrap());
+    }
+
+    #[test]
+    fn the_flusher_is_watched_from_just_before_the_pages_expire() {
+        let clock = Some(FlusherClock::from_centisecs(3000, 500));
+        let s = Duration::from_secs;
+        assert!(!flusher_may_take(Some(s(6)), clock));
+        assert!(!flusher_may_take(
+            Some(Duration::from_millis(29_400)),
+            clock
+        ));
+        assert!(flusher_may_take(Some(Duration::from_millis(29_600)), clock));
+        assert!(flusher_may_take(Some(s(34)), clock));
+        assert!(!flusher_may_take(None, clock), "nothing dirty");
+        assert!(!flusher_may_take(Some(s(40)), None), "clock unknown");
+        let off = Some(FlusherClock::from_centisecs(3000, 0));
+        assert!(
+            !flusher_may_take(Some(s(40)), off),
+            "periodic writeback off"
+        );
     }
 
     #[test]

@@ -67,6 +67,7 @@ fn recheck_verdicts(
             ));
         }
         v.ok = step.error.is_none() && v.actual.is_some_and(|n| rule.holds(n));
+        v.not_judged = step.ended_early_ns.is_some();
     }
     Ok(())
 }

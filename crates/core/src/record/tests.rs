@@ -63,6 +63,7 @@ fn step_report() -> StepOutcome {
         error: None,
         program: None,
         skipped: None,
+        ended_early_ns: None,
     }
 }
 

@@ -149,7 +149,10 @@ pub fn sleep(ms: u64) -> Op {
 }
 
 pub fn wait_writeback(timeout_ms: u64) -> Op {
-    Op::WaitWriteback(WaitWriteback { timeout_ms })
+    Op::WaitWriteback(WaitWriteback {
+        timeout_ms,
+        flusher: false,
+    })
 }
 
 /// A plan built step by step: `file(size).then(..).then(..).build()`.

@@ -51,6 +51,8 @@ pub enum Action {
     Zoom,
     /// The next colour theme (dark, light, projector).
     NextTheme,
+    /// End the `sleep` or `wait_writeback` in progress now (run view).
+    EndWait,
 }
 
 /// One row of a keymap: the keys, how the footer names them, what they do.
@@ -86,6 +88,7 @@ const fn bind(
 pub const RUN_KEYS: &[Binding] = &[
     bind(&[KeyCode::Char(' ')], "space", k!("footer.pause"), Action::TogglePause, k!("keys.pause_resume")),
     bind(&[KeyCode::Char('n'), KeyCode::Right], "n", k!("footer.step"), Action::NextStep, k!("lecture.keys_next_step")),
+    bind(&[KeyCode::Char('e')], "e", k!("lecture.footer_end_wait"), Action::EndWait, k!("lecture.keys_end_wait")),
     bind(&[KeyCode::Char('b'), KeyCode::Left], "b", k!("lecture.footer_back_step"), Action::StepBack, k!("lecture.keys_step_back")),
     bind(&[KeyCode::Char('s')], "s", k!("footer.slice"), Action::NextSlice, k!("keys.one_slice")),
     bind(&[KeyCode::Char('r')], "r", k!("footer.restart"), Action::Restart, k!("keys.restart")),
@@ -102,6 +105,16 @@ pub const RUN_KEYS: &[Binding] = &[
     bind(&[KeyCode::Char('?')], "?", k!("footer.help"), Action::Help, k!("keys.help")),
     bind(&[KeyCode::Char('q'), KeyCode::Esc], "q", k!("footer.back"), Action::Back, k!("keys.back_quit")),
 ];
+
+/// The run view's keys as the footer and help show them: `e` only while a
+/// wait runs (`waiting`), where it does something.
+pub fn run_keys_shown(waiting: bool) -> Vec<Binding> {
+    RUN_KEYS
+        .iter()
+        .filter(|b| waiting || b.action != Action::EndWait)
+        .copied()
+        .collect()
+}
 
 /// Keys of the scenario picker (while not typing a filter).
 #[rustfmt::skip]

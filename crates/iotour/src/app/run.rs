@@ -717,6 +717,33 @@ impl RunState {
         self.scroll = (i32::from(self.scroll) + delta).clamp(0, 200) as u16;
     }
 
+    /// Whether the step in progress is a wait (`sleep`, `wait_writeback`)
+    /// that `e` can end.
+    pub fn waiting(&self) -> bool {
+        let Some(i) = self.current.filter(|_| !self.finished()) else {
+            return false;
+        };
+        let running = self
+            .steps
+            .get(i - 1)
+            .is_some_and(|s| s.state == StepState::Running);
+        running
+            && matches!(
+                self.plan.steps()[i - 1].op,
+                iotour_core::scenario::Op::Sleep(_) | iotour_core::scenario::Op::WaitWriteback(_)
+            )
+    }
+
+    /// `e`: end the wait in progress now. The engine ends it and reports the
+    /// step as measured at that moment, its expectations not judged;
+    /// nothing else changes (not the pace, not what is held).
+    pub fn end_wait(&mut self) -> Vec<Effect> {
+        if !self.waiting() {
+            return vec![];
+        }
+        vec![Effect::Send(Command::EndWait)]
+    }
+
     /// `s`: one slice, then hold.
     pub fn next_slice(&mut self) -> Vec<Effect> {
         if self.finished() {

@@ -73,7 +73,17 @@ impl SlowMotion {
             self.clear();
             self.step = step;
         }
-        if self.frames.last().is_some_and(|(_, last)| last == map) {
+        let alone = self.frames.len() == 1;
+        if let Some((at, last)) = self.frames.last_mut()
+            && last == map
+        {
+            // Nothing has changed yet: the play starts from the last sample
+            // before the first change, not from the wait's start (a wait
+            // for the flusher holds the same dirty pages for 30 s, and a
+            // play of 30 s is no slow motion).
+            if alone {
+                *at = s.at;
+            }
             return;
         }
         self.frames.push((s.at, map.clone()));
@@ -135,6 +145,45 @@ impl SlowMotion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn burst(at: u64, state: iotour_core::probe::pages::CellState) -> Snapshot {
+        let map = PageMap {
+            pages: 4,
+            pages_per_cell: 1,
+            cells: vec![state; 4],
+            totals: iotour_core::probe::pages::PageCounts::default(),
+        };
+        Snapshot {
+            at: Duration::from_millis(at),
+            system: iotour_core::probe::system::SystemMem::default(),
+            file: Some(map),
+            mapping: None,
+            not_durable_bytes: None,
+            burst: true,
+            flusher: None,
+        }
+    }
+
+    #[test]
+    fn a_long_unchanged_wait_is_not_played_only_its_change() {
+        use iotour_core::probe::pages::CellState::{Clean, Dirty, Writeback};
+        let mut m = SlowMotion::default();
+        // The wait's first burst, then the flusher watched 30 s later.
+        for (at, state) in [
+            (0, Dirty),
+            (250, Dirty),
+            (29_500, Dirty),
+            (32_104, Dirty),
+            (32_105, Writeback),
+            (32_125, Clean),
+        ] {
+            m.record(Some(3), &burst(at, state));
+        }
+        let times: Vec<u64> = m.frames.iter().map(|(t, _)| t.as_millis() as u64).collect();
+        assert_eq!(times, [32_104, 32_105, 32_125]);
+        m.start(Duration::from_secs(33), PLAYBACK);
+        assert_eq!(m.playing.as_ref().map(|p| p.factor), Some(100));
+    }
 
     #[test]
     fn the_factor_is_round_and_only_when_worth_it() {

@@ -32,6 +32,7 @@ fn step(syscalls: Option<u64>, wchar: Option<u64>, cpu: u64, ns: u64) -> StepOut
         error: None,
         program: None,
         skipped: None,
+        ended_early_ns: None,
     }
 }
 

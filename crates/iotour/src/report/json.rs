@@ -51,6 +51,7 @@ mod tests {
                 error: None,
                 program: None,
                 skipped: None,
+                ended_early_ns: None,
             }],
             ok: true,
         };

@@ -127,12 +127,22 @@ pub fn render(r: &RunOutcome) -> String {
         if let Some(skip) = &step.skipped {
             let _ = writeln!(out, "    SKIP: {}", safe(&skip.to_string()));
         }
+        if let Some(ns) = step.ended_early_ns {
+            let _ = writeln!(out, "    {}", figures::ended_early(ns, Lang::En));
+        }
     }
     let _ = writeln!(out);
     for step in &r.steps {
         for x in &step.expect {
             let said = figures::expectation(&x.key, &x.rule, x.actual, Lang::En);
-            let _ = if x.not_seen() {
+            let _ = if let (true, Some(ns)) = (x.not_judged, step.ended_early_ns) {
+                writeln!(
+                    out,
+                    "– step {} {said} — {}",
+                    step.index,
+                    figures::not_judged(ns, Lang::En)
+                )
+            } else if x.not_seen() {
                 writeln!(
                     out,
                     "⚠ step {} {said}; {}",
@@ -184,10 +194,12 @@ mod tests {
                 ok,
                 soft: false,
                 why: None,
+                not_judged: false,
             }],
             error: err.map(str::to_string),
             program: None,
             skipped: None,
+            ended_early_ns: None,
         };
         let r = RunOutcome {
             scenario: "s".into(),

@@ -256,6 +256,18 @@ impl Narration<'_> {
                     ),
                     t.question,
                 ),
+                Some(r) if r.not_judged => (
+                    Span::styled("–", t.muted),
+                    format!(
+                        "{} — {}",
+                        figures::expectation(key, &rule, r.actual, v.lang),
+                        figures::not_judged(
+                            report.and_then(|r| r.ended_early_ns).unwrap_or_default(),
+                            v.lang
+                        )
+                    ),
+                    t.muted,
+                ),
                 Some(r) if r.not_seen() => (
                     Span::styled("⚠", t.not_seen),
                     format!(
@@ -293,6 +305,12 @@ impl Narration<'_> {
                 ]);
                 expectations.push(line);
             }
+        }
+        // A wait ended early with nothing to judge still says so.
+        if let Some(ns) = report.and_then(|r| r.ended_early_ns)
+            && step.expect.is_empty()
+        {
+            wrapped(&figures::ended_early(ns, v.lang), t.muted, &mut out);
         }
         // Where the machine differs from the textbook path, the model says why.
         if !hidden {

@@ -310,8 +310,8 @@ fn flusher_countdown(v: &View) -> String {
         // It would say there are dirty pages: the answer to many a question.
         return String::new();
     }
-    match v.run.flusher_eta() {
-        None => String::new(),
+    let countdown = match v.run.flusher_eta() {
+        None => return String::new(),
         Some(None) => t!(v.lang, "lecture.flusher_off").to_string(),
         Some(Some((from, _))) if from.is_zero() => t!(v.lang, "lecture.flusher_due").to_string(),
         Some(Some((from, to))) => t!(
@@ -320,6 +320,13 @@ fn flusher_countdown(v: &View) -> String {
             from = secs(from),
             to = secs(to)
         ),
+    };
+    // While a wait runs, the lecturer can skip to its end (the key changes
+    // no figure: the step ends with the state measured then).
+    if v.run.waiting() {
+        format!("{countdown} · {}", t!(v.lang, "lecture.flusher_end_wait"))
+    } else {
+        countdown
     }
 }
 

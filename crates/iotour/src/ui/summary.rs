@@ -134,7 +134,7 @@ impl Summary<'_> {
                 t.title,
             ));
         }
-        let (mut held, mut total) = (0usize, 0usize);
+        let (mut held, mut total, mut unjudged) = (0usize, 0usize, 0usize);
         for (i, (row, step)) in rows.iter().zip(run.plan.steps()).enumerate() {
             let view = &run.steps[i];
             let report = view.report.as_ref();
@@ -143,6 +143,23 @@ impl Summary<'_> {
                 total += 1;
                 let (key, rule) = (e.key.as_str(), e.rule.to_string());
                 match report.and_then(|r| r.expect.get(n)) {
+                    // Ended early: neither held nor not; out of the count.
+                    Some(r) if r.not_judged => {
+                        total -= 1;
+                        unjudged += 1;
+                        right.push((
+                            Span::styled("– ", t.muted),
+                            format!(
+                                "{} — {}",
+                                figures::expectation(key, &rule, r.actual, lang),
+                                figures::not_judged(
+                                    report.and_then(|r| r.ended_early_ns).unwrap_or_default(),
+                                    lang
+                                )
+                            ),
+                            t.muted,
+                        ));
+                    }
                     Some(r) => {
                         held += usize::from(r.ok);
                         right.push((
@@ -216,7 +233,17 @@ impl Summary<'_> {
             }
         }
         out.push(Line::raw(""));
-        let verdict = t!(lang, "lecture.held", n = held, m = total);
+        let verdict = if unjudged > 0 {
+            t!(
+                lang,
+                "lecture.held_not_judged",
+                n = held,
+                m = total,
+                k = unjudged
+            )
+        } else {
+            t!(lang, "lecture.held", n = held, m = total)
+        };
         let (mark, style) = if held == total && !run.failed() {
             ("✓", t.ok)
         } else {

@@ -356,6 +356,7 @@ pub fn step_done(
         error: None,
         program: None,
         skipped: None,
+        ended_early_ns: None,
     }))
 }
 
@@ -367,6 +368,7 @@ fn expect(key: &str, rule: &str, actual: Option<u64>, ok: bool) -> Verdict {
         ok,
         soft: false,
         why: None,
+        not_judged: false,
     }
 }
 

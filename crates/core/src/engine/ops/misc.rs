@@ -75,15 +75,23 @@ impl OneShot for Reopen {
 /// timed futex wait (what `Thread.sleep` is on Linux) and one voluntary
 /// context switch, not the tool's own polling. The wait is on the engine's
 /// control condvar, so an abort still wakes it at once (a speed change or a
-/// pause may wake it early too, and it goes back to sleep: a second call).
+/// pause may wake it early too, and it goes back to sleep: a second call),
+/// and so does `EndWait`, which ends it for good.
 pub struct Sleep {
     ms: u64,
     done: bool,
+    /// How long it had slept when `EndWait` ended it.
+    ended_early: Option<Duration>,
 }
 
 impl Sleep {
-    pub fn new(ms: u64) -> Sleep {
-        Sleep { ms, done: false }
+    pub fn new(ctx: &Ctx<'_>, ms: u64) -> Sleep {
+        ctx.shared.control.begin_wait();
+        Sleep {
+            ms,
+            done: false,
+            ended_early: None,
+        }
     }
 }
 
@@ -101,10 +109,15 @@ impl Running for Sleep {
     }
 
     fn slice(&mut self, ctx: &mut Ctx<'_>, _units: u64, out: &mut SliceOut) -> Result<(), OpError> {
-        ctx.shared
+        let started = Instant::now();
+        let ended = ctx
+            .shared
             .control
-            .sleep(Duration::from_millis(self.ms))
+            .sleep_in_wait(Duration::from_millis(self.ms))
             .map_err(|_| OpError::Aborted)?;
+        if ended {
+            self.ended_early = Some(started.elapsed());
+        }
         self.done = true;
         // One futex(2) wait (the engine's estimate; the tracepoint counts
         // what really happened).
@@ -115,6 +128,10 @@ impl Running for Sleep {
         };
         Ok(())
     }
+
+    fn ended_early(&self) -> Option<Duration> {
+        self.ended_early
+    }
 }
 
 /// Wait until the file has no dirty and no writeback pages, or `timeout_ms`
@@ -122,11 +139,14 @@ impl Running for Sleep {
 /// switch: what a thread that waits for the flusher costs) while a watcher
 /// thread, started before the measured window, polls the file every
 /// [`POLL`] with its own fd and wakes the worker. Not an error when time
-/// runs out: the report shows what was still dirty.
+/// runs out: the report shows what was still dirty. `EndWait` wakes the
+/// watcher, which ends the wait as if time had run out, and the step's
+/// report says when.
 pub struct WaitWriteback {
     watch: Arc<Watch>,
     watcher: Option<std::thread::JoinHandle<()>>,
     done: bool,
+    ended_early: Option<Duration>,
 }
 
 /// What the watcher tells the worker.
@@ -141,13 +161,17 @@ struct Watch {
 enum WatchEnd {
     Clean,
     Timeout,
+    /// `EndWait`, this long after the watcher started.
+    Ended(Duration),
     Aborted,
 }
 
 const POLL: Duration = Duration::from_millis(20);
 
 impl WaitWriteback {
-    pub fn new(ctx: &Ctx<'_>, timeout_ms: u64) -> Result<WaitWriteback, OpError> {
+    /// Wait at most `timeout` (see [`timeout`] for the `flusher` form).
+    pub fn new(ctx: &Ctx<'_>, timeout: Duration) -> Result<WaitWriteback, OpError> {
+        ctx.shared.control.begin_wait();
         let file = ctx.file.file.try_clone().map_err(|e| OpError::Os {
             attempted: "dup(2) of the working file for the writeback watcher".into(),
             source: e,
@@ -156,7 +180,6 @@ impl WaitWriteback {
         let shared = Arc::clone(ctx.shared);
         let watch = Arc::new(Watch::default());
         let w = Arc::clone(&watch);
-        let timeout = Duration::from_millis(timeout_ms);
         let watcher = std::thread::Builder::new()
             .name("iotour-wb-watch".into())
             .spawn(move || {
@@ -176,8 +199,10 @@ impl WaitWriteback {
                     if left.is_zero() {
                         return finish(&w, WatchEnd::Timeout);
                     }
-                    if shared.control.sleep(POLL.min(left)).is_err() {
-                        return finish(&w, WatchEnd::Aborted);
+                    match shared.control.sleep_in_wait(POLL.min(left)) {
+                        Ok(false) => {}
+                        Ok(true) => return finish(&w, WatchEnd::Ended(started.elapsed())),
+                        Err(_) => return finish(&w, WatchEnd::Aborted),
                     }
                 }
             })
@@ -189,8 +214,26 @@ impl WaitWriteback {
             watch,
             watcher: Some(watcher),
             done: false,
+            ended_early: None,
         })
     }
+}
+
+/// How long a `wait_writeback` waits: `timeout_ms`, or with `flusher` that
+/// long after the flusher's own deadline, `dirty_expire_centisecs` +
+/// `dirty_writeback_centisecs` as /proc/sys/vm has them now (the pages are
+/// at most that far from being written by the periodic flusher). When they
+/// cannot be read, the kernel's defaults (30 s + 5 s).
+pub fn timeout(o: &crate::scenario::WaitWriteback) -> Duration {
+    let margin = Duration::from_millis(o.timeout_ms);
+    if !o.flusher {
+        return margin;
+    }
+    let vm = crate::probe::system::DirtySettings::read();
+    let expire = vm.dirty_expire_centisecs.unwrap_or(3000);
+    let every = vm.dirty_writeback_centisecs.unwrap_or(500);
+    let clock = super::super::FlusherClock::from_centisecs(expire, every);
+    clock.expire + clock.every + margin
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -232,6 +275,9 @@ impl Running for WaitWriteback {
         let end = over.take();
         drop(over);
         self.done = true;
+        if let Some(WatchEnd::Ended(after)) = end {
+            self.ended_early = Some(after);
+        }
         // One futex(2) wait (none when the file was clean already; the
         // tracepoint counts what really happened).
         *out = SliceOut {
@@ -243,6 +289,10 @@ impl Running for WaitWriteback {
             Some(WatchEnd::Aborted) => Err(OpError::Aborted),
             _ => Ok(()),
         }
+    }
+
+    fn ended_early(&self) -> Option<Duration> {
+        self.ended_early
     }
 
     fn finish(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), OpError> {

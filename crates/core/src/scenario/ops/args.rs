@@ -46,7 +46,7 @@ impl<'f> Args<'f> {
     }
 
     /// The value and where it was written (`None`: the default).
-    fn written_number(&self, p: &Param) -> Result<(u64, Option<std::ops::Range<usize>>)> {
+    pub fn written_number(&self, p: &Param) -> Result<(u64, Option<std::ops::Range<usize>>)> {
         let (written, default) = match p.kind {
             Kind::Size(default) => (self.f.size(p.name)?, default),
             Kind::Count(default) => (self.f.count(p.name)?, default),

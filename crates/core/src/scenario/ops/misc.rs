@@ -70,7 +70,17 @@ pub struct Sleep {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WaitWriteback {
     pub timeout_ms: u64,
+    /// `timeout_ms` counts from the flusher's own deadline
+    /// (`dirty_expire_centisecs` + `dirty_writeback_centisecs`, read from
+    /// /proc/sys/vm when the step starts), so one scenario waits long
+    /// enough on every machine.
+    pub flusher: bool,
 }
+
+/// The longest margin a `flusher = true` wait takes beyond the flusher's
+/// deadline: a margin is for timer slack and a slow disk, and a longer one
+/// is more likely a `timeout_ms` written for the plain form.
+pub const FLUSHER_MARGIN_MAX_MS: u64 = 60_000;
 
 /// Narration only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +103,14 @@ const MS: Param = Param {
 const TIMEOUT_MS: Param = Param {
     name: "timeout_ms",
     kind: Kind::Count(None),
-    hint: "`timeout_ms` bounds the wait, in milliseconds",
+    hint: "`timeout_ms` bounds the wait, in milliseconds (with `flusher = true`, the margin \
+           after the flusher's own deadline)",
+};
+
+const FLUSHER: Param = Param {
+    name: "flusher",
+    kind: Kind::Bool(false),
+    hint: "",
 };
 
 pub(super) static REOPEN: Spec = Spec {
@@ -112,18 +129,41 @@ pub(super) static REOPEN: Spec = Spec {
 pub(super) static SLEEP: Spec = Spec {
     name: "sleep",
     params: &[MS],
-    doc: "sleep `ms` milliseconds (whole number)",
+    doc: "sleep `ms` milliseconds (whole number). In the live view `e` ends a `sleep` or a \
+          `wait_writeback` early; the step's expectations are then not judged",
     parse: |a| Ok(Op::Sleep(Sleep { ms: a.number(&MS)? })),
 };
 
 pub(super) static WAIT_WRITEBACK: Spec = Spec {
     name: "wait_writeback",
-    params: &[TIMEOUT_MS],
+    params: &[TIMEOUT_MS, FLUSHER],
     doc: "wait until the kernel's flusher has cleaned the file (no dirty pages) or \
-          `timeout_ms` passes",
+          `timeout_ms` passes. With `flusher = true` the wait lasts up to `timeout_ms` \
+          (at most 60000) beyond the flusher's own deadline, `dirty_expire_centisecs` + \
+          `dirty_writeback_centisecs` as /proc/sys/vm has them when the step starts \
+          (35 s with the defaults), so the periodic flusher cleans the file on any machine",
     parse: |a| {
+        let flusher = a.boolean(&FLUSHER)?;
+        let (timeout_ms, span) = a.written_number(&TIMEOUT_MS)?;
+        if let (true, Some(span)) = (flusher, span)
+            && timeout_ms > FLUSHER_MARGIN_MAX_MS
+        {
+            return Err(a.error_at(
+                span,
+                format!(
+                    "with `flusher = true`, `timeout_ms` is the margin after the flusher's \
+                     deadline and must be at most {FLUSHER_MARGIN_MAX_MS}"
+                ),
+                Some(
+                    "help: the flusher's deadline (dirty_expire_centisecs + \
+                     dirty_writeback_centisecs) is added to it; write only the margin, e.g. 5000"
+                        .into(),
+                ),
+            ));
+        }
         Ok(Op::WaitWriteback(WaitWriteback {
-            timeout_ms: a.number(&TIMEOUT_MS)?,
+            timeout_ms,
+            flusher,
         }))
     },
 };

@@ -310,7 +310,10 @@ fn private_write_touch_copies_on_write() {
 
 #[test]
 fn wait_writeback_shows_the_flusher_dma_or_says_it_is_unknown() {
-    let op = Op::WaitWriteback(WaitWriteback { timeout_ms: 100 });
+    let op = Op::WaitWriteback(WaitWriteback {
+        timeout_ms: 100,
+        flusher: false,
+    });
     let (c, n) = copies(
         &op,
         &Work {
