@@ -980,6 +980,7 @@ fn a_wait_ended_early_is_not_judged_in_both_languages() {
             system: SystemMem::default(),
             file: Some(script::page_map(32, CellState::Dirty)),
             mapping: None,
+            vma: None,
             not_durable_bytes: Some(2 << 20),
             burst: false,
             flusher: Some(FlusherClock::from_centisecs(3000, 500)),

@@ -158,6 +158,7 @@ mod tests {
             system: iotour_core::probe::system::SystemMem::default(),
             file: Some(map),
             mapping: None,
+            vma: None,
             not_durable_bytes: None,
             burst: true,
             flusher: None,
