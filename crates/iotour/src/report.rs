@@ -431,20 +431,12 @@ mod tests {
                 kind: CopyKind::Dma,
                 bytes: 4096,
             }],
-            legs: vec![
-                Leg {
-                    from: Place::PageCache,
-                    to: Place::SocketBuffer,
-                    kind: LegKind::PageRefs { bytes: 4096 },
-                },
-                Leg {
-                    from: Place::SocketBuffer,
-                    to: Place::Nic,
-                    kind: LegKind::Absent {
-                        reason: Absence::LocalSocket,
-                    },
-                },
-            ],
+            legs: {
+                let mut path = iotour_core::model::DataPath::default();
+                path.page_refs(Place::PageCache, Place::SocketBuffer, 4096);
+                path.absent(Place::SocketBuffer, Place::Nic, Absence::LocalSocket);
+                path.legs
+            },
             ..Modeled::default()
         };
         let json = serde_json::to_value(ModeledReport::from(&m)).unwrap();

@@ -4,21 +4,16 @@
 //! the page map with the VMA view, in both languages and at the lecture
 //! sizes (insta snapshots; colour off, so glyphs carry every distinction).
 
+use crate::support::render::{lang_name, panel, screen, shown};
 use crate::support::script;
 
 use std::time::Duration;
 
 use iotour::app::{App, Event};
-use iotour::ui::{self, Theme, View};
 use iotour_core::engine::{ExecEvent, MapCell, Speed, Vma};
 use iotour_core::model::Work;
 use iotour_core::probe::pages::CellState;
 use iotour_core::scenario::{Lang, Plan, catalog::Catalog};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
-use ratatui::widgets::Widget;
-
-static THEME: std::sync::LazyLock<Theme> = std::sync::LazyLock::new(|| Theme::new(false));
 
 fn lesson(id: &str) -> Plan {
     Catalog::builtin().resolve(id).unwrap()
@@ -72,59 +67,6 @@ fn driven(id: &str, lang: Lang, last: usize, extra: Vec<Event>) -> App {
     app
 }
 
-fn data_path(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        let area = f.area();
-        let view = View {
-            run: app.run().unwrap(),
-            lang: app.lang,
-            predict: app.predict,
-            theme: &THEME,
-        };
-        ui::data_path::DataPath {
-            view,
-            focused: false,
-        }
-        .render(area, f.buffer_mut());
-    })
-    .unwrap();
-    t
-}
-
-fn page_map(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        let area = f.area();
-        let view = View {
-            run: app.run().unwrap(),
-            lang: app.lang,
-            predict: app.predict,
-            theme: &THEME,
-        };
-        ui::page_map::PageMapPanel {
-            view,
-            focused: false,
-        }
-        .render(area, f.buffer_mut());
-    })
-    .unwrap();
-    t
-}
-
-fn screen(app: &App, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| ui::render(f, app, &THEME)).unwrap();
-    format!("{}", t.backend())
-}
-
-fn lang_name(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "en",
-        Lang::Zh => "zh",
-    }
-}
-
 /// sendfile (step 1) and splice (step 3) of the zero-copy lesson: one DMA
 /// counted, the references and the absent NIC drawn, in both languages.
 #[test]
@@ -133,7 +75,7 @@ fn sendfile_and_splice_draw_their_references_and_the_absent_nic() {
         let l = lang_name(lang);
         for (via, step) in [("sendfile", 1), ("splice", 3)] {
             let app = driven("sendfile-zero-copy", lang, step, vec![]);
-            let t = data_path(&app, 78, 19);
+            let t = panel(&app, 78, 19, "data_path", false);
             insta::assert_snapshot!(format!("data_path_{via}_{l}"), t.backend());
             let text = format!("{}", t.backend());
             let (refs, no_nic, counted) = match lang {
@@ -164,11 +106,11 @@ fn sendfile_and_splice_draw_their_references_and_the_absent_nic() {
 #[test]
 fn every_local_send_draws_the_absent_nic_the_same_way() {
     let app = driven("read-and-send", Lang::En, 1, vec![]);
-    let text = format!("{}", data_path(&app, 78, 19).backend());
+    let text = format!("{}", panel(&app, 78, 19, "data_path", false).backend());
     assert!(text.contains("no NIC: local socket"), "{text}");
     assert!(!text.contains("page refs"), "{text}");
     let app = driven("mmap-and-send", Lang::En, 1, vec![]);
-    let text = format!("{}", data_path(&app, 78, 19).backend());
+    let text = format!("{}", panel(&app, 78, 19, "data_path", false).backend());
     assert!(text.contains("no NIC: local socket"), "{text}");
 }
 
@@ -179,7 +121,7 @@ fn the_legs_show_at_every_lecture_size() {
     for lang in [Lang::En, Lang::Zh] {
         let app = driven("sendfile-zero-copy", lang, 1, vec![]);
         for (w, h) in [(100, 30), (120, 40), (80, 24)] {
-            let shown = screen(&app, w, h);
+            let shown = shown(&screen(&app, w, h));
             let want = match lang {
                 Lang::En => ["page refs", "no NIC: local socket"],
                 Lang::Zh => ["页引用", "无网卡：本地套接字"],
@@ -229,7 +171,7 @@ fn the_page_map_shows_the_vma_and_its_page_table_entries() {
     for lang in [Lang::En, Lang::Zh] {
         let l = lang_name(lang);
         let app = driven("mmap-page-faults", lang, 2, vec![mapped_sample(260, 10)]);
-        let t = page_map(&app, 60, 18);
+        let t = panel(&app, 60, 18, "page_map", false);
         insta::assert_snapshot!(format!("page_map_vma_{l}"), t.backend());
         let text = format!("{}", t.backend());
         let want = match lang {
@@ -254,7 +196,7 @@ fn the_page_map_shows_the_vma_and_its_page_table_entries() {
                 // 80×24 shows one panel a tab: the page cache is the third.
                 press_tab(&mut app, 2);
             }
-            let shown = screen(&app, w, h);
+            let shown = shown(&screen(&app, w, h));
             assert!(
                 shown.contains("PROT_READ") && shown.contains("/proc/self/pagemap"),
                 "{w}x{h} {l}\n{shown}"
@@ -263,7 +205,7 @@ fn the_page_map_shows_the_vma_and_its_page_table_entries() {
     }
     // No mapping, no VMA lines.
     let app = driven("mmap-page-faults", Lang::En, 1, vec![]);
-    let text = format!("{}", page_map(&app, 60, 18).backend());
+    let text = format!("{}", panel(&app, 60, 18, "page_map", false).backend());
     assert!(!text.contains("page-table entries"), "{text}");
 }
 

@@ -2,6 +2,7 @@
 
 pub mod headless;
 pub mod pty;
+pub mod render;
 pub mod script;
 #[path = "../../core/tests/support/small_fs.rs"]
 pub mod small_fs;

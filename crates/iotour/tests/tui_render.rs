@@ -3,19 +3,19 @@
 //! Colour is off so the snapshots show what NO_COLOR users see: glyphs, not
 //! colours, must carry every distinction.
 
+use crate::support::render::{draw_panel, lang_name, panel, screen, shown, view};
 use crate::support::script;
 
 use std::time::Duration;
 
 use iotour::app::{Action, App, Event};
-use iotour::ui::{self, Theme, View};
+use iotour::ui::{self, Theme};
 use iotour_core::engine::{ExecEvent, Speed};
 use iotour_core::scenario::Lang;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::widgets::Widget;
 
 /// A single-run app on the scripted plan, fed `events` in order.
 fn after(lang: Lang, predict: bool, events: impl IntoIterator<Item = Event>) -> App {
@@ -44,40 +44,6 @@ fn first_step_done() -> usize {
         .unwrap()
 }
 
-static THEME: std::sync::LazyLock<Theme> = std::sync::LazyLock::new(|| Theme::new(false));
-
-/// The whole screen drawn at `w`×`h`.
-fn screen(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| ui::render(f, app, &THEME)).unwrap();
-    t
-}
-
-/// The panel called `name` (one of `PANELS`) drawn alone at `w`×`h`.
-fn panel(app: &App, w: u16, h: u16, name: &str, focused: bool) -> Terminal<TestBackend> {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| {
-        let area = f.area();
-        draw_panel(name, view(app), focused, area, f.buffer_mut());
-    })
-    .unwrap();
-    t
-}
-
-/// What a drawn terminal shows, as text.
-fn shown(t: &Terminal<TestBackend>) -> String {
-    format!("{}", t.backend())
-}
-
-fn view(app: &App) -> View<'_> {
-    View {
-        run: app.run().unwrap(),
-        lang: app.lang,
-        predict: app.predict,
-        theme: &THEME,
-    }
-}
-
 /// Every panel of the run view, by name.
 const PANELS: [&str; 6] = [
     "header",
@@ -87,19 +53,6 @@ const PANELS: [&str; 6] = [
     "charts",
     "narration",
 ];
-
-/// Draw the panel called `name` (one of `PANELS`) into `area` of `buf`.
-fn draw_panel(name: &str, view: View<'_>, focused: bool, area: Rect, buf: &mut Buffer) {
-    match name {
-        "header" => ui::header::Header { view }.render(area, buf),
-        "data_path" => ui::data_path::DataPath { view, focused }.render(area, buf),
-        "switches" => ui::switches::Switches { view, focused }.render(area, buf),
-        "page_map" => ui::page_map::PageMapPanel { view, focused }.render(area, buf),
-        "charts" => ui::charts::Charts { view, focused }.render(area, buf),
-        "narration" => ui::narration::Narration { view, focused }.render(area, buf),
-        _ => panic!("no panel {name}"),
-    }
-}
 
 /// Draw with `draw` into a `w`×`h` area set in a blank 2-cell margin, and
 /// assert the margin stays blank.
@@ -653,13 +606,6 @@ fn lecture_held(lang: Lang) -> App {
         app.handle(e);
     }
     app
-}
-
-fn lang_name(lang: Lang) -> &'static str {
-    match lang {
-        Lang::En => "en",
-        Lang::Zh => "zh",
-    }
 }
 
 /// The lecturer's screens at a projector's 100×30, in both languages:

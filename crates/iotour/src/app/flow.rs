@@ -296,20 +296,10 @@ mod tests {
             Duration::ZERO,
             true,
         );
-        let legs = [
-            Leg {
-                from: Place::PageCache,
-                to: Place::SocketBuffer,
-                kind: LegKind::PageRefs { bytes: 4096 },
-            },
-            Leg {
-                from: Place::SocketBuffer,
-                to: Place::Nic,
-                kind: LegKind::Absent {
-                    reason: Absence::LocalSocket,
-                },
-            },
-        ];
+        let mut path = iotour_core::model::DataPath::default();
+        path.page_refs(Place::PageCache, Place::SocketBuffer, 4096);
+        path.absent(Place::SocketBuffer, Place::Nic, Absence::LocalSocket);
+        let legs = path.legs;
         f.add_legs(&legs, Duration::ZERO, true);
         assert_eq!(f.step_copies(), (0, 1), "the reference is no copy");
         // The step's report names the same legs: nothing is added twice.
